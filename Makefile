@@ -1,0 +1,48 @@
+# walletnet: `make run` brings up the local network, `make test` runs every test.
+# Both start from nothing but the repo: they create .venv, install the Python package with its
+# dev extra, `npm ci` the pinned compiler/chain, and compile the contracts first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: all install compile check test run lint gas clean
+
+all: compile
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "walletnet needs Python 3.11+")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' || { echo "walletnet needs Node.js 18+"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+compile: install
+	$(BIN)/walletnet compile
+
+# Fails, naming the contract, if a committed artifact differs from a fresh compile.
+check: install
+	$(BIN)/walletnet compile --check
+
+# pytest exits 5 when it collected nothing: say so, and fail (a run with no tests is no pass).
+test: compile
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+run: compile
+	$(BIN)/walletnet up
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

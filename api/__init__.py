@@ -1,0 +1,1 @@
+"""walletnet HTTP API: the FastAPI face of one bank node."""

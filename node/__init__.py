@@ -1,0 +1,1 @@
+"""walletnet bank node: toolchain, local network, and (later) the bank's services."""

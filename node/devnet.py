@@ -1,0 +1,242 @@
+"""A local chain for development and tests: ``anvil`` from npm, run as a child process.
+
+``Devnet`` picks a free loopback port (or takes one), waits until the node answers, exposes its
+RPC URL, chain id and funded dev keys, and stops it on exit, on Ctrl-C, and, through
+``PR_SET_PDEATHSIG``, even when the parent is killed, so no anvil outlives its owner.
+With ``state_file`` the chain's state is dumped on stop and loaded on the next start.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from eth_account import Account
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# anvil's well-known development mnemonic: its keys are public, for local chains only.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEFAULT_CHAIN_ID = 31337
+
+
+class DevnetError(RuntimeError):
+    """The local chain could not be started or did not answer."""
+
+
+@dataclass(frozen=True)
+class DevAccount:
+    """A funded development account. Its key is public knowledge: never use it on a real network."""
+
+    address: str
+    private_key: str
+
+    def __repr__(self) -> str:  # keep keys out of logs and tracebacks even for dev keys
+        return f"DevAccount(address={self.address!r})"
+
+
+def find_anvil() -> str:
+    """Path of the anvil binary: $WALLETNET_ANVIL, the npm package's, or one on PATH."""
+    candidates = [
+        os.environ.get("WALLETNET_ANVIL"),
+        str(PROJECT_ROOT / "node_modules" / ".bin" / "anvil"),
+        shutil.which("anvil"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise DevnetError("anvil not found: run `npm ci` (it comes from @foundry-rs/anvil)")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def dev_accounts(count: int, mnemonic: str = DEV_MNEMONIC) -> list[DevAccount]:
+    Account.enable_unaudited_hdwallet_features()
+    accounts = []
+    for i in range(count):
+        acct = Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}")
+        accounts.append(DevAccount(address=acct.address, private_key="0x" + acct.key.hex().removeprefix("0x")))
+    return accounts
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM us when our parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def rpc_call(url: str, method: str, params: list[object] | None = None, timeout: float = 5.0) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        reply = json.loads(resp.read())
+    if "error" in reply:
+        raise DevnetError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+class Devnet:
+    """One anvil process. Use as a context manager, or call ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        chain_id: int = DEFAULT_CHAIN_ID,
+        accounts: int = 10,
+        balance_eth: int = 10_000,
+        mnemonic: str = DEV_MNEMONIC,
+        state_file: Path | None = None,
+        block_time: float | None = None,
+        gas_limit: int = 100_000_000,
+        log_file: Path | None = None,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.port = port or 0
+        self.chain_id = chain_id
+        self.account_count = accounts
+        self.balance_eth = balance_eth
+        self.mnemonic = mnemonic
+        self.state_file = state_file
+        self.block_time = block_time
+        self.gas_limit = gas_limit
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+        self._accounts: list[DevAccount] | None = None
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def accounts(self) -> list[DevAccount]:
+        if self._accounts is None:
+            self._accounts = dev_accounts(self.account_count, self.mnemonic)
+        return self._accounts
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _command(self) -> list[str]:
+        cmd = [
+            find_anvil(),
+            "--host", self.host,
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--accounts", str(self.account_count),
+            "--balance", str(self.balance_eth),
+            "--mnemonic", self.mnemonic,
+            "--gas-limit", str(self.gas_limit),
+            "--hardfork", "paris",
+            "--silent",
+        ]  # fmt: skip
+        if self.block_time is not None:
+            cmd += ["--block-time", str(self.block_time)]
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            cmd += ["--state", str(self.state_file)]  # load if present, dump on exit
+        return cmd
+
+    def start(self, timeout: float = 30.0) -> Devnet:
+        if self.running:
+            return self
+        attempts = 1 if self.requested_port else 3  # a picked free port can be taken meanwhile
+        last_error = "anvil did not start"
+        for _ in range(attempts):
+            if not self.requested_port:
+                self.port = free_port(self.host)
+            elif not port_is_free(self.host, self.port):
+                # otherwise whatever listens there would answer our readiness probe
+                raise DevnetError(f"port {self.port} on {self.host} is already in use")
+            log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+            try:
+                self.process = subprocess.Popen(
+                    self._command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log if self.log_file else subprocess.PIPE,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                )
+            finally:
+                if self.log_file:
+                    log.close()  # type: ignore[union-attr]
+            atexit.register(self.stop)
+            try:
+                self._wait_ready(timeout)
+                return self
+            except DevnetError as exc:
+                last_error = str(exc)
+                self.stop()
+        raise DevnetError(last_error)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise DevnetError(f"anvil exited with {self.process.returncode}: {err.strip()[-500:]}")
+            try:
+                chain_id = int(str(rpc_call(self.rpc_url, "eth_chainId", timeout=1.0)), 16)
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.05)
+                continue
+            if chain_id != self.chain_id:
+                raise DevnetError(f"node on {self.rpc_url} has chain id {chain_id}, expected {self.chain_id}")
+            return
+        raise DevnetError(f"anvil did not answer on {self.rpc_url} within {timeout:.0f}s")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop anvil; SIGTERM first so it can dump its state file, SIGKILL if it hangs."""
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+    def __enter__(self) -> Devnet:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,182 @@
+"""Build the contracts: Solidity standard-JSON through npm's pinned solcjs.
+
+``compile_contracts`` writes one artifact per contract into ``wallet_sdk/artifacts``;
+``check_artifacts`` compiles afresh and names every contract whose committed artifact
+differs. Nothing is downloaded: the compiler and OpenZeppelin come from node_modules.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wallet_sdk.artifacts import ARTIFACTS_DIR
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOLC_SCRIPT = PROJECT_ROOT / "scripts" / "solc_compile.js"
+NODE_MODULES = PROJECT_ROOT / "node_modules"  # the compiler and OpenZeppelin, from `npm ci`
+
+# Extra library contracts that need artifacts of their own (deployed as-is).
+LIBRARY_SOURCES = ("@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol",)
+
+# One place for the compiler settings: every artifact records them.
+SETTINGS: dict[str, Any] = {
+    "optimizer": {"enabled": True, "runs": 200},
+    # paris: no PUSH0/MCOPY, so the bytecode runs on ganache, GoQuorum and pre-Shanghai Besu.
+    "evmVersion": "paris",
+    "outputSelection": {
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"]}
+    },
+}
+
+
+class CompileError(RuntimeError):
+    """solc reported errors; ``messages`` holds them as solc formatted them (file:line)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages) or "solc failed")
+
+
+class ToolchainMissingError(RuntimeError):
+    """node or the npm packages are missing: run `npm ci`."""
+
+
+@dataclass
+class CompileResult:
+    artifacts: dict[str, dict[str, Any]]  # relative artifact path -> artifact
+    warnings: list[str] = field(default_factory=list)
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise ToolchainMissingError("node is not on PATH (Node.js 18+ is required)")
+    if not (NODE_MODULES / "solc").is_dir():
+        raise ToolchainMissingError("node_modules/solc is missing: run `npm ci`")
+    return node
+
+
+def solc_version() -> str:
+    out = subprocess.run([_node(), str(SOLC_SCRIPT), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def source_files(root: Path | None = None) -> list[str]:
+    """Source unit names (paths relative to ``root``) of every .sol under ``root``/contracts."""
+    root = root or PROJECT_ROOT
+    return sorted(p.relative_to(root).as_posix() for p in (root / "contracts").rglob("*.sol"))
+
+
+def _artifact_path(source: str, contract: str) -> str | None:
+    """Where a contract's artifact goes, or None if it gets none (interfaces, libraries' rest)."""
+    if source in LIBRARY_SOURCES:
+        return f"{contract}.json"
+    if not source.startswith("contracts/") or "/interfaces/" in source:
+        return None
+    if source.startswith("contracts/test/"):
+        return f"test/{contract}.json"
+    return f"{contract}.json"
+
+
+def _read_source(unit: str, root: Path) -> str:
+    for base in (root, NODE_MODULES):
+        path = base / unit
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise CompileError([f"source {unit} not found (run `npm ci`?)"])
+
+
+def compile_sources(root: Path | None = None) -> CompileResult:
+    """Compile ``root``/contracts and return the artifacts in memory; CompileError on any solc error.
+
+    ``root`` is the project by default; tests point it at a copy.
+    """
+    root = root or PROJECT_ROOT
+    units = source_files(root) + list(LIBRARY_SOURCES)
+    standard_input = {
+        "language": "Solidity",
+        "sources": {name: {"content": _read_source(name, root)} for name in units},
+        "settings": SETTINGS,
+    }
+    proc = subprocess.run(
+        [_node(), str(SOLC_SCRIPT)],
+        input=json.dumps(standard_input),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    if proc.returncode != 0:
+        raise CompileError([proc.stderr.strip() or f"solcjs exited with {proc.returncode}"])
+    output = json.loads(proc.stdout)
+    errors, warnings = [], []
+    for diag in output.get("errors", []):
+        text = diag.get("formattedMessage") or diag.get("message", "")
+        (errors if diag.get("severity") == "error" else warnings).append(text.rstrip())
+    if errors:
+        raise CompileError(errors)
+    version = solc_version()
+    artifacts: dict[str, dict[str, Any]] = {}
+    for source, contracts in sorted(output.get("contracts", {}).items()):
+        for name, data in sorted(contracts.items()):
+            target = _artifact_path(source, name)
+            bytecode = data["evm"]["bytecode"]["object"]
+            if target is None or not bytecode:  # interfaces and abstract contracts
+                continue
+            if target in artifacts:
+                raise CompileError([f"two contracts named {name}: artifact names must be unique"])
+            artifacts[target] = {
+                "contractName": name,
+                "sourceName": source,
+                "abi": data["abi"],
+                "bytecode": "0x" + bytecode,
+                "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                "storageLayout": data.get("storageLayout", {}),
+                "compiler": {"name": "solcjs", "version": version},
+                "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
+            }
+    return CompileResult(artifacts=artifacts, warnings=warnings)
+
+
+def _dump(artifact: dict[str, Any]) -> str:
+    return json.dumps(artifact, indent=2, sort_keys=True) + "\n"
+
+
+def _committed(out_dir: Path) -> dict[str, str]:
+    return {p.relative_to(out_dir).as_posix(): p.read_text(encoding="utf-8") for p in out_dir.rglob("*.json")}
+
+
+def compile_contracts(out_dir: Path | None = None, root: Path | None = None) -> CompileResult:
+    """Compile and (re)write the artifacts, removing ones whose contract is gone."""
+    out_dir = out_dir or ARTIFACTS_DIR
+    result = compile_sources(root)
+    fresh = {path: _dump(a) for path, a in result.artifacts.items()}
+    for path in set(_committed(out_dir)) - set(fresh):
+        (out_dir / path).unlink()
+    for path, text in fresh.items():
+        target = out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+    return result
+
+
+def check_artifacts(out_dir: Path | None = None, root: Path | None = None) -> list[str]:
+    """Compile afresh; return one line per contract whose artifact is stale, missing or extra."""
+    out_dir = out_dir or ARTIFACTS_DIR
+    fresh = {path: _dump(a) for path, a in compile_sources(root).artifacts.items()}
+    committed = _committed(out_dir)
+    problems = []
+    for path in sorted(set(fresh) | set(committed)):
+        name = Path(path).stem
+        if path not in committed:
+            problems.append(f"{name}: no committed artifact ({path})")
+        elif path not in fresh:
+            problems.append(f"{name}: artifact {path} has no contract any more")
+        elif committed[path] != fresh[path]:
+            problems.append(f"{name}: committed artifact {path} differs from a fresh compile")
+    return problems
