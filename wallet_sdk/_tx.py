@@ -5,12 +5,12 @@ Kept private: the public surface (chain bindings with nonce management) comes wi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 
 class TransactionFailedError(RuntimeError):
@@ -28,7 +28,7 @@ def send_call(w3: Web3, account: LocalAccount, call: ContractFunction, *, gas: i
     params: dict[str, Any] = {"from": account.address}
     if gas is not None:
         params["gas"] = gas
-    tx = call.build_transaction(params)  # estimates gas: a revert surfaces here with its data
+    tx = call.build_transaction(cast(TxParams, params))  # estimates gas: a revert surfaces here with its data
     return send_tx(w3, account, tx, timeout=timeout)
 
 
