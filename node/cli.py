@@ -14,8 +14,8 @@ from rich.table import Table
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
                   add_completion=False)
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.command("compile")
@@ -48,6 +48,31 @@ def compile_cmd(
         print(warning, file=sys.stderr)
     names = ", ".join(sorted(a["contractName"] for a in result.artifacts.values()))
     console.print(f"compiled {len(result.artifacts)} contracts: {names}")
+
+
+@app.command("storage-layout")
+def storage_layout_cmd(
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the lock from the current contracts.")] = False,
+) -> None:
+    """Check the upgradeable contracts' storage layout against contracts/storage-layout.json."""
+    from node import storage_layout, toolchain
+
+    try:
+        if update:
+            layout = storage_layout.update()
+            console.print(f"wrote {storage_layout.lock_path()} ({len(layout)} layouts)")
+            return
+        problems = storage_layout.check()
+    except toolchain.CompileError as exc:
+        for message in exc.messages:
+            print(message, file=sys.stderr)
+        raise typer.Exit(1) from None
+    if problems:
+        for line in problems:
+            err.print(f"[red]layout[/red] {line}", highlight=False)
+        err.print("an upgrade with this layout would corrupt existing state; append new members instead")
+        raise typer.Exit(1)
+    console.print("storage layout compatible with the lock")
 
 
 def _wait_for_interrupt() -> None:

@@ -91,6 +91,32 @@ def _read_source(unit: str, root: Path) -> str:
     raise CompileError([f"source {unit} not found (run `npm ci`?)"])
 
 
+def run_solc(sources: dict[str, str], output_selection: dict[str, Any]) -> dict[str, Any]:
+    """Compile in-memory sources (unit name -> text) with the project's settings; solc's raw output.
+
+    Raises CompileError on errors; imports not given resolve from the project and node_modules.
+    """
+    settings = {**SETTINGS, "outputSelection": output_selection}
+    standard_input = {"language": "Solidity", "sources": {k: {"content": v} for k, v in sources.items()},
+                      "settings": settings}
+    proc = subprocess.run([_node(), str(SOLC_SCRIPT)], input=json.dumps(standard_input), capture_output=True,
+                          text=True, cwd=PROJECT_ROOT)
+    if proc.returncode != 0:
+        raise CompileError([proc.stderr.strip() or f"solcjs exited with {proc.returncode}"])
+    output: dict[str, Any] = json.loads(proc.stdout)
+    errors = [d.get("formattedMessage") or d.get("message", "") for d in output.get("errors", [])
+              if d.get("severity") == "error"]
+    if errors:
+        raise CompileError([e.rstrip() for e in errors])
+    return output
+
+
+def read_sources(root: Path | None = None) -> dict[str, str]:
+    """The project's sources (contracts/ under ``root``) plus the library sources, by unit name."""
+    root = root or PROJECT_ROOT
+    return {name: _read_source(name, root) for name in source_files(root) + list(LIBRARY_SOURCES)}
+
+
 def compile_sources(root: Path | None = None) -> CompileResult:
     """Compile ``root``/contracts and return the artifacts in memory; CompileError on any solc error.
 
