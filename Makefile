@@ -25,8 +25,13 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed
 
-compile: install
+# Recompile only when a source, the compiler pin or the build script changed.
+SOLIDITY := $(shell find contracts -name '*.sol' 2>/dev/null)
+wallet_sdk/artifacts/.compiled: $(SOLIDITY) package-lock.json scripts/solc_compile.js node/toolchain.py | install
 	$(BIN)/walletnet compile
+	@touch $@
+
+compile: install wallet_sdk/artifacts/.compiled
 
 # Fails, naming the contract, if a committed artifact differs from a fresh compile.
 check: install

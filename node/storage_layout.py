@@ -76,7 +76,7 @@ def _members(layout: dict[str, Any], type_id: str) -> list[dict[str, Any]]:
 def current_layout(root: Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Layout of every namespace (key ``erc7201:<id>``) and every contract's plain state (``<Contract>``)."""
     sources = toolchain.read_sources(root)
-    first = toolchain.run_solc(sources, {"*": {"": ["ast"], "*": ["storageLayout", "evm.bytecode.object"]}})
+    first = toolchain.run_solc(sources, {"*": {"": ["ast"], "*": ["storageLayout", "evm.bytecode.object"]}}, root)
     namespaces = _namespaces(first["sources"])
     layout: dict[str, list[dict[str, Any]]] = {}
     for unit, contracts in sorted(first.get("contracts", {}).items()):
@@ -97,7 +97,7 @@ def current_layout(root: Path | None = None) -> dict[str, list[dict[str, Any]]]:
         probe = f"// SPDX-License-Identifier: Apache-2.0\npragma solidity ^0.8.28;\n{imports}\n" \
                 f"contract StorageLayoutProbe {{\n{fields}\n}}\n"
         selection = {_PROBE_UNIT: {"StorageLayoutProbe": ["storageLayout"]}}
-        out = toolchain.run_solc({**sources, _PROBE_UNIT: probe}, selection)
+        out = toolchain.run_solc({**sources, _PROBE_UNIT: probe}, selection, root)
         probe_layout = out["contracts"][_PROBE_UNIT]["StorageLayoutProbe"]["storageLayout"]
         by_label = {v["label"]: v["type"] for v in probe_layout["storage"]}
         for i, ns in enumerate(namespaces):

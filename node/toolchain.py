@@ -8,8 +8,10 @@ differs. Nothing is downloaded: the compiler and OpenZeppelin come from node_mod
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,7 @@ SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
     # paris: no PUSH0/MCOPY, so the bytecode runs on ganache, GoQuorum and pre-Shanghai Besu.
     "evmVersion": "paris",
-    "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"]}
-    },
+    "outputSelection": {},  # set per compilation
 }
 
 
@@ -91,16 +91,17 @@ def _read_source(unit: str, root: Path) -> str:
     raise CompileError([f"source {unit} not found (run `npm ci`?)"])
 
 
-def run_solc(sources: dict[str, str], output_selection: dict[str, Any]) -> dict[str, Any]:
+def run_solc(sources: dict[str, str], output_selection: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     """Compile in-memory sources (unit name -> text) with the project's settings; solc's raw output.
 
-    Raises CompileError on errors; imports not given resolve from the project and node_modules.
+    Raises CompileError on errors; imports not given resolve from ``root`` and node_modules.
     """
     settings = {**SETTINGS, "outputSelection": output_selection}
     standard_input = {"language": "Solidity", "sources": {k: {"content": v} for k, v in sources.items()},
                       "settings": settings}
+    env = {**os.environ, "WALLETNET_SOURCE_ROOT": str(root or PROJECT_ROOT)}
     proc = subprocess.run([_node(), str(SOLC_SCRIPT)], input=json.dumps(standard_input), capture_output=True,
-                          text=True, cwd=PROJECT_ROOT)
+                          text=True, cwd=PROJECT_ROOT, env=env)
     if proc.returncode != 0:
         raise CompileError([proc.stderr.strip() or f"solcjs exited with {proc.returncode}"])
     output: dict[str, Any] = json.loads(proc.stdout)
@@ -120,52 +121,47 @@ def read_sources(root: Path | None = None) -> dict[str, str]:
 def compile_sources(root: Path | None = None) -> CompileResult:
     """Compile ``root``/contracts and return the artifacts in memory; CompileError on any solc error.
 
+    Each source file is its own compilation, so an artifact depends only on its source and what it
+    imports: adding or editing an unrelated file never changes it (solc's AST ids, which leak into
+    legacy-codegen output, depend on the whole set of sources compiled together).
     ``root`` is the project by default; tests point it at a copy.
     """
     root = root or PROJECT_ROOT
-    units = source_files(root) + list(LIBRARY_SOURCES)
-    standard_input = {
-        "language": "Solidity",
-        "sources": {name: {"content": _read_source(name, root)} for name in units},
-        "settings": SETTINGS,
-    }
-    proc = subprocess.run(
-        [_node(), str(SOLC_SCRIPT)],
-        input=json.dumps(standard_input),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-    )
-    if proc.returncode != 0:
-        raise CompileError([proc.stderr.strip() or f"solcjs exited with {proc.returncode}"])
-    output = json.loads(proc.stdout)
-    errors, warnings = [], []
-    for diag in output.get("errors", []):
-        text = diag.get("formattedMessage") or diag.get("message", "")
-        (errors if diag.get("severity") == "error" else warnings).append(text.rstrip())
-    if errors:
-        raise CompileError(errors)
+    units = [u for u in source_files(root) if "/interfaces/" not in u] + list(LIBRARY_SOURCES)
+    selection = {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}}
+
+    def one(unit: str) -> dict[str, Any]:
+        return run_solc({unit: _read_source(unit, root)}, selection, root)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        outputs = list(pool.map(one, units))
+    # Interfaces are compiled too (on their own) so that errors in them are reported even when unused.
+    interfaces = [u for u in source_files(root) if "/interfaces/" in u]
+    if interfaces:
+        run_solc({u: _read_source(u, root) for u in interfaces}, {}, root)
     version = solc_version()
     artifacts: dict[str, dict[str, Any]] = {}
-    for source, contracts in sorted(output.get("contracts", {}).items()):
-        for name, data in sorted(contracts.items()):
-            target = _artifact_path(source, name)
+    warnings: list[str] = []
+    for unit, output in zip(units, outputs, strict=True):
+        warnings += [d.get("formattedMessage", "").rstrip() for d in output.get("errors", [])
+                     if d.get("severity") != "error"]
+        for name, data in sorted(output.get("contracts", {}).get(unit, {}).items()):
+            target = _artifact_path(unit, name)
             bytecode = data["evm"]["bytecode"]["object"]
-            if target is None or not bytecode:  # interfaces and abstract contracts
+            if target is None or not bytecode:  # abstract contracts and libraries' internals
                 continue
             if target in artifacts:
                 raise CompileError([f"two contracts named {name}: artifact names must be unique"])
             artifacts[target] = {
                 "contractName": name,
-                "sourceName": source,
+                "sourceName": unit,
                 "abi": data["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
-                "storageLayout": data.get("storageLayout", {}),
                 "compiler": {"name": "solcjs", "version": version},
                 "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
             }
-    return CompileResult(artifacts=artifacts, warnings=warnings)
+    return CompileResult(artifacts=artifacts, warnings=sorted(set(warnings)))
 
 
 def _dump(artifact: dict[str, Any]) -> str:

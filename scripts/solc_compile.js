@@ -8,9 +8,11 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const solc = require(path.join(root, 'node_modules', 'solc'));
+// Project sources resolve from WALLETNET_SOURCE_ROOT (a copy, in tests) or the project itself.
+const sourceRoot = path.resolve(process.env.WALLETNET_SOURCE_ROOT || root);
 
 function findImports(importPath) {
-  for (const base of [root, path.join(root, 'node_modules')]) {
+  for (const base of [sourceRoot, path.join(root, 'node_modules')]) {
     const full = path.resolve(base, importPath);
     if (!full.startsWith(base + path.sep)) continue; // no escaping the search roots
     if (fs.existsSync(full)) return { contents: fs.readFileSync(full, 'utf8') };

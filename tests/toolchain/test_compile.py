@@ -24,6 +24,17 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def small_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one small contract (fast to compile) and no artifacts yet."""
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "artifacts").mkdir()
+    monkeypatch.setattr(toolchain, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(toolchain, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    monkeypatch.setattr(toolchain, "LIBRARY_SOURCES", ())
+    return tmp_path
+
+
 PROBE = """// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
@@ -37,13 +48,15 @@ contract Probe {
 """
 
 
-def test_check_passes_on_committed_artifacts_and_names_an_edited_contract(project_copy: Path) -> None:
-    runner = CliRunner()
-    ok = runner.invoke(app, ["compile", "--check"])  # the committed artifacts are reproducible
+def test_committed_artifacts_match_a_fresh_compile(project_copy: Path) -> None:
+    ok = CliRunner().invoke(app, ["compile", "--check"])
     assert ok.exit_code == 0, ok.output
     assert "match" in ok.output
 
-    source = project_copy / "contracts" / "Probe.sol"
+
+def test_check_names_a_contract_edited_without_recompiling(small_project: Path) -> None:
+    runner = CliRunner()
+    source = small_project / "contracts" / "Probe.sol"
     source.write_text(PROBE)
     missing = runner.invoke(app, ["compile", "--check"])
     assert missing.exit_code == 1
@@ -57,25 +70,35 @@ def test_check_passes_on_committed_artifacts_and_names_an_edited_contract(projec
     assert stale.exit_code == 1
     assert "Probe: committed artifact Probe.json differs from a fresh compile" in stale.output
     # Recompiling makes the check pass again, with the new bytecode in the artifact.
-    before = json.loads((project_copy / "artifacts" / "Probe.json").read_text())["deployedBytecode"]
+    before = json.loads((small_project / "artifacts" / "Probe.json").read_text())["deployedBytecode"]
     assert runner.invoke(app, ["compile"]).exit_code == 0
     assert runner.invoke(app, ["compile", "--check"]).exit_code == 0
-    after = json.loads((project_copy / "artifacts" / "Probe.json").read_text())["deployedBytecode"]
+    after = json.loads((small_project / "artifacts" / "Probe.json").read_text())["deployedBytecode"]
     assert before != after
 
 
-def test_check_reports_missing_and_extra_artifacts(project_copy: Path) -> None:
-    artifacts = project_copy / "artifacts"
-    removed = next(p for p in sorted(artifacts.glob("*.json")))
-    removed.unlink()
+def test_check_reports_missing_and_extra_artifacts(small_project: Path) -> None:
+    (small_project / "contracts" / "Probe.sol").write_text(PROBE)
+    artifacts = small_project / "artifacts"
     (artifacts / "Ghost.json").write_text("{}")
     problems = toolchain.check_artifacts()
-    assert f"{removed.stem}: no committed artifact ({removed.name})" in problems
-    assert "Ghost: artifact Ghost.json has no contract any more" in problems
+    assert problems == ["Ghost: artifact Ghost.json has no contract any more",
+                        "Probe: no committed artifact (Probe.json)"]
 
 
-def test_compile_error_prints_file_and_line_and_fails(project_copy: Path) -> None:
-    broken = project_copy / "contracts" / "Broken.sol"
+def test_an_artifact_does_not_depend_on_unrelated_sources(small_project: Path) -> None:
+    """Adding a contract must not change another's artifact (each source is its own compilation)."""
+    (small_project / "contracts" / "Probe.sol").write_text(PROBE)
+    toolchain.compile_contracts()
+    first = (small_project / "artifacts" / "Probe.json").read_text()
+    (small_project / "contracts" / "Other.sol").write_text(PROBE.replace("Probe", "Other"))
+    toolchain.compile_contracts()
+    assert (small_project / "artifacts" / "Probe.json").read_text() == first
+    assert (small_project / "artifacts" / "Other.json").is_file()
+
+
+def test_compile_error_prints_file_and_line_and_fails(small_project: Path) -> None:
+    broken = small_project / "contracts" / "Broken.sol"
     broken.write_text("// SPDX-License-Identifier: MIT\npragma solidity ^0.8.28;\ncontract Broken {\n"
                       "    function f() external { undefinedName = 1; }\n}\n")
     with pytest.raises(toolchain.CompileError) as info:

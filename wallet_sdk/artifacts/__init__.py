@@ -22,7 +22,6 @@ class Artifact(TypedDict):
     abi: list[dict[str, Any]]
     bytecode: str
     deployedBytecode: str
-    storageLayout: dict[str, Any]
     compiler: dict[str, Any]
     settings: dict[str, Any]
 
