@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: all install compile check test run lint gas clean
+.PHONY: all install compile check test run lint gas bench clean
 
 all: compile
 
@@ -44,6 +44,12 @@ test: compile
 
 run: compile
 	$(BIN)/walletnet up
+
+# Gas of every main operation beside a plain OpenZeppelin ERC20; prints a table, writes docs/gas.md.
+gas: compile
+	$(BIN)/python -m bench.gas
+
+bench: gas
 
 lint: install
 	$(BIN)/ruff check .

@@ -180,6 +180,8 @@ class Devnet:
             elif not port_is_free(self.host, self.port):
                 # otherwise whatever listens there would answer our readiness probe
                 raise DevnetError(f"port {self.port} on {self.host} is already in use")
+            if self.log_file:
+                self.log_file.parent.mkdir(parents=True, exist_ok=True)
             log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
             try:
                 self.process = subprocess.Popen(

@@ -1,13 +1,26 @@
-"""Session-wide fixtures: a real local chain (anvil from npm) on a free loopback port."""
+"""Shared fixtures: a real local chain (anvil from npm) on a free loopback port, and the whole network
+deployed on it once per session (``system``), reverted to a clean snapshot after every test."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.types import TxReceipt
 
 from node.devnet import Devnet
+from wallet_sdk._tx import send_call
+from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
+from wallet_sdk.errors import ContractRevertError, decode_revert
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +35,119 @@ def w3(devnet: Devnet) -> Web3:
     web3 = Web3(Web3.HTTPProvider(devnet.rpc_url, request_kwargs={"timeout": 60}))
     assert web3.is_connected()
     return web3
+
+
+# ------------------------------------------------------------------ the deployed network
+
+QUOTA = 10**13  # minor units per bank: large enough that only quota tests hit it
+# One node id per bank: "enode://" + 128 hex digits (a node's public key), as Besu prints them.
+ENODE_OF = {k: "enode://" + c * 128 for k, c in (("A", "a"), ("B", "b"), ("C", "c"))}
+
+
+@dataclass
+class Bank:
+    code: str
+    id: bytes
+    operators: list[LocalAccount]
+
+
+@dataclass
+class System:
+    w3: Web3
+    deployment: Deployment
+    consortium: Contract
+    registry: Contract
+    token: Contract
+    settlement: Contract
+    operator: LocalAccount  # the network operator
+    regulator: LocalAccount
+    banks: dict[str, Bank]
+    accounts: list[LocalAccount] = field(default_factory=list)  # spare funded accounts
+
+    def send(self, call: ContractFunction, sender: LocalAccount, **kw: Any) -> TxReceipt:
+        """Send ``call`` from ``sender``; a revert raises ContractRevertError (see ``reverts``)."""
+        try:
+            return send_call(self.w3, sender, call, **kw)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise decode_revert(getattr(exc, "data", None)) from exc
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        return self.w3.provider.make_request(method, list(params)).get("result")  # type: ignore[arg-type]
+
+    def increase_time(self, seconds: int) -> None:
+        self.rpc("evm_increaseTime", seconds)
+        self.rpc("evm_mine")
+
+    def new_wallet(self) -> LocalAccount:
+        """A fresh key for a wallet holder (holders never need gas)."""
+        return Account.create()
+
+
+@pytest.fixture(scope="session")
+def _deployed(devnet: Devnet, w3: Web3) -> System:
+    keys = [Account.from_key(a.private_key) for a in devnet.accounts]
+    operator, regulator = keys[0], keys[1]
+    banks = {
+        "A": Bank("BANKA", b"", [keys[2], keys[3]]),
+        "B": Bank("BANKB", b"", [keys[4], keys[5]]),
+        "C": Bank("BANKC", b"", [keys[6]]),
+    }
+    config = NetworkConfig(
+        network_operator=operator.address,
+        regulator=regulator.address,
+        threshold=2,
+        banks=[
+            BankConfig(code=b.code, name=f"Bank {k}", operators=[o.address for o in b.operators],
+                       enodes=[ENODE_OF[k]],
+                       quota=QUOTA)
+            for i, (k, b) in enumerate(banks.items())
+        ],
+    )
+    deployment = deploy(w3, operator, config)
+    for b in banks.values():
+        b.id = b.code.encode().ljust(32, b"\0")
+    return System(
+        w3=w3, deployment=deployment,
+        consortium=deployment.contract(w3, "Consortium"),
+        registry=deployment.contract(w3, "WalletRegistry"),
+        token=deployment.contract(w3, "DigitalCash"),
+        settlement=deployment.contract(w3, "MerchantSettlement"),
+        operator=operator, regulator=regulator, banks=banks, accounts=keys[7:],
+    )
+
+
+@pytest.fixture
+def system(_deployed: System) -> Iterator[System]:
+    """The deployed network, reverted to the same clean state after each test."""
+    snapshot = _deployed.rpc("evm_snapshot")
+    try:
+        yield _deployed
+    finally:
+        assert _deployed.rpc("evm_revert", snapshot) is True
+
+
+@contextlib.contextmanager
+def _reverts(name: str, **expected: Any) -> Iterator[dict[str, ContractRevertError]]:
+    box: dict[str, ContractRevertError] = {}
+    try:
+        yield box
+    except ContractRevertError as exc:
+        box["error"] = exc
+        assert exc.name == name, f"expected {name}, got {exc}"
+        for key, value in expected.items():
+            assert key in exc.arguments, f"{name} has no argument {key!r}: {exc}"
+            assert exc.arguments[key] == value, f"{name}.{key}: expected {value!r}, got {exc.arguments[key]!r}"
+    except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:  # direct .call()
+        decoded = decode_revert(getattr(exc, "data", None))
+        box["error"] = decoded
+        assert decoded.name == name, f"expected {name}, got {decoded}"
+        for key, value in expected.items():
+            assert decoded.arguments.get(key) == value, f"{name}.{key}: expected {value!r}, got {decoded}"
+    else:
+        raise AssertionError(f"expected revert {name}, but nothing reverted")
+
+
+@pytest.fixture
+def reverts() -> Any:
+    """``with reverts("WalletFrozen", wallet=addr): system.send(...)`` asserts the custom error."""
+    return _reverts

@@ -7,8 +7,10 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from wallet_sdk.artifacts import artifact_names, load_artifact
+from wallet_sdk.exceptions import WalletnetError
 
 __all__ = ["ContractRevertError", "decode_revert", "error_selectors"]
 
@@ -40,8 +42,8 @@ def error_selectors() -> dict[bytes, tuple[str, list[str], list[str]]]:
     return table
 
 
-class ContractRevertError(Exception):
-    """A contract call reverted; ``name`` and ``arguments`` are the custom error's."""
+class ContractRevertError(WalletnetError):
+    """A contract call reverted; ``name`` and ``arguments`` are the Solidity custom error's."""
 
     def __init__(self, name: str, arguments: dict[str, Any], data: bytes) -> None:
         self.name = name
@@ -60,5 +62,14 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     if entry is None:
         return ContractRevertError("Unknown", {"data": "0x" + raw.hex()}, raw)
     name, names, types = entry
-    values = abi_decode(types, raw[4:])
+    values = [_normalise(t, v) for t, v in zip(types, abi_decode(types, raw[4:]), strict=True)]
     return ContractRevertError(name, dict(zip(names, values, strict=True)), raw)
+
+
+def _normalise(abi_type: str, value: Any) -> Any:
+    """Addresses come back checksummed, as everywhere else in the SDK."""
+    if abi_type == "address":
+        return to_checksum_address(value)
+    if abi_type == "address[]":
+        return [to_checksum_address(v) for v in value]
+    return value
