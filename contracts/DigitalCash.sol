@@ -202,6 +202,7 @@ contract DigitalCash is
     uint8 private constant STATUS_ACTIVE = 1; // IWalletRegistry.WalletStatus.Active
     uint8 private constant MAX_STATUS = 3; // IWalletRegistry.WalletStatus.Closed
     uint8 private constant MAX_LIMIT_CLASS = 6;
+    uint8 private constant SYSTEM_CLASS = 6; // IWalletRegistry: system wallets, the settlement contract among them
 
     /// @dev What `_update` does with `value`.
     enum Flow {
@@ -763,6 +764,10 @@ contract DigitalCash is
         if (flow == Flow.Transfer) {
             uint256 toWord = to == from ? fromWord : $.wallets[to];
             if (uint8(toWord >> STATUS_SHIFT) != STATUS_ACTIVE) return _inactive(to, toWord, false);
+            // Only system wallets (class 6) can be the settlement contract: ordinary transfers skip the lookup.
+            if (uint8(toWord >> CLASS_SHIFT) == SYSTEM_CLASS && to == $.settlement && msg.sender != to) {
+                return abi.encodeWithSelector(DirectTransferToSettlement.selector, from);
+            }
             (toWord, err) = _credit($, to, toWord, $.limitWords[uint8(toWord >> CLASS_SHIFT)], value);
             if (err.length != 0) return err;
             $.wallets[from] = fromWord;

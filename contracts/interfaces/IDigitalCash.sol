@@ -77,6 +77,9 @@ interface IDigitalCash {
     error HoldsOutstanding(address wallet, uint256 held);
     error ZeroAmount();
     error SettlementAlreadySet(address settlement);
+    /// @notice Money reaches the MerchantSettlement contract only as an order payment (its own
+    ///         receiveWithAuthorization call); a direct transfer would credit no merchant and be stranded.
+    error DirectTransferToSettlement(address from);
 
     // --- events (plus ERC-20 Transfer/Approval) ---
     event Minted(address indexed wallet, bytes32 indexed bankId, uint256 amount, bytes32 indexed ref);
