@@ -105,8 +105,9 @@ contract Consortium is IConsortium, Initializable, UUPSUpgradeable {
 
     /// @notice Set up roles, the initial member banks (active, with their quotas) and the approval threshold.
     /// @dev Requirements: non-zero operator and regulator; valid, distinct bank ids, operators and enodes;
-    ///      1 <= `threshold_` <= number of banks. Emits NetworkOperatorChanged, RegulatorChanged, BankAdded,
-    ///      OperatorAdded, EnodeAdded, QuotaSet (per bank) and ThresholdSet.
+    ///      1 <= `threshold_` <= number of banks (InvalidThreshold); callable once (InvalidInitialization).
+    ///      Emits NetworkOperatorChanged, RegulatorChanged, BankAdded, OperatorAdded, EnodeAdded, QuotaSet
+    ///      (per bank), ThresholdSet and Initialized(1).
     function initialize(address networkOperator_, address regulator_, uint256 threshold_, InitialBank[] calldata banks)
         external
         initializer
@@ -189,8 +190,8 @@ contract Consortium is IConsortium, Initializable, UUPSUpgradeable {
     }
 
     /// @notice Withdraw a pending proposal.
-    /// @dev Requirements: caller is the network operator; the proposal exists and is pending.
-    ///      Emits ProposalCancelled.
+    /// @dev Requirements: caller is the network operator (NotNetworkOperator); the proposal exists
+    ///      (UnknownProposal) and is pending (ProposalNotPending). Emits ProposalCancelled.
     function cancel(uint256 proposalId) external onlyNetworkOperator {
         Proposal storage p = _pendingProposal(proposalId);
         p.status = ProposalStatus.Cancelled;
@@ -263,7 +264,8 @@ contract Consortium is IConsortium, Initializable, UUPSUpgradeable {
     }
 
     /// @notice Remove a bank for good. Its record, quota, netIssued and operator assignments stay (for
-    ///         history and for its outstanding position); its wallets can still be redeemed.
+    ///         history and for its outstanding position). Its wallets keep their money: holders can move
+    ///         it to a wallet at an active bank, but the removed bank itself can no longer redeem or mint.
     /// @dev Governance only. Requirements: the bank exists and is not removed (UnknownBank /
     ///      BankIsRemoved); if it is active, threshold <= active banks after removal (InvalidThreshold).
     ///      Emits BankStatusChanged.
@@ -391,7 +393,7 @@ contract Consortium is IConsortium, Initializable, UUPSUpgradeable {
     /// @notice Record a mint (`delta` > 0) or a burn (`delta` < 0) of `bankId`'s money.
     /// @dev Requirements: caller is the issuer (NotIssuer); the bank exists (UnknownBank). A mint needs
     ///      an active bank (BankNotActive) and netIssued + delta <= quota (QuotaExceeded); a burn is always
-    ///      recorded, so wallets of suspended or removed banks can still be redeemed. netIssued may go
+    ///      recorded (a burn the token accepted must never be lost from the positions). netIssued may go
     ///      negative. Emits IssuanceRecorded.
     function recordIssuance(bytes32 bankId, int256 delta) external {
         if (msg.sender != _s().issuer) revert NotIssuer(msg.sender);

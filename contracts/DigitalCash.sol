@@ -164,18 +164,25 @@ contract DigitalCash is
     string private constant EIP712_VERSION = "1";
     bytes32 private constant EIP712_VERSION_HASH = keccak256("1");
 
+    /// @notice EIP-712 type hash of EIP-3009's TransferWithAuthorization.
     bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH = keccak256(
         "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
+    /// @notice EIP-712 type hash of EIP-3009's ReceiveWithAuthorization (also a merchant payment).
     bytes32 public constant RECEIVE_WITH_AUTHORIZATION_TYPEHASH = keccak256(
         "ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
+    /// @notice EIP-712 type hash of EIP-3009's CancelAuthorization.
     bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH = keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
+    /// @notice EIP-712 type hash of EIP-2612's Permit.
     bytes32 public constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type hash of a RelayedTransfer (relay batch item, bitmap nonce).
     bytes32 public constant RELAYED_TRANSFER_TYPEHASH =
         keccak256("RelayedTransfer(address from,address to,uint256 value,uint256 validBefore,uint256 nonce)");
+    /// @notice EIP-712 type hash of a Hold (ATM cash-out authorisation).
     bytes32 public constant HOLD_TYPEHASH = keccak256("Hold(address holder,uint256 value,bytes32 holdId,uint256 expiresAt)");
+    /// @notice EIP-712 type hash of a Redemption (burn for payout to the bank account).
     bytes32 public constant REDEMPTION_TYPEHASH =
         keccak256("Redemption(address holder,uint256 value,uint256 validBefore,bytes32 nonce)");
 
@@ -226,8 +233,9 @@ contract DigitalCash is
     /// @param decimals_ decimals of the minor unit (2 for cents)
     /// @param consortium_ the Consortium (roles, quotas, governance)
     /// @param registry_ the WalletRegistry (pushes wallet states and limits)
-    /// @dev Requirements: not initialised yet; consortium_ and registry_ not zero. Until the registry
-    ///      pushes limits every limit is zero, so nothing moves.
+    /// @dev Requirements: not initialised yet (InvalidInitialization); consortium_ and registry_ not zero
+    ///      (ZeroAddress). Until the registry pushes limits every limit is zero, so nothing moves.
+    ///      Emits Initialized(1).
     function initialize(
         string calldata name_,
         string calldata symbol_,
@@ -280,8 +288,13 @@ contract DigitalCash is
     }
 
     /// @notice Transfer `value` from the caller to `to`.
-    /// @dev Requirements: not paused; caller and `to` registered and Active; caller's balance, single
-    ///      payment and daily outflow limits; `to`'s balance cap. Emits Transfer.
+    /// @dev Requirements, in this order: not paused (EnforcedPause); caller registered and Active
+    ///      (WalletNotActive); caller's balance (ERC20InsufficientBalance), single-payment limit
+    ///      (SinglePaymentLimitExceeded) and daily outflow limit (DailyOutflowLimitExceeded); `to`
+    ///      registered and Active (WalletNotActive; ERC20InvalidReceiver for zero); `to` is not the
+    ///      settlement contract (DirectTransferToSettlement: money reaches it only through its own
+    ///      receiveWithAuthorization); `to`'s balance cap, money on hold included (BalanceCapExceeded).
+    ///      Emits Transfer.
     function transfer(address to, uint256 value) external returns (bool) {
         _updateOrRevert(msg.sender, to, value, Flow.Transfer);
         return true;
@@ -357,8 +370,9 @@ contract DigitalCash is
     // ================================================================== EIP-3009
 
     /// @notice Execute a transfer signed by `from` (EIP-3009); anyone may submit it.
-    /// @dev Requirements: validAfter < block.timestamp < validBefore; nonce unused
-    ///      (AuthorizationAlreadyUsed); signed by `from` (InvalidSignature); then as transfer.
+    /// @dev Requirements: validAfter < block.timestamp (AuthorizationNotYetValid) < validBefore
+    ///      (AuthorizationExpired); nonce unused (AuthorizationAlreadyUsed); signed by `from`
+    ///      (InvalidSignature); then as transfer from `from`. A failed transfer leaves the nonce unused.
     ///      Emits AuthorizationUsed and Transfer.
     function transferWithAuthorization(
         address from,

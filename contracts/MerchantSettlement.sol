@@ -88,7 +88,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     /// @param consortium_ the Consortium (roles, banks, governance).
     /// @param registry_ the WalletRegistry (merchant and fee wallet checks).
     /// @param token_ the DigitalCash token.
-    /// @dev Requirements: no zero address; callable once.
+    /// @dev Requirements: no zero address (ZeroAddress); callable once (InvalidInitialization).
+    ///      Emits Initialized(1).
     function initialize(address consortium_, address registry_, address token_) external initializer {
         if (consortium_ == address(0) || registry_ == address(0) || token_ == address(0)) revert ZeroAddress();
         MerchantSettlementStorage storage $ = _s();
@@ -100,9 +101,11 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     // ------------------------------------------------------------------ merchants
 
     /// @notice Register a merchant acquired by the caller's bank.
-    /// @dev Requirements: caller is an active operator of an active bank (that bank becomes the
-    ///      acquirer); `merchantId` not registered yet; `wallet` is a registered, active wallet of kind
-    ///      Merchant; `feeBps` <= 10,000. Emits MerchantRegistered and MerchantStatusChanged(Active).
+    /// @dev Requirements: caller is an operator of an active bank (the Consortium's NotBankOperator /
+    ///      BankNotActive; that bank becomes the acquirer); `merchantId` not registered yet
+    ///      (MerchantAlreadyRegistered); `feeBps` <= 10,000 (InvalidFee); `wallet` is a registered,
+    ///      active wallet of kind Merchant (InvalidMerchantWallet).
+    ///      Emits MerchantRegistered and MerchantStatusChanged(Active).
     function registerMerchant(
         bytes32 merchantId,
         address wallet,
@@ -130,8 +133,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     }
 
     /// @notice Change a merchant's wallet, fee, category code, settlement account hash and payout mode.
-    /// @dev Requirements: merchant registered; caller is an active operator of its acquirer; the same
-    ///      wallet and fee rules as registerMerchant. A new fee applies to everything pending at the
+    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
+    ///      acquirer (NotAcquirer); the same fee and wallet rules as registerMerchant. A new fee applies to everything pending at the
     ///      next settlement (settle first to keep the old fee for past payments). Emits MerchantUpdated.
     function updateMerchant(
         bytes32 merchantId,
@@ -154,8 +157,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     }
 
     /// @notice Suspend a merchant (it cannot be paid) or make it active again.
-    /// @dev Requirements: merchant registered; caller is an active operator of its acquirer; `status` is
-    ///      Active or Suspended. A suspended merchant can still be refunded and settled.
+    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
+    ///      acquirer (NotAcquirer); `status` is Active or Suspended (InvalidMerchantStatus). A suspended merchant can still be refunded and settled.
     ///      Emits MerchantStatusChanged.
     function setMerchantStatus(bytes32 merchantId, MerchantStatus status) external {
         Merchant storage m = _requireAcquirer(merchantId);
@@ -165,8 +168,9 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     }
 
     /// @notice Set the wallet that receives the caller's bank's acquiring fees.
-    /// @dev Requirements: caller is an active operator of an active bank; `wallet` is registered,
-    ///      active and held at that bank (any kind). If the wallet is frozen or closed later, settlements
+    /// @dev Requirements: caller is an operator of an active bank (the Consortium's NotBankOperator /
+    ///      BankNotActive); `wallet` is registered, active and held at that bank, any kind
+    ///      (InvalidFeeWallet). If the wallet is frozen or closed later, settlements
     ///      with a fee fail in the token until the bank sets another one. Emits FeeWalletSet.
     function setFeeWallet(address wallet) external {
         MerchantSettlementStorage storage $ = _s();
@@ -190,8 +194,9 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     /// @notice Pay an order with the payer's signed ReceiveWithAuthorization; any caller may relay.
     /// @dev The payer signs ReceiveWithAuthorization(from = payer, to = this contract, value = amount,
     ///      validAfter, validBefore, nonce = paymentNonce(merchantId, orderId)) on the token.
-    ///      Requirements: merchant registered and Active; 0 < amount < 2^128 (orders are stored
-    ///      packed; SafeCastOverflowedUintDowncast beyond); order not paid yet; the token
+    ///      Requirements: merchant registered (UnknownMerchant) and Active (MerchantNotActive);
+    ///      0 < amount (ZeroAmount) < 2^128 (orders are stored packed; SafeCastOverflowedUintDowncast
+    ///      beyond); order not paid yet (OrderAlreadyPaid); the token
     ///      accepts the authorization (signature, validity window, unused nonce, registry checks and
     ///      limits of the payer). Emits OrderPaid (and the token's Transfer / AuthorizationUsed).
     function pay(Payment calldata payment) external {
@@ -200,7 +205,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
 
     /// @notice Pay many orders in one transaction. A failing payment does not revert the others: it is
     ///         reported in PaymentFailed with its revert data.
-    /// @dev Each item runs as an external self-call (`payBatchItem`) so its state changes roll back
+    /// @dev Requirements: none for the batch (any caller may relay); each item as `pay`.
+    ///      Each item runs as an external self-call (`payBatchItem`) so its state changes roll back
     ///      alone. An item that reverts without data (out of gas) reverts the whole batch
     ///      (BatchOutOfGas), so gas estimation finds enough for every item.
     ///      Emits OrderPaid or PaymentFailed per item.
@@ -222,16 +228,18 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     }
 
     /// @notice One item of payBatch; only this contract may call it.
-    /// @dev Requirements: caller is this contract; otherwise as `pay`. Emits OrderPaid.
+    /// @dev Requirements: caller is this contract (NotSelf); otherwise as `pay`. Emits OrderPaid.
     function payBatchItem(Payment calldata payment) external {
         if (msg.sender != address(this)) revert NotSelf(msg.sender);
         _pay(payment);
     }
 
     /// @notice Refund part or all of an order to its payer, out of the merchant's pending balance.
-    /// @dev Requirements: merchant registered; caller is an active operator of its acquirer; order paid;
-    ///      0 < amount <= order amount - already refunded; amount <= the merchant's pending balance
-    ///      (pendingGross - pendingRefunds): money already settled must be refunded by other means.
+    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
+    ///      acquirer (NotAcquirer); order paid (UnknownOrder); 0 < amount (ZeroAmount) <= order amount -
+    ///      already refunded (RefundExceedsRefundable); amount <= the merchant's pending balance,
+    ///      pendingGross - pendingRefunds (RefundExceedsPending): money already settled must be refunded
+    ///      by other means.
     ///      The token transfer to the payer obeys the registry (payer active, balance cap).
     ///      Emits OrderRefunded (and the token's Transfer).
     function refund(bytes32 merchantId, bytes32 orderId, uint256 amount, bytes32 ref) external {
@@ -263,8 +271,10 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ///      account by the acquirer (PayoutMode.BankAccount, token.burnForPayout(net, acquirer, ref));
     ///      fee goes to the acquirer's fee wallet. Zero legs are skipped; with nothing pending a zero
     ///      batch is still recorded.
-    ///      Requirements: merchant registered (Active or Suspended); caller is an active operator of
-    ///      its acquirer; a fee wallet is set if fee > 0. Emits MerchantSettled (and the token's events).
+    ///      Requirements: merchant registered, Active or Suspended (UnknownMerchant); caller is an active
+    ///      operator of its acquirer (NotAcquirer); a fee wallet is set if fee > 0 (FeeWalletNotSet);
+    ///      the token accepts each leg (not paused; this contract and each receiving wallet Active;
+    ///      the receivers' balance caps). Emits MerchantSettled (and the token's events).
     /// @return batchId the merchant's settlement batch number (1, 2, ...).
     function settle(bytes32 merchantId, bytes32 ref) external returns (uint64 batchId) {
         Merchant storage m = _requireAcquirer(merchantId);

@@ -61,7 +61,8 @@ contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
     /// @dev Defaults (minor units, 2 decimals) follow the e-CNY wallet classes of CCB's 2020 agreement:
     ///      tier 1 balance 500,000.00, single 50,000.00, daily 100,000.00; tier 2 10,000.00 / 5,000.00 /
     ///      10,000.00; tier 3 2,000.00 / 2,000.00 / 2,000.00; tier 4 1,000.00 / 500.00 / 1,000.00; merchant
-    ///      and system unlimited. Requirements: `consortium_` non-zero. Emits LimitsSet for each class.
+    ///      and system unlimited. Requirements: `consortium_` non-zero (ZeroAddress); callable once
+    ///      (InvalidInitialization). Emits LimitsSet for each class and Initialized(1).
     function initialize(address consortium_) external initializer {
         if (consortium_ == address(0)) revert ZeroAddress();
         _s().consortium = IConsortium(consortium_);
@@ -117,7 +118,8 @@ contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
 
     /// @notice Open many wallets for a bank in one call (bulk enrolment of existing customers).
     /// @dev Same requirements as `openWallet` for each item; the first bad item reverts the whole call
-    ///      with an error naming its wallet (ZeroAddress for a zero address). Emits WalletOpened per wallet.
+    ///      with an error naming its wallet (ZeroAddress for a zero address). Emits WalletOpened (and the
+    ///      token's WalletStateSet) per wallet.
     function openWallets(bytes32 bankId, WalletOpening[] calldata openings) external {
         IDigitalCash token_ = _requireToken();
         _requireBankOperator(bankId, openings.length > 0 ? openings[0].wallet : address(0));
@@ -129,8 +131,9 @@ contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
 
     /// @notice Register network infrastructure (the MerchantSettlement contract) as an active system
     ///         wallet with no custodian bank (bankId 0, limit class 6).
-    /// @dev Requirements: caller is the network operator; the token is wired; `wallet_` non-zero and
-    ///      never registered. Emits WalletOpened.
+    /// @dev Requirements: caller is the network operator (NotNetworkOperator); the token is wired
+    ///      (TokenNotSet); `wallet_` non-zero (ZeroAddress) and never registered (WalletAlreadyRegistered).
+    ///      Emits WalletOpened (and the token's WalletStateSet with class 6).
     function openSystemWallet(address wallet_) external onlyNetworkOperator {
         IDigitalCash token_ = _requireToken();
         _open(token_, wallet_, bytes32(0), 1, WalletKind.System, bytes32(0));
