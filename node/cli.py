@@ -165,5 +165,62 @@ def deploy_cmd(
     console.print(f"deployed to chain {deployment.chain_id}; wrote {out}")
 
 
+
+# ------------------------------------------------------------------ walletnet db
+
+db_app = typer.Typer(help="The bank node's database: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+ConfigOption = Annotated[Path | None,
+                         typer.Option("--config", help="TOML/JSON settings file (else $WALLETNET_CONFIG).")]
+DbUrlOption = Annotated[str | None, typer.Option("--db-url", help="Database URL (else the settings' db_url).")]
+
+
+def _db_url(config: Path | None, db_url: str | None) -> str:
+    from pydantic import ValidationError
+
+    from node.settings import ConfigFileError, load_settings
+
+    try:
+        settings = load_settings(config, **({"db_url": db_url} if db_url else {}))
+    except (ValidationError, ConfigFileError) as exc:
+        err.print(f"[red]settings[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    return settings.database_url
+
+
+def _display(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade_cmd(
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the node's database to the latest schema (or --revision)."""
+    from node.db import current_revision, upgrade
+
+    url = _db_url(config, db_url)
+    upgrade(url, revision)
+    console.print(f"{_display(url)} is at revision {current_revision(url)}", highlight=False)
+
+
+@db_app.command("current")
+def db_current_cmd(config: ConfigOption = None, db_url: DbUrlOption = None) -> None:
+    """Show the database's schema revision and whether it is the latest."""
+    from node.db import current_revision, head_revision
+
+    url = _db_url(config, db_url)
+    current, head = current_revision(url), head_revision()
+    state = "up to date" if current == head else f"behind: run `walletnet db upgrade` (head is {head})"
+    console.print(f"{_display(url)}: revision {current or 'none'} ({state})", highlight=False)
+    if current != head:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,101 @@
+"""Engines and sessions, the same code for SQLite and PostgreSQL.
+
+SQLite: Python's sqlite3 module starts transactions lazily and on its own terms; we switch that off and
+begin every transaction with ``BEGIN IMMEDIATE``, which takes SQLite's single write lock up front. Two
+sessions therefore never interleave read-then-write (the SQLite counterpart of PostgreSQL's
+``SELECT ... FOR UPDATE``, which the SQLite dialect leaves out), and a waiting session blocks for up to
+``busy_timeout`` rather than failing. Read-only sessions (``session_factory(engine, read_only=True)``) begin
+``DEFERRED`` instead and, thanks to WAL journaling, read a consistent snapshot while a writer works.
+Foreign keys are switched on for every connection.
+
+PostgreSQL (psycopg 3): the default READ COMMITTED isolation; code that must not race takes row locks
+with ``with_for_update()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, event, make_url
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_S", "create_engine", "is_sqlite", "session_factory", "transaction"]
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+READ_ONLY_OPTION = "walletnet_read_only"
+
+
+def is_sqlite(url_or_engine: str | URL | Engine) -> bool:
+    url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(url_or_engine)
+    return url.get_backend_name() == "sqlite"
+
+
+def _normalise(url: str | URL) -> URL:
+    """``postgresql://`` means psycopg 3 here (SQLAlchemy's default would be psycopg2)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url`` set up as described in the module docstring.
+
+    For a SQLite file the parent folder is created if missing.
+    """
+    parsed = _normalise(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa_create_engine(parsed, echo=echo, pool_pre_ping=True, **kwargs)
+
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    engine = sa_create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see "begin" below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA recursive_triggers = ON")  # REPLACE's implicit deletes fire delete guards
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            if database and database != ":memory:":
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")  # a committed posting survives a power cut
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (``expire_on_commit=False``).
+
+    ``read_only=True`` sessions are for reports and API reads: on SQLite they begin ``DEFERRED`` and so neither
+    wait for nor hold up writers; on PostgreSQL their transactions are ``READ ONLY`` (a write fails). Do not
+    write through one on SQLite either: its snapshot may be stale, and the write would fail as locked.
+    """
+    if not read_only:
+        return sessionmaker(engine, expire_on_commit=False)
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commits when the block ends normally, rolls back (and re-raises) otherwise."""
+    with factory.begin() as session:
+        yield session

@@ -1,0 +1,27 @@
+"""Every table of the node, in one metadata: import this module before comparing or creating the schema.
+
+The tables live beside the code that owns them (ledger, outbox, idempotency keys); this module only
+gathers them so Alembic and the tests see the complete schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from node.db.base import Base
+from node.idempotency import IdempotencyRecord
+from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
+from node.outbox import OutboxRow
+
+__all__ = [
+    "Base",
+    "IdempotencyRecord",
+    "JournalEntry",
+    "LedgerAccount",
+    "LedgerHold",
+    "OutboxRow",
+    "Posting",
+    "metadata",
+]
+
+metadata: MetaData = Base.metadata

@@ -1,0 +1,218 @@
+"""Idempotency keys for requests that move money.
+
+A request carrying an ``Idempotency-Key`` is recorded with a hash of what it asked for. The first call
+claims the key (state ``in_flight``) in a transaction of its own and commits; the work then proceeds
+through named recovery points, each committed with the work it marks; the last step stores the response
+(state ``completed``) in the same transaction as the final piece of work. A later call with
+
+- the same key and the same request gets the recorded response back (nothing is done twice);
+- the same key and another request is refused (:class:`IdempotencyKeyReusedError`, HTTP 409);
+- the same key while the first call is still running is refused (:class:`IdempotencyKeyInFlightError`,
+  409), unless the first call's lock is older than ``lock_timeout``: then the caller takes the key over
+  and resumes from the recorded recovery point (the first process is presumed dead).
+
+Keys are unique per ``scope`` (the API client), so two clients may use the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "STARTED",
+    "Claim",
+    "IdempotencyError",
+    "IdempotencyKeyInFlightError",
+    "IdempotencyKeyReusedError",
+    "IdempotencyRecord",
+    "IdempotencyState",
+    "RecordedResponse",
+    "abandon",
+    "begin",
+    "complete",
+    "request_hash",
+    "set_recovery_point",
+]
+
+DEFAULT_LOCK_TIMEOUT: Final = timedelta(minutes=5)
+STARTED: Final = "started"
+MAX_KEY_LENGTH: Final = 255
+
+
+class IdempotencyState(StrEnum):
+    IN_FLIGHT = "in_flight"
+    COMPLETED = "completed"
+
+
+class IdempotencyError(Exception):
+    """Root of the idempotency errors."""
+
+    status_code = 409
+
+
+class IdempotencyKeyReusedError(IdempotencyError):
+    """The key was first used for a different request."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        self.scope = scope
+        self.key = key
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+
+
+class IdempotencyKeyInFlightError(IdempotencyError):
+    """The first request with this key has not finished yet."""
+
+    def __init__(self, scope: str, key: str, recovery_point: str) -> None:
+        self.scope = scope
+        self.key = key
+        self.recovery_point = recovery_point
+        super().__init__(f"a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[IdempotencyState] = mapped_column(str_enum(IdempotencyState, "idempotency_state"),
+                                                    default=IdempotencyState.IN_FLIGHT)
+    recovery_point: Mapped[str] = mapped_column(String(64), default=STARTED)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any | None] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"IdempotencyRecord(scope={self.scope!r}, key={self.key!r}, state={self.state.value!r})"
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    status: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :func:`begin` hands back: the record, and the recorded response if the request already ran
+    (then return it and do nothing else)."""
+
+    record: IdempotencyRecord
+    replay: RecordedResponse | None = None
+    resumed: bool = False  # True: a stale in-flight key was taken over; resume at record.recovery_point
+
+
+def request_hash(method: str, path: str, body: Mapping[str, Any] | None = None) -> str:
+    """A stable hash of what a request asks for: method, path and JSON body (key order does not matter)."""
+    canonical = json.dumps({"method": method.upper(), "path": path, "body": body}, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _find(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
+    return session.scalars(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def _judge(session: Session, record: IdempotencyRecord, digest: str, now: datetime, lock_timeout: timedelta) -> Claim:
+    if record.request_hash != digest:
+        raise IdempotencyKeyReusedError(record.scope, record.key)
+    if record.state is IdempotencyState.COMPLETED:
+        assert record.response_status is not None
+        return Claim(record, RecordedResponse(record.response_status, record.response_body))
+    if record.locked_at is not None and now - record.locked_at < lock_timeout:
+        raise IdempotencyKeyInFlightError(record.scope, record.key, record.recovery_point)
+    record.locked_at = now  # the first caller is presumed dead: take the key over
+    session.flush()
+    return Claim(record, resumed=True)
+
+
+def begin(
+    session: Session,
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
+    now: datetime | None = None,
+) -> Claim:
+    """Claim ``key`` for this request, or return the recorded response of the request that already ran.
+
+    Commit the session right after a fresh claim, so other callers see the key as in flight.
+
+    Raises:
+        IdempotencyKeyReusedError: the key belongs to a different request.
+        IdempotencyKeyInFlightError: the first request with the key is still running.
+    """
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"an idempotency key must be 1..{MAX_KEY_LENGTH} characters")
+    now = now or utcnow()
+    existing = _find(session, scope, key)
+    if existing is not None:
+        return _judge(session, existing, request_hash, now, lock_timeout)
+    record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, state=IdempotencyState.IN_FLIGHT,
+                               recovery_point=STARTED, created_at=now, locked_at=now)
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        existing = _find(session, scope, key)  # a concurrent twin got there first and has committed
+        if existing is None:
+            raise
+        return _judge(session, existing, request_hash, now, lock_timeout)
+    return Claim(record)
+
+
+def set_recovery_point(session: Session, record: IdempotencyRecord, point: str) -> None:
+    """Mark that the work up to ``point`` is done; commit it together with that work."""
+    if record.state is not IdempotencyState.IN_FLIGHT:
+        raise IdempotencyError(f"idempotency key {record.key!r} is already completed")
+    record.recovery_point = point
+    record.locked_at = utcnow()
+    session.flush()
+
+
+def complete(session: Session, record: IdempotencyRecord, *, status: int, body: Any) -> RecordedResponse:
+    """Store the response (commit it with the request's last piece of work) and release the key."""
+    if record.state is not IdempotencyState.IN_FLIGHT:
+        raise IdempotencyError(f"idempotency key {record.key!r} is already completed")
+    record.state = IdempotencyState.COMPLETED
+    record.recovery_point = "finished"
+    record.response_status = status
+    record.response_body = body
+    record.completed_at = utcnow()
+    record.locked_at = None
+    session.flush()
+    return RecordedResponse(status, body)
+
+
+def abandon(session: Session, record: IdempotencyRecord) -> None:
+    """Forget an in-flight key whose request failed before doing anything, so a retry starts afresh."""
+    if record.state is not IdempotencyState.IN_FLIGHT:
+        raise IdempotencyError(f"idempotency key {record.key!r} is completed and cannot be abandoned")
+    if record.recovery_point != STARTED:
+        raise IdempotencyError(f"idempotency key {record.key!r} has committed work (at {record.recovery_point!r}); "
+                               "resume it instead of abandoning it")
+    session.delete(record)
+    session.flush()

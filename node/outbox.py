@@ -1,0 +1,290 @@
+"""The outbox: every on-chain effect of an off-chain event, recorded in the business transaction.
+
+A service that, say, books an ATM cash-in calls :func:`enqueue` with the same session it writes the
+business record with, before committing; both commit together or neither does. The chain writer (a later
+module) picks rows up in state ``received`` and moves them along::
+
+    received -> submitted -> confirmed -> reversed
+        |           |  ^
+        |           +--+  (re-submitted: a replacement transaction, new hash, same nonce)
+        +-----------+-----> failed
+
+State changes happen here and only here (:func:`transition`); assigning ``OutboxRow.state`` anywhere else
+raises. The idempotency key is unique: enqueueing the same effect again returns the existing row, and the
+same key with another effect is a conflict.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, validates
+
+from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+
+__all__ = [
+    "TRANSITIONS",
+    "IllegalTransitionError",
+    "OutboxConflictError",
+    "OutboxError",
+    "OutboxPayloadError",
+    "OutboxRow",
+    "OutboxState",
+    "enqueue",
+    "transition",
+]
+
+MAX_KEY_LENGTH: Final = 200
+TX_HASH_LENGTH: Final = 66  # "0x" + 64 hex digits
+
+
+class OutboxState(StrEnum):
+    RECEIVED = "received"  # written with the business record; nothing sent yet
+    SUBMITTED = "submitted"  # a transaction with this row's nonce was sent
+    CONFIRMED = "confirmed"  # its receipt succeeded with enough confirmations
+    FAILED = "failed"  # given up: refused before sending, or reverted on chain
+    REVERSED = "reversed"  # a confirmed effect later undone (by a compensating effect or a reorg)
+
+
+TRANSITIONS: Final[Mapping[OutboxState, frozenset[OutboxState]]] = {
+    OutboxState.RECEIVED: frozenset({OutboxState.SUBMITTED, OutboxState.FAILED}),
+    OutboxState.SUBMITTED: frozenset({OutboxState.SUBMITTED, OutboxState.CONFIRMED, OutboxState.FAILED}),
+    OutboxState.CONFIRMED: frozenset({OutboxState.REVERSED}),
+    OutboxState.FAILED: frozenset(),
+    OutboxState.REVERSED: frozenset(),
+}
+
+
+# ------------------------------------------------------------------ errors
+
+
+class OutboxError(Exception):
+    """Root of the outbox's errors."""
+
+    status_code = 500
+
+
+class OutboxPayloadError(OutboxError, ValueError):
+    """The payload is not plain JSON of dicts, lists, str, int, bool and None (floats are refused: amounts
+    are integers of minor units)."""
+
+    status_code = 422
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"outbox payload at {path}: {problem}")
+
+
+class OutboxConflictError(OutboxError):
+    """The idempotency key is already used by another effect (other kind or payload)."""
+
+    status_code = 409
+
+    def __init__(self, key: str, existing_kind: str, kind: str) -> None:
+        self.key = key
+        self.existing_kind = existing_kind
+        self.kind = kind
+        super().__init__(f"outbox key {key!r} already holds a different {existing_kind!r} effect (got {kind!r})")
+
+
+class IllegalTransitionError(OutboxError):
+    """The requested state change is not in :data:`TRANSITIONS`, or lacks what the new state needs."""
+
+    status_code = 409
+
+    def __init__(self, key: str, current: OutboxState, target: OutboxState, reason: str = "") -> None:
+        self.key = key
+        self.current = current
+        self.target = target
+        self.reason = reason
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"outbox row {key!r}: {current.value} -> {target.value} is not allowed{detail}")
+
+
+# ------------------------------------------------------------------ the table
+
+_in_transition: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_in_transition", default=False)
+
+
+@contextmanager
+def _transitioning() -> Iterator[None]:
+    token = _in_transition.set(True)
+    try:
+        yield
+    finally:
+        _in_transition.reset(token)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[OutboxState] = mapped_column(str_enum(OutboxState, "outbox_state"), default=OutboxState.RECEIVED)
+    tx_hash: Mapped[str | None] = mapped_column(String(TX_HASH_LENGTH), index=True)
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @validates("state")
+    def _guard_state(self, _key: str, value: OutboxState) -> OutboxState:
+        # A new row starts in RECEIVED; any later change must come through transition().
+        if not _in_transition.get() and not (self.state is None and value is OutboxState.RECEIVED):
+            current = self.state if self.state is not None else OutboxState.RECEIVED
+            raise IllegalTransitionError(self.idempotency_key, current, OutboxState(value),
+                                         "state changes go through node.outbox.transition()")
+        return value
+
+    def __repr__(self) -> str:
+        return f"OutboxRow(key={self.idempotency_key!r}, kind={self.kind!r}, state={self.state!r})"
+
+
+# ------------------------------------------------------------------ enqueue
+
+
+def _check_json(value: object, path: str = "$") -> None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        raise OutboxPayloadError(path, "floats are refused; amounts are integers of minor units")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise OutboxPayloadError(path, f"keys must be strings, not {type(k).__name__}")
+            _check_json(v, f"{path}.{k}")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(item, f"{path}[{i}]")
+        return
+    raise OutboxPayloadError(path, f"{type(value).__name__} is not JSON")
+
+
+def _payload_hash(kind: str, payload: Mapping[str, Any]) -> str:
+    canonical = json.dumps({"kind": kind, "payload": payload}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _by_key(session: Session, key: str) -> OutboxRow | None:
+    return session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key == key)).one_or_none()
+
+
+def _same_or_conflict(row: OutboxRow, key: str, kind: str, digest: str) -> OutboxRow:
+    if row.kind != kind or row.payload_hash != digest:
+        raise OutboxConflictError(key, row.kind, kind)
+    return row
+
+
+def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -> OutboxRow:
+    """Record the on-chain effect ``kind`` with ``payload`` under the event's idempotency ``key``, in the
+    caller's transaction (nothing is committed here; the row is flushed so a clash shows at once).
+
+    Returns the new row, or the existing one if this exact effect was enqueued before.
+
+    Raises:
+        OutboxConflictError: ``key`` already holds another effect.
+        OutboxPayloadError: the payload is not plain JSON (floats included).
+        ValueError: empty or over-long key or kind.
+    """
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"outbox key must be 1..{MAX_KEY_LENGTH} characters")
+    if not kind or len(kind) > 64:
+        raise ValueError("outbox kind must be 1..64 characters")
+    if not isinstance(payload, Mapping):
+        raise OutboxPayloadError("$", "the payload must be a JSON object")
+    _check_json(payload)
+    digest = _payload_hash(kind, payload)
+
+    existing = _by_key(session, key)
+    if existing is not None:
+        return _same_or_conflict(existing, key, kind, digest)
+
+    row = OutboxRow(idempotency_key=key, kind=kind, payload=json.loads(json.dumps(payload)), payload_hash=digest,
+                    state=OutboxState.RECEIVED, attempts=0)
+    try:
+        with session.begin_nested():  # a savepoint: a concurrent twin must not roll back the caller's work
+            session.add(row)
+    except IntegrityError:
+        # Another transaction inserted the same key after our look-up and has committed since.
+        existing = _by_key(session, key)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, key, kind, digest)
+    return row
+
+
+# ------------------------------------------------------------------ transitions
+
+
+def transition(
+    session: Session,
+    row: OutboxRow,
+    to: OutboxState,
+    *,
+    tx_hash: str | None = None,
+    nonce: int | None = None,
+    error: str | None = None,
+) -> OutboxRow:
+    """Move ``row`` to state ``to``, in the caller's transaction (the row is locked first and re-read, so
+    two writers cannot both move it).
+
+    - ``submitted`` needs ``tx_hash`` and ``nonce`` and counts an attempt; from ``submitted`` it records a
+      replacement transaction (same nonce, new hash).
+    - ``confirmed`` may give the final ``tx_hash`` (if a replacement was the one mined).
+    - ``failed`` records ``error``.
+
+    Raises:
+        IllegalTransitionError: not an allowed transition, or a required field is missing.
+    """
+    target = OutboxState(to)
+    locked = session.scalars(
+        select(OutboxRow).where(OutboxRow.id == row.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    current = locked.state
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransitionError(locked.idempotency_key, current, target)
+    if tx_hash is not None and (len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x")):
+        raise IllegalTransitionError(locked.idempotency_key, current, target, f"malformed tx hash {tx_hash!r}")
+    now = utcnow()
+    with _transitioning():
+        if target is OutboxState.SUBMITTED:
+            if tx_hash is None or nonce is None:
+                raise IllegalTransitionError(locked.idempotency_key, current, target, "needs tx_hash and nonce")
+            if current is OutboxState.SUBMITTED and nonce != locked.nonce:
+                raise IllegalTransitionError(locked.idempotency_key, current, target,
+                                             f"a replacement keeps nonce {locked.nonce}, got {nonce}")
+            locked.tx_hash = tx_hash
+            locked.nonce = nonce
+            locked.attempts += 1
+            locked.submitted_at = now
+        elif target is OutboxState.CONFIRMED:
+            if tx_hash is not None:
+                locked.tx_hash = tx_hash
+            locked.completed_at = now
+        elif target is OutboxState.FAILED:
+            locked.last_error = error
+            locked.completed_at = now
+        elif target is OutboxState.REVERSED and error is not None:
+            locked.last_error = error
+        locked.state = target
+        locked.updated_at = now
+    session.flush()
+    return locked

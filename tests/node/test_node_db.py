@@ -1,0 +1,162 @@
+"""Migrations and the engine set-up, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import BigInteger, Engine, Numeric, inspect, text
+from sqlalchemy.exc import IntegrityError, InternalError
+from typer.testing import CliRunner
+
+from node.cli import app
+from node.db import alembic_config, create_engine, current_revision, head_revision, session_factory, upgrade
+from node.db.models import metadata
+
+LEDGER_TABLES = {"ledger_accounts", "ledger_entries", "ledger_postings", "ledger_holds"}
+ALL_TABLES = LEDGER_TABLES | {"outbox", "idempotency_keys"}
+
+
+def _diff(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        return list(compare_metadata(context, metadata))
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        else:
+            rows = connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        return {row[0] for row in rows}
+
+
+def test_upgrade_from_nothing_creates_every_table_at_head(empty_db_url: str) -> None:
+    assert current_revision(empty_db_url) is None
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert set(inspect(engine).get_table_names()) >= ALL_TABLES
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == head_revision()
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection=connection), "base")
+        assert not ALL_TABLES & set(inspect(engine).get_table_names())
+        assert not _triggers(engine)
+        upgrade(engine)
+        assert _diff(engine) == []
+        assert _triggers(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_ledger_guards_are_installed(engine: Engine) -> None:
+    names = _triggers(engine)
+    if engine.dialect.name == "sqlite":
+        assert {"ledger_entries_post_balanced", "ledger_entries_insert_unposted", "ledger_postings_no_update",
+                "ledger_postings_posted_no_delete", "ledger_postings_insert_unposted_only"} <= names
+    else:
+        assert {"ledger_postings_balanced", "ledger_entries_guard", "ledger_postings_guard"} <= names
+        with engine.connect() as connection:
+            deferred: bool = connection.execute(text(
+                "SELECT tgdeferrable AND tginitdeferred FROM pg_trigger WHERE tgname = 'ledger_postings_balanced'"
+            )).scalar_one()
+        assert deferred is True
+
+
+def test_money_columns_are_64_bit_integers_with_a_currency_beside(engine: Engine) -> None:
+    inspector = inspect(engine)
+    for name in ("ledger_postings", "ledger_holds"):
+        columns = {c["name"]: c["type"] for c in inspector.get_columns(name)}
+        assert isinstance(columns["amount_minor"], BigInteger), (name, columns["amount_minor"])
+        assert "currency" in columns
+    for table in metadata.tables.values():  # nowhere a float or a decimal
+        for column in table.columns:
+            assert not isinstance(column.type, Numeric), (table.name, column.name)
+
+
+def test_engine_settings(engine: Engine) -> None:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert connection.exec_driver_sql("PRAGMA recursive_triggers").scalar_one() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        else:
+            assert engine.dialect.driver == "psycopg"
+            assert connection.exec_driver_sql("SHOW transaction_isolation").scalar_one() == "read committed"
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO ledger_holds (reference, account_id, currency, amount_minor, state, memo, created_at) "
+            "VALUES ('h', 999, 'DCASH', 5, 'active', '', CURRENT_TIMESTAMP)"
+        ))
+
+
+def test_read_only_sessions_read_while_a_writer_works(engine: Engine) -> None:
+    writers = session_factory(engine)
+    readers = session_factory(engine, read_only=True)
+    with writers() as writer:
+        writer.execute(text("INSERT INTO ledger_accounts (code, kind, currency, name, created_at) "
+                            "VALUES ('vault', 'vault_cash', 'DCASH', '', CURRENT_TIMESTAMP)"))
+        with readers() as reader:  # not blocked by the open write transaction, and sees only committed rows
+            assert reader.execute(text("SELECT count(*) FROM ledger_accounts")).scalar_one() == 0
+        writer.commit()
+    with readers() as reader:
+        assert reader.execute(text("SELECT count(*) FROM ledger_accounts")).scalar_one() == 1
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(InternalError, match="read-only transaction"):
+                reader.execute(text("DELETE FROM ledger_accounts"))
+
+
+def test_walletnet_db_upgrade_and_current(empty_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.upper().startswith("WALLETNET_"):
+            monkeypatch.delenv(name)
+    config = tmp_path / "node.toml"
+    config.write_text(f'bank_id = "BANKB"\ndb_url = "{empty_db_url}"\n')
+    monkeypatch.setenv("WALLETNET_CONFIG", str(config))
+    runner = CliRunner()
+
+    behind = runner.invoke(app, ["db", "current"])
+    assert behind.exit_code == 1, behind.output
+    assert "revision none" in behind.output
+
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"at revision {head_revision()}" in upgraded.output
+
+    current = runner.invoke(app, ["db", "current", "--db-url", empty_db_url])
+    assert current.exit_code == 0, current.output
+    assert "up to date" in current.output
+
+    refused = runner.invoke(app, ["db", "upgrade", "--db-url", "mysql://x/y"])
+    assert refused.exit_code == 2
