@@ -1,0 +1,457 @@
+"""Typed write methods for the roles that send transactions: a bank's node, the network operator, the regulator.
+
+Every method signs locally with the role's account (through the network's shared
+:class:`~wallet_sdk._sender.TransactionSender` for that account), waits for the receipt and returns a
+:class:`TxResult` with the decoded events, or a small result type where the transaction produces data
+(per-item outcomes of a batch, a settlement batch, a proposal id). A revert raises the typed
+:class:`~wallet_sdk.errors.ContractRevertError` named after the Solidity error, before anything is mined
+when gas estimation already reverts.
+
+Wallet holders never send transactions: they sign authorizations (see :mod:`wallet_sdk.authorizations`)
+and their bank's node relays them with these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
+
+from wallet_sdk._sender import TransactionSender
+from wallet_sdk.amount import Amount
+from wallet_sdk.authorizations import (
+    Authorization,
+    CancelAuthorization,
+    HoldAuthorization,
+    MerchantPayment,
+    Redemption,
+    RelayedTransfer,
+    SignedAuthorization,
+    TransferAuthorization,
+)
+from wallet_sdk.chain.exceptions import InvalidArgumentError
+from wallet_sdk.chain.network import AddressLike, Network, _bank_id, _merchant_id, to_address, to_bytes32, to_uint
+from wallet_sdk.chain.types import (
+    Limits,
+    MerchantStatus,
+    PayoutMode,
+    SettlementBatch,
+    WalletKind,
+    WalletOpening,
+)
+from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.events import Event, decode_receipt
+from wallet_sdk.keys import WalletKey
+
+__all__ = [
+    "BankOperator",
+    "CloseResult",
+    "ItemResult",
+    "NetworkOperator",
+    "PaymentBatchResult",
+    "ProposalResult",
+    "Regulator",
+    "RelayResult",
+    "SettleResult",
+    "TxResult",
+]
+
+Account = LocalAccount | WalletKey | TransactionSender
+Ref = bytes | str
+"""An off-chain reference (ATM event id, redemption id...): 32 bytes, or text of at most 32 bytes."""
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction and the walletnet events it emitted."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: tuple[Event, ...]
+
+    @classmethod
+    def _fields_from(cls, network: Network, receipt: TxReceipt) -> dict[str, Any]:
+        return {"tx_hash": HexBytes(receipt["transactionHash"]).to_0x_hex(),
+                "block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"]),
+                "events": tuple(decode_receipt(network, receipt))}
+
+    def events_named(self, name: str) -> list[Event]:
+        return [e for e in self.events if e.name == name]
+
+    def event(self, name: str) -> Event:
+        """The first event called ``name`` (KeyError if the transaction emitted none)."""
+        for event in self.events:
+            if event.name == name:
+                return event
+        raise KeyError(f"transaction {self.tx_hash} emitted no {name} event")
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One item of a batch: ``error`` is the typed revert of a failed item, None if it went through."""
+
+    index: int
+    authorization: Authorization
+    error: ContractRevertError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RelayResult(TxResult):
+    """relayTransfers: one :class:`ItemResult` per submitted transfer, in submission order."""
+
+    items: tuple[ItemResult, ...]
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for item in self.items if item.ok)
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [item for item in self.items if not item.ok]
+
+
+@dataclass(frozen=True)
+class PaymentBatchResult(RelayResult):
+    """payBatch: one :class:`ItemResult` per payment, in submission order."""
+
+
+@dataclass(frozen=True)
+class SettleResult(TxResult):
+    """settle: the settlement batch recorded (``batch.batch_id`` is the merchant's batch number)."""
+
+    batch: SettlementBatch
+
+    @property
+    def batch_id(self) -> int:
+        return self.batch.batch_id
+
+
+@dataclass(frozen=True)
+class ProposalResult(TxResult):
+    """propose: the new proposal's id."""
+
+    proposal_id: int
+
+
+@dataclass(frozen=True)
+class CloseResult(TxResult):
+    """closeWallet: the balance burned for payout to the bound bank account."""
+
+    redeemed: int
+
+
+class _Role:
+    """What every role shares: an account, its sender, and governance votes."""
+
+    def __init__(self, network: Network, account: Account) -> None:
+        if not isinstance(network, Network):
+            raise InvalidArgumentError("network", network, "expected a Network")
+        self.network = network
+        self.sender = network.sender(account)
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return self.sender.address
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(address='{self.address}')"
+
+    def _send(self, call: ContractFunction) -> TxReceipt:
+        return self.sender.send(call)
+
+    def _result(self, call: ContractFunction) -> TxResult:
+        return TxResult(**TxResult._fields_from(self.network, self._send(call)))
+
+    # governance: any active bank operator approves; anyone may execute an approved proposal
+
+    def approve(self, proposal_id: int) -> TxResult:
+        """Approve a proposal for this operator's bank (one approval per bank). Emits ProposalApproved."""
+        return self._result(self.network.consortium.functions.approve(to_uint(proposal_id, "proposal_id")))
+
+    def execute(self, proposal_id: int) -> TxResult:
+        """Execute a proposal with enough approvals (anyone may). Emits ProposalExecuted."""
+        return self._result(self.network.consortium.functions.execute(to_uint(proposal_id, "proposal_id")))
+
+
+def _signed(signed: object, kind: type[Authorization], what: str) -> SignedAuthorization[Any]:
+    if not isinstance(signed, SignedAuthorization) or not isinstance(signed.authorization, kind):
+        raise InvalidArgumentError(what, signed, f"expected a SignedAuthorization of a {kind.__name__}")
+    return signed
+
+
+class BankOperator(_Role):
+    """Everything a member bank's node sends: wallets, issuance, relays, holds, redemptions, merchants.
+
+    ``account`` must be an operator address of an active member bank in the Consortium; the bank is
+    looked up once (:attr:`bank_id`).
+    """
+
+    def __init__(self, network: Network, account: Account) -> None:
+        super().__init__(network, account)
+        self._bank_id: bytes | None = None
+
+    @property
+    def bank_id(self) -> bytes:
+        """This operator's bank (raises NotBankOperator if the account is no bank's operator)."""
+        if self._bank_id is None:
+            bank = self.network.bank_of_operator(self.address)
+            if bank is None:
+                from wallet_sdk.contract_errors import NotBankOperator  # contract_errors imports this package
+
+                raise NotBankOperator(caller=self.address)
+            self._bank_id = bank
+        return self._bank_id
+
+    # --- wallets ---
+
+    def open_wallet(self, wallet: AddressLike, *, tier: int = 1, kind: WalletKind = WalletKind.PERSONAL,
+                    account_hash: bytes = bytes(32)) -> TxResult:
+        """Open a wallet at this bank. Emits WalletOpened."""
+        return self._result(self.network.registry.functions.openWallet(
+            to_address(wallet, "wallet"), self.bank_id, to_uint(tier, "tier", bits=8), int(WalletKind(kind)),
+            to_bytes32(account_hash, "account_hash")))
+
+    def open_wallets(self, openings: Sequence[WalletOpening], *, chunk_size: int = 100) -> list[TxResult]:
+        """Bulk enrolment, ``chunk_size`` wallets per transaction; a chunk reverts as a whole if any item is bad."""
+        if not openings:
+            raise InvalidArgumentError("openings", openings, "nothing to open")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InvalidArgumentError("chunk_size", chunk_size, "expected a positive int")
+        rows = []
+        for opening in openings:
+            if not isinstance(opening, WalletOpening):
+                raise InvalidArgumentError("openings", opening, "expected WalletOpening items")
+            rows.append((to_address(opening.wallet, "wallet"), to_uint(opening.tier, "tier", bits=8),
+                         int(WalletKind(opening.kind)), to_bytes32(opening.account_hash, "account_hash")))
+        bank = self.bank_id
+        return [self._result(self.network.registry.functions.openWallets(bank, rows[i:i + chunk_size]))
+                for i in range(0, len(rows), chunk_size)]
+
+    def set_tier(self, wallet: AddressLike, tier: int) -> TxResult:
+        """Move a personal wallet to another tier (1-4). Emits WalletTierChanged."""
+        return self._result(self.network.registry.functions.setTier(
+            to_address(wallet, "wallet"), to_uint(tier, "tier", bits=8)))
+
+    def bind_account(self, wallet: AddressLike, account_hash: bytes) -> TxResult:
+        """Bind the wallet to a bank account by its salted hash. Emits AccountBound."""
+        return self._result(self.network.registry.functions.bindAccount(
+            to_address(wallet, "wallet"), to_bytes32(account_hash, "account_hash")))
+
+    def freeze(self, wallet: AddressLike, reason: int) -> TxResult:
+        """Freeze a wallet of this bank with a reason code. Emits WalletFrozen."""
+        return self._result(self.network.registry.functions.freeze(
+            to_address(wallet, "wallet"), to_uint(reason, "reason", bits=16)))
+
+    def unfreeze(self, wallet: AddressLike) -> TxResult:
+        """Lift this bank's freeze (a regulator's freeze only the regulator lifts). Emits WalletUnfrozen."""
+        return self._result(self.network.registry.functions.unfreeze(to_address(wallet, "wallet")))
+
+    def close_wallet(self, wallet: AddressLike, ref: Ref) -> CloseResult:
+        """Close a wallet; its balance is burned for payout to the bound account. Emits WalletClosed."""
+        receipt = self._send(self.network.registry.functions.closeWallet(
+            to_address(wallet, "wallet"), to_bytes32(ref, "ref")))
+        fields = TxResult._fields_from(self.network, receipt)
+        closed = [e for e in fields["events"] if e.name == "WalletClosed"]
+        return CloseResult(**fields, redeemed=int(closed[0]["redeemed"]))
+
+    # --- issuance and transfers ---
+
+    def mint(self, wallet: AddressLike, amount: int | Amount, ref: Ref) -> TxResult:
+        """Issue ``amount`` minor units into a wallet of this bank, within its quota. Emits Minted."""
+        return self._result(self.network.token.functions.mint(
+            to_address(wallet, "wallet"), self.network.to_minor(amount), to_bytes32(ref, "ref")))
+
+    def transfer_with_authorization(self, signed: SignedAuthorization[TransferAuthorization]) -> TxResult:
+        """Relay a holder's signed EIP-3009 transfer. Emits Transfer and AuthorizationUsed."""
+        auth = _signed(signed, TransferAuthorization, "signed").authorization
+        return self._result(self.network.token.functions.transferWithAuthorization(
+            auth.from_, auth.to, auth.value, auth.valid_after, auth.valid_before, auth.nonce,
+            signed.v, signed.r, signed.s))
+
+    def cancel_authorization(self, signed: SignedAuthorization[CancelAuthorization]) -> TxResult:
+        """Relay a holder's signed cancellation of an unused nonce. Emits AuthorizationCanceled."""
+        auth = _signed(signed, CancelAuthorization, "signed").authorization
+        return self._result(self.network.token.functions.cancelAuthorization(
+            auth.authorizer, auth.nonce, signed.v, signed.r, signed.s))
+
+    def relay_transfers(self, transfers: Sequence[SignedAuthorization[RelayedTransfer]]) -> RelayResult:
+        """Submit many signed RelayedTransfers in one transaction; a failing item does not stop the others.
+
+        Returns one :class:`ItemResult` per transfer; a failed item carries its typed revert, decoded
+        from the token's RelayFailed event.
+        """
+        if not transfers:
+            raise InvalidArgumentError("transfers", transfers, "nothing to relay")
+        rows = []
+        for item in transfers:
+            auth = _signed(item, RelayedTransfer, "transfers").authorization
+            rows.append((auth.from_, auth.to, auth.value, auth.valid_before, auth.nonce, item.v, item.r, item.s))
+        receipt = self._send(self.network.token.functions.relayTransfers(rows))
+        fields = TxResult._fields_from(self.network, receipt)
+        errors = {int(e["index"]): decode_revert(e["reason"]) for e in fields["events"]
+                  if e.name == "RelayFailed" and e.contract == "DigitalCash"}
+        items = tuple(ItemResult(i, t.authorization, errors.get(i)) for i, t in enumerate(transfers))
+        return RelayResult(**fields, items=items)
+
+    # --- holds (ATM cash-out) ---
+
+    def place_hold(self, signed: SignedAuthorization[HoldAuthorization]) -> TxResult:
+        """Set money aside for an ATM cash-out on the holder's signed Hold. Emits HoldPlaced."""
+        auth = _signed(signed, HoldAuthorization, "signed").authorization
+        return self._result(self.network.token.functions.placeHold(
+            auth.holder, auth.value, auth.hold_id, auth.expires_at, signed.v, signed.r, signed.s))
+
+    def capture_hold(self, hold_id: bytes, ref: Ref) -> TxResult:
+        """Burn held money once the ATM dispensed it. Emits HoldCaptured and Burned."""
+        return self._result(self.network.token.functions.captureHold(
+            to_bytes32(hold_id, "hold_id"), to_bytes32(ref, "ref")))
+
+    def release_hold(self, hold_id: bytes) -> TxResult:
+        """Return held money to the holder (ATM reversal). Emits HoldReleased."""
+        return self._result(self.network.token.functions.releaseHold(to_bytes32(hold_id, "hold_id")))
+
+    def redeem(self, signed: SignedAuthorization[Redemption], ref: Ref) -> TxResult:
+        """Burn a holder's money on their signed Redemption, for payout to their bank account. Emits Burned."""
+        auth = _signed(signed, Redemption, "signed").authorization
+        return self._result(self.network.token.functions.redeemWithAuthorization(
+            auth.holder, auth.value, auth.valid_before, auth.nonce, to_bytes32(ref, "ref"),
+            signed.v, signed.r, signed.s))
+
+    # --- merchants ---
+
+    def register_merchant(self, merchant: bytes | str, wallet: AddressLike, *, fee_bps: int, mcc: int,
+                          settlement_account_hash: bytes = bytes(32),
+                          payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
+        """Register a merchant acquired by this bank (wallet: an active Merchant wallet). Emits MerchantRegistered."""
+        return self._result(self.network.settlement.functions.registerMerchant(*self._terms(
+            merchant, wallet, fee_bps, mcc, settlement_account_hash, payout_mode)))
+
+    def update_merchant(self, merchant: bytes | str, wallet: AddressLike, *, fee_bps: int, mcc: int,
+                        settlement_account_hash: bytes = bytes(32),
+                        payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
+        """Change a merchant's wallet, fee, category code, account hash and payout mode. Emits MerchantUpdated."""
+        return self._result(self.network.settlement.functions.updateMerchant(*self._terms(
+            merchant, wallet, fee_bps, mcc, settlement_account_hash, payout_mode)))
+
+    @staticmethod
+    def _terms(merchant: bytes | str, wallet: AddressLike, fee_bps: int, mcc: int, account_hash: bytes,
+               payout_mode: PayoutMode) -> tuple[Any, ...]:
+        return (_merchant_id(merchant), to_address(wallet, "wallet"), to_uint(fee_bps, "fee_bps", bits=16),
+                to_uint(mcc, "mcc", bits=16), to_bytes32(account_hash, "settlement_account_hash"),
+                int(PayoutMode(payout_mode)))
+
+    def set_merchant_status(self, merchant: bytes | str, status: MerchantStatus) -> TxResult:
+        """Suspend a merchant (it cannot be paid) or make it active again. Emits MerchantStatusChanged."""
+        return self._result(self.network.settlement.functions.setMerchantStatus(
+            _merchant_id(merchant), int(MerchantStatus(status))))
+
+    def set_fee_wallet(self, wallet: AddressLike) -> TxResult:
+        """Set the wallet that receives this bank's acquiring fees. Emits FeeWalletSet."""
+        return self._result(self.network.settlement.functions.setFeeWallet(to_address(wallet, "wallet")))
+
+    @staticmethod
+    def _payment_row(signed: SignedAuthorization[MerchantPayment]) -> tuple[Any, ...]:
+        p = signed.authorization
+        return (p.merchant_id, p.order_id, p.payer, p.amount, p.valid_after, p.valid_before,
+                signed.v, signed.r, signed.s)
+
+    def pay(self, signed: SignedAuthorization[MerchantPayment]) -> TxResult:
+        """Relay a payer's signed merchant payment (anyone may). Emits OrderPaid."""
+        _signed(signed, MerchantPayment, "signed")
+        return self._result(self.network.settlement.functions.pay(self._payment_row(signed)))
+
+    def pay_batch(self, payments: Sequence[SignedAuthorization[MerchantPayment]]) -> PaymentBatchResult:
+        """Relay many payments in one transaction; failed ones come back with their typed revert."""
+        if not payments:
+            raise InvalidArgumentError("payments", payments, "nothing to pay")
+        rows = [self._payment_row(_signed(p, MerchantPayment, "payments")) for p in payments]
+        receipt = self._send(self.network.settlement.functions.payBatch(rows))
+        fields = TxResult._fields_from(self.network, receipt)
+        errors = {int(e["index"]): decode_revert(e["reason"]) for e in fields["events"]
+                  if e.name == "PaymentFailed"}
+        items = tuple(ItemResult(i, p.authorization, errors.get(i)) for i, p in enumerate(payments))
+        return PaymentBatchResult(**fields, items=items)
+
+    def refund(self, merchant: bytes | str, order: bytes | str, amount: int | Amount, ref: Ref) -> TxResult:
+        """Refund part or all of an order to its payer, from the merchant's pending balance. Emits OrderRefunded."""
+        return self._result(self.network.settlement.functions.refund(
+            _merchant_id(merchant), to_bytes32(order, "order_id"), self.network.to_minor(amount),
+            to_bytes32(ref, "ref")))
+
+    def settle(self, merchant: bytes | str, ref: Ref) -> SettleResult:
+        """Settle everything pending for a merchant: net to it, fee to this bank. Emits MerchantSettled."""
+        receipt = self._send(self.network.settlement.functions.settle(_merchant_id(merchant), to_bytes32(ref, "ref")))
+        fields = TxResult._fields_from(self.network, receipt)
+        e = next(e for e in fields["events"] if e.name == "MerchantSettled")
+        batch = SettlementBatch(merchant_id=bytes(e["merchantId"]), batch_id=int(e["batchId"]),
+                                acquirer=bytes(e["acquirer"]), gross=int(e["gross"]), refunds=int(e["refunds"]),
+                                fee=int(e["fee"]), net=int(e["net"]), payout_mode=PayoutMode(e["payoutMode"]),
+                                ref=bytes(e["ref"]), block_number=e.block_number, tx_hash=e.tx_hash)
+        return SettleResult(**fields, batch=batch)
+
+
+class NetworkOperator(_Role):
+    """The network operator: tier limits, bank quotas, emergency pause, governance proposals."""
+
+    def set_limits(self, limit_class: int, limits: Limits) -> TxResult:
+        """Set a limit class's limits (tier 1-4, 5 merchant, 6 system). Emits LimitsSet (registry and token)."""
+        if not isinstance(limits, Limits):
+            raise InvalidArgumentError("limits", limits, "expected a Limits")
+        return self._result(self.network.registry.functions.setLimits(
+            to_uint(limit_class, "limit_class", bits=8),
+            tuple(to_uint(v, "limit") for v in limits.as_tuple())))
+
+    def set_quota(self, bank: bytes | str, quota: int | Amount) -> TxResult:
+        """Set a bank's issuance quota in minor units. Emits QuotaSet."""
+        return self._result(self.network.consortium.functions.setQuota(_bank_id(bank), self.network.to_minor(quota)))
+
+    def pause(self) -> TxResult:
+        """Stop every movement of money (emergency). Emits Paused."""
+        return self._result(self.network.token.functions.pause())
+
+    def unpause(self) -> TxResult:
+        """Emits Unpaused."""
+        return self._result(self.network.token.functions.unpause())
+
+    def propose(self, target: AddressLike, data: bytes, description: str) -> ProposalResult:
+        """Propose a call of ``target`` with ``data`` for the banks to approve. Emits ProposalCreated."""
+        if not isinstance(data, bytes) or not isinstance(description, str):
+            raise InvalidArgumentError("data", data, "expected calldata bytes and a str description")
+        receipt = self._send(self.network.consortium.functions.propose(to_address(target, "target"), data, description))
+        fields = TxResult._fields_from(self.network, receipt)
+        created = next(e for e in fields["events"] if e.name == "ProposalCreated")
+        return ProposalResult(**fields, proposal_id=int(created["proposalId"]))
+
+    def propose_call(self, call: ContractFunction, description: str) -> ProposalResult:
+        """Propose a contract call built with web3 (``network.consortium.functions.addBank(...)``)."""
+        if call.address is None:
+            raise InvalidArgumentError("call", call, "a contract call with an address")
+        return self.propose(call.address, bytes(HexBytes(call._encode_transaction_data())), description)
+
+    def cancel(self, proposal_id: int) -> TxResult:
+        """Cancel a pending proposal. Emits ProposalCancelled."""
+        return self._result(self.network.consortium.functions.cancel(to_uint(proposal_id, "proposal_id")))
+
+
+class Regulator(_Role):
+    """The regulator: freezes any wallet by order; only it lifts its own freezes."""
+
+    def freeze(self, wallet: AddressLike, reason: int) -> TxResult:
+        """Freeze any wallet with a reason code. Emits WalletFrozen (byRegulator true)."""
+        return self._result(self.network.registry.functions.freeze(
+            to_address(wallet, "wallet"), to_uint(reason, "reason", bits=16)))
+
+    def unfreeze(self, wallet: AddressLike) -> TxResult:
+        """Lift a freeze. Emits WalletUnfrozen."""
+        return self._result(self.network.registry.functions.unfreeze(to_address(wallet, "wallet")))

@@ -1,0 +1,357 @@
+"""The contracts' enums and the typed records that :class:`~wallet_sdk.chain.Network` reads return.
+
+Enums are ``IntEnum`` with the Solidity enum's numeric values (what the ABI carries), so they compare
+equal to the raw ``uint8`` a web3 call returns. Records are frozen dataclasses; amounts are ints of minor
+units; ids are 32 raw bytes; addresses are EIP-55 checksummed strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import Final, TypeVar
+
+from eth_typing import ChecksumAddress
+
+from wallet_sdk.authorizations import id_to_text
+
+__all__ = [
+    "UNLIMITED",
+    "BankInfo",
+    "BankPosition",
+    "BankStatus",
+    "BurnReason",
+    "HoldInfo",
+    "HoldStatus",
+    "LimitClass",
+    "Limits",
+    "MerchantInfo",
+    "MerchantStatus",
+    "OrderInfo",
+    "OrderState",
+    "PayoutMode",
+    "Positions",
+    "ProposalInfo",
+    "ProposalStatus",
+    "SettlementBatch",
+    "TokenInfo",
+    "WalletInfo",
+    "WalletKind",
+    "WalletOpening",
+    "WalletStatus",
+]
+
+UNLIMITED: Final = 2**256 - 1
+"""A limit of ``type(uint256).max`` means "no limit" (merchant and system wallets)."""
+
+E = TypeVar("E", bound=IntEnum)
+
+
+def as_enum(enum: type[E], value: int) -> E | int:
+    """``enum(value)`` when the value is a member, else the int unchanged (a newer contract may add members)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return int(value)
+
+
+# --- Solidity enums (same names and values as contracts/interfaces) ---
+
+
+class BankStatus(IntEnum):
+    """IConsortium.BankStatus."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REMOVED = 3
+
+
+class ProposalStatus(IntEnum):
+    """IConsortium.ProposalStatus."""
+
+    NONE = 0
+    PENDING = 1
+    EXECUTED = 2
+    CANCELLED = 3
+
+
+class WalletKind(IntEnum):
+    """IWalletRegistry.WalletKind."""
+
+    PERSONAL = 0
+    MERCHANT = 1
+    SYSTEM = 2
+
+
+class WalletStatus(IntEnum):
+    """IWalletRegistry.WalletStatus (the token's wallet state uses the same values); NONE = not registered."""
+
+    NONE = 0
+    ACTIVE = 1
+    FROZEN = 2
+    CLOSED = 3
+
+
+class LimitClass(IntEnum):
+    """The registry's limit classes: personal tiers 1-4, merchant wallets 5, system wallets 6."""
+
+    TIER_1 = 1
+    TIER_2 = 2
+    TIER_3 = 3
+    TIER_4 = 4
+    MERCHANT = 5
+    SYSTEM = 6
+
+
+class HoldStatus(IntEnum):
+    """IDigitalCash.HoldStatus."""
+
+    NONE = 0
+    HELD = 1
+    CAPTURED = 2
+    RELEASED = 3
+
+
+class BurnReason(IntEnum):
+    """IDigitalCash.BurnReason (the ``reason`` of a Burned event)."""
+
+    REDEMPTION = 0
+    HOLD_CAPTURE = 1
+    WALLET_CLOSURE = 2
+    SETTLEMENT_PAYOUT = 3
+
+
+class PayoutMode(IntEnum):
+    """IMerchantSettlement.PayoutMode: net paid to the merchant's wallet, or burned for a bank-account payout."""
+
+    WALLET = 0
+    BANK_ACCOUNT = 1
+
+
+class MerchantStatus(IntEnum):
+    """IMerchantSettlement.MerchantStatus."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class OrderState(StrEnum):
+    """Where an order stands, derived from its on-chain record (not a Solidity enum)."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+# --- records ---
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """The token's name, symbol and decimals (the EIP-712 domain name is ``name``)."""
+
+    address: ChecksumAddress
+    name: str
+    symbol: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class WalletInfo:
+    """A wallet's registry record. ``status`` is NONE for an address that was never registered."""
+
+    address: ChecksumAddress
+    bank_id: bytes  # custodian bank; zero for system wallets and unregistered addresses
+    tier: int
+    kind: WalletKind
+    status: WalletStatus
+    frozen_by_regulator: bool
+    freeze_reason: int
+    account_hash: bytes  # salted hash of the bound bank account; zero if none
+
+    @property
+    def registered(self) -> bool:
+        return self.status != WalletStatus.NONE
+
+    @property
+    def active(self) -> bool:
+        return self.status == WalletStatus.ACTIVE
+
+    @property
+    def bank_code(self) -> str:
+        """The custodian bank's id as text ("BANKA"), or 0x-hex if it is not a text id."""
+        return id_to_text(self.bank_id)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of one limit class in minor units; :data:`UNLIMITED` means no limit."""
+
+    balance_cap: int
+    single_payment_limit: int
+    daily_outflow_limit: int
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        """The ``IWalletRegistry.Limits`` struct as the ABI takes it."""
+        return (self.balance_cap, self.single_payment_limit, self.daily_outflow_limit)
+
+
+@dataclass(frozen=True)
+class WalletOpening:
+    """One wallet of a bulk enrolment (``BankOperator.open_wallets``)."""
+
+    wallet: str
+    tier: int = 1
+    kind: WalletKind = WalletKind.PERSONAL
+    account_hash: bytes = bytes(32)
+
+
+@dataclass(frozen=True)
+class HoldInfo:
+    """An ATM cash-out hold. ``status`` NONE means no such hold."""
+
+    hold_id: bytes
+    holder: ChecksumAddress
+    amount: int
+    expires_at: int
+    status: HoldStatus
+
+
+@dataclass(frozen=True)
+class MerchantInfo:
+    """A merchant's record. ``pending`` is what the next settlement will split into fee and net."""
+
+    merchant_id: bytes
+    acquirer: bytes  # acquiring bank id
+    wallet: ChecksumAddress
+    fee_bps: int
+    mcc: int
+    payout_mode: PayoutMode
+    status: MerchantStatus
+    settlement_account_hash: bytes
+    pending_gross: int
+    pending_refunds: int
+    last_batch_id: int
+
+    @property
+    def pending(self) -> int:
+        return self.pending_gross - self.pending_refunds
+
+    @property
+    def registered(self) -> bool:
+        return self.status != MerchantStatus.NONE
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    """An order's payment record (payer zero address and amount 0 if never paid)."""
+
+    merchant_id: bytes
+    order_id: bytes
+    payer: ChecksumAddress
+    amount: int
+    refunded: int
+    paid_at: int  # block timestamp of the payment, 0 if unpaid
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.refunded
+
+    @property
+    def state(self) -> OrderState:
+        if self.amount == 0:
+            return OrderState.UNPAID
+        if self.refunded == 0:
+            return OrderState.PAID
+        if self.refunded < self.amount:
+            return OrderState.PARTIALLY_REFUNDED
+        return OrderState.REFUNDED
+
+
+@dataclass(frozen=True)
+class SettlementBatch:
+    """One MerchantSettled event: ``gross == refunds + fee + net`` to the cent."""
+
+    merchant_id: bytes
+    batch_id: int
+    acquirer: bytes
+    gross: int
+    refunds: int
+    fee: int
+    net: int
+    payout_mode: PayoutMode
+    ref: bytes
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class BankInfo:
+    """A member bank: status, issuance quota and position (``net_issued`` = minted - burned, may be negative)."""
+
+    bank_id: bytes
+    name: str
+    status: BankStatus
+    quota: int
+    net_issued: int
+    operators: tuple[ChecksumAddress, ...]
+    enodes: tuple[str, ...]
+
+    @property
+    def code(self) -> str:
+        return id_to_text(self.bank_id)
+
+
+@dataclass(frozen=True)
+class BankPosition:
+    """A bank's interbank position: what it issued net of redemptions, against its quota."""
+
+    bank_id: bytes
+    name: str
+    status: BankStatus
+    quota: int
+    net_issued: int
+
+    @property
+    def code(self) -> str:
+        return id_to_text(self.bank_id)
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Every bank's ``net_issued`` read at one block; they sum to the token's total supply."""
+
+    block_number: int
+    banks: tuple[BankPosition, ...]
+    total_supply: int
+
+    @property
+    def net_issued_total(self) -> int:
+        return sum(b.net_issued for b in self.banks)
+
+    @property
+    def balanced(self) -> bool:
+        """True when the banks' positions add up to the total supply (the network's books balance)."""
+        return self.net_issued_total == self.total_supply
+
+    def of(self, bank_id: bytes) -> BankPosition:
+        for position in self.banks:
+            if position.bank_id == bank_id:
+                return position
+        raise KeyError(id_to_text(bank_id))
+
+
+@dataclass(frozen=True)
+class ProposalInfo:
+    """A governance proposal."""
+
+    proposal_id: int
+    proposer: ChecksumAddress
+    target: ChecksumAddress
+    data: bytes
+    description: str
+    status: ProposalStatus
+    approvals: int
