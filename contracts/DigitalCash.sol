@@ -207,6 +207,7 @@ contract DigitalCash is
     uint256 private constant PAUSED_BIT = 1 << 255;
 
     uint8 private constant STATUS_ACTIVE = 1; // IWalletRegistry.WalletStatus.Active
+    uint8 private constant STATUS_FROZEN = 2; // IWalletRegistry.WalletStatus.Frozen
     uint8 private constant MAX_STATUS = 3; // IWalletRegistry.WalletStatus.Closed
     uint8 private constant MAX_LIMIT_CLASS = 6;
     uint8 private constant SYSTEM_CLASS = 6; // IWalletRegistry: system wallets, the settlement contract among them
@@ -560,8 +561,9 @@ contract DigitalCash is
 
     /// @notice Burn held money after the ATM dispensed it; `ref` is the ATM's dispense event id.
     /// @dev Requirements: hold exists (UnknownHold) and is Held (HoldNotActive); caller is an active
-    ///      operator of the holder's custodian bank; not paused; holder Active. Allowed after expiry as
-    ///      long as nobody released it. Records -amount as the custodian's issuance.
+    ///      operator of the holder's custodian bank; not paused; holder Active or Frozen (a freeze after
+    ///      the ATM dispensed must not block the capture). Allowed after expiry as long as nobody
+    ///      released it. Records -amount as the custodian's issuance.
     ///      Emits Transfer(token, 0), HoldCaptured and Burned(reason HoldCapture).
     function captureHold(bytes32 holdId, bytes32 ref) external {
         HoldRecord storage h = _activeHold(holdId);
@@ -579,7 +581,8 @@ contract DigitalCash is
     ///         (ATM reversal), by the holder itself once the hold has expired.
     /// @dev Requirements: hold exists and is Held; caller is an active operator of the holder's
     ///      custodian bank, or the holder with block.timestamp >= expiresAt (HoldNotExpired); not
-    ///      paused; holder Active. No cap check (caps already count held money). The daily allowance
+    ///      paused; holder Active or Frozen (released money stays frozen in the balance). No cap check
+    ///      (caps already count held money). The daily allowance
     ///      used by the hold is not given back. Emits Transfer(token, holder) and HoldReleased.
     function releaseHold(bytes32 holdId) external {
         HoldRecord storage h = _activeHold(holdId);
@@ -750,8 +753,14 @@ contract DigitalCash is
         uint256 fromLimits = $.limitWords[uint8(fromWord >> CLASS_SHIFT)];
         if (fromLimits & PAUSED_BIT != 0) return abi.encodeWithSelector(EnforcedPause.selector);
         if (flow == Flow.Closure) return _closure($, from, fromWord, value);
+        if (flow == Flow.Capture || flow == Flow.Release) {
+            // A hold reserved its money before any later freeze: the ATM may already have dispensed, so
+            // settling the hold must not wait for an unfreeze. Released money stays frozen in the balance.
+            uint8 status = uint8(fromWord >> STATUS_SHIFT);
+            if (status != STATUS_ACTIVE && status != STATUS_FROZEN) return _inactive(from, fromWord, true);
+            return _fromHeld($, from, fromWord, value, flow);
+        }
         if (uint8(fromWord >> STATUS_SHIFT) != STATUS_ACTIVE) return _inactive(from, fromWord, true);
-        if (flow == Flow.Capture || flow == Flow.Release) return _fromHeld($, from, fromWord, value, flow);
 
         // Debit `from`'s spendable balance: balance, single-payment limit, daily outflow limit.
         unchecked {

@@ -14,6 +14,7 @@ from token_support import (
     RELEASED,
     ZERO32,
     ZERO_ADDRESS,
+    auth_args,
     balance,
     cancel_args,
     close,
@@ -165,10 +166,6 @@ def test_capture_errors(system: Any, reverts: Any) -> None:
     for caller in (op(system, "B"), system.operator, system.accounts[0]):
         with reverts("NotCustodianOperator", caller=caller.address, wallet=holder.address):
             system.send(t.functions.captureHold(hold_id, ZERO32), caller)
-    freeze(system, holder)
-    with reverts("WalletNotActive", wallet=holder.address, status=FROZEN):
-        system.send(t.functions.captureHold(hold_id, ZERO32), op(system))
-    unfreeze(system, holder)
     pause(system)
     with reverts("EnforcedPause"):
         system.send(t.functions.captureHold(hold_id, ZERO32), op(system))
@@ -226,17 +223,30 @@ def test_release_by_the_holder_only_after_expiry(system: Any, reverts: Any) -> N
         system.send(t.functions.releaseHold(hold_2), stranger)
 
 
-def test_release_requires_active_holder_and_no_pause(system: Any, reverts: Any) -> None:
+def test_release_refused_while_paused(system: Any, reverts: Any) -> None:
     t = system.token
     holder = funded_wallet(system, 10_000)
     hold_id, _ = place(system, holder, 1_000)
-    freeze(system, holder)
-    with reverts("WalletNotActive", wallet=holder.address, status=FROZEN):
-        system.send(t.functions.releaseHold(hold_id), op(system))
-    unfreeze(system, holder)
     pause(system)
     with reverts("EnforcedPause"):
         system.send(t.functions.releaseHold(hold_id), op(system))
+
+
+def test_a_freeze_after_the_hold_does_not_block_capture_or_release(system: Any, reverts: Any) -> None:
+    """The ATM may have dispensed before the freeze: the bank must still capture (or reverse) the hold."""
+    t = system.token
+    holder = funded_wallet(system, 10_000)
+    dispensed, _ = place(system, holder, 1_000)
+    reversed_, _ = place(system, holder, 2_000)
+    freeze(system, holder)
+    system.send(t.functions.captureHold(dispensed, ZERO32), op(system))
+    system.send(t.functions.releaseHold(reversed_), op(system))
+    assert held(system, holder) == 0
+    assert balance(system, holder) == 9_000 and supply(system) == 9_000
+    # released money stays frozen: the wallet still cannot pay
+    other = funded_wallet(system, 0)
+    with reverts("WalletNotActive", wallet=holder.address, status=FROZEN):
+        system.send(t.functions.transferWithAuthorization(*auth_args(system, holder, other, 1)), op(system))
 
 
 def test_balance_cap_counts_held_money(system: Any, reverts: Any) -> None:
