@@ -6,11 +6,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from node.settings import NodeSettings
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
                   add_completion=False)
@@ -220,6 +223,225 @@ def db_current_cmd(config: ConfigOption = None, db_url: DbUrlOption = None) -> N
     console.print(f"{_display(url)}: revision {current or 'none'} ({state})", highlight=False)
     if current != head:
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ walletnet writer
+
+writer_app = typer.Typer(help="The bank node's chain writer: outbox rows on chain, each exactly once.",
+                         no_args_is_help=True)
+app.add_typer(writer_app, name="writer")
+
+
+@writer_app.command("run")
+def writer_run_cmd(
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once no outbox row waits to be sent or "
+                                                                  "confirmed.")] = False,
+    stuck_after: Annotated[float, typer.Option(help="Seconds before an unmined transaction is replaced with "
+                                                    "higher fees.")] = 120.0,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 0.25,
+) -> None:
+    """Send the outbox's rows on chain with the operator key, until Ctrl-C/SIGTERM (or --until-idle)."""
+    import logging
+
+    from pydantic import ValidationError
+
+    from node.settings import ConfigFileError, OperatorPasswordError, load_settings
+    from node.writer import WriterConfig, open_writer
+    from wallet_sdk.exceptions import WalletnetError
+
+    try:
+        settings = load_settings(config, **({"db_url": db_url} if db_url else {}))
+    except (ValidationError, ConfigFileError) as exc:
+        err.print(f"[red]settings[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    writer_config = WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
+                                 poll_interval=poll_interval)
+    try:
+        with open_writer(settings, writer_config) as writer:
+            console.print(f"writer for {settings.bank_id}: operator {writer.sender}, "
+                          f"database {settings.database_url_for_display()}", highlight=False)
+            writer.run(stop, until_idle=until_idle)
+    except (OperatorPasswordError, WalletnetError) as exc:
+        err.print(f"[red]writer[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("writer stopped" if stop.is_set() else "writer idle: nothing left to send or confirm")
+
+
+# ------------------------------------------------------------------ walletnet index / reconcile
+
+index_app = typer.Typer(help="The bank node's indexer: contract events into the database.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+def _node_settings(config: Path | None, db_url: str | None, **overrides: object) -> NodeSettings:
+    from pydantic import ValidationError
+
+    from node.settings import ConfigFileError, load_settings
+
+    try:
+        return load_settings(config, **({"db_url": db_url} if db_url else {}), **overrides)
+    except (ValidationError, ConfigFileError) as exc:
+        err.print(f"[red]settings[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@index_app.command("run")
+def index_run_cmd(
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Index up to the confirmed head, then exit.")] = False,
+    scope: Annotated[str, typer.Option(help="'network' (every wallet) or 'bank' (the bank's own).")] = "network",
+    confirmations: Annotated[int | None, typer.Option(help="Blocks to wait (default: the settings').")] = None,
+    batch_blocks: Annotated[int, typer.Option(help="Blocks per round (one DB transaction).")] = 1_000,
+    max_events: Annotated[int, typer.Option(help="Events per round.")] = 5_000,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between polls once caught up.")] = 2.0,
+) -> None:
+    """Follow the contracts' events into the node's database, until Ctrl-C/SIGTERM (or --once)."""
+    import logging
+
+    from node.indexer import IndexerError, IndexScope, open_indexer
+    from wallet_sdk.exceptions import WalletnetError
+
+    if scope not in {s.value for s in IndexScope}:
+        err.print(f"[red]index[/red]: --scope must be 'network' or 'bank', not {scope!r}", highlight=False)
+        raise typer.Exit(2)
+    settings = _node_settings(config, db_url, **({"confirmations": confirmations} if confirmations is not None
+                                                  else {}))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with open_indexer(settings, scope=IndexScope(scope), batch_blocks=batch_blocks, max_events=max_events,
+                          poll_interval=poll_interval) as indexer:
+            if once:
+                checkpoint = indexer.run_once()
+                console.print(f"indexed up to {checkpoint or 'nothing yet'}", highlight=False)
+                return
+            console.print(f"indexer for {settings.bank_id} ({scope}): database "
+                          f"{settings.database_url_for_display()}", highlight=False)
+            indexer.run(stop)
+    except (IndexerError, WalletnetError) as exc:
+        err.print(f"[red]index[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("indexer stopped")
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    stuck_after: Annotated[float, typer.Option(help="Seconds after which an unfinished outbox row is stuck.")]
+    = 900.0,
+    no_indexer: Annotated[bool, typer.Option("--no-indexer", help="Leave the indexer's projection out.")] = False,
+) -> None:
+    """Compare the chain with the indexer, the ledger and the outbox; exit 1 if anything differs."""
+    from datetime import timedelta
+
+    from node.reconcile import reconcile_node
+    from wallet_sdk.exceptions import WalletnetError
+
+    settings = _node_settings(config, db_url)
+    try:
+        report = reconcile_node(settings, include_indexer=not no_indexer, stuck_after=timedelta(seconds=stuck_after))
+    except WalletnetError as exc:
+        err.print(f"[red]reconcile[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(report.to_json())
+    else:
+        console.print(report.table())
+        console.print(report.summary(), highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ walletnet node
+
+node_app = typer.Typer(help="The bank node: run it (chain writer + indexer) and reconcile it.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+node_app.command("reconcile")(reconcile_cmd)
+
+
+@node_app.command("run")
+def node_run_cmd(
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+    scope: Annotated[str, typer.Option(help="Indexer scope: 'network' (every wallet) or 'bank'.")] = "network",
+    stuck_after: Annotated[float, typer.Option(help="Seconds before an unmined transaction is replaced with "
+                                                    "higher fees.")] = 120.0,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 1.0,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Send and confirm every outbox row, index up "
+                                                                  "to the confirmed head, then exit.")] = False,
+) -> None:
+    """Run the bank node from its settings: the chain writer and the indexer, until Ctrl-C/SIGTERM."""
+    import logging
+
+    from node.db import current_revision, head_revision
+    from node.indexer import IndexerError, IndexScope, open_indexer
+    from node.settings import OperatorPasswordError
+    from node.writer import WriterConfig, open_writer
+    from wallet_sdk.exceptions import WalletnetError
+
+    if scope not in {s.value for s in IndexScope}:
+        err.print(f"[red]node[/red]: --scope must be 'network' or 'bank', not {scope!r}", highlight=False)
+        raise typer.Exit(2)
+    settings = _node_settings(config, db_url)
+    # Refuse an unmigrated database rather than migrate it behind the operator's back.
+    current, head = current_revision(settings.database_url), head_revision()
+    if current != head:
+        err.print(f"[red]node[/red]: the database is at revision {current or 'none'}, not {head}: "
+                  "run `walletnet db upgrade` first", highlight=False)
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    failures: list[BaseException] = []
+    try:
+        with open_writer(settings, WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
+                                                poll_interval=poll_interval)) as writer, \
+                open_indexer(settings, scope=IndexScope(scope), poll_interval=poll_interval) as indexer:
+
+            def run_writer() -> None:
+                try:
+                    writer.run(stop, until_idle=until_idle)
+                except BaseException as exc:  # the node stops as a whole rather than half-running
+                    failures.append(exc)
+                    stop.set()
+
+            thread = threading.Thread(target=run_writer, name="chain-writer", daemon=True)
+            thread.start()
+            console.print(f"bank node {settings.bank_id}: writer (operator {writer.sender}) and indexer "
+                          f"({scope}) on {settings.database_url_for_display()}", highlight=False)
+            if until_idle:
+                thread.join()
+                if not failures:
+                    indexer.run_once()
+            else:
+                indexer.run(stop)
+                stop.set()
+                thread.join(timeout=60)
+    except (OperatorPasswordError, IndexerError, WalletnetError) as exc:
+        err.print(f"[red]node[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failures:
+        err.print(f"[red]node[/red]: the chain writer failed: {failures[0]}", highlight=False)
+        raise typer.Exit(2)
+    console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
 
 
 if __name__ == "__main__":

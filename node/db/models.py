@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import node.indexer_models  # noqa: F401  (registers the indexer's tables)
 from node.db.base import Base
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
 from node.outbox import OutboxRow
+from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
 __all__ = [
     "Base",
+    "ChainTransaction",
+    "ChainTxAttempt",
+    "ChainTxRow",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",

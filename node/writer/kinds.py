@@ -1,0 +1,243 @@
+"""Outbox kinds: how the payloads of outbox rows of one kind become one contract call.
+
+A kind is registered once (:func:`register_kind`) and the writer looks rows up by their ``kind``. Rows of a
+batchable kind that follow each other in the outbox go into one call, as long as their items fit in
+``max_items``; ``item_failures`` then tells which items of the mined call failed, so that exactly their rows
+are marked failed. Built in:
+
+``mint``
+    ``{"wallet": "0x...", "amount": 1234, "ref": "CASH-IN-0001"}``: ``DigitalCash.mint``; ``ref`` is text
+    of at most 32 bytes or 0x + 64 hex digits. One row per transaction (the contract has no batch mint).
+``relay_transfers``
+    ``{"transfers": [item, ...]}`` of signed RelayedTransfers (:func:`relay_item` makes an item): many
+    rows go into one ``DigitalCash.relayTransfers``; a failing item is reported in a RelayFailed event and
+    fails its row only.
+``open_wallet``
+    ``{"wallet": "0x...", "tier": 1, "wallet_kind": "personal", "account_hash": "0x..."}`` (tier,
+    wallet_kind and account_hash optional): ``WalletRegistry.openWallet``, or ``openWallets`` for several
+    rows. That batch reverts as a whole on one bad item; the writer then submits its rows one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Final
+
+from eth_typing import ChecksumAddress
+from web3.contract.contract import ContractFunction
+
+from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
+from wallet_sdk.chain.network import Network, to_address, to_bytes32
+from wallet_sdk.chain.types import WalletKind
+from wallet_sdk.contract_errors import NotBankOperator
+from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.events import Event
+
+__all__ = [
+    "KINDS",
+    "InvalidPayloadError",
+    "OutboxKind",
+    "Payload",
+    "WriterContext",
+    "register_kind",
+    "relay_item",
+    "relay_payload",
+]
+
+Payload = Mapping[str, Any]
+_HEX32: Final = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+class InvalidPayloadError(ValueError):
+    """An outbox row's payload cannot become a contract call (a service wrote something wrong)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"payload field {field!r}: {problem}")
+
+
+class WriterContext:
+    """What encoders may need besides the payloads: the network and the writer's operator (and its bank)."""
+
+    def __init__(self, network: Network, operator: ChecksumAddress) -> None:
+        self.network = network
+        self.operator = operator
+
+    @cached_property
+    def bank_id(self) -> bytes:
+        """The operator's bank (read from the Consortium once)."""
+        bank = self.network.bank_of_operator(self.operator)
+        if bank is None:
+            raise NotBankOperator(caller=self.operator)
+        return bank
+
+
+def _one_item(_payload: Payload) -> int:
+    return 1
+
+
+def _no_item_failures(_context: WriterContext, _events: Sequence[Event]) -> dict[int, ContractRevertError]:
+    return {}
+
+
+@dataclass(frozen=True)
+class OutboxKind:
+    """How rows of kind ``name`` are written on chain.
+
+    ``build(context, payloads)`` returns the contract call carrying the payloads' items in order (raise
+    :class:`InvalidPayloadError` for a bad payload); ``count_items(payload)`` says how many items of that
+    call a payload makes; ``max_items`` caps the items of one call (1: no batching);
+    ``item_failures(context, events)`` maps the index of each failed item of a mined call to its typed error.
+    """
+
+    name: str
+    build: Callable[[WriterContext, Sequence[Payload]], ContractFunction]
+    max_items: int = 1
+    count_items: Callable[[Payload], int] = field(default=_one_item)
+    item_failures: Callable[[WriterContext, Sequence[Event]], dict[int, ContractRevertError]] = field(
+        default=_no_item_failures)
+
+
+KINDS: dict[str, OutboxKind] = {}
+"""The registry the writer uses by default: kind name -> :class:`OutboxKind`."""
+
+
+def register_kind(kind: OutboxKind, *, replace: bool = False) -> OutboxKind:
+    """Add ``kind`` to :data:`KINDS` (a second kind of the same name is refused unless ``replace``)."""
+    if kind.name in KINDS and not replace:
+        raise ValueError(f"outbox kind {kind.name!r} is already registered")
+    if kind.max_items < 1:
+        raise ValueError("max_items must be at least 1")
+    KINDS[kind.name] = kind
+    return kind
+
+
+# ------------------------------------------------------------------ payload fields
+
+
+def _field(payload: Payload, name: str) -> Any:
+    if not isinstance(payload, Mapping):
+        raise InvalidPayloadError("$", "expected a JSON object")
+    if name not in payload:
+        raise InvalidPayloadError(name, "missing")
+    return payload[name]
+
+
+def _address(payload: Payload, name: str) -> ChecksumAddress:
+    value = _field(payload, name)
+    try:
+        return to_address(value, name)
+    except ValueError as exc:
+        raise InvalidPayloadError(name, str(exc)) from None
+
+
+def _uint(value: object, name: str, *, positive: bool = False, bits: int = 256) -> int:
+    """An int, or a decimal string for values JSON readers may not keep exact (256-bit nonces)."""
+    if isinstance(value, str) and value.isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise InvalidPayloadError(name, f"expected an integer from 0 to 2**{bits} - 1, got {value!r}")
+    if positive and value == 0:
+        raise InvalidPayloadError(name, "must be positive")
+    return value
+
+
+def _bytes32(value: object, name: str) -> bytes:
+    """0x + 64 hex digits, or a text id of 1-32 UTF-8 bytes (as the SDK makes order ids)."""
+    if isinstance(value, str) and _HEX32.fullmatch(value):
+        return bytes.fromhex(value[2:])
+    try:
+        return to_bytes32(value, name)
+    except ValueError as exc:
+        raise InvalidPayloadError(name, str(exc)) from None
+
+
+# ------------------------------------------------------------------ mint
+
+
+def _build_mint(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.token.functions.mint(
+        _address(payload, "wallet"), _uint(_field(payload, "amount"), "amount", positive=True),
+        _bytes32(_field(payload, "ref"), "ref"))
+
+
+# ------------------------------------------------------------------ relay_transfers
+
+
+def relay_item(signed: SignedAuthorization[RelayedTransfer]) -> dict[str, Any]:
+    """A signed RelayedTransfer as a JSON item of a ``relay_transfers`` payload (the nonce as a decimal
+    string: it is a 256-bit number)."""
+    auth = signed.authorization
+    if not isinstance(auth, RelayedTransfer):
+        raise TypeError("expected a signed RelayedTransfer")
+    return {"from": auth.from_, "to": auth.to, "value": auth.value, "valid_before": auth.valid_before,
+            "nonce": str(auth.nonce), "v": signed.v, "r": "0x" + signed.r.hex(), "s": "0x" + signed.s.hex()}
+
+
+def relay_payload(transfers: Sequence[SignedAuthorization[RelayedTransfer]]) -> dict[str, Any]:
+    """The payload of a ``relay_transfers`` outbox row."""
+    return {"transfers": [relay_item(t) for t in transfers]}
+
+
+def _relay_items(payload: Payload) -> list[Mapping[str, Any]]:
+    items = _field(payload, "transfers")
+    if not isinstance(items, list) or not items:
+        raise InvalidPayloadError("transfers", "expected a non-empty list")
+    if not all(isinstance(item, Mapping) for item in items):
+        raise InvalidPayloadError("transfers", "items must be objects")
+    return items
+
+
+def _relay_row(item: Mapping[str, Any], where: str) -> tuple[Any, ...]:
+    return (_address(item, "from"), _address(item, "to"), _uint(_field(item, "value"), f"{where}.value"),
+            _uint(_field(item, "valid_before"), f"{where}.valid_before"),
+            _uint(_field(item, "nonce"), f"{where}.nonce"), _uint(_field(item, "v"), f"{where}.v", bits=8),
+            _bytes32(_field(item, "r"), f"{where}.r"), _bytes32(_field(item, "s"), f"{where}.s"))
+
+
+def _build_relay(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    rows = [_relay_row(item, f"transfers[{i}]") for payload in payloads
+            for i, item in enumerate(_relay_items(payload))]
+    return context.network.token.functions.relayTransfers(rows)
+
+
+def _relay_failures(context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
+    token = context.network.addresses["DigitalCash"]
+    return {int(e["index"]): decode_revert(e["reason"]) for e in events
+            if e.name == "RelayFailed" and e.address == token}
+
+
+# ------------------------------------------------------------------ open_wallet
+
+
+def _opening(context: WriterContext, payload: Payload) -> tuple[Any, ...]:
+    kind_name = payload.get("wallet_kind", "personal") if isinstance(payload, Mapping) else None
+    try:
+        kind = WalletKind[str(kind_name).upper()]
+    except KeyError:
+        raise InvalidPayloadError("wallet_kind", f"expected personal or merchant, got {kind_name!r}") from None
+    if kind is WalletKind.SYSTEM:
+        raise InvalidPayloadError("wallet_kind", "system wallets are opened by the network operator")
+    tier = _uint(payload.get("tier", 1), "tier", bits=8)
+    account_hash = _bytes32(payload.get("account_hash", "0x" + "00" * 32), "account_hash")
+    return (_address(payload, "wallet"), tier, int(kind), account_hash)
+
+
+def _build_open_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    openings = [_opening(context, p) for p in payloads]
+    registry = context.network.registry.functions
+    if len(openings) == 1:
+        wallet, tier, kind, account_hash = openings[0]
+        return registry.openWallet(wallet, context.bank_id, tier, kind, account_hash)
+    return registry.openWallets(context.bank_id, openings)
+
+
+register_kind(OutboxKind("mint", _build_mint))
+register_kind(OutboxKind("relay_transfers", _build_relay, max_items=100,
+                         count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures))
+register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
