@@ -9,7 +9,8 @@ index) and none skipped.
 - The checkpoint is a position: the block and log index of the last event applied, or a whole block (log
   index NULL) once every event of it is applied. A round covers at most ``batch_blocks`` blocks and
   ``max_events`` events; a round cut short by ``max_events`` stops in the middle of a block.
-- Only blocks at least ``confirmations`` deep are read. The hash of the checkpoint's block is stored and
+- Only blocks with at least ``confirmations`` confirmations are read
+  (:mod:`node.confirmations`). The hash of the checkpoint's block is stored and
   checked before each round; if the chain under the checkpoint changed (a reorganisation deeper than the
   confirmations), the indexer stops with :class:`ChainReorganizedError` rather than build on it.
 - The scope (whole network, or the bank's own wallets and merchants) and the deployment are recorded with
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import BlockNotFound, Web3RPCError
 
 from node.chain_ids import id_text
+from node.confirmations import confirmed_head
 from node.db import transaction
 from node.db.base import utcnow
 from node.indexer_models import IndexerCheckpoint
@@ -201,7 +203,7 @@ class Indexer:
         if start is not None:
             self._check_not_reorganized(start)
         first = start.next_block if start is not None else self.network.deployment.block
-        last = self.network.block_number - self.config.confirmations
+        last = confirmed_head(self.network.block_number, self.config.confirmations)
         if until is not None:
             last = min(last, until)
         last = min(last, first + self.config.batch_blocks - 1)

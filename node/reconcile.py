@@ -1,9 +1,10 @@
 """Reconciliation: the chain against the indexer, the ledger and the outbox. Differences are reported, never fixed.
 
 The database is read first, in one snapshot (:func:`node.reconcile_sources.read_node`); then the chain at
-block B = head - ``confirmations`` (a row the writer confirmed with at least as many confirmations is mined
-at or below B). "The bank" is the node's bank; its wallets are those opened for it (``WalletOpened``), its
-merchants those it acquires (``MerchantRegistered``), its issuance events the ``Minted``/``Burned`` carrying
+block B, the newest block with ``confirmations`` confirmations (:func:`node.confirmations.confirmed_head`, the
+writer's meaning too, so a row the writer confirmed is mined at or below B). "The bank" is the node's bank;
+its wallets are those opened for it (``WalletOpened``), its merchants those it acquires (``MerchantRegistered``),
+its issuance events the ``Minted``/``Burned`` carrying
 its bank id. A ref is the bytes32 an issuance carries on chain; off chain it is text (at most 32 bytes of
 UTF-8, the SDK's encoding) or 0x-hex.
 
@@ -54,6 +55,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import Engine
 
 from node.chain_ids import id_bytes, id_text
+from node.confirmations import confirmed_head
 from node.db.base import utcnow
 from node.outbox import OutboxState
 from node.reconcile_report import Difference, DifferenceKind, ReconciliationReport
@@ -87,7 +89,7 @@ def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: 
     if bank_id is None or len(bank_id) != 32:
         raise ValueError(f"not a bank id: {bank!r}")
     records = read_node(engine, bank_id, currency)
-    block = max(network.block_number - confirmations, 0)
+    block = max(confirmed_head(network.block_number, confirmations), 0)
     hashes = {e.tx_hash for e in records.outbox
               if e.state is OutboxState.CONFIRMED and e.ref is None and e.tx_hash is not None}
     chain = read_chain(network, bank_id, block, hashes)

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3.types import BlockIdentifier, TxReceipt
 
+from node.confirmations import is_confirmed
 from node.db import create_engine, session_factory, transaction, utcnow
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, transition
 from node.settings import NodeSettings, OperatorPasswordError
@@ -419,7 +420,7 @@ class ChainWriter:
         return None
 
     def _has_confirmations(self, receipt: TxReceipt) -> bool:
-        return block_number(self.w3) - int(receipt["blockNumber"]) + 1 >= self.config.confirmations
+        return is_confirmed(int(receipt["blockNumber"]), block_number(self.w3), self.config.confirmations)
 
     def _is_stuck(self, tx: _PendingTx) -> bool:
         """The newest version has waited ``stuck_after`` since it was signed or last handed to the node."""
