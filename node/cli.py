@@ -444,5 +444,98 @@ def node_run_cmd(
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
 
 
+# ------------------------------------------------------------------ API keys
+
+
+apikey_app = typer.Typer(help="API keys of the bank node's HTTP API: create (the secret is shown once), list, "
+                              "revoke.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create_cmd(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key (e.g. 'branch 12 counter').")],
+    scope: Annotated[list[str], typer.Option("--scope", help="teller, atm, app, merchant, admin or regulator; "
+                                                             "repeat for several.")],
+    merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id the key is bound to.")] = None,
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+) -> None:
+    """Create a key and print its secret (shown only this once; only its hash is stored)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from node.api_keys import create_key
+    from node.db import create_engine, session_factory, transaction
+
+    engine = create_engine(_db_url(config, db_url))
+    try:
+        with transaction(session_factory(engine)) as session:
+            created = create_key(session, name=name, scopes=scope, merchant_id=merchant)
+            key_id, scopes = created.key.id, created.key.scopes
+    except ValueError as exc:
+        err.print(f"[red]apikey[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        err.print(f"[red]apikey[/red]: database error ({type(exc).__name__}); is it migrated? "
+                  "run `walletnet db upgrade`", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    err.print(f"API key {key_id} '{name}' created with scopes {', '.join(scopes)}; store the secret now, "
+              "it is not shown again:", highlight=False)
+    console.print(created.secret, highlight=False)
+
+
+@apikey_app.command("list")
+def apikey_list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+) -> None:
+    """List every key (never the secrets)."""
+    import json
+
+    from node.api_keys import list_keys
+    from node.db import create_engine, session_factory, transaction
+
+    engine = create_engine(_db_url(config, db_url))
+    try:
+        with transaction(session_factory(engine, read_only=True)) as session:
+            rows = [key.summary() for key in list_keys(session)]
+    finally:
+        engine.dispose()
+    if as_json:
+        for row in rows:
+            console.print(json.dumps(row), highlight=False, soft_wrap=True)
+        return
+    table = Table("id", "name", "prefix", "scopes", "merchant", "created", "revoked")
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"], row["prefix"], ",".join(row["scopes"]), row["merchant_id"] or "",
+                      row["created_at"], row["revoked_at"] or "")
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke_cmd(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `walletnet apikey list`).")],
+    config: ConfigOption = None,
+    db_url: DbUrlOption = None,
+) -> None:
+    """Revoke a key: from now on it gets 401."""
+    from node.api_keys import ApiKeyNotFoundError, revoke_key
+    from node.db import create_engine, session_factory, transaction
+
+    engine = create_engine(_db_url(config, db_url))
+    try:
+        with transaction(session_factory(engine)) as session:
+            revoked_at = revoke_key(session, key_id).revoked_at
+    except ApiKeyNotFoundError as exc:
+        err.print(f"[red]apikey[/red]: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    console.print(f"API key {key_id} revoked at {revoked_at.isoformat() if revoked_at else '?'}", highlight=False)
+
+
 if __name__ == "__main__":
     app()

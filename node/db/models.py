@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import node.indexer_models  # noqa: F401  (registers the indexer's tables)
+from node.api_keys.models import ApiKey
 from node.db.base import Base
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
@@ -16,6 +17,7 @@ from node.outbox import OutboxRow
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
 __all__ = [
+    "ApiKey",
     "Base",
     "ChainTransaction",
     "ChainTxAttempt",

@@ -1,0 +1,93 @@
+"""The app factory: ``create_app(settings)`` builds the HTTP API of one bank node.
+
+Run it with uvicorn's factory mode, e.g. ``uvicorn --factory api.app:app_from_env``. OpenAPI is served at
+``/openapi.json`` and ``/docs``; every operation has a stable ``operation_id``, its security schemes and its
+required scopes (``x-required-scopes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+
+from api.auth import document_scopes
+from api.deps import AppState
+from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.health.endpoints import router as health_router
+from api.keys.endpoints import router as keys_router
+from api.wallets.endpoints import router as wallets_router
+from node.db import create_engine
+from node.settings import NodeSettings, load_settings
+from wallet_sdk.chain.network import Network
+
+__all__ = ["API_VERSION", "app_from_env", "create_app"]
+
+API_VERSION = "1.0.0"
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # used only where a route sets no operation_id of its own
+
+
+def create_app(settings: NodeSettings, *, engine: Engine | None = None,
+               network_factory: Callable[[], Network] | None = None) -> FastAPI:
+    """The API of the bank ``settings.bank_id``.
+
+    ``engine`` defaults to one on ``settings.database_url`` (disposed when the app shuts down);
+    ``network_factory`` defaults to connecting to ``settings.rpc_url`` with ``settings.deployment_path``
+    on first use, so the API starts (and reports 503 problems) while the chain is down.
+    """
+    owned = engine is None
+    db = engine if engine is not None else create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                db.dispose()
+
+    app = FastAPI(
+        title=f"walletnet bank node API ({settings.bank_id})",
+        version=API_VERSION,
+        description="Wallets, bank accounts, ATM cash and transfers of one walletnet member bank. Errors are "
+                    "RFC 9457 problem documents (application/problem+json) with a stable `type` URI.",
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    app.state.walletnet = AppState(settings, db, network_factory)
+    install_problem_handlers(app)
+    for router in (health_router, wallets_router, keys_router):
+        document_scopes(router)
+        app.include_router(router)
+    _problems_only_as_problem_json(app)
+    return app
+
+
+def _problems_only_as_problem_json(app: FastAPI) -> None:
+    """FastAPI documents a response ``model`` as application/json too; errors are only problem+json."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for item in build()["paths"].values():
+                for operation in item.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        if PROBLEM_MEDIA_TYPE in content:
+                            content.pop("application/json", None)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def app_from_env() -> FastAPI:
+    """``create_app`` with the settings from the environment / ``$WALLETNET_CONFIG``."""
+    return create_app(load_settings())

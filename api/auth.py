@@ -1,0 +1,107 @@
+"""Authentication by API key and authorization by scope.
+
+A key comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``. No key, an unknown key or a
+revoked key is a 401 problem; a live key without one of the endpoint's scopes is a 403 problem. Endpoints
+declare their scopes with an alias from :func:`require_scope`::
+
+    TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+
+    @router.get(...)
+    def read(key: TellerOrApp) -> ...: ...
+
+The scopes also appear in the OpenAPI document (``x-required-scopes`` and the route's description; see
+:func:`document_scopes`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import AppStateDep
+from api.errors import ForbiddenError, UnauthorizedError
+from api.keys import ApiKey, Scope, authenticate
+
+__all__ = ["AnyKey", "CurrentKey", "ScopeRequirement", "document_scopes", "require_scope"]
+
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerKey",
+                           description="An API key: `Authorization: Bearer wn_...`")
+header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader",
+                             description="An API key in the X-API-Key header (alternative to Bearer)")
+
+
+def current_key(
+    state: AppStateDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    header: Annotated[str | None, Depends(header_scheme)],
+) -> ApiKey:
+    secret = bearer.credentials if bearer is not None else header
+    if not secret:
+        raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
+    with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
+        key = authenticate(session, secret)
+        if key is None:
+            raise UnauthorizedError("the API key is unknown or revoked")
+        session.expunge(key)
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
+"""Any live key, whatever its scopes."""
+
+
+class ScopeRequirement:
+    """The dependency behind :func:`require_scope`; routes are documented from its ``scopes``."""
+
+    def __init__(self, scopes: tuple[Scope, ...]) -> None:
+        if not scopes:
+            raise ValueError("require at least one scope")
+        self.scopes = scopes
+
+    def __call__(self, key: CurrentKey) -> ApiKey:
+        if not key.scope_set & set(self.scopes):
+            raise ForbiddenError(f"this endpoint needs one of the scopes {', '.join(self.scopes)}; "
+                                 f"the key has {', '.join(sorted(key.scopes))}",
+                                 required_scopes=list(self.scopes))
+        return key
+
+    def __repr__(self) -> str:
+        return f"ScopeRequirement({', '.join(self.scopes)})"
+
+
+def require_scope(*scopes: Scope) -> Any:
+    """The dependency admitting keys with any of ``scopes``; use it in an ``Annotated`` alias (typed for mypy)::
+
+        TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+    """
+    return Depends(ScopeRequirement(tuple(scopes)))
+
+
+AnyKey = Annotated[ApiKey, require_scope(*Scope)]
+"""A live key with any scope at all."""
+
+
+def _scopes_of(dependant: Any) -> list[Scope]:
+    found: list[Scope] = []
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, ScopeRequirement):
+            found.extend(s for s in dep.call.scopes if s not in found)
+        found.extend(s for s in _scopes_of(dep) if s not in found)
+    return found
+
+
+def document_scopes(router: APIRouter) -> None:
+    """Write each route's required scopes into its OpenAPI operation (idempotent; before ``include_router``)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        scopes = _scopes_of(route.dependant)
+        if not scopes:
+            continue
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-required-scopes": [s.value for s in scopes]}
+        note = f"Scopes: {', '.join(s.value for s in scopes)}."
+        if note not in (route.description or ""):
+            route.description = f"{route.description}\n\n{note}".strip() if route.description else note

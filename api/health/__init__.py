@@ -1,0 +1,1 @@
+"""Health: is the node's chain and database reachable."""

@@ -1,0 +1,167 @@
+"""The error kinds of the API and the domain errors that carry them; free of FastAPI (services raise these).
+
+:mod:`api.errors` maps them (and every other error) to RFC 9457 problem documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "KINDS",
+    "PROBLEM_BASE",
+    "PROBLEM_MEDIA_TYPE",
+    "REVERT_KINDS",
+    "WALLET_STATUS_FROZEN",
+    "ApiError",
+    "ChainUnavailableError",
+    "ConflictError",
+    "FieldError",
+    "ForbiddenError",
+    "NotFoundError",
+    "Problem",
+    "ProblemKind",
+    "ServiceUnavailableError",
+    "UnauthorizedError",
+    "ValidationProblemError",
+]
+
+PROBLEM_BASE: Final = "https://walletnet.dev/problems/"
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+
+
+class ProblemKind(StrEnum):
+    """The stable slugs of the problem ``type`` URIs."""
+
+    VALIDATION = "validation"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not-found"
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    CONFLICT = "conflict"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    IDEMPOTENCY_KEY_IN_FLIGHT = "idempotency-key-in-flight"
+    INSUFFICIENT_BALANCE = "insufficient-balance"
+    LIMIT_EXCEEDED = "limit-exceeded"
+    WALLET_FROZEN = "wallet-frozen"
+    WALLET_NOT_ACTIVE = "wallet-not-active"
+    NETWORK_PAUSED = "network-paused"
+    CONTRACT_REJECTED = "contract-rejected"
+    CHAIN_UNAVAILABLE = "chain-unavailable"
+    SERVICE_UNAVAILABLE = "service-unavailable"
+    INTERNAL = "internal"
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_BASE + self.value
+
+
+@dataclass(frozen=True)
+class _KindInfo:
+    status: int
+    title: str
+
+
+KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
+    ProblemKind.VALIDATION: _KindInfo(422, "The request is not valid"),
+    ProblemKind.UNAUTHORIZED: _KindInfo(401, "A valid API key is required"),
+    ProblemKind.FORBIDDEN: _KindInfo(403, "The API key's scopes do not allow this"),
+    ProblemKind.NOT_FOUND: _KindInfo(404, "Not found"),
+    ProblemKind.METHOD_NOT_ALLOWED: _KindInfo(405, "Method not allowed"),
+    ProblemKind.CONFLICT: _KindInfo(409, "Conflict"),
+    ProblemKind.IDEMPOTENCY_KEY_REUSED: _KindInfo(409, "The idempotency key was used for another request"),
+    ProblemKind.IDEMPOTENCY_KEY_IN_FLIGHT: _KindInfo(409, "A request with this idempotency key is in progress"),
+    ProblemKind.INSUFFICIENT_BALANCE: _KindInfo(422, "Insufficient balance"),
+    ProblemKind.LIMIT_EXCEEDED: _KindInfo(422, "A wallet limit would be exceeded"),
+    ProblemKind.WALLET_FROZEN: _KindInfo(409, "The wallet is frozen"),
+    ProblemKind.WALLET_NOT_ACTIVE: _KindInfo(409, "The wallet is not active"),
+    ProblemKind.NETWORK_PAUSED: _KindInfo(503, "The network is paused"),
+    ProblemKind.CONTRACT_REJECTED: _KindInfo(422, "The contracts rejected the operation"),
+    ProblemKind.CHAIN_UNAVAILABLE: _KindInfo(503, "The chain is unavailable"),
+    ProblemKind.SERVICE_UNAVAILABLE: _KindInfo(503, "The service is unavailable"),
+    ProblemKind.INTERNAL: _KindInfo(500, "Internal error"),
+}
+
+# Contract reverts (by Solidity error name) that have a problem kind of their own.
+REVERT_KINDS: Final[Mapping[str, ProblemKind]] = {
+    "ERC20InsufficientBalance": ProblemKind.INSUFFICIENT_BALANCE,
+    "DailyOutflowLimitExceeded": ProblemKind.LIMIT_EXCEEDED,
+    "SinglePaymentLimitExceeded": ProblemKind.LIMIT_EXCEEDED,
+    "BalanceCapExceeded": ProblemKind.LIMIT_EXCEEDED,
+    "EnforcedPause": ProblemKind.NETWORK_PAUSED,
+    "WalletNotActive": ProblemKind.WALLET_NOT_ACTIVE,
+}
+WALLET_STATUS_FROZEN: Final = 2  # IWalletRegistry.WalletStatus.FROZEN
+
+
+class FieldError(BaseModel):
+    """One invalid input: where (``loc``, e.g. ``["body", "amount"]``), what went wrong and its code."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="stable URI of the error kind, https://walletnet.dev/problems/<kind>")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(None, description="the invalid fields (validation problems only)")
+
+
+class ApiError(Exception):
+    """An error the API reports as a problem of ``kind``; ``extra`` members are added to the document."""
+
+    kind: ProblemKind = ProblemKind.INTERNAL
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail
+        self.extra = extra
+        super().__init__(detail or KINDS[self.kind].title)
+
+    @property
+    def status_code(self) -> int:
+        return KINDS[self.kind].status
+
+
+class ValidationProblemError(ApiError):
+    kind = ProblemKind.VALIDATION
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.errors = list(errors)
+
+
+class UnauthorizedError(ApiError):
+    kind = ProblemKind.UNAUTHORIZED
+
+
+class ForbiddenError(ApiError):
+    kind = ProblemKind.FORBIDDEN
+
+
+class NotFoundError(ApiError):
+    kind = ProblemKind.NOT_FOUND
+
+
+class ConflictError(ApiError):
+    kind = ProblemKind.CONFLICT
+
+
+class ChainUnavailableError(ApiError):
+    kind = ProblemKind.CHAIN_UNAVAILABLE
+
+
+class ServiceUnavailableError(ApiError):
+    kind = ProblemKind.SERVICE_UNAVAILABLE

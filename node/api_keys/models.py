@@ -1,0 +1,55 @@
+"""The ``api_keys`` table (migration 0004): only the sha256 of each secret is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from node.db.base import Base, IdType, JsonType, UTCDateTime, utcnow
+
+__all__ = ["ApiKey", "Scope"]
+
+
+class Scope(StrEnum):
+    """The channel an API key serves; an endpoint names the scopes it accepts."""
+
+    TELLER = "teller"
+    ATM = "atm"
+    APP = "app"
+    MERCHANT = "merchant"
+    ADMIN = "admin"
+    REGULATOR = "regulator"
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's first characters, to recognise a key in lists
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the whole secret
+    scopes: Mapped[list[str]] = mapped_column(JsonType)
+    merchant_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return frozenset(Scope(s) for s in self.scopes)
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def summary(self) -> dict[str, Any]:
+        """What a listing shows (never the secret or its hash)."""
+        return {"id": self.id, "name": self.name, "prefix": self.prefix, "scopes": sorted(self.scopes),
+                "merchant_id": self.merchant_id, "created_at": self.created_at.isoformat(),
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+    def __repr__(self) -> str:
+        return f"ApiKey(id={self.id!r}, name={self.name!r}, scopes={self.scopes!r})"

@@ -1,0 +1,93 @@
+"""Creating, listing, revoking and checking API keys; free of FastAPI (the CLI and the API both use it).
+
+A key's secret is ``wn_`` followed by 43 URL-safe random characters (32 bytes); it is shown once, at
+creation, and only its sha256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.api_keys.models import ApiKey, Scope
+from node.db.base import utcnow
+
+__all__ = ["ApiKeyNotFoundError", "CreatedKey", "authenticate", "create_key", "hash_secret", "list_keys",
+           "revoke_key"]
+
+SECRET_PREFIX: Final = "wn_"
+MAX_SECRET_LENGTH: Final = 200
+
+
+class ApiKeyNotFoundError(LookupError):
+    def __init__(self, key_id: int) -> None:
+        self.key_id = key_id
+        super().__init__(f"no API key with id {key_id}")
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str  # shown once; not stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(session: Session, *, name: str, scopes: Iterable[Scope | str], merchant_id: str | None = None
+               ) -> CreatedKey:
+    """A new key; ``ValueError`` for an empty name, no scope, an unknown scope or a merchant key without
+    a merchant id."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a key's name is 1..100 characters")
+    chosen = sorted({Scope(s).value for s in scopes})  # ValueError for an unknown scope
+    if not chosen:
+        raise ValueError("give at least one scope")
+    if Scope.MERCHANT.value in chosen and not merchant_id:
+        raise ValueError("a merchant key needs --merchant (the merchant it may see)")
+    if merchant_id is not None and not 0 < len(merchant_id) <= 64:
+        raise ValueError("a merchant id is 1..64 characters")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, prefix=secret[:10], secret_hash=hash_secret(secret), scopes=chosen,
+                 merchant_id=merchant_id, created_at=utcnow())
+    session.add(key)
+    session.flush()
+    return CreatedKey(key, secret)
+
+
+def list_keys(session: Session, *, include_revoked: bool = True) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, key_id: int) -> ApiKey:
+    """Revoke a key (revoking twice keeps the first timestamp)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise ApiKeyNotFoundError(key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def authenticate(session: Session, secret: str) -> ApiKey | None:
+    """The live key with this secret, or None (unknown, malformed or revoked)."""
+    if not secret or len(secret) > MAX_SECRET_LENGTH or not secret.isascii():
+        return None
+    digest = hash_secret(secret)
+    key = session.scalars(select(ApiKey).where(ApiKey.secret_hash == digest)).one_or_none()
+    if key is None or not hmac.compare_digest(key.secret_hash, digest) or key.revoked:
+        return None
+    return key

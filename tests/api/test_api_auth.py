@@ -1,0 +1,128 @@
+"""API keys: 401 for missing/unknown/revoked keys, 403 outside the endpoint's scopes, and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from api.keys import ApiKey, Scope, revoke_key
+from node.cli import app as cli
+from node.db import session_factory, transaction
+
+WALLET_READERS = {Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR}
+
+
+def wallet_path(system: Any) -> str:
+    return f"/v1/wallets/{system.new_wallet().address}"
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer wn_unknown"},
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+    {"Authorization": "Bearer "},
+    {"X-API-Key": ""},
+    {"X-API-Key": "wn_" + "x" * 500},
+    {"X-API-Key": "wn_\u00e9t\u00e9".encode("latin-1")},
+], ids=["none", "unknown", "basic", "empty-bearer", "empty-header", "too-long", "non-ascii"])
+def test_missing_or_unknown_key_is_401(client: TestClient, system: Any, headers: dict[str, Any],
+                                       problem: Callable[..., dict[str, Any]]) -> None:
+    response = client.get(wallet_path(system), headers=headers)
+    problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_revoked_key_is_401(client: TestClient, system: Any, api_engine: Engine, make_key: Callable[..., str],
+                            auth: Callable[[str], dict[str, str]], problem: Callable[..., dict[str, Any]]) -> None:
+    secret = make_key(Scope.TELLER)
+    assert client.get(wallet_path(system), headers=auth(secret)).status_code == 404  # authenticated: no wallet
+    with transaction(session_factory(api_engine)) as session:
+        key = session.scalars(select(ApiKey)).one()
+        revoke_key(session, key.id)
+    problem(client.get(wallet_path(system), headers=auth(secret)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("scope", list(Scope), ids=[s.value for s in Scope])
+def test_each_scope_on_the_wallet_read(client: TestClient, system: Any, scope: Scope, make_key: Callable[..., str],
+                                       auth: Callable[[str], dict[str, str]],
+                                       problem: Callable[..., dict[str, Any]]) -> None:
+    secret = make_key(scope, merchant_id="SHOP-1" if scope is Scope.MERCHANT else None)
+    response = client.get(wallet_path(system), headers=auth(secret))
+    if scope in WALLET_READERS:
+        problem(response, 404, "not-found")  # past the scope check: the wallet does not exist
+    else:
+        body = problem(response, 403, "forbidden")
+        assert set(body["required_scopes"]) == {s.value for s in WALLET_READERS}
+
+
+@pytest.mark.parametrize("scope", list(Scope), ids=[s.value for s in Scope])
+def test_each_scope_on_the_admin_list(client: TestClient, scope: Scope, make_key: Callable[..., str],
+                                      auth: Callable[[str], dict[str, str]],
+                                      problem: Callable[..., dict[str, Any]]) -> None:
+    secret = make_key(scope, merchant_id="SHOP-1" if scope is Scope.MERCHANT else None)
+    response = client.get("/v1/api-keys", headers=auth(secret))
+    if scope is Scope.ADMIN:
+        assert response.status_code == 200, response.text
+    else:
+        problem(response, 403, "forbidden")
+
+
+def test_a_key_with_several_scopes_passes_if_one_matches(client: TestClient, system: Any,
+                                                         make_key: Callable[..., str],
+                                                         auth: Callable[[str], dict[str, str]]) -> None:
+    secret = make_key(Scope.ATM, Scope.APP)
+    assert client.get(wallet_path(system), headers=auth(secret)).status_code == 404
+
+
+def test_only_the_hash_is_stored(api_engine: Engine, make_key: Callable[..., str]) -> None:
+    secret = make_key(Scope.TELLER)
+    with transaction(session_factory(api_engine)) as session:
+        key = session.scalars(select(ApiKey)).one()
+        assert key.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
+        assert secret not in json.dumps(key.summary())
+
+
+def test_cli_create_list_revoke(client: TestClient, system: Any, api_db_url: str,
+                                auth: Callable[[str], dict[str, str]], problem: Callable[..., dict[str, Any]]) -> None:
+    runner = CliRunner()
+    created = runner.invoke(cli, ["apikey", "create", "--name", "counter 1", "--scope", "teller", "--scope", "atm",
+                                  "--db-url", api_db_url])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("wn_")
+    assert client.get(wallet_path(system), headers=auth(secret)).status_code == 404  # the key works
+
+    listed = runner.invoke(cli, ["apikey", "list", "--json", "--db-url", api_db_url])
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    assert [(r["name"], r["scopes"], r["revoked_at"]) for r in rows] == [("counter 1", ["atm", "teller"], None)]
+    assert secret not in listed.stdout
+
+    revoked = runner.invoke(cli, ["apikey", "revoke", str(rows[0]["id"]), "--db-url", api_db_url])
+    assert revoked.exit_code == 0, revoked.output
+    problem(client.get(wallet_path(system), headers=auth(secret)), 401, "unauthorized")
+    table = runner.invoke(cli, ["apikey", "list", "--db-url", api_db_url])
+    assert table.exit_code == 0 and "counter 1" in table.stdout
+
+
+def test_cli_merchant_key_and_refusals(api_db_url: str) -> None:
+    runner = CliRunner()
+    shop = runner.invoke(cli, ["apikey", "create", "--name", "shop", "--scope", "merchant", "--merchant", "SHOP-1",
+                               "--db-url", api_db_url])
+    assert shop.exit_code == 0, shop.output
+    for argv in (["--scope", "merchant"], ["--scope", "root"]):
+        refused = runner.invoke(cli, ["apikey", "create", "--name", "x", *argv, "--db-url", api_db_url])
+        assert refused.exit_code == 2, refused.output
+    missing = runner.invoke(cli, ["apikey", "revoke", "999", "--db-url", api_db_url])
+    assert missing.exit_code == 1
+    assert "no API key with id 999" in missing.output
+    listed = runner.invoke(cli, ["apikey", "list", "--json", "--db-url", api_db_url])
+    rows = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    assert [(r["name"], r["merchant_id"]) for r in rows] == [("shop", "SHOP-1")]

@@ -1,0 +1,68 @@
+"""The OpenAPI document describes every route: a stable operation id, security schemes, scopes and problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+
+EXPECTED = {
+    ("get", "/v1/health"): ("get_health", None),
+    ("get", "/v1/wallets/{address}"): ("get_wallet", ["teller", "app", "admin", "regulator"]),
+    ("get", "/v1/api-keys"): ("list_api_keys", ["admin"]),
+}
+PUBLIC = {"/v1/health"}
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method, path): op for path, item in document["paths"].items() for method, op in item.items()}
+
+
+def test_every_route_is_documented(client: TestClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    ops = operations(document)
+    assert set(ops) == set(EXPECTED)
+    for (method, path), (operation_id, scopes) in EXPECTED.items():
+        op = ops[(method, path)]
+        assert op["operationId"] == operation_id
+        assert op.get("x-required-scopes") == scopes
+        if path in PUBLIC:
+            assert "security" not in op
+        else:
+            assert op["security"] == [{"BearerKey": []}, {"ApiKeyHeader": []}]
+            assert f"Scopes: {', '.join(scopes or [])}." in op["description"]
+            for status in ("401", "403", "422"):
+                assert set(op["responses"][status]["content"]) == {"application/problem+json"}, (path, status)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["BearerKey"] == {"type": "http", "scheme": "bearer",
+                                    "description": "An API key: `Authorization: Bearer wn_...`"}
+    assert schemes["ApiKeyHeader"]["in"] == "header" and schemes["ApiKeyHeader"]["name"] == "X-API-Key"
+    assert {"type", "title", "status"} <= set(document["components"]["schemas"]["Problem"]["properties"])
+
+
+def test_operation_ids_are_unique_and_stable_across_apps(app: FastAPI, client: TestClient) -> None:
+    first = client.get("/openapi.json").json()
+    again = create_app(app.state.walletnet.settings, engine=app.state.walletnet.engine).openapi()
+    assert first == again  # building a second app does not change (or repeat) anything
+    ids = [op["operationId"] for op in operations(first).values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_docs_page_is_served(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "/openapi.json" in response.text
+
+
+def test_every_api_route_sets_its_operation_id(app: FastAPI) -> None:
+    document = app.openapi()
+    for path, item in document["paths"].items():
+        for op in item.values():
+            assert op["operationId"].replace("_", "").isalnum(), path
+    assert not [r for r in app.routes if isinstance(r, APIRoute) and r.operation_id is None]
