@@ -152,18 +152,12 @@ def deploy_cmd(
     from web3 import Web3
 
     from node.devnet import dev_accounts
-    from node.localnet import DEFAULT_QUOTA, bank_code
-    from wallet_sdk.deploy import BankConfig, NetworkConfig, deploy
+    from node.localnet import local_network_config
+    from wallet_sdk.deploy import deploy
 
     accounts = dev_accounts(2 + banks)
-    w3 = Web3(Web3.HTTPProvider(rpc_url))
-    operator = Account.from_key(accounts[0].private_key)
-    config = NetworkConfig(
-        network_operator=operator.address, regulator=accounts[1].address, threshold=max(1, banks // 2 + 1),
-        banks=[BankConfig(code=bank_code(i), name=f"Bank {chr(65 + i)}", operators=[accounts[2 + i].address],
-                          quota=DEFAULT_QUOTA) for i in range(banks)],
-    )
-    deployment = deploy(w3, operator, config)
+    config = local_network_config(accounts, banks)
+    deployment = deploy(Web3(Web3.HTTPProvider(rpc_url)), Account.from_key(accounts[0].private_key), config)
     deployment.save(out)
     console.print(f"deployed to chain {deployment.chain_id}; wrote {out}")
 

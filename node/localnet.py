@@ -3,13 +3,14 @@ project-local data folder, and the contracts deployed once and reused on the nex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
 from web3 import Web3
 
-from node.devnet import Devnet
+from node.devnet import DevAccount, Devnet
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
 
 DEFAULT_DATA_DIR = Path(".walletnet")
@@ -28,15 +29,18 @@ def bank_code(index: int) -> str:
     return f"BANK{chr(ord('A') + index)}" if index < 26 else f"BANK{index + 1}"
 
 
-def local_banks(count: int, devnet: Devnet) -> list[BankConfig]:
-    """Dev accounts: 0 network operator, 1 regulator, 2.. one operator per bank."""
-    if not 1 <= count <= len(devnet.accounts) - 2:
-        raise ValueError(f"--banks must be between 1 and {len(devnet.accounts) - 2}")
-    return [
-        BankConfig(code=bank_code(i), name=f"Bank {chr(ord('A') + i)}",
-                   operators=[devnet.accounts[2 + i].address], quota=DEFAULT_QUOTA)
-        for i in range(count)
+def local_network_config(accounts: Sequence[DevAccount], banks: int) -> NetworkConfig:
+    """The dev network on funded dev accounts: 0 network operator, 1 regulator, 2.. one operator per bank,
+    threshold a majority of the banks."""
+    if not 1 <= banks <= len(accounts) - 2:
+        raise ValueError(f"--banks must be between 1 and {len(accounts) - 2}")
+    bank_configs = [
+        BankConfig(code=bank_code(i), name=f"Bank {chr(ord('A') + i)}", operators=[accounts[2 + i].address],
+                   quota=DEFAULT_QUOTA)
+        for i in range(banks)
     ]
+    return NetworkConfig(network_operator=accounts[0].address, regulator=accounts[1].address, banks=bank_configs,
+                         threshold=max(1, banks // 2 + 1))
 
 
 def start_local_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int | None = None,
@@ -49,18 +53,15 @@ def start_local_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port:
     try:
         w3 = Web3(Web3.HTTPProvider(devnet.rpc_url))
         deployment_file = data_dir / "deployment.json"
-        bank_configs = local_banks(banks, devnet)
+        config = local_network_config(devnet.accounts, banks)
         if deployment_file.is_file():
             existing = Deployment.load(deployment_file)
             code = w3.eth.get_code(Web3.to_checksum_address(existing.contracts["Consortium"]))
             if existing.chain_id == devnet.chain_id and len(code) > 0:
-                return LocalNetwork(devnet, existing, bank_configs, reused=True)
-        operator = Account.from_key(devnet.accounts[0].private_key)
-        config = NetworkConfig(network_operator=operator.address, regulator=devnet.accounts[1].address,
-                               banks=bank_configs, threshold=max(1, len(bank_configs) // 2 + 1))
-        deployment = deploy(w3, operator, config)
+                return LocalNetwork(devnet, existing, config.banks, reused=True)
+        deployment = deploy(w3, Account.from_key(devnet.accounts[0].private_key), config)
         deployment.save(deployment_file)
-        return LocalNetwork(devnet, deployment, bank_configs, reused=False)
+        return LocalNetwork(devnet, deployment, config.banks, reused=False)
     except BaseException:
         devnet.stop()
         raise

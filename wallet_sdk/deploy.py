@@ -19,6 +19,7 @@ from web3.contract import Contract
 
 from wallet_sdk._tx import deploy_bytecode, send_call
 from wallet_sdk.artifacts import load_artifact
+from wallet_sdk.authorizations import _text_id
 
 CONTRACTS = ("Consortium", "WalletRegistry", "DigitalCash", "MerchantSettlement")
 
@@ -26,11 +27,9 @@ __all__ = ["CONTRACTS", "BankConfig", "Deployment", "NetworkConfig", "bank_id", 
 
 
 def bank_id(text: str) -> bytes:
-    """A bank's bytes32 id from its short code (UTF-8, at most 32 bytes, right-padded with zeros)."""
-    raw = text.encode()
-    if not raw or len(raw) > 32:
-        raise ValueError(f"bank code must be 1..32 bytes, got {len(raw)}")
-    return raw.ljust(32, b"\0")
+    """A bank's bytes32 id from its short code: the same rule as order and merchant ids (1-32 bytes of
+    UTF-8, right-padded with zeros); a bad code raises InvalidAuthorizationError, a ValueError."""
+    return _text_id("bank code", text)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -31,6 +30,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import create_engine, session_factory, upgrade
+from node.devnet import free_port
 from node.ledger import SqlLedger
 
 BACKENDS = ("sqlite", "postgresql")
@@ -85,13 +85,6 @@ def _install_postgresql() -> None:
         raise RuntimeError(f"apt-get install postgresql failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _as_postgres(argv: list[str]) -> list[str]:
     # initdb refuses to run as root: run the server's tools as the postgres user when we are root.
     return ["runuser", "-u", PG_USER, "--", *argv] if os.geteuid() == 0 else argv
@@ -120,7 +113,7 @@ def _start_postgres() -> tuple[PgServer, str]:
     )
     if initdb.returncode != 0:
         raise RuntimeError(f"initdb failed:\n{initdb.stdout[-2000:]}\n{initdb.stderr[-2000:]}")
-    port = _free_port()
+    port = free_port()
     options = (f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
                "-c full_page_writes=off -c max_connections=50")
     start = subprocess.run(
