@@ -15,11 +15,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
+from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes
 from api.deps import AppState
 from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.funding.endpoints import router as funding_router
 from api.health.endpoints import router as health_router
 from api.keys.endpoints import router as keys_router
+from api.operations.endpoints import router as operations_router
+from api.second_factor.endpoints import router as second_factor_router
+from api.transfers.endpoints import router as transfers_router
 from api.wallets.endpoints import router as wallets_router
 from node.db import create_engine
 from node.settings import NodeSettings, load_settings
@@ -63,7 +68,9 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     )
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
-    for router in (health_router, wallets_router, keys_router):
+    routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
+               operations_router, keys_router)
+    for router in routers:
         document_scopes(router)
         app.include_router(router)
     _problems_only_as_problem_json(app)

@@ -38,9 +38,14 @@ from api.problems import (
     UnauthorizedError,
     ValidationProblemError,
 )
+from node.flows.errors import FlowError, FlowValidationError
+from node.flows.operations import OperationNotFoundError
+from node.flows.second_factor import SecondFactorInvalidError, SecondFactorRequiredError
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
+from node.ledger.errors import InsufficientFundsError
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError
 from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import AuthorizationError, PayloadError
 
 __all__ = [
     "PROBLEM_BASE",
@@ -107,6 +112,24 @@ def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], d
     elif isinstance(exc, IdempotencyKeyInFlightError):
         body = _document(ProblemKind.IDEMPOTENCY_KEY_IN_FLIGHT, request, str(exc))
         headers["Retry-After"] = "1"
+    elif isinstance(exc, FlowValidationError):
+        body = _document(ProblemKind.VALIDATION, request, exc.detail,
+                         errors=[{"loc": ["body", exc.field], "msg": exc.detail, "type": "value_error"}], **exc.extra)
+    elif isinstance(exc, FlowError):
+        body = _document(ProblemKind(exc.problem), request, exc.detail, **exc.extra)
+    elif isinstance(exc, SecondFactorRequiredError):
+        body = _document(ProblemKind.SECOND_FACTOR_REQUIRED, request, str(exc), enrolled=exc.enrolled,
+                         threshold=exc.threshold_minor)
+    elif isinstance(exc, SecondFactorInvalidError):
+        body = _document(ProblemKind.SECOND_FACTOR_INVALID, request, str(exc))
+    elif isinstance(exc, InsufficientFundsError):
+        body = _document(ProblemKind.INSUFFICIENT_FUNDS, request,
+                         f"the bank account has {exc.available_minor} available, {exc.requested_minor} requested",
+                         available=exc.available_minor, requested=exc.requested_minor)
+    elif isinstance(exc, (AuthorizationError, PayloadError)):
+        body = _document(ProblemKind.AUTHORIZATION_INVALID, request, str(exc))
+    elif isinstance(exc, OperationNotFoundError):
+        body = _document(ProblemKind.NOT_FOUND, request, str(exc))
     elif isinstance(exc, InvalidArgumentError):
         body = _document(ProblemKind.VALIDATION, request, str(exc),
                          errors=[{"loc": [exc.field], "msg": exc.reason, "type": "value_error"}])
@@ -172,7 +195,9 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
 
 HANDLED: Final[tuple[type[Exception], ...]] = (
     ReplayedResponse, ApiError, RequestValidationError, StarletteHTTPException, IdempotencyKeyReusedError,
-    IdempotencyKeyInFlightError, InvalidArgumentError, ContractRevertError, *CHAIN_DOWN, Exception,
+    IdempotencyKeyInFlightError, InvalidArgumentError, ContractRevertError, FlowError, SecondFactorRequiredError,
+    SecondFactorInvalidError, InsufficientFundsError, AuthorizationError, PayloadError, OperationNotFoundError,
+    *CHAIN_DOWN, Exception,
 )
 
 

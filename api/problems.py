@@ -18,11 +18,18 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "REVERT_KINDS",
     "WALLET_STATUS_FROZEN",
+    "AccountNotBoundError",
     "ApiError",
+    "AtmAuthenticationError",
+    "AtmReplayError",
+    "AuthorizationInvalidError",
     "ChainUnavailableError",
     "ConflictError",
     "FieldError",
     "ForbiddenError",
+    "InsufficientFundsProblem",
+    "InvalidStateError",
+    "NotCustodianError",
     "NotFoundError",
     "Problem",
     "ProblemKind",
@@ -55,6 +62,15 @@ class ProblemKind(StrEnum):
     CHAIN_UNAVAILABLE = "chain-unavailable"
     SERVICE_UNAVAILABLE = "service-unavailable"
     INTERNAL = "internal"
+    SECOND_FACTOR_REQUIRED = "second-factor-required"
+    SECOND_FACTOR_INVALID = "second-factor-invalid"
+    INSUFFICIENT_FUNDS = "insufficient-funds"
+    AUTHORIZATION_INVALID = "authorization-invalid"
+    ATM_AUTHENTICATION_FAILED = "atm-authentication-failed"
+    ATM_MESSAGE_REPLAYED = "atm-message-replayed"
+    INVALID_STATE = "invalid-state"
+    WALLET_NOT_CUSTODIED_HERE = "wallet-not-custodied-here"
+    ACCOUNT_NOT_BOUND = "account-not-bound"
 
     @property
     def uri(self) -> str:
@@ -85,6 +101,15 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.CHAIN_UNAVAILABLE: _KindInfo(503, "The chain is unavailable"),
     ProblemKind.SERVICE_UNAVAILABLE: _KindInfo(503, "The service is unavailable"),
     ProblemKind.INTERNAL: _KindInfo(500, "Internal error"),
+    ProblemKind.SECOND_FACTOR_REQUIRED: _KindInfo(403, "A second factor (TOTP code) is required"),
+    ProblemKind.SECOND_FACTOR_INVALID: _KindInfo(403, "The second factor (TOTP code) is not valid"),
+    ProblemKind.INSUFFICIENT_FUNDS: _KindInfo(422, "Insufficient funds in the bank account"),
+    ProblemKind.AUTHORIZATION_INVALID: _KindInfo(422, "The signed authorization is not valid"),
+    ProblemKind.ATM_AUTHENTICATION_FAILED: _KindInfo(401, "The ATM message is not authenticated"),
+    ProblemKind.ATM_MESSAGE_REPLAYED: _KindInfo(409, "The ATM message was replayed"),
+    ProblemKind.INVALID_STATE: _KindInfo(409, "The operation is not allowed in its current state"),
+    ProblemKind.WALLET_NOT_CUSTODIED_HERE: _KindInfo(409, "The wallet is kept by another bank"),
+    ProblemKind.ACCOUNT_NOT_BOUND: _KindInfo(409, "No bank account is bound to the wallet"),
 }
 
 # Contract reverts (by Solidity error name) that have a problem kind of their own.
@@ -165,3 +190,37 @@ class ChainUnavailableError(ApiError):
 
 class ServiceUnavailableError(ApiError):
     kind = ProblemKind.SERVICE_UNAVAILABLE
+
+
+class InvalidStateError(ApiError):
+    """The operation (or wallet) is not in a state that allows the request (dispensing a released cash-out)."""
+
+    kind = ProblemKind.INVALID_STATE
+
+
+class NotCustodianError(ApiError):
+    """The wallet exists but another bank keeps it; only its custodian can act for it."""
+
+    kind = ProblemKind.WALLET_NOT_CUSTODIED_HERE
+
+
+class AccountNotBoundError(ApiError):
+    kind = ProblemKind.ACCOUNT_NOT_BOUND
+
+
+class AuthorizationInvalidError(ApiError):
+    """A customer's signed authorization is malformed, expired, for another chain, or not the wallet's."""
+
+    kind = ProblemKind.AUTHORIZATION_INVALID
+
+
+class AtmAuthenticationError(ApiError):
+    kind = ProblemKind.ATM_AUTHENTICATION_FAILED
+
+
+class AtmReplayError(ApiError):
+    kind = ProblemKind.ATM_MESSAGE_REPLAYED
+
+
+class InsufficientFundsProblem(ApiError):
+    kind = ProblemKind.INSUFFICIENT_FUNDS

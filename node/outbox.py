@@ -251,6 +251,9 @@ def transition(
     - ``confirmed`` may give the final ``tx_hash`` (if a replacement was the one mined).
     - ``failed`` records ``error``.
 
+    A row whose payload names an operation (``"operation"``, see :mod:`node.flows.operations`) completes
+    that operation's flow on ``confirmed`` or ``failed``, in this same transaction.
+
     Raises:
         IllegalTransitionError: not an allowed transition, or a required field is missing.
     """
@@ -287,4 +290,8 @@ def transition(
         locked.state = target
         locked.updated_at = now
     session.flush()
+    if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
+        from node.flows.operations import on_outcome  # the flows sit above the outbox: imported on use
+
+        on_outcome(session, locked, target is OutboxState.CONFIRMED)
     return locked

@@ -126,6 +126,16 @@ class NodeSettings(BaseSettings):
     confirmations: int = Field(1, ge=0, le=1000, description="blocks to wait before an event counts")
     currency: str = Field("DCASH", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
     ledger_adapter: str = Field("builtin", description="'builtin' or 'package.module:factory'")
+    second_factor_threshold: int = Field(
+        100_000, ge=0, description="customer operations above this many minor units need a TOTP code (0: all)")
+    custody_key_env: str | None = Field(
+        None, description="name of the env var holding the key that encrypts custodial wallet keys at rest")
+    custody_key_file: Path | None = Field(
+        None, description="file holding that key; default <data_dir>/<bank>/custody.key, created on first use "
+                          "in local environments only")
+    atm_clock_skew: int = Field(300, ge=1, le=3600, description="seconds an ATM message's timestamp may be off")
+    atm_hold_timeout: int = Field(
+        120, ge=10, le=86_400, description="seconds an ATM has to confirm a dispense before the hold is released")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 

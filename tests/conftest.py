@@ -1,5 +1,6 @@
-"""Shared fixtures: a real local chain (anvil from npm) on a free loopback port, and the whole network
-deployed on it once per session (``system``), reverted to a clean snapshot after every test."""
+"""Shared fixtures: a real local chain (anvil from npm) on a free loopback port, the whole network
+deployed on it once per session (``system``), reverted to a clean snapshot after every test, and a
+throwaway PostgreSQL cluster (``pg_server``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from pg_cluster import PgServer, start_postgres, stop_postgres
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.types import TxReceipt
 
+from node.db import upgrade
 from node.devnet import Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
@@ -28,6 +31,22 @@ def devnet() -> Iterator[Devnet]:
     """One anvil for the whole session, stopped at the end even when tests fail."""
     with Devnet(accounts=20) as chain:
         yield chain
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL cluster for the session (never skipped: if it cannot start, its tests fail),
+    with ``walletnet_template``, a database migrated to head, to copy from."""
+    try:
+        server, _ = start_postgres()
+    except Exception as exc:  # never skip the PostgreSQL leg: fail and say why
+        pytest.fail(f"the PostgreSQL test leg could not start a throwaway cluster: {exc}", pytrace=False)
+    try:
+        server.admin("CREATE DATABASE walletnet_template")
+        upgrade(server.url("walletnet_template"))
+        yield server
+    finally:
+        stop_postgres(server)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,9 @@ from sqlalchemy import MetaData
 import node.indexer_models  # noqa: F401  (registers the indexer's tables)
 from node.api_keys.models import ApiKey
 from node.db.base import Base
+from node.flows.operations import Operation
+from node.flows.second_factor import SecondFactor
+from node.flows.wallet_records import WalletRecord
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
 from node.outbox import OutboxRow
@@ -26,8 +29,11 @@ __all__ = [
     "JournalEntry",
     "LedgerAccount",
     "LedgerHold",
+    "Operation",
     "OutboxRow",
     "Posting",
+    "SecondFactor",
+    "WalletRecord",
     "metadata",
 ]
 

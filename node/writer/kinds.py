@@ -16,6 +16,18 @@ are marked failed. Built in:
     ``{"wallet": "0x...", "tier": 1, "wallet_kind": "personal", "account_hash": "0x..."}`` (tier,
     wallet_kind and account_hash optional): ``WalletRegistry.openWallet``, or ``openWallets`` for several
     rows. That batch reverts as a whole on one bad item; the writer then submits its rows one by one.
+``set_tier`` / ``bind_account`` / ``freeze`` / ``unfreeze`` / ``close_wallet``
+    ``{"wallet": "0x...", "tier": 2}``, ``{"wallet", "account_hash": "0x..."}``, ``{"wallet", "reason": 7}``,
+    ``{"wallet"}``, ``{"wallet", "ref"}``: the WalletRegistry call of that name (closing burns the rest).
+``redeem``
+    :func:`redeem_payload`: ``DigitalCash.redeemWithAuthorization`` of a signed Redemption, with ``ref``
+    and ``amount`` (= the authorization's value, for reconciliation).
+``place_hold`` / ``capture_hold`` / ``release_hold``
+    :func:`hold_payload` (a signed HoldAuthorization), ``{"hold_id", "ref", "amount"}``, ``{"hold_id"}``:
+    the DigitalCash hold calls of an ATM cash-out.
+
+Payloads may carry more fields than their kind reads (``operation`` and ``step`` name the flow a row
+belongs to; see :mod:`node.flows.operations`).
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from typing import Any, Final
 from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 
-from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
+from wallet_sdk.authorizations import HoldAuthorization, Redemption, RelayedTransfer, SignedAuthorization
 from wallet_sdk.chain.network import Network, to_address, to_bytes32
 from wallet_sdk.chain.types import WalletKind
 from wallet_sdk.contract_errors import NotBankOperator
@@ -42,6 +54,8 @@ __all__ = [
     "OutboxKind",
     "Payload",
     "WriterContext",
+    "hold_payload",
+    "redeem_payload",
     "register_kind",
     "relay_item",
     "relay_payload",
@@ -241,3 +255,96 @@ register_kind(OutboxKind("mint", _build_mint))
 register_kind(OutboxKind("relay_transfers", _build_relay, max_items=100,
                          count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures))
 register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
+
+
+# ------------------------------------------------------------------ wallet administration
+
+
+def _build_set_tier(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.registry.functions.setTier(_address(payload, "wallet"),
+                                                      _uint(_field(payload, "tier"), "tier", bits=8))
+
+
+def _build_bind_account(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.registry.functions.bindAccount(_address(payload, "wallet"),
+                                                          _bytes32(_field(payload, "account_hash"), "account_hash"))
+
+
+def _build_freeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.registry.functions.freeze(_address(payload, "wallet"),
+                                                     _uint(_field(payload, "reason"), "reason", bits=16))
+
+
+def _build_unfreeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.registry.functions.unfreeze(_address(payload, "wallet"))
+
+
+def _build_close_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (payload,) = payloads
+    return context.network.registry.functions.closeWallet(_address(payload, "wallet"),
+                                                          _bytes32(_field(payload, "ref"), "ref"))
+
+
+# ------------------------------------------------------------------ redemption and holds
+
+
+def _signature(signed: SignedAuthorization[Any]) -> dict[str, Any]:
+    return {"v": signed.v, "r": "0x" + signed.r.hex(), "s": "0x" + signed.s.hex()}
+
+
+def redeem_payload(signed: SignedAuthorization[Redemption], ref: str) -> dict[str, Any]:
+    """The payload of a ``redeem`` row: the signed Redemption, the ref the burn carries, and its amount."""
+    auth = signed.authorization
+    if not isinstance(auth, Redemption):
+        raise TypeError("expected a signed Redemption")
+    return {"holder": auth.holder, "value": auth.value, "valid_before": auth.valid_before,
+            "nonce": "0x" + auth.nonce.hex(), **_signature(signed), "ref": ref, "amount": auth.value}
+
+
+def _build_redeem(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.token.functions.redeemWithAuthorization(
+        _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
+        _uint(_field(p, "valid_before"), "valid_before"), _bytes32(_field(p, "nonce"), "nonce"),
+        _bytes32(_field(p, "ref"), "ref"), _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"),
+        _bytes32(_field(p, "s"), "s"))
+
+
+def hold_payload(signed: SignedAuthorization[HoldAuthorization]) -> dict[str, Any]:
+    """The payload of a ``place_hold`` row: the signed HoldAuthorization."""
+    auth = signed.authorization
+    if not isinstance(auth, HoldAuthorization):
+        raise TypeError("expected a signed HoldAuthorization")
+    return {"holder": auth.holder, "value": auth.value, "hold_id": "0x" + auth.hold_id.hex(),
+            "expires_at": auth.expires_at, **_signature(signed)}
+
+
+def _build_place_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.token.functions.placeHold(
+        _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
+        _bytes32(_field(p, "hold_id"), "hold_id"),
+        _uint(_field(p, "expires_at"), "expires_at"), _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"),
+        _bytes32(_field(p, "s"), "s"))
+
+
+def _build_capture_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.token.functions.captureHold(_bytes32(_field(p, "hold_id"), "hold_id"),
+                                                       _bytes32(_field(p, "ref"), "ref"))
+
+
+def _build_release_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.token.functions.releaseHold(_bytes32(_field(p, "hold_id"), "hold_id"))
+
+
+for _name, _build in (("set_tier", _build_set_tier), ("bind_account", _build_bind_account), ("freeze", _build_freeze),
+                      ("unfreeze", _build_unfreeze), ("close_wallet", _build_close_wallet), ("redeem", _build_redeem),
+                      ("place_hold", _build_place_hold), ("capture_hold", _build_capture_hold),
+                      ("release_hold", _build_release_hold)):
+    register_kind(OutboxKind(_name, _build))

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from flow_network import BankNetwork, network_session
+from pg_cluster import PgServer
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -105,3 +107,14 @@ def auth() -> Callable[[str], dict[str, str]]:
 def problem() -> Callable[..., dict[str, object]]:
     """``problem(response, status, kind)``: assert a problem+json response of that kind; returns its body."""
     return _assert_problem
+
+
+# ------------------------------------------------------------------ the two-bank network of the flow tests
+
+
+@pytest.fixture(scope="session")
+def bank_network(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer) -> Iterator[BankNetwork]:
+    """Two running bank nodes on their own chain (see flow_network.py); shared by every flow test of the
+    session. At its end, reconciliation of both banks must find no difference (a teardown failure)."""
+    pg_server.admin("CREATE DATABASE bankb TEMPLATE walletnet_template")
+    yield from network_session(tmp_path_factory.mktemp("bank-network"), pg_server.url("bankb"))

@@ -14,6 +14,8 @@ EXPECTED = {
     ("get", "/v1/health"): ("get_health", None),
     ("get", "/v1/wallets/{address}"): ("get_wallet", ["teller", "app", "admin", "regulator"]),
     ("get", "/v1/api-keys"): ("list_api_keys", ["admin"]),
+    ("get", "/v1/operations/{operation_id}"): ("get_operation", ["teller", "app", "atm", "admin", "regulator"]),
+    ("post", "/v1/wallets/{address}/totp"): ("enrol_totp", ["teller", "app"]),
 }
 PUBLIC = {"/v1/health"}
 

@@ -1,0 +1,1 @@
+"""ATM channel: device registry (admin) and the HMAC-authenticated ATM messages (cash-in, cash-out)."""

@@ -1,0 +1,1 @@
+"""Bank accounts (built-in ledger), account binding, top-ups and redemptions."""

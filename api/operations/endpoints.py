@@ -1,0 +1,33 @@
+"""``/v1/operations``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api.auth import require_scope
+from api.deps import ReadSessionDep
+from api.errors import problem_responses
+from api.keys import ApiKey, Scope
+from api.operations.schemas import OperationOut, operation_out
+from api.problems import ProblemKind
+from node.flows.operations import get_operation
+
+router = APIRouter(prefix="/v1/operations", tags=["operations"])
+
+OperationReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN, Scope.REGULATOR)]
+OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the id a flow endpoint returned")]
+
+
+@router.get(
+    "/{operation_id}",
+    operation_id="get_operation",
+    summary="An operation's status",
+    response_model=OperationOut,
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND),
+)
+def read_operation(operation_id: OperationId, _key: OperationReader, session: ReadSessionDep) -> OperationOut:
+    """Where a request stands: ``pending`` while its on-chain effects are in flight, then ``completed`` or
+    ``failed`` (with the reason); an ATM cash-out is ``held`` until the dispense is confirmed."""
+    return operation_out(get_operation(session, operation_id))

@@ -1,0 +1,17 @@
+"""TOTP second factor: enrolment (``POST /v1/wallets/{address}/totp``) and the ``X-TOTP-Code`` header."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header
+
+__all__ = ["TOTP_HEADER", "TotpCode"]
+
+TOTP_HEADER = "X-TOTP-Code"
+
+TotpCode = Annotated[str | None, Header(
+    alias=TOTP_HEADER, pattern=r"^[0-9]{6}$",
+    description="the customer's current 6-digit TOTP code; required when the amount is above the bank's "
+                "second-factor threshold")]
+"""The header a money-moving endpoint reads; pass it to ``node.flows.second_factor.require``."""

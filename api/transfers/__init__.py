@@ -1,0 +1,1 @@
+"""P2P transfers, wallet history and balance with limits."""

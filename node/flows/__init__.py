@@ -1,0 +1,30 @@
+"""The bank's flows: each business event is a service that books the ledger, records an operation and
+enqueues its on-chain effects in one transaction (see :mod:`node.flows.operations`).
+
+Importing this package registers every flow's completion, which the chain writer runs when an effect is
+confirmed or fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.flows import atm, funding, transfers, wallets  # (registers their completions)
+from node.settings import NodeSettings
+
+__all__ = ["PeriodicJob", "atm", "funding", "periodic_jobs", "transfers", "wallets"]
+
+PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
+"""``job(sessions, settings) -> how many things it did``: run by the node every round (node.runner)."""
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds)."""
+    jobs: list[PeriodicJob] = []
+    sweep = getattr(atm, "sweep_expired_cash_outs", None)
+    if sweep is not None:
+        jobs.append(sweep)
+    return jobs

@@ -1,0 +1,1 @@
+"""ATM cash: device registry and authentication, cash-in (mint) and two-phase cash-out (hold, capture)."""

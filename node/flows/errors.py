@@ -1,0 +1,61 @@
+"""The flows' domain errors. Each names the problem kind the API reports it as (``problem``, a slug of
+``api.problems.ProblemKind``), so the services stay free of HTTP and the API maps them in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccountNotBoundError",
+    "FlowConflictError",
+    "FlowError",
+    "FlowNotFoundError",
+    "FlowValidationError",
+    "InvalidStateError",
+    "NotCustodianError",
+]
+
+
+class FlowError(Exception):
+    """Root of the flows' errors; ``extra`` members are added to the problem document."""
+
+    problem = "conflict"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        self.detail = detail
+        self.extra = extra
+        super().__init__(detail)
+
+
+class FlowValidationError(FlowError):
+    """A field is valid on its own but not for this request (``field`` names it, e.g. ``"tier"``)."""
+
+    problem = "validation"
+
+    def __init__(self, field: str, detail: str, **extra: Any) -> None:
+        self.field = field
+        super().__init__(detail, **extra)
+
+
+class FlowNotFoundError(FlowError):
+    problem = "not-found"
+
+
+class FlowConflictError(FlowError):
+    problem = "conflict"
+
+
+class InvalidStateError(FlowError):
+    """The wallet or operation is not in a state that allows the request."""
+
+    problem = "invalid-state"
+
+
+class NotCustodianError(FlowError):
+    """The wallet is registered, but with another bank."""
+
+    problem = "wallet-not-custodied-here"
+
+
+class AccountNotBoundError(FlowError):
+    problem = "account-not-bound"

@@ -1,0 +1,1 @@
+"""Top-up from a deposit account into a wallet, and redemption from a wallet to the bound account."""

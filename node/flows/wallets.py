@@ -1,0 +1,1 @@
+"""Wallet opening (counter, app, bulk), tier changes, freeze/unfreeze, bank-account binding, closure."""

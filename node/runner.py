@@ -1,0 +1,155 @@
+"""One bank node's background work in threads of one process: the chain writer, the indexer and the flows'
+periodic jobs (such as releasing ATM holds nobody confirmed). The API runs beside it and only writes the
+database; this is what turns its outbox rows into chain effects and the chain's events into history.
+
+    with NodeRunner(settings, engine, network_factory, operator_key) as runner:
+        ...                       # serve the API
+        runner.wait_idle()        # every outbox row final, the indexer at the confirmed head
+
+A thread that fails stops the others (the node does not half-run); :meth:`wait_idle` and :meth:`stop`
+re-raise the first failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from node.chain_ids import id_bytes
+from node.confirmations import confirmed_head
+from node.db import session_factory
+from node.flows import periodic_jobs
+from node.indexer import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
+from node.settings import NodeSettings
+from node.writer import ChainWriter, WriterConfig
+from wallet_sdk.chain.network import Network
+from wallet_sdk.keys import WalletKey
+
+__all__ = ["NodeRunner", "NodeStoppedError"]
+
+log = logging.getLogger("walletnet.node")
+
+
+class NodeStoppedError(RuntimeError):
+    """A thread of the node failed, so the node stopped."""
+
+
+class NodeRunner:
+    """Runs the writer, the indexer and the periodic jobs of the bank ``settings.bank_id`` until :meth:`stop`.
+
+    ``network_factory`` makes a chain connection; each thread gets its own. ``operator`` signs the writer's
+    transactions (the bank's operator key).
+    """
+
+    def __init__(self, settings: NodeSettings, engine: Engine, network_factory: Callable[[], Network],
+                 operator: WalletKey | LocalAccount, *, poll_interval: float = 0.2,
+                 scope: IndexScope = IndexScope.NETWORK, writer_config: WriterConfig | None = None) -> None:
+        self.settings = settings
+        self.sessions = session_factory(engine)
+        self.poll_interval = poll_interval
+        self.writer = ChainWriter(self.sessions, network_factory(), operator, writer_config or WriterConfig(
+            confirmations=settings.confirmations, poll_interval=poll_interval))
+        self.indexer = Indexer(network_factory(), self.sessions, IndexerConfig(
+            scope=scope, bank_id=id_bytes(settings.bank_id), confirmations=settings.confirmations,
+            currency=settings.currency, poll_interval=poll_interval))
+        self._network = network_factory()  # for wait_idle's look at the head
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.failures: list[BaseException] = []
+
+    def __enter__(self) -> NodeRunner:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"NodeRunner({self.settings.bank_id})"
+
+    # ------------------------------------------------------------------ threads
+
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("the node is already running")
+        bank = self.settings.bank_id.lower()
+        for name, target in (("writer", self._run_writer), ("indexer", self._run_indexer),
+                             ("jobs", self._run_jobs)):
+            thread = threading.Thread(target=self._guarded, args=(target,), name=f"{bank}-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the threads (each finishes its round first); re-raise the first failure, if any."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._raise_failure()
+
+    def _guarded(self, target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # the node stops as a whole rather than half-running
+            log.exception("%s failed; stopping the node", threading.current_thread().name)
+            self.failures.append(exc)
+            self._stop.set()
+
+    def _run_writer(self) -> None:
+        self.writer.run(self._stop)
+
+    def _run_indexer(self) -> None:
+        self.indexer.run(self._stop)
+
+    def _run_jobs(self) -> None:
+        while not self._stop.is_set():
+            self.run_jobs()
+            self._stop.wait(self.poll_interval)
+
+    def run_jobs(self) -> int:
+        """Run each periodic job once; returns how many things they did (a failing job is logged and retried)."""
+        done = 0
+        for job in periodic_jobs():
+            try:
+                result: Any = job(self.sessions, self.settings)
+            except TRANSIENT_ERRORS as exc:
+                log.warning("periodic job %s: chain unavailable (%s); retrying", getattr(job, "__name__", job), exc)
+                continue
+            done += int(result or 0)
+        return done
+
+    def _raise_failure(self) -> None:
+        if self.failures:
+            raise NodeStoppedError(f"bank node {self.settings.bank_id} stopped: {self.failures[0]!r}") \
+                from self.failures[0]
+
+    # ------------------------------------------------------------------ waiting
+
+    def is_idle(self) -> bool:
+        """No outbox row waits for the chain, and the indexer has every confirmed block."""
+        if self.writer.count_outstanding():
+            return False
+        checkpoint = self.indexer.checkpoint()
+        head = confirmed_head(self._network.block_number, self.settings.confirmations)
+        return checkpoint is not None and checkpoint.log_index is None and checkpoint.block_number >= head
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until :meth:`is_idle` (raise ``TimeoutError`` after ``timeout`` seconds, or the failure that
+        stopped the node)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._raise_failure()
+            if self.is_idle():
+                return
+            if self._stop.is_set():
+                raise NodeStoppedError(f"bank node {self.settings.bank_id} is stopped")
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"bank node {self.settings.bank_id} not idle after {timeout:g}s "
+                                   f"({self.writer.count_outstanding()} outbox rows outstanding, indexer at "
+                                   f"{self.indexer.checkpoint()})")
+            time.sleep(0.05)

@@ -1,0 +1,80 @@
+"""The typed HTTP client of a bank node's API (httpx), synchronous and asynchronous.
+
+::
+
+    from wallet_sdk.client import Client
+
+    with Client("https://api.bank-a.example", api_key) as bank:
+        op = bank.top_up(wallet, 5_000)              # 202: the operation, pending
+        op = bank.wait_for_operation(op.id)           # until completed or failed
+        print(bank.get_balance(wallet))
+
+Every endpoint is a method of both :class:`Client` and :class:`AsyncClient` (same name, same arguments).
+Errors are typed (:mod:`wallet_sdk.client.errors`): a problem answer raises the class of its ``type``.
+Money-moving calls carry an ``Idempotency-Key`` (pass ``idempotency_key=`` to choose it; retries after a
+dropped connection reuse it) and accept ``totp=`` for the second factor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, async_endpoint, endpoint, model
+from wallet_sdk.client.atm import AsyncAtmAdminEndpoints, AtmAdminEndpoints
+from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, page_of
+from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
+from wallet_sdk.client.funding import AsyncFundingEndpoints, FundingEndpoints
+from wallet_sdk.client.models import Money, Operation, Page
+from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
+from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
+
+__all__ = [
+    "ApiError",
+    "ApiProblemError",
+    "ApiRequest",
+    "AsyncClient",
+    "Client",
+    "Money",
+    "Operation",
+    "OperationTimeoutError",
+    "Page",
+    "TotpEnrolment",
+    "async_endpoint",
+    "endpoint",
+    "model",
+    "page_of",
+]
+
+
+class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints, BaseClient):
+    """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager."""
+
+    def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
+        """Poll the operation until it is final (completed, failed or released), or raise
+        :class:`OperationTimeoutError`. An ATM cash-out stops at ``held`` too: pass ``until={"held"}``-style
+        checks yourself with :meth:`get_operation` if you need that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            op = self.get_operation(operation_id)
+            if op.final:
+                return op
+            if time.monotonic() >= deadline:
+                raise OperationTimeoutError(operation_id, op.status, timeout)
+            time.sleep(poll)
+
+
+class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpoints, AsyncTransfersEndpoints,
+                  AsyncAtmAdminEndpoints, BaseAsyncClient):
+    """Asynchronous client: ``async with AsyncClient(base_url, api_key) as bank: await bank.top_up(...)``."""
+
+    async def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
+        """Poll the operation until it is final, or raise :class:`OperationTimeoutError`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            op = await self.get_operation(operation_id)
+            if op.final:
+                return op
+            if time.monotonic() >= deadline:
+                raise OperationTimeoutError(operation_id, op.status, timeout)
+            await asyncio.sleep(poll)

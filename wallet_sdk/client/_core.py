@@ -1,0 +1,297 @@
+"""The machinery of the HTTP client: requests described as data, sent by a sync or an async transport.
+
+Each endpoint is a *builder*: a plain function that checks its arguments and returns an :class:`ApiRequest`
+(method, path, body, how to parse the answer). :func:`endpoint` and :func:`async_endpoint` turn a builder into
+a method of :class:`~wallet_sdk.client.Client` / :class:`~wallet_sdk.client.AsyncClient`, so both clients
+share one definition per endpoint and differ only in how they wait for the answer.
+
+Money-moving POSTs are ``idempotent``: the request carries an ``Idempotency-Key`` (the caller's, or a fresh
+UUID per call) and a retry after a dropped connection or a 503 re-sends it with the SAME key, so the node
+does the work once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+import types
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Union
+
+import httpx
+
+from wallet_sdk.client.errors import ApiConnectionError, ApiResponseError, problem_error
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ApiRequest",
+    "BaseAsyncClient",
+    "BaseClient",
+    "async_endpoint",
+    "endpoint",
+    "model",
+]
+
+T = TypeVar("T")
+D = TypeVar("D")
+P = ParamSpec("P")
+
+DEFAULT_TIMEOUT = 10.0
+RETRY_STATUSES = frozenset({502, 503, 504})
+TOTP_HEADER = "X-TOTP-Code"
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class ApiRequest(Generic[T]):
+    """One call of the API: what to send and how to read the answer (``parse`` gets the decoded JSON, or
+    the raw bytes when ``accept`` is not JSON)."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], T] = _identity
+    json: Any = None
+    params: Mapping[str, Any] | None = None
+    idempotent: bool = False
+    idempotency_key: str | None = None
+    totp: str | None = None
+    accept: str = "application/json"
+    headers: Mapping[str, str] | None = None
+
+    def body(self) -> bytes | None:
+        """The exact bytes sent (compact JSON), so a signature over them (ATM messages) matches."""
+        if self.json is None:
+            return None
+        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def query(self) -> dict[str, Any] | None:
+        if not self.params:
+            return None
+        return {k: v for k, v in self.params.items() if v is not None}
+
+
+def endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[Any, P], T]:
+    """A :class:`BaseClient` method sending what ``builder`` describes."""
+
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        result: T = self.send(builder(*args, **kwargs))
+        return result
+
+    method.__name__ = builder.__name__
+    method.__qualname__ = builder.__qualname__
+    method.__doc__ = builder.__doc__
+    return method
+
+
+def async_endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[Any, P], Awaitable[T]]:
+    """A :class:`BaseAsyncClient` coroutine method sending what ``builder`` describes."""
+
+    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        result: T = await self.send(builder(*args, **kwargs))
+        return result
+
+    method.__name__ = builder.__name__
+    method.__qualname__ = builder.__qualname__
+    method.__doc__ = builder.__doc__
+    return method
+
+
+# ------------------------------------------------------------------ JSON -> dataclasses
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_convert(item, v) for v in value]
+    if origin is dict or hint is dict:
+        return dict(value)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value)
+    return value
+
+
+def _build(cls: type[D], data: Any) -> D:
+    if not isinstance(data, Mapping):
+        raise ApiResponseError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ApiResponseError(f"the answer does not fit {cls.__name__}: {exc}") from None
+
+
+def model(cls: type[D]) -> Callable[[Any], D]:
+    """A parser of a JSON object into the dataclass ``cls`` (unknown keys are ignored, so a newer server's
+    extra fields do not break an older client)."""
+
+    def parse(data: Any) -> D:
+        return _build(cls, data)
+
+    parse.__name__ = f"parse_{cls.__name__}"
+    return parse
+
+
+# ------------------------------------------------------------------ sending
+
+
+def _is_json(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "")
+    return "json" in content_type
+
+
+def _result(request: ApiRequest[T], response: httpx.Response) -> T:
+    if response.status_code >= 400:
+        problem: Any = None
+        if _is_json(response):
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = None
+        raise problem_error(response.status_code, problem, response.text)
+    if request.accept != "application/json":
+        return request.parse(response.content)
+    if response.status_code == 204 or not response.content:
+        return request.parse(None)
+    try:
+        data = response.json()
+    except ValueError:
+        raise ApiResponseError(f"{request.method} {request.path}: the answer is not JSON") from None
+    return request.parse(data)
+
+
+class _Common:
+    """What both clients share: base URL, key, headers of a request."""
+
+    def __init__(self, base_url: str, api_key: str | None, *, retries: int, backoff: float) -> None:
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.retries = retries
+        self.backoff = backoff
+
+    def __repr__(self) -> str:  # never the key
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    def _headers(self, request: ApiRequest[Any], key: str | None, body: bytes | None) -> dict[str, str]:
+        headers = {"Accept": f"{request.accept}, application/problem+json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        if request.totp is not None:
+            headers[TOTP_HEADER] = request.totp
+        headers.update(request.headers or {})
+        headers.update(self.sign(request, body))
+        return headers
+
+    def sign(self, request: ApiRequest[Any], body: bytes | None) -> dict[str, str]:
+        """Extra headers computed from the exact body (override: an ATM signs its messages)."""
+        return {}
+
+    @staticmethod
+    def _key(request: ApiRequest[Any]) -> str | None:
+        if not request.idempotent:
+            return None
+        return request.idempotency_key or str(uuid.uuid4())
+
+    def _may_retry(self, request: ApiRequest[Any], attempt: int) -> bool:
+        # Only requests that are safe to repeat: reads, and POSTs carrying an idempotency key.
+        return attempt < self.retries and (request.method in ("GET", "HEAD") or request.idempotent)
+
+
+class BaseClient(_Common):
+    """The synchronous client's transport (see :class:`wallet_sdk.client.Client`)."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = 2, backoff: float = 0.2, transport: httpx.BaseTransport | None = None,
+                 http: httpx.Client | None = None) -> None:
+        super().__init__(base_url, api_key, retries=retries, backoff=backoff)
+        self._owned = http is None
+        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def __enter__(self) -> typing.Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned:
+            self._http.close()
+
+    def send(self, request: ApiRequest[T]) -> T:
+        """Send ``request`` and parse its answer; a problem answer raises its typed :class:`ApiProblemError`."""
+        key, body = self._key(request), request.body()
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(request.method, request.path, content=body, params=request.query(),
+                                              headers=self._headers(request, key, body))
+            except httpx.TransportError as exc:
+                if not self._may_retry(request, attempt):
+                    raise ApiConnectionError(f"{request.method} {request.path}: {type(exc).__name__}: {exc}") from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or not self._may_retry(request, attempt):
+                    return _result(request, response)
+            time.sleep(self.backoff * 2**attempt)
+            attempt += 1
+
+
+class BaseAsyncClient(_Common):
+    """The asynchronous client's transport (see :class:`wallet_sdk.client.AsyncClient`)."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = 2, backoff: float = 0.2, transport: httpx.AsyncBaseTransport | None = None,
+                 http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(base_url, api_key, retries=retries, backoff=backoff)
+        self._owned = http is None
+        self._http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    async def __aenter__(self) -> typing.Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._http.aclose()
+
+    async def send(self, request: ApiRequest[T]) -> T:
+        """Send ``request`` and parse its answer; a problem answer raises its typed :class:`ApiProblemError`."""
+        key, body = self._key(request), request.body()
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(request.method, request.path, content=body,
+                                                    params=request.query(), headers=self._headers(request, key, body))
+            except httpx.TransportError as exc:
+                if not self._may_retry(request, attempt):
+                    raise ApiConnectionError(f"{request.method} {request.path}: {type(exc).__name__}: {exc}") from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or not self._may_retry(request, attempt):
+                    return _result(request, response)
+            await asyncio.sleep(self.backoff * 2**attempt)
+            attempt += 1
+

@@ -1,0 +1,93 @@
+"""Endpoints every area uses: health, operations, API keys (read-only), TOTP enrolment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client.errors import ApiError
+from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
+
+__all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "page_of", "wallet_path"]
+
+D = TypeVar("D")
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_OPERATION = re.compile(r"op_[0-9a-f]{32}")
+
+
+class ClientArgumentError(ApiError, ValueError):
+    """An argument the client refuses before sending anything."""
+
+
+def wallet_path(address: str, suffix: str = "") -> str:
+    """``/v1/wallets/<address><suffix>``, refusing anything that is not an address (no path tricks)."""
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
+        raise ClientArgumentError(f"not a 0x wallet address: {address!r}")
+    return f"/v1/wallets/{address}{suffix}"
+
+
+def page_of(cls: type[D]) -> Callable[[Any], Page[D]]:
+    """A parser of ``{"items": [...], "next_cursor": ...}`` into a :class:`Page` of ``cls``."""
+    item = model(cls)
+
+    def parse(data: Any) -> Page[D]:
+        return Page(items=[item(x) for x in data.get("items", [])], next_cursor=data.get("next_cursor"))
+
+    return parse
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    wallet: str
+    secret: str  # shown once: give it to the customer's authenticator app
+    provisioning_uri: str
+
+    def __repr__(self) -> str:
+        return f"TotpEnrolment(wallet={self.wallet!r}, secret=<hidden>)"
+
+
+def get_health() -> ApiRequest[Health]:
+    """Whether the node's chain connection and database answer (no key needed)."""
+    return ApiRequest("GET", "/v1/health", model(Health))
+
+
+def get_operation(operation_id: str) -> ApiRequest[Operation]:
+    """The current state of an operation (``op_...``) a flow endpoint returned."""
+    if not isinstance(operation_id, str) or not _OPERATION.fullmatch(operation_id):
+        raise ClientArgumentError(f"not an operation id: {operation_id!r}")
+    return ApiRequest("GET", f"/v1/operations/{operation_id}", model(Operation))
+
+
+def list_api_keys(*, limit: int | None = None, cursor: str | None = None) -> ApiRequest[Page[ApiKeyInfo]]:
+    """The node's API keys (admin scope), oldest first; never their secrets."""
+    return ApiRequest("GET", "/v1/api-keys", page_of(ApiKeyInfo), params={"limit": limit, "cursor": cursor})
+
+
+def enrol_totp(wallet: str, *, idempotency_key: str | None = None) -> ApiRequest[TotpEnrolment]:
+    """Make a TOTP secret for the wallet's customer; operations above the bank's threshold then need ``totp=``."""
+    return ApiRequest(
+        "POST",
+        wallet_path(wallet, "/totp"),
+        model(TotpEnrolment),
+        json={},
+        idempotent=True,
+        idempotency_key=idempotency_key,
+    )
+
+
+class CommonEndpoints:
+    get_health = endpoint(get_health)
+    get_operation = endpoint(get_operation)
+    list_api_keys = endpoint(list_api_keys)
+    enrol_totp = endpoint(enrol_totp)
+
+
+class AsyncCommonEndpoints:
+    get_health = async_endpoint(get_health)
+    get_operation = async_endpoint(get_operation)
+    list_api_keys = async_endpoint(list_api_keys)
+    enrol_totp = async_endpoint(enrol_totp)
