@@ -16,7 +16,8 @@ from node.settings import NodeSettings
 from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import WalletnetError
 
-__all__ = ["AppState", "AppStateDep", "NetworkDep", "ReadSessionDep", "SessionDep", "SettingsDep", "app_state"]
+__all__ = ["AppState", "AppStateDep", "NetworkDep", "ReadSessionDep", "SessionDep", "SettingsDep", "after_session",
+           "app_state"]
 
 
 class AppState:
@@ -58,10 +59,34 @@ def get_settings(state: AppStateDep) -> NodeSettings:
     return state.settings
 
 
-def get_session(state: AppStateDep) -> Iterator[Session]:
-    """A session per request, committed when the endpoint returns normally, rolled back otherwise."""
-    with state.sessions.begin() as session:
-        yield session
+def get_session(request: Request, state: AppStateDep) -> Iterator[Session]:
+    """A session per request, committed when the endpoint returns normally, rolled back otherwise.
+
+    Work that must wait until this session is closed (it would need SQLite's write lock, which the session
+    may hold) is queued with :func:`after_session` and runs right after the session ends.
+    """
+    request.state.sessions_open = getattr(request.state, "sessions_open", 0) + 1
+    try:
+        with state.sessions.begin() as session:
+            yield session
+    finally:
+        request.state.sessions_open -= 1
+        if request.state.sessions_open == 0:
+            for callback in getattr(request.state, "after_session", []):
+                callback()
+            request.state.after_session = []
+
+
+def after_session(request: Request, callback: Callable[[], None]) -> bool:
+    """Queue ``callback`` to run once the request's session is closed; False (nothing queued) if no session
+    is open, so the caller runs it itself. Dependencies are torn down in the reverse order of the endpoint's
+    parameters, so a teardown cannot know otherwise whether the request's session still holds locks."""
+    if getattr(request.state, "sessions_open", 0) <= 0:
+        return False
+    queued: list[Callable[[], None]] = getattr(request.state, "after_session", [])
+    queued.append(callback)
+    request.state.after_session = queued
+    return True
 
 
 def get_read_session(state: AppStateDep) -> Iterator[Session]:
@@ -75,6 +100,9 @@ def get_network(state: AppStateDep) -> Network:
 
 
 SettingsDep = Annotated[NodeSettings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+# scope="function": the session commits (or rolls back) when the endpoint returns, BEFORE the response is
+# sent; with the default scope FastAPI would commit after sending it, so a client could see 202 and then
+# not find what it was told about, and a rolled-back request would hold SQLite's write lock meanwhile.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 NetworkDep = Annotated[Network, Depends(get_network)]

@@ -25,7 +25,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 
 from api.auth import CurrentKey
-from api.deps import AppState, AppStateDep
+from api.deps import AppState, AppStateDep, after_session
 from api.errors import ReplayedResponse
 from node import idempotency as records
 from node.idempotency import MAX_KEY_LENGTH, IdempotencyError, IdempotencyRecord
@@ -93,11 +93,18 @@ async def idempotent_request(
     try:
         yield handle
     except BaseException:
-        if not handle.completed:
-            await run_in_threadpool(handle._abandon)
+        await _abandon_unless_completed(request, handle)
         raise
-    if not handle.completed:  # the endpoint returned without recording: let a retry run it again
+    await _abandon_unless_completed(request, handle)  # returned without recording: a retry runs it again
+
+
+async def _abandon_unless_completed(request: Request, handle: IdempotentRequest) -> None:
+    if handle.completed:
+        return
+    # While the request's own session is open (it may hold SQLite's write lock), dropping the claim waits
+    # for it to close; otherwise it happens now.
+    if not after_session(request, handle._abandon):
         await run_in_threadpool(handle._abandon)
 
 
-IdempotencyDep = Annotated[IdempotentRequest, Depends(idempotent_request)]
+IdempotencyDep = Annotated[IdempotentRequest, Depends(idempotent_request, scope="function")]

@@ -379,14 +379,18 @@ def node_run_cmd(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Send and confirm every outbox row, index up "
                                                                   "to the confirmed head, then exit.")] = False,
 ) -> None:
-    """Run the bank node from its settings: the chain writer and the indexer, until Ctrl-C/SIGTERM."""
+    """Run the bank node from its settings: the chain writer, the indexer and the flows' periodic jobs (such as
+    releasing ATM holds nobody confirmed), until Ctrl-C/SIGTERM."""
     import logging
 
-    from node.db import current_revision, head_revision
-    from node.indexer import IndexerError, IndexScope, open_indexer
+    from node.db import create_engine, current_revision, head_revision
+    from node.indexer import IndexScope
+    from node.runner import NodeRunner, NodeStoppedError
     from node.settings import OperatorPasswordError
-    from node.writer import WriterConfig, open_writer
+    from node.writer import WriterConfig, writer_web3
+    from wallet_sdk.chain.network import Network
     from wallet_sdk.exceptions import WalletnetError
+    from wallet_sdk.keys import WalletKey
 
     if scope not in {s.value for s in IndexScope}:
         err.print(f"[red]node[/red]: --scope must be 'network' or 'bank', not {scope!r}", highlight=False)
@@ -401,40 +405,34 @@ def node_run_cmd(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    failures: list[BaseException] = []
+    engine = create_engine(settings.database_url)
+
+    def connect() -> Network:  # web3's own retries off: the writer's backoff decides
+        return Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
+
     try:
-        with open_writer(settings, WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
-                                                poll_interval=poll_interval)) as writer, \
-                open_indexer(settings, scope=IndexScope(scope), poll_interval=poll_interval) as indexer:
-
-            def run_writer() -> None:
-                try:
-                    writer.run(stop, until_idle=until_idle)
-                except BaseException as exc:  # the node stops as a whole rather than half-running
-                    failures.append(exc)
-                    stop.set()
-
-            thread = threading.Thread(target=run_writer, name="chain-writer", daemon=True)
-            thread.start()
-            console.print(f"bank node {settings.bank_id}: writer (operator {writer.sender}) and indexer "
-                          f"({scope}) on {settings.database_url_for_display()}", highlight=False)
-            if until_idle:
-                thread.join()
-                if not failures:
-                    indexer.run_once()
-            else:
-                indexer.run(stop)
-                stop.set()
-                thread.join(timeout=60)
-    except (OperatorPasswordError, IndexerError, WalletnetError) as exc:
+        if settings.operator_keystore is None:
+            raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
+                                        "password source (operator_password_env or operator_password_file)")
+        key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
+        runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
+                            writer_config=WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
+                                                       poll_interval=poll_interval))
+        runner.start()
+        console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
+                      f"({scope}) and periodic jobs on {settings.database_url_for_display()}", highlight=False)
+        while not stop.is_set() and not runner.failures:
+            if until_idle and runner.is_idle():
+                break
+            stop.wait(0.1)
+        runner.stop()
+    except (OperatorPasswordError, NodeStoppedError, WalletnetError) as exc:
         err.print(f"[red]node[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if failures:
-        err.print(f"[red]node[/red]: the chain writer failed: {failures[0]}", highlight=False)
-        raise typer.Exit(2)
+        engine.dispose()
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
 
 
@@ -530,6 +528,151 @@ def apikey_revoke_cmd(
         engine.dispose()
     console.print(f"API key {key_id} revoked at {revoked_at.isoformat() if revoked_at else '?'}", highlight=False)
 
+
+
+# ------------------------------------------------------------------ wallets (through the HTTP API)
+
+
+wallets_app = typer.Typer(help="Wallets, through a bank node's HTTP API: bulk enrolment of existing customers.",
+                          no_args_is_help=True)
+app.add_typer(wallets_app, name="wallets")
+
+ENROL_COLUMNS = ("customer_ref", "verification", "tier", "custody", "address", "phone", "account")
+RESULT_COLUMNS = ("customer_ref", "status", "wallet", "operation_id", "tier", "custody", "error_type", "error_detail",
+                  "error_field")
+DONE = frozenset({"opened", "existing"})
+
+
+def _enrol_read_rows(path: Path) -> list[dict[str, str]]:
+    """The CSV's rows (the columns of ENROL_COLUMNS that it has; ``customer_ref`` and ``verification`` needed)."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"customer_ref", "verification"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
+        return [{c: (row.get(c) or "").strip() for c in ENROL_COLUMNS} for row in reader]
+
+
+def _enrol_read_results(path: Path) -> dict[str, dict[str, str]]:
+    """The last result per customer of an earlier (maybe interrupted) run."""
+    import csv
+
+    if not path.exists() or path.stat().st_size == 0:
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["customer_ref"]: row for row in csv.DictReader(handle) if row.get("customer_ref")}
+
+
+def _enrol_result_row(result: object) -> dict[str, str]:
+    from wallet_sdk.client.wallets import EnrolmentResult
+
+    assert isinstance(result, EnrolmentResult)
+    line = {"customer_ref": result.customer_ref, "status": result.status, "wallet": result.wallet or "",
+            "operation_id": result.operation_id or "", "tier": "" if result.tier is None else str(result.tier),
+            "custody": result.custody or ""}
+    if result.error is not None:
+        line |= {"error_type": result.error.slug, "error_detail": result.error.detail or result.error.title,
+                 "error_field": result.error.field or ""}
+    return line
+
+
+def _enrol_failed_row(customer_ref: str, exc: Exception) -> dict[str, str]:
+    from wallet_sdk.client.errors import ApiProblemError
+
+    slug = (exc.type or "").rsplit("/", 1)[-1] if isinstance(exc, ApiProblemError) else type(exc).__name__
+    detail = (exc.detail or exc.title) if isinstance(exc, ApiProblemError) else str(exc)
+    return dict.fromkeys(RESULT_COLUMNS, "") | {"customer_ref": customer_ref, "status": "failed", "error_type": slug,
+                                                "error_detail": detail or ""}
+
+
+def _enrol_send(client: object, chunk: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One chunk's results; a chunk the API refuses as a whole (422) is sent again row by row, so that only the
+    bad row fails."""
+    from wallet_sdk.client import Client
+    from wallet_sdk.client.errors import ValidationError
+    from wallet_sdk.client.wallets import EnrolmentRow
+
+    assert isinstance(client, Client)
+    rows = [EnrolmentRow(**{k: v or None for k, v in row.items()}) for row in chunk]
+    try:
+        return [_enrol_result_row(r) for r in client.enrol_wallets(rows).results]
+    except ValidationError as exc:
+        if len(rows) == 1:
+            return [_enrol_failed_row(chunk[0]["customer_ref"], exc)]
+    return [line for row in chunk for line in _enrol_send(client, [row])]
+
+
+def _enrol_write(path: Path, results: dict[str, dict[str, str]], order: list[str], *, append: bool) -> None:
+    import csv
+
+    new = not append or not path.exists() or path.stat().st_size == 0
+    with path.open("a" if append else "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        for ref in order:
+            if ref in results:
+                writer.writerow({c: results[ref].get(c, "") for c in RESULT_COLUMNS})
+        handle.flush()
+
+
+@wallets_app.command("enrol")
+def wallets_enrol_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV with the columns customer_ref, verification and optionally "
+                                              "tier, custody, address, phone, account.", exists=True, dir_okay=False)],
+    api_url: Annotated[str, typer.Option("--api-url", help="Base URL of the bank node's API.")],
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Environment variable holding an admin or "
+                                                                   "teller API key.")],
+    result: Annotated[Path, typer.Option("--result", help="Per-row result CSV; rows done in it are skipped, so "
+                                                          "running again resumes.")],
+    chunk: Annotated[int, typer.Option("--chunk", min=1, max=500, help="Rows per request.")] = 100,
+) -> None:
+    """Enrol existing customers from a CSV: one wallet per customer (sending a row again is harmless), a
+    progress bar, and a result file (status opened, existing or failed, the wallet, or the error). Exits 1 if
+    a row failed."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from wallet_sdk.client import Client
+    from wallet_sdk.client.errors import ApiError
+
+    key = os.environ.get(api_key_env)
+    if not key:
+        err.print(f"[red]wallets enrol[/red]: environment variable {api_key_env} (the API key) is not set",
+                  highlight=False)
+        raise typer.Exit(2)
+    try:
+        rows = _enrol_read_rows(file)
+        results = _enrol_read_results(result)
+    except (ValueError, KeyError, OSError) as exc:
+        err.print(f"[red]wallets enrol[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    order = list(dict.fromkeys(row["customer_ref"] for row in rows))
+    todo = [row for row in rows if results.get(row["customer_ref"], {}).get("status") not in DONE]
+    columns = (TextColumn("enrolling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Client(api_url, key, timeout=60.0) as client, Progress(*columns, console=err) as progress:
+            task = progress.add_task("enrol", total=len(rows), completed=len(rows) - len(todo))
+            for start in range(0, len(todo), chunk):
+                part = todo[start:start + chunk]
+                fresh = {line["customer_ref"]: line for line in _enrol_send(client, part)}
+                results.update(fresh)
+                _enrol_write(result, fresh, [row["customer_ref"] for row in part], append=True)
+                progress.advance(task, len(part))
+    except ApiError as exc:
+        err.print(f"[red]wallets enrol[/red]: {exc}; rows done so far are in {result}, run again to resume",
+                  highlight=False)
+        raise typer.Exit(1) from None
+    _enrol_write(result, results, order, append=False)  # one line per customer, in the CSV's order
+    counts = {status: sum(1 for ref in order if results.get(ref, {}).get("status") == status)
+              for status in ("opened", "existing", "failed")}
+    console.print(f"{len(order)} customers: {counts['opened']} opened, {counts['existing']} enrolled before, "
+                  f"{counts['failed']} failed (see {result})", highlight=False)
+    if counts["failed"]:
+        raise typer.Exit(1)
 
 if __name__ == "__main__":
     app()

@@ -1,7 +1,107 @@
-"""Endpoints of this area (being written)."""
+"""``/v1/transfers`` (P2P payments relayed by the payer's bank) and a wallet's ``history`` and ``balance``."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
+from api.auth import require_scope
+from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
+from api.errors import problem_responses
+from api.funding.endpoints import check_currency
+from api.idempotency import IdempotencyDep
+from api.keys import ApiKey, Scope
+from api.operations.schemas import OperationOut, operation_out
+from api.pagination import Page, PageParamsDep, paginate
+from api.problems import ProblemKind
+from api.second_factor import TotpCode
+from api.transfers.schemas import (
+    HistoryItemOut,
+    TransferIn,
+    WalletBalanceOut,
+    balance_out,
+    history_item_out,
+)
+from api.wallets.endpoints import AddressPath
+from node.flows import history, transfers
+from node.flows.spending import channel_of
+from node.indexer_models import WalletHistory
+
 router = APIRouter(tags=["transfers"])
+
+Payer = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
+WalletReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR)]
+
+
+@router.post(
+    "/v1/transfers",
+    operation_id="transfer",
+    summary="Pay another wallet (P2P, relayed by the payer's bank)",
+    status_code=202,
+    response_model=OperationOut,
+    responses=problem_responses(
+        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
+        ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.AUTHORIZATION_INVALID,
+        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.SECOND_FACTOR_REQUIRED,
+        ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
+)
+def transfer(body: TransferIn, key: Payer, idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
+             network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+    """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to
+    the payee, who may be at any bank; for a custodial payer the bank signs. This bank must keep the payer's
+    wallet. The signature, chain, token, deadline and nonce are checked first (`authorization-invalid`), then
+    the payer's spendable balance and tier limits (`insufficient-balance`, `limit-exceeded`). The answer is
+    the `p2p` operation, `pending`; the transfer goes on chain in the bank's next relay batch, and the
+    operation becomes `completed`, or `failed` with the contract's reason (`details.reason`, e.g.
+    `BalanceCapExceeded` when the payee's tier cannot take the money)."""
+    check_currency(body.currency, settings)
+    signed = None
+    if body.authorization is not None:
+        a = body.authorization
+        signed = transfers.signed_transfer(network, from_=a.from_, to=a.to, value=a.value,
+                                           valid_before=a.valid_before, nonce=int(a.nonce), v=a.v,
+                                           r=bytes.fromhex(a.r[2:]), s=bytes.fromhex(a.s[2:]))
+    elif body.payload is not None:
+        signed = transfers.decode_transfer(network, body.payload)
+    op = transfers.transfer(session, settings, network, payer=body.payer, payee=body.payee, amount_minor=body.amount,
+                            signed=signed, channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER),
+                            api_key_id=key.id, totp_code=totp)
+    out = operation_out(op)
+    idem.complete(session, out, status=202)
+    return out
+
+
+@router.get(
+    "/v1/wallets/{address}/history",
+    operation_id="get_history",
+    summary="A wallet's history",
+    response_model=Page[HistoryItemOut],
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
+                                ProblemKind.WALLET_NOT_CUSTODIED_HERE),
+)
+def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
+                page: PageParamsDep) -> Page[HistoryItemOut]:
+    """The wallet's transactions as the bank's indexer saw them on chain, oldest first (cursor-paginated):
+    transfers in and out (with the counterparty), mints and burns (with their ref), and ATM holds. Each event
+    appears once. The bank shows its own customers' wallets; the regulator any wallet."""
+    wallet = history.readable_history(session, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
+    rows, next_cursor = paginate(session, history.history_query(wallet), WalletHistory.id, page)
+    return Page[HistoryItemOut](items=[history_item_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/wallets/{address}/balance",
+    operation_id="get_balance",
+    summary="A wallet's balance, limits and what is left of today's limit",
+    response_model=WalletBalanceOut,
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
+                                ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.CHAIN_UNAVAILABLE),
+)
+def get_balance(address: AddressPath, key: WalletReader, settings: SettingsDep,
+                network: NetworkDep) -> WalletBalanceOut:
+    """Spendable and held balance, the tier's limits (balance cap, single payment, daily outflow) and what the
+    daily limit still allows today, read from the chain at one block. The bank shows its own customers'
+    wallets; the regulator any wallet."""
+    balance = history.wallet_balance(network, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
+    return balance_out(balance, settings.currency)

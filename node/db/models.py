@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 import node.indexer_models  # noqa: F401  (registers the indexer's tables)
 from node.api_keys.models import ApiKey
 from node.db.base import Base
+from node.flows.atm_models import Atm, AtmEvent, AtmMessage
 from node.flows.operations import Operation
 from node.flows.second_factor import SecondFactor
 from node.flows.wallet_records import WalletRecord
@@ -21,6 +22,9 @@ from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
 __all__ = [
     "ApiKey",
+    "Atm",
+    "AtmEvent",
+    "AtmMessage",
     "Base",
     "ChainTransaction",
     "ChainTxAttempt",

@@ -23,8 +23,4 @@ PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
 
 def periodic_jobs() -> list[PeriodicJob]:
     """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds)."""
-    jobs: list[PeriodicJob] = []
-    sweep = getattr(atm, "sweep_expired_cash_outs", None)
-    if sweep is not None:
-        jobs.append(sweep)
-    return jobs
+    return [atm.sweep_expired_cash_outs]

@@ -7,12 +7,17 @@ from typing import Any
 
 __all__ = [
     "AccountNotBoundError",
+    "AuthorizationInvalidError",
     "FlowConflictError",
     "FlowError",
     "FlowNotFoundError",
     "FlowValidationError",
+    "InsufficientBalanceError",
     "InvalidStateError",
+    "LimitExceededError",
     "NotCustodianError",
+    "WalletFrozenError",
+    "WalletNotActiveError",
 ]
 
 
@@ -59,3 +64,31 @@ class NotCustodianError(FlowError):
 
 class AccountNotBoundError(FlowError):
     problem = "account-not-bound"
+
+
+class WalletFrozenError(FlowError):
+    problem = "wallet-frozen"
+
+
+class WalletNotActiveError(FlowError):
+    """The wallet is closed, not open yet, or its opening failed."""
+
+    problem = "wallet-not-active"
+
+
+class InsufficientBalanceError(FlowError):
+    """The wallet's spendable balance (less this node's outflows in flight) is below the amount."""
+
+    problem = "insufficient-balance"
+
+
+class LimitExceededError(FlowError):
+    """A limit of the wallet's tier would refuse the payment; ``limit`` names which."""
+
+    problem = "limit-exceeded"
+
+
+class AuthorizationInvalidError(FlowError):
+    """The customer's signed authorization is not one the bank may act on for this request."""
+
+    problem = "authorization-invalid"

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
+    from node.ledger.adapter import CoreBankingLedger
     from node.outbox import OutboxRow
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "new_public_id",
     "new_ref",
     "on_outcome",
+    "operation_ledger",
     "operation_payload",
 ]
 
@@ -76,7 +78,10 @@ FINAL: Final = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, Ope
 
 class Operation(Base):
     __tablename__ = "operations"
-    __table_args__ = (Index("ix_operations_wallet_id", "wallet", "id"),)
+    __table_args__ = (
+        Index("ix_operations_wallet_id", "wallet", "id"),
+        Index("ix_operations_kind_status", "kind", "status"),  # open ATM cash-outs, swept every round (0006)
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)  # "op_" + 32 hex digits: what the API shows
@@ -126,9 +131,12 @@ def new_operation(session: Session, kind: OperationKind, *, channel: str, api_ke
                   wallet: str | None = None, counterparty: str | None = None, amount_minor: int | None = None,
                   currency: str | None = None, account: str | None = None, ref: str | None = None,
                   status: OperationStatus = OperationStatus.PENDING,
-                  details: Mapping[str, Any] | None = None) -> Operation:
-    """Add a new operation to ``session`` (flushed, so its ids are known)."""
+                  details: Mapping[str, Any] | None = None, ledger: str | None = None) -> Operation:
+    """Add a new operation to ``session`` (flushed, so its ids are known). ``ledger``: the ledger adapter
+    its completion books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
     now = utcnow()
+    if ledger is not None:
+        details = {**(details or {}), "ledger": ledger}
     op = Operation(public_id=new_public_id(), kind=kind, status=status, channel=channel, api_key_id=api_key_id,
                    wallet=wallet, counterparty=counterparty, amount_minor=amount_minor, currency=currency,
                    account=account, ref=ref, details=dict(details or {}), created_at=now, updated_at=now,
@@ -163,6 +171,18 @@ def finish(op: Operation, status: OperationStatus, *, error: str | None = None, 
     if details:
         op.details = {**(op.details or {}), **details}
     return op
+
+
+def operation_ledger(session: Session, op: Operation) -> CoreBankingLedger:
+    """The ledger ``op`` books to, with the node's own accounts open. Completions run in the chain writer,
+    without the API's settings, so services record the adapter as ``details["ledger"]`` (see
+    :func:`new_operation`'s ``ledger``)."""
+    from node.flows.accounts import ensure_system_accounts
+    from node.ledger import open_ledger
+
+    ledger = open_ledger(session, str((op.details or {}).get("ledger", "builtin")))
+    ensure_system_accounts(ledger, op.currency or "")
+    return ledger
 
 
 def operation_payload(op: Operation, step: str | None = None, **fields: Any) -> dict[str, Any]:

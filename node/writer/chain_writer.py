@@ -52,7 +52,7 @@ from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow, Cha
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError, TransactionRejectedError
 from wallet_sdk.chain.network import Network
 from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.events import decode_receipt
+from wallet_sdk.events import Event, decode_receipt
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.rawtx import (
     BroadcastResult,
@@ -156,6 +156,7 @@ class _Outcome:
     block_number: int | None
     error: str | None  # of the whole transaction
     row_errors: Mapping[int, str]  # outbox id -> why it failed; the other rows are confirmed
+    events: tuple[Event, ...] = ()  # decoded events of the mined transaction, for the flows' completions
 
 
 def _fees_of(attempt: ChainTxAttempt) -> Fees:
@@ -434,8 +435,10 @@ class ChainWriter:
             return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason,
                             {slot.outbox_id: reason for slot in tx.rows})
         kind = self.kinds.get(tx.kind)
-        failures = kind.item_failures(self.context, decode_receipt(self.network, receipt)) if kind else {}
-        return _Outcome(ChainTxState.MINED, attempt.tx_hash, mined_at, None, self._row_errors(tx.rows, failures))
+        events = tuple(decode_receipt(self.network, receipt))
+        failures = kind.item_failures(self.context, events) if kind else {}
+        return _Outcome(ChainTxState.MINED, attempt.tx_hash, mined_at, None, self._row_errors(tx.rows, failures),
+                        events)
 
     @staticmethod
     def _row_errors(slots: Sequence[_Slot], failures: Mapping[int, ContractRevertError]) -> dict[int, str]:
@@ -463,6 +466,8 @@ class ChainWriter:
     def _record(self, tx: _PendingTx, outcome: _Outcome) -> int:
         """Commit the final state of a transaction and of its rows (once: a second look finds it done)."""
         with transaction(self.sessions) as session:
+            # what the chain did (e.g. the amount a closure burned), for the completions the transitions run
+            session.info["receipt_events"] = outcome.events
             stored = session.get(ChainTransaction, tx.id, with_for_update=True)
             if stored is None or stored.state is not ChainTxState.PENDING:
                 return 0

@@ -9,7 +9,9 @@
         op = bank.wait_for_operation(op.id)           # until completed or failed
         print(bank.get_balance(wallet))
 
-Every endpoint is a method of both :class:`Client` and :class:`AsyncClient` (same name, same arguments).
+Every endpoint is a method of both :class:`Client` and :class:`AsyncClient` (same name, same arguments);
+an ATM talks through :class:`AtmClient` / :class:`AsyncAtmClient`, which sign each message with the
+device's secret, and a customer's app makes the withdrawal QR code with :func:`withdrawal_code`.
 Errors are typed (:mod:`wallet_sdk.client.errors`): a problem answer raises the class of its ``type``.
 Money-moving calls carry an ``Idempotency-Key`` (pass ``idempotency_key=`` to choose it; retries after a
 dropped connection reuse it) and accept ``totp=`` for the second factor.
@@ -21,10 +23,17 @@ import asyncio
 import time
 
 from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, async_endpoint, endpoint, model
-from wallet_sdk.client.atm import AsyncAtmAdminEndpoints, AtmAdminEndpoints
+from wallet_sdk.client.atm import (
+    AsyncAtmAdminEndpoints,
+    AsyncAtmClient,
+    AtmAdminEndpoints,
+    AtmClient,
+    WithdrawalCode,
+    withdrawal_code,
+)
 from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, page_of
 from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
-from wallet_sdk.client.funding import AsyncFundingEndpoints, FundingEndpoints
+from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
 from wallet_sdk.client.models import Money, Operation, Page
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
@@ -33,17 +42,22 @@ __all__ = [
     "ApiError",
     "ApiProblemError",
     "ApiRequest",
+    "AsyncAtmClient",
     "AsyncClient",
+    "AtmClient",
+    "BankAccount",
     "Client",
     "Money",
     "Operation",
     "OperationTimeoutError",
     "Page",
     "TotpEnrolment",
+    "WithdrawalCode",
     "async_endpoint",
     "endpoint",
     "model",
     "page_of",
+    "withdrawal_code",
 ]
 
 

@@ -1,0 +1,80 @@
+"""Request and response bodies of the bank-account, top-up and redemption endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.wallets.schemas import Money
+from node.flows.funding import MAX_AMOUNT, DepositAccount
+
+__all__ = ["ACCOUNT_CODE", "AccountOpenIn", "AccountOut", "Amount", "Hex32", "RedemptionAuthorizationIn",
+           "RedemptionIn", "TopUpIn", "account_out"]
+
+ACCOUNT_CODE: Final = r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$"
+ADDRESS: Final = r"^0x[0-9a-fA-F]{40}$"
+MAX_PAYLOAD: Final = 4296  # the most characters a QR code holds
+
+Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]
+Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="32 bytes as 0x + 64 hex digits")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountOpenIn(_In):
+    code: str = Field(pattern=ACCOUNT_CODE, description="the account number (letters, digits, ':', '.', '_', '-')",
+                      examples=["DEP-0001"])
+    customer_ref: str = Field(min_length=1, max_length=64, description="the bank's customer number")
+    opening_balance: int = Field(0, ge=0, le=MAX_AMOUNT,
+                                 description="cash the customer paid in at the branch, in minor units")
+    name: str = Field("", max_length=200)
+    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+
+
+class AccountOut(BaseModel):
+    code: str
+    customer_ref: str | None = None
+    name: str = ""
+    balance: Money = Field(description="booked balance")
+    available: Money = Field(description="balance less holds (e.g. top-ups waiting for the chain)")
+
+
+def account_out(account: DepositAccount) -> AccountOut:
+    return AccountOut(code=account.code, customer_ref=account.customer_ref, name=account.name,
+                      balance=Money(amount=account.balance_minor, currency=account.currency),
+                      available=Money(amount=account.available_minor, currency=account.currency))
+
+
+class TopUpIn(_In):
+    amount: Amount
+    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+
+
+class RedemptionAuthorizationIn(_In):
+    """A Redemption signed by the wallet's key (EIP-712, the token's domain), as the contract takes it."""
+
+    holder: str = Field(pattern=ADDRESS)
+    value: int = Field(gt=0, le=MAX_AMOUNT, description="= amount")
+    valid_before: int = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
+    nonce: Hex32
+    v: int = Field(ge=0, le=255)
+    r: Hex32
+    s: Hex32
+
+
+class RedemptionIn(_In):
+    amount: Amount
+    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    authorization: RedemptionAuthorizationIn | None = Field(
+        None, description="the customer's signed Redemption as fields (self-custody wallets: this or payload)")
+    payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
+                                description="the signed Redemption as the app's QR text, WALLETNET:1:REDEEM:...")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RedemptionIn:
+        if self.authorization is not None and self.payload is not None:
+            raise ValueError("send the signed Redemption once: as authorization or as payload, not both")
+        return self
