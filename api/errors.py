@@ -42,7 +42,7 @@ from node.flows.errors import FlowError, FlowValidationError
 from node.flows.operations import OperationNotFoundError
 from node.flows.second_factor import SecondFactorInvalidError, SecondFactorRequiredError
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
-from node.ledger.errors import InsufficientFundsError
+from node.ledger.errors import BalanceOverflowError, InsufficientFundsError
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError
 from wallet_sdk.errors import ContractRevertError
 from wallet_sdk.exceptions import AuthorizationError, PayloadError
@@ -126,6 +126,8 @@ def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], d
         body = _document(ProblemKind.INSUFFICIENT_FUNDS, request,
                          f"the bank account has {exc.available_minor} available, {exc.requested_minor} requested",
                          available=exc.available_minor, requested=exc.requested_minor)
+    elif isinstance(exc, BalanceOverflowError):
+        body = _document(ProblemKind.CONFLICT, request, str(exc), account=exc.account)
     elif isinstance(exc, (AuthorizationError, PayloadError)):
         body = _document(ProblemKind.AUTHORIZATION_INVALID, request, str(exc))
     elif isinstance(exc, OperationNotFoundError):
@@ -138,6 +140,9 @@ def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], d
                          arguments=jsonable_encoder(_plain(getattr(exc, "arguments", {}))) or None)
     elif isinstance(exc, CHAIN_DOWN):
         body = _document(ProblemKind.CHAIN_UNAVAILABLE, request, "the chain node does not answer")
+    elif isinstance(exc, StarletteHTTPException) and exc.status_code == 400:  # FastAPI could not read the body
+        body = _document(ProblemKind.VALIDATION, request, "the body is not JSON text",
+                         errors=[{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}])
     elif isinstance(exc, StarletteHTTPException):
         kind = {401: ProblemKind.UNAUTHORIZED, 403: ProblemKind.FORBIDDEN, 404: ProblemKind.NOT_FOUND,
                 405: ProblemKind.METHOD_NOT_ALLOWED, 409: ProblemKind.CONFLICT}.get(exc.status_code)
@@ -196,8 +201,8 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
 HANDLED: Final[tuple[type[Exception], ...]] = (
     ReplayedResponse, ApiError, RequestValidationError, StarletteHTTPException, IdempotencyKeyReusedError,
     IdempotencyKeyInFlightError, InvalidArgumentError, ContractRevertError, FlowError, SecondFactorRequiredError,
-    SecondFactorInvalidError, InsufficientFundsError, AuthorizationError, PayloadError, OperationNotFoundError,
-    *CHAIN_DOWN, Exception,
+    SecondFactorInvalidError, InsufficientFundsError, BalanceOverflowError, AuthorizationError, PayloadError,
+    OperationNotFoundError, *CHAIN_DOWN, Exception,
 )
 
 

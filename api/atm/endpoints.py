@@ -212,11 +212,12 @@ def get_vault_cash(_key: Reader, session: ReadSessionDep, settings: SettingsDep)
     operation_id="deliver_vault_cash",
     summary="Book notes delivered to the vault",
     response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.IDEMPOTENCY_KEY_REUSED),
+    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED),
 )
 def deliver_vault_cash(body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                        settings: SettingsDep) -> CashMovementOut:
-    """Notes delivered by the central bank's cash centre: debit `cash:vault`, credit `equity`."""
+    """Notes delivered by the central bank's cash centre: debit `cash:vault`, credit `equity`. 409 `conflict`
+    if the vault would hold more than the ledger counts (2^63 - 1 minor units)."""
     _check_currency(body.currency, settings)
     moved = service.deliver_to_vault(session, settings, body.amount, reference=f"vault:delivery:{uuid.uuid4().hex}")
     out = _movement_out(moved, settings)

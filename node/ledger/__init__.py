@@ -9,6 +9,7 @@ from node.ledger.builtin import SqlLedger
 from node.ledger.errors import (
     AccountConflictError,
     AccountNotFoundError,
+    BalanceOverflowError,
     CaptureExceedsHoldError,
     EntryAlreadyReversedError,
     EntryNotFoundError,
@@ -31,6 +32,7 @@ __all__ = [
     "AccountKind",
     "AccountNotFoundError",
     "Balance",
+    "BalanceOverflowError",
     "CaptureExceedsHoldError",
     "CoreBankingLedger",
     "Entry",

@@ -26,6 +26,7 @@ from node.db.base import utcnow
 from node.ledger.errors import (
     AccountConflictError,
     AccountNotFoundError,
+    BalanceOverflowError,
     CaptureExceedsHoldError,
     EntryAlreadyReversedError,
     EntryNotFoundError,
@@ -267,6 +268,14 @@ class SqlLedger:
                 available = self._available_minor(acct, exclude_hold_id=exclude_hold_id)
                 if available + change[acct.code] < 0:
                     raise InsufficientFundsError(acct.code, acct.currency, available, -change[acct.code])
+        # Every balance stays within 64 bits: SQLite sums postings in them and fails past them (it has one writer
+        # at a time, so this check is exact there; PostgreSQL sums BIGINTs as numeric and never fails).
+        for code, delta in change.items():
+            if not delta:
+                continue
+            balance = self._balance_minor(accounts[code])
+            if abs(balance + delta) > MAX_AMOUNT_MINOR:
+                raise BalanceOverflowError(code, accounts[code].currency, balance, delta)
 
         entry = JournalEntry(reference=reference, correlation_id=correlation_id, memo=memo, fingerprint=digest,
                              posted=False, reverses_id=reverses.id if reverses is not None else None,

@@ -11,6 +11,7 @@ from datetime import datetime
 __all__ = [
     "AccountConflictError",
     "AccountNotFoundError",
+    "BalanceOverflowError",
     "CaptureExceedsHoldError",
     "EntryAlreadyReversedError",
     "EntryNotFoundError",
@@ -87,6 +88,21 @@ class InsufficientFundsError(LedgerError):
         self.requested_minor = requested_minor
         super().__init__(f"account {account!r} has {available_minor} {currency} available, "
                          f"{requested_minor} requested")
+
+
+class BalanceOverflowError(LedgerError):
+    """The posting would take the account's balance past what 64 bits hold (the database sums postings in
+    64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
+
+    status_code = 409
+
+    def __init__(self, account: str, currency: str, balance_minor: int, change_minor: int) -> None:
+        self.account = account
+        self.currency = currency
+        self.balance_minor = balance_minor
+        self.change_minor = change_minor
+        super().__init__(f"account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it "
+                         f"past 64 bits")
 
 
 class ReferenceConflictError(LedgerError):

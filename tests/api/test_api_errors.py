@@ -125,8 +125,9 @@ def test_unexpected_error_is_500_without_details(client: TestClient, raising: di
     (b'{"amount": 1, "to": ', "application/json", ["body"]),
     (b"amount=1", "application/x-www-form-urlencoded", ["body"]),
     (b"\xff\xfe", "application/json", ["body"]),
+    (b"\x04\xefl\x06", "application/json", ["body"]),  # no JSON encoding decodes it: FastAPI's 400
     (b"[1, 2]", "application/json", ["body"]),
-], ids=["wrong-type", "missing-field", "truncated-json", "form", "not-utf8", "array"])
+], ids=["wrong-type", "missing-field", "truncated-json", "form", "not-utf8", "undecodable", "array"])
 def test_bad_bodies_are_422_with_field_errors(client: TestClient, raising: dict[str, Exception], content: bytes,
                                               ctype: str, loc: list[Any], make_key: Callable[..., str],
                                               problem: Callable[..., dict[str, Any]]) -> None:

@@ -13,6 +13,7 @@ from node.ledger import (
     AccountConflictError,
     AccountKind,
     AccountNotFoundError,
+    BalanceOverflowError,
     CaptureExceedsHoldError,
     CoreBankingLedger,
     EntryAlreadyReversedError,
@@ -30,6 +31,7 @@ from node.ledger import (
     UnbalancedEntryError,
     open_ledger,
 )
+from node.ledger.builtin import MAX_AMOUNT_MINOR
 from node.ledger.models import JournalEntry, LedgerHold, Posting
 
 
@@ -170,6 +172,20 @@ def test_cash_cannot_go_negative_but_the_chain_position_can(ledger: SqlLedger) -
     # netIssued is negative when a bank redeemed more than it issued
     ledger.debit("chain:issued", 700, contra="suspense:wallet-funding", reference="redeemed")
     assert ledger.balance("chain:issued").amount_minor == -700
+
+
+def test_no_balance_goes_past_64_bits(ledger: SqlLedger) -> None:
+    deposit_cash(ledger, "deposit:alice", MAX_AMOUNT_MINOR, "in-max")
+    with pytest.raises(BalanceOverflowError) as vault:  # each amount fits, the vault's sum would not
+        deposit_cash(ledger, "deposit:bob", 1, "in-one")
+    assert (vault.value.account, vault.value.balance_minor, vault.value.change_minor) == ("vault", MAX_AMOUNT_MINOR, 1)
+    ledger.debit("chain:issued", MAX_AMOUNT_MINOR, contra="suspense:wallet-funding", reference="redeemed")
+    with pytest.raises(BalanceOverflowError) as below:
+        ledger.debit("chain:issued", 1, contra="equity", reference="redeemed-again")
+    assert (below.value.account, below.value.change_minor) == ("chain:issued", -1)
+    assert _balances(ledger, "vault", "deposit:bob", "chain:issued", "equity") == {
+        "vault": MAX_AMOUNT_MINOR, "deposit:bob": 0, "chain:issued": -MAX_AMOUNT_MINOR, "equity": 0}
+    assert ledger.entry("in-one") is None and ledger.entry("redeemed-again") is None
 
 
 # ------------------------------------------------------------------ idempotency by reference
