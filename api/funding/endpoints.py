@@ -35,8 +35,6 @@ AccountReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.A
 CustomerChannel = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
 AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account number", examples=["DEP-0001"])]
 
-# In the money-moving endpoints `idem` comes before `session`: dependencies are torn down in reverse order, so
-# a failed request's session rolls back (freeing SQLite's write lock) before the idempotency claim is dropped.
 _WALLET_PROBLEMS = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
                     ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE,
                     ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
