@@ -71,6 +71,10 @@ class ProblemKind(StrEnum):
     INVALID_STATE = "invalid-state"
     WALLET_NOT_CUSTODIED_HERE = "wallet-not-custodied-here"
     ACCOUNT_NOT_BOUND = "account-not-bound"
+    MERCHANT_NOT_ACTIVE = "merchant-not-active"
+    ORDER_ALREADY_PAID = "order-already-paid"
+    PAYMENT_REQUEST_EXPIRED = "payment-request-expired"
+    REFUND_EXCEEDS_REFUNDABLE = "refund-exceeds-refundable"
 
     @property
     def uri(self) -> str:
@@ -110,6 +114,10 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.INVALID_STATE: _KindInfo(409, "The operation is not allowed in its current state"),
     ProblemKind.WALLET_NOT_CUSTODIED_HERE: _KindInfo(409, "The wallet is kept by another bank"),
     ProblemKind.ACCOUNT_NOT_BOUND: _KindInfo(409, "No bank account is bound to the wallet"),
+    ProblemKind.MERCHANT_NOT_ACTIVE: _KindInfo(409, "The merchant is not active"),
+    ProblemKind.ORDER_ALREADY_PAID: _KindInfo(409, "The order is paid already"),
+    ProblemKind.PAYMENT_REQUEST_EXPIRED: _KindInfo(409, "The payment request has expired"),
+    ProblemKind.REFUND_EXCEEDS_REFUNDABLE: _KindInfo(422, "The refund exceeds what remains refundable"),
 }
 
 # Contract reverts (by Solidity error name) that have a problem kind of their own.
@@ -120,6 +128,10 @@ REVERT_KINDS: Final[Mapping[str, ProblemKind]] = {
     "BalanceCapExceeded": ProblemKind.LIMIT_EXCEEDED,
     "EnforcedPause": ProblemKind.NETWORK_PAUSED,
     "WalletNotActive": ProblemKind.WALLET_NOT_ACTIVE,
+    "OrderAlreadyPaid": ProblemKind.ORDER_ALREADY_PAID,
+    "MerchantNotActive": ProblemKind.MERCHANT_NOT_ACTIVE,
+    "RefundExceedsRefundable": ProblemKind.REFUND_EXCEEDS_REFUNDABLE,
+    "RefundExceedsPending": ProblemKind.REFUND_EXCEEDS_REFUNDABLE,
 }
 WALLET_STATUS_FROZEN: Final = 2  # IWalletRegistry.WalletStatus.FROZEN
 

@@ -13,9 +13,11 @@ be rebuilt by indexing again from the deployment block into an empty database.
   wallet's balances. A hold capture shows as ``hold_captured`` (no effect) and ``burn`` (reason
   ``hold_capture``, held money out).
 - ``chain_holds``: ATM cash-out holds and what became of them.
-- ``chain_merchants``, ``merchant_orders``, ``settlement_batches``: merchants, their orders (paid and
-  refunded amounts) and settlement batches (gross, refunds, fee, net), with each merchant's pending
-  projection (what the settlement contract holds for it).
+- ``chain_merchants``, ``merchant_orders``, ``merchant_refunds``, ``settlement_batches``: merchants, their
+  orders (paid and refunded amounts), each refund, and settlement batches (gross, refunds, fee, net), with
+  each merchant's pending projection (what the settlement contract holds for it). A settlement takes
+  everything pending, so when its event is applied, every order and refund of the merchant without a batch
+  gets its ``batch_id``: a batch's statement lists exactly what it settled.
 - ``bank_issuance``: minted and burned per bank; minted - burned mirrors ``netIssued``.
 
 Ids (bank, merchant, order, ref, hold) are stored in :mod:`node.chain_ids`' text form, addresses checksummed,
@@ -40,6 +42,7 @@ __all__ = [
     "HistoryKind",
     "IndexerCheckpoint",
     "MerchantOrder",
+    "MerchantRefund",
     "SettlementBatchRecord",
     "WalletHistory",
 ]
@@ -166,6 +169,31 @@ class MerchantOrder(Base):
     paid_tx_hash: Mapped[str] = mapped_column(TX_HASH)
     paid_log_index: Mapped[int] = mapped_column(Integer)
     last_refund_ref: Mapped[str | None] = mapped_column(ID_TEXT)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)  # the settlement batch its payment went into
+
+
+class MerchantRefund(Base):
+    """One refund of an order (OrderRefunded), and the settlement batch it went into."""
+
+    __tablename__ = "merchant_refunds"
+    __table_args__ = (
+        UniqueConstraint("tx_hash", "log_index"),
+        Index("ix_merchant_refunds_merchant_batch", "merchant_id", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
+    order_id: Mapped[str] = mapped_column(ID_TEXT)
+    payer: Mapped[str] = mapped_column(ADDRESS)
+    currency: Mapped[str] = mapped_column(CURRENCY)
+    amount_minor: Mapped[int] = mapped_column(MinorUnits)
+    refunded_total_minor: Mapped[int] = mapped_column(MinorUnits)  # of the order, this refund included
+    ref: Mapped[str | None] = mapped_column(ID_TEXT)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    tx_hash: Mapped[str] = mapped_column(TX_HASH)
+    log_index: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SettlementBatchRecord(Base):

@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from node.chain_ids import id_or_none, id_text
@@ -33,6 +33,7 @@ from node.indexer_models import (
     ChainWallet,
     HistoryKind,
     MerchantOrder,
+    MerchantRefund,
     SettlementBatchRecord,
     WalletHistory,
 )
@@ -322,6 +323,11 @@ class Projection:
             MerchantOrder.order_id == id_text(event["orderId"]))).one()
         order.refunded_minor = self._amount(event, "refundedTotal")
         order.last_refund_ref = id_or_none(event["ref"])
+        self.session.add(MerchantRefund(
+            merchant_id=merchant.merchant_id, order_id=order.order_id, payer=event["payer"], currency=self.currency,
+            amount_minor=self._amount(event, "amount"), refunded_total_minor=order.refunded_minor,
+            ref=order.last_refund_ref, block_number=event.block_number,
+            block_time=self.block_times[event.block_number], tx_hash=event.tx_hash, log_index=event.log_index))
 
     def _merchant_settled(self, event: Event) -> None:
         merchant = self._merchant(id_text(event["merchantId"]))
@@ -330,6 +336,10 @@ class Projection:
         merchant.pending_gross_minor = 0
         merchant.pending_refunds_minor = 0
         merchant.last_batch_id = int(event["batchId"])
+        self.session.flush()  # the orders and refunds added by earlier events of this round
+        for model in (MerchantOrder, MerchantRefund):  # the batch settles everything pending: all without one
+            self.session.execute(update(model).where(model.merchant_id == merchant.merchant_id,
+                                                     model.batch_id.is_(None)).values(batch_id=merchant.last_batch_id))
         self.session.add(SettlementBatchRecord(
             merchant_id=merchant.merchant_id, batch_id=int(event["batchId"]), acquirer=id_text(event["acquirer"]),
             currency=self.currency, gross_minor=self._amount(event, "gross"),

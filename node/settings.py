@@ -136,6 +136,13 @@ class NodeSettings(BaseSettings):
     atm_clock_skew: int = Field(300, ge=1, le=3600, description="seconds an ATM message's timestamp may be off")
     atm_hold_timeout: int = Field(
         120, ge=10, le=86_400, description="seconds an ATM has to confirm a dispense before the hold is released")
+    settlement_cutoff: str | None = Field(
+        "22:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="daily UTC time (HH:MM) after which every merchant is settled once a day; null: on demand only")
+    webhook_max_attempts: int = Field(8, ge=1, le=30, description="deliveries tried before a webhook event fails")
+    webhook_backoff: float = Field(
+        30.0, ge=0.01, le=3600, description="seconds before the first retry of a webhook; doubled each time")
+    webhook_timeout: float = Field(10.0, ge=0.1, le=60, description="seconds a merchant has to answer a webhook")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 

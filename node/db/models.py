@@ -12,6 +12,7 @@ import node.indexer_models  # noqa: F401  (registers the indexer's tables)
 from node.api_keys.models import ApiKey
 from node.db.base import Base
 from node.flows.atm_models import Atm, AtmEvent, AtmMessage
+from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.flows.operations import Operation
 from node.flows.second_factor import SecondFactor
 from node.flows.wallet_records import WalletRecord
@@ -33,11 +34,15 @@ __all__ = [
     "JournalEntry",
     "LedgerAccount",
     "LedgerHold",
+    "Merchant",
     "Operation",
     "OutboxRow",
+    "PaymentRequestRecord",
     "Posting",
     "SecondFactor",
     "WalletRecord",
+    "WebhookAttempt",
+    "WebhookEvent",
     "metadata",
 ]
 

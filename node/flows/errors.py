@@ -15,7 +15,11 @@ __all__ = [
     "InsufficientBalanceError",
     "InvalidStateError",
     "LimitExceededError",
+    "MerchantNotActiveError",
     "NotCustodianError",
+    "OrderAlreadyPaidError",
+    "PaymentRequestExpiredError",
+    "RefundExceedsRefundableError",
     "WalletFrozenError",
     "WalletNotActiveError",
 ]
@@ -92,3 +96,28 @@ class AuthorizationInvalidError(FlowError):
     """The customer's signed authorization is not one the bank may act on for this request."""
 
     problem = "authorization-invalid"
+
+
+class MerchantNotActiveError(FlowError):
+    """The merchant's onboarding is not on chain yet, failed, or the merchant is suspended."""
+
+    problem = "merchant-not-active"
+
+
+class OrderAlreadyPaidError(FlowError):
+    """The order is paid on chain, or a payment of it is on its way: an order is paid at most once."""
+
+    problem = "order-already-paid"
+
+
+class PaymentRequestExpiredError(FlowError):
+    """The payment request (or the payer's signed payment) is past its expiry in chain time."""
+
+    problem = "payment-request-expired"
+
+
+class RefundExceedsRefundableError(FlowError):
+    """The refund is more than the order's amount less its refunds (settled or in flight), or more than what
+    the merchant has pending (money already settled is refunded by other means)."""
+
+    problem = "refund-exceeds-refundable"

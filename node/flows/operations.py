@@ -63,6 +63,10 @@ class OperationKind(StrEnum):
     ATM_CASH_IN = "atm_cash_in"
     ATM_CASH_OUT = "atm_cash_out"
     P2P = "p2p"
+    MERCHANT_ONBOARD = "merchant_onboard"
+    MERCHANT_PAYMENT = "merchant_payment"
+    MERCHANT_REFUND = "merchant_refund"
+    SETTLEMENT = "settlement"
 
 
 class OperationStatus(StrEnum):

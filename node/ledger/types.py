@@ -31,10 +31,12 @@ class AccountKind(StrEnum):
     FEE_INCOME = "fee_income"  # fees earned (income)
     CHAIN_ISSUED = "chain_issued"  # digital cash this bank has put on chain: mirrors netIssued (liability)
     EQUITY = "equity"  # the bank's own funds; opening balances are booked against it
+    DIGITAL_CASH = "digital_cash"  # digital cash the bank itself holds on chain, e.g. its fee wallet (asset)
 
     @property
     def normal_side(self) -> NormalSide:
-        return NormalSide.DEBIT if self in (AccountKind.VAULT_CASH, AccountKind.ATM_CASH) else NormalSide.CREDIT
+        debit_normal = (AccountKind.VAULT_CASH, AccountKind.ATM_CASH, AccountKind.DIGITAL_CASH)
+        return NormalSide.DEBIT if self in debit_normal else NormalSide.CREDIT
 
     @property
     def may_go_negative(self) -> bool:

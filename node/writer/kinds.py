@@ -25,6 +25,14 @@ are marked failed. Built in:
 ``place_hold`` / ``capture_hold`` / ``release_hold``
     :func:`hold_payload` (a signed HoldAuthorization), ``{"hold_id", "ref", "amount"}``, ``{"hold_id"}``:
     the DigitalCash hold calls of an ATM cash-out.
+``register_merchant`` / ``set_fee_wallet``
+    :func:`merchant_terms_payload`, ``{"wallet"}``: the MerchantSettlement calls of that name.
+``merchant_pay``
+    :func:`merchant_pay_payload` (a payer's signed MerchantPayment): many rows go into one
+    ``MerchantSettlement.payBatch``; a refused payment is reported in a PaymentFailed event and fails its
+    row only (an order already paid, an expired authorization ...).
+``refund_order`` / ``settle_merchant``
+    ``{"merchant_id", "order_id", "amount", "ref"}``, ``{"merchant_id", "ref"}``: ``refund`` and ``settle``.
 
 Payloads may carry more fields than their kind reads (``operation`` and ``step`` name the flow a row
 belongs to; see :mod:`node.flows.operations`).
@@ -41,9 +49,15 @@ from typing import Any, Final
 from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 
-from wallet_sdk.authorizations import HoldAuthorization, Redemption, RelayedTransfer, SignedAuthorization
+from wallet_sdk.authorizations import (
+    HoldAuthorization,
+    MerchantPayment,
+    Redemption,
+    RelayedTransfer,
+    SignedAuthorization,
+)
 from wallet_sdk.chain.network import Network, to_address, to_bytes32
-from wallet_sdk.chain.types import WalletKind
+from wallet_sdk.chain.types import PayoutMode, WalletKind
 from wallet_sdk.contract_errors import NotBankOperator
 from wallet_sdk.errors import ContractRevertError, decode_revert
 from wallet_sdk.events import Event
@@ -55,6 +69,8 @@ __all__ = [
     "Payload",
     "WriterContext",
     "hold_payload",
+    "merchant_pay_payload",
+    "merchant_terms_payload",
     "redeem_payload",
     "register_kind",
     "relay_item",
@@ -347,4 +363,82 @@ for _name, _build in (("set_tier", _build_set_tier), ("bind_account", _build_bin
                       ("unfreeze", _build_unfreeze), ("close_wallet", _build_close_wallet), ("redeem", _build_redeem),
                       ("place_hold", _build_place_hold), ("capture_hold", _build_capture_hold),
                       ("release_hold", _build_release_hold)):
+    register_kind(OutboxKind(_name, _build))
+
+
+# ------------------------------------------------------------------ merchants
+
+
+def merchant_terms_payload(merchant_id: str, wallet: str, *, fee_bps: int, mcc: int, account_hash: str,
+                           payout_mode: str) -> dict[str, Any]:
+    """The payload of a ``register_merchant`` row (``payout_mode``: ``wallet`` or ``bank_account``)."""
+    return {"merchant_id": merchant_id, "wallet": wallet, "fee_bps": fee_bps, "mcc": mcc,
+            "account_hash": account_hash, "payout_mode": payout_mode}
+
+
+def _payout_mode(payload: Payload) -> int:
+    name = _field(payload, "payout_mode")
+    try:
+        return int(PayoutMode[str(name).upper()])
+    except KeyError:
+        raise InvalidPayloadError("payout_mode", f"expected wallet or bank_account, got {name!r}") from None
+
+
+def _build_register_merchant(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.settlement.functions.registerMerchant(
+        _bytes32(_field(p, "merchant_id"), "merchant_id"), _address(p, "wallet"),
+        _uint(_field(p, "fee_bps"), "fee_bps", bits=16), _uint(_field(p, "mcc"), "mcc", bits=16),
+        _bytes32(_field(p, "account_hash"), "account_hash"), _payout_mode(p))
+
+
+def _build_set_fee_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.settlement.functions.setFeeWallet(_address(p, "wallet"))
+
+
+def merchant_pay_payload(signed: SignedAuthorization[MerchantPayment]) -> dict[str, Any]:
+    """The payload of a ``merchant_pay`` row: one payer's signed MerchantPayment (no ``ref``: the order is
+    its chain id, and reconciliation finds the row by its receipt)."""
+    auth = signed.authorization
+    if not isinstance(auth, MerchantPayment):
+        raise TypeError("expected a signed MerchantPayment")
+    return {"merchant_id": "0x" + auth.merchant_id.hex(), "order_id": "0x" + auth.order_id.hex(), "payer": auth.payer,
+            "amount": auth.amount, "valid_after": auth.valid_after, "valid_before": auth.valid_before,
+            **_signature(signed)}
+
+
+def _payment_row(p: Payload) -> tuple[Any, ...]:
+    return (_bytes32(_field(p, "merchant_id"), "merchant_id"), _bytes32(_field(p, "order_id"), "order_id"),
+            _address(p, "payer"), _uint(_field(p, "amount"), "amount", positive=True),
+            _uint(_field(p, "valid_after"), "valid_after"), _uint(_field(p, "valid_before"), "valid_before"),
+            _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"), _bytes32(_field(p, "s"), "s"))
+
+
+def _build_merchant_pay(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    return context.network.settlement.functions.payBatch([_payment_row(p) for p in payloads])
+
+
+def _payment_failures(context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
+    settlement = context.network.addresses["MerchantSettlement"]
+    return {int(e["index"]): decode_revert(e["reason"]) for e in events
+            if e.name == "PaymentFailed" and e.address == settlement}
+
+
+def _build_refund_order(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.settlement.functions.refund(
+        _bytes32(_field(p, "merchant_id"), "merchant_id"), _bytes32(_field(p, "order_id"), "order_id"),
+        _uint(_field(p, "amount"), "amount", positive=True), _bytes32(_field(p, "ref"), "ref"))
+
+
+def _build_settle_merchant(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.settlement.functions.settle(_bytes32(_field(p, "merchant_id"), "merchant_id"),
+                                                       _bytes32(_field(p, "ref"), "ref"))
+
+
+register_kind(OutboxKind("merchant_pay", _build_merchant_pay, max_items=100, item_failures=_payment_failures))
+for _name, _build in (("register_merchant", _build_register_merchant), ("set_fee_wallet", _build_set_fee_wallet),
+                      ("refund_order", _build_refund_order), ("settle_merchant", _build_settle_merchant)):
     register_kind(OutboxKind(_name, _build))

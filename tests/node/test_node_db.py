@@ -160,3 +160,34 @@ def test_walletnet_db_upgrade_and_current(empty_db_url: str, tmp_path: Path, mon
 
     refused = runner.invoke(app, ["db", "upgrade", "--db-url", "mysql://x/y"])
     assert refused.exit_code == 2
+
+
+def test_0007_widens_the_enum_checks_and_its_downgrade_narrows_them(empty_db_url: str) -> None:
+    """Operation and account kinds are CHECK-constrained VARCHARs: 0007 lets the merchant kinds in (on SQLite by
+    copying the table) and still refuses anything else; going back to 0006 refuses them again."""
+    insert_op = text("INSERT INTO operations (public_id, kind, status, channel, details, created_at, updated_at) "
+                     "VALUES (:p, :k, 'pending', 'admin', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    insert_account = text("INSERT INTO ledger_accounts (code, kind, currency, name, created_at) "
+                          "VALUES (:c, :k, 'DCASH', 'x', CURRENT_TIMESTAMP)")
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert_op, {"p": "op_1", "k": "settlement"})
+            connection.execute(insert_account, {"c": "fees:wallet", "k": "digital_cash"})
+        for statement, values in ((insert_op, {"p": "op_2", "k": "bogus"}), (insert_account, {"c": "x", "k": "bogus"})):
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                connection.execute(statement, values)
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM operations"))
+            connection.execute(text("DELETE FROM ledger_accounts"))
+            command.downgrade(alembic_config(connection=connection), "0006")
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(insert_op, {"p": "op_3", "k": "settlement"})
+        with engine.begin() as connection:
+            connection.execute(insert_op, {"p": "op_4", "k": "p2p"})
+            connection.execute(text("DELETE FROM operations"))
+        upgrade(engine)
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()

@@ -39,10 +39,14 @@ __all__ = [
     "InternalServerError",
     "InvalidStateError",
     "LimitExceededError",
+    "MerchantNotActiveError",
     "MethodNotAllowedError",
     "NetworkPausedError",
     "NotFoundError",
     "OperationTimeoutError",
+    "OrderAlreadyPaidError",
+    "PaymentRequestExpiredError",
+    "RefundExceedsRefundableError",
     "SecondFactorInvalidError",
     "SecondFactorRequiredError",
     "ServiceUnavailableError",
@@ -200,6 +204,26 @@ class WalletNotCustodiedHereError(ConflictError):
 
 class AccountNotBoundError(ConflictError):
     slug = "account-not-bound"
+
+
+class MerchantNotActiveError(ConflictError):
+    slug = "merchant-not-active"
+
+
+class OrderAlreadyPaidError(ConflictError):
+    """The order is paid (or a payment of it is on its way): an order is paid at most once."""
+
+    slug = "order-already-paid"
+
+
+class PaymentRequestExpiredError(ConflictError):
+    slug = "payment-request-expired"
+
+
+class RefundExceedsRefundableError(ValidationError):
+    """The refund is more than the order has left to refund (or than the merchant has pending)."""
+
+    slug = "refund-exceeds-refundable"
 
 
 def _by_slug() -> dict[str, type[ApiProblemError]]:
