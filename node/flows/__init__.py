@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.flows import atm, funding, transfers, wallets  # (registers their completions)
+from node.flows import atm, funding, merchants, transfers, wallets, webhooks  # (registers their completions)
 from node.settings import NodeSettings
 
-__all__ = ["PeriodicJob", "atm", "funding", "periodic_jobs", "transfers", "wallets"]
+__all__ = ["PeriodicJob", "atm", "funding", "merchants", "periodic_jobs", "transfers", "wallets", "webhooks"]
 
 PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
 """``job(sessions, settings) -> how many things it did``: run by the node every round (node.runner)."""
@@ -23,4 +23,4 @@ PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
 
 def periodic_jobs() -> list[PeriodicJob]:
     """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds)."""
-    return [atm.sweep_expired_cash_outs]
+    return [atm.sweep_expired_cash_outs, merchants.settle_due, webhooks.collect_events, webhooks.deliver_due]

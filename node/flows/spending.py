@@ -56,8 +56,9 @@ __all__ = [
 ]
 
 UNLIMITED_FROM: Final = 2**80 - 1  # DigitalCash stores any limit at or above this as "no limit"
-OUTFLOW_KINDS: Final = (OperationKind.REDEMPTION, OperationKind.P2P)  # this node's flows that take spendable money
-OUTFLOW_STEPS: Final = ("redeem", "relay")  # their outbox keys are "<operation id>:<step>"
+# this node's flows that take spendable money, and their outbox keys' steps ("<operation id>:<step>")
+OUTFLOW_KINDS: Final = (OperationKind.REDEMPTION, OperationKind.P2P, OperationKind.MERCHANT_PAYMENT)
+OUTFLOW_STEPS: Final = ("redeem", "relay", "pay")
 
 
 def unlimited(value: int) -> bool:
