@@ -22,6 +22,7 @@ from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.funding.endpoints import router as funding_router
 from api.health.endpoints import router as health_router
 from api.keys.endpoints import router as keys_router
+from api.merchants.endpoints import router as merchants_router
 from api.operations.endpoints import router as operations_router
 from api.second_factor.endpoints import router as second_factor_router
 from api.transfers.endpoints import router as transfers_router
@@ -69,7 +70,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
     routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
-               operations_router, keys_router)
+               merchants_router, operations_router, keys_router)
     for router in routers:
         document_scopes(router)
         app.include_router(router)

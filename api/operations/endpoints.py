@@ -12,11 +12,12 @@ from api.errors import problem_responses
 from api.keys import ApiKey, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
-from node.flows.operations import get_operation
+from node.flows.operations import OperationNotFoundError, get_operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
-OperationReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN, Scope.REGULATOR)]
+OperationReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN, Scope.REGULATOR,
+                                                  Scope.MERCHANT)]
 OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the id a flow endpoint returned")]
 
 
@@ -27,7 +28,11 @@ OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the
     response_model=OperationOut,
     responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND),
 )
-def read_operation(operation_id: OperationId, _key: OperationReader, session: ReadSessionDep) -> OperationOut:
+def read_operation(operation_id: OperationId, key: OperationReader, session: ReadSessionDep) -> OperationOut:
     """Where a request stands: ``pending`` while its on-chain effects are in flight, then ``completed`` or
-    ``failed`` (with the reason); an ATM cash-out is ``held`` until the dispense is confirmed."""
-    return operation_out(get_operation(session, operation_id))
+    ``failed`` (with the reason); an ATM cash-out is ``held`` until the dispense is confirmed. A merchant key
+    sees only its merchant's operations (payments it relayed, refunds, settlements)."""
+    op = get_operation(session, operation_id)
+    if key.scope_set == {Scope.MERCHANT} and (op.details or {}).get("merchant_id") != key.merchant_id:
+        raise OperationNotFoundError(operation_id)  # as if it did not exist: no probing of others' operations
+    return operation_out(op)

@@ -16,7 +16,8 @@ __all__ = ["OperationOut", "operation_out"]
 class OperationOut(BaseModel):
     id: str = Field(description="the operation's id (op_...); poll GET /v1/operations/{id} until it is final")
     kind: str = Field(description="wallet_open, tier_change, freeze, unfreeze, account_binding, wallet_close, "
-                                  "topup, redemption, atm_cash_in, atm_cash_out, p2p")
+                                  "topup, redemption, atm_cash_in, atm_cash_out, p2p, merchant_onboard, "
+                                  "merchant_payment, merchant_refund, settlement")
     status: str = Field(description="pending, held, completed, failed or released")
     final: bool = Field(description="true once the status will not change any more")
     channel: str

@@ -154,8 +154,10 @@ def _serve(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Ne
 
 def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devnet, deployment_path: Path,
           operator: LocalAccount) -> BankNode:
+    # No daily settlement on its own (tests call the job with their clock); webhooks retried fast.
     settings = load_settings(bank_id=code, rpc_url=devnet.rpc_url, db_url=db_url, data_dir=data_dir,
-                             deployment_file=deployment_path, confirmations=1)
+                             deployment_file=deployment_path, confirmations=1, settlement_cutoff=None,
+                             webhook_backoff=0.2, webhook_max_attempts=4, webhook_timeout=2.0)
     engine = create_engine(db_url)
     stack.callback(engine.dispose)
     upgrade(engine)

@@ -59,7 +59,8 @@ def cash_in(client: AtmClient, wallet: str, amount: int = 1_000, event: str | No
 
 
 def test_an_exact_replay_of_a_signed_message_is_refused(atm: Atm, customer: Customer) -> None:
-    frozen = atm.signed_as(clock=lambda: float(int(time.time())), nonces=lambda: "fixed-nonce-000000001")
+    moment = float(int(time.time()))  # one timestamp for both sends (reading the clock twice could cross a second)
+    frozen = atm.signed_as(clock=lambda: moment, nonces=lambda: "fixed-nonce-000000001")
     event = fresh("EV")
     first = cash_in(frozen, customer.wallet, event=event)
     assert first.status == "pending"

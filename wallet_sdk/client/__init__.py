@@ -34,6 +34,7 @@ from wallet_sdk.client.atm import (
 from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, page_of
 from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
 from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
+from wallet_sdk.client.merchants import AsyncMerchantsEndpoints, MerchantsEndpoints
 from wallet_sdk.client.models import Money, Operation, Page
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
@@ -61,7 +62,8 @@ __all__ = [
 ]
 
 
-class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints, BaseClient):
+class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints,
+             MerchantsEndpoints, BaseClient):
     """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager."""
 
     def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
@@ -79,7 +81,7 @@ class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpo
 
 
 class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpoints, AsyncTransfersEndpoints,
-                  AsyncAtmAdminEndpoints, BaseAsyncClient):
+                  AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, BaseAsyncClient):
     """Asynchronous client: ``async with AsyncClient(base_url, api_key) as bank: await bank.top_up(...)``."""
 
     async def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
