@@ -105,7 +105,7 @@ __all__ = [
     "create_payment_request",
     "find_merchant",
     "get_merchant",
-    "list_merchants",
+    "get_request",
     "onboard",
     "order_status",
     "pay_request",
@@ -200,19 +200,23 @@ def _new_wallet(session: Session, settings: NodeSettings, customer_ref: str, enr
     return record
 
 
-def _fee_wallet_needed(session: Session, settings: NodeSettings, network: Network) -> bool:
-    """True if the bank has no fee wallet on chain and none on its way."""
+def _open_fee_wallet(session: Session, settings: NodeSettings, network: Network) -> WalletRecord | None:
+    """A new record of the bank's fee wallet if the bank has none on chain and none on its way (None: it has
+    one, or a concurrent onboarding is opening it)."""
     if network.fee_wallet(settings.bank_id) is not None:
-        return False
+        return None
     record = session.scalars(select(WalletRecord).where(WalletRecord.enrolment_key == FEE_WALLET_ENROLMENT)
                              .with_for_update()).one_or_none()
-    if record is None:
-        return True
-    if record.state in (WalletState.FAILED, WalletState.CLOSED):
+    if record is not None:
+        if record.state not in (WalletState.FAILED, WalletState.CLOSED):
+            return None
         record.enrolment_key = None  # gone: open another
         session.flush()
-        return True
-    return False
+    try:
+        with session.begin_nested():
+            return _new_wallet(session, settings, "bank:fees", FEE_WALLET_ENROLMENT)
+    except IntegrityError:  # another onboarding's fee wallet committed first
+        return None
 
 
 @dataclass(frozen=True)
@@ -255,8 +259,8 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
                        wallet=wallet.address, account=account,
                        details={"merchant_id": terms.merchant_id, "fee_bps": terms.fee_bps, "mcc": terms.mcc,
                                 "payout_mode": terms.payout_mode.value})
-    if _fee_wallet_needed(session, settings, network):
-        fee_wallet = _new_wallet(session, settings, "bank:fees", FEE_WALLET_ENROLMENT)
+    fee_wallet = _open_fee_wallet(session, settings, network)
+    if fee_wallet is not None:
         enqueue(session, f"{op.public_id}:fee_open", "open_wallet",
                 operation_payload(op, "fee_open", wallet=fee_wallet.address, wallet_kind="merchant"))
         enqueue(session, f"{op.public_id}:fee_set", "set_fee_wallet",
@@ -298,11 +302,6 @@ def get_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> M
     if merchant is None:
         raise FlowNotFoundError(f"this bank acquires no merchant {merchant_id!r}", merchant_id=merchant_id)
     return merchant
-
-
-def list_merchants(session: Session) -> Any:
-    """The query of every merchant of this bank (paginated by the API on ``Merchant.id``)."""
-    return select(Merchant)
 
 
 def _require_active(merchant: Merchant) -> None:

@@ -307,7 +307,7 @@ def test_kinds_are_pluggable_and_unknown_kinds_are_left_for_a_writer_that_knows_
 
     kinds = {**KINDS, "freeze": OutboxKind("freeze", build_freeze)}
     enqueue_rows(sessions, [("F-1", "freeze", {"wallet": alice.address, "reason": 3}),
-                            ("LATER-1", "settle_merchant", {"merchant": "M-1"})])
+                            ("LATER-1", "a_later_kind", {"merchant": "M-1"})])
 
     writer = ChainWriter(sessions, network, operator, FAST, kinds=kinds)
     writer.run(until_idle=True)
