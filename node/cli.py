@@ -146,6 +146,9 @@ def deploy_cmd(
     rpc_url: Annotated[str, typer.Option(help="JSON-RPC URL of the chain.")],
     out: Annotated[Path, typer.Option(help="Deployment file to write.")] = Path("deployment.json"),
     banks: Annotated[int, typer.Option(help="Dev banks to admit (local chains only).")] = 2,
+    keystores: Annotated[Path | None, typer.Option(help="Also write each dev bank operator's keystore and "
+                                                        "password file under this folder (<bank>/operator.*).")]
+    = None,
 ) -> None:
     """Deploy and wire the contracts on a local dev chain whose dev accounts are funded."""
     from eth_account import Account
@@ -160,6 +163,52 @@ def deploy_cmd(
     deployment = deploy(Web3(Web3.HTTPProvider(rpc_url)), Account.from_key(accounts[0].private_key), config)
     deployment.save(out)
     console.print(f"deployed to chain {deployment.chain_id}; wrote {out}")
+    if keystores is not None:
+        from node.genesis import write_dev_keystores
+
+        written = write_dev_keystores(keystores, config.banks, [a.private_key for a in accounts[2:]])
+        console.print(f"wrote {len(written)} dev operator keystores under {keystores}")
+
+
+@app.command("genesis")
+def genesis_cmd(
+    out: Annotated[Path, typer.Option(help="Empty (or new) folder for the network's files.")],
+    banks: Annotated[int, typer.Option(help="Member banks, one QBFT validator each.")] = 4,
+    chain_id: Annotated[int, typer.Option(help="Chain id of the new network.")] = 1337,
+    block_period: Annotated[int, typer.Option(help="QBFT seconds between blocks.")] = 2,
+    request_timeout: Annotated[int, typer.Option(help="QBFT seconds before a round change.")] = 4,
+    node_host: Annotated[list[str] | None, typer.Option(help="P2P host/IP of each bank's Besu node, in bank "
+                                                             "order (default docker-compose.yml's "
+                                                             "172.28.0.11, .12, ...).")] = None,
+    p2p_port: Annotated[int, typer.Option(help="Besu P2P port.")] = 30303,
+    container_root: Annotated[str, typer.Option(help="Where the folder is mounted in the containers.")]
+    = "/walletnet",
+) -> None:
+    """Generate a Besu QBFT network: keys, genesis (contracts ready at block 0), Besu and bank node configs."""
+    from node.devnet import DevnetError
+    from node.genesis import GenesisError, GenesisOptions, generate_genesis
+
+    options = GenesisOptions(banks=banks, chain_id=chain_id, block_period=block_period,
+                             request_timeout=request_timeout, node_hosts=tuple(node_host or ()), p2p_port=p2p_port,
+                             container_root=container_root)
+    try:
+        result = generate_genesis(out, options)
+    except (GenesisError, DevnetError) as exc:
+        err.print(f"[red]genesis[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    table = Table(title=f"QBFT network, chain {chain_id}")
+    table.add_column("what")
+    table.add_column("value")
+    for node in result.nodes:
+        table.add_row(f"{node.bank} validator", node.validator)
+        table.add_row(f"{node.bank} operator", result.operators[node.bank])
+    table.add_row("network operator", result.network_operator)
+    table.add_row("regulator", result.regulator)
+    for name, address in result.deployment.contracts.items():
+        table.add_row(name, address)
+    console.print(table)
+    console.print(f"wrote {out}/genesis.json, deployment.json and one folder per bank; keys and passwords are "
+                  "0600 files: back them up (docs/deploy.md)", highlight=False)
 
 
 
@@ -434,6 +483,49 @@ def node_run_cmd(
             signal.signal(sig, handler)
         engine.dispose()
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
+
+
+@node_app.command("permissions")
+def node_permissions_cmd(
+    rpc_url: Annotated[str, typer.Option(help="JSON-RPC URL of a chain node.")],
+    deployment: Annotated[Path, typer.Option(help="The deployment file.")],
+    out: Annotated[Path, typer.Option(help="Besu permissions file to write.")] = Path("permissions_config.toml"),
+    node_host: Annotated[list[str] | None, typer.Option(help="NODEID=HOST:PORT for an enode registered "
+                                                             "without its address; repeat.")] = None,
+    reload: Annotated[str | None, typer.Option(help="Besu JSON-RPC URL (PERM API) to call "
+                                                    "perm_reloadPermissionsFromFile on afterwards.")] = None,
+) -> None:
+    """Write Besu's permissions_config.toml from Consortium's active membership (accounts and nodes
+    allowlists), and optionally make the running Besu reload it."""
+    from node.permissions import (
+        BesuRpcError,
+        PermissionsError,
+        read_membership,
+        reload_permissions,
+        render_permissions,
+        write_permissions,
+    )
+    from wallet_sdk.chain.network import Network
+    from wallet_sdk.exceptions import WalletnetError
+
+    hosts: dict[str, str] = {}
+    for item in node_host or ():
+        ident, sep, address = item.partition("=")
+        if not sep:
+            err.print(f"[red]permissions[/red]: --node-host takes NODEID=HOST:PORT, not {item!r}", highlight=False)
+            raise typer.Exit(2)
+        hosts[ident] = address
+    try:
+        membership = read_membership(Network.connect(rpc_url, deployment))
+        write_permissions(out, render_permissions(membership, hosts))
+        console.print(f"wrote {out}: {len(set(membership.accounts))} accounts, {len(set(membership.enodes))} nodes",
+                      highlight=False)
+        if reload:
+            result = reload_permissions(reload)
+            console.print(f"{reload}: perm_reloadPermissionsFromFile -> {result}", highlight=False)
+    except (PermissionsError, WalletnetError, BesuRpcError) as exc:
+        err.print(f"[red]permissions[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 # ------------------------------------------------------------------ API keys
