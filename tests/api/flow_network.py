@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,9 +153,10 @@ def _serve(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Ne
 
 
 def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devnet, deployment_path: Path,
-          operator: LocalAccount) -> BankNode:
+          operator: LocalAccount, *, rpc_url: str | None = None, rpc_timeout: float = 30.0) -> BankNode:
     # No daily settlement on its own (tests call the job with their clock); webhooks retried fast.
-    settings = load_settings(bank_id=code, rpc_url=devnet.rpc_url, db_url=db_url, data_dir=data_dir,
+    rpc_url = rpc_url or devnet.rpc_url
+    settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=db_url, data_dir=data_dir,
                              deployment_file=deployment_path, confirmations=1, settlement_cutoff=None,
                              webhook_backoff=0.2, webhook_max_attempts=4, webhook_timeout=2.0)
     engine = create_engine(db_url)
@@ -165,7 +166,7 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
         ensure_system_accounts(SqlLedger(session), settings.currency)
 
     def connect() -> Network:
-        return Network.connect(devnet.rpc_url, deployment_path, timeout=30.0)
+        return Network.connect(rpc_url, deployment_path, timeout=rpc_timeout)
 
     runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.05)
     runner.start()
@@ -175,8 +176,16 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
                     runner=runner)
 
 
-def start_network(stack: ExitStack, root: Path, pg_url: str) -> BankNetwork:
-    """Start the chain, deploy, and start both banks' nodes; everything stops when ``stack`` closes."""
+RpcVia = Callable[[str, str], str]
+"""(bank code, the chain's RPC URL) -> the URL that bank's node uses instead (e.g. a proxy's)."""
+
+
+def start_network(stack: ExitStack, root: Path, pg_url: str, *, rpc_via: RpcVia | None = None,
+                  rpc_timeout: float = 30.0) -> BankNetwork:
+    """Start the chain, deploy, and start both banks' nodes; everything stops when ``stack`` closes.
+
+    ``rpc_via`` routes a bank's chain connections (API, writer, indexer) elsewhere; ``rpc_timeout`` is their
+    read timeout (short, when a test makes the chain stop answering)."""
     devnet = stack.enter_context(Devnet(accounts=12))
     w3 = Web3(Web3.HTTPProvider(devnet.rpc_url, request_kwargs={"timeout": 60}))
     keys = [Account.from_key(a.private_key) for a in devnet.accounts]
@@ -188,18 +197,22 @@ def start_network(stack: ExitStack, root: Path, pg_url: str) -> BankNetwork:
     deployment = deploy(w3, operator, config)
     deployment_path = root / "deployment.json"
     deployment.save(deployment_path)
-    a = _bank(stack, "BANKA", f"sqlite:///{root / 'banka.sqlite3'}", root / "a", devnet, deployment_path, op_a)
-    b = _bank(stack, "BANKB", pg_url, root / "b", devnet, deployment_path, op_b)
+    via = rpc_via or (lambda _code, url: url)
+    a = _bank(stack, "BANKA", f"sqlite:///{root / 'banka.sqlite3'}", root / "a", devnet, deployment_path, op_a,
+              rpc_url=via("BANKA", devnet.rpc_url), rpc_timeout=rpc_timeout)
+    b = _bank(stack, "BANKB", pg_url, root / "b", devnet, deployment_path, op_b,
+              rpc_url=via("BANKB", devnet.rpc_url), rpc_timeout=rpc_timeout)
     stack.callback(a.close_clients)
     stack.callback(b.close_clients)
     return BankNetwork(devnet=devnet, w3=w3, deployment=deployment, network_operator=operator, regulator=regulator,
                        a=a, b=b, spare=keys[4:])
 
 
-def network_session(root: Path, pg_url: str) -> Iterator[BankNetwork]:
+def network_session(root: Path, pg_url: str, *, rpc_via: RpcVia | None = None,
+                    rpc_timeout: float = 30.0) -> Iterator[BankNetwork]:
     """The fixture's body: yield the running network; at the end, both banks reconcile with no difference."""
     with ExitStack() as stack:
-        net = start_network(stack, root, pg_url)
+        net = start_network(stack, root, pg_url, rpc_via=rpc_via, rpc_timeout=rpc_timeout)
         yield net
         net.wait_idle(60)
         reports = [bank.reconcile() for bank in net.banks]
