@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from node.localnet_nodes import RunningNetwork
     from node.settings import NodeSettings
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
@@ -113,32 +114,74 @@ def devnet(
 @app.command()
 def up(
     banks: Annotated[int, typer.Option(help="Number of member banks.")] = 2,
-    data_dir: Annotated[Path, typer.Option(help="Where the chain state and deployment are kept.")]
+    data_dir: Annotated[Path, typer.Option(help="Where the chain state, deployment, bank databases and demo "
+                                                "credentials are kept.")]
     = Path(".walletnet"),
     port: Annotated[int | None, typer.Option(help="Chain RPC port (default: a free one).")] = None,
+    api_port_base: Annotated[int | None, typer.Option(help="API port of the first bank; the next banks take the "
+                                                           "next ports (default: free ones).")] = None,
 ) -> None:
-    """Start (or resume) the local network: chain + contracts; runs until Ctrl-C."""
-    from node.localnet import start_local_network
+    """Start (or resume) the local network: chain, contracts, and each bank's node and API; runs until Ctrl-C."""
+    from node.localnet_nodes import DataDirBusyError, start_network
 
-    net = start_local_network(data_dir=data_dir, banks=banks, port=port)
     try:
-        table = Table(title="walletnet local network" + (" (resumed)" if net.reused else ""))
-        table.add_column("what")
-        table.add_column("where")
-        table.add_row("chain RPC", net.devnet.rpc_url)
-        table.add_row("chain id", str(net.devnet.chain_id))
-        for name, address in net.deployment.contracts.items():
-            table.add_row(name, address)
-        for bank in net.banks:
-            table.add_row(f"bank {bank.code}", f"operator {bank.operators[0]}")
-        table.add_row("deployment file", str(data_dir / "deployment.json"))
-        console.print(table)
-        console.print("Ctrl-C stops the network; `walletnet up` again resumes it with its state.")
+        net = start_network(data_dir=data_dir, banks=banks, port=port, api_port_base=api_port_base)
+    except DataDirBusyError as exc:
+        err.print(f"[red]up[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        _print_network(net)
+        console.print("Ctrl-C stops the network; `walletnet up` again resumes it with its state. "
+                      "Try `walletnet demo` in another shell.")
         sys.stdout.flush()
         _wait_for_interrupt()
     finally:
-        net.devnet.stop()
+        console.print("stopping...")
+        net.stop()
         console.print("stopped; state kept in " + str(data_dir))
+
+
+def _print_network(net: RunningNetwork) -> None:
+    """The table of what runs (and, on a bank's first start, its demo API keys: shown this once)."""
+    table = Table(title="walletnet local network" + (" (resumed)" if net.chain.reused else ""))
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("chain RPC", net.chain.devnet.rpc_url)
+    table.add_row("chain id", str(net.chain.devnet.chain_id))
+    for name, address in net.chain.deployment.contracts.items():
+        table.add_row(name, address)
+    for bank in net.banks:
+        table.add_row(f"bank {bank.code} API", bank.url)
+        table.add_row(f"bank {bank.code} API docs", bank.docs_url)
+    table.add_row("deployment file", str(net.data_dir / "deployment.json"))
+    table.add_row("credentials file", str(net.credentials_file))
+    console.print(table)
+    if net.credentials_created:
+        keys = Table(title="demo API keys (shown once; kept in the credentials file, mode 0600)")
+        for column in ("bank", "scope", "key"):
+            keys.add_column(column, overflow="fold")
+        for code in net.credentials_created:
+            for scope, secret in net.credentials[code].items():
+                keys.add_row(code, scope, secret)
+        console.print(keys)
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Data folder of the network (`walletnet up`'s); one is started "
+                                                "from it if none runs.")] = Path(".walletnet"),
+) -> None:
+    """A scripted story on the local network, step by step; exits 1, naming the step, if one did not do what it
+    said."""
+    from node.demo import run_demo
+    from node.localnet_nodes import DataDirBusyError
+
+    try:
+        code = run_demo(data_dir, console).exit_code
+    except DataDirBusyError as exc:
+        err.print(f"[red]demo[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 @app.command("deploy")

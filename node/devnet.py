@@ -120,6 +120,7 @@ class Devnet:
         block_time: float | None = None,
         gas_limit: int = 100_000_000,
         log_file: Path | None = None,
+        own_session: bool = False,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -132,6 +133,7 @@ class Devnet:
         self.block_time = block_time
         self.gas_limit = gas_limit
         self.log_file = log_file
+        self.own_session = own_session  # True: a terminal's Ctrl-C reaches only the owner, which stops anvil last
         self.process: subprocess.Popen[bytes] | None = None
         self._accounts: list[DevAccount] | None = None
 
@@ -190,6 +192,7 @@ class Devnet:
                     stdout=log,
                     stderr=log if self.log_file else subprocess.PIPE,
                     preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                    start_new_session=self.own_session,
                 )
             finally:
                 if self.log_file:

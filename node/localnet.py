@@ -48,7 +48,7 @@ def start_local_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port:
     """Start (or resume) the local chain and make sure the contracts are deployed on it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     devnet = Devnet(port=port, accounts=accounts, state_file=data_dir / "chain" / "state.json",
-                    log_file=data_dir / "chain" / "anvil.log")
+                    log_file=data_dir / "chain" / "anvil.log", own_session=True)
     devnet.start()
     try:
         w3 = Web3(Web3.HTTPProvider(devnet.rpc_url))
