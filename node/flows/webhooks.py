@@ -334,13 +334,15 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
         CustodyKeyError: a merchant's secret does not decrypt (the node's key is wrong); nothing is tried.
     """
     due = now or utcnow()
-    http = client or httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+    http = client
     tried = 0
     try:
         for _ in range(BATCH):
             claim = _claim(sessions, settings, due)
             if claim is None:
                 break
+            if http is None:  # made only when there is something to send: a client costs tens of ms to build
+                http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
             at = now or utcnow()
             outcome = _send(http, settings, claim, at)
             _record(sessions, settings, claim, outcome, at)
@@ -349,7 +351,7 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
                      outcome.status_code if outcome.status_code is not None else outcome.error,
                      " (manual)" if claim.manual else "")
     finally:
-        if client is None:
+        if client is None and http is not None:
             http.close()
     return tried
 
