@@ -112,9 +112,34 @@ def problem() -> Callable[..., dict[str, object]]:
 # ------------------------------------------------------------------ the two-bank network of the flow tests
 
 
+_RUNNING: list[Iterator[BankNetwork]] = []  # the shared network's generator while it runs
+_HERE = Path(__file__).parent
+
+
+def _stop_shared_network() -> None:
+    """Stop the shared network (its teardown reconciles both banks and fails on a difference); idempotent."""
+    while _RUNNING:
+        for _ in _RUNNING.pop():  # runs network_session's teardown
+            pass
+
+
 @pytest.fixture(scope="session")
 def bank_network(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer) -> Iterator[BankNetwork]:
     """Two running bank nodes on their own chain (see flow_network.py); shared by every flow test of the
-    session. At its end, reconciliation of both banks must find no difference (a teardown failure)."""
+    session. When the last test of this folder is done, reconciliation of both banks must find no difference
+    (a teardown failure), and the network stops (see pytest_runtest_teardown)."""
     pg_server.admin("CREATE DATABASE bankb TEMPLATE walletnet_template")
-    yield from network_session(tmp_path_factory.mktemp("bank-network"), pg_server.url("bankb"))
+    running = network_session(tmp_path_factory.mktemp("bank-network"), pg_server.url("bankb"))
+    _RUNNING.append(running)
+    yield next(running)
+    _stop_shared_network()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Stop the shared network as soon as the tests of this folder are done rather than at the end of the
+    session: idle, its nodes still poll the chain and the databases, which slows every later test."""
+    result = yield
+    if _RUNNING and (nextitem is None or _HERE not in nextitem.path.parents):
+        _stop_shared_network()
+    return result
