@@ -44,6 +44,7 @@ __all__ = [
     "data_dir_busy",
     "network_description",
     "read_network_file",
+    "serve_api",
     "start_network",
 ]
 
@@ -136,7 +137,9 @@ class RunningNetwork:
                 self._lock_fd = -1
 
 
-def _serve(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Network, port: int | None) -> str:
+def serve_api(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Network,
+              port: int | None = None) -> str:
+    """Serve the bank's API on 127.0.0.1 (``port`` or a free one) in a thread until ``stack`` closes; its URL."""
     port = port or free_port()
     app = _app(settings, engine, network)
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -207,7 +210,7 @@ def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_p
     runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.05)
     runner.start()
     stack.callback(runner.stop)
-    url = _serve(stack, settings, engine, connect(), api_port)
+    url = serve_api(stack, settings, engine, connect(), api_port)
     return BankService(code, settings, engine, runner, url, db_path), new_db
 
 

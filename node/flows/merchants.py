@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.chain_ids import id_text
+from node.chain_ids import id_bytes, id_text
 from node.db import transaction
 from node.db.base import utcnow
 from node.flows import second_factor
@@ -90,6 +90,8 @@ from node.settings import NodeSettings
 from node.writer.kinds import merchant_pay_payload, merchant_terms_payload
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
+from wallet_sdk.authorizations import merchant_id as merchant_id_bytes
+from wallet_sdk.authorizations import order_id as order_id_bytes
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import MerchantStatus, WalletStatus
 from wallet_sdk.exceptions import AuthorizationError, ExpiredAuthorizationError, PayloadError
@@ -337,15 +339,11 @@ def _onboarded(session: Session, op: Operation, row: OutboxRow, confirmed: bool)
 
 
 def payment_request(network: Network, record: PaymentRequestRecord) -> PaymentRequest:
-    return PaymentRequest(merchant_id=_id_bytes32(record.merchant_id), order_id=_id_bytes32(record.order_id),
+    return PaymentRequest(merchant_id=merchant_id_bytes(record.merchant_id), order_id=order_id_bytes(record.order_id),
                           amount=Amount(record.amount_minor, network.decimals, record.currency),
                           expires_at=record.expires_at, chain_id=network.domain().chain_id,
                           token=network.addresses["DigitalCash"], settlement=network.addresses["MerchantSettlement"],
                           description=record.description)
-
-
-def _id_bytes32(text: str) -> bytes:
-    return text.encode().ljust(32, b"\0")
 
 
 def _order_in_flight(session: Session, merchant_id: str, order_id: str) -> Operation | None:
@@ -661,7 +659,7 @@ def settle(session: Session, settings: NodeSettings, merchant_id: str, *, channe
 
 
 def _settled_event(session: Session, op: Operation) -> Any:
-    ref = (op.ref or "").encode().ljust(32, b"\0")
+    ref = id_bytes(op.ref or "")
     return next((e for e in session.info.get(RECEIPT_EVENTS) or ()
                  if getattr(e, "name", None) == "MerchantSettled" and bytes(e["ref"]) == ref), None)
 

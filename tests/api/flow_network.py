@@ -8,26 +8,23 @@ accounts. When the session ends, reconciliation of both banks must report no dif
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from web3 import Web3
 
-from api.app import create_app
 from api.keys import Scope, create_key
 from node.db import create_engine, session_factory, transaction, upgrade
-from node.devnet import Devnet, free_port
+from node.devnet import Devnet
 from node.flows.accounts import VAULT, ensure_system_accounts
 from node.ledger import AccountKind, SqlLedger
+from node.localnet_nodes import serve_api
 from node.reconcile import ReconciliationReport, reconcile
 from node.runner import NodeRunner
 from node.settings import NodeSettings, load_settings
@@ -38,11 +35,6 @@ from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
 __all__ = ["BankNetwork", "BankNode", "start_network"]
 
 QUOTA = 10**13
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # a thread of the test process: leave signals to pytest
-        pass
 
 
 @dataclass
@@ -132,26 +124,6 @@ class BankNetwork:
             bank.wait_idle(timeout)
 
 
-def _serve(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Network) -> str:
-    port = free_port()
-    app = create_app(settings, engine=engine, network_factory=lambda: network)
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name=f"api-{settings.bank_id.lower()}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the API of {settings.bank_id} did not start")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-
-    stack.callback(stop)
-    return f"http://127.0.0.1:{port}"
-
-
 def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devnet, deployment_path: Path,
           operator: LocalAccount, *, rpc_url: str | None = None, rpc_timeout: float = 30.0) -> BankNode:
     # No daily settlement on its own (tests call the job with their clock); webhooks retried fast.
@@ -171,7 +143,7 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
     runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.05)
     runner.start()
     stack.callback(runner.stop)
-    url = _serve(stack, settings, engine, connect())
+    url = serve_api(stack, settings, engine, connect())
     return BankNode(code=code, settings=settings, engine=engine, url=url, network=connect(), operator=operator,
                     runner=runner)
 

@@ -15,7 +15,7 @@ from flow_network import BankNode
 from money_flows_support import Customer, chain_now, completed, domain, fresh
 
 from node.devnet import free_port
-from wallet_sdk import webhooks
+from wallet_sdk import authorizations, webhooks
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
 from wallet_sdk.client import Client
 from wallet_sdk.client.merchants import MerchantOnboarding
@@ -74,15 +74,12 @@ def sign_payment(customer: Customer, shop: Shop, order_id: str, amount: int, *,
                  valid_for: int = 600) -> SignedAuthorization[MerchantPayment]:
     """The customer's app signs a payment for the POS to scan (customer-presented QR)."""
     network = customer.bank.network
-    payment = MerchantPayment(merchant_id=order_bytes(shop.merchant_id), order_id=order_bytes(order_id),
+    payment = MerchantPayment(merchant_id=authorizations.merchant_id(shop.merchant_id),
+                              order_id=authorizations.order_id(order_id),
                               payer=customer.wallet, amount=amount, valid_before=chain_now(customer.bank) + valid_for,
                               settlement=network.addresses["MerchantSettlement"])
     signed: SignedAuthorization[MerchantPayment] = customer.sign(payment)
     return signed
-
-
-def order_bytes(text: str) -> bytes:
-    return text.encode().ljust(32, b"\0")
 
 
 @dataclass
