@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
 
 __all__ = [

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
