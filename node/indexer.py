@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Final
 
 from hexbytes import HexBytes
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import BlockNotFound, Web3RPCError
 
@@ -66,7 +68,11 @@ __all__ = [
 log = logging.getLogger("walletnet.indexer")
 
 CHECKPOINT_NAME: Final = "events"
-TRANSIENT_ERRORS: Final = (OSError, Web3RPCError)  # connection refused/reset, timeouts, node-side errors
+TRANSIENT_ERRORS: Final = (OSError, Web3RPCError, OperationalError, SATimeoutError)
+"""Errors the node's loops wait out and retry: the chain or the database unreachable or busy (connection
+refused/reset, RPC timeouts, node-side errors, SQLite's `database is locked`, no pooled connection free in
+time). Under overload these come and go; stopping the node for one would leave its API accepting work nobody
+sends."""
 
 
 class IndexerError(Exception):
@@ -187,7 +193,7 @@ class Indexer:
             try:
                 self.run_once()
             except TRANSIENT_ERRORS as exc:
-                log.warning("chain unavailable, retrying: %s", exc)
+                log.warning("chain or database unavailable, retrying: %s", exc)
             stop.wait(self.config.poll_interval)
 
     def checkpoint(self) -> Checkpoint | None:

@@ -118,7 +118,8 @@ class NodeRunner:
             try:
                 result: Any = job(self.sessions, self.settings)
             except TRANSIENT_ERRORS as exc:
-                log.warning("periodic job %s: chain unavailable (%s); retrying", getattr(job, "__name__", job), exc)
+                log.warning("periodic job %s: chain or database unavailable (%s); retrying",
+                            getattr(job, "__name__", job), exc)
                 continue
             done += int(result or 0)
         return done
@@ -144,8 +145,11 @@ class NodeRunner:
         deadline = time.monotonic() + timeout
         while True:
             self._raise_failure()
-            if self.is_idle():
-                return
+            try:
+                if self.is_idle():
+                    return
+            except TRANSIENT_ERRORS:  # busy database or chain: not known to be idle yet
+                pass
             if self._stop.is_set():
                 raise NodeStoppedError(f"bank node {self.settings.bank_id} is stopped")
             if time.monotonic() >= deadline:

@@ -39,6 +39,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3.types import BlockIdentifier, TxReceipt
@@ -74,9 +75,10 @@ __all__ = ["ChainWriter", "Checkpoint", "RoundResult", "WriterConfig", "open_wri
 
 log = logging.getLogger("walletnet.writer")
 
-RETRYABLE = (NodeConnectionError, OSError, OperationalError, IntegrityError, TransactionRejectedError)
+RETRYABLE = (NodeConnectionError, OSError, OperationalError, SATimeoutError, IntegrityError,
+             TransactionRejectedError)
 """Errors after which the writer waits and tries again: nothing it stored is wrong, the world was in the way
-(node or database unreachable, a concurrent writer took the nonce, the node refused a transaction for now)."""
+(node or database unreachable or busy, a concurrent writer took the nonce, the node refused a transaction for now)."""
 
 
 class Checkpoint(StrEnum):
