@@ -49,7 +49,11 @@ run: compile
 gas: compile
 	$(BIN)/python -m bench.gas
 
+# Gas table, then throughput/latency through the API of a local two-bank network, the naive web3.py baseline and
+# the indexer's catch-up; prints tables, writes docs/performance.md. Sizes: BENCH_ARGS="--quick" or e.g. "--p2p 500".
+BENCH_ARGS ?=
 bench: gas
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # slither on the contracts (offline, from the solcjs build); fails on a high/medium finding not in docs/security.md.
 lint: install

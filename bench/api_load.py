@@ -1,0 +1,377 @@
+"""Load through the HTTP API of a running two-bank network (see bench.network), as banks' systems and
+customers' apps send it, with the SDK's AsyncClient:
+
+1. setup: self-custody payers enrolled in bulk at the first bank, custodial payees at the second;
+2. ATM cash-ins (one event per request, ATM-signed messages) that fund the payers;
+3. P2P burst: pre-signed RelayedTransfers sent as fast as the API takes them (``concurrency`` in flight);
+   the node relays them in batches of up to 100 per transaction;
+4. merchant QR payments: customer-presented codes the shop's POS relays through its acquiring bank
+   (the second bank; payers at the first);
+5. the naive web3.py baseline (bench.baseline) on the same chain and wallets, while the network is quiet;
+6. latency: pre-signed transfers sent open-loop at a fixed rate (on a schedule, never waiting for answers);
+   a request's latency counts from its scheduled send time, so a slow server cannot hide its queue. It runs
+   last: an API pushed past what it can serve may leave its bank's node stopped (see docs/performance.md).
+
+Each throughput phase reports requests accepted per second (the first send to the last answer) and
+confirmed per second (the first send until the last operation is final in the bank's database, i.e. its
+transaction has its confirmations). Every signature is made before the clock starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import httpx
+
+from bench.baseline import BaselineResult, run_baseline
+from bench.network import BenchNetwork
+from bench.signing import Signer
+from node.flows.operations import OperationKind
+from wallet_sdk.authorizations import MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
+from wallet_sdk.chain.network import Network
+from wallet_sdk.client import AsyncClient
+from wallet_sdk.client.atm import AsyncAtmClient
+from wallet_sdk.client.errors import ApiError, ApiProblemError
+from wallet_sdk.client.wallets import EnrolmentRow
+from wallet_sdk.keys import WalletKey
+
+__all__ = ["ApiLoadResult", "LatencyResult", "LoadSizes", "PhaseResult", "percentile", "run_api_load"]
+
+CASH_IN = 10_000  # minor units per ATM event (one 100.00 note)
+STALL_SECONDS = 30.0  # a phase stops waiting for confirmations when none came for this long
+ENROL_CHUNK = 500  # rows per bulk enrolment request (the API's maximum)
+REQUEST_TIMEOUT = 120.0  # seconds: an overloaded API's late answer is measured, not cut off
+LATENCY_TIMEOUT = 30.0  # seconds: in the open-loop phase, no answer by then counts as refused (a timeout)
+
+
+@dataclass(frozen=True)
+class LoadSizes:
+    """Defaults sized so that the whole `make bench` stays well under 10 minutes on the 2-core machine."""
+
+    payers: int = 40  # self-custody wallets at the first bank (they sign every payment)
+    payees: int = 10  # custodial wallets at the second bank
+    cash_ins: int = 60
+    p2p: int = 150
+    merchant_payments: int = 60
+    rate: float = 200.0  # requests per second in the latency phase (the target's rate)
+    latency_seconds: float = 0.5
+    low_rate: float = 2.0  # the same, first at a rate the node can serve here (0: skip)
+    low_rate_seconds: float = 5.0
+    concurrency: int = 8  # requests in flight in the throughput phases
+
+
+@dataclass
+class PhaseResult:
+    """One throughput phase: what was sent, answered and finally confirmed on chain."""
+
+    name: str
+    sent: int
+    accepted: int
+    refused: Counter[str]
+    accept_seconds: float
+    confirm_seconds: float
+    final: Counter[str]  # operation statuses once everything was final
+
+    @property
+    def accepted_per_s(self) -> float:
+        return self.accepted / self.accept_seconds if self.accept_seconds else 0.0
+
+    @property
+    def confirmed(self) -> int:
+        return self.final.get("completed", 0)
+
+    @property
+    def confirmed_per_s(self) -> float:
+        return self.confirmed / self.confirm_seconds if self.confirm_seconds else 0.0
+
+
+@dataclass
+class LatencyResult:
+    rate: float
+    sent: int
+    accepted: int
+    refused: Counter[str]
+    send_seconds: float  # how long the schedule took to send (late sends show the generator's own limit)
+    latencies_ms: list[float]
+    final: Counter[str]
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies_ms, p)
+
+
+@dataclass
+class ApiLoadResult:
+    sizes: LoadSizes
+    setup_seconds: float
+    cash_in: PhaseResult
+    p2p: PhaseResult
+    latency: LatencyResult
+    merchant: PhaseResult
+    latency_low: LatencyResult | None
+    baseline: BaselineResult
+    node_peak_kib: int
+    payers: list[WalletKey] = field(repr=False)
+    payees: list[str] = field(repr=False)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile (NaN for no values: nothing was answered)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def _refusal(exc: ApiError) -> str:
+    if isinstance(exc, ApiProblemError):
+        return f"{exc.status} {exc.problem.get('type', '')}".strip()
+    return type(exc).__name__
+
+
+async def _send_all(calls: Sequence[Callable[[], Awaitable[Any]]], concurrency: int) -> tuple[int, Counter[str]]:
+    """Run ``calls`` with at most ``concurrency`` in flight; how many succeeded, and the refusals by kind."""
+    refused: Counter[str] = Counter()
+    accepted = 0
+    it = iter(calls)
+
+    async def worker() -> None:
+        nonlocal accepted
+        for call in it:
+            try:
+                await call()
+                accepted += 1
+            except ApiError as exc:
+                refused[_refusal(exc)] += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return accepted, refused
+
+
+async def _wait_final(net: BenchNetwork, bank: str, kind: OperationKind, after_id: int,
+                      expected: int) -> tuple[Counter[str], float]:
+    """Poll the bank's database until ``expected`` operations of ``kind`` after ``after_id`` are final, or until
+    none became final for ``STALL_SECONDS`` (a stopped node); the statuses and when the last one became final."""
+    last_done, last_change = -1, time.perf_counter()
+    while True:
+        statuses = await asyncio.to_thread(net.operation_statuses, bank, kind, after_id)
+        done = sum(n for status, n in statuses.items() if status not in ("pending", "held"))
+        now = time.perf_counter()
+        if done != last_done:
+            last_done, last_change = done, now
+        if done >= expected or now - last_change > STALL_SECONDS:
+            return statuses, last_change
+        await asyncio.sleep(0.02)
+
+
+async def _phase(net: BenchNetwork, name: str, bank: str, kind: OperationKind,
+                 calls: Sequence[Callable[[], Awaitable[Any]]], concurrency: int) -> PhaseResult:
+    after = await asyncio.to_thread(net.last_operation_id, bank)
+    start = time.perf_counter()
+    accepted, refused = await _send_all(calls, concurrency)
+    answered = time.perf_counter()
+    final, last = await _wait_final(net, bank, kind, after, accepted)
+    return PhaseResult(name, len(calls), accepted, refused, answered - start, max(last, answered) - start, final)
+
+
+class _Load:
+    """The clients, chain view and wallets the phases share."""
+
+    def __init__(self, net: BenchNetwork, sizes: LoadSizes) -> None:
+        self.net = net
+        self.sizes = sizes
+        self.bank_a, self.bank_b = net.banks[0], net.banks[-1]
+        self.chain = Network.connect(net.rpc_url, net.deployment_file, timeout=30.0)
+        self.signer = Signer(self.chain.domain())
+        # enough connections for every request of the open-loop phase to go out on schedule
+        limits = httpx.Limits(max_connections=max(100, sizes.concurrency, int(sizes.rate * sizes.latency_seconds)),
+                              max_keepalive_connections=100)
+        self._http: list[httpx.AsyncClient] = []
+        self.clients: dict[tuple[str, str], AsyncClient] = {}
+        self.limits = limits
+        self.run = secrets.token_hex(3)
+        self.payers: list[WalletKey] = []
+        self.payees: list[str] = []
+
+    def http(self, url: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, limits=self.limits)
+        self._http.append(client)
+        return client
+
+    def client(self, bank: str, scope: str) -> AsyncClient:
+        if (bank, scope) not in self.clients:
+            url = self.net.url(bank)
+            self.clients[bank, scope] = AsyncClient(url, self.net.key(bank, scope), retries=0, http=self.http(url))
+        return self.clients[bank, scope]
+
+    async def close(self) -> None:
+        for http in self._http:
+            await http.aclose()
+
+    def ref(self, what: str) -> str:
+        return f"BENCH-{self.run}-{what}"
+
+    async def enrol(self, bank: str, rows: list[EnrolmentRow]) -> list[str]:
+        teller = self.client(bank, "teller")
+        after = await asyncio.to_thread(self.net.last_operation_id, bank)
+        wallets: list[str] = []
+        for i in range(0, len(rows), ENROL_CHUNK):
+            result = await teller.enrol_wallets(rows[i:i + ENROL_CHUNK])
+            bad = [r for r in result.results if r.status != "opened" or not r.wallet]
+            if bad:
+                raise RuntimeError(f"enrolment refused {len(bad)} rows, e.g. {bad[0]}")
+            wallets += [str(r.wallet) for r in result.results]
+        final, _ = await _wait_final(self.net, bank, OperationKind.WALLET_OPEN, after, len(rows))
+        if final.get("completed", 0) != len(rows):
+            raise RuntimeError(f"wallet openings ended {dict(final)}")
+        return wallets
+
+    async def setup(self) -> None:
+        self.payers = [WalletKey.create() for _ in range(self.sizes.payers)]
+        await self.enrol(self.bank_a, [
+            EnrolmentRow(customer_ref=self.ref(f"P{i}"), verification="in_person", tier=1, custody="self",
+                         address=str(k.address)) for i, k in enumerate(self.payers)])
+        self.payees = await self.enrol(self.bank_b, [
+            EnrolmentRow(customer_ref=self.ref(f"Q{i}"), verification="in_person", tier=1)
+            for i in range(self.sizes.payees)])
+
+    async def cash_ins(self) -> PhaseResult:
+        admin = self.client(self.bank_a, "admin")
+        atm_id = self.ref("ATM")
+        registration = await admin.register_atm(atm_id, name="Bench ATM", location="Load Street 1")
+        total = CASH_IN * self.sizes.cash_ins
+        await admin.deliver_vault_cash(total)
+        await admin.replenish_atm(atm_id, total)
+        url = self.net.url(self.bank_a)
+        atm = AsyncAtmClient(url, self.net.key(self.bank_a, "atm"), atm_id=atm_id, secret=registration.secret,
+                             retries=0, http=self.http(url))
+        wallets = [str(self.payers[i % len(self.payers)].address) for i in range(self.sizes.cash_ins)]
+        calls = [partial(atm.report_cash_in, self.ref(f"IN{i}"), w, {CASH_IN: 1}) for i, w in enumerate(wallets)]
+        return await _phase(self.net, "ATM cash-in", self.bank_a, OperationKind.ATM_CASH_IN, calls,
+                            self.sizes.concurrency)
+
+    def transfers(self, count: int) -> list[Callable[[], Awaitable[Any]]]:
+        """``count`` P2P payments, pre-signed, spread over the payers (each its own nonce word per batch)."""
+        app = self.client(self.bank_a, "app")
+        valid_before = self.chain.now() + 3_600
+        words = [secrets.randbits(64) for _ in self.payers]
+        calls: list[Callable[[], Awaitable[Any]]] = []
+        for i in range(count):
+            n, bit = i % len(self.payers), i // len(self.payers)
+            payer, payee = self.payers[n], self.payees[i % len(self.payees)]
+            value = 1 + i % 9
+            auth = RelayedTransfer(from_=payer.address, to=payee, value=value, valid_before=valid_before,
+                                   nonce=relay_nonce(words[n] + bit // 256, bit % 256))
+            signed = self.signer.sign(payer, auth)
+            calls.append(partial(app.transfer, str(payer.address), payee, value, authorization=signed))
+        return calls
+
+    async def p2p(self) -> PhaseResult:
+        calls = self.transfers(self.sizes.p2p)
+        return await _phase(self.net, "P2P payments", self.bank_a, OperationKind.P2P, calls, self.sizes.concurrency)
+
+    async def latency(self, rate: float, seconds: float) -> LatencyResult:
+        count = max(1, int(rate * seconds))
+        calls = self.transfers(count)
+        after = await asyncio.to_thread(self.net.last_operation_id, self.bank_a)
+        latencies: list[float] = []
+        refused: Counter[str] = Counter()
+        loop = asyncio.get_running_loop()
+
+        async def one(call: Callable[[], Awaitable[Any]], scheduled: float) -> None:
+            try:
+                await asyncio.wait_for(call(), LATENCY_TIMEOUT)
+                latencies.append((loop.time() - scheduled) * 1000)
+            except ApiError as exc:
+                refused[_refusal(exc)] += 1
+            except TimeoutError:
+                refused[f"no answer within {LATENCY_TIMEOUT:.0f} s"] += 1
+
+        tasks = []
+        start = loop.time()
+        for i, call in enumerate(calls):
+            scheduled = start + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(call, scheduled)))
+        send_seconds = loop.time() - start
+        await asyncio.gather(*tasks)
+        final, _ = await _wait_final(self.net, self.bank_a, OperationKind.P2P, after, len(latencies))
+        return LatencyResult(rate, count, len(latencies), refused, send_seconds, latencies, final)
+
+    async def merchant(self) -> PhaseResult:
+        """Customer-presented QR: each payer's app signs a payment, the shop's POS relays it (acquirer: bank B)."""
+        admin = self.client(self.bank_b, "admin")
+        shop = self.ref("SHOP")
+        account = self.ref("SHOP-ACC")
+        await admin.open_account(account, shop, opening_balance=0)
+        onboarding = await admin.onboard_merchant(shop, legal_name="Bench Shop Ltd", mcc=5411, fee_bps=150,
+                                                  settlement_account=account, payout_mode="wallet")
+        done = await admin.wait_for_operation(onboarding.operation.id, timeout=60.0)
+        if done.status != "completed" or onboarding.api_key is None:
+            raise RuntimeError(f"merchant onboarding ended {done.status}: {done.error}")
+        url = self.net.url(self.bank_b)
+        pos = AsyncClient(url, onboarding.api_key, retries=0, http=self.http(url))
+        valid_before = self.chain.now() + 3_600
+        settlement = self.chain.addresses["MerchantSettlement"]
+        calls: list[Callable[[], Awaitable[Any]]] = []
+        for i in range(self.sizes.merchant_payments):
+            payer = self.payers[i % len(self.payers)]
+            payment = MerchantPayment(merchant_id=merchant_id(shop), order_id=order_id(f"O{i}"), payer=payer.address,
+                                      amount=100 + i % 50, valid_before=valid_before, settlement=settlement)
+            signed = self.signer.sign(payer, payment)
+            calls.append(partial(pos.submit_pos_payment, shop, signed))
+        return await _phase(self.net, "merchant QR payments", self.bank_b, OperationKind.MERCHANT_PAYMENT, calls,
+                            self.sizes.concurrency)
+
+
+def _latency_line(lat: LatencyResult) -> str:
+    return (f"latency at {lat.rate:g}/s: {lat.accepted} of {lat.sent} answered, p50 {lat.percentile(50):.1f} ms, "
+            f"p99 {lat.percentile(99):.1f} ms")
+
+
+async def _run(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
+               progress: Callable[[str], None]) -> ApiLoadResult:
+    load = _Load(net, sizes)
+    try:
+        start = time.perf_counter()
+        await load.setup()
+        setup_seconds = time.perf_counter() - start
+        progress(f"setup: {sizes.payers} payers, {sizes.payees} payees in {setup_seconds:.1f} s")
+        cash_in = await load.cash_ins()
+        progress(f"ATM cash-ins: {cash_in.accepted_per_s:.0f}/s accepted, {cash_in.confirmed_per_s:.0f}/s confirmed")
+        p2p = await load.p2p()
+        progress(f"P2P: {p2p.accepted_per_s:.0f}/s accepted, {p2p.confirmed_per_s:.0f}/s confirmed")
+        merchant = await load.merchant()
+        progress(f"merchant: {merchant.accepted_per_s:.0f}/s accepted, {merchant.confirmed_per_s:.0f}/s confirmed")
+        progress(f"naive baseline: {baseline_payments} payments, one transaction and receipt each")
+        baseline = await asyncio.to_thread(run_baseline, net.rpc_url, net.deployment_file, load.payers,
+                                           load.payees, baseline_payments)
+        progress(f"baseline: {baseline.per_s:.1f} payments/s")
+        latency_low = None
+        if sizes.low_rate > 0:
+            latency_low = await load.latency(sizes.low_rate, sizes.low_rate_seconds)
+            progress(_latency_line(latency_low))
+        latency = await load.latency(sizes.rate, sizes.latency_seconds)  # last: an overload may stop a node
+        progress(_latency_line(latency))
+        return ApiLoadResult(sizes, setup_seconds, cash_in, p2p, latency, merchant, latency_low, baseline,
+                             net.peak_memory_kib(),
+                             load.payers, load.payees)
+    finally:
+        await load.close()
+
+
+def run_api_load(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
+                 progress: Callable[[str], None] = lambda _: None) -> ApiLoadResult:
+    """Run every phase against ``net`` (started) and return the figures; the naive baseline runs on the same
+    chain and wallets before the open-loop phase, while the network is quiet."""
+    return asyncio.run(_run(net, sizes, baseline_payments, progress))

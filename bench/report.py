@@ -1,0 +1,188 @@
+"""The bench's tables (markdown, printed and written to docs/performance.md) with the machine they ran on.
+Targets are reported beside the figures, met or not met; nothing here asserts them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.api_load import ApiLoadResult, LatencyResult
+from bench.indexer_catchup import CatchUpResult
+
+__all__ = ["BenchResult", "Figure", "figures", "machine", "render", "render_counts", "render_figures", "render_stopped"]
+
+
+@dataclass
+class BenchResult:
+    """Everything one run measured."""
+
+    api: ApiLoadResult
+    catchup: CatchUpResult
+    command: str
+    seconds: float = 0.0  # the whole run
+    stopped_threads: list[str] = field(default_factory=list)  # node threads that failed during the run
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str = ""  # e.g. ">= 1,000"
+    met: Callable[[float], bool] | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.met is None:
+            return ""
+        return "met" if self.met(self.value) else "**not met**"
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def figures(r: BenchResult) -> list[Figure]:
+    api, lat = r.api, r.api.latency
+    ratio = _ratio(api.p2p.confirmed_per_s, r.api.baseline.per_s)
+    return [
+        Figure("P2P payments accepted (HTTP 202) per second", api.p2p.accepted_per_s, "/s", ">= 1,000",
+               lambda v: v >= 1_000),
+        Figure("P2P payments confirmed on chain per second", api.p2p.confirmed_per_s, "/s", ">= 500",
+               lambda v: v >= 500),
+        Figure("naive web3.py baseline: payments confirmed per second", r.api.baseline.per_s, "/s"),
+        Figure("walletnet confirmed/s ÷ baseline/s", ratio, "x", ">= 10x", lambda v: v >= 10),
+        *_latency_figures(api.latency_low, None),
+        *_latency_figures(lat, 50.0),
+        Figure("ATM cash-in events accepted per second", api.cash_in.accepted_per_s, "/s"),
+        Figure("ATM cash-in events confirmed on chain per second", api.cash_in.confirmed_per_s, "/s"),
+        Figure("merchant QR payments accepted per second", api.merchant.accepted_per_s, "/s"),
+        Figure("merchant QR payments confirmed on chain per second", api.merchant.confirmed_per_s, "/s"),
+        Figure("peak memory of the node process (VmHWM, both banks)", api.node_peak_kib / 1024, "MiB"),
+        Figure(f"indexer catch-up over {r.catchup.events:,} events", r.catchup.events_per_s, "events/s",
+               ">= 5,000", lambda v: v >= 5_000),
+    ]
+
+
+def _latency_figures(lat: LatencyResult | None, p99_target_ms: float | None) -> list[Figure]:
+    """p50/p95/p99 of one open-loop phase; the target (if any) counts as met only if every request was answered."""
+    if lat is None:
+        return []
+    out = [Figure(f"P2P acceptance latency p{p} at {lat.rate:g} requests/s offered ({lat.accepted} of {lat.sent} "
+                  "answered)", lat.percentile(p), "ms") for p in (50, 95)]
+    target = p99_target_ms
+    out.append(Figure(f"P2P acceptance latency p99 at {lat.rate:g} requests/s offered ({lat.accepted} of "
+                      f"{lat.sent} answered)", lat.percentile(99), "ms", "" if target is None else f"<= {target:g} ms",
+                      None if target is None else lambda v: v <= target and lat.accepted == lat.sent))
+    return out
+
+
+def _fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "— (none answered)"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "ms":
+        return f"{value:,.1f} ms"
+    if unit == "MiB":
+        return f"{value:,.0f} MiB"
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+def render_figures(r: BenchResult) -> str:
+    lines = ["| figure | value | target | |", "|---|---:|---|---|"]
+    lines += [f"| {f.name} | {_fmt(f.value, f.unit)} | {f.target} | {f.verdict} |" for f in figures(r)]
+    return "\n".join(lines)
+
+
+def _count_row(name: str, sent: int, accepted: int, refused: str, final: dict[str, int],
+               seconds: str) -> str:
+    others = ", ".join(f"{k} {v}" for k, v in sorted(final.items()) if k not in ("completed", "failed"))
+    return (f"| {name} | {sent:,} | {accepted:,} | {refused or '0'} | {final.get('completed', 0):,} | "
+            f"{final.get('failed', 0):,}{' (' + others + ')' if others else ''} | {seconds} |")
+
+
+def _refused(counter: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} x {kind}" for kind, n in sorted(counter.items()))
+
+
+def render_counts(r: BenchResult) -> str:
+    """What each phase sent, what was answered, and how it ended on chain (the figures' denominators)."""
+    lines = ["| phase | sent | accepted | refused | completed on chain | failed | time (accept / confirm) |",
+             "|---|---:|---:|---|---:|---:|---|"]
+    for p in (r.api.cash_in, r.api.p2p, r.api.merchant):
+        lines.append(_count_row(p.name, p.sent, p.accepted, _refused(p.refused), p.final,
+                                f"{p.accept_seconds:.1f} s / {p.confirm_seconds:.1f} s"))
+    for lat in (r.api.latency_low, r.api.latency):
+        if lat is not None:
+            lines.append(_count_row(f"P2P at {lat.rate:g}/s open-loop", lat.sent, lat.accepted,
+                                    _refused(lat.refused), lat.final, f"sent over {lat.send_seconds:.1f} s"))
+    b = r.api.baseline
+    lines.append(f"| naive web3.py baseline | {b.payments:,} | — | — | {b.confirmed:,} | {b.payments - b.confirmed:,} "
+                 f"| {b.seconds:.1f} s |")
+    c = r.catchup
+    lines.append(f"| indexer catch-up ({c.blocks:,} blocks, {c.rounds} rounds) | {c.target_events:,} events made | "
+                 f"— | — | {c.events:,} indexed | — | fill {c.fill_seconds:.1f} s / index {c.index_seconds:.1f} s |")
+    return "\n".join(lines)
+
+
+def render_stopped(r: BenchResult) -> str:
+    if not r.stopped_threads:
+        return "No node thread failed during the run."
+    return ("Node threads that failed during the run, stopping their bank's node (writer, indexer and jobs; "
+            "its API kept answering):\n\n" + "\n".join(f"- `{line}`" for line in r.stopped_threads))
+
+
+def _proc_field(path: str, prefix: str) -> str:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(prefix):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> dict[str, str]:
+    mem_kib = _proc_field("/proc/meminfo", "MemTotal").split()[0]
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cores": str(os.cpu_count()),
+        "RAM": f"{int(mem_kib) / 1024**2:.1f} GiB" if mem_kib.isdigit() else "unknown",
+        "CPU": _proc_field("/proc/cpuinfo", "model name"),
+        "Python": platform.python_version(),
+        "OS": platform.platform(),
+        "load average at the start": " / ".join(f"{x:.1f}" for x in load),
+    }
+
+
+def render(r: BenchResult, gas_table: str | None, notes: str, host: dict[str, str] | None = None) -> str:
+    host = host or machine()
+    s = r.api.sizes
+    parts = [
+        "# Performance\n",
+        f"Made by `make bench` (`{r.command}`) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"whole run {r.seconds:.0f} s. Figures of one run on the machine below; targets are reported beside "
+        "them, never asserted in tests.\n",
+        "| machine | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in host.items()) + "\n",
+        f"Sizes: {s.payers} self-custody payers at BANKA, {s.payees} payees at BANKB, {s.cash_ins:,} ATM cash-ins, "
+        f"{s.p2p:,} P2P payments at {s.concurrency} requests in flight, open-loop {s.low_rate:g} requests/s for "
+        f"{s.low_rate_seconds:g} s then {s.rate:g} requests/s for {s.latency_seconds:g} s, "
+        f"{s.merchant_payments:,} merchant payments, {r.api.baseline.payments:,} baseline payments, "
+        f"{r.catchup.target_events:,} events for the indexer.\n",
+        "## Figures\n",
+        render_figures(r) + "\n",
+        "## Counts\n",
+        render_counts(r) + "\n",
+        render_stopped(r) + "\n",
+    ]
+    if gas_table:
+        parts += ["## Gas\n", "From the same `make bench` run (`make gas`, details and notes in [gas.md](gas.md)):\n",
+                  gas_table + "\n"]
+    parts.append(notes)
+    return "\n".join(parts)

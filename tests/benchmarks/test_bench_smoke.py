@@ -1,0 +1,84 @@
+"""`make bench` at tiny sizes: the load reaches the running network and every accepted request ends on chain,
+the baseline and the indexer catch-up count what they did, and the report has every row.
+
+Figures are reported by the bench, never asserted here (no timing assertions); this keeps the bench from
+rotting."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import replace
+
+from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
+from bench.indexer_catchup import run_catchup
+from bench.network import BenchNetwork
+from bench.report import BenchResult, figures, render
+from bench.signing import Signer
+from wallet_sdk.authorizations import Domain, MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
+from wallet_sdk.keys import WalletKey
+
+TINY = LoadSizes(payers=2, payees=1, cash_ins=2, p2p=4, merchant_payments=2, rate=10.0, latency_seconds=0.3,
+                 low_rate=5.0, low_rate_seconds=0.4, concurrency=2)
+
+
+def _all_confirmed(phase: PhaseResult) -> None:
+    assert phase.accepted + sum(phase.refused.values()) == phase.sent, phase
+    assert phase.accepted == phase.sent, f"{phase.name}: refused {dict(phase.refused)}"
+    assert phase.final == {"completed": phase.sent}, f"{phase.name}: {dict(phase.final)}"
+    assert phase.confirmed_per_s > 0 and phase.confirm_seconds >= phase.accept_seconds
+
+
+def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
+    with BenchNetwork() as net:
+        api = run_api_load(net, TINY, baseline_payments=2)
+    for phase in (api.cash_in, api.p2p, api.merchant):
+        _all_confirmed(phase)
+    assert (api.cash_in.sent, api.p2p.sent, api.merchant.sent) == (2, 4, 2)
+    assert api.latency_low is not None
+    for lat, sent in ((api.latency_low, 2), (api.latency, 3)):
+        assert lat.sent == sent and lat.accepted == sent and len(lat.latencies_ms) == sent and not lat.refused
+        assert lat.final == {"completed": sent}
+        assert 0 < lat.percentile(50) <= lat.percentile(99) == max(lat.latencies_ms)
+    assert api.node_peak_kib > 10_000  # a Python process running two nodes holds more than 10 MiB
+    assert (api.baseline.payments, api.baseline.confirmed) == (2, 2) and api.baseline.per_s > 0
+
+    catchup = run_catchup(300)
+    assert catchup.events >= catchup.target_events == 300  # the deployment's own events come on top
+    assert catchup.blocks > 0 and catchup.rounds >= 1
+
+    result = BenchResult(api, catchup, "python -m bench --quick")
+    text = render(result, "| gas | row |", notes="## Notes\n")
+    for figure in figures(result):
+        assert f"| {figure.name} |" in text
+    for row in ("| ATM cash-in |", "| P2P payments |", "| merchant QR payments |", "| P2P at 5/s open-loop |",
+                "| P2P at 10/s open-loop |",
+                "| naive web3.py baseline |", "| indexer catch-up", "| cores |", "| gas | row |"):
+        assert row in text
+
+    # a phase where nothing was answered renders as such and misses its target
+    unanswered = LatencyResult(200.0, 5, 0, Counter({"no answer within 30 s": 5}), 0.1, [], Counter())
+    text = render(replace(result, api=replace(api, latency=unanswered)), None, notes="")
+    assert "— (none answered) | <= 50 ms | **not met** |" in text
+    assert "| 5 x no answer within 30 s |" in text
+
+
+def test_the_bench_signer_signs_as_the_sdk() -> None:
+    key, other = WalletKey.create(), WalletKey.create()
+    domain = Domain(name="DigitalCash", version="1", chain_id=31337, verifying_contract="0x" + "11" * 20)
+    signer = Signer(domain)
+    transfer = RelayedTransfer(from_=key.address, to=other.address, value=7, valid_before=2**40,
+                               nonce=relay_nonce(3, 9))
+    sdk = transfer.sign(key, domain)
+    assert signer.sign(key, transfer) == sdk
+    assert signer.relay_item(key, str(other.address), 7, 2**40, relay_nonce(3, 9))[5:] == (sdk.v, sdk.r, sdk.s)
+    payment = MerchantPayment(merchant_id=merchant_id("S"), order_id=order_id("O"), payer=key.address, amount=5,
+                              valid_before=2**40, settlement=str(other.address))
+    assert signer.sign(key, payment) == payment.sign(key, domain)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert [percentile(values, p) for p in (50, 95, 99, 100)] == [50.0, 95.0, 99.0, 100.0]
+    assert math.isnan(percentile([], 99))  # nothing answered: no figure, rendered as such
+    assert percentile([3.0], 50) == 3.0
