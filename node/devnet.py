@@ -4,6 +4,10 @@
 RPC URL, chain id and funded dev keys, and stops it on exit, on Ctrl-C, and, through
 ``PR_SET_PDEATHSIG``, even when the parent is killed, so no anvil outlives its owner.
 With ``state_file`` the chain's state is dumped on stop and loaded on the next start.
+
+``Devnet(implementation="ganache")`` runs ganache (npm, a devDependency) instead, with the same
+accounts, chain id, gas limit, hardfork and instamine: a second, independent node implementation
+for the tests, so that nothing relies on anvil-only behaviour. anvil stays the default everywhere.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # anvil's well-known development mnemonic: its keys are public, for local chains only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_CHAIN_ID = 31337
+# The node implementations Devnet can run; the first is the default.
+IMPLEMENTATIONS = ("anvil", "ganache")
 
 
 class DevnetError(RuntimeError):
@@ -60,6 +66,19 @@ def find_anvil() -> str:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     raise DevnetError("anvil not found: run `npm ci` (it comes from @foundry-rs/anvil)")
+
+
+def find_ganache() -> str:
+    """Path of the ganache CLI: $WALLETNET_GANACHE, the npm package's, or one on PATH."""
+    candidates = [
+        os.environ.get("WALLETNET_GANACHE"),
+        str(PROJECT_ROOT / "node_modules" / ".bin" / "ganache"),
+        shutil.which("ganache"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise DevnetError("ganache not found: run `npm ci` (it is a devDependency in package.json)")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -105,7 +124,7 @@ def rpc_call(url: str, method: str, params: list[object] | None = None, timeout:
 
 
 class Devnet:
-    """One anvil process. Use as a context manager, or call ``start()`` / ``stop()``."""
+    """One anvil (or ganache) process. Use as a context manager, or call ``start()`` / ``stop()``."""
 
     def __init__(
         self,
@@ -121,7 +140,13 @@ class Devnet:
         gas_limit: int = 100_000_000,
         log_file: Path | None = None,
         own_session: bool = False,
+        implementation: str = "anvil",
     ) -> None:
+        if implementation not in IMPLEMENTATIONS:
+            raise DevnetError(f"unknown chain implementation {implementation!r}: expected one of {IMPLEMENTATIONS}")
+        if implementation != "anvil" and state_file is not None:
+            raise DevnetError("state_file needs anvil (its --state dump); ganache has no such file format")
+        self.implementation = implementation
         self.host = host
         self.requested_port = port
         self.port = port or 0
@@ -152,6 +177,8 @@ class Devnet:
         return self.process is not None and self.process.poll() is None
 
     def _command(self) -> list[str]:
+        if self.implementation == "ganache":
+            return self._ganache_command()
         cmd = [
             find_anvil(),
             "--host", self.host,
@@ -171,11 +198,33 @@ class Devnet:
             cmd += ["--state", str(self.state_file)]  # load if present, dump on exit
         return cmd
 
+    def _ganache_command(self) -> list[str]:
+        """ganache with anvil's setup: same keys (same mnemonic and HD path), balance, chain id and gas limit;
+        "merge" is ganache's name for paris (no PUSH0, as our contracts are compiled); blockTime 0 is its
+        instamine, "eager" so a transaction is mined before its hash is returned, as anvil does."""
+        cmd = [
+            find_ganache(),
+            "--server.host", self.host,
+            "--server.port", str(self.port),
+            "--server.ws", "false",
+            "--chain.chainId", str(self.chain_id),
+            "--chain.hardfork", "merge",
+            "--wallet.totalAccounts", str(self.account_count),
+            "--wallet.defaultBalance", str(self.balance_eth),
+            "--wallet.mnemonic", self.mnemonic,
+            "--miner.blockGasLimit", str(self.gas_limit),
+            "--miner.callGasLimit", str(self.gas_limit),  # anvil caps eth_call at the block gas limit too
+            "--miner.blockTime", str(self.block_time or 0),
+            "--miner.instamine", "eager",
+            "--logging.quiet",
+        ]  # fmt: skip
+        return cmd
+
     def start(self, timeout: float = 30.0) -> Devnet:
         if self.running:
             return self
         attempts = 1 if self.requested_port else 3  # a picked free port can be taken meanwhile
-        last_error = "anvil did not start"
+        last_error = f"{self.implementation} did not start"
         for _ in range(attempts):
             if not self.requested_port:
                 self.port = free_port(self.host)
@@ -212,7 +261,7 @@ class Devnet:
             assert self.process is not None
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-                raise DevnetError(f"anvil exited with {self.process.returncode}: {err.strip()[-500:]}")
+                raise DevnetError(f"{self.implementation} exited with {self.process.returncode}: {err.strip()[-500:]}")
             try:
                 chain_id = int(str(rpc_call(self.rpc_url, "eth_chainId", timeout=1.0)), 16)
             except (urllib.error.URLError, ConnectionError, OSError):
@@ -221,10 +270,10 @@ class Devnet:
             if chain_id != self.chain_id:
                 raise DevnetError(f"node on {self.rpc_url} has chain id {chain_id}, expected {self.chain_id}")
             return
-        raise DevnetError(f"anvil did not answer on {self.rpc_url} within {timeout:.0f}s")
+        raise DevnetError(f"{self.implementation} did not answer on {self.rpc_url} within {timeout:.0f}s")
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop anvil; SIGTERM first so it can dump its state file, SIGKILL if it hangs."""
+        """Stop the node; SIGTERM first so anvil can dump its state file, SIGKILL if it hangs."""
         proc, self.process = self.process, None
         if proc is None:
             return

@@ -1,10 +1,14 @@
 """Shared fixtures: a real local chain (anvil from npm) on a free loopback port, the whole network
 deployed on it once per session (``system``), reverted to a clean snapshot after every test, and a
-throwaway PostgreSQL cluster (``pg_server``)."""
+throwaway PostgreSQL cluster (``pg_server``).
+
+WALLETNET_TEST_CHAIN=ganache runs the session chain on ganache instead (the second test leg of
+`make test`, over tests/contracts and tests/sdk), so that nothing relies on anvil-only behaviour."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +24,51 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.types import TxReceipt
 
 from node.db import upgrade
-from node.devnet import Devnet
+from node.devnet import IMPLEMENTATIONS, Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
 from wallet_sdk.errors import ContractRevertError, decode_revert
 
+CHAIN_ENV = "WALLETNET_TEST_CHAIN"
+
+
+def chain_implementation() -> str:
+    """The node implementation the session chain runs: $WALLETNET_TEST_CHAIN, anvil when unset."""
+    return os.environ.get(CHAIN_ENV) or IMPLEMENTATIONS[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chain = chain_implementation()
+    if chain not in IMPLEMENTATIONS:
+        raise pytest.UsageError(f"{CHAIN_ENV}={chain!r}: expected one of {', '.join(IMPLEMENTATIONS)}")
+    config.addinivalue_line(
+        "markers", "anvil_only(reason): relies on node behaviour ganache gets wrong (the reason names its bug)")
+
+
+def _runs_on(item: pytest.Item, chain: str) -> bool:
+    if "devnet" not in getattr(item, "fixturenames", ()):
+        return False  # touches no node: it ran on the main leg already
+    return chain == "anvil" or item.get_closest_marker("anvil_only") is None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a chain other than anvil run only the tests that use it (the others touch no node and ran on the main
+    leg already: CI's time is short), less those marked anvil_only. They are deselected, and pytest says how
+    many."""
+    chain = chain_implementation()
+    if chain == IMPLEMENTATIONS[0]:
+        return
+    kept = [item for item in items if _runs_on(item, chain)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not _runs_on(item, chain)])
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Devnet]:
-    """One anvil for the whole session, stopped at the end even when tests fail."""
-    with Devnet(accounts=20) as chain:
+    """One anvil (or ganache: $WALLETNET_TEST_CHAIN) for the whole session, stopped at the end even when
+    tests fail."""
+    with Devnet(accounts=20, implementation=chain_implementation()) as chain:
         yield chain
 
 
@@ -82,6 +121,7 @@ class System:
     regulator: LocalAccount
     banks: dict[str, Bank]
     accounts: list[LocalAccount] = field(default_factory=list)  # spare funded accounts
+    chain: str = "anvil"  # the node implementation (WALLETNET_TEST_CHAIN): its test-only RPC methods differ
 
     def send(self, call: ContractFunction, sender: LocalAccount, **kw: Any) -> TxReceipt:
         """Send ``call`` from ``sender``; a revert raises ContractRevertError (see ``reverts``)."""
@@ -92,6 +132,21 @@ class System:
 
     def rpc(self, method: str, *params: Any) -> Any:
         return self.w3.provider.make_request(method, list(params)).get("result")  # type: ignore[arg-type]
+
+    def set_balance(self, address: str, wei: int) -> None:
+        """Give ``address`` exactly ``wei`` of ether (anvil and ganache name this method differently)."""
+        method = "evm_setAccountBalance" if self.chain == "ganache" else "anvil_setBalance"
+        reply = self.w3.provider.make_request(method, [address, hex(wei)])  # type: ignore[arg-type]
+        assert "error" not in reply, f"{method}: {reply['error']}"
+
+    def set_automine(self, on: bool) -> None:
+        """Mine each transaction as it comes (on), or only on ``evm_mine`` (off), on anvil and ganache alike."""
+        if self.chain == "ganache":
+            method, params = ("miner_start" if on else "miner_stop"), []
+        else:
+            method, params = "evm_setAutomine", [on]
+        reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        assert "error" not in reply, f"{method}: {reply['error']}"
 
     def increase_time(self, seconds: int) -> None:
         self.rpc("evm_increaseTime", seconds)
@@ -131,7 +186,7 @@ def _deployed(devnet: Devnet, w3: Web3) -> System:
         registry=deployment.contract(w3, "WalletRegistry"),
         token=deployment.contract(w3, "DigitalCash"),
         settlement=deployment.contract(w3, "MerchantSettlement"),
-        operator=operator, regulator=regulator, banks=banks, accounts=keys[7:],
+        operator=operator, regulator=regulator, banks=banks, accounts=keys[7:], chain=devnet.implementation,
     )
 
 

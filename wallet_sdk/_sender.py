@@ -32,7 +32,8 @@ FeeMode = Literal["auto", "eip1559", "legacy"]
 
 # the node's words for "that nonce is taken" (or, for nonce too high, "a nonce before it was never used")
 _RESYNC_MESSAGES: Final = ("nonce too low", "nonce too high", "replacement transaction underpriced",
-                           "nonce has already been used", "replacement fee too low")
+                           "nonce has already been used", "replacement fee too low",
+                           "doesn't have the correct nonce")  # ganache
 _KNOWN_MESSAGES: Final = ("already known", "known transaction", "already imported")
 
 
@@ -47,10 +48,8 @@ def _rpc_message(exc: Exception) -> str:
 
 def revert_from(exc: ContractLogicError) -> ContractRevertError:
     """The typed revert of a web3 ContractLogicError (custom errors, panics and messages alike)."""
-    data = exc.data
-    if isinstance(data, Mapping):  # some nodes nest {"data": ...}
-        data = data.get("data")
-    return decode_revert(data if isinstance(data, str | bytes) else None)
+    data = exc.data  # the hex, or an object around it (some nodes: {"data": ...}; ganache: {"result": ...})
+    return decode_revert(data if isinstance(data, str | bytes | Mapping) else None)
 
 
 @dataclass(frozen=True)

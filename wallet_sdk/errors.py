@@ -7,6 +7,7 @@ error's arguments as attributes. :func:`decode_revert` picks the class from the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -79,8 +80,11 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def decode_revert(data: bytes | str | None) -> ContractRevertError:
+def decode_revert(data: bytes | str | Mapping[str, Any] | None) -> ContractRevertError:
     """Decode revert data (bytes or 0x-hex) into the typed exception of its custom error.
+
+    ``data`` may also be the object some nodes put in a JSON-RPC error's ``data`` instead of the bare hex:
+    ``{"data": "0x..."}``, or ganache's ``{"result": "0x...", "reason": ..., "programCounter": ...}``.
 
     Returns an instance of the :mod:`wallet_sdk.contract_errors` class named after the error (e.g.
     ``WalletNotActive``), so ``isinstance`` and ``except`` work; an error the shipped contracts do not
@@ -89,6 +93,8 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     """
     from wallet_sdk import contract_errors  # imported here: it subclasses ContractRevertError
 
+    if isinstance(data, Mapping):
+        data = _wrapped_revert_data(data)
     if data is None:
         return contract_errors.UnknownRevert(data=b"")
     raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
@@ -106,6 +112,15 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     if cls is None:
         return ContractRevertError(name, arguments, raw)
     return cls.from_arguments(arguments, data=raw)
+
+
+def _wrapped_revert_data(error_data: Mapping[str, Any]) -> str | None:
+    """The revert data's hex out of a node's error object, or None when it holds none."""
+    for key in ("data", "result"):  # "result": ganache 7
+        value = error_data.get(key)
+        if isinstance(value, str) and value.startswith("0x"):
+            return value
+    return None
 
 
 def _normalise(abi_type: str, value: Any) -> Any:
