@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: all install compile check test run lint gas bench clean
+.PHONY: all install compile check test test-ganache run lint gas bench clean
 
 all: compile
 
@@ -37,10 +37,19 @@ compile: install wallet_sdk/artifacts/.compiled
 check: install
 	$(BIN)/walletnet compile --check
 
-# pytest exits 5 when it collected nothing: say so, and fail (a run with no tests is no pass).
+# Every test, as independent pytest legs two at a time (scripts/test_legs.py): the API and flow tests, and the rest.
+# A leg fails on any pytest failure and on pytest's exit 5 (no tests collected: a run with no tests is no pass).
+# PYTEST_ARGS="..." runs one plain pytest with those arguments instead.
 test: compile
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+	@if [ -n "$(strip $(PYTEST_ARGS))" ]; then \
+		$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; \
+	else $(BIN)/python scripts/test_legs.py; fi
+
+# The contract and SDK tests again on ganache, a second node implementation (WALLETNET_TEST_CHAIN=ganache), so that
+# nothing relies on anvil-only behaviour. ~10 minutes on 2 cores: not part of `make test` (CI's budget is 20).
+test-ganache: compile
+	$(BIN)/python scripts/test_legs.py ganache
 
 run: compile
 	$(BIN)/walletnet up

@@ -7,6 +7,7 @@ loopback port with its socket in that folder and is stopped (``pg_ctl stop -m fa
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import pwd
@@ -81,7 +82,12 @@ def start_postgres() -> tuple[PgServer, str]:
     if bin_dir is None:
         if os.geteuid() != 0:
             raise RuntimeError("PostgreSQL is not installed and we are not root: `apt-get install postgresql`")
-        _install_postgresql()
+        # Test legs run side by side (scripts/test_legs.py): one installs, the others wait for it (apt-get
+        # would refuse a second run while the first holds dpkg's lock).
+        with open(Path(tempfile.gettempdir()) / "walletnet-pg-install.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _find_pg_bin() is None:
+                _install_postgresql()
         bin_dir = _find_pg_bin()
         if bin_dir is None:
             raise RuntimeError("postgresql installed, but no initdb/pg_ctl under /usr/lib/postgresql/*/bin")
