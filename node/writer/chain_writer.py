@@ -48,6 +48,7 @@ from node.confirmations import is_confirmed
 from node.db import create_engine, session_factory, transaction, utcnow
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, transition
 from node.settings import NodeSettings, OperatorPasswordError
+from node.wakeup import wait_for_work
 from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow, ChainTxState
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError, TransactionRejectedError
@@ -96,6 +97,9 @@ class WriterConfig:
     stuck_after: float = 120.0  # seconds a version may wait unmined before a replacement with higher fees
     fee_bump_percent: int = 25  # how much more a replacement pays
     max_replacements: int = 10  # then the writer keeps waiting for one of the versions
+    # A node can count a mined nonce a moment before it serves the receipt (anvil under load; a load balancer
+    # in front of several nodes): a nonce past ours with no receipt is "displaced" only if it stays so this long.
+    displaced_after: float = 5.0
     gas_margin: int = 20  # percent added to the gas estimate
     estimate_block: BlockIdentifier = "pending"  # estimate on top of the writer's own pending transactions
     rows_per_round: int = 500  # received rows read per round
@@ -192,14 +196,20 @@ class ChainWriter:
         self._checkpoint = checkpoint or (lambda _point: None)
         self._clock = clock
         self._handed_over: dict[str, datetime] = {}  # tx hash -> when this process last broadcast it
+        self._nonce_passed: dict[int, datetime] = {}  # chain tx id -> when its nonce was first seen used, unmined
 
     def __repr__(self) -> str:
         return f"ChainWriter(sender='{self.sender}')"
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self, stop: threading.Event | None = None, *, until_idle: bool = False) -> None:
-        """Write rows until ``stop`` is set, or until none is received or pending when ``until_idle``."""
+    def run(self, stop: threading.Event | None = None, *, until_idle: bool = False,
+            wake: threading.Event | None = None, after_round: Callable[[RoundResult], None] | None = None) -> None:
+        """Write rows until ``stop`` is set, or until none is received or pending when ``until_idle``.
+
+        An idle wait ends early when ``wake`` is set (new rows may be there; see node/wakeup.py);
+        ``after_round`` is called with each round's result.
+        """
         stop = stop or threading.Event()
         delay = self.config.backoff_initial
         while not stop.is_set():
@@ -212,10 +222,12 @@ class ChainWriter:
                 delay = min(delay * 2, self.config.backoff_max)
                 continue
             delay = self.config.backoff_initial
+            if after_round is not None:
+                after_round(result)
             if until_idle and result.outstanding == 0:
                 return
             if result.submitted == 0 and result.finished == 0:
-                stop.wait(self.config.poll_interval)
+                wait_for_work(stop, wake, self.config.poll_interval)
 
     def run_round(self) -> RoundResult:
         """Follow up the pending transactions, then submit the received rows; one pass of each."""
@@ -403,8 +415,9 @@ class ChainWriter:
                 return 0
             return self._record(tx, self._outcome(tx, attempt, receipt))
         if nonce_of(self.w3, self.sender, "latest") > tx.nonce:
-            if self._find_receipt(tx) is not None:  # mined between our two looks: next round records it
-                return 0
+            first_seen = self._nonce_passed.setdefault(tx.id, self._clock())
+            if (self._clock() - first_seen).total_seconds() < self.config.displaced_after:
+                return 0  # mined between our two looks, or its receipt not served yet: look again next round
             return self._record(tx, self._displaced(tx))
         if not is_known(self.w3, tx.newest.tx_hash):
             log.info("nonce %d: the node does not know %s; broadcasting the stored bytes again", tx.nonce,
@@ -490,6 +503,7 @@ class ChainWriter:
             self._checkpoint(Checkpoint.RECEIPT_SEEN)
         for attempt in tx.attempts:
             self._handed_over.pop(attempt.tx_hash, None)
+        self._nonce_passed.pop(tx.id, None)
         log.info("nonce %d: %s %s; %d row(s) confirmed, %d failed", tx.nonce, outcome.state.value,
                  outcome.mined_hash or "", len(tx.rows) - len(outcome.row_errors), len(outcome.row_errors))
         return len(tx.rows)

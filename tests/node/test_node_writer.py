@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
+from web3 import Web3
 from writer_support import (
     FAST,
     TcpProxy,
@@ -345,6 +347,34 @@ def test_a_nonce_taken_by_someone_else_fails_the_rows_and_the_next_row_gets_a_fr
     row = rows_by_key(sessions)["CASH-2"]
     assert row.state is OutboxState.CONFIRMED and row.nonce == nonce + 1
     assert minted_refs(network, block) == {"CASH-2": 1}
+
+
+class LaggingReceipts(Web3.HTTPProvider):
+    """An RPC node that counts a mined nonce before it serves the receipt (anvil under load can; so can a load
+    balancer in front of nodes at different heights): its first ``hide`` receipt lookups answer null."""
+
+    def __init__(self, url: str, hide: int) -> None:
+        super().__init__(url)
+        self.hide = hide
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_getTransactionReceipt" and self.hide > 0:
+            self.hide -= 1
+            return {"jsonrpc": "2.0", "id": 0, "result": None}
+        return super().make_request(method, params)
+
+
+def test_a_receipt_served_late_is_not_taken_for_a_displaced_nonce(
+        sessions: sessionmaker[Session], system: Any, operator: LocalAccount, bank: BankOperator) -> None:
+    (alice,) = open_wallets(bank, 1)
+    provider = LaggingReceipts(system.w3.provider.endpoint_uri, hide=3)
+    lagging = Network.from_web3(Web3(provider), system.deployment, verify=False)
+    enqueue_rows(sessions, [mint_row("CASH-1", alice, 10)])
+    ChainWriter(sessions, lagging, operator, replace(FAST, displaced_after=2.0)).run(until_idle=True)
+    assert provider.hide == 0  # the writer did look while the receipt was hidden
+    assert rows_by_key(sessions)["CASH-1"].state is OutboxState.CONFIRMED
+    assert chain_txs(sessions)[0][0].state is ChainTxState.MINED
+    assert lagging.balance(alice) == 10
 
 
 def test_the_writer_starts_after_nonces_used_outside_it(

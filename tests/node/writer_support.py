@@ -24,7 +24,7 @@ from wallet_sdk.chain.types import WalletOpening
 from wallet_sdk.events import iter_events
 from wallet_sdk.keys import WalletKey
 
-FAST = WriterConfig(poll_interval=0.02, backoff_initial=0.02, backoff_max=0.2)
+FAST = WriterConfig(poll_interval=0.02, backoff_initial=0.02, backoff_max=0.2, displaced_after=0.2)
 """Short waits: anvil mines every transaction at once."""
 
 
