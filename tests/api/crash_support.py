@@ -11,6 +11,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,27 +47,30 @@ class _Proc:
     starts: int = 0
     exits: list[int] = field(default_factory=list)  # return codes of the runs that ended
     cpu: float = 0.0  # CPU seconds of the runs that ended (user + system), for the report
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # start, signal, check_alive
 
     @property
     def log(self) -> Path:
         return self.log_dir / f"{self.name}-{self.starts}.log"
 
     def start(self, env: dict[str, str]) -> None:
-        assert self.popen is None or self.popen.poll() is not None, f"{self.name} is running"
-        self.starts += 1
-        with self.log.open("wb") as out:  # the child keeps its own descriptor
-            self.popen = subprocess.Popen(self.argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+        with self.lock:
+            assert self.popen is None or self.popen.poll() is not None, f"{self.name} is running"
+            self.starts += 1
+            with self.log.open("wb") as out:  # the child keeps its own descriptor
+                self.popen = subprocess.Popen(self.argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                              start_new_session=True)
 
     def signal(self, sig: int, timeout: float = 30.0) -> int:
-        assert self.popen is not None
-        if self.popen.poll() is None:
-            self.cpu += _cpu_seconds(self.popen.pid)
-            self.popen.send_signal(sig)
-        code = self.popen.wait(timeout)
-        self.exits.append(code)
-        self.popen = None
-        return code
+        with self.lock:  # a client's check_alive waits for the kill to be done, not taking it for a crash
+            assert self.popen is not None
+            if self.popen.poll() is None:
+                self.cpu += _cpu_seconds(self.popen.pid)
+                self.popen.send_signal(sig)
+            code = self.popen.wait(timeout)
+            self.exits.append(code)
+            self.popen = None
+            return code
 
     def cpu_seconds(self) -> float:
         """CPU seconds of every run so far, the current one included."""
@@ -80,8 +84,10 @@ class _Proc:
             return False
 
     def check_alive(self) -> None:
-        if self.popen is not None and self.popen.poll() is not None:
-            raise ProcessFailedError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
+        """Raise if the run ended on its own (one this test killed is no longer the current run)."""
+        with self.lock:
+            if self.popen is not None and self.popen.poll() is not None:
+                raise ProcessFailedError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
 
     def tail(self, lines: int = 40) -> str:
         try:
