@@ -43,6 +43,7 @@ from node.db import transaction
 from node.db.base import utcnow
 from node.indexer_models import IndexerCheckpoint
 from node.indexer_projection import EVENT_NAMES, IndexedValueTooLargeError, IndexScope, Projection
+from node.wakeup import wait_for_work
 from wallet_sdk.chain.network import Network
 from wallet_sdk.events import Event, EventPosition, iter_events
 
@@ -186,15 +187,17 @@ class Indexer:
             if after_round is not None:
                 after_round(result)
 
-    def run(self, stop: threading.Event) -> None:
-        """Index until ``stop`` is set, polling every ``poll_interval`` seconds once caught up. Transient RPC
-        errors are logged and retried at the next poll; indexer errors (reorganisation, mismatch) stop it."""
+    def run(self, stop: threading.Event, *, wake: threading.Event | None = None,
+            after_round: Callable[[RoundResult], None] | None = None) -> None:
+        """Index until ``stop`` is set, polling every ``poll_interval`` seconds once caught up (sooner when
+        ``wake`` is set: see node/wakeup.py). Transient RPC errors are logged and retried at the next poll;
+        indexer errors (reorganisation, mismatch) stop it."""
         while not stop.is_set():
             try:
-                self.run_once()
+                self.run_once(after_round=after_round)
             except TRANSIENT_ERRORS as exc:
                 log.warning("chain or database unavailable, retrying: %s", exc)
-            stop.wait(self.config.poll_interval)
+            wait_for_work(stop, wake, self.config.poll_interval)
 
     def checkpoint(self) -> Checkpoint | None:
         """Where the indexer is (None before its first round); refuses a database indexed differently."""

@@ -207,7 +207,7 @@ def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_p
         return Network.connect(net.devnet.rpc_url, deployment_path, timeout=30.0)
 
     operator = Account.from_key(net.devnet.accounts[2 + index].private_key)  # the key the deployment admitted
-    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.05)
+    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.5)  # woken at once by work
     runner.start()
     stack.callback(runner.stop)
     url = serve_api(stack, settings, engine, connect(), api_port)

@@ -19,15 +19,17 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
 from node.db import session_factory
 from node.flows import periodic_jobs
 from node.indexer import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
+from node.indexer import RoundResult as IndexerRound
 from node.settings import NodeSettings
-from node.writer import ChainWriter, WriterConfig
+from node.wakeup import wait_for_work
+from node.writer import ChainWriter, RoundResult, WriterConfig
 from wallet_sdk.chain.network import Network
 from wallet_sdk.keys import WalletKey
 
@@ -59,7 +61,11 @@ class NodeRunner:
             scope=scope, bank_id=id_bytes(settings.bank_id), confirmations=settings.confirmations,
             currency=settings.currency, poll_interval=poll_interval))
         self._network = network_factory()  # for wait_idle's look at the head
+        self._engine = engine
         self._stop = threading.Event()
+        # each loop's wake-up (node/wakeup.py): the writer's is rung by any commit on the engine but its own
+        # (the API, when it runs in this process), the indexer's and the jobs' by the writer's progress
+        self._wake = {name: threading.Event() for name in ("writer", "indexer", "jobs")}
         self._threads: list[threading.Thread] = []
         self.failures: list[BaseException] = []
 
@@ -82,15 +88,33 @@ class NodeRunner:
         for name, target in (("writer", self._run_writer), ("indexer", self._run_indexer),
                              ("jobs", self._run_jobs)):
             thread = threading.Thread(target=self._guarded, args=(target,), name=f"{bank}-{name}", daemon=True)
-            thread.start()
             self._threads.append(thread)
+        event.listen(self._engine, "commit", self._on_commit)
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the threads (each finishes its round first); re-raise the first failure, if any."""
-        self._stop.set()
+        self._halt()
+        if event.contains(self._engine, "commit", self._on_commit):
+            event.remove(self._engine, "commit", self._on_commit)
         for thread in self._threads:
             thread.join(timeout)
         self._raise_failure()
+
+    def wake(self) -> None:
+        """Have every loop look for work now rather than at its next poll."""
+        for wake in self._wake.values():
+            wake.set()
+
+    def _halt(self) -> None:
+        self._stop.set()
+        self.wake()  # the loops wait on their wake-up, not on the stop event
+
+    def _on_commit(self, _connection: object) -> None:
+        """A commit on the node's engine: new outbox rows may be waiting (the writer's own commits add none)."""
+        if threading.current_thread() is not self._threads[0]:  # threads[0] is the writer's
+            self._wake["writer"].set()
 
     def _guarded(self, target: Callable[[], None]) -> None:
         try:
@@ -98,18 +122,27 @@ class NodeRunner:
         except BaseException as exc:  # the node stops as a whole rather than half-running
             log.exception("%s failed; stopping the node", threading.current_thread().name)
             self.failures.append(exc)
-            self._stop.set()
+            self._halt()
 
     def _run_writer(self) -> None:
-        self.writer.run(self._stop)
+        def after_round(result: RoundResult) -> None:
+            if result.finished:  # transactions final: new blocks to index, completions for the jobs
+                self._wake["indexer"].set()
+                self._wake["jobs"].set()
+
+        self.writer.run(self._stop, wake=self._wake["writer"], after_round=after_round)
 
     def _run_indexer(self) -> None:
-        self.indexer.run(self._stop)
+        def after_round(result: IndexerRound) -> None:
+            if result.events:  # new history: webhook events to make
+                self._wake["jobs"].set()
+
+        self.indexer.run(self._stop, wake=self._wake["indexer"], after_round=after_round)
 
     def _run_jobs(self) -> None:
         while not self._stop.is_set():
             self.run_jobs()
-            self._stop.wait(self.poll_interval)
+            wait_for_work(self._stop, self._wake["jobs"], self.poll_interval)
 
     def run_jobs(self) -> int:
         """Run each periodic job once; returns how many things they did (a failing job is logged and retried)."""
@@ -152,6 +185,7 @@ class NodeRunner:
                 pass
             if self._stop.is_set():
                 raise NodeStoppedError(f"bank node {self.settings.bank_id} is stopped")
+            self.wake()  # e.g. blocks mined by someone else: the indexer need not wait for its next poll
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"bank node {self.settings.bank_id} not idle after {timeout:g}s "
                                    f"({self.writer.count_outstanding()} outbox rows outstanding, indexer at "

@@ -140,7 +140,7 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
     def connect() -> Network:
         return Network.connect(rpc_url, deployment_path, timeout=rpc_timeout)
 
-    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.05)
+    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.5)  # woken at once by work
     runner.start()
     stack.callback(runner.stop)
     url = serve_api(stack, settings, engine, connect())
