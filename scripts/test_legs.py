@@ -1,7 +1,7 @@
-"""Run the whole test suite as independent pytest "legs", two at a time (`make test` calls this).
+"""Run the whole test suite as independent pytest "legs", side by side (`make test` calls this).
 
 Each leg is its own pytest process with its own anvil, PostgreSQL cluster and bank nodes, so legs never share
-state. On a 2-core machine most tests wait on a chain, a database or a poll interval, so two legs side by side
+state. On a 2-core machine many tests wait on a chain, a database or a poll interval, so legs side by side
 take far less wall time than one long run. A leg's output goes to ``.test-logs/<leg>.log`` and is printed in
 full when the leg ends; the run fails if any leg fails or collects no tests.
 
@@ -38,9 +38,8 @@ LEGS = (
     Leg("flows", ("tests/api",), about="the API and the two-bank flow tests"),
     Leg("rest", ("tests", "--ignore=tests/api"), about="contracts, SDK, node, toolchain, benchmarks"),
     # tests/conftest.py keeps only the tests that use the chain; the others ran in "rest" already.
-    # Not by default: on 2 cores it adds ~10 minutes, more than CI's 20-minute budget leaves (`make test-ganache`).
     Leg("ganache", ("tests/contracts", "tests/sdk"), {"WALLETNET_TEST_CHAIN": "ganache"},
-        about="the contract and SDK tests on ganache, so nothing relies on anvil-only behaviour", default=False),
+        about="the contract and SDK tests on ganache, so nothing relies on anvil-only behaviour"),
 )
 
 
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("legs", nargs="*", help="legs to run (default: "
                         f"{', '.join(leg.name for leg in LEGS if leg.default)}; also: "
                         f"{', '.join(leg.name for leg in LEGS if not leg.default)})")
-    parser.add_argument("--jobs", type=int, default=2, help="legs run at the same time (default 2)")
+    parser.add_argument("--jobs", type=int, default=3, help="legs run at the same time (default 3: all)")
     parser.add_argument("--pytest", default=str(Path(sys.executable).with_name("pytest")))
     options, extra = parser.parse_known_args(argv)
     unknown = set(options.legs) - {leg.name for leg in LEGS}
