@@ -26,6 +26,7 @@ from web3.types import TxReceipt
 from node.db import upgrade
 from node.devnet import IMPLEMENTATIONS, Devnet
 from wallet_sdk._tx import send_call
+from wallet_sdk.chain.network import cache_chain_id
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
 from wallet_sdk.errors import ContractRevertError, decode_revert
 
@@ -92,6 +93,7 @@ def pg_server() -> Iterator[PgServer]:
 def w3(devnet: Devnet) -> Web3:
     web3 = Web3(Web3.HTTPProvider(devnet.rpc_url, request_kwargs={"timeout": 60}))
     assert web3.is_connected()
+    cache_chain_id(web3)  # as a Network does
     return web3
 
 

@@ -25,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3RPCError
-from web3.types import BlockIdentifier
+from web3.types import BlockIdentifier, RPCEndpoint
 
 from wallet_sdk._sender import TransactionSender, revert_from
 from wallet_sdk.amount import Amount, format_amount, parse_amount
@@ -68,9 +68,10 @@ from wallet_sdk.keys import WalletKey
 if TYPE_CHECKING:
     from wallet_sdk.chain.operators import BankOperator, NetworkOperator, Regulator
 
-__all__ = ["AddressLike", "Network", "load_deployment"]
+__all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment"]
 
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
+_CHAIN_ID: Final = RPCEndpoint("eth_chainId")
 _ZERO32: Final = bytes(32)
 
 
@@ -115,6 +116,19 @@ def to_uint(value: object, what: str, *, bits: int = 256) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
         raise InvalidArgumentError(what, value, f"expected an int from 0 to 2**{bits} - 1")
     return value
+
+
+# --- connections ---
+
+
+def cache_chain_id(w3: Web3) -> None:
+    """Have ``w3``'s provider answer ``eth_chainId`` from its cache (unless it already caches requests its own
+    way). web3's validation asks the node for it before every eth_call and eth_estimateGas, about half of all
+    requests; a connection's chain id does not change (a Network checks it against its deployment once)."""
+    provider = w3.provider
+    if not getattr(provider, "cache_allowed_requests", True):
+        provider.cache_allowed_requests = True
+        provider.cacheable_requests = {_CHAIN_ID}
 
 
 # --- deployment files ---
@@ -226,6 +240,7 @@ class Network:
             raise NodeConnectionError(url, type(exc).__name__) from None
         if actual != deployment.chain_id:
             raise WrongNetworkError(deployment.chain_id, actual, url)
+        cache_chain_id(w3)
         network = cls(w3, deployment, rpc_url=url)
         if verify:
             network.verify()
