@@ -37,7 +37,8 @@ compile: install wallet_sdk/artifacts/.compiled
 check: install
 	$(BIN)/walletnet compile --check
 
-# Every test, as independent pytest legs two at a time (scripts/test_legs.py): the API and flow tests, and the rest.
+# Every test, as independent pytest legs side by side (scripts/test_legs.py): the API and flow tests, the rest, and
+# the contract and SDK tests on ganache.
 # A leg fails on any pytest failure and on pytest's exit 5 (no tests collected: a run with no tests is no pass).
 # PYTEST_ARGS="..." runs one plain pytest with those arguments instead.
 test: compile
@@ -46,8 +47,8 @@ test: compile
 		if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; \
 	else $(BIN)/python scripts/test_legs.py; fi
 
-# The contract and SDK tests again on ganache, a second node implementation (WALLETNET_TEST_CHAIN=ganache), so that
-# nothing relies on anvil-only behaviour. ~10 minutes on 2 cores: not part of `make test` (CI's budget is 20).
+# Only the leg of `make test` that runs the contract and SDK tests again on ganache, a second node implementation
+# (WALLETNET_TEST_CHAIN=ganache), so that nothing relies on anvil-only behaviour.
 test-ganache: compile
 	$(BIN)/python scripts/test_legs.py ganache
 
