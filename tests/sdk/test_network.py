@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
+from web3 import Web3
 
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import (
@@ -118,6 +119,37 @@ def test_connect_with_a_file_or_a_deployment(system: Any, devnet: Any, tmp_path:
         assert network.total_supply() == 0
     assert repr(by_file) == f"Network(chain_id={by_file.chain_id}, token={system.token.address})"
     assert load_deployment(path) == system.deployment
+
+
+class CountingProvider(Web3.HTTPProvider):
+    """Counts the requests that reach the node (below web3's request cache)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.sent: list[str] = []
+
+    def _make_request(self, method: Any, request_data: bytes) -> bytes:
+        self.sent.append(str(method))
+        return super()._make_request(method, request_data)
+
+
+def test_the_chain_id_is_cached_not_asked_before_every_call(system: Any, devnet: Any) -> None:
+    provider = CountingProvider(devnet.rpc_url)
+    network = Network.from_web3(Web3(provider), system.deployment, verify=False)
+    assert network.total_supply() >= 0  # the first look fills the cache (web3 itself asks twice)
+    provider.sent.clear()
+    for _ in range(5):
+        assert network.total_supply() >= 0  # an eth_call: web3's validation wants the chain id for it
+    assert network.w3.eth.chain_id == system.w3.eth.chain_id
+    assert provider.sent == ["eth_call"] * 5
+    assert provider.cacheable_requests == {"eth_chainId"}  # blocks, receipts, ... are always asked afresh
+
+
+def test_a_provider_that_caches_its_own_way_is_left_so(system: Any, devnet: Any) -> None:
+    provider = Web3.HTTPProvider(devnet.rpc_url, cache_allowed_requests=True)
+    chosen = provider.cacheable_requests
+    Network.from_web3(Web3(provider), system.deployment, verify=False)
+    assert provider.cacheable_requests is chosen and "eth_getBlockByNumber" in chosen
 
 
 def test_wrong_chain_is_refused(system: Any, devnet: Any, tmp_path: Path) -> None:
