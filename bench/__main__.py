@@ -42,7 +42,7 @@ def sizes_of(args: argparse.Namespace) -> tuple[LoadSizes, int, int]:
     """The load sizes, baseline payments and indexer events: flags, else --quick's, else the defaults."""
     def pick(name: str, default: object) -> object:
         given = getattr(args, name)
-        return given if given is not None else QUICK[name] if args.quick else default
+        return given if given is not None else QUICK.get(name, default) if args.quick else default
 
     load = LoadSizes(**{f.name: pick(f.name, f.default) for f in fields(LoadSizes)})  # type: ignore[arg-type]
     return load, int(pick("baseline", DEFAULTS["baseline"])), int(pick("index_events", DEFAULTS["index_events"]))  # type: ignore[call-overload]

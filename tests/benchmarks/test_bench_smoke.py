@@ -10,6 +10,7 @@ import math
 from collections import Counter
 from dataclasses import replace
 
+from bench.__main__ import QUICK, parse_args, sizes_of
 from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
@@ -82,3 +83,13 @@ def test_percentile_is_nearest_rank() -> None:
     assert [percentile(values, p) for p in (50, 95, 99, 100)] == [50.0, 95.0, 99.0, 100.0]
     assert math.isnan(percentile([], 99))  # nothing answered: no figure, rendered as such
     assert percentile([3.0], 50) == 3.0
+
+
+def test_quick_sizes_and_flags_over_them() -> None:
+    load, baseline, events = sizes_of(parse_args(["--quick"]))
+    assert (load.payers, load.p2p, load.rate, baseline, events) == (QUICK["payers"], QUICK["p2p"], QUICK["rate"],
+                                                                    QUICK["baseline"], QUICK["index_events"])
+    assert load.low_rate == LoadSizes().low_rate  # not a quick size: the default
+    load, baseline, _ = sizes_of(parse_args(["--quick", "--rate", "200", "--baseline", "3"]))
+    assert (load.rate, load.payers, baseline) == (200.0, QUICK["payers"], 3)
+    assert sizes_of(parse_args([]))[0] == LoadSizes()
