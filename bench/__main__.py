@@ -117,7 +117,7 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-Through the API the figures are two to three orders of magnitude below the targets, and walletnet's confirmed
+The figures are 7 to 50 times below the targets, and walletnet's confirmed
 rate does not beat the naive baseline. What profiles of the node process (py-spy) showed:
 
 1. **Each P2P request makes about eight chain reads while it is served**, one web3.py contract call each: the
@@ -125,33 +125,33 @@ rate does not beat the naive baseline. What profiles of the node process (py-spy
    allowance, the limit class and its limits. In a profile of requests sent one at a time these calls were
    about 80% of the endpoint's time, and about 60% of that was web3.py's own Python work (ABI encoding,
    middlewares, result formatting), not waiting for anvil. Merchant payments and ATM cash-ins do the same kind of
-   checks.
+   checks. (web3.py's validation also asked the node for the chain id before each call; a `Network` now
+   caches it, which halved the requests.)
 2. **On SQLite a request holds the database's write lock across those chain reads**: its session begins
    `BEGIN IMMEDIATE` at its first query (the payer's record, locked) and keeps the lock until it commits. The
    idempotency claim of the next request, and the bank's writer, indexer and jobs, wait for that lock, so one
    bank serves one payment at a time.
 3. **Everything of both banks runs in one Python process** (`walletnet up`): two APIs (40 worker threads each),
-   two writers, two indexers and two job loops polling every 50 ms, under one GIL, on 2 cores shared with anvil
-   and the load generator.
-4. **Under overload a bank's node stops.** The API, the writer, the indexer and the jobs of a bank share one
-   SQLAlchemy pool (5 + 10 connections) and one SQLite lock (30 s busy timeout). At 200 requests/s open-loop,
-   requests queue for connections and the lock beyond 30 s: they get 500 or no answer in time, and a writer,
-   indexer or jobs thread that hits `QueuePool limit ... timed out` or `database is locked` fails; `NodeRunner`
-   then stops that bank's writer, indexer and jobs while its API keeps accepting payments, which stay `pending`
-   (in the outbox, relayed after a restart). The 200/s phase runs last for that reason; the run's failed
-   threads are listed under the counts.
+   two writers, two indexers and two job loops (idle polls every 0.5 s, woken by work), under one GIL, on 2 cores
+   shared with anvil and the load generator.
+4. **At 200 requests/s the API stalls until its 30 s timeouts.** Two py-spy dumps 6 s apart, taken during the
+   200/s phase, showed every one of a bank's 40 API worker threads blocked and none active: about two thirds
+   waiting for a connection from the bank's pool (5 + 10 connections), the others inside `BEGIN IMMEDIATE` waiting for
+   SQLite's write lock (30 s busy timeout), and no thread running a request's chain reads or commit. The
+   requests answer only when those timeouts expire, hence "no answer within 30 s". The writer, indexer and
+   jobs no longer stop when this happens (a busy database is waited out), so what was accepted is relayed.
 5. Batching does its part on chain: a relay batch of 100 costs far less gas per payment than one transaction per
    payment ([gas.md](gas.md)). But the node relays only what the API accepted, so confirmed/s is bounded by
-   accepted/s, which points 1-3 bound.
+   accepted/s, which points 1-4 bound.
 6. **Indexer**: in a profile of a catch-up, about half of the time went to fetching and decoding the logs
    through web3.py (its result formatting and ABI decoding checksum every address), about a fifth to SQLAlchemy
    ORM flushes and commits, the rest to block-time lookups and the projection itself.
 
 What would move the figures (not done here): read a request's chain state in one call (a batched JSON-RPC request
 or one view function returning every check), or from the indexer's tables; do the chain reads before taking the
-write lock and re-check under it; treat `database is locked` and pool timeouts in the writer and indexer as
-transient (retry, as RPC errors are) instead of stopping the node; PostgreSQL for the bank node; several API
-worker processes; decode logs without re-checksumming addresses.
+write lock and re-check under it; bound the requests in flight to what the pool and the lock can serve, and
+refuse the rest at once (503 with Retry-After) rather than queueing them into timeouts; PostgreSQL for the
+bank node; several API worker processes; decode logs without re-checksumming addresses.
 """
 
 if __name__ == "__main__":
