@@ -63,9 +63,10 @@ def _start(leg: Leg, pytest: str, extra: list[str]) -> Running:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    others = [leg.name for leg in LEGS if not leg.default]
     parser.add_argument("legs", nargs="*", help="legs to run (default: "
-                        f"{', '.join(leg.name for leg in LEGS if leg.default)}; also: "
-                        f"{', '.join(leg.name for leg in LEGS if not leg.default)})")
+                        f"{', '.join(leg.name for leg in LEGS if leg.default)}"
+                        f"{'; also: ' + ', '.join(others) if others else ''})")
     parser.add_argument("--jobs", type=int, default=3, help="legs run at the same time (default 3: all)")
     parser.add_argument("--pytest", default=str(Path(sys.executable).with_name("pytest")))
     options, extra = parser.parse_known_args(argv)
