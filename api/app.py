@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
+from api.admission import DEFAULT_LIMIT, DEFAULT_QUEUE_TIMEOUT, InFlightLimit, ensure_worker_threads
 from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes
 from api.deps import AppState
@@ -41,8 +42,10 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: NodeSettings, *, engine: Engine | None = None,
-               network_factory: Callable[[], Network] | None = None) -> FastAPI:
-    """The API of the bank ``settings.bank_id``.
+               network_factory: Callable[[], Network] | None = None, max_in_flight: int = DEFAULT_LIMIT,
+               queue_timeout: float = DEFAULT_QUEUE_TIMEOUT) -> FastAPI:
+    """The API of the bank ``settings.bank_id``; at most ``max_in_flight`` requests run at once, the rest wait up
+    to ``queue_timeout`` seconds for their turn (api/admission.py).
 
     ``engine`` defaults to one on ``settings.database_url`` (disposed when the app shuts down);
     ``network_factory`` defaults to connecting to ``settings.rpc_url`` with ``settings.deployment_path``
@@ -53,6 +56,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ensure_worker_threads(max_in_flight)
         try:
             yield
         finally:
@@ -69,6 +73,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     )
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
+    app.add_middleware(InFlightLimit, limit=max_in_flight, queue_timeout=queue_timeout)
     routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
                merchants_router, operations_router, keys_router)
     for router in routers:

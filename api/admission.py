@@ -1,0 +1,68 @@
+"""Admission control: at most ``limit`` requests inside the app at once; the rest wait their turn.
+
+Why: a request's steps (authentication, the idempotency claim, the endpoint, serialising its answer) each run
+in a worker thread of the server's pool (anyio's default limiter, 40 threads), one hop at a time, and on SQLite
+a request holds the database's write lock from its first query until its session commits. Under a burst every
+worker thread could be taken by a request waiting for that lock while the request holding it waited for a
+worker thread for its next hop: the API stalled until SQLite's 30 s busy timeout (seen in `make bench` at 200
+requests/s; docs/performance.md). With fewer requests inside than worker threads, a thread is always free for
+the lock holder's next hop. A request that waits longer than ``queue_timeout`` for its turn gets a 503
+``service-unavailable`` problem with ``Retry-After``; nothing of it was run. ``/v1/health`` is never held back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import _document, problem_response
+from api.problems import ProblemKind
+
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_QUEUE_TIMEOUT", "InFlightLimit", "ensure_worker_threads"]
+
+DEFAULT_LIMIT = 32  # requests inside the app at once; below the 40 worker threads anyio gives by default
+DEFAULT_QUEUE_TIMEOUT = 10.0  # seconds a request may wait for its turn before a 503
+THREAD_HEADROOM = 8  # worker threads beyond the limit, for the hops of the requests inside
+UNLIMITED_PATHS = frozenset({"/v1/health"})
+
+
+class InFlightLimit:
+    """ASGI middleware: at most ``limit`` HTTP requests run at once (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, limit: int = DEFAULT_LIMIT,
+                 queue_timeout: float = DEFAULT_QUEUE_TIMEOUT) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.app = app
+        self.limit = limit
+        self.queue_timeout = queue_timeout
+        self._turns: asyncio.Semaphore | None = None  # made on the server's event loop, at the first request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.limit)
+        try:
+            await asyncio.wait_for(self._turns.acquire(), self.queue_timeout)
+        except TimeoutError:
+            body = _document(ProblemKind.SERVICE_UNAVAILABLE, Request(scope),
+                             f"the node has {self.limit} requests in progress and this one waited "
+                             f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it again")
+            await problem_response(body, {"Retry-After": "1"})(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._turns.release()
+
+
+def ensure_worker_threads(limit: int) -> None:
+    """Give the running event loop's worker-thread pool at least ``limit`` + headroom threads."""
+    pool: Any = anyio.to_thread.current_default_thread_limiter()
+    pool.total_tokens = max(int(pool.total_tokens), limit + THREAD_HEADROOM)
