@@ -48,9 +48,7 @@ class InFlightLimit:
             return
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.limit)
-        try:
-            await asyncio.wait_for(self._turns.acquire(), self.queue_timeout)
-        except TimeoutError:
+        if not await self._take_turn(self._turns):
             body = _document(ProblemKind.SERVICE_UNAVAILABLE, Request(scope),
                              f"the node has {self.limit} requests in progress and this one waited "
                              f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it again")
@@ -60,6 +58,25 @@ class InFlightLimit:
             await self.app(scope, receive, send)
         finally:
             self._turns.release()
+
+    async def _take_turn(self, turns: asyncio.Semaphore) -> bool:
+        """Wait up to ``queue_timeout`` for a turn; False if none came (no turn is then held)."""
+        waiting = asyncio.ensure_future(turns.acquire())
+        try:
+            done, _ = await asyncio.wait({waiting}, timeout=self.queue_timeout)
+        except BaseException:  # the request was cancelled while it waited (client gone, shutdown)
+            _give_back(waiting, turns)
+            raise
+        if done:
+            return True
+        _give_back(waiting, turns)
+        return False
+
+
+def _give_back(waiting: asyncio.Future[Any], turns: asyncio.Semaphore) -> None:
+    """Stop waiting for a turn; a turn that came anyway (just now, or as the wait was cancelled) is released."""
+    waiting.cancel()
+    waiting.add_done_callback(lambda future: None if future.cancelled() else turns.release())
 
 
 def ensure_worker_threads(limit: int) -> None:

@@ -134,12 +134,13 @@ rate does not beat the naive baseline. What profiles of the node process (py-spy
 3. **Everything of both banks runs in one Python process** (`walletnet up`): two APIs (40 worker threads each),
    two writers, two indexers and two job loops (idle polls every 0.5 s, woken by work), under one GIL, on 2 cores
    shared with anvil and the load generator.
-4. **At 200 requests/s the API stalls until its 30 s timeouts.** Two py-spy dumps 6 s apart, taken during the
-   200/s phase, showed every one of a bank's 40 API worker threads blocked and none active: about two thirds
-   waiting for a connection from the bank's pool (5 + 10 connections), the others inside `BEGIN IMMEDIATE` waiting for
-   SQLite's write lock (30 s busy timeout), and no thread running a request's chain reads or commit. The
-   requests answer only when those timeouts expire, hence "no answer within 30 s". The writer, indexer and
-   jobs no longer stop when this happens (a busy database is waited out), so what was accepted is relayed.
+4. **At 200 requests/s the burst is served one write at a time.** The API lets 32 requests in at once and
+   keeps more worker threads than that (api/admission.py); the others wait their turn. Before that bound, py-spy
+   dumps of this phase showed all 40 worker threads of a bank blocked and none active: requests waiting for
+   SQLite's write lock held every thread while the request holding the lock waited for a thread for its next
+   step, and nothing moved until the 30 s timeouts (1 of 100 answered). Now every request is answered, but the
+   last ones only after the others' turns: p99 is about the time to accept the whole burst one after the other
+   (point 2).
 5. Batching does its part on chain: a relay batch of 100 costs far less gas per payment than one transaction per
    payment ([gas.md](gas.md)). But the node relays only what the API accepted, so confirmed/s is bounded by
    accepted/s, which points 1-4 bound.
@@ -149,9 +150,8 @@ rate does not beat the naive baseline. What profiles of the node process (py-spy
 
 What would move the figures (not done here): read a request's chain state in one call (a batched JSON-RPC request
 or one view function returning every check), or from the indexer's tables; do the chain reads before taking the
-write lock and re-check under it; bound the requests in flight to what the pool and the lock can serve, and
-refuse the rest at once (503 with Retry-After) rather than queueing them into timeouts; PostgreSQL for the
-bank node; several API worker processes; decode logs without re-checksumming addresses.
+write lock and re-check under it; PostgreSQL for the bank node; several API worker processes; decode logs
+without re-checksumming addresses.
 """
 
 if __name__ == "__main__":
