@@ -8,6 +8,7 @@ worker thread for its next hop: the API stalled until SQLite's 30 s busy timeout
 requests/s; docs/performance.md). With fewer requests inside than worker threads, a thread is always free for
 the lock holder's next hop. A request that waits longer than ``queue_timeout`` for its turn gets a 503
 ``service-unavailable`` problem with ``Retry-After``; nothing of it was run. ``/v1/health`` is never held back.
+The settings ``api_max_in_flight`` (32) and ``api_queue_timeout`` (10 s) set both.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import _document, problem_response
 from api.problems import ProblemKind
 
-__all__ = ["DEFAULT_LIMIT", "DEFAULT_QUEUE_TIMEOUT", "InFlightLimit", "ensure_worker_threads"]
+__all__ = ["InFlightLimit", "ensure_worker_threads"]
 
-DEFAULT_LIMIT = 32  # requests inside the app at once; below the 40 worker threads anyio gives by default
-DEFAULT_QUEUE_TIMEOUT = 10.0  # seconds a request may wait for its turn before a 503
 THREAD_HEADROOM = 8  # worker threads beyond the limit, for the hops of the requests inside
 UNLIMITED_PATHS = frozenset({"/v1/health"})
 
@@ -33,8 +32,7 @@ UNLIMITED_PATHS = frozenset({"/v1/health"})
 class InFlightLimit:
     """ASGI middleware: at most ``limit`` HTTP requests run at once (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, limit: int = DEFAULT_LIMIT,
-                 queue_timeout: float = DEFAULT_QUEUE_TIMEOUT) -> None:
+    def __init__(self, app: ASGIApp, limit: int, queue_timeout: float) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.app = app

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from api.admission import DEFAULT_LIMIT, DEFAULT_QUEUE_TIMEOUT, InFlightLimit, ensure_worker_threads
+from api.admission import InFlightLimit, ensure_worker_threads
 from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes
 from api.deps import AppState
@@ -42,21 +42,23 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: NodeSettings, *, engine: Engine | None = None,
-               network_factory: Callable[[], Network] | None = None, max_in_flight: int = DEFAULT_LIMIT,
-               queue_timeout: float = DEFAULT_QUEUE_TIMEOUT) -> FastAPI:
+               network_factory: Callable[[], Network] | None = None, max_in_flight: int | None = None,
+               queue_timeout: float | None = None) -> FastAPI:
     """The API of the bank ``settings.bank_id``; at most ``max_in_flight`` requests run at once, the rest wait up
-    to ``queue_timeout`` seconds for their turn (api/admission.py).
+    to ``queue_timeout`` seconds for their turn (api/admission.py; by default the settings' ``api_max_in_flight``
+    and ``api_queue_timeout``).
 
     ``engine`` defaults to one on ``settings.database_url`` (disposed when the app shuts down);
     ``network_factory`` defaults to connecting to ``settings.rpc_url`` with ``settings.deployment_path``
     on first use, so the API starts (and reports 503 problems) while the chain is down.
     """
     owned = engine is None
+    in_flight = settings.api_max_in_flight if max_in_flight is None else max_in_flight
     db = engine if engine is not None else create_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        ensure_worker_threads(max_in_flight)
+        ensure_worker_threads(in_flight)
         try:
             yield
         finally:
@@ -73,7 +75,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     )
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
-    app.add_middleware(InFlightLimit, limit=max_in_flight, queue_timeout=queue_timeout)
+    app.add_middleware(InFlightLimit, limit=in_flight,
+                       queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout)
     routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
                merchants_router, operations_router, keys_router)
     for router in routers:

@@ -143,6 +143,9 @@ class NodeSettings(BaseSettings):
     webhook_backoff: float = Field(
         30.0, ge=0.01, le=3600, description="seconds before the first retry of a webhook; doubled each time")
     webhook_timeout: float = Field(10.0, ge=0.1, le=60, description="seconds a merchant has to answer a webhook")
+    api_max_in_flight: int = Field(32, ge=1, le=10_000, description="requests the API runs at once; the rest wait")
+    api_queue_timeout: float = Field(
+        10.0, ge=0, le=300, description="seconds a request may wait for its turn before a 503 service-unavailable")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 

@@ -45,7 +45,8 @@ def _app(settings: NodeSettings, engine: Engine, network: Network, **limits: Any
 def test_a_request_beyond_the_limit_waits_then_gets_503_and_is_not_run(
         settings: NodeSettings, api_engine: Engine, network: Network,
         problem: Callable[..., dict[str, object]]) -> None:
-    app, state = _app(settings, api_engine, network, max_in_flight=1, queue_timeout=0.3)
+    limited = settings.model_copy(update={"api_max_in_flight": 1, "api_queue_timeout": 0.3})  # the settings' keys
+    app, state = _app(limited, api_engine, network)
     with TestClient(app, raise_server_exceptions=False) as client, ThreadPoolExecutor(1) as pool:
         first = pool.submit(client.get, "/test/slow")
         assert state["entered"].wait(30)  # the one request allowed in is running
