@@ -1,7 +1,7 @@
 """Admission control: at most ``limit`` requests inside the app at once; the rest wait their turn.
 
-Why: a request's steps (authentication, the idempotency claim, the endpoint, serialising its answer) each run
-in a worker thread of the server's pool (anyio's default limiter, 40 threads), one hop at a time, and on SQLite
+Why: a request's steps (authentication, the idempotency claim, the endpoint, ...) each run in a worker
+thread of the server's pool (anyio's default limiter, 40 threads), one hop at a time, and on SQLite
 a request holds the database's write lock from its first query until its session commits. Under a burst every
 worker thread could be taken by a request waiting for that lock while the request holding it waited for a
 worker thread for its next hop: the API stalled until SQLite's 30 s busy timeout (seen in `make bench` at 200
@@ -20,8 +20,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import _document, problem_response
-from api.problems import ProblemKind
+from api.errors import problem_for, problem_response
+from api.problems import ServiceUnavailableError
 
 __all__ = ["InFlightLimit", "ensure_worker_threads"]
 
@@ -47,10 +47,11 @@ class InFlightLimit:
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.limit)
         if not await self._take_turn(self._turns):
-            body = _document(ProblemKind.SERVICE_UNAVAILABLE, Request(scope),
-                             f"the node has {self.limit} requests in progress and this one waited "
-                             f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it again")
-            await problem_response(body, {"Retry-After": "1"})(scope, receive, send)
+            refusal = ServiceUnavailableError(f"the node has {self.limit} requests in progress and this one waited "
+                                              f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it "
+                                              "again")
+            body, headers = problem_for(refusal, Request(scope))
+            await problem_response(body, {**headers, "Retry-After": "1"})(scope, receive, send)
             return
         try:
             await self.app(scope, receive, send)
