@@ -18,18 +18,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.exceptions import Web3RPCError
-from web3.types import FilterParams, LogReceipt, TxReceipt
+from web3.types import LogReceipt, RPCEndpoint, TxReceipt
 
+from wallet_sdk._abi_words import decode_word, decode_words
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.chain.types import (
     BankStatus,
@@ -72,6 +72,7 @@ _ENUMS: Final[dict[str, Any]] = {
 # uint8 arguments that carry an enum's values without the enum type in the ABI
 _ENUM_ARGS: Final[dict[tuple[str, str], Any]] = {("WalletStateSet", "status"): WalletStatus}
 # how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
+_GET_LOGS: Final = RPCEndpoint("eth_getLogs")
 _TOO_MUCH: Final = ("block range", "too many", "too large", "more than", "limit exceeded", "exceeds", "response size",
                     "timeout", "timed out")
 
@@ -159,12 +160,34 @@ def event_names(contract: str | None = None) -> list[str]:
     return sorted({e.name for c in contracts for e in _abis()[c].values()})
 
 
+@lru_cache(maxsize=65_536)
+def _checksum(address: str) -> ChecksumAddress:
+    """EIP-55 form of an address, remembered: the same few thousand wallets recur in every range of logs, and
+    each checksum is a keccak (most of a catch-up's decoding time before this cache)."""
+    return to_checksum_address(address)
+
+
+def _bytes(value: Any) -> bytes:
+    """A log field as bytes, whether it came raw from the node (0x-hex text) or formatted by web3 (HexBytes)."""
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _int(value: Any) -> int:
+    """A log field as an int, raw (0x-hex quantity) or formatted by web3 (int)."""
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _hex(value: Any) -> str:
+    """A hash as lower-case 0x-hex text, raw or formatted by web3."""
+    return value.lower() if isinstance(value, str) else HexBytes(value).to_0x_hex()
+
+
 def _value(item: dict[str, Any], event: str, raw: Any) -> Any:
     typ = abi_type(item)
     if typ == "address":
-        return to_checksum_address(raw)
+        return _checksum(raw)
     if typ == "address[]":
-        return tuple(to_checksum_address(v) for v in raw)
+        return tuple(_checksum(v) for v in raw)
     enum = _ENUMS.get(item.get("internalType", "")) or _ENUM_ARGS.get((event, item["name"]))
     if enum is not None:
         try:
@@ -176,8 +199,8 @@ def _value(item: dict[str, Any], event: str, raw: Any) -> Any:
     return raw
 
 
-def _decode_args(abi: _EventAbi, log: LogReceipt) -> dict[str, Any]:
-    topics = [bytes(t) for t in log["topics"][1:]]
+def _decode_args(abi: _EventAbi, log: Mapping[str, Any]) -> dict[str, Any]:
+    topics = [_bytes(t) for t in log["topics"][1:]]
     indexed = [i for i in abi.inputs if i.get("indexed")]
     plain = [i for i in abi.inputs if not i.get("indexed")]
     values: dict[str, Any] = {}
@@ -186,30 +209,31 @@ def _decode_args(abi: _EventAbi, log: LogReceipt) -> dict[str, Any]:
         if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
             values[item["name"]] = topic  # a log keeps only the hash of an indexed dynamic value
         else:
-            values[item["name"]] = _value(item, abi.name, abi_decode([typ], topic)[0])
-    decoded = abi_decode([abi_type(i) for i in plain], bytes(log["data"]))
+            values[item["name"]] = _value(item, abi.name, decode_word(typ, topic))
+    decoded = decode_words([abi_type(i) for i in plain], _bytes(log["data"]))
     for item, raw in zip(plain, decoded, strict=True):
         values[item["name"]] = _value(item, abi.name, raw)
     return {i["name"]: values[i["name"]] for i in abi.inputs}  # declaration order
 
 
-def decode_logs(network: Network, logs: Iterable[LogReceipt]) -> list[Event]:
-    """Decode the logs of the deployment's four contracts (others, and unknown events, are skipped)."""
-    by_address = {address: name for name, address in network.addresses.items()}
+def decode_logs(network: Network, logs: Iterable[LogReceipt | Mapping[str, Any]]) -> list[Event]:
+    """Decode the logs of the deployment's four contracts (others, and unknown events, are skipped). A log may be
+    web3's (a receipt's) or the node's raw JSON (:func:`iter_events` asks for those: formatting them is slow)."""
+    by_address = {address.lower(): name for name, address in network.addresses.items()}
     events: list[Event] = []
     for log in logs:
-        contract = by_address.get(to_checksum_address(log["address"]))
+        address = str(log["address"]).lower()
+        contract = by_address.get(address)
         if contract is None or not log["topics"]:
             continue
-        abi = _abis()[contract].get(bytes(log["topics"][0]))
+        abi = _abis()[contract].get(_bytes(log["topics"][0]))
         if abi is None:
             continue
         block_hash = log.get("blockHash")
         events.append(Event(
-            contract=contract, name=abi.name, args=_decode_args(abi, log), block_number=int(log["blockNumber"]),
-            tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(), log_index=int(log["logIndex"]),
-            address=to_checksum_address(log["address"]),
-            block_hash=HexBytes(block_hash).to_0x_hex() if block_hash is not None else "",
+            contract=contract, name=abi.name, args=_decode_args(abi, log), block_number=_int(log["blockNumber"]),
+            tx_hash=_hex(log["transactionHash"]), log_index=_int(log["logIndex"]), address=_checksum(address),
+            block_hash=_hex(block_hash) if block_hash is not None else "",
         ))
     events.sort(key=lambda e: e.position)
     return events
@@ -261,10 +285,16 @@ def _filter_value(typ: str, value: Any) -> Any:
     return value
 
 
-def _get_logs(network: Network, params: dict[str, Any], start: int, end: int) -> list[LogReceipt]:
-    """eth_getLogs over [start, end], halving the range when the node says it is too much."""
+def _get_logs(network: Network, params: dict[str, Any], start: int, end: int) -> list[dict[str, Any]]:
+    """eth_getLogs over [start, end] as the node's raw JSON, halving the range when the node says it is too much.
+
+    The request goes to the provider directly and its answer is checked by web3 (an error raises
+    ``Web3RPCError`` as usual) but not formatted: web3's formatting and middlewares took most of a catch-up's
+    time, and :func:`decode_logs` reads the raw fields itself."""
+    w3 = network.w3
+    query = [{**params, "fromBlock": hex(start), "toBlock": hex(end)}]
     try:
-        return list(network.w3.eth.get_logs(cast(FilterParams, {**params, "fromBlock": start, "toBlock": end})))
+        return list(w3.manager.formatted_response(w3.provider.make_request(_GET_LOGS, query), query))
     except (Web3RPCError, ValueError) as exc:
         if start == end or not any(word in str(exc).lower() for word in _TOO_MUCH):
             raise

@@ -15,7 +15,15 @@ from wallet_sdk.authorizations import TransferAuthorization, new_nonce
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.chain.types import BurnReason, WalletKind
-from wallet_sdk.events import Event, EventPosition, UnknownEventError, event_names, follow, iter_events
+from wallet_sdk.events import (
+    Event,
+    EventPosition,
+    UnknownEventError,
+    decode_receipt,
+    event_names,
+    follow,
+    iter_events,
+)
 from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")
@@ -78,6 +86,25 @@ def test_decoded_events_in_chain_order(network: Network, bank: BankOperator, sys
     assert events[5].args == {"bankId": BANK_A, "delta": 10_000, "netIssued": 10_000}
     assert events[-1].args == {"from": alice.address, "to": bob.address, "value": 2_500}
     assert "Transfer(from=" in repr(events[-1])
+
+
+def test_raw_logs_and_web3_receipts_decode_alike(network: Network, bank: BankOperator) -> None:
+    """iter_events decodes the node's raw JSON logs; decode_receipt decodes web3's formatted ones: same events,
+    same value types."""
+    start = network.block_number + 1
+    activity(network, bank, rounds=1)
+    events = list(iter_events(network, start))
+    hashes = sorted({e.tx_hash for e in events})
+    from_receipts = sorted((e for h in hashes
+                            for e in decode_receipt(network, network.w3.eth.get_transaction_receipt(HexBytes(h)))),
+                           key=lambda e: e.position)
+    assert from_receipts == events
+    for raw, formatted in zip(events, from_receipts, strict=True):
+        assert raw.block_hash == formatted.block_hash != ""
+        assert [type(v) for v in raw.args.values()] == [type(v) for v in formatted.args.values()]
+    transfer = events[-1]
+    assert transfer.name == "Transfer" and transfer.tx_hash == transfer.tx_hash.lower()
+    assert transfer.address == network.token.address  # checksummed, as web3 gives it
 
 
 def test_everything_since_deployment_by_default(network: Network, system: Any) -> None:
