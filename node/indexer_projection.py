@@ -1,7 +1,8 @@
 """How each contract event changes the indexer's tables (:mod:`node.indexer_models`).
 
-:class:`Projection` applies events, in chain order, inside the caller's transaction; it never commits. It keeps
-to its scope:
+:class:`Projection` applies events, in chain order, inside the caller's transaction; it never commits, and the
+caller calls :meth:`Projection.flush` before it does (wallet history rows are gathered and written in one
+multi-row INSERT there: one ORM object per row was most of a round's database time). It keeps to its scope:
 
 - ``network``: every wallet, merchant and bank;
 - ``bank``: the bank's own wallets (known from their ``WalletOpened``, which always comes first), the
@@ -22,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from node.chain_ids import id_or_none, id_text
@@ -44,6 +45,8 @@ __all__ = ["EVENT_NAMES", "IndexScope", "IndexedValueTooLargeError", "Projection
 
 ZERO_ADDRESS: Final = "0x" + "00" * 20
 MAX_MINOR: Final = 2**63 - 1  # a BIGINT column
+_HISTORY_OPTIONAL: Final = ("counterparty", "bank_id", "ref", "burn_reason", "hold_id")
+"""WalletHistory's columns some kinds leave NULL: every gathered row names them all, so they go in one INSERT."""
 
 EVENT_NAMES: Final = (
     "WalletOpened", "WalletTierChanged", "WalletFrozen", "WalletUnfrozen", "WalletClosed",
@@ -85,6 +88,7 @@ class Projection:
     _wallets: dict[str, ChainWallet | None] = field(default_factory=dict)
     _merchants: dict[str, ChainMerchant | None] = field(default_factory=dict)
     _issuances: dict[str, BankIssuance] = field(default_factory=dict)
+    _history: list[dict[str, Any]] = field(default_factory=list)  # WalletHistory rows not written yet
 
     def __post_init__(self) -> None:
         if self.scope is IndexScope.BANK and self.bank_id is None:
@@ -113,6 +117,13 @@ class Projection:
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(event)
+
+    def flush(self) -> None:
+        """Write what the events applied so far changed (the session's objects, then the history rows)."""
+        self.session.flush()
+        if self._history:
+            self.session.execute(insert(WalletHistory), self._history)
+            self._history.clear()
 
     # ------------------------------------------------------------------ scope and look-ups
 
@@ -170,11 +181,11 @@ class Projection:
         wallet.spendable_minor += spendable
         wallet.held_minor += held
         wallet.updated_block = event.block_number
-        self.session.add(WalletHistory(
-            wallet=wallet.address, kind=kind, amount_minor=amount, spendable_delta_minor=spendable,
-            held_delta_minor=held, currency=self.currency, block_number=event.block_number,
-            block_time=self.block_times[event.block_number], tx_hash=event.tx_hash, log_index=event.log_index,
-            **columns))
+        self._history.append({
+            "wallet": wallet.address, "kind": kind, "amount_minor": amount, "spendable_delta_minor": spendable,
+            "held_delta_minor": held, "currency": self.currency, "block_number": event.block_number,
+            "block_time": self.block_times[event.block_number], "tx_hash": event.tx_hash,
+            "log_index": event.log_index, **dict.fromkeys(_HISTORY_OPTIONAL), **columns})
 
     def _transfer(self, event: Event) -> None:
         source, target = event["from"], event["to"]

@@ -22,6 +22,8 @@ from test_node_indexer_helpers import (
     rows,
     transfer,
 )
+from web3 import HTTPProvider, Web3
+from web3.exceptions import Web3RPCError
 
 from node.indexer import Checkpoint, CheckpointMismatchError, Indexer, IndexerConfig, IndexScope
 from node.indexer_models import (
@@ -260,4 +262,43 @@ def test_the_database_refuses_an_event_applied_twice(network: Network, bank_a: B
                         {minted.block_number: block_time(network, minted.block_number)})
     with replay.session, pytest.raises(IntegrityError, match="wallet_history"):
         replay.apply(minted.event("Minted"))
-        replay.session.flush()
+        replay.flush()
+
+
+class BatchWatchingProvider(HTTPProvider):
+    """Records the JSON-RPC batches the indexer sends; with ``refuse`` answers each as a node that does not take
+    batches that big does (one error object for the whole batch)."""
+
+    def __init__(self, url: str, *, refuse: bool = False) -> None:
+        super().__init__(url)
+        self.refuse = refuse
+        self.batches: list[list[str]] = []
+
+    def make_batch_request(self, requests: Any) -> Any:
+        self.batches.append([method for method, _ in requests])
+        if self.refuse:
+            return {"jsonrpc": "2.0", "id": None, "error": {"code": -32005, "message": "batch size limit exceeded"}}
+        return super().make_batch_request(requests)
+
+
+def test_block_times_come_in_batches_and_a_refused_batch_changes_nothing(
+        network: Network, bank_a: BankOperator, bank_b: BankOperator, system: Any, sessions: sessionmaker[Session],
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    mixed_activity(network, bank_a, bank_b)
+    refusing = BatchWatchingProvider(system.w3.provider.endpoint_uri, refuse=True)
+    with pytest.raises(Web3RPCError, match="batch size limit"):
+        indexer(Network.from_web3(Web3(refusing), system.deployment), sessions).run_round()
+    assert refusing.batches
+    assert indexer(network, sessions).checkpoint() is None
+    assert rows(session, WalletHistory, "id") == []
+
+    monkeypatch.setattr("node.indexer.BLOCKS_PER_BATCH", 3)
+    watching = BatchWatchingProvider(system.w3.provider.endpoint_uri)
+    end = indexer(Network.from_web3(Web3(watching), system.deployment), sessions).run_once()
+    assert end is not None and end.log_index is None
+    assert end.block_hash == network.w3.eth.get_block(end.block_number)["hash"].to_0x_hex()
+    assert len(watching.batches) > 1
+    assert all(len(b) <= 3 and set(b) == {"eth_getBlockByNumber"} for b in watching.batches)
+    history = rows(session, WalletHistory, "block_number", "block_time")
+    assert len({number for number, _ in history}) > 3  # more blocks than one batch holds
+    assert all(when == block_time(network, number) for number, when in history)
