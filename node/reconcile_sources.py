@@ -185,17 +185,9 @@ def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str]) -
         net_issued_all=sum(network.net_issued(b, block=block) for b in ids),
         net_issued=network.net_issued(bank, block=block), issuance_by_ref=dict(by_ref),
         ref_events=dict(ref_events), wallets=wallets, merchants=merchants,
-        receipts={h: _receipt(network, h) for h in sorted(tx_hashes)})
+        receipts={h: network.mined(h) for h in sorted(tx_hashes)})
 
 
-def _receipt(network: Network, tx_hash: str) -> tuple[int, int] | None:
-    from web3.exceptions import TransactionNotFound
-
-    try:
-        receipt = network.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return None
-    return int(receipt["status"]), int(receipt["blockNumber"])
 
 
 @dataclass(frozen=True)

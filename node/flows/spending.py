@@ -15,7 +15,6 @@ from typing import Final, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web3.exceptions import TransactionNotFound
 
 from node.flows.errors import (
     AuthorizationInvalidError,
@@ -137,13 +136,8 @@ def pending_outflow(session: Session, network: Network, wallet: str, block: int)
 
 
 def _mined_by(network: Network, tx_hash: str | None, block: int) -> bool:
-    if tx_hash is None:
-        return False
-    try:
-        receipt = network.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return False
-    return int(receipt["blockNumber"]) <= block
+    mined = network.mined(tx_hash) if tx_hash is not None else None
+    return mined is not None and mined[1] <= block
 
 
 def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str) -> bool:

@@ -136,12 +136,14 @@ class CountingProvider(Web3.HTTPProvider):
 def test_the_chain_id_is_cached_not_asked_before_every_call(system: Any, devnet: Any) -> None:
     provider = CountingProvider(devnet.rpc_url)
     network = Network.from_web3(Web3(provider), system.deployment, verify=False)
-    assert network.total_supply() >= 0  # the first look fills the cache (web3 itself asks twice)
+    assert network.w3.eth.chain_id == system.w3.eth.chain_id  # the first look fills the cache
     provider.sent.clear()
-    for _ in range(5):
-        assert network.total_supply() >= 0  # an eth_call: web3's validation wants the chain id for it
+    for _ in range(5):  # web3's own call path: its validation wants the chain id for each eth_call
+        assert network.token.functions.totalSupply().call() >= 0
+    for _ in range(3):  # the Network's reads (fast_call) need no chain id at all
+        assert network.total_supply() >= 0
     assert network.w3.eth.chain_id == system.w3.eth.chain_id
-    assert provider.sent == ["eth_call"] * 5
+    assert provider.sent == ["eth_call"] * 8
     assert provider.cacheable_requests == {"eth_chainId"}  # blocks, receipts, ... are always asked afresh
 
 
@@ -516,3 +518,18 @@ def test_reverting_read_is_typed(network: Network) -> None:
         network.bank(b"\x01" * 32)
     assert isinstance(caught.value, UnknownBank)
     assert caught.value.tx_hash is None
+
+
+def test_mined_gives_status_and_block_or_none(network: Network, system: Any, bank_a: BankOperator) -> None:
+    alice = WalletKey.create()
+    bank_a.open_wallet(alice)
+    minted = bank_a.mint(alice, 100, "topup-mined")
+    assert network.mined(minted.tx_hash) == (1, minted.block_number)
+    stranger = system.accounts[0]  # not a bank operator: its mint is mined, and reverts
+    tx = system.token.functions.mint(alice.address, 5, bytes(32)).build_transaction({
+        "from": stranger.address, "gas": 300_000, "gasPrice": system.w3.eth.gas_price * 2,
+        "nonce": system.w3.eth.get_transaction_count(stranger.address, "pending")})
+    failed = system.w3.eth.send_raw_transaction(stranger.sign_transaction(tx).raw_transaction)
+    receipt = system.w3.eth.wait_for_transaction_receipt(failed)
+    assert network.mined(failed.to_0x_hex()) == (0, receipt["blockNumber"])
+    assert network.mined("0x" + "ab" * 32) is None  # no such transaction

@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from web3 import Web3
+from web3._utils.error_formatters_utils import raise_transaction_indexing_error_if_indexing
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3RPCError
@@ -31,6 +32,7 @@ from wallet_sdk._sender import TransactionSender, revert_from
 from wallet_sdk.amount import Amount, format_amount, parse_amount
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import Domain, merchant_id, order_id
+from wallet_sdk.chain.calls import fast_call
 from wallet_sdk.chain.exceptions import (
     ContractNotDeployedError,
     DeploymentFileError,
@@ -72,6 +74,7 @@ __all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment"]
 
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
 _CHAIN_ID: Final = RPCEndpoint("eth_chainId")
+_GET_RECEIPT: Final = RPCEndpoint("eth_getTransactionReceipt")
 _ZERO32: Final = bytes(32)
 
 
@@ -329,13 +332,24 @@ class Network:
 
     def _call(self, call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         try:
-            return call.call(block_identifier=block)
+            return fast_call(call, block)
         except ContractLogicError as exc:
             raise revert_from(exc) from None
 
     @property
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
+
+    def mined(self, tx_hash: str) -> tuple[int, int] | None:
+        """``(status, block number)`` of a mined transaction (status 1 succeeded, 0 reverted); None while the node
+        has no receipt for it. Reads the node's raw receipt: web3's formatting of a relay batch's hundred logs
+        cost far more than the request, and only these two fields are needed."""
+        params = [tx_hash]
+        answer = self.w3.manager.formatted_response(
+            self.w3.provider.make_request(_GET_RECEIPT, params), params, raise_transaction_indexing_error_if_indexing)
+        if not answer or answer.get("blockNumber") is None:
+            return None
+        return int(answer["status"], 16), int(answer["blockNumber"], 16)
 
     def now(self) -> int:
         """The latest block's timestamp (Unix seconds): the clock the contracts check deadlines against."""
