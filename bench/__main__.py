@@ -117,41 +117,40 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-The figures are 7 to 50 times below the targets, and walletnet's confirmed
-rate does not beat the naive baseline. What profiles of the node process (py-spy) showed:
+The API figures are tens of times below their targets; the indexer is close to its own. What profiles of the node
+process (py-spy, cProfile) showed:
 
-1. **Each P2P request makes about eight chain reads while it is served**, one web3.py contract call each: the
-   payer's and the payee's registration, the chain time, the relay nonce bit, the balance, the remaining daily
-   allowance, the limit class and its limits. In a profile of requests sent one at a time these calls were
-   about 80% of the endpoint's time, and about 60% of that was web3.py's own Python work (ABI encoding,
-   middlewares, result formatting), not waiting for anvil. Merchant payments and ATM cash-ins do the same kind of
-   checks. (web3.py's validation also asked the node for the chain id before each call; a `Network` now
-   caches it, which halved the requests.)
-2. **On SQLite a request holds the database's write lock across those chain reads**: its session begins
-   `BEGIN IMMEDIATE` at its first query (the payer's record, locked) and keeps the lock until it commits. The
-   idempotency claim of the next request, and the bank's writer, indexer and jobs, wait for that lock, so one
-   bank serves one payment at a time.
+1. **On SQLite a bank serves one payment at a time.** A request's session begins `BEGIN IMMEDIATE` at its first
+   query (the payer's record) and keeps the database's write lock until it commits. In a py-spy profile of the
+   P2P phase (8 requests in flight), about 80% of the request threads' samples were waiting in that `BEGIN`;
+   the bank's writer, indexer and jobs wait for the same lock. Accepted/s is about one over the time a request
+   holds the lock.
+2. **Most of that time is chain reads**, about eight per P2P request: the payer's and the payee's registration,
+   the chain time, the relay nonce bit, the balance, the limit class and its limits, the remaining daily
+   allowance. Each is one `eth_call` (`wallet_sdk.chain.calls.fast_call`, about 1.5 ms on a local anvil). web3's
+   own call path took about 4 ms a read; in back-to-back runs of this bench (two each, on this noisy machine),
+   moving off it raised P2P acceptance from about 16 to about 21 per second and ATM cash-ins from about 19 to
+   about 27. Merchant payments and ATM cash-ins make the same kind of checks.
 3. **Everything of both banks runs in one Python process** (`walletnet up`): two APIs (40 worker threads each),
    two writers, two indexers and two job loops (idle polls every 0.5 s, woken by work), under one GIL, on 2 cores
    shared with anvil and the load generator.
 4. **At 200 requests/s the burst is served one write at a time.** The API lets 32 requests in at once and
-   keeps more worker threads than that (api/admission.py); the others wait their turn. Before that bound, py-spy
-   dumps of this phase showed all 40 worker threads of a bank blocked and none active: requests waiting for
-   SQLite's write lock held every thread while the request holding the lock waited for a thread for its next
-   step, and nothing moved until the 30 s timeouts (1 of 100 answered). Now every request is answered, but the
-   last ones only after the others' turns: p99 is about the time to accept the whole burst one after the other
-   (point 2).
+   keeps more worker threads than that (api/admission.py); the others wait their turn, so every request is
+   answered, but the last ones only after the others' turns: p99 is about the time to accept the whole burst
+   one after the other (point 1).
 5. Batching does its part on chain: a relay batch of 100 costs far less gas per payment than one transaction per
    payment ([gas.md](gas.md)). But the node relays only what the API accepted, so confirmed/s is bounded by
-   accepted/s, which points 1-4 bound.
-6. **Indexer**: in a profile of a catch-up, about half of the time went to fetching and decoding the logs
-   through web3.py (its result formatting and ABI decoding checksum every address), about a fifth to SQLAlchemy
-   ORM flushes and commits, the rest to block-time lookups and the projection itself.
+   accepted/s, which points 1-4 bound. The naive baseline is at its best here (automine: each receipt exists
+   as soon as the transaction is sent); with real block times it would wait a block per payment.
+6. **Indexer**: it now decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
+   block times in JSON-RPC batches (about 6x faster than web3's formatted logs and one ORM object per row). In a
+   profile of a catch-up, what is left is spread over decoding the logs, the projection's per-event Python
+   work and SQLite's inserts, about a third each.
 
-What would move the figures (not done here): read a request's chain state in one call (a batched JSON-RPC request
-or one view function returning every check), or from the indexer's tables; do the chain reads before taking the
-write lock and re-check under it; PostgreSQL for the bank node; several API worker processes; decode logs
-without re-checksumming addresses.
+What would move the API figures (not done here): read a request's chain state before taking the write lock (at one
+block, re-checked under it), or in one call (a JSON-RPC batch, or one view function returning every check);
+PostgreSQL for the bank node, whose row locks let requests of different wallets run side by side; several API
+worker processes.
 """
 
 if __name__ == "__main__":
