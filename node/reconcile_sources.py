@@ -188,8 +188,6 @@ def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str]) -
         receipts={h: network.mined(h) for h in sorted(tx_hashes)})
 
 
-
-
 @dataclass(frozen=True)
 class ChainBalances:
     """What the indexer's projection should show at ``block``."""

@@ -71,8 +71,8 @@ _ENUMS: Final[dict[str, Any]] = {
 }
 # uint8 arguments that carry an enum's values without the enum type in the ABI
 _ENUM_ARGS: Final[dict[tuple[str, str], Any]] = {("WalletStateSet", "status"): WalletStatus}
-# how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
 _GET_LOGS: Final = RPCEndpoint("eth_getLogs")
+# how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
 _TOO_MUCH: Final = ("block range", "too many", "too large", "more than", "limit exceeded", "exceeds", "response size",
                     "timeout", "timed out")
 
