@@ -120,3 +120,21 @@ def test_what_it_does_not_handle_goes_to_web3(system: Any) -> None:
     token = watched.eth.contract(address=system.token.address, abi=system.token.abi)
     assert fast_call(token.functions.balanceOf(nobody)) == 0
     assert "eth_call" in seen
+
+
+def test_a_web3_without_the_internals_it_uses_gets_web3s_own_path(system: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wallet_sdk.chain.calls.WEB3_INTERNALS", False)
+    slow: list[str] = []
+    original = ContractFunction.call
+
+    def watched(self: ContractFunction, *args: Any, **kwargs: Any) -> Any:
+        slow.append(self.abi_element_identifier)  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContractFunction, "call", watched)
+    assert fast_call(system.token.functions.totalSupply()) == system.token.functions.totalSupply().call()
+    assert slow == ["totalSupply()", "totalSupply()"]
+    monkeypatch.setattr("wallet_sdk.chain.calls.WEB3_INTERNALS", True)
+    fast_call(system.token.functions.totalSupply())
+    assert len(slow) == 2  # with the internals, web3's call path is not taken

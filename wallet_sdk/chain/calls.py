@@ -16,15 +16,20 @@ from typing import Any, Final
 
 from eth_abi.abi import decode as abi_decode
 from web3 import Web3
-from web3._utils.abi import map_abi_data
-from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
-from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, RPCEndpoint
 
 from wallet_sdk.errors import abi_type
 
-__all__ = ["fast_call"]
+try:  # web3's internals, used as web3 uses them; a web3 that moved them gets its own (slower) path
+    from web3._utils.abi import map_abi_data
+    from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
+    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+    WEB3_INTERNALS = True
+except ImportError:  # pragma: no cover - depends on the installed web3
+    WEB3_INTERNALS = False
+
+__all__ = ["WEB3_INTERNALS", "fast_call"]
 
 _ETH_CALL: Final = RPCEndpoint("eth_call")
 _BLOCK_TAGS: Final = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
@@ -51,7 +56,7 @@ def fast_call(call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
     w3 = call.w3
     block_param = _block_param(block)
     outputs = call.abi.get("outputs") or []
-    if block_param is None or not outputs or not _plain_connection(w3):
+    if not WEB3_INTERNALS or block_param is None or not outputs or not _plain_connection(w3):
         return call.call(block_identifier=block)
     params = [{"to": call.address, "data": call._encode_transaction_data()}, block_param]
     answer = w3.manager.formatted_response(w3.provider.make_request(_ETH_CALL, params), params,

@@ -22,7 +22,6 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from web3 import Web3
-from web3._utils.error_formatters_utils import raise_transaction_indexing_error_if_indexing
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3RPCError
@@ -345,8 +344,7 @@ class Network:
         has no receipt for it. Reads the node's raw receipt: web3's formatting of a relay batch's hundred logs
         cost far more than the request, and only these two fields are needed."""
         params = [tx_hash]
-        answer = self.w3.manager.formatted_response(
-            self.w3.provider.make_request(_GET_RECEIPT, params), params, raise_transaction_indexing_error_if_indexing)
+        answer = self.w3.manager.formatted_response(self.w3.provider.make_request(_GET_RECEIPT, params), params)
         if not answer or answer.get("blockNumber") is None:
             return None
         return int(answer["status"], 16), int(answer["blockNumber"], 16)
