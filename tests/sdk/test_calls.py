@@ -106,6 +106,12 @@ def test_what_it_does_not_handle_goes_to_web3(system: Any) -> None:
     with pytest.raises(BadFunctionCallOutput):  # no code at that address: web3's own error
         fast_call(empty)
 
+    wider = [{"type": "function", "name": "totalSupply", "stateMutability": "view", "inputs": [],
+              "outputs": [{"name": "", "type": "uint256"}] * 3}]  # the token answers one word, not three
+    misread = system.w3.eth.contract(address=system.token.address, abi=wider).functions.totalSupply()
+    with pytest.raises(BadFunctionCallOutput):  # undecodable return data: web3's own error
+        fast_call(misread)
+
     seen: list[str] = []
 
     class Watching(Web3Middleware):  # a middleware of the caller's own: it must still see every request

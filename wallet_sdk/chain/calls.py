@@ -6,8 +6,8 @@ several reads. :func:`fast_call` keeps web3 where it decides something: the call
 the arguments, the request goes through the same provider (its session, timeouts and request cache), a revert
 raises web3's ``ContractLogicError`` through web3's own check of the answer, and the result gets web3's address
 normalisation. It skips only what does nothing for a plain read, and falls back to web3's path for anything else:
-a connection with middlewares of its own, a default ``from`` account, a block given by hash, or an answer web3
-would refuse (empty return data).
+a connection with middlewares of its own, a default ``from`` account, a block given by hash, an answer web3
+would refuse (empty or undecodable return data), or an installed web3 whose internals used here have moved.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, RPCEndpoint
@@ -65,5 +66,9 @@ def fast_call(call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
     if not data:  # no code there, or a node's odd answer: let web3 say what it says
         return call.call(block_identifier=block)
     types = [abi_type(dict(o)) for o in outputs]  # structs as "(bytes32,uint8,...)", as web3 decodes them
-    values = map_abi_data(BASE_RETURN_NORMALIZERS, types, abi_decode(types, data))
+    try:
+        decoded = abi_decode(types, data)
+    except DecodingError:  # not what the ABI says: web3 raises its BadFunctionCallOutput for it
+        return call.call(block_identifier=block)
+    values = map_abi_data(BASE_RETURN_NORMALIZERS, types, decoded)
     return values[0] if len(values) == 1 else values
