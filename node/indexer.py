@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from hexbytes import HexBytes
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
@@ -285,7 +284,7 @@ class Indexer:
     # ------------------------------------------------------------------ chain reads
 
     def _block_hash(self, number: int) -> str:
-        return HexBytes(self.network.w3.eth.get_block(number)["hash"]).to_0x_hex()
+        return str(self._blocks({number})[number]["hash"])
 
     def _blocks(self, numbers: set[int]) -> dict[int, dict[str, Any]]:
         """The headers of blocks ``numbers`` as the node's raw JSON (0x-hex fields), asked for in JSON-RPC batches
@@ -293,10 +292,10 @@ class Indexer:
         w3 = self.network.w3
         ordered = sorted(numbers)
         found: dict[int, dict[str, Any]] = {}
+        batch = getattr(w3.provider, "make_batch_request", None)  # every JSON-RPC provider of web3 has it
         for i in range(0, len(ordered), BLOCKS_PER_BATCH):
             chunk = ordered[i:i + BLOCKS_PER_BATCH]
             requests = [(_GET_BLOCK, [hex(n), False]) for n in chunk]
-            batch = getattr(w3.provider, "make_batch_request", None)  # every JSON-RPC provider of web3 has it
             answers = batch(requests) if batch else [w3.provider.make_request(*r) for r in requests]
             if not isinstance(answers, list):  # the node refused the whole batch: raise its error
                 w3.manager.formatted_response(answers, requests)

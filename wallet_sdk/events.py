@@ -27,10 +27,11 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.exceptions import Web3RPCError
-from web3.types import LogReceipt, RPCEndpoint, TxReceipt
+from web3.types import LogReceipt, TxReceipt
 
 from wallet_sdk._abi_words import decode_word, decode_words
 from wallet_sdk.artifacts import load_artifact
+from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
     BankStatus,
     BurnReason,
@@ -71,7 +72,6 @@ _ENUMS: Final[dict[str, Any]] = {
 }
 # uint8 arguments that carry an enum's values without the enum type in the ABI
 _ENUM_ARGS: Final[dict[tuple[str, str], Any]] = {("WalletStateSet", "status"): WalletStatus}
-_GET_LOGS: Final = RPCEndpoint("eth_getLogs")
 # how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
 _TOO_MUCH: Final = ("block range", "too many", "too large", "more than", "limit exceeded", "exceeds", "response size",
                     "timeout", "timed out")
@@ -291,10 +291,9 @@ def _get_logs(network: Network, params: dict[str, Any], start: int, end: int) ->
     The request goes to the provider directly and its answer is checked by web3 (an error raises
     ``Web3RPCError`` as usual) but not formatted: web3's formatting and middlewares took most of a catch-up's
     time, and :func:`decode_logs` reads the raw fields itself."""
-    w3 = network.w3
     query = [{**params, "fromBlock": hex(start), "toBlock": hex(end)}]
     try:
-        return list(w3.manager.formatted_response(w3.provider.make_request(_GET_LOGS, query), query))
+        return list(raw_request(network.w3, "eth_getLogs", query))
     except (Web3RPCError, ValueError) as exc:
         if start == end or not any(word in str(exc).lower() for word in _TOO_MUCH):
             raise

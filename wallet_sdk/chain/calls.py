@@ -18,8 +18,9 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.types import BlockIdentifier, RPCEndpoint
+from web3.types import BlockIdentifier
 
+from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.errors import abi_type
 
 try:  # web3's internals, used as web3 uses them; a web3 that moved them gets its own (slower) path
@@ -32,7 +33,6 @@ except ImportError:  # pragma: no cover - depends on the installed web3
 
 __all__ = ["WEB3_INTERNALS", "fast_call"]
 
-_ETH_CALL: Final = RPCEndpoint("eth_call")
 _BLOCK_TAGS: Final = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
 _WEB3_MIDDLEWARES: Final = frozenset({"gas_price_strategy", "ens_name_to_address", "attrdict", "validation",
                                       "gas_estimate"})
@@ -60,8 +60,7 @@ def fast_call(call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
     if not WEB3_INTERNALS or block_param is None or not outputs or not _plain_connection(w3):
         return call.call(block_identifier=block)
     params = [{"to": call.address, "data": call._encode_transaction_data()}, block_param]
-    answer = w3.manager.formatted_response(w3.provider.make_request(_ETH_CALL, params), params,
-                                           raise_contract_logic_error_on_revert)
+    answer = raw_request(w3, "eth_call", params, raise_contract_logic_error_on_revert)
     data = bytes.fromhex(answer[2:]) if isinstance(answer, str) else b""
     if not data:  # no code there, or a node's odd answer: let web3 say what it says
         return call.call(block_identifier=block)

@@ -40,6 +40,7 @@ from wallet_sdk.chain.exceptions import (
     NodeConnectionError,
     WrongNetworkError,
 )
+from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
     BankInfo,
     BankPosition,
@@ -73,7 +74,6 @@ __all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment"]
 
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
 _CHAIN_ID: Final = RPCEndpoint("eth_chainId")
-_GET_RECEIPT: Final = RPCEndpoint("eth_getTransactionReceipt")
 _ZERO32: Final = bytes(32)
 
 
@@ -343,8 +343,7 @@ class Network:
         """``(status, block number)`` of a mined transaction (status 1 succeeded, 0 reverted); None while the node
         has no receipt for it. Reads the node's raw receipt: web3's formatting of a relay batch's hundred logs
         cost far more than the request, and only these two fields are needed."""
-        params = [tx_hash]
-        answer = self.w3.manager.formatted_response(self.w3.provider.make_request(_GET_RECEIPT, params), params)
+        answer = raw_request(self.w3, "eth_getTransactionReceipt", [tx_hash])
         if not answer or answer.get("blockNumber") is None:
             return None
         return int(answer["status"], 16), int(answer["blockNumber"], 16)
