@@ -6,6 +6,8 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
@@ -13,11 +15,12 @@ import {IDigitalCash} from "./interfaces/IDigitalCash.sol";
 import {IMerchantSettlement} from "./interfaces/IMerchantSettlement.sol";
 
 /// @title MerchantSettlement
-/// @notice Merchants registered by their acquiring bank. A payment is the payer's EIP-3009
-///         ReceiveWithAuthorization to this contract, bound to (merchant, order, amount) through its
-///         nonce; the money waits here as the merchant's pending balance until the acquirer settles:
-///         net = gross - refunds - fee to the merchant (wallet, or burned for payout to its bank
-///         account), fee to the acquirer's fee wallet.
+/// @notice Merchants registered by their acquiring bank, their ids namespaced per acquirer. A payment is
+///         the payer's EIP-3009 ReceiveWithAuthorization to this contract, bound to (acquirer, merchant,
+///         order) through its nonce and to the amount by its value, together with the acquirer's EIP-712
+///         signature of the PaymentRequest it issued for that order and amount; the money waits here as the
+///         merchant's pending balance until the acquirer settles: net = gross - refunds - fee to the
+///         merchant (wallet, or burned for payout to its bank account), fee to the acquirer's fee wallet.
 /// @dev Invariant: totalPending() == sum over merchants of (pendingGross - pendingRefunds), and equals
 ///      this contract's token balance as long as nobody transfers tokens here outside `pay`.
 ///      Rules chosen here (see docs/contracts.md):
@@ -29,13 +32,32 @@ import {IMerchantSettlement} from "./interfaces/IMerchantSettlement.sol";
 ///      - Settling with nothing pending is allowed and emits a zero batch (friendly to scheduled
 ///        daily settlement).
 ///      - A bank's fee wallet must be a registered, active wallet whose custodian is that bank.
+///      - Merchant ids are per acquirer: the `merchants` and `orders` mappings are keyed by
+///        keccak256(abi.encode(acquirerBankId, merchantId)). Calls of an acquirer's operator (update,
+///        status, refund, settle) name the merchant by its id and the caller's bank; `pay` names the
+///        acquirer.
+///      - Only requested amounts are paid: a payment carries the acquirer's signature of
+///        PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt) in this contract's EIP-712 domain
+///        (name "MerchantSettlement", version "1"), with expiresAt = the payer's validBefore, by the key the
+///        acquirer registered with setRequestSigner or by an active operator of the acquirer. The request
+///        signer can sign requests and nothing else: it is no operator and sends no transaction.
 ///      The contract is a UUPS proxy implementation; only the Consortium (an executed governance
 ///      proposal) may upgrade it. Storage lives in an ERC-7201 namespace.
-contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettlement {
+contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettlement, IERC5267 {
     using SafeERC20 for IERC20;
 
     /// @notice Basis points in one whole.
     uint256 public constant BPS_DENOMINATOR = 10_000;
+    /// @notice The EIP-712 type the acquirer signs for each order it asks to be paid.
+    bytes32 public constant PAYMENT_REQUEST_TYPEHASH = keccak256(
+        "PaymentRequest(bytes32 acquirer,bytes32 merchantId,bytes32 orderId,uint256 amount,uint256 expiresAt)"
+    );
+    bytes32 private constant EIP712_DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    string private constant EIP712_NAME = "MerchantSettlement";
+    string private constant EIP712_VERSION = "1";
+    bytes32 private constant EIP712_NAME_HASH = keccak256("MerchantSettlement");
+    bytes32 private constant EIP712_VERSION_HASH = keccak256("1");
 
     // --- errors added to IMerchantSettlement ---
     /// @notice An address given at initialization is zero.
@@ -65,9 +87,10 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         IWalletRegistry registry;
         address token;
         uint256 totalPending;
-        mapping(bytes32 merchantId => Merchant) merchants;
-        mapping(bytes32 merchantId => mapping(bytes32 orderId => OrderRecord)) orders;
+        mapping(bytes32 merchantKey => Merchant) merchants; // merchantKey = keccak256(abi.encode(acquirer, merchantId))
+        mapping(bytes32 merchantKey => mapping(bytes32 orderId => OrderRecord)) orders;
         mapping(bytes32 bankId => address) feeWallets;
+        mapping(bytes32 bankId => address) requestSigners; // appended (layout above unchanged)
     }
 
     // keccak256(abi.encode(uint256(keccak256("walletnet.storage.MerchantSettlement")) - 1)) & ~bytes32(uint256(0xff))
@@ -102,8 +125,9 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
 
     /// @notice Register a merchant acquired by the caller's bank.
     /// @dev Requirements: caller is an operator of an active bank (the Consortium's NotBankOperator /
-    ///      BankNotActive; that bank becomes the acquirer); `merchantId` not registered yet
-    ///      (MerchantAlreadyRegistered); `feeBps` <= 10,000 (InvalidFee); `wallet` is a registered,
+    ///      BankNotActive; that bank becomes the acquirer); `merchantId` not registered yet by that bank
+    ///      (MerchantAlreadyRegistered; another bank's merchant of the same id is another merchant);
+    ///      `feeBps` <= 10,000 (InvalidFee); `wallet` is a registered,
     ///      active wallet of kind Merchant (InvalidMerchantWallet).
     ///      Emits MerchantRegistered and MerchantStatusChanged(Active).
     function registerMerchant(
@@ -116,7 +140,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ) external {
         MerchantSettlementStorage storage $ = _s();
         bytes32 bankId = $.consortium.requireActiveOperator(msg.sender);
-        Merchant storage m = $.merchants[merchantId];
+        Merchant storage m = $.merchants[_merchantKey(bankId, merchantId)];
         if (m.status != MerchantStatus.None) revert MerchantAlreadyRegistered(merchantId);
         _checkMerchantTerms(wallet, feeBps);
 
@@ -129,12 +153,12 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         m.settlementAccountHash = settlementAccountHash;
 
         emit MerchantRegistered(merchantId, bankId, wallet, feeBps, mcc, payoutMode, settlementAccountHash);
-        emit MerchantStatusChanged(merchantId, MerchantStatus.Active);
+        emit MerchantStatusChanged(merchantId, bankId, MerchantStatus.Active);
     }
 
     /// @notice Change a merchant's wallet, fee, category code, settlement account hash and payout mode.
-    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
-    ///      acquirer (NotAcquirer); the same fee and wallet rules as registerMerchant. A new fee applies to everything pending at the
+    /// @dev Requirements: caller is an active operator (NotBankOperator / BankNotActive) of the bank that
+    ///      registered `merchantId` (UnknownMerchant); the same fee and wallet rules as registerMerchant. A new fee applies to everything pending at the
     ///      next settlement (settle first to keep the old fee for past payments). Emits MerchantUpdated.
     function updateMerchant(
         bytes32 merchantId,
@@ -153,18 +177,18 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         m.payoutMode = payoutMode;
         m.settlementAccountHash = settlementAccountHash;
 
-        emit MerchantUpdated(merchantId, wallet, feeBps, mcc, payoutMode, settlementAccountHash);
+        emit MerchantUpdated(merchantId, m.acquirer, wallet, feeBps, mcc, payoutMode, settlementAccountHash);
     }
 
     /// @notice Suspend a merchant (it cannot be paid) or make it active again.
-    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
-    ///      acquirer (NotAcquirer); `status` is Active or Suspended (InvalidMerchantStatus). A suspended merchant can still be refunded and settled.
+    /// @dev Requirements: caller is an active operator (NotBankOperator / BankNotActive) of the bank that
+    ///      registered `merchantId` (UnknownMerchant); `status` is Active or Suspended (InvalidMerchantStatus). A suspended merchant can still be refunded and settled.
     ///      Emits MerchantStatusChanged.
     function setMerchantStatus(bytes32 merchantId, MerchantStatus status) external {
         Merchant storage m = _requireAcquirer(merchantId);
         if (status == MerchantStatus.None) revert InvalidMerchantStatus(status);
         m.status = status;
-        emit MerchantStatusChanged(merchantId, status);
+        emit MerchantStatusChanged(merchantId, m.acquirer, status);
     }
 
     /// @notice Set the wallet that receives the caller's bank's acquiring fees.
@@ -189,16 +213,38 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         return _s().feeWallets[bankId];
     }
 
+    /// @notice Set the key that signs the caller's bank's payment requests, beside its active operators.
+    /// @dev Least privilege: the bank's node keeps this key to sign requests without holding an operator key;
+    ///      it cannot send a transaction that moves money. Zero removes it (then only operators sign).
+    ///      Requirements: caller is an operator of an active bank (the Consortium's NotBankOperator /
+    ///      BankNotActive). Emits RequestSignerSet.
+    function setRequestSigner(address signer) external {
+        MerchantSettlementStorage storage $ = _s();
+        bytes32 bankId = $.consortium.requireActiveOperator(msg.sender);
+        $.requestSigners[bankId] = signer;
+        emit RequestSignerSet(bankId, signer);
+    }
+
+    /// @notice The key that signs `bankId`'s payment requests (zero if none set).
+    function requestSigner(bytes32 bankId) external view returns (address) {
+        return _s().requestSigners[bankId];
+    }
+
     // ------------------------------------------------------------------ payments
 
-    /// @notice Pay an order with the payer's signed ReceiveWithAuthorization; any caller may relay.
+    /// @notice Pay an order the acquirer requested with the payer's signed ReceiveWithAuthorization; any caller
+    ///         may relay.
     /// @dev The payer signs ReceiveWithAuthorization(from = payer, to = this contract, value = amount,
-    ///      validAfter, validBefore, nonce = paymentNonce(merchantId, orderId)) on the token.
-    ///      Requirements: merchant registered (UnknownMerchant) and Active (MerchantNotActive);
-    ///      0 < amount (ZeroAmount) < 2^128 (orders are stored packed; SafeCastOverflowedUintDowncast
-    ///      beyond); order not paid yet (OrderAlreadyPaid); the token
-    ///      accepts the authorization (signature, validity window, unused nonce, registry checks and
-    ///      limits of the payer). Emits OrderPaid (and the token's Transfer / AuthorizationUsed).
+    ///      validAfter, validBefore, nonce = paymentNonce(acquirer, merchantId, orderId)) on the token; the
+    ///      acquirer signed PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt = validBefore) in
+    ///      this contract's domain (paymentRequestDigest).
+    ///      Requirements: merchant (acquirer, merchantId) registered (UnknownMerchant) and Active
+    ///      (MerchantNotActive); 0 < amount (ZeroAmount) < 2^128 (orders are stored packed;
+    ///      SafeCastOverflowedUintDowncast beyond); order not paid yet (OrderAlreadyPaid); the request
+    ///      signed by the acquirer's request signer or an active operator of the acquirer, for exactly this
+    ///      amount and expiry (InvalidPaymentRequest); the token accepts the authorization (signature,
+    ///      validity window, unused nonce, registry checks and limits of the payer). Emits OrderPaid (and the
+    ///      token's Transfer / AuthorizationUsed).
     function pay(Payment calldata payment) external {
         _pay(payment);
     }
@@ -222,7 +268,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
                 // gas, not a bad payment: revert the batch so that the relayer, and eth_estimateGas,
                 // retry with more gas instead of a payment being reported failed for want of gas.
                 if (reason.length == 0) revert BatchOutOfGas(i);
-                emit PaymentFailed(i, payments[i].merchantId, payments[i].orderId, reason);
+                emit PaymentFailed(i, payments[i].merchantId, payments[i].orderId, payments[i].acquirer, reason);
             }
         }
     }
@@ -235,8 +281,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     }
 
     /// @notice Refund part or all of an order to its payer, out of the merchant's pending balance.
-    /// @dev Requirements: merchant registered (UnknownMerchant); caller is an active operator of its
-    ///      acquirer (NotAcquirer); order paid (UnknownOrder); 0 < amount (ZeroAmount) <= order amount -
+    /// @dev Requirements: caller is an active operator (NotBankOperator / BankNotActive) of the bank that
+    ///      registered `merchantId` (UnknownMerchant); order paid (UnknownOrder); 0 < amount (ZeroAmount) <= order amount -
     ///      already refunded (RefundExceedsRefundable); amount <= the merchant's pending balance,
     ///      pendingGross - pendingRefunds (RefundExceedsPending): money already settled must be refunded
     ///      by other means.
@@ -245,7 +291,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     function refund(bytes32 merchantId, bytes32 orderId, uint256 amount, bytes32 ref) external {
         Merchant storage m = _requireAcquirer(merchantId);
         MerchantSettlementStorage storage $ = _s();
-        OrderRecord storage o = $.orders[merchantId][orderId];
+        OrderRecord storage o = $.orders[_merchantKey(m.acquirer, merchantId)][orderId];
         address payer = o.payer;
         if (payer == address(0)) revert UnknownOrder(merchantId, orderId);
         if (amount == 0) revert ZeroAmount();
@@ -261,7 +307,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         $.totalPending -= amount;
 
         IERC20($.token).safeTransfer(payer, amount);
-        emit OrderRefunded(merchantId, orderId, payer, amount, refunded, ref);
+        emit OrderRefunded(merchantId, orderId, m.acquirer, payer, amount, refunded, ref);
     }
 
     /// @notice Settle everything pending for a merchant.
@@ -271,8 +317,9 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ///      account by the acquirer (PayoutMode.BankAccount, token.burnForPayout(net, acquirer, ref));
     ///      fee goes to the acquirer's fee wallet. Zero legs are skipped; with nothing pending a zero
     ///      batch is still recorded.
-    ///      Requirements: merchant registered, Active or Suspended (UnknownMerchant); caller is an active
-    ///      operator of its acquirer (NotAcquirer); a fee wallet is set if fee > 0 (FeeWalletNotSet);
+    ///      Requirements: caller is an active operator (NotBankOperator / BankNotActive) of the bank that
+    ///      registered `merchantId`, Active or Suspended (UnknownMerchant); a fee wallet is set if fee > 0
+    ///      (FeeWalletNotSet);
     ///      the token accepts each leg (not paused; this contract and each receiving wallet Active;
     ///      the receivers' balance caps). Emits MerchantSettled (and the token's events).
     /// @return batchId the merchant's settlement batch number (1, 2, ...).
@@ -307,20 +354,54 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
 
     // ------------------------------------------------------------------ views
 
-    /// @notice A merchant's record (all zero if not registered).
-    function merchant(bytes32 merchantId) external view returns (Merchant memory) {
-        return _s().merchants[merchantId];
+    /// @notice The record of `acquirer`'s merchant `merchantId` (all zero if not registered).
+    function merchant(bytes32 acquirer, bytes32 merchantId) external view returns (Merchant memory) {
+        return _s().merchants[_merchantKey(acquirer, merchantId)];
     }
 
     /// @notice An order's record (all zero if not paid).
-    function order(bytes32 merchantId, bytes32 orderId) external view returns (Order memory) {
-        OrderRecord storage o = _s().orders[merchantId][orderId];
+    function order(bytes32 acquirer, bytes32 merchantId, bytes32 orderId) external view returns (Order memory) {
+        OrderRecord storage o = _s().orders[_merchantKey(acquirer, merchantId)][orderId];
         return Order({payer: o.payer, amount: o.amount, refunded: o.refunded, paidAt: o.paidAt});
     }
 
-    /// @notice The EIP-3009 nonce a payer signs for an order: keccak256(abi.encode(merchantId, orderId)).
-    function paymentNonce(bytes32 merchantId, bytes32 orderId) public pure returns (bytes32) {
-        return keccak256(abi.encode(merchantId, orderId));
+    /// @notice The EIP-3009 nonce a payer signs for an order: keccak256(abi.encode(acquirer, merchantId,
+    ///         orderId)).
+    function paymentNonce(bytes32 acquirer, bytes32 merchantId, bytes32 orderId) public pure returns (bytes32) {
+        return keccak256(abi.encode(acquirer, merchantId, orderId));
+    }
+
+    /// @notice The EIP-712 digest of PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt) in this
+    ///         contract's domain: what the acquirer signs for each order it asks to be paid.
+    function paymentRequestDigest(bytes32 acquirer, bytes32 merchantId, bytes32 orderId, uint256 amount,
+                                  uint256 expiresAt) public view returns (bytes32 digest) {
+        bytes32 structHash =
+            keccak256(abi.encode(PAYMENT_REQUEST_TYPEHASH, acquirer, merchantId, orderId, amount, expiresAt));
+        bytes32 domain = DOMAIN_SEPARATOR();
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, hex"1901")
+            mstore(add(ptr, 0x02), domain)
+            mstore(add(ptr, 0x22), structHash)
+            digest := keccak256(ptr, 0x42)
+        }
+    }
+
+    /// @notice This contract's EIP-712 domain separator (name "MerchantSettlement", version "1", the chain,
+    ///         this proxy): the domain of payment requests.
+    function DOMAIN_SEPARATOR() public view returns (bytes32) {
+        return keccak256(abi.encode(EIP712_DOMAIN_TYPEHASH, EIP712_NAME_HASH, EIP712_VERSION_HASH, block.chainid,
+                                    address(this)));
+    }
+
+    /// @notice ERC-5267: the EIP-712 domain of payment requests.
+    function eip712Domain()
+        external
+        view
+        returns (bytes1 fields, string memory name, string memory version, uint256 chainId,
+                 address verifyingContract, bytes32 salt, uint256[] memory extensions)
+    {
+        return (hex"0f", EIP712_NAME, EIP712_VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
     /// @notice Sum over all merchants of pendingGross - pendingRefunds: the money this contract owes.
@@ -347,13 +428,15 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
 
     function _pay(Payment calldata p) private {
         MerchantSettlementStorage storage $ = _s();
-        Merchant storage m = $.merchants[p.merchantId];
+        bytes32 key = _merchantKey(p.acquirer, p.merchantId);
+        Merchant storage m = $.merchants[key];
         MerchantStatus status = m.status;
         if (status == MerchantStatus.None) revert UnknownMerchant(p.merchantId);
         if (status != MerchantStatus.Active) revert MerchantNotActive(p.merchantId);
         if (p.amount == 0) revert ZeroAmount();
-        OrderRecord storage o = $.orders[p.merchantId][p.orderId];
+        OrderRecord storage o = $.orders[key][p.orderId];
         if (o.payer != address(0)) revert OrderAlreadyPaid(p.merchantId, p.orderId);
+        _checkRequest(p);
 
         o.payer = p.payer;
         o.paidAt = uint64(block.timestamp);
@@ -368,12 +451,27 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
             p.amount,
             p.validAfter,
             p.validBefore,
-            paymentNonce(p.merchantId, p.orderId),
+            paymentNonce(p.acquirer, p.merchantId, p.orderId),
             p.v,
             p.r,
             p.s
         );
-        emit OrderPaid(p.merchantId, p.orderId, p.payer, p.amount);
+        emit OrderPaid(p.merchantId, p.orderId, p.acquirer, p.payer, p.amount);
+    }
+
+    /// @dev The acquirer asked for exactly this payment: its request signer, or one of its active operators,
+    ///      signed PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt = validBefore).
+    function _checkRequest(Payment calldata p) private view {
+        bytes32 digest = paymentRequestDigest(p.acquirer, p.merchantId, p.orderId, p.amount, p.validBefore);
+        (address signer, ECDSA.RecoverError recoverError,) = ECDSA.tryRecover(digest, p.requestV, p.requestR, p.requestS);
+        if (recoverError == ECDSA.RecoverError.NoError && signer != address(0)) {
+            if (signer == _s().requestSigners[p.acquirer] || _s().consortium.isActiveOperator(p.acquirer, signer)) {
+                return;
+            }
+        } else {
+            signer = address(0);
+        }
+        revert InvalidPaymentRequest(p.acquirer, p.merchantId, p.orderId, signer);
     }
 
     /// @dev Net to the merchant (wallet transfer or burn for bank payout), fee to the acquirer's fee
@@ -396,10 +494,17 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         if (fee > 0) IERC20(tokenAddr).safeTransfer(feeTo, fee);
     }
 
+    /// @dev The caller's bank's merchant `merchantId`: the caller is an active operator (the Consortium's
+    ///      NotBankOperator / BankNotActive) and its bank registered that id (UnknownMerchant).
     function _requireAcquirer(bytes32 merchantId) private view returns (Merchant storage m) {
-        m = _s().merchants[merchantId];
+        bytes32 bankId = _s().consortium.requireActiveOperator(msg.sender);
+        m = _s().merchants[_merchantKey(bankId, merchantId)];
         if (m.status == MerchantStatus.None) revert UnknownMerchant(merchantId);
-        if (!_s().consortium.isActiveOperator(m.acquirer, msg.sender)) revert NotAcquirer(msg.sender, merchantId);
+    }
+
+    /// @dev The key of `acquirer`'s merchant `merchantId` in `merchants` and `orders`: ids are per acquirer.
+    function _merchantKey(bytes32 acquirer, bytes32 merchantId) private pure returns (bytes32) {
+        return keccak256(abi.encode(acquirer, merchantId));
     }
 
     function _checkMerchantTerms(address wallet, uint16 feeBps) private view {

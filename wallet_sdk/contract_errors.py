@@ -683,6 +683,22 @@ class InvalidMerchantWallet(TypedRevert):
     wallet: ChecksumAddress
 
 
+class InvalidPaymentRequest(TypedRevert):
+    """The payment's request is not signed by the acquirer's request signer nor by an active operator of the
+    acquirer: a request the acquirer never issued, or other terms (amount, order, merchant, expiry) than it
+    signed. ``signer`` is the address the signature recovers to (zero for a malformed signature).
+
+    Raised by: MerchantSettlement.
+    """
+
+    SIGNATURE: ClassVar[str] = "InvalidPaymentRequest(bytes32,bytes32,bytes32,address)"
+
+    acquirer: bytes
+    merchantId: bytes
+    orderId: bytes
+    signer: ChecksumAddress
+
+
 class InvalidSignature(TypedRevert):
     """The signature does not recover to ``expectedSigner``.
 
@@ -759,18 +775,6 @@ class MerchantNotActive(TypedRevert):
 
     SIGNATURE: ClassVar[str] = "MerchantNotActive(bytes32)"
 
-    merchantId: bytes
-
-
-class NotAcquirer(TypedRevert):
-    """Only operators of the merchant's acquiring bank may change, refund or settle it.
-
-    Raised by: MerchantSettlement.
-    """
-
-    SIGNATURE: ClassVar[str] = "NotAcquirer(address,bytes32)"
-
-    caller: ChecksumAddress
     merchantId: bytes
 
 

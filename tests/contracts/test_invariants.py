@@ -21,7 +21,8 @@ what the wallet owned / had spent at the change, shrinking as it spends) and may
 
 Operations: open wallets (one or in bulk, banks A/B/C, tiers 1-4, personal and merchant), register
 merchants, mint, EIP-3009 transfer, relay batch, hold / capture / release (by bank or holder), merchant
-pay (single and batch), refund, settle (wallet and bank-account payout), redemption, freeze / unfreeze
+pay (single and batch, some with a request the acquirer did not sign), refund, settle (wallet and
+bank-account payout), redemption, freeze / unfreeze
 (bank and regulator), close, tier change, tier limits lowered or restored, day rollover, replays of any
 authorization signed before, and steps built to fail (over a single/daily limit, a balance cap or bank
 C's small quota; frozen, closed, unregistered or settlement-contract parties; over-refund; an order paid
@@ -169,6 +170,7 @@ class Signed:
     authorizer: str
     expire_k: int
     sig_ok: bool
+    request_ok: bool = True  # a payment's request signed by its acquirer
 
 
 class Model:
@@ -404,12 +406,15 @@ class Model:
         self.total_held -= h.amount
         return None
 
-    def pay(self, payment: tuple[Any, ...], expire_k: int, sig_ok: bool) -> Err:
-        mid, oid, payer, amount, _after, before = payment[:6]
+    def pay(self, payment: tuple[Any, ...], expire_k: int, sig_ok: bool, request_ok: bool = True) -> Err:
+        acquirer, mid, oid, payer, amount, _after, before = payment[:7]
         m = self.merchants[mid]
         if (mid, oid) in self.orders:
             return "OrderAlreadyPaid", {"merchantId": mid, "orderId": oid}
-        err = (self.expired(expire_k, before) or self.use_auth(payer, payment_nonce(mid, oid), sig_ok)
+        if not request_ok:  # signed by a stranger, not by the acquirer
+            return "InvalidPaymentRequest", {"acquirer": acquirer, "merchantId": mid, "orderId": oid,
+                                             "signer": STRANGER.address}
+        err = (self.expired(expire_k, before) or self.use_auth(payer, payment_nonce(acquirer, mid, oid), sig_ok)
                or self.transfer(payer, self.settlement, amount, pulled_by_settlement=True))
         if err:
             return err
@@ -419,8 +424,9 @@ class Model:
         return None
 
     def acquirer(self, caller: str, mid: bytes) -> Err:
+        """Merchant ids are per acquirer: another bank's operator finds no merchant of that id at its bank."""
         if self.operators[self.merchants[mid].acquirer] != caller:
-            return "NotAcquirer", {"caller": caller, "merchantId": mid}
+            return "UnknownMerchant", {"merchantId": mid}
         return None
 
     def refund(self, caller: str, mid: bytes, oid: bytes, amount: int) -> Err:
@@ -670,10 +676,12 @@ class ChainReader:
                     calls.append((("bitmap", a, word), token, "nonceBitmap(address,uint256)", (a, word)))
         for hold_id in model.holds:
             calls.append((("hold", hold_id), token, "holdOf(bytes32)", (hold_id,)))
-        for mid in model.merchants:
-            calls.append((("merchant", mid), settlement, "merchant(bytes32)", (mid,)))
+        for mid, merchant in model.merchants.items():
+            bank = model.bank_ids[merchant.acquirer]
+            calls.append((("merchant", mid), settlement, "merchant(bytes32,bytes32)", (bank, mid)))
         for mid, oid in model.orders:
-            calls.append((("order", mid, oid), settlement, "order(bytes32,bytes32)", (mid, oid)))
+            bank = model.bank_ids[model.merchants[mid].acquirer]
+            calls.append((("order", mid, oid), settlement, "order(bytes32,bytes32,bytes32)", (bank, mid, oid)))
         for who, nonce in model.auth_known:
             calls.append((("auth", who, nonce), token, "authorizationState(address,bytes32)", (who, nonce)))
 
@@ -1210,27 +1218,30 @@ class Network(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ merchants
 
-    def payment(self, data: Any) -> tuple[tuple[Any, ...], int, bool]:
+    def payment(self, data: Any) -> tuple[tuple[Any, ...], int, bool, bool]:
         mid = self.pick(data, self.m.merchants, "merchant")
         paid = [oid for (m, oid) in self.m.orders if m == mid]
         oid = (self.pick(data, paid, "paid order") if paid and data.draw(st.integers(0, 5), label="again") == 0
                else b32(self.m.fresh("order")))
         payer = self.spender(data, "payer")
         forged = data.draw(st.integers(0, 9), label="forged") == 0
+        unrequested = data.draw(st.integers(0, 9), label="request not by the acquirer") == 0
         value = self.amount(data, self.most(payer), *self.room(payer))
         before, expire_k = self.valid_before()
-        payment = sign_payment(self.s, self.key_for(payer, forged), mid, oid, value, valid_before=before)
+        acquirer = self.m.merchants[mid].acquirer
+        payment = sign_payment(self.s, self.key_for(payer, forged), mid, oid, value, acquirer=acquirer,
+                               valid_before=before, request_signer=STRANGER if unrequested else None)
         payment = with_fields(payment, payer=payer)
-        self.m.signed.append(Signed("pay", payment, payer, expire_k, not forged))
-        self.m.auth_known.add((payer, payment_nonce(mid, oid)))
-        return payment, expire_k, not forged
+        self.m.signed.append(Signed("pay", payment, payer, expire_k, not forged, not unrequested))
+        self.m.auth_known.add((payer, payment_nonce(self.m.bank_ids[acquirer], mid, oid)))
+        return payment, expire_k, not forged, not unrequested
 
     @precondition(lambda self: self.m.merchants)
     @rule(data=st.data())
     def pay(self, data: Any) -> None:
-        payment, expire_k, sig_ok = self.payment(data)
+        payment, expire_k, sig_ok, request_ok = self.payment(data)
         self.execute("pay", self.s.settlement.functions.pay(payment), self.relayer,
-                     lambda m: m.pay(payment, expire_k, sig_ok))
+                     lambda m: m.pay(payment, expire_k, sig_ok, request_ok))
 
     @precondition(lambda self: self.m.merchants)
     @rule(data=st.data())
@@ -1241,16 +1252,16 @@ class Network(RuleBasedStateMachine):
         predicted: list[tuple[int, bytes, bytes, str, dict[str, Any]]] = []
 
         def simulate(m: Model) -> Err:
-            for index, (p, expire_k, sig_ok) in enumerate(payments):
+            for index, (p, expire_k, sig_ok, request_ok) in enumerate(payments):
                 trial = m.clone()
-                err = trial.pay(p, expire_k, sig_ok)
+                err = trial.pay(p, expire_k, sig_ok, request_ok)
                 if err is None:
                     m.__dict__.update(trial.__dict__)
                 else:
-                    predicted.append((index, p[0], p[1], *err))
+                    predicted.append((index, p[1], p[2], *err))
             return None
 
-        receipt = self.execute("payBatch", self.s.settlement.functions.payBatch([p for p, _, _ in payments]),
+        receipt = self.execute("payBatch", self.s.settlement.functions.payBatch([p for p, *_ in payments]),
                                self.relayer, simulate)
         failed = []
         for event in self.s.settlement.events.PaymentFailed().process_receipt(receipt, errors=DISCARD):
@@ -1331,9 +1342,18 @@ class Network(RuleBasedStateMachine):
     def pay_twice(self, mid: bytes, oid: bytes, payer: str) -> None:
         """A new, validly signed payment by `payer` for an order already paid."""
         before, expire_k = self.valid_before()
-        payment = sign_payment(self.s, self.key_for(payer, False), mid, oid, 1, valid_before=before)
+        payment = sign_payment(self.s, self.key_for(payer, False), mid, oid, 1, acquirer=self.m.merchants[mid].acquirer,
+                               valid_before=before)
         self.execute("pay twice", self.s.settlement.functions.pay(payment), self.relayer,
                      lambda m: m.pay(payment, expire_k, True))
+
+    def pay_unrequested(self, mid: bytes, payer: str) -> None:
+        """A validly signed payment of a new order whose request the acquirer did not sign (a stranger did)."""
+        before, expire_k = self.valid_before()
+        payment = sign_payment(self.s, self.key_for(payer, False), mid, b32(self.m.fresh("squat")), 1,
+                               acquirer=self.m.merchants[mid].acquirer, valid_before=before, request_signer=STRANGER)
+        self.execute("pay unrequested", self.s.settlement.functions.pay(payment), self.relayer,
+                     lambda m: m.pay(payment, expire_k, True, False))
 
     def release_by_holder(self, label: str, hold_id: bytes) -> None:
         """The holder releases its hold itself (allowed once the hold has expired)."""
@@ -1404,7 +1424,7 @@ class Network(RuleBasedStateMachine):
     def used(self, s: Signed) -> bool:
         """The authorization went through (a replay must be refused)."""
         if s.kind == "pay":
-            return (s.args[0], s.args[1]) in self.m.orders
+            return (s.args[1], s.args[2]) in self.m.orders
         if s.kind == "relay":
             return s.args[4] in self.m.wallets[s.authorizer].relay_used
         nonce = s.args[2] if s.kind == "hold" else s.args[5] if s.kind == "transfer" else s.args[3]
@@ -1434,8 +1454,9 @@ class Network(RuleBasedStateMachine):
         elif signed.kind == "hold":
             self.execute("replay hold", t.placeHold(*args), op, lambda m: m.place_hold(op.address, args, k, ok))
         elif signed.kind == "pay":
+            request_ok = signed.request_ok
             self.execute("replay pay", self.s.settlement.functions.pay(args), self.relayer,
-                         lambda m: m.pay(args, k, ok))
+                         lambda m: m.pay(args, k, ok, request_ok))
         else:
             self.relay([(args, k, ok)], bank)
 
@@ -1533,8 +1554,9 @@ def build_base(system: Any) -> Model:
         s.send(s.settlement.functions.registerMerchant(mid, shop.address, fee, 5812, keccak(mid), mode), ops[code])
         m.merchants[mid] = Merchant(code, shop.address, fee, mode)
         assert rich.acct is not None
-        payment = sign_payment(s, rich.acct, mid, b32(f"o-base-{code}"), amount, valid_before=clock + VALIDITY)
-        m.auth_known.add((rich.address, payment_nonce(mid, payment[1])))
+        payment = sign_payment(s, rich.acct, mid, b32(f"o-base-{code}"), amount, acquirer=code,
+                               valid_before=clock + VALIDITY)
+        m.auth_known.add((rich.address, payment_nonce(m.bank_ids[code], mid, payment[2])))
         do(s.settlement.functions.pay(payment), s.accounts[0], lambda mm, p=payment: mm.pay(p, 1, True))
         m.signed.append(Signed("pay", payment, rich.address, 3, True))
         m.named[f"shop {code}"] = shop.address
@@ -1632,8 +1654,10 @@ def test_each_rejection_changes_nothing(system: Any, reverts: Any) -> None:
         ("refund more than the order has left", lambda: net.refund_order("r", mid_c, oid_c, 200_001),
          ["RefundExceedsRefundable"]),
         ("refund an order already settled", lambda: net.refund_order("r", mid_b, oid_b, 1), ["RefundExceedsPending"]),
-        ("refund by a bank not the acquirer", lambda: net.refund_order("r", mid_c, oid_c, 1, "A"), ["NotAcquirer"]),
+        ("refund by a bank not the acquirer", lambda: net.refund_order("r", mid_c, oid_c, 1, "A"), ["UnknownMerchant"]),
         ("an order paid twice", lambda: net.pay_twice(mid_b, oid_b, tier2), ["OrderAlreadyPaid"]),
+        ("an order the acquirer did not request", lambda: net.pay_unrequested(mid_b, tier2),
+         ["InvalidPaymentRequest"]),
         ("the holder releases a hold early", lambda: net.release_by_holder("r", long_hold), ["HoldNotExpired"]),
         ("close a wallet with money on hold", lambda: net.registry_call("c", "close", small, s.banks["A"].operators[0]),
          ["HoldsOutstanding"]),

@@ -1,8 +1,9 @@
 """MerchantSettlement against a real anvil: merchants, payments, refunds, settlement, upgrades.
 
 The payer's signature is an EIP-3009 ReceiveWithAuthorization on the token, to the settlement
-contract, with nonce = keccak256(abi.encode(merchantId, orderId)); the signing helper lives here until
-the SDK offers one.
+contract, with nonce = keccak256(abi.encode(acquirer, merchantId, orderId)); the acquirer's is an EIP-712
+PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt) in the settlement contract's domain. The
+signing helpers here are written from the contract's definitions, not with the SDK, so that they check it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ MERCHANT_FIELDS = ("acquirer", "wallet", "feeBps", "mcc", "payoutMode", "status"
                    "pendingGross", "pendingRefunds", "lastBatchId")
 ORDER_FIELDS = ("payer", "amount", "refunded", "paidAt")
 
+REQUEST_TYPES = {
+    "PaymentRequest": [
+        {"name": "acquirer", "type": "bytes32"},
+        {"name": "merchantId", "type": "bytes32"},
+        {"name": "orderId", "type": "bytes32"},
+        {"name": "amount", "type": "uint256"},
+        {"name": "expiresAt", "type": "uint256"},
+    ]
+}
 RECEIVE_TYPES = {
     "ReceiveWithAuthorization": [
         {"name": "from", "type": "address"},
@@ -66,19 +76,34 @@ def ref() -> bytes:
     return os.urandom(32)
 
 
-def payment_nonce(merchant_id: bytes, order_id: bytes) -> bytes:
-    return keccak(abi_encode(["bytes32", "bytes32"], [merchant_id, order_id]))
+def payment_nonce(acquirer: bytes, merchant_id: bytes, order_id: bytes) -> bytes:
+    return keccak(abi_encode(["bytes32", "bytes32", "bytes32"], [acquirer, merchant_id, order_id]))
 
 
 def now(system: Any) -> int:
     return int(system.w3.eth.get_block("latest")["timestamp"])
 
 
+def sign_request(system: Any, signer: LocalAccount, acquirer: bytes, merchant_id: bytes, order_id: bytes,
+                 amount: int, expires_at: int) -> tuple[int, bytes, bytes]:
+    """(v, r, s) of ``signer``'s EIP-712 PaymentRequest in the settlement contract's domain."""
+    domain = {"name": "MerchantSettlement", "version": "1", "chainId": system.w3.eth.chain_id,
+              "verifyingContract": system.settlement.address}
+    message = {"acquirer": acquirer, "merchantId": merchant_id, "orderId": order_id, "amount": amount,
+               "expiresAt": expires_at}
+    signed = Account.sign_typed_data(signer.key, domain, REQUEST_TYPES, message)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
 def sign_payment(system: Any, payer: LocalAccount, merchant_id: bytes, order_id: bytes, amount: int, *,
-                 valid_after: int = 0, valid_before: int | None = None,
-                 to: str | None = None) -> tuple[Any, ...]:
-    """A Payment tuple carrying ``payer``'s EIP-712 ReceiveWithAuthorization for (merchant, order, amount)."""
+                 acquirer: str = "B", valid_after: int = 0, valid_before: int | None = None,
+                 to: str | None = None, request_signer: LocalAccount | None = None,
+                 requested: int | None = None) -> tuple[Any, ...]:
+    """A Payment tuple carrying ``payer``'s EIP-712 ReceiveWithAuthorization for (acquirer, merchant, order,
+    amount) and the request of ``requested`` (default: ``amount``) signed by ``request_signer`` (default: an
+    operator of the acquirer, bank code ``acquirer``), expiring at ``valid_before``."""
     token = system.token
+    bank = system.banks[acquirer]
     if valid_before is None:
         valid_before = now(system) + 3600
     domain = {
@@ -93,26 +118,33 @@ def sign_payment(system: Any, payer: LocalAccount, merchant_id: bytes, order_id:
         "value": amount,
         "validAfter": valid_after,
         "validBefore": valid_before,
-        "nonce": payment_nonce(merchant_id, order_id),
+        "nonce": payment_nonce(bank.id, merchant_id, order_id),
     }
     signed = Account.sign_typed_data(payer.key, domain, RECEIVE_TYPES, message)
-    return (merchant_id, order_id, payer.address, amount, valid_after, valid_before, signed.v,
-            signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"))
+    request = sign_request(system, request_signer or bank.operators[0], bank.id, merchant_id, order_id,
+                           amount if requested is None else requested, valid_before)
+    return (bank.id, merchant_id, order_id, payer.address, amount, valid_after, valid_before, signed.v,
+            signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), *request)
+
+
+PAYMENT_FIELDS = ("acquirer", "merchantId", "orderId", "payer", "amount", "validAfter", "validBefore", "v", "r",
+                  "s", "requestV", "requestR", "requestS")
 
 
 def with_fields(payment: tuple[Any, ...], **changes: Any) -> tuple[Any, ...]:
-    names = ("merchantId", "orderId", "payer", "amount", "validAfter", "validBefore", "v", "r", "s")
-    values = dict(zip(names, payment, strict=True))
+    values = dict(zip(PAYMENT_FIELDS, payment, strict=True))
     values.update(changes)
-    return tuple(values[n] for n in names)
+    return tuple(values[n] for n in PAYMENT_FIELDS)
 
 
-def merchant(system: Any, merchant_id: bytes) -> dict[str, Any]:
-    return dict(zip(MERCHANT_FIELDS, system.settlement.functions.merchant(merchant_id).call(), strict=True))
+def merchant(system: Any, merchant_id: bytes, acquirer: str = "B") -> dict[str, Any]:
+    """The record of bank ``acquirer``'s merchant ``merchant_id`` (merchant ids are per acquirer)."""
+    values = system.settlement.functions.merchant(system.banks[acquirer].id, merchant_id).call()
+    return dict(zip(MERCHANT_FIELDS, values, strict=True))
 
 
-def order(system: Any, merchant_id: bytes, order_id: bytes) -> dict[str, Any]:
-    values = system.settlement.functions.order(merchant_id, order_id).call()
+def order(system: Any, merchant_id: bytes, order_id: bytes, acquirer: str = "B") -> dict[str, Any]:
+    values = system.settlement.functions.order(system.banks[acquirer].id, merchant_id, order_id).call()
     return dict(zip(ORDER_FIELDS, values, strict=True))
 
 
@@ -152,12 +184,14 @@ def govern(system: Any, target: str, data: bytes | str, approvers: tuple[str, ..
     return system.send(consortium.functions.execute(proposal_id), system.operator)
 
 
-def pending_of(system: Any, merchant_ids: list[bytes]) -> int:
-    records = [merchant(system, m) for m in merchant_ids]
+def pending_of(system: Any, merchant_ids: list[bytes | tuple[str, bytes]]) -> int:
+    """The merchants' pending money; a merchant is its id (acquired by bank B) or (bank code, id)."""
+    keys = [m if isinstance(m, tuple) else ("B", m) for m in merchant_ids]
+    records = [merchant(system, m, bank) for bank, m in keys]
     return sum(m["pendingGross"] - m["pendingRefunds"] for m in records)
 
 
-def assert_books(system: Any, merchant_ids: list[bytes]) -> None:
+def assert_books(system: Any, merchant_ids: list[bytes | tuple[str, bytes]]) -> None:
     """totalPending == sum of the merchants' pending == the contract's token balance."""
     total = system.settlement.functions.totalPending().call()
     assert total == pending_of(system, merchant_ids)
@@ -201,9 +235,9 @@ class Scene:
     relayer: LocalAccount  # the payer's bank relays
 
     def pay(self, order_id: bytes, amount: int, payer: LocalAccount | None = None,
-            merchant_id: bytes | None = None) -> TxReceipt:
+            merchant_id: bytes | None = None, acquirer: str = "B") -> TxReceipt:
         payment = sign_payment(self.system, payer or self.payer, merchant_id or self.merchant_id, order_id,
-                               amount)
+                               amount, acquirer=acquirer)
         return self.system.send(self.system.settlement.functions.pay(payment), self.relayer)
 
 
@@ -238,8 +272,8 @@ def test_wiring_views_and_nonce(system: Any) -> None:
     assert s.functions.token().call() == system.token.address
     assert s.functions.totalPending().call() == 0
     assert s.functions.BPS_DENOMINATOR().call() == 10_000
-    mid, oid = b32("M"), b32("order-1")
-    assert s.functions.paymentNonce(mid, oid).call() == payment_nonce(mid, oid)
+    mid, oid, bank = b32("M"), b32("order-1"), system.banks["B"].id
+    assert s.functions.paymentNonce(bank, mid, oid).call() == payment_nonce(bank, mid, oid)
     assert merchant(system, mid) == dict.fromkeys(MERCHANT_FIELDS, 0) | {
         "acquirer": ZERO32, "wallet": ZERO_ADDRESS, "settlementAccountHash": ZERO32}
     assert order(system, mid, oid) == {"payer": ZERO_ADDRESS, "amount": 0, "refunded": 0, "paidAt": 0}
@@ -301,7 +335,7 @@ def test_register_merchant(system: Any) -> None:
         "merchantId": mid, "acquirer": b.id, "wallet": wallet.address, "feeBps": 10_000, "mcc": 5942,
         "payoutMode": TO_BANK_ACCOUNT, "settlementAccountHash": ACCOUNT_HASH}]
     assert events(system.settlement, "MerchantStatusChanged", receipt) == [
-        {"merchantId": mid, "status": ACTIVE}]
+        {"merchantId": mid, "acquirer": b.id, "status": ACTIVE}]
     assert merchant(system, mid) == {
         "acquirer": b.id, "wallet": wallet.address, "feeBps": 10_000, "mcc": 5942,
         "payoutMode": TO_BANK_ACCOUNT, "status": ACTIVE, "settlementAccountHash": ACCOUNT_HASH,
@@ -315,6 +349,7 @@ def test_register_merchant_wallet_held_at_another_bank(system: Any) -> None:
     system.send(system.settlement.functions.registerMerchant(
         b32("M-X"), wallet.address, 0, 1, ZERO32, TO_WALLET), system.banks["B"].operators[0])
     assert merchant(system, b32("M-X"))["acquirer"] == system.banks["B"].id
+    assert merchant(system, b32("M-X"), "A")["status"] == NONE
 
 
 def test_register_merchant_requires_bank_operator(system: Any, reverts: Any) -> None:
@@ -329,7 +364,7 @@ def test_register_merchant_requires_bank_operator(system: Any, reverts: Any) -> 
 def test_register_merchant_twice(scene: Scene, reverts: Any) -> None:
     system = scene.system
     wallet = open_wallet(system, "A", MERCHANT_KIND)
-    for caller in (scene.acq, scene.other):  # the same bank or another: the id is taken
+    for caller in (scene.acq, system.banks["B"].operators[1]):  # any operator of the same bank: the id is taken
         with reverts("MerchantAlreadyRegistered", merchantId=scene.merchant_id):
             system.send(system.settlement.functions.registerMerchant(
                 scene.merchant_id, wallet.address, 100, 1, ZERO32, TO_WALLET), caller)
@@ -363,7 +398,8 @@ def test_update_merchant(scene: Scene) -> None:
         scene.merchant_id, new_wallet.address, 99, 5812, new_hash, TO_BANK_ACCOUNT),
         system.banks["B"].operators[1])
     assert events(system.settlement, "MerchantUpdated", receipt) == [{
-        "merchantId": scene.merchant_id, "wallet": new_wallet.address, "feeBps": 99, "mcc": 5812,
+        "merchantId": scene.merchant_id, "acquirer": system.banks["B"].id, "wallet": new_wallet.address,
+        "feeBps": 99, "mcc": 5812,
         "payoutMode": TO_BANK_ACCOUNT, "settlementAccountHash": new_hash}]
     m = merchant(system, scene.merchant_id)
     assert (m["wallet"], m["feeBps"], m["mcc"], m["payoutMode"], m["settlementAccountHash"], m["status"]) == (
@@ -378,8 +414,10 @@ def test_update_merchant_errors(scene: Scene, reverts: Any) -> None:
     with reverts("UnknownMerchant", merchantId=b32("nope")):
         system.send(s.functions.updateMerchant(b32("nope"), good.address, 1, 1, ZERO32, TO_WALLET), scene.acq)
     mid = scene.merchant_id
-    for caller in (scene.other, system.operator, system.accounts[0]):
-        with reverts("NotAcquirer", caller=caller.address, merchantId=mid):
+    with reverts("UnknownMerchant", merchantId=mid):  # bank A has no merchant of that id
+        system.send(s.functions.updateMerchant(mid, good.address, 1, 1, ZERO32, TO_WALLET), scene.other)
+    for caller in (system.operator, system.accounts[0]):
+        with reverts("NotBankOperator", caller=caller.address):
             system.send(s.functions.updateMerchant(mid, good.address, 1, 1, ZERO32, TO_WALLET), caller)
     with reverts("InvalidFee", feeBps=65_535):
         system.send(s.functions.updateMerchant(mid, good.address, 65_535, 1, ZERO32, TO_WALLET), scene.acq)
@@ -392,12 +430,13 @@ def test_set_merchant_status(scene: Scene, reverts: Any) -> None:
     s = system.settlement
     mid = scene.merchant_id
     receipt = system.send(s.functions.setMerchantStatus(mid, SUSPENDED), scene.acq)
-    assert events(s, "MerchantStatusChanged", receipt) == [{"merchantId": mid, "status": SUSPENDED}]
+    bank = system.banks["B"].id
+    assert events(s, "MerchantStatusChanged", receipt) == [{"merchantId": mid, "acquirer": bank, "status": SUSPENDED}]
     assert merchant(system, scene.merchant_id)["status"] == SUSPENDED
     with reverts("MerchantNotActive", merchantId=scene.merchant_id):
         scene.pay(b32("o-1"), 100)
     receipt = system.send(s.functions.setMerchantStatus(scene.merchant_id, ACTIVE), scene.acq)
-    assert events(s, "MerchantStatusChanged", receipt) == [{"merchantId": mid, "status": ACTIVE}]
+    assert events(s, "MerchantStatusChanged", receipt) == [{"merchantId": mid, "acquirer": bank, "status": ACTIVE}]
     scene.pay(b32("o-1"), 100)
     assert merchant(system, scene.merchant_id)["pendingGross"] == 100
 
@@ -407,7 +446,7 @@ def test_set_merchant_status_errors(scene: Scene, reverts: Any) -> None:
     s = system.settlement
     with reverts("UnknownMerchant", merchantId=b32("nope")):
         system.send(s.functions.setMerchantStatus(b32("nope"), SUSPENDED), scene.acq)
-    with reverts("NotAcquirer", caller=scene.other.address, merchantId=scene.merchant_id):
+    with reverts("UnknownMerchant", merchantId=scene.merchant_id):  # not bank A's
         system.send(s.functions.setMerchantStatus(scene.merchant_id, SUSPENDED), scene.other)
     with reverts("InvalidMerchantStatus", status=NONE):
         system.send(s.functions.setMerchantStatus(scene.merchant_id, NONE), scene.acq)
@@ -418,10 +457,12 @@ def test_suspended_bank_is_not_acquirer(scene: Scene, reverts: Any) -> None:
     scene.pay(b32("o-1"), 500)
     b = system.banks["B"]
     govern(system, system.consortium.address, system.consortium.encode_abi("suspendBank", args=[b.id]))
-    with reverts("NotAcquirer", caller=scene.acq.address, merchantId=scene.merchant_id):
+    with reverts("BankNotActive", bankId=b.id):
         system.send(system.settlement.functions.settle(scene.merchant_id, ref()), scene.acq)
-    with reverts("NotAcquirer", caller=scene.acq.address, merchantId=scene.merchant_id):
+    with reverts("BankNotActive", bankId=b.id):
         system.send(system.settlement.functions.refund(scene.merchant_id, b32("o-1"), 1, ref()), scene.acq)
+    with reverts("InvalidPaymentRequest", acquirer=b.id, signer=scene.acq.address):  # its operators sign no more
+        scene.pay(b32("o-2"), 500)
     with reverts("BankNotActive", bankId=b.id):
         system.send(system.settlement.functions.setFeeWallet(scene.fee_wallet.address), scene.acq)
 
@@ -472,12 +513,13 @@ def test_pay_cross_bank(scene: Scene) -> None:
     payment = sign_payment(system, scene.payer, scene.merchant_id, oid, 12_345)
     receipt = system.send(system.settlement.functions.pay(payment), scene.relayer)
     assert events(system.settlement, "OrderPaid", receipt) == [{
-        "merchantId": scene.merchant_id, "orderId": oid, "payer": scene.payer.address, "amount": 12_345}]
+        "merchantId": scene.merchant_id, "orderId": oid, "acquirer": system.banks["B"].id,
+        "payer": scene.payer.address, "amount": 12_345}]
     assert events(system.token, "Transfer", receipt) == [{
         "from": scene.payer.address, "to": system.settlement.address, "value": 12_345}]
     assert balance(system, scene.payer) == FUNDS - 12_345
     assert balance(system, system.settlement.address) == 12_345
-    nonce = payment_nonce(scene.merchant_id, oid)
+    nonce = payment_nonce(system.banks["B"].id, scene.merchant_id, oid)
     assert system.token.functions.authorizationState(scene.payer.address, nonce).call() is True
     block = system.w3.eth.get_block(receipt["blockNumber"])
     assert order(system, scene.merchant_id, oid) == {
@@ -562,11 +604,19 @@ def test_pay_tampered_payment_fails_in_token(scene: Scene, reverts: Any) -> None
         with_fields(signed, amount=1_001),
         with_fields(signed, orderId=b32("o-2")),
         with_fields(signed, merchantId=b32("M-2")),
-        with_fields(signed, validBefore=signed[5] + 1),
     ]
-    for payment in tampered:
-        with reverts("InvalidSignature", expectedSigner=scene.payer.address):
+    for payment in tampered:  # the acquirer signed other terms: refused before the payer's signature is read
+        with reverts("InvalidPaymentRequest", acquirer=system.banks["B"].id, merchantId=payment[1],
+                     orderId=payment[2]):
             system.send(pay(payment), scene.relayer)
+    # the request re-signed for the changed terms: the payer's signature does not cover them
+    for changes in ({"amount": 999}, {"amount": 1_001}, {"orderId": b32("o-2")}, {"merchantId": b32("M-2")},
+                    {"validBefore": signed[6] + 1}):
+        payment = with_fields(signed, **changes)
+        request = sign_request(system, scene.acq, payment[0], payment[1], payment[2], payment[4], payment[6])
+        with reverts("InvalidSignature", expectedSigner=scene.payer.address):
+            system.send(pay(with_fields(payment, requestV=request[0], requestR=request[1], requestS=request[2])),
+                        scene.relayer)
     with reverts("InvalidSignature", expectedSigner=someone.address):
         system.send(pay(with_fields(signed, payer=someone.address)), scene.relayer)
     # a signature to another receiver is not a payment here either
@@ -609,11 +659,13 @@ def test_pay_batch(scene: Scene) -> None:
     assert [(e["orderId"], e["amount"]) for e in paid] == [
         (b32("b-1"), 1_000), (b32("b-2"), 2_000), (b32("b-7"), 7)]
     failed = events(s, "PaymentFailed", receipt)
-    assert [(e["index"], e["merchantId"], e["orderId"]) for e in failed] == [
-        (1, mid, b32("b-3")), (3, mid, b32("b-1")), (4, b32("nope"), b32("b-5")), (5, mid, b32("b-6"))]
+    bank = system.banks["B"].id
+    assert [(e["index"], e["merchantId"], e["orderId"], e["acquirer"]) for e in failed] == [
+        (1, mid, b32("b-3"), bank), (3, mid, b32("b-1"), bank), (4, b32("nope"), b32("b-5"), bank),
+        (5, mid, b32("b-6"), bank)]
     reasons = [decode_revert(e["reason"]) for e in failed]
-    assert [(r.name, lowered(r.arguments)) for r in reasons] == [
-        ("InvalidSignature", {"expectedSigner": scene.payer.address.lower()}),
+    assert reasons[0].name == "InvalidPaymentRequest"  # the request was signed for 3,000
+    assert [(r.name, lowered(r.arguments)) for r in reasons[1:]] == [
         ("OrderAlreadyPaid", {"merchantId": mid, "orderId": b32("b-1")}),
         ("UnknownMerchant", {"merchantId": b32("nope")}),
         ("ERC20InsufficientBalance", {"sender": poor.address.lower(), "balance": 10, "needed": 11}),
@@ -664,8 +716,8 @@ def test_refund_partial_then_full(scene: Scene) -> None:
     r1, r2 = ref(), ref()
     receipt = system.send(s.functions.refund(scene.merchant_id, oid, 2_500, r1), scene.acq)
     assert events(s, "OrderRefunded", receipt) == [{
-        "merchantId": scene.merchant_id, "orderId": oid, "payer": scene.payer.address, "amount": 2_500,
-        "refundedTotal": 2_500, "ref": r1}]
+        "merchantId": scene.merchant_id, "orderId": oid, "acquirer": system.banks["B"].id,
+        "payer": scene.payer.address, "amount": 2_500, "refundedTotal": 2_500, "ref": r1}]
     assert events(system.token, "Transfer", receipt) == [{
         "from": s.address, "to": scene.payer.address, "value": 2_500}]
     assert balance(system, scene.payer) == FUNDS - 7_500
@@ -686,8 +738,10 @@ def test_refund_errors(scene: Scene, reverts: Any) -> None:
     scene.pay(oid, 1_000)
     with reverts("UnknownMerchant", merchantId=b32("nope")):
         system.send(s.functions.refund(b32("nope"), oid, 1, ref()), scene.acq)
-    for caller in (scene.other, system.operator, system.regulator):
-        with reverts("NotAcquirer", caller=caller.address, merchantId=mid):
+    with reverts("UnknownMerchant", merchantId=mid):  # bank A has no merchant of that id
+        system.send(s.functions.refund(mid, oid, 1, ref()), scene.other)
+    for caller in (system.operator, system.regulator):
+        with reverts("NotBankOperator", caller=caller.address):
             system.send(s.functions.refund(mid, oid, 1, ref()), caller)
     with reverts("UnknownOrder", merchantId=mid, orderId=b32("o-2")):
         system.send(s.functions.refund(mid, b32("o-2"), 1, ref()), scene.acq)
@@ -862,18 +916,18 @@ def test_settle_fee_wallet_not_set(system: Any, reverts: Any) -> None:
         wallet = open_wallet(system, "A", MERCHANT_KIND)
         register = s.functions.registerMerchant(mid, wallet.address, bps, 1, ZERO32, TO_WALLET)
         system.send(register, a.operators[0])
-        payment = sign_payment(system, payer, mid, b32("o-1"), 1_000)
+        payment = sign_payment(system, payer, mid, b32("o-1"), 1_000, acquirer="A")
         system.send(s.functions.pay(payment), system.banks["B"].operators[0])
     with reverts("FeeWalletNotSet", bankId=a.id):
         system.send(s.functions.settle(with_fee, ref()), a.operators[0])
     receipt = system.send(s.functions.settle(no_fee, ref()), a.operators[0])  # no fee: no fee wallet needed
     assert events(s, "MerchantSettled", receipt)[0]["net"] == 1_000
-    assert merchant(system, with_fee)["pendingGross"] == 1_000
+    assert merchant(system, with_fee, "A")["pendingGross"] == 1_000
     fee_wallet = open_wallet(system, "A")
     system.send(s.functions.setFeeWallet(fee_wallet.address), a.operators[0])
     receipt = system.send(s.functions.settle(with_fee, ref()), a.operators[0])
     assert (events(s, "MerchantSettled", receipt)[0]["fee"], balance(system, fee_wallet)) == (10, 10)
-    assert_books(system, [with_fee, no_fee])
+    assert_books(system, [("A", with_fee), ("A", no_fee)])
 
 
 def test_settle_errors(scene: Scene, reverts: Any) -> None:
@@ -882,8 +936,10 @@ def test_settle_errors(scene: Scene, reverts: Any) -> None:
     scene.pay(b32("o-1"), 100)
     with reverts("UnknownMerchant", merchantId=b32("nope")):
         system.send(s.functions.settle(b32("nope"), ref()), scene.acq)
-    for caller in (scene.other, system.operator, system.regulator, system.accounts[0]):
-        with reverts("NotAcquirer", caller=caller.address, merchantId=scene.merchant_id):
+    with reverts("UnknownMerchant", merchantId=scene.merchant_id):  # bank A has no merchant of that id
+        system.send(s.functions.settle(scene.merchant_id, ref()), scene.other)
+    for caller in (system.operator, system.regulator, system.accounts[0]):
+        with reverts("NotBankOperator", caller=caller.address):
             system.send(s.functions.settle(scene.merchant_id, ref()), caller)
     assert merchant(system, scene.merchant_id)["pendingGross"] == 100
 
@@ -918,25 +974,28 @@ def test_total_pending_matches_balance_across_merchants(scene: Scene) -> None:
     system = scene.system
     s = system.settlement
     a = system.banks["A"]
-    mids = [scene.merchant_id]
+    mids: list[bytes | tuple[str, bytes]] = [scene.merchant_id]
+    acquirer_of = {scene.merchant_id: "B"}
     for name, bank, mode, bps in (("M-A1", "A", TO_BANK_ACCOUNT, 30), ("M-B2", "B", TO_WALLET, 9_999)):
         wallet = open_wallet(system, bank, MERCHANT_KIND)
         system.send(s.functions.registerMerchant(b32(name), wallet.address, bps, 1, ZERO32, mode),
                     system.banks[bank].operators[0])
-        mids.append(b32(name))
+        mids.append((bank, b32(name)))
+        acquirer_of[b32(name)] = bank
     system.send(s.functions.setFeeWallet(open_wallet(system, "A").address), a.operators[0])
-    acquirer_op = {mids[0]: scene.acq, mids[1]: a.operators[0], mids[2]: scene.acq}
+    ids = [scene.merchant_id, b32("M-A1"), b32("M-B2")]
+    acquirer_op = {ids[0]: scene.acq, ids[1]: a.operators[0], ids[2]: scene.acq}
     steps: list[tuple[str, bytes, str, int]] = [
-        ("pay", mids[0], "x1", 1_111), ("pay", mids[1], "x1", 2_222), ("pay", mids[2], "x1", 3_333),
-        ("refund", mids[1], "x1", 222), ("pay", mids[1], "x2", 5), ("settle", mids[0], "", 0),
-        ("refund", mids[2], "x1", 3_333), ("pay", mids[0], "x2", 77), ("settle", mids[1], "", 0),
-        ("settle", mids[2], "", 0), ("pay", mids[2], "x2", 10_001), ("refund", mids[0], "x2", 1),
-        ("settle", mids[0], "", 0), ("settle", mids[2], "", 0),
+        ("pay", ids[0], "x1", 1_111), ("pay", ids[1], "x1", 2_222), ("pay", ids[2], "x1", 3_333),
+        ("refund", ids[1], "x1", 222), ("pay", ids[1], "x2", 5), ("settle", ids[0], "", 0),
+        ("refund", ids[2], "x1", 3_333), ("pay", ids[0], "x2", 77), ("settle", ids[1], "", 0),
+        ("settle", ids[2], "", 0), ("pay", ids[2], "x2", 10_001), ("refund", ids[0], "x2", 1),
+        ("settle", ids[0], "", 0), ("settle", ids[2], "", 0),
     ]
     assert_books(system, mids)
     for op, mid, oid, amount in steps:
         if op == "pay":
-            scene.pay(b32(oid), amount, merchant_id=mid)
+            scene.pay(b32(oid), amount, merchant_id=mid, acquirer=acquirer_of[mid])
         elif op == "refund":
             system.send(s.functions.refund(mid, b32(oid), amount, ref()), acquirer_op[mid])
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from test_settlement import sign_request
 from token_support import (
     ACTIVE,
     CLOSED,
@@ -287,9 +288,12 @@ def test_settlement_contract_receives_pays_out_and_burns(system: Any) -> None:
     system.send(s.functions.registerMerchant(merchant_id, merchant_wallet.address, 100, 5411, rand32(), 1),
                 acquirer)
     system.send(s.functions.setFeeWallet(fee_wallet.address), acquirer)
-    nonce = s.functions.paymentNonce(merchant_id, order_id).call()
+    bank_b = system.banks["B"].id
+    nonce = s.functions.paymentNonce(bank_b, merchant_id, order_id).call()
     args = auth_args(system, payer, s.address, 20_000, kind="ReceiveWithAuthorization", nonce=nonce)
-    payment = (merchant_id, order_id, payer.address, 20_000, args[3], args[4], args[6], args[7], args[8])
+    request = sign_request(system, acquirer, bank_b, merchant_id, order_id, 20_000, args[4])
+    payment = (bank_b, merchant_id, order_id, payer.address, 20_000, args[3], args[4], args[6], args[7], args[8],
+               *request)
     receipt = system.send(s.functions.pay(payment), op(system))
     assert events(t, "Transfer", receipt) == [{"from": payer.address, "to": s.address, "value": 20_000}]
     assert balance(system, s.address) == 20_000
