@@ -12,6 +12,7 @@ from wallet_sdk.authorizations import (
     Domain,
     HoldAuthorization,
     MerchantPayment,
+    PaymentRequestTerms,
     ReceiveAuthorization,
     Redemption,
     RelayedTransfer,
@@ -24,6 +25,7 @@ from wallet_sdk.authorizations import (
     payment_nonce,
     recover_signer,
     relay_nonce,
+    settlement_domain,
     verify,
 )
 from wallet_sdk.chain.exceptions import (
@@ -100,6 +102,7 @@ from wallet_sdk.exceptions import (
     TamperedPayloadError,
     TooManyDecimalsError,
     UnsupportedPayloadVersionError,
+    UntrustedRequestError,
     WalletnetError,
     WrongChainError,
     WrongContractError,
@@ -167,6 +170,7 @@ __all__ = [
     "PayloadError",
     "PaymentBatchResult",
     "PaymentRequest",
+    "PaymentRequestTerms",
     "PayoutMode",
     "PendingTransaction",
     "Positions",
@@ -195,6 +199,7 @@ __all__ = [
     "UnknownEventError",
     "UnknownRevert",
     "UnsupportedPayloadVersionError",
+    "UntrustedRequestError",
     "WalletInfo",
     "WalletKey",
     "WalletKind",
@@ -225,5 +230,6 @@ __all__ = [
     "qr_svg",
     "recover_signer",
     "relay_nonce",
+    "settlement_domain",
     "verify",
 ]

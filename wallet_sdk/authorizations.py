@@ -2,8 +2,9 @@
 
 Each class is one signed type of ``contracts/interfaces/IDigitalCash.sol`` (``MerchantPayment`` is the
 ReceiveWithAuthorization that IMerchantSettlement expects). The domain is the token's: name = token name,
-version "1", chainId, verifyingContract = the DigitalCash proxy. Everything is validated when built, so
-nothing malformed is ever signed:
+version "1", chainId, verifyingContract = the DigitalCash proxy. The one exception is what an acquiring bank
+signs for each order it asks to be paid, :class:`PaymentRequestTerms`, in the settlement contract's domain
+(:func:`settlement_domain`). Everything is validated when built, so nothing malformed is ever signed:
 
 >>> key = WalletKey.from_private_key("0x" + "11" * 32)
 >>> domain = Domain.for_token("Digital Cash", 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Final, Generic, Self, TypeVar, cast
 
 from eth_keys.datatypes import Signature as EcdsaSignature
@@ -45,6 +46,7 @@ __all__ = [
     "Domain",
     "HoldAuthorization",
     "MerchantPayment",
+    "PaymentRequestTerms",
     "ReceiveAuthorization",
     "Redemption",
     "RelayedTransfer",
@@ -57,10 +59,13 @@ __all__ = [
     "payment_nonce",
     "recover_signer",
     "relay_nonce",
+    "settlement_domain",
+    "split_signature",
     "verify",
 ]
 
 DOMAIN_VERSION: Final = "1"
+SETTLEMENT_DOMAIN_NAME: Final = "MerchantSettlement"  # the EIP-712 domain name of payment requests
 _UINT256_MAX: Final = 2**256 - 1
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
 _DOMAIN_FIELDS: Final = (("name", "string"), ("version", "string"), ("chainId", "uint256"),
@@ -118,10 +123,12 @@ def id_to_text(value: bytes) -> str:
     return "0x" + raw.hex()
 
 
-def payment_nonce(merchant_id: bytes, order_id: bytes) -> bytes:
-    """keccak256(abi.encode(merchantId, orderId)): the EIP-3009 nonce that binds a payment to one order."""
-    # abi.encode of two bytes32 values is their plain concatenation.
-    return keccak(_bytes32("merchant_id", merchant_id) + _bytes32("order_id", order_id))
+def payment_nonce(acquirer: bytes, merchant_id: bytes, order_id: bytes) -> bytes:
+    """keccak256(abi.encode(acquirer, merchantId, orderId)): the EIP-3009 nonce that binds a payment to one order
+    of one merchant of one acquiring bank (merchant ids are per acquirer)."""
+    # abi.encode of bytes32 values is their plain concatenation.
+    return keccak(_bytes32("acquirer", acquirer) + _bytes32("merchant_id", merchant_id)
+                  + _bytes32("order_id", order_id))
 
 
 # --- validation ---
@@ -185,6 +192,40 @@ def _hash_struct(primary: str, fields: tuple[tuple[str, str], ...], values: dict
 
 def _json_value(value: Any) -> Any:
     return "0x" + value.hex() if isinstance(value, bytes) else value
+
+
+def _typed_data(primary: str, fields: tuple[tuple[str, str], ...], domain: Domain,
+                message: dict[str, Any]) -> dict[str, Any]:
+    """A full EIP-712 message, JSON-ready (bytes32 as 0x-hex), for eth_signTypedData_v4 or eth_account."""
+    return {
+        "types": {
+            "EIP712Domain": [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS],
+            primary: [{"name": n, "type": t} for n, t in fields],
+        },
+        "primaryType": primary,
+        "domain": domain.typed_data(),
+        "message": {name: _json_value(value) for name, value in message.items()},
+    }
+
+
+def split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
+    """``(v, r, s)`` of a 65-byte r ‖ s ‖ v signature (v as 27/28, or 0/1 as some signers give it)."""
+    if not isinstance(signature, bytes) or len(signature) != 65:
+        raise InvalidAuthorizationError("signature", signature, "expected 65 bytes")
+    v = signature[64] + 27 if signature[64] < 2 else signature[64]
+    return v, signature[:32], signature[32:64]
+
+
+def _recover(digest: bytes, v: int, r: bytes, s: bytes) -> ChecksumAddress | None:
+    """The address that signed ``digest`` under OpenZeppelin ECDSA's rules (v 27/28, 0 < r < n,
+    0 < s <= n/2); None for a signature the contract would reject."""
+    r_int, s_int = int.from_bytes(r, "big"), int.from_bytes(s, "big")
+    if v not in (27, 28) or not 0 < r_int < SECP256K1_N or not 0 < s_int <= SECP256K1_N // 2:
+        return None
+    try:
+        return EcdsaSignature(vrs=(v - 27, r_int, s_int)).recover_public_key_from_msg_hash(digest).to_checksum_address()
+    except BadSignature:
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,15 +305,7 @@ class Authorization:
 
     def typed_data(self, domain: Domain) -> dict[str, Any]:
         """The full EIP-712 message, JSON-ready (bytes32 as 0x-hex), for eth_signTypedData_v4 or eth_account."""
-        return {
-            "types": {
-                "EIP712Domain": [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS],
-                self.PRIMARY_TYPE: [{"name": n, "type": t} for n, t in self.FIELDS],
-            },
-            "primaryType": self.PRIMARY_TYPE,
-            "domain": domain.typed_data(),
-            "message": {name: _json_value(value) for name, value in self.message().items()},
-        }
+        return _typed_data(self.PRIMARY_TYPE, self.FIELDS, domain, self.message())
 
     def digest(self, domain: Domain) -> bytes:
         """keccak256("\\x19\\x01" ‖ domainSeparator ‖ structHash): what the signature signs."""
@@ -455,14 +488,92 @@ class Redemption(Authorization):
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
-class MerchantPayment(Authorization):
-    """A payment of order ``order_id`` at merchant ``merchant_id``, relayed by anyone to ``settlement.pay``.
+class PaymentRequestTerms:
+    """What the acquiring bank signs for each order it asks to be paid: the EIP-712
+    ``PaymentRequest(bytes32 acquirer,bytes32 merchantId,bytes32 orderId,uint256 amount,uint256 expiresAt)`` in
+    the settlement contract's domain (:func:`settlement_domain`).
 
-    The payer signs a ReceiveWithAuthorization to the settlement contract whose nonce is
-    :func:`payment_nonce` (merchant, order): a relayer cannot redirect it, change the amount or reuse it
-    for another order, and each order is paid at most once.
+    MerchantSettlement.pay refuses a payment without the acquirer's signature of exactly these terms (by the
+    key the bank registered with ``setRequestSigner``, or by one of its active operators): nobody pays an
+    order the acquirer did not request, nor pays it another amount. ``expires_at`` is the payment's
+    ``valid_before``.
     """
 
+    acquirer: bytes
+    merchant_id: bytes
+    order_id: bytes
+    amount: int
+    expires_at: int
+
+    PRIMARY_TYPE: ClassVar[str] = "PaymentRequest"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("acquirer", "bytes32"), ("merchantId", "bytes32"), ("orderId", "bytes32"), ("amount", "uint256"),
+        ("expiresAt", "uint256"))
+
+    def __post_init__(self) -> None:
+        _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
+        _normalize(self, "merchant_id", _bytes32("merchant_id", self.merchant_id))
+        _normalize(self, "order_id", _bytes32("order_id", self.order_id))
+        _uint("amount", self.amount, positive=True)
+        _uint("expires_at", self.expires_at, positive=True)
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+    @classmethod
+    def type_hash(cls) -> bytes:
+        """keccak256 of the EIP-712 type string: the contract's ``PAYMENT_REQUEST_TYPEHASH``."""
+        return keccak(_encode_type(cls.PRIMARY_TYPE, cls.FIELDS).encode())
+
+    def message(self) -> dict[str, Any]:
+        return {"acquirer": self.acquirer, "merchantId": self.merchant_id, "orderId": self.order_id,
+                "amount": self.amount, "expiresAt": self.expires_at}
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        return _typed_data(self.PRIMARY_TYPE, self.FIELDS, domain, self.message())
+
+    def digest(self, domain: Domain) -> bytes:
+        """What the acquirer signs; the contract's ``paymentRequestDigest(...)``."""
+        return keccak(b"\x19\x01" + domain.separator() + _hash_struct(self.PRIMARY_TYPE, self.FIELDS,
+                                                                        self.message()))
+
+    def sign(self, key: WalletKey, domain: Domain) -> bytes:
+        """The 65-byte r ‖ s ‖ v signature of these terms by ``key`` (the acquirer's request signer)."""
+        signed = key.sign_typed_data(self.typed_data(domain))
+        return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
+
+    def recover(self, signature: bytes, domain: Domain) -> ChecksumAddress:
+        """Who signed these terms with ``signature`` (:class:`InvalidSignatureError` if the contract would
+        reject it as a signature)."""
+        if not isinstance(signature, bytes) or len(signature) != 65:
+            raise InvalidSignatureError("the acquirer", None)
+        signer = _recover(self.digest(domain), *split_signature(signature))
+        if signer is None:
+            raise InvalidSignatureError("the acquirer", None)
+        return signer
+
+
+def settlement_domain(chain_id: int, settlement: str) -> Domain:
+    """The EIP-712 domain of payment requests: the MerchantSettlement proxy's (name "MerchantSettlement",
+    version "1")."""
+    return Domain(name=SETTLEMENT_DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=chain_id,
+                  verifying_contract=settlement)
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class MerchantPayment(Authorization):
+    """A payment of order ``order_id`` at merchant ``merchant_id`` of bank ``acquirer``, relayed by anyone to
+    ``settlement.pay``.
+
+    The payer signs a ReceiveWithAuthorization to the settlement contract whose nonce is
+    :func:`payment_nonce` (acquirer, merchant, order): a relayer cannot redirect it, change the amount or reuse
+    it for another order, and each order is paid at most once. ``request_signature`` is the acquirer's
+    signature of the request it answers (:meth:`request_terms`), which ``pay`` requires; the payer's signature
+    does not cover it. It is None while the acquirer has not signed (customer-presented QR: the acquirer adds
+    it when the merchant's POS hands the payment in).
+    """
+
+    acquirer: bytes
     merchant_id: bytes
     order_id: bytes
     payer: str
@@ -470,14 +581,19 @@ class MerchantPayment(Authorization):
     valid_before: int
     settlement: str
     valid_after: int = 0
+    request_signature: bytes | None = None
 
     PRIMARY_TYPE: ClassVar[str] = "ReceiveWithAuthorization"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = _EIP3009_FIELDS
     SIGNER: ClassVar[str] = "from"
 
     def __post_init__(self) -> None:
+        _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
         _normalize(self, "merchant_id", _bytes32("merchant_id", self.merchant_id))
         _normalize(self, "order_id", _bytes32("order_id", self.order_id))
+        if self.request_signature is not None and (not isinstance(self.request_signature, bytes)
+                                                   or len(self.request_signature) != 65):
+            raise InvalidAuthorizationError("request_signature", self.request_signature, "expected 65 bytes")
         _address("payer", self.payer)
         _address("settlement", self.settlement)
         _uint("amount", self.amount, positive=True)
@@ -489,7 +605,16 @@ class MerchantPayment(Authorization):
 
     @property
     def nonce(self) -> bytes:
-        return payment_nonce(self.merchant_id, self.order_id)
+        return payment_nonce(self.acquirer, self.merchant_id, self.order_id)
+
+    def request_terms(self) -> PaymentRequestTerms:
+        """The request this payment answers, as the acquirer signs it (its expiry is ``valid_before``)."""
+        return PaymentRequestTerms(acquirer=self.acquirer, merchant_id=self.merchant_id, order_id=self.order_id,
+                                   amount=self.amount, expires_at=self.valid_before)
+
+    def with_request_signature(self, signature: bytes) -> MerchantPayment:
+        """This payment with the acquirer's request signature (the payer's signature stays valid)."""
+        return replace(self, request_signature=signature)
 
     def as_receive(self) -> ReceiveAuthorization:
         """The ReceiveWithAuthorization this payment is, on the token's side."""
@@ -530,11 +655,8 @@ class SignedAuthorization(Generic[A]):
     @staticmethod
     def from_signature(authorization: T, domain: Domain, signature: bytes) -> SignedAuthorization[T]:
         """Split a 65-byte r ‖ s ‖ v signature (v as 27/28, or 0/1 as some signers give it)."""
-        if not isinstance(signature, bytes) or len(signature) != 65:
-            raise InvalidAuthorizationError("signature", signature, "expected 65 bytes")
-        v = signature[64] + 27 if signature[64] < 2 else signature[64]
-        return SignedAuthorization(authorization=authorization, domain=domain, v=v, r=signature[:32],
-                                   s=signature[32:64])
+        v, r, s = split_signature(signature)
+        return SignedAuthorization(authorization=authorization, domain=domain, v=v, r=r, s=s)
 
     def __repr__(self) -> str:
         return _repr(self)
@@ -555,15 +677,10 @@ def recover_signer(signed: SignedAuthorization[Authorization], domain: Domain) -
     Applies OpenZeppelin ECDSA's rules (v 27/28, 0 < r < n, 0 < s <= n/2): a signature the contract would
     reject raises :class:`InvalidSignatureError` rather than recovering some address.
     """
-    r, s = int.from_bytes(signed.r, "big"), int.from_bytes(signed.s, "big")
-    if signed.v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
+    recovered = _recover(signed.authorization.digest(domain), signed.v, signed.r, signed.s)
+    if recovered is None:
         raise InvalidSignatureError(signed.signer, None)
-    try:
-        public_key = EcdsaSignature(vrs=(signed.v - 27, r, s)).recover_public_key_from_msg_hash(
-            signed.authorization.digest(domain))
-    except BadSignature:
-        raise InvalidSignatureError(signed.signer, None) from None
-    return public_key.to_checksum_address()
+    return recovered
 
 
 def verify(signed: SignedAuthorization[Authorization], domain: Domain) -> ChecksumAddress:

@@ -32,6 +32,7 @@ __all__ = [
     "TamperedPayloadError",
     "TooManyDecimalsError",
     "UnsupportedPayloadVersionError",
+    "UntrustedRequestError",
     "WalletnetError",
     "WrongChainError",
     "WrongContractError",
@@ -250,6 +251,20 @@ class TamperedPayloadError(PayloadError):
         self.recovered = recovered
         got = f"recovers to {recovered}" if recovered else "is not a valid signature"
         super().__init__(f"{kind} payload was tampered with: its signature {got}, stated signer {signer}")
+
+
+class UntrustedRequestError(PayloadError):
+    """A payment request (or the request signature a payment carries) is signed by a key that does not speak for
+    its acquiring bank: neither the bank's request signer nor one of its active operators. Either the request
+    was never issued by that bank, or its terms (amount, order, merchant, expiry) were changed after signing;
+    the settlement contract would refuse the payment (InvalidPaymentRequest)."""
+
+    def __init__(self, acquirer: bytes, signer: str) -> None:
+        self.acquirer = acquirer
+        self.signer = signer
+        bank = acquirer.rstrip(b"\0").decode("utf-8", "replace")
+        super().__init__(f"the payment request is not signed by bank {bank}'s request signer (signed by {signer}): "
+                         "not issued by that bank, or its amount or order were changed")
 
 
 class QRCodeError(WalletnetError, ValueError):

@@ -4,17 +4,19 @@ Format (version 1)::
 
     WALLETNET:1:<KIND>:<BODY>
 
-``KIND`` is TRANSFER, RECEIVE, CANCEL, RELAY, HOLD, REDEEM, PAY (a signed authorization) or REQUEST (an
-unsigned :class:`PaymentRequest`). ``BODY`` is unpadded base32 (RFC 4648) of a deterministic CBOR map
-(RFC 8949 core encoding: unsigned ints, byte and text strings, bignums, and integer keys in ascending
-order). Why not base64 of JSON: every character of this format is in the QR alphanumeric set (A-Z, 2-7,
-':'), which a QR code stores in 5.5 bits per character where base64 needs byte mode's 8, and binary fields
-are raw bytes rather than hex. A signed merchant payment is about 390 characters and a 65x65 QR code
-(version 12-M); base64 of JSON takes about 680 characters and 101x101 (21-M). Any CBOR library still
+``KIND`` is TRANSFER, RECEIVE, CANCEL, RELAY, HOLD, REDEEM, PAY (a signed authorization) or REQUEST (a
+:class:`PaymentRequest`, signed by the merchant's acquiring bank). ``BODY`` is unpadded base32 (RFC 4648) of
+a deterministic CBOR map (RFC 8949 core encoding: unsigned ints, byte and text strings, bignums, and integer
+keys in ascending order). Why not base64 of JSON: every character of this format is in the QR alphanumeric set
+(A-Z, 2-7, ':'), which a QR code stores in 5.5 bits per character where base64 needs byte mode's 8, and binary
+fields are raw bytes rather than hex. A signed merchant payment is about 450 characters and a 69x69 QR code
+(version 13-M); base64 of JSON takes about 750 characters and 105x105 (22-M). Any CBOR library still
 reads the body. Decoding is case-insensitive, since scanners and URI handlers may lowercase the text.
 
 Map keys: 0 chain id, 1 token (EIP-712 verifying contract), 2 token name (domain name), 3 the 65-byte
-signature; each kind's own fields from 4 on (see ``_SIGNED_FIELDS`` and ``_REQUEST_FIELDS``).
+signature (a REQUEST's is the acquirer's, in the settlement contract's domain); each kind's own fields from 4
+on (see ``_SIGNED_FIELDS`` and ``_REQUEST_FIELDS``). A PAY carries the acquirer's request signature (key 12)
+when it answers a REQUEST, and none when the customer presents it at the point of sale (the acquirer adds it).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import binascii
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
+from eth_typing import ChecksumAddress
 from eth_utils.address import is_hex_address, to_checksum_address
 
 from wallet_sdk.amount import Amount
@@ -37,6 +41,7 @@ from wallet_sdk.authorizations import (
     Domain,
     HoldAuthorization,
     MerchantPayment,
+    PaymentRequestTerms,
     ReceiveAuthorization,
     Redemption,
     RelayedTransfer,
@@ -48,6 +53,7 @@ from wallet_sdk.authorizations import (
     _repr,
     _uint,
     recover_signer,
+    settlement_domain,
 )
 from wallet_sdk.exceptions import (
     AmountError,
@@ -59,9 +65,11 @@ from wallet_sdk.exceptions import (
     NotYetValidAuthorizationError,
     TamperedPayloadError,
     UnsupportedPayloadVersionError,
+    UntrustedRequestError,
     WrongChainError,
     WrongContractError,
 )
+from wallet_sdk.keys import WalletKey
 
 __all__ = [
     "MAX_DESCRIPTION",
@@ -69,6 +77,7 @@ __all__ = [
     "PAYLOAD_VERSION",
     "Payload",
     "PaymentRequest",
+    "RequestSignerCheck",
     "decode_payload",
     "encode_payload",
 ]
@@ -83,13 +92,18 @@ _MAX_TEXT: Final = 4296  # the most characters a QR code holds (version 40-L, al
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class PaymentRequest:
-    """A merchant's unsigned request: "pay ``amount`` for order ``order_id`` before ``expires_at``".
+    """A merchant's request, signed by its acquiring bank: "pay ``amount`` for order ``order_id`` of merchant
+    ``merchant_id`` (of bank ``acquirer``) before ``expires_at``".
 
-    The payer's app turns it into a :class:`MerchantPayment` with :meth:`to_payment`, signs that, and
-    the signature binds merchant, order and amount. A request carries no signature itself, so it cannot
-    prove who made it; the payer's app should show the merchant before asking to sign.
+    ``signature`` is the acquirer's EIP-712 signature of :meth:`terms` in the settlement contract's domain; the
+    settlement contract refuses a payment without it, so a request whose amount was edited cannot be paid. Who
+    signed is :attr:`signer`; whether that key speaks for the acquirer is on chain (``Network.is_request_signer``,
+    or ``decode_payload(..., is_request_signer=...)``). The description is a label and is not signed. The payer's
+    app turns a request into a :class:`MerchantPayment` with :meth:`to_payment`, signs that, and the payer's
+    signature binds acquirer, merchant, order and amount.
     """
 
+    acquirer: bytes
     merchant_id: bytes
     order_id: bytes
     amount: Amount
@@ -97,9 +111,11 @@ class PaymentRequest:
     chain_id: int
     token: str
     settlement: str
+    signature: bytes
     description: str = ""
 
     def __post_init__(self) -> None:
+        _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
         _normalize(self, "merchant_id", _bytes32("merchant_id", self.merchant_id))
         _normalize(self, "order_id", _bytes32("order_id", self.order_id))
         if not isinstance(self.amount, Amount) or self.amount.currency is None or not self.amount:
@@ -110,15 +126,39 @@ class PaymentRequest:
         if not isinstance(self.description, str) or len(self.description) > MAX_DESCRIPTION:
             raise InvalidAuthorizationError("description", self.description,
                                             f"expected a str of at most {MAX_DESCRIPTION} characters")
+        if not isinstance(self.signature, bytes) or len(self.signature) != 65:
+            raise InvalidAuthorizationError("signature", self.signature, "expected the acquirer's 65-byte signature")
 
     def __repr__(self) -> str:
         return _repr(self)
 
+    @classmethod
+    def issue(cls, key: WalletKey, *, acquirer: bytes, merchant_id: bytes, order_id: bytes, amount: Amount,
+              expires_at: int, chain_id: int, token: str, settlement: str, description: str = "") -> PaymentRequest:
+        """A request signed by ``key``, the acquirer's request signer (or one of its operators)."""
+        terms = PaymentRequestTerms(acquirer=acquirer, merchant_id=merchant_id, order_id=order_id,
+                                    amount=amount.minor, expires_at=expires_at)
+        return cls(acquirer=acquirer, merchant_id=merchant_id, order_id=order_id, amount=amount,
+                   expires_at=expires_at, chain_id=chain_id, token=token, settlement=settlement,
+                   signature=terms.sign(key, settlement_domain(chain_id, settlement)), description=description)
+
+    def terms(self) -> PaymentRequestTerms:
+        """What the acquirer signed."""
+        return PaymentRequestTerms(acquirer=self.acquirer, merchant_id=self.merchant_id, order_id=self.order_id,
+                                   amount=self.amount.minor, expires_at=self.expires_at)
+
+    @property
+    def signer(self) -> ChecksumAddress:
+        """The address that signed the request (:class:`InvalidSignatureError` for a malformed signature)."""
+        return self.terms().recover(self.signature, settlement_domain(self.chain_id, self.settlement))
+
     def to_payment(self, payer: str, *, valid_after: int = 0) -> MerchantPayment:
-        """The payment ``payer`` signs to settle this request, valid until the request expires."""
-        return MerchantPayment(merchant_id=self.merchant_id, order_id=self.order_id, payer=payer,
-                               amount=self.amount.minor,
-                               valid_after=valid_after, valid_before=self.expires_at, settlement=self.settlement)
+        """The payment ``payer`` signs to settle this request, valid until the request expires (the settlement
+        contract checks the acquirer's signature with the payment's ``valid_before`` as the expiry: keep it)."""
+        return MerchantPayment(acquirer=self.acquirer, merchant_id=self.merchant_id, order_id=self.order_id,
+                               payer=payer, amount=self.amount.minor, valid_after=valid_after,
+                               valid_before=self.expires_at, settlement=self.settlement,
+                               request_signature=self.signature)
 
     def check_time(self, now: int | None = None) -> None:
         """Raise :class:`ExpiredAuthorizationError` once the request can no longer be paid."""
@@ -129,6 +169,10 @@ class PaymentRequest:
 
 Payload = SignedAuthorization[Authorization] | PaymentRequest
 """What a payload text carries."""
+
+RequestSignerCheck = Callable[[bytes, str], bool]
+"""``(acquirer bank id, signer address) -> bool``: does this key sign the acquirer's payment requests?
+``Network.is_request_signer`` answers it from the chain."""
 
 # --- field tables: (CBOR key, attribute, codec) ---
 
@@ -150,13 +194,16 @@ _SIGNED_FIELDS: Final[dict[str, tuple[type[Authorization], tuple[tuple[int, str,
                             (7, "nonce", "bytes32"))),
     "PAY": (MerchantPayment, ((4, "merchant_id", "bytes32"), (5, "order_id", "bytes32"), (6, "payer", "address"),
                               (7, "amount", "uint"), (8, "valid_after", "uint"), (9, "valid_before", "uint"),
-                              (10, "settlement", "address"))),
+                              (10, "settlement", "address"), (11, "acquirer", "bytes32"),
+                              (12, "request_signature", "signature"))),
 }
 _KIND_OF: Final = {cls: kind for kind, (cls, _) in _SIGNED_FIELDS.items()}
-_REQUEST_FIELDS: Final = ((_CHAIN, "chain_id", "uint"), (_TOKEN, "token", "address"), (4, "merchant_id", "bytes32"),
+_OPTIONAL: Final = frozenset({"request_signature"})  # left out of the map when None
+_REQUEST_FIELDS: Final = ((_CHAIN, "chain_id", "uint"), (_TOKEN, "token", "address"),
+                          (_SIGNATURE, "signature", "signature"), (4, "merchant_id", "bytes32"),
                           (5, "order_id", "bytes32"), (6, "minor", "uint"), (7, "decimals", "uint"),
                           (8, "currency", "text"), (9, "expires_at", "uint"), (10, "description", "text"),
-                          (11, "settlement", "address"))
+                          (11, "settlement", "address"), (12, "acquirer", "bytes32"))
 _DOMAIN_FIELDS: Final = ((_CHAIN, "chain_id", "uint"), (_TOKEN, "token", "address"), (_NAME, "name", "text"),
                          (_SIGNATURE, "signature", "signature"))
 
@@ -197,7 +244,8 @@ def encode_payload(item: Payload) -> str:
     kind = _KIND_OF[type(auth)]
     body = {_CHAIN: domain.chain_id, _TOKEN: _to_wire("address", domain.verifying_contract), _NAME: domain.name,
             _SIGNATURE: item.signature}
-    body |= {key: _to_wire(codec, getattr(auth, attr)) for key, attr, codec in _SIGNED_FIELDS[kind][1]}
+    body |= {key: _to_wire(codec, getattr(auth, attr)) for key, attr, codec in _SIGNED_FIELDS[kind][1]
+             if getattr(auth, attr) is not None or attr not in _OPTIONAL}
     return _wrap(kind, body)
 
 
@@ -242,10 +290,10 @@ def _take(body: dict[int, Any], spec: tuple[tuple[int, str, str], ...]) -> dict[
     unknown = sorted(set(body) - {key for key, _, _ in spec})
     if unknown:
         raise MalformedPayloadError(f"unknown field key {unknown[0]}")
-    missing = [attr for key, attr, _ in spec if key not in body]
+    missing = [attr for key, attr, _ in spec if key not in body and attr not in _OPTIONAL]
     if missing:
         raise MalformedPayloadError(f"missing field {missing[0]!r}")
-    return {attr: _from_wire(codec, attr, body[key]) for key, attr, codec in spec}
+    return {attr: _from_wire(codec, attr, body[key]) for key, attr, codec in spec if key in body}
 
 
 def _checksummed(name: str, value: str) -> str:
@@ -255,15 +303,18 @@ def _checksummed(name: str, value: str) -> str:
 
 
 def decode_payload(text: str, *, chain_id: int, contract: str, settlement: str | None = None,
-                   token_name: str | None = None, now: int | None = None) -> Payload:
+                   token_name: str | None = None, now: int | None = None,
+                   is_request_signer: RequestSignerCheck | None = None) -> Payload:
     """Decode and check a payload for use on ``chain_id`` with the token at ``contract``.
 
     Checks, in order, each with its own error: the format (:class:`MalformedPayloadError`,
     :class:`UnsupportedPayloadVersionError`); the chain (:class:`WrongChainError`); the token, and when
     given the settlement contract and the token name (:class:`WrongContractError`); that a signature
-    recovers to its stated signer (:class:`TamperedPayloadError`); that it has not expired at ``now``
-    (:class:`ExpiredAuthorizationError`). A signed authorization that is not valid *yet* is returned: it
-    can be relayed later (``authorization.check_time()`` tells).
+    recovers to its stated signer (:class:`TamperedPayloadError`; a REQUEST's, and a PAY's request signature,
+    must be a valid signature); when ``is_request_signer`` is given, that the acquirer's key signed the
+    request (:class:`UntrustedRequestError`: an edited amount recovers to some other address); that it has not
+    expired at ``now`` (:class:`ExpiredAuthorizationError`). A signed authorization that is not valid *yet* is
+    returned: it can be relayed later (``authorization.check_time()`` tells).
     """
     contract = _checksummed("contract", contract)
     if settlement is not None:
@@ -294,6 +345,8 @@ def decode_payload(text: str, *, chain_id: int, contract: str, settlement: str |
     if settlement is not None and actual_settlement is not None and actual_settlement != settlement:
         raise WrongContractError(settlement, actual_settlement, "settlement")
     if isinstance(item, PaymentRequest):
+        _check_request(kind, item.terms(), item.signature, settlement_domain(item.chain_id, item.settlement),
+                       is_request_signer)
         item.check_time(now)
         return item
     if token_name is not None and item.domain.name != token_name:
@@ -304,9 +357,24 @@ def decode_payload(text: str, *, chain_id: int, contract: str, settlement: str |
         recovered = None
     if recovered != item.signer:
         raise TamperedPayloadError(kind, item.signer, recovered)
+    auth = item.authorization
+    if isinstance(auth, MerchantPayment) and auth.request_signature is not None:
+        _check_request(kind, auth.request_terms(), auth.request_signature,
+                       settlement_domain(item.domain.chain_id, auth.settlement), is_request_signer)
     with contextlib.suppress(NotYetValidAuthorizationError):  # fine to carry: see the docstring
         item.authorization.check_time(now)
     return item
+
+
+def _check_request(kind: str, terms: PaymentRequestTerms, signature: bytes, domain: Domain,
+                   is_request_signer: RequestSignerCheck | None) -> None:
+    """The acquirer's request signature is a valid signature and, if we can ask, by the acquirer's key."""
+    try:
+        signer = terms.recover(signature, domain)
+    except InvalidSignatureError:
+        raise TamperedPayloadError(f"{kind} request", "the acquirer", None) from None
+    if is_request_signer is not None and not is_request_signer(terms.acquirer, signer):
+        raise UntrustedRequestError(terms.acquirer, signer)
 
 
 # --- a deterministic CBOR subset (RFC 8949 §4.2.1 core encoding) ---

@@ -207,6 +207,11 @@ def lowered(arguments: dict[str, Any]) -> dict[str, Any]:
 def reverts(reverts: Any) -> Any:
     """The shared ``reverts``, comparing address arguments case-insensitively (decoded addresses may be
     lower-case hex while accounts give checksum addresses)."""
+    return case_insensitive(reverts)
+
+
+def case_insensitive(reverts: Any) -> Any:
+    """``reverts`` comparing address arguments case-insensitively."""
 
     @contextlib.contextmanager
     def _reverts(name: str, **expected: Any) -> Iterator[dict[str, Any]]:
@@ -249,6 +254,11 @@ ACCOUNT_HASH = keccak(b"salt|merchant account 0001")
 
 @pytest.fixture
 def scene(system: Any) -> Scene:
+    return new_scene(system)
+
+
+def new_scene(system: Any) -> Scene:
+    """A payer at bank A, a merchant acquired by bank B with its fee wallet set."""
     a, b = system.banks["A"], system.banks["B"]
     payer = open_wallet(system, "A")
     mint(system, "A", payer, FUNDS)

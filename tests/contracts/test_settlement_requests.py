@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from eth_account import Account
 from test_settlement import (
     FUNDS,
@@ -24,20 +25,30 @@ from test_settlement import (
     assert_books,
     b32,
     balance,
+    case_insensitive,
     events,
     merchant,
+    new_scene,
     now,
     open_wallet,
     order,
     ref,
-    reverts,  # noqa: F401  (the fixture comparing addresses case-insensitively)
-    scene,  # noqa: F401  (the fixture)
     sign_payment,
     sign_request,
     with_fields,
 )
 
 from wallet_sdk.authorizations import PaymentRequestTerms, settlement_domain
+
+
+@pytest.fixture(name="reverts")
+def _case_insensitive_reverts(reverts: Any) -> Any:
+    return case_insensitive(reverts)
+
+
+@pytest.fixture(name="scene")
+def _scene(system: Any) -> Scene:
+    return new_scene(system)
 
 
 def test_request_domain_and_digest_match_the_sdk(system: Any) -> None:

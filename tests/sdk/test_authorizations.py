@@ -25,6 +25,7 @@ from wallet_sdk.authorizations import (
     Domain,
     HoldAuthorization,
     MerchantPayment,
+    PaymentRequestTerms,
     ReceiveAuthorization,
     Redemption,
     RelayedTransfer,
@@ -37,6 +38,7 @@ from wallet_sdk.authorizations import (
     payment_nonce,
     recover_signer,
     relay_nonce,
+    settlement_domain,
     verify,
 )
 from wallet_sdk.exceptions import (
@@ -59,6 +61,7 @@ SETTLEMENT = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 DOMAIN = Domain.for_token("Digital Cash", 31337, TOKEN)
 NONCE = bytes(31) + b"\x01"
 MID, OID = merchant_id("M-COFFEE-001"), order_id("ORDER-123")
+ACQ = b"BANKB".ljust(32, b"\0")
 
 
 def examples() -> list[Authorization]:
@@ -70,8 +73,8 @@ def examples() -> list[Authorization]:
         RelayedTransfer(from_=PAYER, to=BOB, value=99, valid_before=2_000_000_000, nonce=relay_nonce(3, 7)),
         HoldAuthorization(holder=PAYER, value=20_000, hold_id=NONCE, expires_at=2_000_000_000),
         Redemption(holder=PAYER, value=5_000, valid_before=2_000_000_000, nonce=NONCE),
-        MerchantPayment(merchant_id=MID, order_id=OID, payer=PAYER, amount=1234, valid_before=2_000_000_000,
-                        settlement=SETTLEMENT),
+        MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id=OID, payer=PAYER, amount=1234,
+                        valid_before=2_000_000_000, settlement=SETTLEMENT),
     ]
 
 
@@ -151,21 +154,44 @@ def test_typed_data_is_json_ready() -> None:
 
 
 def test_payment_nonce_is_keccak_of_abi_encoded_ids() -> None:
-    assert payment_nonce(MID, OID) == keccak(abi_encode(["bytes32", "bytes32"], [MID, OID]))
-    assert payment_nonce(MID, OID).hex() == "a220347cbaf1a0686b7d6268a539a06ab21dccc97cda92e822befb18280d370f"
+    assert payment_nonce(ACQ, MID, OID) == keccak(abi_encode(["bytes32", "bytes32", "bytes32"], [ACQ, MID, OID]))
+    assert payment_nonce(ACQ, MID, OID) != payment_nonce(b"BANKA".ljust(32, b"\0"), MID, OID)
 
 
 def test_merchant_payment_is_a_receive_authorization_to_settlement() -> None:
     payment = examples()[-1]
     assert isinstance(payment, MerchantPayment)
     receive = ReceiveAuthorization(from_=PAYER, to=SETTLEMENT, value=1234, valid_before=2_000_000_000,
-                                   nonce=payment_nonce(MID, OID))
+                                   nonce=payment_nonce(ACQ, MID, OID))
     assert payment.as_receive() == receive
-    assert payment.nonce == payment_nonce(MID, OID)
+    assert payment.nonce == payment_nonce(ACQ, MID, OID)
     assert payment.typed_data(DOMAIN) == receive.typed_data(DOMAIN)
     assert payment.digest(DOMAIN) == receive.digest(DOMAIN)
     assert payment.signer == PAYER
     assert payment.sign(KEY, DOMAIN).signature == receive.sign(KEY, DOMAIN).signature
+    # the acquirer's request signature is carried, not signed by the payer
+    carried = payment.with_request_signature(bytes(64) + b"\x1b")
+    assert carried.request_signature == bytes(64) + b"\x1b"
+    assert carried.digest(DOMAIN) == payment.digest(DOMAIN)
+    assert carried.request_terms() == PaymentRequestTerms(acquirer=ACQ, merchant_id=MID, order_id=OID, amount=1234,
+                                                          expires_at=2_000_000_000)
+
+
+def test_payment_request_terms_sign_and_recover() -> None:
+    """What the acquirer signs, in the settlement contract's domain; an edited amount recovers to someone else."""
+    domain = settlement_domain(31337, SETTLEMENT)
+    assert domain == Domain(name="MerchantSettlement", version="1", chain_id=31337, verifying_contract=SETTLEMENT)
+    terms = PaymentRequestTerms(acquirer=ACQ, merchant_id=MID, order_id=OID, amount=1234, expires_at=2_000_000_000)
+    assert terms.type_hash() == keccak(
+        text="PaymentRequest(bytes32 acquirer,bytes32 merchantId,bytes32 orderId,uint256 amount,uint256 expiresAt)")
+    signable = encode_typed_data(full_message=terms.typed_data(domain))
+    assert terms.digest(domain) == keccak(b"\x19" + signable.version + signable.header + signable.body)
+    signature = terms.sign(KEY, domain)
+    assert terms.recover(signature, domain) == KEY.address
+    edited = PaymentRequestTerms(acquirer=ACQ, merchant_id=MID, order_id=OID, amount=1, expires_at=2_000_000_000)
+    assert edited.recover(signature, domain) != KEY.address
+    with pytest.raises(InvalidSignatureError):
+        terms.recover(bytes(65), domain)
 
 
 def test_ids_are_right_padded_utf8() -> None:
@@ -371,19 +397,19 @@ def test_check_time_per_type() -> None:
          "invalid hold_id b'': expected 32 bytes"),
         (lambda: Redemption(holder=PAYER, value=0, valid_before=5),
          f"invalid value 0: must be from 1 to {2**256 - 1}"),
-        (lambda: MerchantPayment(merchant_id=b"M1", order_id=OID, payer=PAYER, amount=1, valid_before=5,
+        (lambda: MerchantPayment(acquirer=ACQ, merchant_id=b"M1", order_id=OID, payer=PAYER, amount=1, valid_before=5,
                                  settlement=SETTLEMENT),
          "invalid merchant_id b'M1': expected 32 bytes"),
-        (lambda: MerchantPayment(merchant_id=MID, order_id="ORDER-123", payer=PAYER, amount=1, valid_before=5,
-                                 settlement=SETTLEMENT),
+        (lambda: MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id="ORDER-123", payer=PAYER, amount=1,
+                                 valid_before=5, settlement=SETTLEMENT),
          "invalid order_id 'ORDER-123': expected 32 bytes"),
-        (lambda: MerchantPayment(merchant_id=MID, order_id=OID, payer=PAYER, amount=0, valid_before=5,
+        (lambda: MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id=OID, payer=PAYER, amount=0, valid_before=5,
                                  settlement=SETTLEMENT),
          f"invalid amount 0: must be from 1 to {2**256 - 1}"),
-        (lambda: MerchantPayment(merchant_id=MID, order_id=OID, payer=PAYER, amount=1, valid_before=5,
+        (lambda: MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id=OID, payer=PAYER, amount=1, valid_before=5,
                                  settlement=SETTLEMENT.lower()),
          f"invalid settlement {SETTLEMENT.lower()!r}: expected an EIP-55 checksummed address"),
-        (lambda: MerchantPayment(merchant_id=MID, order_id=OID, payer=PAYER, amount=1, valid_after=9,
+        (lambda: MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id=OID, payer=PAYER, amount=1, valid_after=9,
                                  valid_before=5, settlement=SETTLEMENT),
          "invalid valid_before 5: must be after valid_after (9)"),
         (lambda: Domain.for_token("", 1, TOKEN), "invalid domain name '': expected a non-empty str"),
@@ -456,6 +482,9 @@ EXCEPTION_SAMPLES: list[tuple[type[WalletnetError], dict[str, Any], str, tuple[t
      "unsupported payload version '2' (supported: 1)", (ValueError,)),
     (exc.TamperedPayloadError, {"kind": "PAY", "signer": PAYER, "recovered": BOB},
      f"PAY payload was tampered with: its signature recovers to {BOB}, stated signer {PAYER}", (ValueError,)),
+    (exc.UntrustedRequestError, {"acquirer": b"BANKB".ljust(32, b"\0"), "signer": BOB},
+     f"the payment request is not signed by bank BANKB's request signer (signed by {BOB}): not issued by that "
+     "bank, or its amount or order were changed", (ValueError,)),
     (exc.QRCodeError, {"reason": "bad"}, "cannot render QR code: bad", (ValueError,)),
 ]
 

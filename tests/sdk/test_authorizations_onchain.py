@@ -31,6 +31,7 @@ from wallet_sdk.authorizations import (
     order_id,
     payment_nonce,
     relay_nonce,
+    split_signature,
     verify,
 )
 from wallet_sdk.errors import ContractRevertError
@@ -132,26 +133,34 @@ def test_merchant_payment_from_a_payment_request(system: Any) -> None:
     mid, oid = merchant_id("M-COFFEE-001"), order_id("ORDER-123")
     system.send(system.settlement.functions.registerMerchant(
         mid, merchant_wallet.address, 250, 5814, keccak(b"merchant account"), TO_WALLET), acquirer.operators[0])
-    assert system.settlement.functions.paymentNonce(mid, oid).call() == payment_nonce(mid, oid)
+    assert system.settlement.functions.paymentNonce(acquirer.id, mid, oid).call() == payment_nonce(
+        acquirer.id, mid, oid)
 
-    # The merchant's till shows a QR code; the payer's app reads it, signs, and hands back a payment.
+    # The merchant's till shows a QR code its acquirer signed; the payer's app reads it, checks the acquirer's
+    # signature, signs, and hands back a payment.
     chain_id = system.w3.eth.chain_id
-    request = PaymentRequest(merchant_id=mid, order_id=oid, amount=Amount(1_234, 2, "DCASH"),
-                             expires_at=chain_now(system) + 600, chain_id=chain_id, token=system.token.address,
-                             settlement=system.settlement.address, description="2 flat whites")
+    operator = WalletKey("0x" + bytes(acquirer.operators[0].key).hex())
+    request = PaymentRequest.issue(operator, acquirer=acquirer.id, merchant_id=mid, order_id=oid,
+                                   amount=Amount(1_234, 2, "DCASH"), expires_at=chain_now(system) + 600,
+                                   chain_id=chain_id, token=system.token.address,
+                                   settlement=system.settlement.address, description="2 flat whites")
     seen = decode_payload(encode_payload(request), chain_id=chain_id, contract=system.token.address,
-                          settlement=system.settlement.address, now=chain_now(system))
+                          settlement=system.settlement.address, now=chain_now(system),
+                          is_request_signer=lambda bank, signer: bool(
+                              system.consortium.functions.isActiveOperator(bank, signer).call()))
     assert seen == request
     assert isinstance(seen, PaymentRequest)
     signed = via_qr(seen.to_payment(payer.address).sign(payer, domain_of(system)), system)
     payment = signed.authorization
     assert isinstance(payment, MerchantPayment)
     assert verify(signed, domain_of(system)) == payer.address
+    assert payment.request_signature == request.signature
 
     system.send(system.settlement.functions.pay((
-        payment.merchant_id, payment.order_id, payment.payer, payment.amount, payment.valid_after,
-        payment.valid_before, signed.v, signed.r, signed.s)), system.banks["A"].operators[0])
-    assert system.settlement.functions.order(mid, oid).call()[:3] == (payer.address, 1_234, 0)
+        payment.acquirer, payment.merchant_id, payment.order_id, payment.payer, payment.amount, payment.valid_after,
+        payment.valid_before, signed.v, signed.r, signed.s, *split_signature(request.signature))),
+        system.banks["A"].operators[0])
+    assert system.settlement.functions.order(acquirer.id, mid, oid).call()[:3] == (payer.address, 1_234, 0)
     assert balance(system, payer.address) == FUNDS - 1_234
     assert balance(system, system.settlement.address) == 1_234
 

@@ -376,29 +376,34 @@ def test_merchant_order_states_and_settlement_batches(network: Network, system: 
     bank_a.set_fee_wallet(fees)
     assert network.fee_wallet("BANKA") == fees.address
     assert network.fee_wallet(BANK_B) is None
-    assert network.merchant("CAFE").status is MerchantStatus.NONE
+    assert network.merchant("BANKA", "CAFE").status is MerchantStatus.NONE
     bank_a.register_merchant("CAFE", shop, fee_bps=150, mcc=5812)
-    merchant = network.merchant(merchant_id("CAFE"))
+    assert network.merchant(BANK_B, "CAFE").status is MerchantStatus.NONE  # merchant ids are per acquirer
+    merchant = network.merchant(BANK_A, merchant_id("CAFE"))
     assert (merchant.acquirer, merchant.wallet, merchant.fee_bps, merchant.mcc, merchant.payout_mode,
             merchant.status, merchant.pending, merchant.last_batch_id) == (
         BANK_A, shop.address, 150, 5812, PayoutMode.WALLET, MerchantStatus.ACTIVE, 0, 0)
 
-    assert network.order_state("CAFE", "ORDER-1") is OrderState.UNPAID
+    assert network.order_state("BANKA", "CAFE", "ORDER-1") is OrderState.UNPAID
+    signer = WalletKey.create()
+    bank_a.set_request_signer(signer)
     paid = []
     for number, amount in ((1, 10_000), (2, 2_001)):
-        payment = MerchantPayment(merchant_id=merchant_id("CAFE"), order_id=order_id(f"ORDER-{number}"),
-                                  payer=payer.address, amount=amount, valid_before=chain_now(network) + 600,
-                                  settlement=system.settlement.address)
+        payment = MerchantPayment(acquirer=BANK_A, merchant_id=merchant_id("CAFE"),
+                                  order_id=order_id(f"ORDER-{number}"), payer=payer.address, amount=amount,
+                                  valid_before=chain_now(network) + 600, settlement=system.settlement.address)
+        payment = payment.with_request_signature(payment.request_terms().sign(signer, network.settlement_domain()))
         paid.append(bank_a.pay(payment.sign(payer, network.domain())))
-    order = network.order("CAFE", "ORDER-1")
+    order = network.order("BANKA", "CAFE", "ORDER-1")
     assert (order.payer, order.amount, order.refunded, order.state) == (payer.address, 10_000, 0, OrderState.PAID)
     assert order.paid_at == network.w3.eth.get_block(paid[0].block_number)["timestamp"]
     bank_a.refund("CAFE", "ORDER-1", 2_500, "refund-1")
-    assert network.order_state("CAFE", "ORDER-1") is OrderState.PARTIALLY_REFUNDED
-    assert network.order("CAFE", "ORDER-1").refundable == 7_500
+    assert network.order_state("BANKA", "CAFE", "ORDER-1") is OrderState.PARTIALLY_REFUNDED
+    assert network.order("BANKA", "CAFE", "ORDER-1").refundable == 7_500
+    assert network.order("BANKB", "CAFE", "ORDER-1").state is OrderState.UNPAID
     bank_a.refund("CAFE", "ORDER-2", 2_001, "refund-2")
-    assert network.order_state("CAFE", "ORDER-2") is OrderState.REFUNDED
-    assert network.merchant("CAFE").pending == 12_001 - 4_501
+    assert network.order_state("BANKA", "CAFE", "ORDER-2") is OrderState.REFUNDED
+    assert network.merchant("BANKA", "CAFE").pending == 12_001 - 4_501
     assert network.total_pending() == 7_500
 
     first = bank_a.settle("CAFE", "batch-ref-1")
@@ -418,7 +423,9 @@ def test_merchant_order_states_and_settlement_batches(network: Network, system: 
     assert batches[0].block_number == first.block_number
     assert network.settlement_batches("OTHER") == []
     assert network.settlement_batches() == batches
-    assert network.merchant("CAFE").last_batch_id == 2
+    assert network.settlement_batches("CAFE", acquirer="BANKA") == batches
+    assert network.settlement_batches("CAFE", acquirer=BANK_B) == []
+    assert network.merchant("BANKA", "CAFE").last_batch_id == 2
 
 
 # --- banks, positions, governance ---
@@ -502,9 +509,11 @@ def test_bad_ids_are_refused(network: Network, bad: Any) -> None:
     with pytest.raises(InvalidArgumentError):
         network.bank(bad)
     with pytest.raises(InvalidArgumentError):
-        network.order("CAFE", bad)
+        network.order("BANKA", "CAFE", bad)
     with pytest.raises(InvalidArgumentError):
-        network.merchant(bad)
+        network.merchant("BANKA", bad)
+    with pytest.raises(InvalidArgumentError):
+        network.merchant(bad, "CAFE")
 
 
 def test_contract_lookup(network: Network) -> None:

@@ -3,6 +3,7 @@ reverts carrying the Solidity error's arguments."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -42,9 +43,9 @@ from wallet_sdk.contract_errors import (
     EnforcedPause,
     ERC20InsufficientBalance,
     HoldNotActive,
+    InvalidPaymentRequest,
     InvalidSignature,
     MerchantNotActive,
-    NotAcquirer,
     NotBankOperator,
     NotCustodianOperator,
     NotEnoughApprovals,
@@ -54,6 +55,7 @@ from wallet_sdk.contract_errors import (
     RefundExceedsRefundable,
     RegulatorFreeze,
     SinglePaymentLimitExceeded,
+    UnknownMerchant,
     UnorderedNonceUsed,
     WalletAlreadyRegistered,
     WalletNotActive,
@@ -341,24 +343,43 @@ def test_merchant_payments_refunds_and_settlement(network: Network, system: Any,
     registered = bank_a.register_merchant("SHOP-1", shop, fee_bps=200, mcc=5411,
                                           settlement_account_hash=keccak(b"iban"))
     assert registered.event("MerchantRegistered").args["payoutMode"] is PayoutMode.WALLET
-    with pytest.raises(NotAcquirer) as not_acquirer:
+    with pytest.raises(UnknownMerchant) as unknown:  # merchant ids are per acquirer: bank B has no SHOP-1
         bank_b.update_merchant("SHOP-1", shop, fee_bps=0, mcc=1)
-    assert (not_acquirer.value.caller, not_acquirer.value.merchantId) == (bank_b.address, merchant_id("SHOP-1"))
+    assert unknown.value.merchantId == merchant_id("SHOP-1")
     bank_a.update_merchant("SHOP-1", shop, fee_bps=250, mcc=5411, payout_mode=PayoutMode.WALLET)
-    assert network.merchant("SHOP-1").fee_bps == 250
+    assert network.merchant("BANKA", "SHOP-1").fee_bps == 250
+    assert network.merchant("BANKB", "SHOP-1").status is MerchantStatus.NONE
     bank_a.set_fee_wallet(fees)
+    signer = WalletKey.create()  # bank A's request signer: signs requests, sends nothing
+    assert network.request_signer("BANKA") is None
+    assert bank_a.set_request_signer(signer).event("RequestSignerSet").args == {"bankId": BANK_A,
+                                                                                "signer": signer.address}
+    assert network.request_signer("BANKA") == signer.address
+    assert network.is_request_signer("BANKA", signer) and network.is_request_signer("BANKA", bank_a.address)
+    assert not network.is_request_signer("BANKB", signer) and not network.is_request_signer("BANKA", payer)
 
     domain = network.domain()
     deadline = chain_now(network) + 600
 
-    def payment(order: str, amount: int) -> Any:
-        return MerchantPayment(merchant_id=merchant_id("SHOP-1"), order_id=order_id(order), payer=payer.address,
-                               amount=amount, valid_before=deadline, settlement=system.settlement.address
-                               ).sign(payer, domain)
+    def payment(order: str, amount: int, requested: int | None = None) -> Any:
+        unsigned = MerchantPayment(acquirer=BANK_A, merchant_id=merchant_id("SHOP-1"), order_id=order_id(order),
+                                   payer=payer.address, amount=amount, valid_before=deadline,
+                                   settlement=system.settlement.address)
+        terms = dataclasses.replace(unsigned.request_terms(), amount=requested or amount)
+        return unsigned.with_request_signature(terms.sign(signer, network.settlement_domain())).sign(payer, domain)
 
     paid = bank_b.pay(payment("O-1", 10_000))  # any bank (anyone) may relay a payment
     assert paid.event("OrderPaid").args == {"merchantId": merchant_id("SHOP-1"), "orderId": order_id("O-1"),
-                                           "payer": payer.address, "amount": 10_000}
+                                           "acquirer": BANK_A, "payer": payer.address, "amount": 10_000}
+    assert network.order("BANKA", "SHOP-1", "O-1").amount == 10_000
+    with pytest.raises(InvalidPaymentRequest) as underpaid:  # bank A asked for 10,000
+        bank_b.pay(payment("O-5", 1, requested=10_000))
+    assert (underpaid.value.acquirer, underpaid.value.orderId) == (BANK_A, order_id("O-5"))
+    unsigned = MerchantPayment(acquirer=BANK_A, merchant_id=merchant_id("SHOP-1"), order_id=order_id("O-6"),
+                               payer=payer.address, amount=5, valid_before=deadline,
+                               settlement=system.settlement.address).sign(payer, domain)
+    with pytest.raises(InvalidArgumentError):
+        bank_b.pay(unsigned)
     with pytest.raises(OrderAlreadyPaid) as again:
         bank_b.pay(payment("O-1", 10_000))
     assert (again.value.merchantId, again.value.orderId) == (merchant_id("SHOP-1"), order_id("O-1"))

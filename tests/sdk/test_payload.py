@@ -34,6 +34,7 @@ from wallet_sdk.exceptions import (
     PayloadError,
     TamperedPayloadError,
     UnsupportedPayloadVersionError,
+    UntrustedRequestError,
     WalletnetError,
     WrongChainError,
     WrongContractError,
@@ -43,6 +44,8 @@ from wallet_sdk.payload import PaymentRequest, decode_payload, encode_payload
 
 KEY = WalletKey("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 PAYER = KEY.address
+ACQ_KEY = WalletKey("0x" + "5a" * 32)  # the acquirer's request signer
+ACQ = b"BANKB".ljust(32, b"\0")
 BOB = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 SETTLEMENT = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
@@ -55,10 +58,16 @@ NOW = 1_900_000_000
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]*")
 
 TRANSFER = TransferAuthorization(from_=PAYER, to=BOB, value=1234, valid_before=DEADLINE, nonce=NONCE)
-PAYMENT = MerchantPayment(merchant_id=MID, order_id=OID, payer=PAYER, amount=1234, valid_before=DEADLINE,
-                          settlement=SETTLEMENT)
-REQUEST = PaymentRequest(merchant_id=MID, order_id=OID, amount=Amount(1234, 2, "DCASH"), expires_at=DEADLINE,
-                         chain_id=CHAIN, token=TOKEN, settlement=SETTLEMENT, description="2 flat whites")
+REQUEST = PaymentRequest.issue(ACQ_KEY, acquirer=ACQ, merchant_id=MID, order_id=OID, amount=Amount(1234, 2, "DCASH"),
+                               expires_at=DEADLINE, chain_id=CHAIN, token=TOKEN, settlement=SETTLEMENT,
+                               description="2 flat whites")
+PAYMENT = MerchantPayment(acquirer=ACQ, merchant_id=MID, order_id=OID, payer=PAYER, amount=1234,
+                          valid_before=DEADLINE, settlement=SETTLEMENT, request_signature=REQUEST.signature)
+
+
+def by_acquirer(acquirer: bytes, signer: str) -> bool:
+    """The acquirer's request signers, as Network.is_request_signer would say from the chain."""
+    return acquirer == ACQ and signer == ACQ_KEY.address
 
 
 def examples() -> list[Authorization]:
@@ -123,9 +132,10 @@ def test_exact_format_of_a_signed_transfer() -> None:
 def test_exact_format_of_a_payment_request() -> None:
     text = encode_payload(REQUEST)
     assert text == wrap("REQUEST", cbor({
-        0: CHAIN, 1: bytes.fromhex(TOKEN[2:]), 4: MID, 5: OID, 6: 1234, 7: 2, 8: "DCASH", 9: DEADLINE,
-        10: "2 flat whites", 11: bytes.fromhex(SETTLEMENT[2:])}))
+        0: CHAIN, 1: bytes.fromhex(TOKEN[2:]), 3: REQUEST.signature, 4: MID, 5: OID, 6: 1234, 7: 2, 8: "DCASH",
+        9: DEADLINE, 10: "2 flat whites", 11: bytes.fromhex(SETTLEMENT[2:]), 12: ACQ}))
     assert QR_ALPHANUMERIC.fullmatch(text)
+    assert len(text) == 430
 
 
 @pytest.mark.parametrize("auth", examples(), ids=lambda a: type(a).__name__)
@@ -149,6 +159,42 @@ def test_round_trip_payment_request() -> None:
 def test_payment_request_becomes_a_payment() -> None:
     assert REQUEST.to_payment(PAYER) == PAYMENT
     assert REQUEST.to_payment(PAYER, valid_after=5) == dataclasses.replace(PAYMENT, valid_after=5)
+    assert PAYMENT.request_terms() == REQUEST.terms()
+
+
+def test_a_payment_request_is_signed_by_its_acquirer() -> None:
+    """The SDK checks the acquirer's signature: an edited amount (or order) recovers to another key."""
+    assert REQUEST.signer == ACQ_KEY.address
+    assert decode(encode_payload(REQUEST), is_request_signer=by_acquirer) == REQUEST
+    for changes in ({"amount": Amount(1, 2, "DCASH")}, {"order_id": order_id("ORDER-9")}, {"acquirer": bytes(32)},
+                    {"expires_at": DEADLINE + 1}):
+        edited = encode_payload(dataclasses.replace(REQUEST, **changes))
+        decode(edited)  # a valid signature, by somebody: only the acquirer's keys tell
+        with pytest.raises(UntrustedRequestError) as info:
+            decode(edited, is_request_signer=by_acquirer)
+        assert info.value.signer != ACQ_KEY.address
+    with pytest.raises(TamperedPayloadError) as tampered:
+        decode(encode_payload(dataclasses.replace(REQUEST, signature=bytes(65))))
+    assert tampered.value.kind == "REQUEST request"
+    stranger = PaymentRequest.issue(KEY, acquirer=ACQ, merchant_id=MID, order_id=OID, amount=REQUEST.amount,
+                                    expires_at=DEADLINE, chain_id=CHAIN, token=TOKEN, settlement=SETTLEMENT)
+    with pytest.raises(UntrustedRequestError) as untrusted:
+        decode(encode_payload(stranger), is_request_signer=by_acquirer)
+    assert (untrusted.value.acquirer, untrusted.value.signer) == (ACQ, PAYER)
+
+
+def test_a_payment_carries_the_request_signature_it_answers() -> None:
+    """A PAY answering a request carries the acquirer's signature; one presented at the POS carries none."""
+    signed = PAYMENT.sign(KEY, DOMAIN)
+    assert decode(encode_payload(signed), is_request_signer=by_acquirer) == signed
+    at_the_pos = dataclasses.replace(PAYMENT, request_signature=None).sign(KEY, DOMAIN)
+    text = encode_payload(at_the_pos)
+    assert len(text) < len(encode_payload(signed))
+    assert decode(text, is_request_signer=by_acquirer).authorization.request_signature is None
+    # the payer re-signs a payment of 1 under the request of 12.34: the request signature does not cover it
+    underpaid = dataclasses.replace(PAYMENT, amount=1).sign(KEY, DOMAIN)
+    with pytest.raises(UntrustedRequestError):
+        decode(encode_payload(underpaid), is_request_signer=by_acquirer)
 
 
 @pytest.mark.parametrize(
@@ -199,15 +245,15 @@ def authorizations(draw: st.DrawFn) -> Authorization:
         return HoldAuthorization(holder=PAYER, value=draw(positive), hold_id=draw(bytes32), expires_at=draw(positive))
     if kind == "redeem":
         return Redemption(holder=PAYER, value=draw(positive), valid_before=draw(positive), nonce=draw(bytes32))
-    return MerchantPayment(merchant_id=draw(bytes32), order_id=draw(bytes32), payer=PAYER, amount=draw(positive),
-                           valid_after=after, valid_before=before, settlement=draw(addresses))
+    return MerchantPayment(acquirer=draw(bytes32), merchant_id=draw(bytes32), order_id=draw(bytes32), payer=PAYER,
+                           amount=draw(positive), valid_after=after, valid_before=before, settlement=draw(addresses))
 
 
 domains = st.builds(Domain.for_token, st.text(min_size=1, max_size=40), positive, addresses)
 
 requests = st.builds(
-    PaymentRequest,
-    merchant_id=bytes32, order_id=bytes32,
+    PaymentRequest.issue, st.just(ACQ_KEY),
+    acquirer=bytes32, merchant_id=bytes32, order_id=bytes32,
     amount=st.builds(Amount, positive.filter(lambda m: m < 10**70), st.integers(0, 6),
                      st.from_regex(r"[A-Z][A-Za-z0-9._-]{0,15}", fullmatch=True)),
     expires_at=positive, chain_id=positive, token=addresses, settlement=addresses,
@@ -304,7 +350,7 @@ CHANGES: dict[type[Authorization], dict[str, Any]] = {
     HoldAuthorization: {"value": 20_001, "hold_id": bytes(32), "expires_at": DEADLINE + 1},
     Redemption: {"value": 5_001, "valid_before": DEADLINE + 1, "nonce": bytes(32)},
     MerchantPayment: {"merchant_id": merchant_id("M-OTHER"), "order_id": order_id("ORDER-124"), "amount": 1,
-                      "valid_after": 1, "valid_before": DEADLINE + 1, "settlement": BOB},
+                      "valid_after": 1, "valid_before": DEADLINE + 1, "settlement": BOB, "acquirer": bytes(32)},
 }
 
 

@@ -21,12 +21,14 @@ KEY = WalletKey("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 SETTLEMENT = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 DOMAIN = Domain.for_token("Digital Cash", 31337, TOKEN)
-PAYMENT = encode_payload(MerchantPayment(
-    merchant_id=merchant_id("M-COFFEE-001"), order_id=order_id("ORDER-123"), payer=KEY.address, amount=1234,
-    valid_before=2_000_000_000, settlement=SETTLEMENT).sign(KEY, DOMAIN))
-REQUEST = encode_payload(PaymentRequest(
-    merchant_id=merchant_id("M-COFFEE-001"), order_id=order_id("ORDER-123"), amount=Amount(1234, 2, "DCASH"),
-    expires_at=2_000_000_000, chain_id=31337, token=TOKEN, settlement=SETTLEMENT, description="Caf\u00e9 au lait"))
+ACQUIRER = b"BANKB".ljust(32, b"\0")
+PAYMENT = encode_payload(MerchantPayment(  # as the customer presents it at the point of sale
+    acquirer=ACQUIRER, merchant_id=merchant_id("M-COFFEE-001"), order_id=order_id("ORDER-123"), payer=KEY.address,
+    amount=1234, valid_before=2_000_000_000, settlement=SETTLEMENT).sign(KEY, DOMAIN))
+REQUEST = encode_payload(PaymentRequest.issue(
+    KEY, acquirer=ACQUIRER, merchant_id=merchant_id("M-COFFEE-001"), order_id=order_id("ORDER-123"),
+    amount=Amount(1234, 2, "DCASH"), expires_at=2_000_000_000, chain_id=31337, token=TOKEN, settlement=SETTLEMENT,
+    description="Caf\u00e9 au lait"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -99,16 +101,16 @@ def test_png_decodes_back_to_the_payload(payload: str) -> None:
 
 
 def test_png_size_follows_scale_and_border() -> None:
-    # The payment payload is all QR-alphanumeric: version 12 at level M, 65 modules a side.
+    # The payment payload is all QR-alphanumeric: version 13 at level M, 69 modules a side.
     width, height, _ = read_png(qr_png(PAYMENT))
-    assert (width, height) == ((65 + 2 * 4) * 4, (65 + 2 * 4) * 4)
+    assert (width, height) == ((69 + 2 * 4) * 4, (69 + 2 * 4) * 4)
     width, height, pixels = read_png(qr_png(PAYMENT, scale=2, border=1))
-    assert (width, height) == (67 * 2, 67 * 2)
+    assert (width, height) == (71 * 2, 71 * 2)
     assert pixels[:2] == b"\xff\xff"  # the quiet zone is light
     assert decode_png(qr_png(PAYMENT, scale=2, border=1)) == [PAYMENT]
 
 
-@pytest.mark.parametrize(("error", "modules"), [("L", 57), ("M", 65), ("Q", 77), ("H", 85)])
+@pytest.mark.parametrize(("error", "modules"), [("L", 61), ("M", 69), ("Q", 81), ("H", 89)])
 def test_error_correction_level_is_applied_exactly(error: Any, modules: int) -> None:
     width, _, _ = read_png(qr_png(PAYMENT, error=error, scale=1, border=0))
     assert width == modules
@@ -136,7 +138,7 @@ def test_svg_is_well_formed(payload: str) -> None:
 
 def test_svg_size_follows_scale_and_border() -> None:
     root = ET.fromstring(qr_svg(PAYMENT, scale=3, border=2))
-    assert (root.get("width"), root.get("height")) == (str((65 + 4) * 3), str((65 + 4) * 3))
+    assert (root.get("width"), root.get("height")) == (str((69 + 4) * 3), str((69 + 4) * 3))
 
 
 # --- bad options ---

@@ -30,7 +30,7 @@ from web3.types import BlockIdentifier, RPCEndpoint
 from wallet_sdk._sender import TransactionSender, revert_from
 from wallet_sdk.amount import Amount, format_amount, parse_amount
 from wallet_sdk.artifacts import load_artifact
-from wallet_sdk.authorizations import Domain, merchant_id, order_id
+from wallet_sdk.authorizations import Domain, merchant_id, order_id, settlement_domain
 from wallet_sdk.chain.calls import fast_call
 from wallet_sdk.chain.exceptions import (
     ContractNotDeployedError,
@@ -372,6 +372,10 @@ class Network:
         """The token's EIP-712 domain: sign every authorization for this network in it."""
         return Domain.for_token(self.token_info.name, self.chain_id, self.addresses["DigitalCash"])
 
+    def settlement_domain(self) -> Domain:
+        """The settlement contract's EIP-712 domain: acquirers sign payment requests in it."""
+        return settlement_domain(self.chain_id, self.addresses["MerchantSettlement"])
+
     def parse_amount(self, value: str | int | Decimal) -> int:
         """Minor units of a decimal amount in the token's decimals: ``parse_amount("12.34") == 1234``."""
         return parse_amount(value, decimals=self.decimals)
@@ -463,12 +467,14 @@ class Network:
 
     # --- merchants ---
 
-    def merchant(self, merchant: bytes | str, *, block: BlockIdentifier = "latest") -> MerchantInfo:
-        """A merchant's record (status NONE if not registered)."""
+    def merchant(self, acquirer: bytes | str, merchant: bytes | str, *,
+                 block: BlockIdentifier = "latest") -> MerchantInfo:
+        """The record of ``acquirer``'s merchant ``merchant`` (status NONE if that bank registered no such id:
+        merchant ids are per acquiring bank)."""
         mid = _merchant_id(merchant)
-        (acquirer, wallet, fee_bps, mcc, payout_mode, status, account_hash, gross, refunds,
-         last_batch) = self._call(self.settlement.functions.merchant(mid), block)
-        return MerchantInfo(merchant_id=mid, acquirer=bytes(acquirer), wallet=to_checksum_address(wallet),
+        (acquirer_id, wallet, fee_bps, mcc, payout_mode, status, account_hash, gross, refunds,
+         last_batch) = self._call(self.settlement.functions.merchant(_bank_id(acquirer), mid), block)
+        return MerchantInfo(merchant_id=mid, acquirer=bytes(acquirer_id), wallet=to_checksum_address(wallet),
                             fee_bps=int(fee_bps), mcc=int(mcc), payout_mode=PayoutMode(payout_mode),
                             status=MerchantStatus(status), settlement_account_hash=bytes(account_hash),
                             pending_gross=int(gross), pending_refunds=int(refunds), last_batch_id=int(last_batch))
@@ -478,33 +484,52 @@ class Network:
         address = to_checksum_address(self._call(self.settlement.functions.feeWallet(_bank_id(bank)), block))
         return None if address == _ZERO_ADDRESS else address
 
-    def order(self, merchant: bytes | str, order: bytes | str, *, block: BlockIdentifier = "latest") -> OrderInfo:
-        """An order's payment record; :attr:`OrderInfo.state` says unpaid / paid / (partially) refunded."""
-        mid, oid = _merchant_id(merchant), to_bytes32(order, "order_id")
-        payer, amount, refunded, paid_at = self._call(self.settlement.functions.order(mid, oid), block)
-        return OrderInfo(merchant_id=mid, order_id=oid, payer=to_checksum_address(payer), amount=int(amount),
-                         refunded=int(refunded), paid_at=int(paid_at))
+    def request_signer(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> ChecksumAddress | None:
+        """The key that signs ``bank``'s payment requests (beside its active operators), or None if it set none."""
+        address = to_checksum_address(self._call(self.settlement.functions.requestSigner(_bank_id(bank)), block))
+        return None if address == _ZERO_ADDRESS else address
 
-    def order_state(self, merchant: bytes | str, order: bytes | str, *,
+    def is_request_signer(self, bank: bytes | str, signer: AddressLike, *, block: BlockIdentifier = "latest") -> bool:
+        """True if ``signer`` may sign ``bank``'s payment requests: its request signer or an active operator (as
+        MerchantSettlement.pay checks). Pass it to ``decode_payload(..., is_request_signer=...)``."""
+        address = to_address(signer, "signer")
+        if address == self.request_signer(bank, block=block):
+            return True
+        return bool(self._call(self.consortium.functions.isActiveOperator(_bank_id(bank), address), block))
+
+    def order(self, acquirer: bytes | str, merchant: bytes | str, order: bytes | str, *,
+              block: BlockIdentifier = "latest") -> OrderInfo:
+        """An order's payment record; :attr:`OrderInfo.state` says unpaid / paid / (partially) refunded."""
+        bank, mid, oid = _bank_id(acquirer), _merchant_id(merchant), to_bytes32(order, "order_id")
+        payer, amount, refunded, paid_at = self._call(self.settlement.functions.order(bank, mid, oid), block)
+        return OrderInfo(acquirer=bank, merchant_id=mid, order_id=oid, payer=to_checksum_address(payer),
+                         amount=int(amount), refunded=int(refunded), paid_at=int(paid_at))
+
+    def order_state(self, acquirer: bytes | str, merchant: bytes | str, order: bytes | str, *,
                     block: BlockIdentifier = "latest") -> OrderState:
-        return self.order(merchant, order, block=block).state
+        return self.order(acquirer, merchant, order, block=block).state
 
     def total_pending(self, *, block: BlockIdentifier = "latest") -> int:
         """Money held by the settlement contract for all merchants, not yet settled."""
         return int(self._call(self.settlement.functions.totalPending(), block))
 
-    def settlement_batches(self, merchant: bytes | str | None = None, *, from_block: int | None = None,
-                           to_block: int | None = None) -> list[SettlementBatch]:
-        """Settlement batches (MerchantSettled events) of one merchant or of all, oldest first."""
+    def settlement_batches(self, merchant: bytes | str | None = None, *, acquirer: bytes | str | None = None,
+                           from_block: int | None = None, to_block: int | None = None) -> list[SettlementBatch]:
+        """Settlement batches (MerchantSettled events), oldest first: of every merchant with id ``merchant`` (or of
+        all), of acquiring bank ``acquirer`` (or of all banks; merchant ids are per acquirer)."""
         from wallet_sdk.events import iter_events
 
-        indexed = {"merchantId": _merchant_id(merchant)} if merchant is not None else None
+        indexed: dict[str, Any] = {}
+        if merchant is not None:
+            indexed["merchantId"] = _merchant_id(merchant)
+        if acquirer is not None:
+            indexed["acquirer"] = _bank_id(acquirer)
         return [
             SettlementBatch(merchant_id=bytes(e["merchantId"]), batch_id=int(e["batchId"]),
                             acquirer=bytes(e["acquirer"]), gross=int(e["gross"]), refunds=int(e["refunds"]),
                             fee=int(e["fee"]), net=int(e["net"]), payout_mode=PayoutMode(e["payoutMode"]),
                             ref=bytes(e["ref"]), block_number=e.block_number, tx_hash=e.tx_hash)
-            for e in iter_events(self, from_block, to_block, ["MerchantSettled"], indexed=indexed)
+            for e in iter_events(self, from_block, to_block, ["MerchantSettled"], indexed=indexed or None)
         ]
 
     # --- banks and issuance ---

@@ -34,6 +34,7 @@ from wallet_sdk.authorizations import (
     RelayedTransfer,
     SignedAuthorization,
     TransferAuthorization,
+    split_signature,
 )
 from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.network import AddressLike, Network, _bank_id, _merchant_id, to_address, to_bytes32, to_uint
@@ -360,14 +361,23 @@ class BankOperator(_Role):
         """Set the wallet that receives this bank's acquiring fees. Emits FeeWalletSet."""
         return self._result(self.network.settlement.functions.setFeeWallet(to_address(wallet, "wallet")))
 
+    def set_request_signer(self, signer: AddressLike | None) -> TxResult:
+        """Set the key that signs this bank's payment requests (None removes it: then only this bank's operators
+        sign them). Emits RequestSignerSet."""
+        address = "0x" + "00" * 20 if signer is None else to_address(signer, "signer")
+        return self._result(self.network.settlement.functions.setRequestSigner(address))
+
     @staticmethod
     def _payment_row(signed: SignedAuthorization[MerchantPayment]) -> tuple[Any, ...]:
         p = signed.authorization
-        return (p.merchant_id, p.order_id, p.payer, p.amount, p.valid_after, p.valid_before,
-                signed.v, signed.r, signed.s)
+        if p.request_signature is None:
+            raise InvalidArgumentError("payments", signed, "the payment carries no request signature of its acquirer")
+        return (p.acquirer, p.merchant_id, p.order_id, p.payer, p.amount, p.valid_after, p.valid_before,
+                signed.v, signed.r, signed.s, *split_signature(p.request_signature))
 
     def pay(self, signed: SignedAuthorization[MerchantPayment]) -> TxResult:
-        """Relay a payer's signed merchant payment (anyone may). Emits OrderPaid."""
+        """Relay a payer's signed merchant payment with its acquirer's request signature (anyone may).
+        Emits OrderPaid."""
         _signed(signed, MerchantPayment, "signed")
         return self._result(self.network.settlement.functions.pay(self._payment_row(signed)))
 

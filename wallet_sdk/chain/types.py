@@ -249,6 +249,7 @@ class MerchantInfo:
 class OrderInfo:
     """An order's payment record (payer zero address and amount 0 if never paid)."""
 
+    acquirer: bytes  # the merchant's acquiring bank: merchant ids are per acquirer
     merchant_id: bytes
     order_id: bytes
     payer: ChecksumAddress
