@@ -17,7 +17,9 @@ be rebuilt by indexing again from the deployment block into an empty database.
   orders (paid and refunded amounts), each refund, and settlement batches (gross, refunds, fee, net), with
   each merchant's pending projection (what the settlement contract holds for it). A settlement takes
   everything pending, so when its event is applied, every order and refund of the merchant without a batch
-  gets its ``batch_id``: a batch's statement lists exactly what it settled.
+  gets its ``batch_id``: a batch's statement lists exactly what it settled. Merchant ids are per acquiring
+  bank on chain, so these rows carry the ``acquirer`` and are unique per (acquirer, merchant id); a bank's
+  node keeps its own merchants only (:mod:`node.indexer_projection`).
 - ``bank_issuance``: minted and burned per bank; minted - burned mirrors ``netIssued``.
 
 Ids (bank, merchant, order, ref, hold) are stored in :mod:`node.chain_ids`' text form, addresses checksummed,
@@ -135,10 +137,13 @@ class ChainHold(Base):
 
 
 class ChainMerchant(Base):
+    """A merchant as registered on chain: ids are per acquirer, so (acquirer, merchant_id) is the key."""
+
     __tablename__ = "chain_merchants"
+    __table_args__ = (UniqueConstraint("acquirer", "merchant_id"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    merchant_id: Mapped[str] = mapped_column(ID_TEXT, unique=True)
+    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
     acquirer: Mapped[str] = mapped_column(ID_TEXT, index=True)
     wallet: Mapped[str] = mapped_column(ADDRESS)
     fee_bps: Mapped[int] = mapped_column(Integer)
@@ -153,11 +158,12 @@ class ChainMerchant(Base):
 class MerchantOrder(Base):
     __tablename__ = "merchant_orders"
     __table_args__ = (
-        UniqueConstraint("merchant_id", "order_id"),
+        UniqueConstraint("acquirer", "merchant_id", "order_id"),
         UniqueConstraint("paid_tx_hash", "paid_log_index"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    acquirer: Mapped[str] = mapped_column(ID_TEXT)
     merchant_id: Mapped[str] = mapped_column(ID_TEXT)
     order_id: Mapped[str] = mapped_column(ID_TEXT)
     payer: Mapped[str] = mapped_column(ADDRESS, index=True)
@@ -182,6 +188,7 @@ class MerchantRefund(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    acquirer: Mapped[str] = mapped_column(ID_TEXT)
     merchant_id: Mapped[str] = mapped_column(ID_TEXT)
     order_id: Mapped[str] = mapped_column(ID_TEXT)
     payer: Mapped[str] = mapped_column(ADDRESS)
@@ -199,7 +206,7 @@ class MerchantRefund(Base):
 class SettlementBatchRecord(Base):
     __tablename__ = "settlement_batches"
     __table_args__ = (
-        UniqueConstraint("merchant_id", "batch_id"),
+        UniqueConstraint("acquirer", "merchant_id", "batch_id"),
         UniqueConstraint("tx_hash", "log_index"),
     )
 

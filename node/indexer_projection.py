@@ -4,11 +4,16 @@
 caller calls :meth:`Projection.flush` before it does (wallet history rows are gathered and written in one
 multi-row INSERT there: one ORM object per row was most of a round's database time). It keeps to its scope:
 
-- ``network``: every wallet, merchant and bank;
-- ``bank``: the bank's own wallets (known from their ``WalletOpened``, which always comes first), the
-  merchants it acquires, and its own issuance. A transfer with a wallet of another bank keeps only this
-  bank's side; movements of the settlement contract's system wallet are not projected (its settlement
-  batches are, for the bank's merchants).
+- ``network``: every wallet and bank;
+- ``bank``: the bank's own wallets (known from their ``WalletOpened``, which always comes first) and its
+  own issuance. A transfer with a wallet of another bank keeps only this bank's side; movements of the
+  settlement contract's system wallet are not projected (its settlement batches are, for the bank's
+  merchants).
+
+Merchants, in either scope, are those the bank acquires (all of them only in a network-wide index without
+a bank): merchant ids are per acquirer on chain, so two banks' "SHOP1" are two merchants, and a bank's
+statements, webhooks and daily settlement must never see another bank's orders. Merchant rows are keyed
+by (acquirer, merchant id); every merchant event names its acquirer.
 
 Value movements come from the events that say why money moved (``Minted``, ``Burned``, ``HoldPlaced``,
 ``HoldReleased``) and from ``Transfer`` only between two wallets; a ``Transfer`` from or to the zero address
@@ -86,7 +91,7 @@ class Projection:
     currency: str
     block_times: Mapping[int, datetime]
     _wallets: dict[str, ChainWallet | None] = field(default_factory=dict)
-    _merchants: dict[str, ChainMerchant | None] = field(default_factory=dict)
+    _merchants: dict[tuple[str, str], ChainMerchant | None] = field(default_factory=dict)
     _issuances: dict[str, BankIssuance] = field(default_factory=dict)
     _history: list[dict[str, Any]] = field(default_factory=list)  # WalletHistory rows not written yet
 
@@ -152,11 +157,18 @@ class Projection:
         self._wallets[address] = row
         return row
 
-    def _merchant(self, merchant_id: str) -> ChainMerchant | None:
-        if merchant_id not in self._merchants:
-            self._merchants[merchant_id] = self.session.scalars(
-                select(ChainMerchant).where(ChainMerchant.merchant_id == merchant_id)).one_or_none()
-        return self._merchants[merchant_id]
+    def _merchant_in_scope(self, acquirer: bytes) -> bool:
+        return self.bank_id is None or bytes(acquirer) == self.bank_id
+
+    def _merchant(self, event: Event) -> ChainMerchant | None:
+        """The row of the event's merchant (acquirer, merchant id), if it is one this index keeps."""
+        if not self._merchant_in_scope(event["acquirer"]):
+            return None
+        key = (id_text(event["acquirer"]), id_text(event["merchantId"]))
+        if key not in self._merchants:
+            self._merchants[key] = self.session.scalars(select(ChainMerchant).where(
+                ChainMerchant.acquirer == key[0], ChainMerchant.merchant_id == key[1])).one_or_none()
+        return self._merchants[key]
 
     def _issuance(self, bank_id: str) -> BankIssuance:
         row = self._issuances.get(bank_id)
@@ -291,57 +303,58 @@ class Projection:
     # ------------------------------------------------------------------ merchants
 
     def _merchant_registered(self, event: Event) -> None:
-        if not self._bank_in_scope(event["acquirer"]):
+        if not self._merchant_in_scope(event["acquirer"]):
             return
         merchant = ChainMerchant(
             merchant_id=id_text(event["merchantId"]), acquirer=id_text(event["acquirer"]), wallet=event["wallet"],
             fee_bps=int(event["feeBps"]), payout_mode=_name(PayoutMode(event["payoutMode"])), status="active",
             currency=self.currency, pending_gross_minor=0, pending_refunds_minor=0, last_batch_id=0)
         self.session.add(merchant)
-        self._merchants[merchant.merchant_id] = merchant
+        self._merchants[merchant.acquirer, merchant.merchant_id] = merchant
 
     def _merchant_updated(self, event: Event) -> None:
-        merchant = self._merchant(id_text(event["merchantId"]))
+        merchant = self._merchant(event)
         if merchant is not None:
             merchant.wallet = event["wallet"]
             merchant.fee_bps = int(event["feeBps"])
             merchant.payout_mode = _name(PayoutMode(event["payoutMode"]))
 
     def _merchant_status_changed(self, event: Event) -> None:
-        merchant = self._merchant(id_text(event["merchantId"]))
+        merchant = self._merchant(event)
         if merchant is not None:
             merchant.status = _name(MerchantStatus(event["status"]))
 
     def _order_paid(self, event: Event) -> None:
-        merchant = self._merchant(id_text(event["merchantId"]))
+        merchant = self._merchant(event)
         if merchant is None:
             return
         amount = self._amount(event, "amount")
         merchant.pending_gross_minor += amount
         self.session.add(MerchantOrder(
-            merchant_id=merchant.merchant_id, order_id=id_text(event["orderId"]), payer=event["payer"],
+            acquirer=merchant.acquirer, merchant_id=merchant.merchant_id, order_id=id_text(event["orderId"]),
+            payer=event["payer"],
             currency=self.currency, paid_minor=amount, refunded_minor=0, paid_block=event.block_number,
             paid_time=self.block_times[event.block_number], paid_tx_hash=event.tx_hash,
             paid_log_index=event.log_index))
 
     def _order_refunded(self, event: Event) -> None:
-        merchant = self._merchant(id_text(event["merchantId"]))
+        merchant = self._merchant(event)
         if merchant is None:
             return
         merchant.pending_refunds_minor += self._amount(event, "amount")
         order = self.session.scalars(select(MerchantOrder).where(
-            MerchantOrder.merchant_id == merchant.merchant_id,
+            MerchantOrder.acquirer == merchant.acquirer, MerchantOrder.merchant_id == merchant.merchant_id,
             MerchantOrder.order_id == id_text(event["orderId"]))).one()
         order.refunded_minor = self._amount(event, "refundedTotal")
         order.last_refund_ref = id_or_none(event["ref"])
         self.session.add(MerchantRefund(
-            merchant_id=merchant.merchant_id, order_id=order.order_id, payer=event["payer"], currency=self.currency,
-            amount_minor=self._amount(event, "amount"), refunded_total_minor=order.refunded_minor,
-            ref=order.last_refund_ref, block_number=event.block_number,
+            acquirer=merchant.acquirer, merchant_id=merchant.merchant_id, order_id=order.order_id,
+            payer=event["payer"], currency=self.currency, amount_minor=self._amount(event, "amount"),
+            refunded_total_minor=order.refunded_minor, ref=order.last_refund_ref, block_number=event.block_number,
             block_time=self.block_times[event.block_number], tx_hash=event.tx_hash, log_index=event.log_index))
 
     def _merchant_settled(self, event: Event) -> None:
-        merchant = self._merchant(id_text(event["merchantId"]))
+        merchant = self._merchant(event)
         if merchant is None:
             return
         merchant.pending_gross_minor = 0
@@ -349,8 +362,9 @@ class Projection:
         merchant.last_batch_id = int(event["batchId"])
         self.session.flush()  # the orders and refunds added by earlier events of this round
         for model in (MerchantOrder, MerchantRefund):  # the batch settles everything pending: all without one
-            self.session.execute(update(model).where(model.merchant_id == merchant.merchant_id,
-                                                     model.batch_id.is_(None)).values(batch_id=merchant.last_batch_id))
+            self.session.execute(update(model).where(
+                model.acquirer == merchant.acquirer, model.merchant_id == merchant.merchant_id,
+                model.batch_id.is_(None)).values(batch_id=merchant.last_batch_id))
         self.session.add(SettlementBatchRecord(
             merchant_id=merchant.merchant_id, batch_id=int(event["batchId"]), acquirer=id_text(event["acquirer"]),
             currency=self.currency, gross_minor=self._amount(event, "gross"),

@@ -172,10 +172,7 @@ def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str]) -
     merchants = {id_text(e["merchantId"]): e.block_number for e in iter_events(
         network, None, block, ["MerchantRegistered"], indexed={"acquirer": bank})}
     others = [*iter_events(network, None, block, ["WalletClosed"], indexed={"bankId": bank}),
-              *iter_events(network, None, block, ["MerchantSettled"], indexed={"acquirer": bank})]
-    if merchants:
-        others += iter_events(network, None, block, ["OrderRefunded"],
-                              indexed={"merchantId": [id_bytes(m) for m in merchants]})
+              *iter_events(network, None, block, ["MerchantSettled", "OrderRefunded"], indexed={"acquirer": bank})]
     for event in others:
         ref_events[bytes(event["ref"])].append(event)
     wallets = {e["wallet"]: e.block_number for e in iter_events(
@@ -202,7 +199,7 @@ def read_balances(network: Network, bank: bytes, block: int, wallets: Iterable[s
                   merchants: Iterable[str]) -> ChainBalances:
     pending = {}
     for merchant in sorted(merchants):
-        info = network.merchant(id_bytes(merchant) or merchant, block=block)
+        info = network.merchant(bank, id_bytes(merchant) or merchant, block=block)
         pending[merchant] = info.pending_gross - info.pending_refunds
     return ChainBalances(
         block=block,

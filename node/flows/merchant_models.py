@@ -1,5 +1,5 @@
-"""Tables of the acquiring side: the merchants this bank acquires, their payment requests, and the webhook
-events and delivery attempts the node sends them.
+"""Tables of the acquiring side: the merchants this bank acquires, their payment requests, the key that signs
+those requests, and the webhook events and delivery attempts the node sends them.
 
 What the chain says about merchants (orders paid, refunds, settlement batches) is the indexer's
 (:mod:`node.indexer_models`); these tables hold what stays off chain: the merchant's legal name, its
@@ -25,6 +25,7 @@ __all__ = [
     "MerchantState",
     "PaymentRequestRecord",
     "PayoutMode",
+    "RequestSigner",
     "WebhookAttempt",
     "WebhookEvent",
     "WebhookEventType",
@@ -86,6 +87,23 @@ class PaymentRequestRecord(Base):
     payload: Mapped[str] = mapped_column(Text)  # the QR text (WALLETNET:1:REQUEST:...)
     api_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RequestSigner(Base):
+    """The key that signs this bank's payment requests (MerchantSettlement's request signer), sealed with the
+    custody key like custodial wallet keys. One row per ``purpose`` (one key, made once: see
+    :mod:`node.flows.request_signer`)."""
+
+    __tablename__ = "request_signers"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), unique=True)
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    key_ciphertext: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:  # never the key
+        return f"RequestSigner({self.purpose!r}, {self.address})"
 
 
 class WebhookEventType(StrEnum):

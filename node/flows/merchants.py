@@ -6,16 +6,24 @@ settlement with its ledger postings.
   ``register``). The bank's first onboarding also opens the bank's fee wallet (a merchant-kind wallet, so no
   tier limit caps the fees it collects) and sets it (``fee_open``, ``fee_set``).
 - Payment requests: the merchant asks for ``amount`` for ``order_id``; the node answers the QR text
-  (``WALLETNET:1:REQUEST:...``), valid until ``expires_at`` in chain time. One request per order.
+  (``WALLETNET:1:REQUEST:...``), valid until ``expires_at`` in chain time, signed by the bank's request signer
+  (:mod:`node.flows.request_signer`): the settlement contract pays an order only for the amount and expiry
+  its acquirer signed. One request per order. Merchant ids are per acquirer on chain (this bank's "SHOP1" is
+  not another bank's), so every chain read names this bank.
 - Paying a request (the payer's bank, app/teller scope): the payer's app decodes the request, signs the
-  MerchantPayment (for a custodial wallet the bank signs) and its bank relays it in a ``merchant_pay`` batch.
+  MerchantPayment (for a custodial payer the bank signs) and its bank relays it in a ``merchant_pay`` batch,
+  after checking on chain that the request's signer speaks for its acquirer: an edited amount or an order the
+  acquirer never requested is refused here, and by the contract whoever relays it.
 - Customer-presented QR (the acquirer, merchant scope): the merchant's POS scans the payer's signed payment
-  (``WALLETNET:1:PAY:...``) and the acquirer relays it; the payer may be at any bank.
+  (``WALLETNET:1:PAY:...``) and the acquirer relays it, signing the request it answers only if it matches a
+  request this bank issued for that order, or the amount the POS names (then the node issues the request);
+  the payer may be at any bank.
   Either way an order is paid at most once (the chain's nonce and OrderAlreadyPaid; this node also refuses
   an order paid or in flight) and never after its expiry (the signature's ``valid_before`` is the request's
   expiry, so the chain refuses it too).
+- Order status compares what the chain says was paid with the request: never ``paid`` for another amount.
 - Refunds: out of the merchant's pending balance, capped by the order's refundable amount less the refunds in
-  flight.
+  flight. Voiding an order refunds everything it has left (a payment the merchant should not have taken).
 - Settlement: on demand, and by :func:`settle_due` once a day after ``settings.settlement_cutoff``. When the
   MerchantSettled event is confirmed the completion books the acquirer's fee income (Dr the fee wallet's
   ``digital_cash`` account, Cr ``income:fees``) and, for a bank-account payout, the burned net (Dr
@@ -27,7 +35,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
@@ -70,6 +78,7 @@ from node.flows.operations import (
     operation_ledger,
     operation_payload,
 )
+from node.flows.request_signer import request_signing_key
 from node.flows.spending import check_authorization, check_outflow, custodied_wallet, failure_details
 from node.flows.wallet_records import (
     CustodyMode,
@@ -93,7 +102,7 @@ from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
 from wallet_sdk.authorizations import merchant_id as merchant_id_bytes
 from wallet_sdk.authorizations import order_id as order_id_bytes
 from wallet_sdk.chain.network import Network
-from wallet_sdk.chain.types import MerchantStatus, WalletStatus
+from wallet_sdk.chain.types import MerchantStatus, OrderInfo, WalletStatus
 from wallet_sdk.exceptions import AuthorizationError, ExpiredAuthorizationError, PayloadError
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import MAX_DESCRIPTION, PaymentRequest, decode_payload, encode_payload
@@ -116,6 +125,7 @@ __all__ = [
     "refund",
     "settle",
     "settle_due",
+    "void_order",
 ]
 
 log = logging.getLogger(__name__)
@@ -235,7 +245,8 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
 
     Raises:
         FlowValidationError: a term is out of range, or the settlement account is unknown.
-        FlowConflictError: the merchant id is taken (here with other terms, or on chain by any bank).
+        FlowConflictError: the merchant id is taken (here with other terms, or on chain by this bank; ids are
+            per acquirer, so another bank's merchant of the same id is no conflict).
     """
     from node.flows.webhooks import new_webhook_secret, seal_secret
 
@@ -251,9 +262,10 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
                                     merchant_id=terms.merchant_id)
         op = session.scalars(select(Operation).where(Operation.public_id == existing.operation)).one()
         return Onboarding(existing, op, False, None)
-    if network.merchant(terms.merchant_id).status is not MerchantStatus.NONE:
-        raise FlowConflictError(f"merchant id {terms.merchant_id} is registered on chain already",
+    if network.merchant(settings.bank_id, terms.merchant_id).status is not MerchantStatus.NONE:
+        raise FlowConflictError(f"merchant id {terms.merchant_id} is registered on chain by this bank already",
                                 merchant_id=terms.merchant_id)
+    request_signing_key(session, settings)  # the bank's first onboarding queues its registration, first of all
     salt = secrets.token_hex(32)
     hashed = account_hash(salt, account)
     wallet = _new_wallet(session, settings, f"merchant:{terms.merchant_id}", f"merchant:{terms.merchant_id}")
@@ -338,27 +350,35 @@ def _onboarded(session: Session, op: Operation, row: OutboxRow, confirmed: bool)
 # ------------------------------------------------------------------ payment requests
 
 
-def payment_request(network: Network, record: PaymentRequestRecord) -> PaymentRequest:
-    return PaymentRequest(merchant_id=merchant_id_bytes(record.merchant_id), order_id=order_id_bytes(record.order_id),
-                          amount=Amount(record.amount_minor, network.decimals, record.currency),
-                          expires_at=record.expires_at, chain_id=network.domain().chain_id,
-                          token=network.addresses["DigitalCash"], settlement=network.addresses["MerchantSettlement"],
-                          description=record.description)
+def payment_request(settings: NodeSettings, network: Network, key: WalletKey,
+                    record: PaymentRequestRecord) -> PaymentRequest:
+    """The request of ``record``, signed by ``key`` (this bank's request signer)."""
+    return PaymentRequest.issue(
+        key, acquirer=_bank_bytes(settings), merchant_id=merchant_id_bytes(record.merchant_id),
+        order_id=order_id_bytes(record.order_id), amount=Amount(record.amount_minor, network.decimals,
+                                                               record.currency),
+        expires_at=record.expires_at, chain_id=network.domain().chain_id, token=network.addresses["DigitalCash"],
+        settlement=network.addresses["MerchantSettlement"], description=record.description)
 
 
-def _order_in_flight(session: Session, merchant_id: str, order_id: str) -> Operation | None:
+def _bank_bytes(settings: NodeSettings) -> bytes:
+    """This bank's bytes32 id: the acquirer of its merchants."""
+    return merchant_id_bytes(settings.bank_id)  # a bank code is a text id like a merchant's
+
+
+def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id: str) -> Operation | None:
     ops = session.scalars(select(Operation).where(Operation.kind == OperationKind.MERCHANT_PAYMENT,
                                                   Operation.status.in_(IN_FLIGHT)))
-    return next((op for op in ops if op.details.get("merchant_id") == merchant_id
-                 and op.details.get("order_id") == order_id), None)
+    return next((op for op in ops if op.details.get("acquirer", acquirer) == acquirer
+                 and op.details.get("merchant_id") == merchant_id and op.details.get("order_id") == order_id), None)
 
 
-def _require_unpaid(session: Session, network: Network, merchant_id: str, order_id: str) -> None:
-    order = network.order(merchant_id, order_id)
+def _require_unpaid(session: Session, network: Network, acquirer: str, merchant_id: str, order_id: str) -> None:
+    order = network.order(acquirer, merchant_id, order_id)
     if order.paid_at:
         raise OrderAlreadyPaidError(f"order {order_id} of merchant {merchant_id} is paid already",
                                     merchant_id=merchant_id, order_id=order_id)
-    pending = _order_in_flight(session, merchant_id, order_id)
+    pending = _order_in_flight(session, acquirer, merchant_id, order_id)
     if pending is not None:
         raise OrderAlreadyPaidError(f"a payment of order {order_id} is on its way ({pending.public_id})",
                                     merchant_id=merchant_id, order_id=order_id, operation=pending.public_id)
@@ -390,23 +410,35 @@ def create_payment_request(session: Session, settings: NodeSettings, network: Ne
         if existing.amount_minor != amount_minor or existing.description != description:
             raise FlowConflictError(f"order {order_id} was requested with other details", order_id=order_id)
         return existing, False
-    _require_unpaid(session, network, merchant_id, order_id)
+    _require_unpaid(session, network, settings.bank_id, merchant_id, order_id)
+    record = _new_request(session, settings, network, merchant_id, order_id, amount_minor=amount_minor,
+                          expires_at=network.now() + expires_in, description=description, api_key_id=api_key_id)
+    return record, True
+
+
+def _new_request(session: Session, settings: NodeSettings, network: Network, merchant_id: str, order_id: str, *,
+                 amount_minor: int, expires_at: int, description: str,
+                 api_key_id: int | None) -> PaymentRequestRecord:
+    """Record the request of an order, its QR text signed by this bank's request signer."""
     record = PaymentRequestRecord(merchant_id=merchant_id, order_id=order_id, amount_minor=amount_minor,
-                                  currency=settings.currency, description=description,
-                                  expires_at=network.now() + expires_in, payload="", api_key_id=api_key_id,
-                                  created_at=utcnow())
-    record.payload = encode_payload(payment_request(network, record))
+                                  currency=settings.currency, description=description, expires_at=expires_at,
+                                  payload="", api_key_id=api_key_id, created_at=utcnow())
+    record.payload = encode_payload(payment_request(settings, network, request_signing_key(session, settings), record))
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
         raise FlowConflictError(f"order {order_id} is being requested by another request", order_id=order_id) from None
-    return record, True
+    return record
+
+
+def _find_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord | None:
+    return session.scalars(select(PaymentRequestRecord).where(
+        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
 
 
 def get_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord:
-    record = session.scalars(select(PaymentRequestRecord).where(
-        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
+    record = _find_request(session, merchant_id, order_id)
     if record is None:
         raise FlowNotFoundError(f"merchant {merchant_id} has no payment request for order {order_id!r}",
                                 order_id=order_id)
@@ -417,7 +449,9 @@ def get_request(session: Session, merchant_id: str, order_id: str) -> PaymentReq
 class OrderStatus:
     merchant_id: str
     order_id: str
-    status: str  # requested, pending (a payment on its way), paid, partially_refunded, refunded, expired
+    status: str  # requested, expired, pending (a payment on its way), paid, partially_refunded, refunded;
+    # or, if the chain holds a payment of another amount than requested (or of an order never requested here),
+    # underpaid, overpaid or unrequested: never paid
     amount_minor: int | None
     paid_minor: int
     refunded_minor: int
@@ -427,16 +461,30 @@ class OrderStatus:
     operation: str | None
 
 
-def order_status(session: Session, network: Network, merchant_id: str, order_id: str) -> OrderStatus:
-    """An order's status, read from the chain (paid, refunded) and this node (requested, payment in flight)."""
+def _paid_status(order: OrderInfo, request: PaymentRequestRecord | None) -> str:
+    """What a paid order's chain record says, against the request: ``paid`` only for the amount requested."""
+    if order.refunded == order.amount:
+        return "refunded"
+    if request is None:
+        return "unrequested"
+    if order.amount != request.amount_minor:
+        return "underpaid" if order.amount < request.amount_minor else "overpaid"
+    return "partially_refunded" if order.refunded else "paid"
+
+
+def order_status(session: Session, settings: NodeSettings, network: Network, merchant_id: str,
+                 order_id: str) -> OrderStatus:
+    """An order's status, read from the chain (paid, refunded) and this node (requested, payment in flight).
+    A payment of another amount than requested is ``underpaid`` or ``overpaid``, of an order never requested
+    ``unrequested``: never ``paid`` (the contract refuses both; a wrong payment is voided, see
+    :func:`void_order`)."""
     get_merchant(session, merchant_id)
     _identifier(order_id, "order_id")
-    request = session.scalars(select(PaymentRequestRecord).where(
-        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
-    order = network.order(merchant_id, order_id)
-    pending = _order_in_flight(session, merchant_id, order_id)
+    request = _find_request(session, merchant_id, order_id)
+    order = network.order(settings.bank_id, merchant_id, order_id)
+    pending = _order_in_flight(session, settings.bank_id, merchant_id, order_id)
     if order.paid_at:
-        status = "refunded" if order.refunded == order.amount else "partially_refunded" if order.refunded else "paid"
+        status = _paid_status(order, request)
     elif pending is not None:
         status = "pending"
     elif request is None:
@@ -454,27 +502,31 @@ def order_status(session: Session, network: Network, merchant_id: str, order_id:
 # ------------------------------------------------------------------ payments
 
 
-def _check_payment(session: Session, network: Network, auth: MerchantPayment, now: int) -> tuple[str, str]:
-    """The merchant's and order's text ids of a payment that may be relayed now."""
-    merchant_id, order_id = id_text(auth.merchant_id), id_text(auth.order_id)
+def _check_payment(session: Session, network: Network, auth: MerchantPayment, now: int) -> tuple[str, str, str]:
+    """The acquirer's, merchant's and order's text ids of a payment that may be relayed now."""
+    acquirer, merchant_id, order_id = id_text(auth.acquirer), id_text(auth.merchant_id), id_text(auth.order_id)
     if auth.settlement != network.addresses["MerchantSettlement"]:
         raise AuthorizationInvalidError("the payment is for another settlement contract")
     if now >= auth.valid_before:
         raise PaymentRequestExpiredError(f"the payment of order {order_id} expired at {auth.valid_before} "
                                          f"(chain time {now})", expires_at=auth.valid_before)
-    info = network.merchant(merchant_id)
+    info = network.merchant(auth.acquirer, merchant_id)
     if info.status is not MerchantStatus.ACTIVE:
-        raise MerchantNotActiveError(f"merchant {merchant_id} is {info.status.name.lower()}",
-                                     merchant_id=merchant_id)
-    _require_unpaid(session, network, merchant_id, order_id)
-    return merchant_id, order_id
+        raise MerchantNotActiveError(f"merchant {merchant_id} of bank {acquirer} is {info.status.name.lower()}",
+                                     merchant_id=merchant_id, acquirer=acquirer)
+    _require_unpaid(session, network, acquirer, merchant_id, order_id)
+    return acquirer, merchant_id, order_id
 
 
 def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAuthorization[Any]:
+    """The payload, checked for this network; a request (or a payment's request signature) must be signed by
+    its acquirer's request signer or an active operator, as the chain says (else AuthorizationInvalidError:
+    an edited amount or an order its acquirer never requested)."""
     domain = network.domain()
     try:
         return decode_payload(text, chain_id=domain.chain_id, contract=domain.verifying_contract,
-                              settlement=network.addresses["MerchantSettlement"], token_name=domain.name, now=now)
+                              settlement=network.addresses["MerchantSettlement"], token_name=domain.name, now=now,
+                              is_request_signer=network.is_request_signer)
     except ExpiredAuthorizationError as exc:
         raise PaymentRequestExpiredError(str(exc)) from None
     except (PayloadError, AuthorizationError) as exc:
@@ -482,14 +534,15 @@ def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAut
 
 
 def _payment_operation(session: Session, settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *,
-                       merchant_id: str, order_id: str, channel: str, api_key_id: int | None, signed_by: str,
-                       merchant_wallet: str) -> Operation:
+                       acquirer: str, merchant_id: str, order_id: str, channel: str, api_key_id: int | None,
+                       signed_by: str, merchant_wallet: str) -> Operation:
     auth = signed.authorization
     op = new_operation(session, OperationKind.MERCHANT_PAYMENT, channel=channel, api_key_id=api_key_id,
                        wallet=auth.payer, counterparty=merchant_wallet, amount_minor=auth.amount,
                        currency=settings.currency,
-                       details={"merchant_id": merchant_id, "order_id": order_id, "valid_before": auth.valid_before,
-                                "signed_by": signed_by, "nonce": "0x" + auth.nonce.hex()})
+                       details={"acquirer": acquirer, "merchant_id": merchant_id, "order_id": order_id,
+                                "valid_before": auth.valid_before, "signed_by": signed_by,
+                                "nonce": "0x" + auth.nonce.hex()})
     enqueue(session, f"{op.public_id}:pay", "merchant_pay", operation_payload(op, **merchant_pay_payload(signed)))
     return op
 
@@ -503,7 +556,9 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
     Raises:
         FlowNotFoundError, NotCustodianError, WalletFrozenError, WalletNotActiveError: the payer's wallet.
         AuthorizationInvalidError: a malformed or tampered payload, another chain, a payment signed by another
-            wallet, or a request from a self-custody wallet (which must sign itself).
+            wallet, or a request from a self-custody wallet (which must sign itself); a request (or a payment's
+            request signature) not signed by its acquirer for exactly this amount, order and expiry (an edited
+            amount, an order never requested), or a payment with no request signature.
         PaymentRequestExpiredError, MerchantNotActiveError, OrderAlreadyPaidError.
         InsufficientBalanceError / LimitExceededError / SecondFactorRequiredError / SecondFactorInvalidError.
     """
@@ -519,52 +574,88 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
             custodial_key(settings, found.record), network.domain())
         signed_by = "bank"
     elif isinstance(item.authorization, MerchantPayment):
+        if item.authorization.request_signature is None:
+            raise AuthorizationInvalidError("the payment carries no request signature of the merchant's bank: "
+                                            "pay the merchant's request (its QR code) as it was issued")
         check_authorization(item, network, signer=found.address, now=now)
         signed = item
         signed_by = "customer"
     else:
         raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
-    merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
+    acquirer, merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
     check_outflow(session, network, found.address, signed.authorization.amount)
     second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code)
-    return _payment_operation(session, settings, signed, merchant_id=merchant_id, order_id=order_id, channel=channel,
-                              api_key_id=api_key_id, signed_by=signed_by,
-                              merchant_wallet=network.merchant(merchant_id).wallet)
+    return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
+                              order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by=signed_by,
+                              merchant_wallet=network.merchant(acquirer, merchant_id).wallet)
 
 
 def pos_payment(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *, payload: str,
-                channel: str = "merchant", api_key_id: int | None = None) -> Operation:
+                amount_minor: int | None = None, channel: str = "merchant",
+                api_key_id: int | None = None) -> Operation:
     """The acquirer relays a payment the customer presented at the merchant's POS (its signed MerchantPayment,
-    ``WALLETNET:1:PAY:...``); the payer may be at any bank.
+    ``WALLETNET:1:PAY:...``); the payer may be at any bank. The acquirer signs the request the payment answers
+    only for an amount the merchant asked for: the request this bank issued for that order, or, for an order not
+    requested yet, ``amount_minor`` as the POS names it (the node then issues the request). The request expires
+    with the payment, which must not outlive a request issued before.
 
     Raises:
         FlowNotFoundError / MerchantNotActiveError: the merchant.
-        AuthorizationInvalidError: malformed, tampered, for another merchant or chain; or the amount differs
-            from the merchant's request for that order.
+        FlowValidationError: a bad ``amount_minor``.
+        AuthorizationInvalidError: malformed, tampered, for another merchant, bank or chain; the amount differs
+            from the merchant's request for that order (or from ``amount_minor``); an order never requested and
+            no amount named; a payment valid after its request expires.
         PaymentRequestExpiredError, OrderAlreadyPaidError, InsufficientBalanceError, LimitExceededError.
     """
     merchant = get_merchant(session, merchant_id, lock=True)
     _require_active(merchant)
+    if amount_minor is not None:
+        _amount(amount_minor)
     now = network.now()
     item = _decode(network, payload, now)
     if not isinstance(item, SignedAuthorization) or not isinstance(item.authorization, MerchantPayment):
         raise AuthorizationInvalidError("the payload is not a signed merchant payment (PAY)")
     auth = item.authorization
-    if id_text(auth.merchant_id) != merchant_id:
-        raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)}, not {merchant_id}")
-    found_merchant, order_id = _check_payment(session, network, auth, now)
-    request = session.scalars(select(PaymentRequestRecord).where(
-        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
-    if request is not None and request.amount_minor != auth.amount:
-        raise AuthorizationInvalidError(f"the payment is of {auth.amount}, the order's request of "
-                                        f"{request.amount_minor}", order_id=order_id)
+    if id_text(auth.merchant_id) != merchant_id or auth.acquirer != _bank_bytes(settings):
+        raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)} of bank "
+                                        f"{id_text(auth.acquirer)}, not {merchant_id} of {settings.bank_id}")
+    acquirer, _, order_id = _check_payment(session, network, auth, now)
+    request = _requested(session, merchant_id, order_id, auth, amount_minor)
     check_authorization(item, network, signer=auth.payer, now=now)
     payer = network.wallet(auth.payer)
     if payer.status is not WalletStatus.ACTIVE:
         raise AuthorizationInvalidError(f"the payer's wallet {auth.payer} is {payer.status.name.lower()}")
     check_outflow(session, network, auth.payer, auth.amount)
-    return _payment_operation(session, settings, item, merchant_id=found_merchant, order_id=order_id, channel=channel,
-                              api_key_id=api_key_id, signed_by="customer", merchant_wallet=merchant.wallet)
+    if request is None:  # the POS named the amount: this bank requests the order now
+        _new_request(session, settings, network, merchant_id, order_id, amount_minor=auth.amount,
+                     expires_at=auth.valid_before, description="", api_key_id=api_key_id)
+    key = request_signing_key(session, settings)
+    signed = replace(item, authorization=auth.with_request_signature(
+        auth.request_terms().sign(key, network.settlement_domain())))
+    return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
+                              order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by="customer",
+                              merchant_wallet=merchant.wallet)
+
+
+def _requested(session: Session, merchant_id: str, order_id: str, auth: MerchantPayment,
+               amount_minor: int | None) -> PaymentRequestRecord | None:
+    """The request a customer-presented payment answers (None: not requested yet, and the POS named its amount).
+
+    Raises:
+        AuthorizationInvalidError: the payment is not for what the merchant asked.
+    """
+    request = _find_request(session, merchant_id, order_id)
+    asked = request.amount_minor if request is not None else amount_minor
+    if asked is None:
+        raise AuthorizationInvalidError(f"order {order_id} was not requested: name the amount the customer pays "
+                                        "(or create the payment request first)", order_id=order_id)
+    if auth.amount != asked or (amount_minor is not None and amount_minor != asked):
+        raise AuthorizationInvalidError(f"the payment is of {auth.amount}, the merchant asked for {asked}",
+                                        order_id=order_id, amount=auth.amount, requested=asked)
+    if request is not None and auth.valid_before > request.expires_at:
+        raise AuthorizationInvalidError(f"the payment is valid until {auth.valid_before}, after its request "
+                                        f"expires ({request.expires_at})", order_id=order_id)
+    return request
 
 
 @completes(OperationKind.MERCHANT_PAYMENT)
@@ -602,16 +693,11 @@ def refund(session: Session, settings: NodeSettings, network: Network, merchant_
     _amount(amount_minor)
     if _in_flight_of(session, OperationKind.SETTLEMENT, merchant_id):
         raise InvalidStateError(f"a settlement of merchant {merchant_id} is on its way; refund when it is final")
-    order = network.order(merchant_id, order_id)
-    if not order.paid_at:
-        raise FlowNotFoundError(f"order {order_id} of merchant {merchant_id} is not paid", order_id=order_id)
-    refunds = _in_flight_of(session, OperationKind.MERCHANT_REFUND, merchant_id)
-    on_order = sum(op.amount_minor or 0 for op in refunds if op.details.get("order_id") == order_id)
-    refundable = order.amount - order.refunded - on_order
+    order, refundable, refunds = _refundable(session, settings, network, merchant_id, order_id)
     if amount_minor > refundable:
         raise RefundExceedsRefundableError(f"order {order_id} has {refundable} left to refund", order_id=order_id,
                                            refundable=refundable)
-    info = network.merchant(merchant_id)
+    info = network.merchant(settings.bank_id, merchant_id)
     pending = info.pending_gross - info.pending_refunds - sum(op.amount_minor or 0 for op in refunds)
     if amount_minor > pending:
         raise RefundExceedsRefundableError(f"merchant {merchant_id} has {pending} pending; money already settled "
@@ -623,6 +709,40 @@ def refund(session: Session, settings: NodeSettings, network: Network, merchant_
     enqueue(session, f"{op.public_id}:refund", "refund_order", operation_payload(
         op, merchant_id=merchant_id, order_id=order_id, amount=amount_minor, ref=ref))
     return op
+
+
+def _refundable(session: Session, settings: NodeSettings, network: Network, merchant_id: str,
+                order_id: str) -> tuple[OrderInfo, int, list[Operation]]:
+    """The order's chain record, what it has left to refund less the refunds on their way, and the merchant's
+    refunds on their way (FlowNotFoundError if the order is not paid)."""
+    order = network.order(settings.bank_id, merchant_id, order_id)
+    if not order.paid_at:
+        raise FlowNotFoundError(f"order {order_id} of merchant {merchant_id} is not paid", order_id=order_id)
+    refunds = _in_flight_of(session, OperationKind.MERCHANT_REFUND, merchant_id)
+    on_order = sum(op.amount_minor or 0 for op in refunds if op.details.get("order_id") == order_id)
+    return order, order.amount - order.refunded - on_order, refunds
+
+
+def void_order(session: Session, settings: NodeSettings, network: Network, merchant_id: str, order_id: str, *,
+               channel: str = "merchant", api_key_id: int | None = None) -> Operation:
+    """Undo a payment the merchant should not have taken (a wrong amount, an order it did not request, the wrong
+    customer): refund everything the order has left to refund, to its payer. The order id stays used on chain
+    (an order is paid once): sell again under a new order id.
+
+    Raises:
+        FlowNotFoundError: the merchant, or an order not paid.
+        InvalidStateError: nothing left to refund (refunded already, or refunds on their way cover it), or a
+            settlement is on its way.
+        RefundExceedsRefundableError: the merchant has less pending than that (settled money is refunded by
+            other means).
+    """
+    get_merchant(session, merchant_id, lock=True)
+    _identifier(order_id, "order_id")
+    _, left, _ = _refundable(session, settings, network, merchant_id, order_id)
+    if left <= 0:
+        raise InvalidStateError(f"order {order_id} has nothing left to refund", order_id=order_id)
+    return refund(session, settings, network, merchant_id, order_id, amount_minor=left, channel=channel,
+                  api_key_id=api_key_id)
 
 
 

@@ -17,7 +17,7 @@ from node.settings import NodeSettings
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["CustodyMode", "Verification", "WalletRecord", "WalletState", "custodial_key", "find_wallet",
-           "seal_key"]
+           "open_key", "seal_key"]
 
 
 class CustodyMode(StrEnum):
@@ -77,8 +77,14 @@ def find_wallet(session: Session, address: str, *, lock: bool = False) -> Wallet
 
 
 def seal_key(settings: NodeSettings, key: WalletKey) -> str:
-    """A custodial wallet's private key, encrypted with the node's custody key (for ``key_ciphertext``)."""
+    """A private key the bank keeps (a custodial wallet's, or the key that signs its payment requests),
+    encrypted with the node's custody key (for ``key_ciphertext``)."""
     return custody_for(settings).encrypt(key.export_private_key().encode("ascii"))
+
+
+def open_key(settings: NodeSettings, ciphertext: str) -> WalletKey:
+    """The key :func:`seal_key` sealed."""
+    return WalletKey.from_private_key(custody_for(settings).decrypt(ciphertext).decode("ascii"))
 
 
 def custodial_key(settings: NodeSettings, record: WalletRecord) -> WalletKey:
@@ -90,4 +96,4 @@ def custodial_key(settings: NodeSettings, record: WalletRecord) -> WalletKey:
     if record.custody is not CustodyMode.CUSTODIAL or not record.key_ciphertext:
         raise InvalidStateError(f"wallet {record.address} is self-custody: the customer's app signs for it",
                                 wallet=record.address)
-    return WalletKey.from_private_key(custody_for(settings).decrypt(record.key_ciphertext).decode("ascii"))
+    return open_key(settings, record.key_ciphertext)

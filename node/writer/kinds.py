@@ -55,6 +55,7 @@ from wallet_sdk.authorizations import (
     Redemption,
     RelayedTransfer,
     SignedAuthorization,
+    split_signature,
 )
 from wallet_sdk.chain.network import Network, to_address, to_bytes32
 from wallet_sdk.chain.types import PayoutMode, WalletKind
@@ -397,22 +398,34 @@ def _build_set_fee_wallet(context: WriterContext, payloads: Sequence[Payload]) -
     return context.network.settlement.functions.setFeeWallet(_address(p, "wallet"))
 
 
+def _build_set_request_signer(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+    (p,) = payloads
+    return context.network.settlement.functions.setRequestSigner(_address(p, "signer"))
+
+
 def merchant_pay_payload(signed: SignedAuthorization[MerchantPayment]) -> dict[str, Any]:
-    """The payload of a ``merchant_pay`` row: one payer's signed MerchantPayment (no ``ref``: the order is
-    its chain id, and reconciliation finds the row by its receipt)."""
+    """The payload of a ``merchant_pay`` row: one payer's signed MerchantPayment with its acquirer's request
+    signature (no ``ref``: the order is its chain id, and reconciliation finds the row by its receipt)."""
     auth = signed.authorization
     if not isinstance(auth, MerchantPayment):
         raise TypeError("expected a signed MerchantPayment")
-    return {"merchant_id": "0x" + auth.merchant_id.hex(), "order_id": "0x" + auth.order_id.hex(), "payer": auth.payer,
-            "amount": auth.amount, "valid_after": auth.valid_after, "valid_before": auth.valid_before,
-            **_signature(signed)}
+    if auth.request_signature is None:
+        raise ValueError("the payment carries no request signature of its acquirer")
+    request_v, request_r, request_s = split_signature(auth.request_signature)
+    return {"acquirer": "0x" + auth.acquirer.hex(), "merchant_id": "0x" + auth.merchant_id.hex(),
+            "order_id": "0x" + auth.order_id.hex(), "payer": auth.payer, "amount": auth.amount,
+            "valid_after": auth.valid_after, "valid_before": auth.valid_before, **_signature(signed),
+            "request_v": request_v, "request_r": "0x" + request_r.hex(), "request_s": "0x" + request_s.hex()}
 
 
 def _payment_row(p: Payload) -> tuple[Any, ...]:
-    return (_bytes32(_field(p, "merchant_id"), "merchant_id"), _bytes32(_field(p, "order_id"), "order_id"),
-            _address(p, "payer"), _uint(_field(p, "amount"), "amount", positive=True),
-            _uint(_field(p, "valid_after"), "valid_after"), _uint(_field(p, "valid_before"), "valid_before"),
-            _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"), _bytes32(_field(p, "s"), "s"))
+    return (_bytes32(_field(p, "acquirer"), "acquirer"), _bytes32(_field(p, "merchant_id"), "merchant_id"),
+            _bytes32(_field(p, "order_id"), "order_id"), _address(p, "payer"),
+            _uint(_field(p, "amount"), "amount", positive=True), _uint(_field(p, "valid_after"), "valid_after"),
+            _uint(_field(p, "valid_before"), "valid_before"), _uint(_field(p, "v"), "v", bits=8),
+            _bytes32(_field(p, "r"), "r"), _bytes32(_field(p, "s"), "s"),
+            _uint(_field(p, "request_v"), "request_v", bits=8), _bytes32(_field(p, "request_r"), "request_r"),
+            _bytes32(_field(p, "request_s"), "request_s"))
 
 
 def _build_merchant_pay(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
@@ -440,5 +453,6 @@ def _build_settle_merchant(context: WriterContext, payloads: Sequence[Payload]) 
 
 register_kind(OutboxKind("merchant_pay", _build_merchant_pay, max_items=100, item_failures=_payment_failures))
 for _name, _build in (("register_merchant", _build_register_merchant), ("set_fee_wallet", _build_set_fee_wallet),
-                      ("refund_order", _build_refund_order), ("settle_merchant", _build_settle_merchant)):
+                      ("set_request_signer", _build_set_request_signer), ("refund_order", _build_refund_order),
+                      ("settle_merchant", _build_settle_merchant)):
     register_kind(OutboxKind(_name, _build))

@@ -53,7 +53,7 @@ def merchant(merchant_id: str, fee_bps: int) -> ChainMerchant:
 
 def order(merchant_id: str, order_id: str, amount: int, paid: datetime, batch: int | None,
           refunded: int = 0) -> MerchantOrder:
-    return MerchantOrder(merchant_id=merchant_id, order_id=order_id, payer=PAYER, currency=CURRENCY,
+    return MerchantOrder(acquirer="BANKA", merchant_id=merchant_id, order_id=order_id, payer=PAYER, currency=CURRENCY,
                          paid_minor=amount, refunded_minor=refunded, paid_block=int(paid.timestamp()) // 10,
                          paid_time=paid, paid_tx_hash=tx(), paid_log_index=0,
                          last_refund_ref=None, batch_id=batch)
@@ -61,7 +61,7 @@ def order(merchant_id: str, order_id: str, amount: int, paid: datetime, batch: i
 
 def refund(merchant_id: str, order_id: str, amount: int, total: int, ref: str, when: datetime,
            batch: int | None) -> MerchantRefund:
-    return MerchantRefund(merchant_id=merchant_id, order_id=order_id, payer=PAYER, currency=CURRENCY,
+    return MerchantRefund(acquirer="BANKA", merchant_id=merchant_id, order_id=order_id, payer=PAYER, currency=CURRENCY,
                           amount_minor=amount, refunded_total_minor=total, ref=ref,
                           block_number=int(when.timestamp()) // 10, block_time=when, tx_hash=tx(), log_index=1,
                           batch_id=batch)

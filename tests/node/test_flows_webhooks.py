@@ -133,17 +133,17 @@ def tx(n: int) -> str:
 
 def add_order(session: Session, merchant_id: str, order_id: str, *, block: int, log_index: int = 0,
               amount: int = 12_500) -> None:
-    session.add(MerchantOrder(merchant_id=merchant_id, order_id=order_id, payer="0x" + "ab" * 20, currency="DCASH",
-                              paid_minor=amount, refunded_minor=0, paid_block=block, paid_time=PAID_AT,
-                              paid_tx_hash=tx(block * 100 + log_index), paid_log_index=log_index,
+    session.add(MerchantOrder(acquirer="BANKA", merchant_id=merchant_id, order_id=order_id, payer="0x" + "ab" * 20,
+                              currency="DCASH", paid_minor=amount, refunded_minor=0, paid_block=block,
+                              paid_time=PAID_AT, paid_tx_hash=tx(block * 100 + log_index), paid_log_index=log_index,
                               last_refund_ref=None, batch_id=None))
 
 
 def add_refund(session: Session, merchant_id: str, order_id: str, *, block: int, log_index: int = 0) -> None:
-    session.add(MerchantRefund(merchant_id=merchant_id, order_id=order_id, payer="0x" + "ab" * 20, currency="DCASH",
-                               amount_minor=2_500, refunded_total_minor=2_500, ref="RF-1", block_number=block,
-                               block_time=PAID_AT, tx_hash=tx(block * 100 + log_index), log_index=log_index,
-                               batch_id=1))
+    session.add(MerchantRefund(acquirer="BANKA", merchant_id=merchant_id, order_id=order_id, payer="0x" + "ab" * 20,
+                               currency="DCASH", amount_minor=2_500, refunded_total_minor=2_500, ref="RF-1",
+                               block_number=block, block_time=PAID_AT, tx_hash=tx(block * 100 + log_index),
+                               log_index=log_index, batch_id=1))
 
 
 def add_batch(session: Session, merchant_id: str, *, block: int, log_index: int = 0) -> None:

@@ -170,7 +170,7 @@ def test_network_scope_indexes_every_wallet_and_bank(network: Network, bank_a: B
         (H.TRANSFER_OUT, 110), (H.TRANSFER_IN, 1_000)]
     assert rows(session, MerchantOrder, "order_id", "paid_minor", "refunded_minor") == [
         ("O-1", 8_000, 500), ("O-2", 3_000, 0), ("O-3", 1_000, 0)]
-    merchant = network.merchant("SHOP-1")
+    merchant = network.merchant("BANKA", "SHOP-1")
     assert rows(session, ChainMerchant, "pending_gross_minor", "pending_refunds_minor", "last_batch_id") == [
         (merchant.pending_gross, merchant.pending_refunds, merchant.last_batch_id)] == [(1_000, 0, 1)]
     fee = 11_000 * 100 // 10_000
@@ -185,7 +185,7 @@ def test_bank_scope_keeps_only_the_banks_wallets_merchants_and_issuance(
         session: Session) -> None:
     who = mixed_activity(network, bank_a, bank_b)
     register_payout_merchant(bank_b, "B-SHOP")
-    pay(network, bank_b, who.carol, "B-SHOP", "B-1", 2_000)
+    pay(network, bank_b, who.carol, "B-SHOP", "B-1", 2_000, acquirer="BANKB")
     cafe = register_payout_merchant(bank_a, "CAFE")
     pay(network, bank_b, who.carol, "CAFE", "C-1", 3_000)
     bank_a.settle("CAFE", "PAYOUT-1")  # burns the net from the settlement contract, as bank A's redemption
@@ -209,6 +209,44 @@ def test_bank_scope_keeps_only_the_banks_wallets_merchants_and_issuance(
     assert rows(session, ChainMerchant, "merchant_id") == [("SHOP-1",), ("CAFE",)]
     assert [o[0] for o in rows(session, MerchantOrder, "order_id")] == ["O-1", "O-2", "O-3", "C-1"]
     assert rows(session, SettlementBatchRecord, "merchant_id", "ref") == [("SHOP-1", "ST-1"), ("CAFE", "PAYOUT-1")]
+
+
+def test_two_banks_merchants_of_the_same_id_are_two_merchants(
+        network: Network, bank_a: BankOperator, bank_b: BankOperator, sessions: sessionmaker[Session],
+        session: Session) -> None:
+    """Merchant ids are per acquirer (issue 18, 10(c)): bank B registers TWIN first, bank A its own TWIN; a
+    network-wide index keeps both apart, and a bank's node (scope network, with its bank id) keeps its own only,
+    so its statements, webhooks and daily settlement never see the other bank's orders."""
+    payer = open_wallet(bank_b)
+    bank_b.mint(payer, 10_000, "MINT-TWIN")
+    register_payout_merchant(bank_b, "TWIN")
+    register_payout_merchant(bank_a, "TWIN")
+    pay(network, bank_b, payer, "TWIN", "O-1", 2_000, acquirer="BANKB")
+    pay(network, bank_b, payer, "TWIN", "O-1", 3_000, acquirer="BANKA")
+    bank_a.refund("TWIN", "O-1", 500, "RF-TWIN")
+    bank_b.settle("TWIN", "ST-TWIN")
+    indexer(network, sessions, scope=IndexScope.NETWORK).run_once()
+    assert rows(session, ChainMerchant, "acquirer", "merchant_id", "pending_gross_minor", "pending_refunds_minor",
+                "last_batch_id") == [("BANKB", "TWIN", 0, 0, 1), ("BANKA", "TWIN", 3_000, 500, 0)]
+    assert rows(session, MerchantOrder, "acquirer", "merchant_id", "order_id", "paid_minor", "refunded_minor",
+                "batch_id") == [("BANKB", "TWIN", "O-1", 2_000, 0, 1), ("BANKA", "TWIN", "O-1", 3_000, 500, None)]
+    assert rows(session, SettlementBatchRecord, "acquirer", "merchant_id", "gross_minor") == [("BANKB", "TWIN", 2_000)]
+
+
+def test_a_banks_node_keeps_its_own_merchants_only(network: Network, bank_a: BankOperator, bank_b: BankOperator,
+                                                  sessions: sessionmaker[Session], session: Session) -> None:
+    payer = open_wallet(bank_b)
+    bank_b.mint(payer, 10_000, "MINT-TWIN")
+    register_payout_merchant(bank_b, "TWIN")
+    register_payout_merchant(bank_a, "TWIN")
+    pay(network, bank_b, payer, "TWIN", "O-1", 2_000, acquirer="BANKB")
+    pay(network, bank_b, payer, "TWIN", "O-1", 3_000, acquirer="BANKA")
+    bank_b.settle("TWIN", "ST-TWIN")
+    indexer(network, sessions, scope=IndexScope.NETWORK, bank_id=BANK_A).run_once()
+    assert rows(session, ChainMerchant, "acquirer", "merchant_id") == [("BANKA", "TWIN")]
+    assert rows(session, MerchantOrder, "acquirer", "paid_minor") == [("BANKA", 3_000)]
+    assert rows(session, SettlementBatchRecord, "merchant_id") == []
+    assert rows(session, ChainWallet, "address", address=payer.address) == [(payer.address,)]  # wallets: all
 
 
 def test_confirmations_keep_the_last_blocks_out(network: Network, bank_a: BankOperator,

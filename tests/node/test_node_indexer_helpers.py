@@ -68,10 +68,22 @@ def redeem(network: Network, bank: BankOperator, holder: WalletKey, amount: int,
     return bank.redeem(auth.sign(holder, network.domain()), ref)
 
 
-def pay(network: Network, bank: BankOperator, payer: WalletKey, merchant: str, order: str, amount: int) -> TxResult:
-    auth = MerchantPayment(merchant_id=merchant_id(merchant), order_id=order_id(order), payer=payer.address,
-                           amount=amount, valid_before=chain_now(network) + 600,
+REQUEST_SIGNER = WalletKey.from_private_key("0x" + "42" * 32)  # signs every test bank's payment requests
+
+
+def sign_requests_for(bank: BankOperator) -> None:
+    """Register :data:`REQUEST_SIGNER` as ``bank``'s request signer (once)."""
+    if bank.network.request_signer(bank.bank_id) != REQUEST_SIGNER.address:
+        bank.set_request_signer(REQUEST_SIGNER)
+
+
+def pay(network: Network, bank: BankOperator, payer: WalletKey, merchant: str, order: str, amount: int, *,
+        acquirer: str = "BANKA") -> TxResult:
+    """``bank`` relays ``payer``'s payment of a request of ``acquirer``'s ``merchant`` (signed by REQUEST_SIGNER)."""
+    auth = MerchantPayment(acquirer=merchant_id(acquirer), merchant_id=merchant_id(merchant), order_id=order_id(order),
+                           payer=payer.address, amount=amount, valid_before=chain_now(network) + 600,
                            settlement=network.addresses["MerchantSettlement"])
+    auth = auth.with_request_signature(auth.request_terms().sign(REQUEST_SIGNER, network.settlement_domain()))
     return bank.pay(auth.sign(payer, network.domain()))
 
 
@@ -97,6 +109,7 @@ def mixed_activity(network: Network, bank_a: BankOperator, bank_b: BankOperator)
     shop = open_wallet(bank_a, kind=WalletKind.MERCHANT)
     fees = open_wallet(bank_a, kind=WalletKind.MERCHANT)
     bank_a.set_fee_wallet(fees)
+    sign_requests_for(bank_a)
     bank_a.register_merchant("SHOP-1", shop, fee_bps=100, mcc=5411)
     bank_a.mint(alice, 50_000, "MINT-A1")
     bank_a.mint(bob, 5_000, "MINT-B1")
@@ -129,6 +142,7 @@ def register_payout_merchant(bank: BankOperator, code: str) -> WalletKey:
     wallet = open_wallet(bank, kind=WalletKind.MERCHANT)
     if bank.network.fee_wallet(bank.bank_id) is None:
         bank.set_fee_wallet(open_wallet(bank, kind=WalletKind.MERCHANT))
+    sign_requests_for(bank)
     bank.register_merchant(code, wallet, fee_bps=200, mcc=5812, payout_mode=PayoutMode.BANK_ACCOUNT)
     return wallet
 

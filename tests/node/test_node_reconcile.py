@@ -163,7 +163,7 @@ def test_a_day_of_business_reconciles_to_zero(day: Day) -> None:
     with day.node.sessions() as session:
         assert SqlLedger(session).balance("chain:issued").amount_minor == network.net_issued("BANKA")
     assert network.held_balance(day.bob) == 500
-    assert network.merchant("SHOP-1").pending_gross == 700
+    assert network.merchant("BANKA", "SHOP-1").pending_gross == 700
 
 
 def test_ledger_faults(day: Day) -> None:
