@@ -41,6 +41,7 @@ from wallet_sdk.client import AsyncClient
 from wallet_sdk.client.atm import AsyncAtmClient
 from wallet_sdk.client.errors import ApiError, ApiProblemError
 from wallet_sdk.client.wallets import EnrolmentRow
+from wallet_sdk.deploy import bank_id
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["ApiLoadResult", "LatencyResult", "LoadSizes", "PhaseResult", "percentile", "run_api_load"]
@@ -326,10 +327,12 @@ class _Load:
         calls: list[Callable[[], Awaitable[Any]]] = []
         for i in range(self.sizes.merchant_payments):
             payer = self.payers[i % len(self.payers)]
-            payment = MerchantPayment(merchant_id=merchant_id(shop), order_id=order_id(f"O{i}"), payer=payer.address,
-                                      amount=100 + i % 50, valid_before=valid_before, settlement=settlement)
+            payment = MerchantPayment(acquirer=bank_id(self.bank_b), merchant_id=merchant_id(shop),
+                                      order_id=order_id(f"O{i}"), payer=payer.address, amount=100 + i % 50,
+                                      valid_before=valid_before, settlement=settlement)
             signed = self.signer.sign(payer, payment)
-            calls.append(partial(pos.submit_pos_payment, shop, signed))
+            # the POS names the amount it charges: the acquirer issues and signs the order's request
+            calls.append(partial(pos.submit_pos_payment, shop, signed, amount=payment.amount))
         return await _phase(self.net, "merchant QR payments", self.bank_b, OperationKind.MERCHANT_PAYMENT, calls,
                             self.sizes.concurrency)
 

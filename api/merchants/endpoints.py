@@ -218,9 +218,12 @@ def get_payment_request_svg(merchant_id: MerchantPath, order_id: OrderPath, key:
 def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin, session: ReadSessionDep,
               settings: SettingsDep, network: NetworkDep) -> OrderStatusOut:
     """`requested` (payable), `expired`, `pending` (a payment is on its way), `paid`, `partially_refunded` or
-    `refunded`, with the paid and refunded amounts as the chain has them."""
+    `refunded`, with the paid and refunded amounts as the chain has them. `paid` means paid exactly the amount
+    requested: a payment of another amount is `underpaid` or `overpaid`, of an order never requested here
+    `unrequested` (the settlement contract refuses both; such a payment is voided with `.../void`)."""
     own_merchant(key, merchant_id)
-    return order_status_out(flows.order_status(session, network, merchant_id, order_id), settings.currency)
+    return order_status_out(flows.order_status(session, settings, network, merchant_id, order_id),
+                            settings.currency)
 
 
 # ------------------------------------------------------------------ payments
@@ -238,11 +241,14 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
 )
 def pay_merchant(body: MerchantPaymentIn, key: Payer, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
-    """The payer's app scanned a merchant's QR and signed the payment (`payload`: `WALLETNET:1:PAY:...`); for a
-    custodial payer it may send the request itself (`WALLETNET:1:REQUEST:...`) and the bank signs. This bank
-    must keep the payer's wallet. Refused at once: an expired request (`payment-request-expired`), an order
-    paid or being paid (`order-already-paid`), a merchant not active, the payer's balance or limits. The
-    answer is the `merchant_payment` operation; it completes once the payment is on chain."""
+    """The payer's app scanned a merchant's QR and signed the payment (`payload`: `WALLETNET:1:PAY:...`, carrying
+    the request's signature by the merchant's bank); for a custodial payer it may send the request itself
+    (`WALLETNET:1:REQUEST:...`) and the bank signs. This bank must keep the payer's wallet. Refused at once: a
+    request not signed by the merchant's bank for exactly this amount and order (an edited amount, an order it
+    never requested: `authorization-invalid`; checked on chain, and the settlement contract refuses it too), an
+    expired request (`payment-request-expired`), an order paid or being paid (`order-already-paid`), a
+    merchant not active, the payer's balance or limits. The answer is the `merchant_payment` operation; it
+    completes once the payment is on chain."""
     op = flows.pay_request(session, settings, network, payer=body.payer, payload=body.payload,
                            channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER), api_key_id=key.id,
                            totp_code=totp)
@@ -262,11 +268,13 @@ def pay_merchant(body: MerchantPaymentIn, key: Payer, idem: IdempotencyDep, sess
 def submit_pos_payment(merchant_id: MerchantPath, body: PosPaymentIn, key: MerchantKey, idem: IdempotencyDep,
                        session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Customer-presented QR: the merchant's POS scanned the payment the customer's app signed
-    (`WALLETNET:1:PAY:...`, for this merchant) and the acquiring bank relays it; the customer may be at any
-    bank. If the merchant requested the order, the amounts must match."""
+    (`WALLETNET:1:PAY:...`, for this merchant) and the acquiring bank relays it, signing the request it answers;
+    the customer may be at any bank. The bank signs only what the merchant asked for: the payment must be of the
+    amount of the order's payment request, or, for an order not requested yet, of the `amount` the POS names
+    (the bank then issues the request). Anything else is `authorization-invalid`."""
     own_merchant(key, merchant_id)
-    op = flows.pos_payment(session, settings, network, merchant_id, payload=body.payload, channel="merchant",
-                           api_key_id=key.id)
+    op = flows.pos_payment(session, settings, network, merchant_id, payload=body.payload, amount_minor=body.amount,
+                           channel="merchant", api_key_id=key.id)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out
@@ -293,6 +301,30 @@ def refund_order(merchant_id: MerchantPath, order_id: OrderPath, body: RefundIn,
     own_merchant(key, merchant_id)
     op = flows.refund(session, settings, network, merchant_id, order_id, amount_minor=body.amount,
                       channel=channel_of(key.scope_set, Scope.MERCHANT, Scope.ADMIN), api_key_id=key.id)
+    out = operation_out(op)
+    idem.complete(session, out, status=202)
+    return out
+
+
+@router.post(
+    "/v1/merchants/{merchant_id}/orders/{order_id}/void",
+    operation_id="void_order",
+    summary="Void a paid order: refund all of it that is left",
+    status_code=202,
+    response_model=OperationOut,
+    responses=problem_responses(*_AUTH, ProblemKind.REFUND_EXCEEDS_REFUNDABLE, ProblemKind.INVALID_STATE,
+                                ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
+)
+def void_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin, idem: IdempotencyDep,
+               session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
+    """Undo a payment the merchant should not have taken (another amount than requested, an order it did not
+    request, the wrong customer): everything the order has left to refund goes back to its payer, out of the
+    merchant's pending money (a `merchant_refund` operation). The order id stays used on chain; sell again
+    under a new order id. `invalid-state` if nothing is left to refund (or a settlement is on its way),
+    `refund-exceeds-refundable` if the order's money was settled already."""
+    own_merchant(key, merchant_id)
+    op = flows.void_order(session, settings, network, merchant_id, order_id,
+                          channel=channel_of(key.scope_set, Scope.MERCHANT, Scope.ADMIN), api_key_id=key.id)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out

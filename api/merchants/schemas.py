@@ -93,7 +93,10 @@ class PaymentRequestOut(BaseModel):
 class OrderStatusOut(BaseModel):
     merchant_id: str
     order_id: str
-    status: Literal["requested", "expired", "pending", "paid", "partially_refunded", "refunded"]
+    status: Literal["requested", "expired", "pending", "paid", "partially_refunded", "refunded", "underpaid",
+                    "overpaid", "unrequested"] = Field(
+        description="paid only for exactly the amount requested; underpaid / overpaid / unrequested: the chain holds "
+                    "a payment of another amount, or of an order not requested here (void it)")
     amount: Money | None
     paid: Money
     refunded: Money
@@ -113,6 +116,8 @@ class MerchantPaymentIn(BaseModel):
 class PosPaymentIn(BaseModel):
     payload: str = Field(min_length=1, max_length=4296,
                          description="the payment the customer's app shows (WALLETNET:1:PAY:...), scanned by the POS")
+    amount: int | None = Field(None, ge=1, description="minor units the POS charges, for an order not requested yet "
+                                                       "(the bank then issues its request); must equal the payment's")
 
 
 class RefundIn(BaseModel):

@@ -36,10 +36,11 @@ class Shop:
 
 
 def onboard_shop(bank: BankNode, *, fee_bps: int = 150, payout_mode: str = "wallet",
-                 webhook_url: str | None = None) -> Shop:
-    """Onboard a new merchant at ``bank`` through the admin API and wait until it is active on chain."""
+                 webhook_url: str | None = None, merchant_id: str | None = None) -> Shop:
+    """Onboard a new merchant at ``bank`` (a fresh id unless ``merchant_id``) through the admin API and wait until it
+    is active on chain."""
     admin = bank.client("admin")
-    merchant_id = fresh("SHOP")
+    merchant_id = merchant_id or fresh("SHOP")
     account = bank.fund_account(fresh("MRCH"), 0, customer_ref=merchant_id)
     onboarding = admin.onboard_merchant(merchant_id, legal_name=f"{merchant_id} Ltd", mcc=5411, fee_bps=fee_bps,
                                         settlement_account=account, payout_mode=payout_mode,  # type: ignore[arg-type]
@@ -53,12 +54,13 @@ def onboard_shop(bank: BankNode, *, fee_bps: int = 150, payout_mode: str = "wall
 
 
 def decode_request(customer: Customer, payload: str) -> PaymentRequest:
-    """What the customer's app does with the scanned QR text: decode and check it for its own network."""
+    """What the customer's app does with the scanned QR text: decode and check it for its own network, and that
+    the merchant's bank signed it (on chain)."""
     network = customer.bank.network
     d = domain(customer.bank)
     item = decode_payload(payload, chain_id=d.chain_id, contract=d.verifying_contract,
                           settlement=network.addresses["MerchantSettlement"], token_name=d.name,
-                          now=chain_now(customer.bank))
+                          now=chain_now(customer.bank), is_request_signer=network.is_request_signer)
     assert isinstance(item, PaymentRequest)
     return item
 
@@ -72,9 +74,10 @@ def sign_request(customer: Customer, payload: str) -> SignedAuthorization[Mercha
 
 def sign_payment(customer: Customer, shop: Shop, order_id: str, amount: int, *,
                  valid_for: int = 600) -> SignedAuthorization[MerchantPayment]:
-    """The customer's app signs a payment for the POS to scan (customer-presented QR)."""
+    """The customer's app signs a payment for the POS to scan (customer-presented QR): no request signature, the
+    merchant's bank adds it."""
     network = customer.bank.network
-    payment = MerchantPayment(merchant_id=authorizations.merchant_id(shop.merchant_id),
+    payment = MerchantPayment(acquirer=shop.bank.bank_id, merchant_id=authorizations.merchant_id(shop.merchant_id),
                               order_id=authorizations.order_id(order_id),
                               payer=customer.wallet, amount=amount, valid_before=chain_now(customer.bank) + valid_for,
                               settlement=network.addresses["MerchantSettlement"])

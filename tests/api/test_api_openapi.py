@@ -59,6 +59,7 @@ EXPECTED = {
     ("post", "/v1/merchant-payments"): ("pay_merchant", ["app", "teller"]),
     ("post", "/v1/merchants/{merchant_id}/pos-payments"): ("submit_pos_payment", ["merchant"]),
     ("post", "/v1/merchants/{merchant_id}/orders/{order_id}/refunds"): ("refund_order", ["merchant", "admin"]),
+    ("post", "/v1/merchants/{merchant_id}/orders/{order_id}/void"): ("void_order", ["merchant", "admin"]),
     ("post", "/v1/merchants/{merchant_id}/settlements"): ("settle_merchant", ["merchant", "admin"]),
     ("get", "/v1/merchants/{merchant_id}/settlements"): ("list_settlements", ["merchant", "admin"]),
     ("get", "/v1/merchants/{merchant_id}/settlements/{batch_id}"): ("get_settlement_statement",

@@ -59,9 +59,9 @@ def snapshot(net: BankNetwork, wallets: tuple[str, ...] = (), accounts: tuple[st
             state[f"{bank.code}:{wallet}"] = (operations_of(bank, wallet), outbox_rows_naming(bank, wallet))
     for account in accounts:
         state[f"holds:{account}"] = holds_on(net.a, account) + holds_on(net.b, account)
-    for merchant_id, order_id in merchants:
-        state[f"merchant:{merchant_id}"] = net.a.network.merchant(merchant_id)
-        state[f"order:{merchant_id}:{order_id}"] = net.a.network.order(merchant_id, order_id)
+    for merchant_id, order_id in merchants:  # merchants of bank B
+        state[f"merchant:{merchant_id}"] = net.a.network.merchant(net.b.bank_id, merchant_id)
+        state[f"order:{merchant_id}:{order_id}"] = net.a.network.order(net.b.bank_id, merchant_id, order_id)
     return state
 
 
@@ -144,7 +144,8 @@ def shops(bank_network: BankNetwork) -> Shops:
     x, y = onboard_shop(bank_network.b), onboard_shop(bank_network.b)
     payer = open_customer(bank_network.a, self_custody=True, deposit=5_000)
     fund_wallet(payer, 5_000)
-    op = completed(y.client, y.client.submit_pos_payment(y.merchant_id, sign_payment(payer, y, "PAID-1", 2_000)))
+    op = completed(y.client, y.client.submit_pos_payment(y.merchant_id, sign_payment(payer, y, "PAID-1", 2_000),
+                                                         amount=2_000))
     return Shops(x, y, "PAID-1", op.id, payer)
 
 
@@ -290,7 +291,7 @@ def test_a_replayed_or_tampered_merchant_payment_is_refused_and_changes_nothing(
     signed = sign_request(customer, request.payload)
     completed(app, app.pay_merchant(customer.wallet, encode_payload(signed)))
     pos = sign_payment(customer, y, "REPLAY-2", 800)
-    completed(y.client, y.client.submit_pos_payment(y.merchant_id, pos))
+    completed(y.client, y.client.submit_pos_payment(y.merchant_id, pos, amount=800))
     bank_network.wait_idle()
     orders = ((y.merchant_id, "REPLAY-1"), (y.merchant_id, "REPLAY-2"), (y.merchant_id, "REPLAY-3"))
     before = snapshot(bank_network, (customer.wallet, y.wallet), (), orders)

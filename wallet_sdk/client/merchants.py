@@ -102,7 +102,7 @@ class PaymentRequestInfo:
 class OrderStatus:
     merchant_id: str
     order_id: str
-    status: str  # requested, expired, pending, paid, partially_refunded, refunded
+    status: str  # requested, expired, pending, paid, partially_refunded, refunded; underpaid, overpaid, unrequested
     paid: Money
     refunded: Money
     amount: Money | None = None
@@ -239,7 +239,8 @@ def get_payment_request_svg(merchant_id: str, order_id: str) -> ApiRequest[str]:
 
 
 def get_order(merchant_id: str, order_id: str) -> ApiRequest[OrderStatus]:
-    """The order's status: requested, expired, pending, paid, partially_refunded or refunded."""
+    """The order's status: requested, expired, pending, paid, partially_refunded or refunded; underpaid, overpaid
+    or unrequested when the chain holds a payment of another amount (never paid: void it)."""
     return ApiRequest("GET", _merchant(merchant_id, f"/orders/{_id(order_id, 'order id')}"), model(OrderStatus))
 
 
@@ -261,11 +262,16 @@ def pay_merchant(payer: str, payment: SignedAuthorization[MerchantPayment] | str
 
 
 def submit_pos_payment(merchant_id: str, payment: SignedAuthorization[MerchantPayment] | str, *,
+                       amount: int | Amount | None = None,
                        idempotency_key: str | None = None) -> ApiRequest[Operation]:
     """Customer-presented QR: the merchant relays, through its acquiring bank, the payment the customer's app
-    signed and showed (merchant scope)."""
-    return ApiRequest("POST", _merchant(merchant_id, "/pos-payments"), model(Operation),
-                      json={"payload": _payload(payment)}, idempotent=True, idempotency_key=idempotency_key)
+    signed and showed (merchant scope). The payment must be of the order's requested amount; for an order not
+    requested yet, name ``amount`` (what the POS charges) and the bank issues the request."""
+    body: dict[str, Any] = {"payload": _payload(payment)}
+    if amount is not None:
+        body["amount"] = amount_fields(amount)["amount"]
+    return ApiRequest("POST", _merchant(merchant_id, "/pos-payments"), model(Operation), json=body,
+                      idempotent=True, idempotency_key=idempotency_key)
 
 
 def refund_order(merchant_id: str, order_id: str, amount: int | Amount, *,
@@ -274,6 +280,12 @@ def refund_order(merchant_id: str, order_id: str, amount: int | Amount, *,
     return ApiRequest("POST", _merchant(merchant_id, f"/orders/{_id(order_id, 'order id')}/refunds"),
                       model(Operation), json={"amount": amount_fields(amount)["amount"]}, idempotent=True,
                       idempotency_key=idempotency_key)
+
+
+def void_order(merchant_id: str, order_id: str, *, idempotency_key: str | None = None) -> ApiRequest[Operation]:
+    """Undo a payment the merchant should not have taken: refund everything the order has left to its payer."""
+    return ApiRequest("POST", _merchant(merchant_id, f"/orders/{_id(order_id, 'order id')}/void"), model(Operation),
+                      idempotent=True, idempotency_key=idempotency_key)
 
 
 def settle_merchant(merchant_id: str, *, idempotency_key: str | None = None) -> ApiRequest[Operation]:
@@ -332,6 +344,7 @@ class MerchantsEndpoints:
     pay_merchant = endpoint(pay_merchant)
     submit_pos_payment = endpoint(submit_pos_payment)
     refund_order = endpoint(refund_order)
+    void_order = endpoint(void_order)
     settle_merchant = endpoint(settle_merchant)
     list_settlements = endpoint(list_settlements)
     get_settlement_statement = endpoint(get_settlement_statement)
@@ -353,6 +366,7 @@ class AsyncMerchantsEndpoints:
     pay_merchant = async_endpoint(pay_merchant)
     submit_pos_payment = async_endpoint(submit_pos_payment)
     refund_order = async_endpoint(refund_order)
+    void_order = async_endpoint(void_order)
     settle_merchant = async_endpoint(settle_merchant)
     list_settlements = async_endpoint(list_settlements)
     get_settlement_statement = async_endpoint(get_settlement_statement)
