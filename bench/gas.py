@@ -35,9 +35,11 @@ from wallet_sdk import (
     WalletKey,
     merchant_id,
     order_id,
+    settlement_domain,
 )
 from wallet_sdk._tx import deploy_bytecode, send_call
 from wallet_sdk.artifacts import load_artifact
+from wallet_sdk.authorizations import split_signature
 from wallet_sdk.deploy import BankConfig, NetworkConfig, bank_id, deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,17 +199,22 @@ def measure(b: Bench) -> list[Row]:
     mid = merchant_id("SHOP-1")
     b.send(s.functions.registerMerchant(mid, shop.address, 150, 5411, secrets.token_bytes(32), 0), b.bank_b)
     b.send(s.functions.setFeeWallet(fee_wallet.address), b.bank_b)
+    request_signer = WalletKey.create()  # bank B's key that signs its payment requests
+    b.send(s.functions.setRequestSigner(request_signer.address), b.bank_b)
+    acquirer = bank_id("BANKB")
+    request_domain = settlement_domain(b.domain.chain_id, s.address)
 
     def pay(order: str, amount: int) -> int:
-        mp = MerchantPayment(merchant_id=mid, order_id=order_id(order), payer=payer.address, amount=amount,
-                             valid_before=deadline, settlement=s.address)
+        mp = MerchantPayment(acquirer=acquirer, merchant_id=mid, order_id=order_id(order), payer=payer.address,
+                             amount=amount, valid_before=deadline, settlement=s.address)
+        request = split_signature(mp.request_terms().sign(request_signer, request_domain))
         sg = mp.sign(payer, b.domain)
-        return b.gas(s.functions.pay((mid, mp.order_id, payer.address, amount, 0, deadline, sg.v, sg.r, sg.s)),
-                     b.bank_a)
+        return b.gas(s.functions.pay((acquirer, mid, mp.order_id, payer.address, amount, 0, deadline, sg.v, sg.r,
+                                      sg.s, *request)), b.bank_a)
 
     pay("ORDER-0", 1_000)
     rows.append(Row("pay (merchant QR payment, steady state)", pay("ORDER-1", 12_345), None,
-                    "payer at bank A, merchant at bank B"))
+                    "payer at bank A, merchant at bank B; checks the acquirer's signed request"))
     rows.append(Row("refund (partial)",
                     b.gas(s.functions.refund(mid, order_id("ORDER-1"), 345, secrets.token_bytes(32)), b.bank_b)))
     rows.append(Row("settle (net to the merchant's wallet, fee to the acquirer)",

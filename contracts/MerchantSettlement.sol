@@ -6,7 +6,6 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
@@ -58,6 +57,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     string private constant EIP712_VERSION = "1";
     bytes32 private constant EIP712_NAME_HASH = keccak256("MerchantSettlement");
     bytes32 private constant EIP712_VERSION_HASH = keccak256("1");
+    /// @dev secp256k1n / 2: a larger s is the malleable twin of a valid signature (EIP-2).
+    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     // --- errors added to IMerchantSettlement ---
     /// @notice An address given at initialization is zero.
@@ -463,15 +464,20 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ///      signed PaymentRequest(acquirer, merchantId, orderId, amount, expiresAt = validBefore).
     function _checkRequest(Payment calldata p) private view {
         bytes32 digest = paymentRequestDigest(p.acquirer, p.merchantId, p.orderId, p.amount, p.validBefore);
-        (address signer, ECDSA.RecoverError recoverError,) = ECDSA.tryRecover(digest, p.requestV, p.requestR, p.requestS);
-        if (recoverError == ECDSA.RecoverError.NoError && signer != address(0)) {
+        address signer = _recover(digest, p.requestV, p.requestR, p.requestS);
+        if (signer != address(0)) {
             if (signer == _s().requestSigners[p.acquirer] || _s().consortium.isActiveOperator(p.acquirer, signer)) {
                 return;
             }
-        } else {
-            signer = address(0);
         }
         revert InvalidPaymentRequest(p.acquirer, p.merchantId, p.orderId, signer);
+    }
+
+    /// @dev Who signed `digest` (zero for an invalid signature), under OpenZeppelin ECDSA's rules: s in the lower
+    ///      half of the curve order (no malleable twin), v 27 or 28 (ecrecover answers zero otherwise).
+    function _recover(bytes32 digest, uint8 v, bytes32 r, bytes32 s) private pure returns (address) {
+        if (uint256(s) > MAX_S) return address(0);
+        return ecrecover(digest, v, r, s);
     }
 
     /// @dev Net to the merchant (wallet transfer or burn for bank payout), fee to the acquirer's fee

@@ -39,6 +39,7 @@ from test_settlement import (
 )
 
 from wallet_sdk.authorizations import PaymentRequestTerms, settlement_domain
+from wallet_sdk.keys import SECP256K1_N
 
 
 @pytest.fixture(name="reverts")
@@ -100,8 +101,13 @@ def test_an_order_the_acquirer_did_not_request_cannot_be_squatted(scene: Scene, 
             system.send(pay(squat), scene.relayer)
     unsigned = with_fields(sign_payment(system, scene.payer, scene.merchant_id, oid, 1), requestV=27,
                            requestR=ZERO32, requestS=ZERO32)
-    with reverts("InvalidPaymentRequest", acquirer=bank, signer=ZERO_ADDRESS):
-        system.send(pay(unsigned), scene.relayer)
+    # the malleable twin of the acquirer's own signature (s above n/2) is refused as OpenZeppelin's ECDSA would
+    honest = sign_payment(system, scene.payer, scene.merchant_id, oid, 4_200)
+    twin = with_fields(honest, requestV=55 - honest[10],
+                       requestS=(SECP256K1_N - int.from_bytes(honest[12], "big")).to_bytes(32, "big"))
+    for payment in (unsigned, twin):
+        with reverts("InvalidPaymentRequest", acquirer=bank, signer=ZERO_ADDRESS):
+            system.send(pay(payment), scene.relayer)
     assert order(system, scene.merchant_id, oid)["payer"] == ZERO_ADDRESS
     system.send(pay(sign_payment(system, scene.payer, scene.merchant_id, oid, 4_200)), scene.relayer)
     assert order(system, scene.merchant_id, oid)["amount"] == 4_200
