@@ -378,14 +378,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
                                   uint256 expiresAt) public view returns (bytes32 digest) {
         bytes32 structHash =
             keccak256(abi.encode(PAYMENT_REQUEST_TYPEHASH, acquirer, merchantId, orderId, amount, expiresAt));
-        bytes32 domain = DOMAIN_SEPARATOR();
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, hex"1901")
-            mstore(add(ptr, 0x02), domain)
-            mstore(add(ptr, 0x22), structHash)
-            digest := keccak256(ptr, 0x42)
-        }
+        digest = keccak256(abi.encodePacked(hex"1901", DOMAIN_SEPARATOR(), structHash));
     }
 
     /// @notice This contract's EIP-712 domain separator (name "MerchantSettlement", version "1", the chain,

@@ -39,6 +39,7 @@ from node.indexer_models import (
 from node.indexer_projection import Projection
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
+from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")
 
@@ -211,12 +212,9 @@ def test_bank_scope_keeps_only_the_banks_wallets_merchants_and_issuance(
     assert rows(session, SettlementBatchRecord, "merchant_id", "ref") == [("SHOP-1", "ST-1"), ("CAFE", "PAYOUT-1")]
 
 
-def test_two_banks_merchants_of_the_same_id_are_two_merchants(
-        network: Network, bank_a: BankOperator, bank_b: BankOperator, sessions: sessionmaker[Session],
-        session: Session) -> None:
-    """Merchant ids are per acquirer (issue 18, 10(c)): bank B registers TWIN first, bank A its own TWIN; a
-    network-wide index keeps both apart, and a bank's node (scope network, with its bank id) keeps its own only,
-    so its statements, webhooks and daily settlement never see the other bank's orders."""
+def twin_merchants(network: Network, bank_a: BankOperator, bank_b: BankOperator) -> WalletKey:
+    """Bank B registers TWIN first, bank A its own TWIN; one payer (returned) pays order O-1 at each (2,000 at B,
+    3,000 at A); bank A refunds 500 of its order and bank B settles."""
     payer = open_wallet(bank_b)
     bank_b.mint(payer, 10_000, "MINT-TWIN")
     register_payout_merchant(bank_b, "TWIN")
@@ -225,6 +223,16 @@ def test_two_banks_merchants_of_the_same_id_are_two_merchants(
     pay(network, bank_b, payer, "TWIN", "O-1", 3_000, acquirer="BANKA")
     bank_a.refund("TWIN", "O-1", 500, "RF-TWIN")
     bank_b.settle("TWIN", "ST-TWIN")
+    return payer
+
+
+def test_two_banks_merchants_of_the_same_id_are_two_merchants(
+        network: Network, bank_a: BankOperator, bank_b: BankOperator, sessions: sessionmaker[Session],
+        session: Session) -> None:
+    """Merchant ids are per acquirer (issue 18, 10(c)): bank B registers TWIN first, bank A its own TWIN; a
+    network-wide index keeps both apart, and a bank's node (scope network, with its bank id) keeps its own only,
+    so its statements, webhooks and daily settlement never see the other bank's orders."""
+    twin_merchants(network, bank_a, bank_b)
     indexer(network, sessions, scope=IndexScope.NETWORK).run_once()
     assert rows(session, ChainMerchant, "acquirer", "merchant_id", "pending_gross_minor", "pending_refunds_minor",
                 "last_batch_id") == [("BANKB", "TWIN", 0, 0, 1), ("BANKA", "TWIN", 3_000, 500, 0)]
@@ -235,16 +243,10 @@ def test_two_banks_merchants_of_the_same_id_are_two_merchants(
 
 def test_a_banks_node_keeps_its_own_merchants_only(network: Network, bank_a: BankOperator, bank_b: BankOperator,
                                                   sessions: sessionmaker[Session], session: Session) -> None:
-    payer = open_wallet(bank_b)
-    bank_b.mint(payer, 10_000, "MINT-TWIN")
-    register_payout_merchant(bank_b, "TWIN")
-    register_payout_merchant(bank_a, "TWIN")
-    pay(network, bank_b, payer, "TWIN", "O-1", 2_000, acquirer="BANKB")
-    pay(network, bank_b, payer, "TWIN", "O-1", 3_000, acquirer="BANKA")
-    bank_b.settle("TWIN", "ST-TWIN")
+    payer = twin_merchants(network, bank_a, bank_b)
     indexer(network, sessions, scope=IndexScope.NETWORK, bank_id=BANK_A).run_once()
     assert rows(session, ChainMerchant, "acquirer", "merchant_id") == [("BANKA", "TWIN")]
-    assert rows(session, MerchantOrder, "acquirer", "paid_minor") == [("BANKA", 3_000)]
+    assert rows(session, MerchantOrder, "acquirer", "paid_minor", "refunded_minor") == [("BANKA", 3_000, 500)]
     assert rows(session, SettlementBatchRecord, "merchant_id") == []
     assert rows(session, ChainWallet, "address", address=payer.address) == [(payer.address,)]  # wallets: all
 
