@@ -73,8 +73,8 @@ def test_the_bench_signer_signs_as_the_sdk() -> None:
     sdk = transfer.sign(key, domain)
     assert signer.sign(key, transfer) == sdk
     assert signer.relay_item(key, str(other.address), 7, 2**40, relay_nonce(3, 9))[5:] == (sdk.v, sdk.r, sdk.s)
-    payment = MerchantPayment(merchant_id=merchant_id("S"), order_id=order_id("O"), payer=key.address, amount=5,
-                              valid_before=2**40, settlement=str(other.address))
+    payment = MerchantPayment(acquirer=merchant_id("BANKB"), merchant_id=merchant_id("S"), order_id=order_id("O"),
+                              payer=key.address, amount=5, valid_before=2**40, settlement=str(other.address))
     assert signer.sign(key, payment) == payment.sign(key, domain)
 
 
