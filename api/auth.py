@@ -11,21 +11,34 @@ declare their scopes with an alias from :func:`require_scope`::
 
 The scopes also appear in the OpenAPI document (``x-required-scopes`` and the route's description; see
 :func:`document_scopes`).
+
+:func:`authenticate_request` is the one place a request's key is checked. The admission middleware
+(api/admission.py) calls it before the request may read its body or take a turn, for every route that
+depends on :func:`current_key` (:func:`keyed_routes`), and leaves the key in ``request.state``; the
+dependency then reuses it (and authenticates itself where no middleware ran).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
-from api.deps import AppStateDep
+from api.deps import AppState, AppStateDep
 from api.errors import ForbiddenError, UnauthorizedError
 from api.keys import ApiKey, Scope, authenticate
 
-__all__ = ["AnyKey", "CurrentKey", "ScopeRequirement", "document_scopes", "require_scope"]
+__all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
+           "keyed_routes", "needs_api_key", "require_scope"]
+
+AUTHENTICATED_KEY: Final = "api_key"
+"""``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerKey",
                            description="An API key: `Authorization: Bearer wn_...`")
@@ -33,12 +46,19 @@ header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="Ap
                              description="An API key in the X-API-Key header (alternative to Bearer)")
 
 
-def current_key(
-    state: AppStateDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    header: Annotated[str | None, Depends(header_scheme)],
-) -> ApiKey:
-    secret = bearer.credentials if bearer is not None else header
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The secret a request presents: ``Authorization: Bearer <key>``, else ``X-API-Key: <key>``."""
+    scheme, value = get_authorization_scheme_param(headers.get("authorization"))
+    if scheme.lower() == "bearer" and value:
+        return value
+    return headers.get("x-api-key") or None
+
+
+def authenticate_request(state: AppState, headers: Mapping[str, str]) -> ApiKey:
+    """The live key the request's headers present (detached from any session); 401 problem otherwise.
+
+    Blocking (one indexed read): call it in a worker thread."""
+    secret = presented_key(headers)
     if not secret:
         raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
     with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
@@ -47,6 +67,31 @@ def current_key(
             raise UnauthorizedError("the API key is unknown or revoked")
         session.expunge(key)
     return key
+
+
+async def current_key(
+    request: Request,
+    state: AppStateDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],  # (documents the schemes)
+    _header: Annotated[str | None, Depends(header_scheme)],
+) -> ApiKey:
+    known = getattr(request.state, AUTHENTICATED_KEY, None)
+    if isinstance(known, ApiKey):  # the admission middleware authenticated this request already
+        return known
+    key: ApiKey = await run_in_threadpool(authenticate_request, state, request.headers)
+    return key
+
+
+def needs_api_key(dependant: Dependant) -> bool:
+    """Whether a route (its ``dependant``) authenticates by API key, through any of its dependencies."""
+    return any(dep.call is current_key or needs_api_key(dep) for dep in dependant.dependencies)
+
+
+def keyed_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
+    """The routes of ``routers`` that authenticate by API key: the admission middleware authenticates their
+    requests before they may take a turn (api/admission.py)."""
+    return [route for router in routers for route in router.routes
+            if isinstance(route, APIRoute) and needs_api_key(route.dependant)]
 
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]

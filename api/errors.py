@@ -185,15 +185,16 @@ def problem_response(body: Mapping[str, Any], headers: Mapping[str, str] | None 
 class ReplayedResponse(Exception):
     """Raised by the idempotency dependency to return a recorded response instead of running the endpoint."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, *, headers: Mapping[str, str] | None = None) -> None:
         self.status = status
         self.body = body
+        self.headers = dict(headers or {})
         super().__init__(f"replayed response ({status})")
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ReplayedResponse):
-        return JSONResponse(exc.body, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(exc.body, status_code=exc.status, headers={**exc.headers, "Idempotent-Replayed": "true"})
     body, headers = problem_for(exc, request)
     return problem_response(body, headers)
 

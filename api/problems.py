@@ -33,6 +33,8 @@ __all__ = [
     "NotFoundError",
     "Problem",
     "ProblemKind",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
     "ServiceUnavailableError",
     "UnauthorizedError",
     "ValidationProblemError",
@@ -61,6 +63,8 @@ class ProblemKind(StrEnum):
     CONTRACT_REJECTED = "contract-rejected"
     CHAIN_UNAVAILABLE = "chain-unavailable"
     SERVICE_UNAVAILABLE = "service-unavailable"
+    REQUEST_TOO_LARGE = "request-too-large"
+    REQUEST_TIMEOUT = "request-timeout"
     INTERNAL = "internal"
     SECOND_FACTOR_REQUIRED = "second-factor-required"
     SECOND_FACTOR_INVALID = "second-factor-invalid"
@@ -104,6 +108,8 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.CONTRACT_REJECTED: _KindInfo(422, "The contracts rejected the operation"),
     ProblemKind.CHAIN_UNAVAILABLE: _KindInfo(503, "The chain is unavailable"),
     ProblemKind.SERVICE_UNAVAILABLE: _KindInfo(503, "The service is unavailable"),
+    ProblemKind.REQUEST_TOO_LARGE: _KindInfo(413, "The request body is too large"),
+    ProblemKind.REQUEST_TIMEOUT: _KindInfo(408, "The request body did not arrive in time"),
     ProblemKind.INTERNAL: _KindInfo(500, "Internal error"),
     ProblemKind.SECOND_FACTOR_REQUIRED: _KindInfo(403, "A second factor (TOTP code) is required"),
     ProblemKind.SECOND_FACTOR_INVALID: _KindInfo(403, "The second factor (TOTP code) is not valid"),
@@ -202,6 +208,18 @@ class ChainUnavailableError(ApiError):
 
 class ServiceUnavailableError(ApiError):
     kind = ProblemKind.SERVICE_UNAVAILABLE
+
+
+class RequestTooLargeError(ApiError):
+    """The body is (or says it will be) larger than the setting ``api_max_body``; it was not read."""
+
+    kind = ProblemKind.REQUEST_TOO_LARGE
+
+
+class RequestTimeoutError(ApiError):
+    """The body did not arrive within the setting ``api_body_timeout``."""
+
+    kind = ProblemKind.REQUEST_TIMEOUT
 
 
 class InvalidStateError(ApiError):

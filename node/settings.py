@@ -146,6 +146,14 @@ class NodeSettings(BaseSettings):
     api_max_in_flight: int = Field(32, ge=1, le=10_000, description="requests the API runs at once; the rest wait")
     api_queue_timeout: float = Field(
         10.0, ge=0, le=300, description="seconds a request may wait for its turn before a 503 service-unavailable")
+    api_max_body: int = Field(
+        65_536, ge=1024, le=64 * 1024 * 1024, description="bytes a request body may have; larger ones get a 413")
+    api_body_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds a client has to send a request's whole body; then a 408")
+    idempotency_retention: int = Field(
+        86_400, ge=60, le=366 * 86_400,
+        description="seconds a completed Idempotency-Key (and its recorded answer) is kept; then it is pruned and "
+                    "the same key is a new request")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 

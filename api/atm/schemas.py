@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.shown_once import shown_once
 from api.wallets.schemas import Money
 from node.flows.atm_models import Atm
 from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN
@@ -49,8 +50,8 @@ class AtmOut(BaseModel):
 
 class AtmRegistrationOut(BaseModel):
     atm: AtmOut
-    secret: str = Field(description="the device secret that signs the ATM's messages: shown once, load it into "
-                                    "the ATM; the bank keeps it encrypted")
+    secret: str = shown_once(description="the device secret that signs the ATM's messages: shown once, load it "
+                                         "into the ATM; the bank keeps it encrypted")
 
 
 def atm_out(atm: Atm) -> AtmOut:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from api.operations.schemas import OperationOut
+from api.shown_once import shown_once
 from api.wallets.schemas import Money
 from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.flows.merchants import OrderStatus
@@ -65,9 +66,10 @@ class MerchantOut(BaseModel):
 class MerchantOnboardingOut(BaseModel):
     merchant: MerchantOut
     operation: OperationOut
-    api_key: str | None = Field(None, description="a new API key of scope merchant for this merchant only; shown "
-                                                  "once (null when the same onboarding is asked for again)")
-    webhook_secret: str | None = Field(None, description="the webhook signing secret; shown once")
+    api_key: str | None = shown_once(None, description="a new API key of scope merchant for this merchant only; "
+                                                       "shown once (null when the same onboarding is asked for "
+                                                       "again)")
+    webhook_secret: str | None = shown_once(None, description="the webhook signing secret; shown once")
 
 
 class PaymentRequestIn(BaseModel):

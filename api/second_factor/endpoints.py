@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.auth import require_scope
 from api.deps import SessionDep, SettingsDep
@@ -13,6 +13,7 @@ from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.keys import ApiKey, Scope
 from api.problems import NotFoundError, ProblemKind
+from api.shown_once import shown_once
 from api.wallets.endpoints import AddressPath
 from node.flows import second_factor
 from node.flows.wallet_records import find_wallet
@@ -25,8 +26,9 @@ Enroller = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
 
 class TotpEnrolmentOut(BaseModel):
     wallet: str
-    secret: str = Field(description="base32 TOTP secret (30 s steps, 6 digits, SHA-1); shown only this once")
-    provisioning_uri: str = Field(description="otpauth:// URI to show as a QR code to an authenticator app")
+    secret: str = shown_once(description="base32 TOTP secret (30 s steps, 6 digits, SHA-1); shown only this once")
+    provisioning_uri: str = shown_once(description="otpauth:// URI to show as a QR code to an authenticator app "
+                                                   "(it holds the secret); shown only this once")
 
 
 @router.post(

@@ -47,6 +47,8 @@ __all__ = [
     "OrderAlreadyPaidError",
     "PaymentRequestExpiredError",
     "RefundExceedsRefundableError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
     "SecondFactorInvalidError",
     "SecondFactorRequiredError",
     "ServiceUnavailableError",
@@ -166,6 +168,18 @@ class ServiceUnavailableError(ApiProblemError):
 
 class InternalServerError(ApiProblemError):
     slug = "internal"
+
+
+class RequestTooLargeError(ApiProblemError):
+    """The request body is larger than the node takes (its setting ``api_max_body``, 64 KiB by default)."""
+
+    slug = "request-too-large"
+
+
+class RequestTimeoutError(ApiProblemError):
+    """The request body did not reach the node within its setting ``api_body_timeout``; nothing was done."""
+
+    slug = "request-timeout"
 
 
 class SecondFactorRequiredError(ForbiddenError):
