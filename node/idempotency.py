@@ -92,7 +92,7 @@ class IdempotencyKeyInFlightError(IdempotencyError):
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("scope", "key"),
-                      Index("ix_idempotency_keys_completed_at", "completed_at"))  # pruning, every round (0010)
+                      Index("ix_idempotency_keys_completed_at", "completed_at"))  # pruning, every round (0008)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))

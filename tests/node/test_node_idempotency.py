@@ -186,7 +186,7 @@ def test_the_node_prunes_by_its_setting_in_its_periodic_jobs(sessions: sessionma
     assert _keys(sessions) == {"ten-minutes"}
 
 
-def test_migration_0010_redacts_the_secrets_recorded_before(empty_db_url: str) -> None:
+def test_migration_0008_redacts_the_secrets_recorded_before(empty_db_url: str) -> None:
     """Answers recorded before the fix kept their secrets in plain text: upgrading redacts them."""
     upgrade(empty_db_url, "0007")
     engine = create_engine(empty_db_url)

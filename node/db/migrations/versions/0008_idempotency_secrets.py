@@ -7,7 +7,7 @@ migration redacts the answers recorded before, in the fields that carried secret
 marker. It also indexes ``completed_at``, which the node's pruning job (node.idempotency.prune_expired)
 reads every round.
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-08
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0010"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
