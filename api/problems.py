@@ -68,6 +68,8 @@ class ProblemKind(StrEnum):
     INTERNAL = "internal"
     SECOND_FACTOR_REQUIRED = "second-factor-required"
     SECOND_FACTOR_INVALID = "second-factor-invalid"
+    SECOND_FACTOR_LOCKED = "second-factor-locked"
+    SECOND_FACTOR_COOLING_OFF = "second-factor-cooling-off"
     INSUFFICIENT_FUNDS = "insufficient-funds"
     AUTHORIZATION_INVALID = "authorization-invalid"
     ATM_AUTHENTICATION_FAILED = "atm-authentication-failed"
@@ -113,6 +115,9 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.INTERNAL: _KindInfo(500, "Internal error"),
     ProblemKind.SECOND_FACTOR_REQUIRED: _KindInfo(403, "A second factor (TOTP code) is required"),
     ProblemKind.SECOND_FACTOR_INVALID: _KindInfo(403, "The second factor (TOTP code) is not valid"),
+    ProblemKind.SECOND_FACTOR_LOCKED: _KindInfo(429, "The second factor is locked after too many wrong codes"),
+    ProblemKind.SECOND_FACTOR_COOLING_OFF: _KindInfo(
+        403, "The second factor was reset lately: operations above the threshold must wait"),
     ProblemKind.INSUFFICIENT_FUNDS: _KindInfo(422, "Insufficient funds in the bank account"),
     ProblemKind.AUTHORIZATION_INVALID: _KindInfo(422, "The signed authorization is not valid"),
     ProblemKind.ATM_AUTHENTICATION_FAILED: _KindInfo(401, "The ATM message is not authenticated"),

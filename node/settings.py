@@ -128,6 +128,16 @@ class NodeSettings(BaseSettings):
     ledger_adapter: str = Field("builtin", description="'builtin' or 'package.module:factory'")
     second_factor_threshold: int = Field(
         100_000, ge=0, description="customer operations above this many minor units need a TOTP code (0: all)")
+    second_factor_max_failures: int = Field(
+        5, ge=1, le=100, description="wrong TOTP codes in a row after which a wallet's second factor is locked out")
+    second_factor_lockout: int = Field(
+        60, ge=1, le=86_400, description="seconds of the first lock-out; each further one doubles it")
+    second_factor_lockout_max: int = Field(
+        86_400, ge=1, le=30 * 86_400, description="the longest lock-out, in seconds")
+    second_factor_reset_cooling_off: int = Field(
+        86_400, ge=0, le=30 * 86_400,
+        description="seconds after a teller's reset of a wallet's TOTP during which operations above the "
+                    "threshold are refused")
     custody_key_env: str | None = Field(
         None, description="name of the env var holding the key that encrypts custodial wallet keys at rest")
     custody_key_file: Path | None = Field(
@@ -214,6 +224,8 @@ class NodeSettings(BaseSettings):
             raise ValueError("give one password source: operator_password_env or operator_password_file")
         if self.operator_keystore is not None and not (self.operator_password_env or self.operator_password_file):
             raise ValueError("operator_keystore needs a password source (operator_password_env or _file)")
+        if self.second_factor_lockout_max < self.second_factor_lockout:
+            raise ValueError("second_factor_lockout_max must be at least second_factor_lockout")
         if self.environment is not Environment.LOCAL:
             self._refuse_unsafe()
         return self

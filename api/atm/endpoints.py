@@ -32,6 +32,7 @@ from api.keys import ApiKey, Scope
 from api.operations.schemas import OperationOut
 from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
+from api.second_factor import SECOND_FACTOR_PROBLEMS
 from api.wallets.schemas import Money
 from node.flows import atm as service
 from node.flows.atm_models import Atm
@@ -257,7 +258,7 @@ def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, se
     response_model=OperationOut,
     responses=problem_responses(*_ATM, *_WALLET, ProblemKind.AUTHORIZATION_INVALID,
                                 ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.CONFLICT,
-                                ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID),
+                                *SECOND_FACTOR_PROBLEMS),
 )
 def atm_submit_withdrawal(body: CashOutIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
                           network: NetworkDep) -> OperationOut:

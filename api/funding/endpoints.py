@@ -22,7 +22,7 @@ from api.idempotency import IdempotencyDep
 from api.keys import ApiKey, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets.endpoints import AddressPath
 from node.flows import funding
 from node.flows.spending import channel_of
@@ -37,8 +37,7 @@ AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account
 
 _WALLET_PROBLEMS = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
                     ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE,
-                    ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
-                    ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+                    ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS, ProblemKind.IDEMPOTENCY_KEY_REUSED,
                     ProblemKind.CHAIN_UNAVAILABLE)
 
 

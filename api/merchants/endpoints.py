@@ -43,7 +43,7 @@ from api.merchants.schemas import (
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, encode_cursor, paginate
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from node.flows import merchants as flows
 from node.flows import statements, webhooks
 from node.flows.merchant_models import Merchant, PayoutMode
@@ -233,8 +233,7 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
     status_code=202,
     response_model=OperationOut,
     responses=problem_responses(*_AUTH, *_PAYMENT, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-                                ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.SECOND_FACTOR_REQUIRED,
-                                ProblemKind.SECOND_FACTOR_INVALID),
+                                ProblemKind.WALLET_NOT_ACTIVE, *SECOND_FACTOR_PROBLEMS),
 )
 def pay_merchant(body: MerchantPaymentIn, key: Payer, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:

@@ -15,7 +15,7 @@ from api.keys import ApiKey, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.transfers.schemas import (
     HistoryItemOut,
     TransferIn,
@@ -43,8 +43,8 @@ WalletReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.AD
     responses=problem_responses(
         ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
         ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.AUTHORIZATION_INVALID,
-        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.SECOND_FACTOR_REQUIRED,
-        ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
+        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, *SECOND_FACTOR_PROBLEMS,
+        ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
 )
 def transfer(body: TransferIn, key: Payer, idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
              network: NetworkDep, totp: TotpCode = None) -> OperationOut:
@@ -84,7 +84,10 @@ def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep
                 page: PageParamsDep) -> Page[HistoryItemOut]:
     """The wallet's transactions as the bank's indexer saw them on chain, oldest first (cursor-paginated):
     transfers in and out (with the counterparty), mints and burns (with their ref), and ATM holds. Each event
-    appears once. The bank shows its own customers' wallets; the regulator any wallet."""
+    appears once. Among them, in the order the bank wrote them, the bank's notices to the customer about the
+    wallet's second factor (``totp_enrolled``, ``totp_changed``, ``totp_reset``, ``totp_locked``; with a
+    ``note``, no block or transaction, no effect on the balance). The bank shows its own customers' wallets; the
+    regulator any wallet."""
     wallet = history.readable_history(session, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
     rows, next_cursor = paginate(session, history.history_query(wallet), WalletHistory.id, page)
     return Page[HistoryItemOut](items=[history_item_out(r) for r in rows], next_cursor=next_cursor)

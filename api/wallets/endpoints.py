@@ -15,7 +15,7 @@ from api.idempotency import IdempotencyDep
 from api.keys import ApiKey, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import FieldError, ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets import service
 from api.wallets.schemas import (
     BindAccountIn,
@@ -219,8 +219,8 @@ def bind_account(address: AddressPath, body: BindAccountIn, key: CustomerDesk, i
     summary="Close a wallet, paying its balance out to the bound account",
     status_code=202,
     response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET, ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
-                                ProblemKind.SECOND_FACTOR_INVALID),
+    responses=problem_responses(*_ON_WALLET, ProblemKind.ACCOUNT_NOT_BOUND,
+                                *SECOND_FACTOR_PROBLEMS),
 )
 def close_wallet(address: AddressPath, key: CustomerDesk, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:

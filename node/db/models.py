@@ -14,7 +14,7 @@ from node.db.base import Base
 from node.flows.atm_models import Atm, AtmEvent, AtmMessage
 from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.flows.operations import Operation
-from node.flows.second_factor import SecondFactor
+from node.flows.second_factor_models import SecondFactor, SecondFactorAudit, SecondFactorFailures
 from node.flows.wallet_records import WalletRecord
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
@@ -40,6 +40,8 @@ __all__ = [
     "PaymentRequestRecord",
     "Posting",
     "SecondFactor",
+    "SecondFactorAudit",
+    "SecondFactorFailures",
     "WalletRecord",
     "WebhookAttempt",
     "WebhookEvent",

@@ -443,7 +443,7 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",
                            available=cash - reserved)
-    second_factor.require(session, settings, holder, value, totp)
+    second_factor.require(session, settings, holder, value, totp, api_key_id=api_key_id)
     op = new_operation(session, OperationKind.ATM_CASH_OUT, channel=CHANNEL, api_key_id=api_key_id, wallet=holder,
                        amount_minor=value, currency=settings.currency, account=atm_account(atm.atm_id),
                        ref=new_ref("ATMOUT"),

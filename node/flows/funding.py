@@ -191,7 +191,7 @@ def top_up(session: Session, settings: NodeSettings, network: Network, *, wallet
     account = _bound_account(found)
     ledger = open_ledger(session, settings.ledger_adapter)
     deposit_currency(ledger, account, settings.currency)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code)
+    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("TOPUP")
     hold_ref = f"topup:{ref}"
@@ -274,7 +274,7 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
             or nonce_in_flight(session, found.address, OperationKind.REDEMPTION, nonce):
         raise AuthorizationInvalidError("this Redemption was used already", nonce=nonce)
     check_outflow(session, network, found.address, amount_minor)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code)
+    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("REDEEM")
     op = new_operation(session, OperationKind.REDEMPTION, channel=channel, api_key_id=api_key_id,

@@ -526,7 +526,8 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
     merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
     check_outflow(session, network, found.address, signed.authorization.amount)
-    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code)
+    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
+                          api_key_id=api_key_id)
     return _payment_operation(session, settings, signed, merchant_id=merchant_id, order_id=order_id, channel=channel,
                               api_key_id=api_key_id, signed_by=signed_by,
                               merchant_wallet=network.merchant(merchant_id).wallet)

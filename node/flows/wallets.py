@@ -610,7 +610,7 @@ def close_wallet(session: Session, settings: NodeSettings, network: Network, add
     if balance and record.account_code is None:
         raise AccountNotBoundError(f"wallet {record.address} holds {balance} minor units and no bank account is "
                                    "bound to pay them out to: bind one first", wallet=record.address, balance=balance)
-    second_factor.require(session, settings, record.address, balance, totp)
+    second_factor.require(session, settings, record.address, balance, totp, api_key_id=actor.api_key_id)
     ref = new_ref("CLOSE")
     op = new_operation(session, OperationKind.WALLET_CLOSE, channel=actor.channel, api_key_id=actor.api_key_id,
                        wallet=record.address, amount_minor=balance, currency=settings.currency,

@@ -22,6 +22,7 @@ EXPECTED = {
     ("post", "/v1/wallets/{address}/account"): ("bind_wallet_account", ["teller", "app"]),
     ("post", "/v1/wallets/{address}/close"): ("close_wallet", ["teller", "app"]),
     ("post", "/v1/wallets/{address}/totp"): ("enrol_totp", ["teller", "app"]),
+    ("post", "/v1/wallets/{address}/totp/reset"): ("reset_totp", ["teller"]),
     ("post", "/v1/accounts"): ("open_account", ["admin"]),
     ("get", "/v1/accounts/{code}"): ("get_account", ["teller", "app", "admin"]),
     ("post", "/v1/wallets/{address}/topups"): ("top_up", ["app", "teller"]),

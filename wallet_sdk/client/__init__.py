@@ -31,7 +31,7 @@ from wallet_sdk.client.atm import (
     WithdrawalCode,
     withdrawal_code,
 )
-from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, page_of
+from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, TotpReset, page_of
 from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
 from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
 from wallet_sdk.client.merchants import AsyncMerchantsEndpoints, MerchantsEndpoints
@@ -53,6 +53,7 @@ __all__ = [
     "OperationTimeoutError",
     "Page",
     "TotpEnrolment",
+    "TotpReset",
     "WithdrawalCode",
     "async_endpoint",
     "endpoint",

@@ -49,7 +49,9 @@ __all__ = [
     "RefundExceedsRefundableError",
     "RequestTimeoutError",
     "RequestTooLargeError",
+    "SecondFactorCoolingOffError",
     "SecondFactorInvalidError",
+    "SecondFactorLockedError",
     "SecondFactorRequiredError",
     "ServiceUnavailableError",
     "UnauthorizedError",
@@ -187,7 +189,42 @@ class SecondFactorRequiredError(ForbiddenError):
 
 
 class SecondFactorInvalidError(ForbiddenError):
+    """The code is wrong, expired or used; ``problem["attempts_left"]`` says how many more wrong codes lock the
+    factor out (``problem["locked_until"]`` when this one did)."""
+
     slug = "second-factor-invalid"
+
+
+class SecondFactorLockedError(ApiProblemError):
+    """Too many wrong codes: every code, even the right one, is refused until :attr:`locked_until` (HTTP 429,
+    ``Retry-After``)."""
+
+    slug = "second-factor-locked"
+
+    @property
+    def locked_until(self) -> str | None:
+        """ISO 8601 time the lock-out ends."""
+        value = self.problem.get("locked_until")
+        return str(value) if value is not None else None
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds until the lock-out ends (when the answer was made)."""
+        value = self.problem.get("retry_after")
+        return int(value) if isinstance(value, int) else None
+
+
+class SecondFactorCoolingOffError(ForbiddenError):
+    """A teller reset the wallet's TOTP lately: operations above ``problem["threshold"]`` are refused until
+    :attr:`until`, whatever the code; smaller ones go on."""
+
+    slug = "second-factor-cooling-off"
+
+    @property
+    def until(self) -> str | None:
+        """ISO 8601 time the cooling-off ends."""
+        value = self.problem.get("until")
+        return str(value) if value is not None else None
 
 
 class InsufficientFundsError(ApiProblemError):
