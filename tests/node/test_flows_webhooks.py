@@ -14,8 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from eth_account import Account
-from eth_typing import HexStr
+from production_support import production_settings
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +30,7 @@ from node.flows.merchant_models import (
     WebhookState,
 )
 from node.indexer_models import MerchantOrder, MerchantRefund, SettlementBatchRecord
-from node.settings import Environment, NodeSettings, load_settings
+from node.settings import NodeSettings, load_settings
 from wallet_sdk.webhooks import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
@@ -379,23 +378,6 @@ def test_the_oldest_due_go_first_in_bounded_batches(sessions: sessionmaker[Sessi
 
 
 # ------------------------------------------------------------------ outside local: no private endpoints
-
-
-def production_settings(local: NodeSettings, tmp_path: Path) -> NodeSettings:
-    """The same node (database, data dir, custody key) as a production node: the settings pass every check
-    of production (a keystore of a non-development key, a private password file)."""
-    password = tmp_path / "operator.pw"
-    password.write_text("correct horse battery staple\n")
-    password.chmod(0o600)
-    keystore = tmp_path / "operator.json"
-    keystore.write_text(json.dumps(Account.encrypt(HexStr("0x" + "5a" * 32), "correct horse battery staple",
-                                                   kdf="pbkdf2", iterations=2)))
-    production = NodeSettings(environment="production", bank_id=local.bank_id, rpc_url="https://rpc.bank.example",
-                              deployment_file=tmp_path / "deployment.json", db_url=local.database_url,
-                              data_dir=local.data_dir, operator_keystore=keystore, operator_password_file=password,
-                              webhook_backoff=BACKOFF, webhook_max_attempts=MAX_ATTEMPTS, webhook_timeout=5.0)
-    assert production.environment is Environment.PRODUCTION
-    return production
 
 
 def test_outside_local_a_private_endpoint_is_refused_and_logged_without_connecting(
