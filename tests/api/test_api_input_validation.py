@@ -37,9 +37,9 @@ def call(bank: BankNode, secret: str, method: str, path: str, *, json: Any = Non
 
 
 def validation_error(response: httpx.Response, problem: Callable[..., dict[str, Any]]) -> list[Any]:
-    """The fields a 422 validation problem names."""
+    """The fields a 422 validation problem names, each with the type of its error."""
     body = problem(response, 422, "validation")
-    return [e["loc"] for e in body.get("errors", [])]
+    return [(e["loc"], e["type"]) for e in body.get("errors", [])]
 
 
 def test_a_batch_id_beyond_the_database_is_a_422_not_a_500(bank_network: BankNetwork,
@@ -50,9 +50,9 @@ def test_a_batch_id_beyond_the_database_is_a_422_not_a_500(bank_network: BankNet
     path = f"/v1/merchants/{shop.merchant_id}/settlements"
     for value in (2**63, 2**64, 10**30):
         response = call(bank_network.a, admin, "GET", path, params={"before": value})
-        assert validation_error(response, problem) == [["query", "before"]], response.text
+        assert validation_error(response, problem) == [(["query", "before"], "less_than_equal")], response.text
         response = call(bank_network.a, admin, "GET", f"{path}/{value}")
-        assert validation_error(response, problem) == [["path", "batch_id"]], response.text
+        assert validation_error(response, problem) == [(["path", "batch_id"], "less_than_equal")], response.text
     largest = call(bank_network.a, admin, "GET", path, params={"before": 2**63 - 1})
     assert (largest.status_code, largest.json()) == (200, [])
 
@@ -66,10 +66,10 @@ def test_an_amount_is_a_json_integer(bank_network: BankNetwork, problem: Callabl
     teller = bank.key(Scope.TELLER)
     before = operations_of(bank, payer.wallet)
     top_up = call(bank, teller, "POST", f"/v1/wallets/{payer.wallet}/topups", json={"amount": amount})
-    assert validation_error(top_up, problem) == [["body", "amount"]]
+    assert validation_error(top_up, problem) == [(["body", "amount"], "int_type")]
     transfer = call(bank, teller, "POST", "/v1/transfers",
                     json={"payer": payer.wallet, "payee": payee.wallet, "amount": amount})
-    assert validation_error(transfer, problem) == [["body", "amount"]]
+    assert validation_error(transfer, problem) == [(["body", "amount"], "int_type")]
     assert operations_of(bank, payer.wallet) == before  # nothing was started
 
     good = call(bank, teller, "POST", f"/v1/wallets/{payer.wallet}/topups", json={"amount": 100})
@@ -83,14 +83,14 @@ def test_unknown_fields_are_refused_not_dropped(bank_network: BankNetwork,
     ref = fresh("CUST")
     opening = call(bank, bank.key(Scope.TELLER), "POST", "/v1/wallets",
                    json={"customer_ref": ref, "verification": "in_person", "tier": 2})
-    assert validation_error(opening, problem) == [["body", "tier"]]
+    assert validation_error(opening, problem) == [(["body", "tier"], "extra_forbidden")]
     assert count_rows(bank, WalletRecord, WalletRecord.customer_ref == ref) == 0
 
     merchant_id = fresh("SHOP")
     onboarding = call(bank, bank.key(Scope.ADMIN), "POST", "/v1/merchants",
                       json={"merchant_id": merchant_id, "legal_name": "Shop Ltd", "mcc": 5411, "fee_bps": 150,
                             "settlement_account": "DEP-X", "settlement_delay_days": 0})
-    assert validation_error(onboarding, problem) == [["body", "settlement_delay_days"]]
+    assert validation_error(onboarding, problem) == [(["body", "settlement_delay_days"], "extra_forbidden")]
     assert count_rows(bank, Merchant, Merchant.merchant_id == merchant_id) == 0
 
 
