@@ -336,7 +336,8 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
     """Try to deliver up to :data:`BATCH` due events, oldest due first; returns how many were tried.
 
     ``now`` (tests) fixes the clock: what is due, the signature's timestamp and the retry times; by default
-    each try uses the current time. ``client`` defaults to a fresh ``httpx.Client`` closed at the end.
+    each try uses the current time. ``client`` defaults to a fresh ``httpx.Client`` (through ``webhook_proxy``
+    if set) closed at the end.
 
     Raises:
         CustodyKeyError: a merchant's secret does not decrypt (the node's key is wrong); nothing is tried.
