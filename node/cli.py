@@ -80,14 +80,19 @@ def storage_layout_cmd(
 
 
 def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+    """Block until Ctrl-C (SIGINT) or SIGTERM.
+
+    With handlers of its own, as ``walletnet node run`` has, not by waiting for KeyboardInterrupt: a process
+    started with SIGINT ignored (a shell's background job, ``nohup``) keeps it ignored, Python then never raises
+    KeyboardInterrupt, and Ctrl-C or ``kill -INT`` would not stop it."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command()

@@ -153,6 +153,9 @@ class NodeSettings(BaseSettings):
     webhook_backoff: float = Field(
         30.0, ge=0.01, le=3600, description="seconds before the first retry of a webhook; doubled each time")
     webhook_timeout: float = Field(10.0, ge=0.1, le=60, description="seconds a merchant has to answer a webhook")
+    webhook_proxy: str | None = Field(
+        None, description="an egress proxy (http://host:port) that every webhook goes through; it resolves and "
+                          "connects, so outside local the node then checks only the URL (node.flows.webhook_targets)")
     api_max_in_flight: int = Field(32, ge=1, le=10_000, description="requests the API runs at once; the rest wait")
     api_queue_timeout: float = Field(
         10.0, ge=0, le=300, description="seconds a request may wait for its turn before a 503 service-unavailable")
@@ -195,6 +198,13 @@ class NodeSettings(BaseSettings):
         if not re.match(r"^(https?|wss?)://[^\s/]+", value):
             raise ValueError("rpc_url must be an http(s):// or ws(s):// URL")
         return value
+
+    @field_validator("webhook_proxy")
+    @classmethod
+    def _check_webhook_proxy(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^\s/]+/?$", value):
+            raise ValueError("webhook_proxy must be an http(s)://host:port URL")
+        return value or None
 
     @field_validator("operator_password_env")
     @classmethod

@@ -43,6 +43,7 @@ from api.merchants.schemas import (
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, encode_cursor, paginate
 from api.problems import ProblemKind
+from api.schemas import MAX_DB_INT
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from node.flows import merchants as flows
 from node.flows import statements, webhooks
@@ -59,7 +60,7 @@ MerchantKey = Annotated[ApiKey, require_scope(Scope.MERCHANT)]
 Payer = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
 MerchantPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's id")]
 OrderPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's order id")]
-BatchPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="the settlement batch number (1, 2, ...)")]
+BatchPath = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="the settlement batch number (1, 2, ...)")]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND)
 _PAYMENT = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
@@ -331,7 +332,8 @@ def settle_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, idem: Idemp
 )
 def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     before: Annotated[int | None, Query(ge=1, description="batches before this batch id")] = None,
+                     before: Annotated[int | None, Query(ge=1, le=MAX_DB_INT,
+                                                         description="batches before this batch id")] = None,
                      ) -> list[BatchOut]:
     """The batches as the chain recorded them (MerchantSettled), with their totals and line counts."""
     own_merchant(key, merchant_id)

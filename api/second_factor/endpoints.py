@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.auth import require_scope
@@ -16,6 +16,7 @@ from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.keys import ApiKey, Scope
 from api.problems import NotFoundError, ProblemKind
+from api.schemas import RequestModel
 from api.second_factor import TotpCode
 from api.shown_once import shown_once
 from api.wallets.endpoints import AddressPath
@@ -42,10 +43,8 @@ class TotpEnrolmentOut(BaseModel):
                                                    "(it holds the secret); shown only this once")
 
 
-class TotpResetIn(BaseModel):
+class TotpResetIn(RequestModel):
     """Who resets the customer's authenticator at the counter, and why (kept in the audit record)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     branch_id: str = Field(pattern=_ID, description="the branch (or desk) where the customer was served")
     operator_id: str | None = Field(None, pattern=_ID, description="the teller (staff id) who checked the "

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.funding.schemas import ADDRESS, MAX_PAYLOAD, Amount, Hex32
+from api.schemas import RequestModel, StrictInt
 from api.wallets.schemas import Money
 from node.flows.history import WalletBalance
 from node.indexer_models import WalletHistory
@@ -15,25 +16,23 @@ __all__ = ["HistoryItemOut", "LimitsOut", "RelayedTransferIn", "TransferIn", "Wa
            "history_item_out"]
 
 
-class RelayedTransferIn(BaseModel):
+class RelayedTransferIn(RequestModel):
     """A RelayedTransfer signed by the payer's key (EIP-712, the token's domain), as ``relayTransfers`` takes it."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     from_: str = Field(alias="from", pattern=ADDRESS, description="the payer")
     to: str = Field(pattern=ADDRESS, description="the payee")
-    value: int = Field(gt=0, lt=2**256, description="= amount")
-    valid_before: int = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
+    value: StrictInt = Field(gt=0, lt=2**256, description="= amount")
+    valid_before: StrictInt = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
     nonce: str = Field(pattern=r"^[0-9]{1,78}$", description="the bitmap nonce (word << 8 | bit), a decimal string "
                                                                "(256 bits do not fit a JSON number everywhere)")
-    v: int = Field(ge=0, le=255)
+    v: StrictInt = Field(ge=0, le=255)
     r: Hex32
     s: Hex32
 
 
-class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferIn(RequestModel):
     payer: str = Field(pattern=ADDRESS, description="the paying wallet; this bank must keep it")
     payee: str = Field(pattern=ADDRESS, description="the receiving wallet, at any bank")
     amount: Amount

@@ -81,6 +81,7 @@ from node.flows.wallet_records import (
     seal_key,
 )
 from node.flows.wallets import RECEIPT_EVENTS, account_hash
+from node.flows.webhook_targets import url_refusal
 from node.indexer_models import MerchantOrder
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
@@ -234,12 +235,15 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
     """Onboard a merchant this bank acquires. Asking again with the same terms returns the first onboarding.
 
     Raises:
-        FlowValidationError: a term is out of range, or the settlement account is unknown.
+        FlowValidationError: a term is out of range, the settlement account is unknown, or the webhook URL is
+            one the node will not send to (outside ``local``: not https, or a non-public address).
         FlowConflictError: the merchant id is taken (here with other terms, or on chain by any bank).
     """
     from node.flows.webhooks import new_webhook_secret, seal_secret
 
     terms.check()
+    if terms.webhook_url is not None and (why := url_refusal(settings, terms.webhook_url)) is not None:
+        raise FlowValidationError("webhook_url", f"this webhook URL is refused: {why}")
     account = _settlement_account(session, settings, terms.settlement_account)
     existing = find_merchant(session, terms.merchant_id, lock=True)
     if existing is not None:
