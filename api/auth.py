@@ -1,10 +1,12 @@
-"""Authentication by API key and authorization by scope.
+"""Authentication by API key or customer session token, and authorization by scope.
 
-A key comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``. No key, an unknown key or a
-revoked key is a 401 problem; a live key without one of the endpoint's scopes is a 403 problem. Endpoints
-declare their scopes with an alias from :func:`require_scope`::
+A key or token comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``; both resolve, in the one
+function :func:`node.api_keys.authenticate`, to the :class:`Principal` the request acts as. No credential, an
+unknown one, a revoked key, or an expired or revoked customer session is a 401 problem; a principal without one
+of the endpoint's scopes is a 403 problem (a customer session has the ``app`` scope only, and api/customers.py
+keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`::
 
-    TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+    TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
     @router.get(...)
     def read(key: TellerOrApp) -> ...: ...
@@ -23,12 +25,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.deps import AppStateDep
 from api.errors import ForbiddenError, UnauthorizedError
-from api.keys import ApiKey, Scope, authenticate
+from api.keys import Principal, Scope, authenticate
 
 __all__ = ["AnyKey", "CurrentKey", "ScopeRequirement", "document_scopes", "require_scope"]
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerKey",
-                           description="An API key: `Authorization: Bearer wn_...`")
+                           description="An API key (`Authorization: Bearer wn_...`) or a customer session token "
+                                       "(`Authorization: Bearer wnc_...`)")
 header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader",
                              description="An API key in the X-API-Key header (alternative to Bearer)")
 
@@ -37,20 +40,19 @@ def current_key(
     state: AppStateDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     header: Annotated[str | None, Depends(header_scheme)],
-) -> ApiKey:
+) -> Principal:
     secret = bearer.credentials if bearer is not None else header
     if not secret:
         raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
     with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
-        key = authenticate(session, secret)
-        if key is None:
-            raise UnauthorizedError("the API key is unknown or revoked")
-        session.expunge(key)
-    return key
+        principal = authenticate(session, secret)
+    if principal is None:  # never says which credential: it may be a token, and tokens are not logged
+        raise UnauthorizedError("the API key or customer session is unknown, revoked or expired")
+    return principal
 
 
-CurrentKey = Annotated[ApiKey, Depends(current_key)]
-"""Any live key, whatever its scopes."""
+CurrentKey = Annotated[Principal, Depends(current_key)]
+"""Any live key or customer session, whatever its scopes."""
 
 
 class ScopeRequirement:
@@ -61,7 +63,7 @@ class ScopeRequirement:
             raise ValueError("require at least one scope")
         self.scopes = scopes
 
-    def __call__(self, key: CurrentKey) -> ApiKey:
+    def __call__(self, key: CurrentKey) -> Principal:
         if not key.scope_set & set(self.scopes):
             raise ForbiddenError(f"this endpoint needs one of the scopes {', '.join(self.scopes)}; "
                                  f"the key has {', '.join(sorted(key.scopes))}",
@@ -75,12 +77,12 @@ class ScopeRequirement:
 def require_scope(*scopes: Scope) -> Any:
     """The dependency admitting keys with any of ``scopes``; use it in an ``Annotated`` alias (typed for mypy)::
 
-        TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+        TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
     """
     return Depends(ScopeRequirement(tuple(scopes)))
 
 
-AnyKey = Annotated[ApiKey, require_scope(*Scope)]
+AnyKey = Annotated[Principal, require_scope(*Scope)]
 """A live key with any scope at all."""
 
 

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from api import customers
 from api.auth import require_scope
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.problems import NotFoundError, ProblemKind
 from api.wallets.endpoints import AddressPath
 from node.flows import second_factor
@@ -20,7 +21,7 @@ from wallet_sdk.chain.network import to_address
 
 router = APIRouter(prefix="/v1/wallets", tags=["second factor"])
 
-Enroller = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+Enroller = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
 
 class TotpEnrolmentOut(BaseModel):
@@ -35,13 +36,14 @@ class TotpEnrolmentOut(BaseModel):
     summary="Enrol a TOTP authenticator for a wallet",
     status_code=201,
     response_model=TotpEnrolmentOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND, ProblemKind.IDEMPOTENCY_KEY_REUSED),
 )
-def enrol_totp(address: AddressPath, _key: Enroller, session: SessionDep, settings: SettingsDep,
+def enrol_totp(address: AddressPath, key: Enroller, session: SessionDep, settings: SettingsDep,
                idem: IdempotencyDep) -> TotpEnrolmentOut:
     """Make a new TOTP secret for the wallet's customer (replacing any earlier one). Operations above the
     bank's threshold then need the current code in the ``X-TOTP-Code`` header."""
+    customers.own_wallet(session, settings, key, address)
     wallet = to_address(address, "address")
     if find_wallet(session, wallet) is None:
         raise NotFoundError(f"this bank opened no wallet at {wallet}", address=wallet)
