@@ -31,6 +31,7 @@ __all__ = [
     "ChainUnavailableError",
     "ConflictError",
     "ContractRejectedError",
+    "CustomerSessionRequiredError",
     "ForbiddenError",
     "IdempotencyKeyInFlightError",
     "IdempotencyKeyReusedError",
@@ -174,6 +175,12 @@ class SecondFactorRequiredError(ForbiddenError):
 
 class SecondFactorInvalidError(ForbiddenError):
     slug = "second-factor-invalid"
+
+
+class CustomerSessionRequiredError(ForbiddenError):
+    """An ``app`` API key alone acts for no customer: mint a customer session and send its token."""
+
+    slug = "customer-session-required"
 
 
 class InsufficientFundsError(ApiProblemError):
