@@ -41,6 +41,10 @@ class Customer:
         assert self.key is not None, "a custodial wallet's key is the bank's"
         return authorization.sign(self.key, domain(self.bank))
 
+    def app(self) -> Client:
+        """The customer's app: a client acting with a customer session of this customer (api/customers.py)."""
+        return self.bank.app(self.ref)
+
 
 def domain(bank: BankNode) -> Domain:
     return bank.network.domain()

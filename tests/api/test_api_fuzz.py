@@ -2,7 +2,8 @@
 
 Every operation of the document that bank A serves is called, on a two-bank network of the fuzzing's own (real
 anvil, uvicorn, writer and indexer, as flow_network.py starts them), with generated requests, valid and invalid
-(path, query, headers, body), sent with a key of every scope, a key with all of them, and no key. Every answer
+(path, query, headers, body), sent with a key of every scope, a key with all of them, a customer session (what
+an app acts with) and no key. Every answer
 must be one the document promises: never a 5xx (the chain is up, so not even a 503), a documented status code,
 content type and body, and every error a problem document whose ``type`` is ``https://walletnet.dev/problems/``
 and a kind. Both banks must reconcile at the end: whatever the fuzzing gets accepted, the node books.
@@ -61,6 +62,7 @@ from wallet_sdk.keys import WalletKey
 
 MAX_EXAMPLES = int(os.environ.get("WALLETNET_FUZZ_EXAMPLES", "8"))  # per operation (more: a deeper run)
 AUTH_HEADERS = ("authorization", "x-api-key")
+CUSTOMER_SESSION = "customer session"  # minted afresh for each request: the fuzzing may revoke or end one
 
 
 @dataclass
@@ -68,7 +70,8 @@ class Targets:
     """What the fuzzing talks to: bank A, a key per scope, and real identifiers to draw from."""
 
     bank: BankNode
-    keys: dict[str, str | None]  # name -> secret (None: no key at all)
+    keys: dict[str, str | None]  # name -> secret (None: no key at all; CUSTOMER_SESSION: minted per request)
+    customer_ref: str = ""  # whose customer session the app acts in
     known: dict[str, list[str]] = field(default_factory=dict)  # parameter/field name -> real values
     atm_id: str = ""  # the ATM whose secret signs messages (never offered to the admin's fuzzing)
     atm_secret: str = ""
@@ -112,10 +115,13 @@ def targets(fuzz_network: BankNetwork) -> Iterator[Targets]:
         "operation_id": [op.id, _operation_of(bank, customer.wallet)],
         "withdrawal": [holder.code(1_000).text, stranger.code(1_000).text],
         "closable": [closable.wallet, holder.wallet, elsewhere.wallet, stranger.wallet],
+        "customer_ref": [customer.ref],  # the customer session's own: its openings get into the flows
     }
     for name in ("wallet", "payer", "payee", "holder"):
         known[name] = known["address"]
-    found = Targets(bank=bank, keys=keys, known=known, atm_id=signer.atm_id, atm_secret=signer.secret)
+    keys[CUSTOMER_SESSION] = None
+    found = Targets(bank=bank, keys=keys, customer_ref=customer.ref, known=known, atm_id=signer.atm_id,
+                    atm_secret=signer.secret)
     yield found
     found.session.close()
 
@@ -199,7 +205,7 @@ def _aim(case: schemathesis.Case, data: st.DataObject, targets: Targets) -> None
     paths = dict(known, address=known["closable"]) if case.path.endswith("/close") else known
     _swap(data, case.path_parameters, paths, ("address", "code", "atm_id", "operation_id"))
     body = case.body
-    _swap(data, body, known, ("wallet", "payer", "payee", "holder", "account"))
+    _swap(data, body, known, ("wallet", "payer", "payee", "holder", "account", "customer_ref"))
     if not isinstance(body, dict):
         return
     if "code" in body and case.path.startswith("/v1/atm/"):
@@ -221,7 +227,8 @@ def _send(case: schemathesis.Case, targets: Targets, keys: Iterable[str], *, sig
     ``fresh_idempotency_keys``: a new Idempotency-Key each time (instead of generated ones, which repeat)."""
     generated = {k: v for k, v in (case.headers or {}).items() if k.lower() not in AUTH_HEADERS}
     for name in keys:
-        secret = targets.keys[name]
+        secret = targets.bank.mint_session(targets.customer_ref).token if name == CUSTOMER_SESSION \
+            else targets.keys[name]
         case.headers = {**generated, **({"Authorization": f"Bearer {secret}"} if secret else {})}
         if fresh_idempotency_keys and "Idempotency-Key" in case.headers:
             case.headers["Idempotency-Key"] = uuid.uuid4().hex
@@ -237,7 +244,7 @@ def _send(case: schemathesis.Case, targets: Targets, keys: Iterable[str], *, sig
 def _admitted_key(case: schemathesis.Case, targets: Targets) -> str:
     """One key the operation admits, each in turn (none for a public operation)."""
     operation = DOCUMENT["paths"][case.operation.path][case.operation.method.lower()]
-    scopes = operation.get("x-required-scopes") or ["no key"]
+    scopes = [CUSTOMER_SESSION if s == Scope.APP else s for s in operation.get("x-required-scopes") or ["no key"]]
     turn = targets.turns[case.operation.label]
     targets.turns[case.operation.label] += 1
     return str(scopes[turn % len(scopes)])
