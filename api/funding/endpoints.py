@@ -37,9 +37,8 @@ CustomerChannel = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account number", examples=["DEP-0001"])]
 
 _WALLET_PROBLEMS = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-                    ProblemKind.NOT_FOUND,
-                    ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE,
-                    ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
+                    ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
+                    ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
                     ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED,
                     ProblemKind.CHAIN_UNAVAILABLE)
 

@@ -17,8 +17,8 @@ from node.flows.operations import OperationNotFoundError, get_operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
-OperationReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN, Scope.REGULATOR,
-                                                  Scope.MERCHANT)]
+OperationReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN,
+                                                     Scope.REGULATOR, Scope.MERCHANT)]
 OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the id a flow endpoint returned")]
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from sqlalchemy.orm import Session
 
 from api import customers
-from api.attribution import DeskDep, record_actor
+from api.attribution import Desk, DeskDep, record_actor
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import ForbiddenError, ValidationProblemError, problem_responses
@@ -55,6 +56,13 @@ def _actor(key: Principal, *scopes: Scope) -> flows.Actor:
     """The operation's channel: the first of ``scopes`` the key has (the route admitted it for one of them)."""
     channel = next(s for s in scopes if s in key.scope_set)
     return flows.Actor(channel.value, key.id)
+
+
+def _acting(session: Session, key: Principal, desk: Desk, *scopes: Scope, moves_money: bool = False) -> flows.Actor:
+    """:func:`_actor`, with who asks recorded on the operations the request makes (api/attribution.py)."""
+    actor = _actor(key, *scopes)
+    record_actor(session, key, desk, channel=actor.channel, moves_money=moves_money)
+    return actor
 
 
 def _opening_channel(key: Principal, requested: str | None) -> flows.Channel:
@@ -142,8 +150,7 @@ def enrol_wallets(body: EnrolmentIn, key: Enroller, desk: DeskDep, idem: Idempot
     was enrolled before: same wallet) or ``failed`` with the problem it would be alone. Sending rows again is
     harmless, so an interrupted enrolment is resumed by sending the rest (``walletnet wallets enrol``)."""
     rows = [row.model_dump() for row in body.rows]
-    actor = _actor(key, Scope.TELLER, Scope.ADMIN)
-    record_actor(session, key, desk, channel=actor.channel)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     outcomes = flows.enrol(session, settings, network, rows, actor=actor)
     out = service.enrolment_out(outcomes)
     idem.complete(session, out, status=200)
@@ -161,8 +168,7 @@ def enrol_wallets(body: EnrolmentIn, key: Enroller, desk: DeskDep, idem: Idempot
 def change_tier(address: AddressPath, body: TierIn, key: Administrator, desk: DeskDep, idem: IdempotencyDep,
                 session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Set the wallet's tier (1..4), e.g. after a further identity check; its limits change with it."""
-    actor = _actor(key, Scope.TELLER, Scope.ADMIN)
-    record_actor(session, key, desk, channel=actor.channel)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.change_tier(session, settings, network, address, body.tier, reason=body.reason, actor=actor)
     out = operation_out(op)
     idem.complete(session, out, status=202)
@@ -181,8 +187,7 @@ def freeze_wallet(address: AddressPath, body: FreezeIn, key: Administrator, desk
                   session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Freeze an active wallet: it can neither send nor receive. The reason code is kept on chain and in the
     bank's record."""
-    actor = _actor(key, Scope.TELLER, Scope.ADMIN)
-    record_actor(session, key, desk, channel=actor.channel)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.freeze(session, settings, network, address, body.reason, note=body.note, actor=actor)
     out = operation_out(op)
     idem.complete(session, out, status=202)
@@ -201,8 +206,7 @@ def unfreeze_wallet(address: AddressPath, key: Administrator, desk: DeskDep, ide
                     session: SessionDep, settings: SettingsDep, network: NetworkDep,
                     body: NoteIn | None = None) -> OperationOut:
     """Make a wallet the bank froze active again (a regulator's freeze is lifted by the regulator only)."""
-    actor = _actor(key, Scope.TELLER, Scope.ADMIN)
-    record_actor(session, key, desk, channel=actor.channel)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.unfreeze(session, settings, network, address, note=body.note if body else None, actor=actor)
     out = operation_out(op)
     idem.complete(session, out, status=202)
@@ -222,8 +226,7 @@ def bind_account(address: AddressPath, body: BindAccountIn, key: CustomerDesk, d
     """Bind a deposit account of this bank to the wallet: redemptions and the closure pay out to it. The chain
     keeps a salted hash of the account code; the code and salt stay with the bank."""
     customers.own_wallet(session, settings, key, address)
-    actor = _actor(key, Scope.TELLER, Scope.APP)
-    record_actor(session, key, desk, channel=actor.channel)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.APP)
     op = flows.bind_account(session, settings, network, address, body.account, actor=actor)
     out = operation_out(op)
     idem.complete(session, out, status=202)
@@ -247,8 +250,7 @@ def close_wallet(address: AddressPath, key: CustomerDesk, desk: DeskDep, idem: I
     second-factor threshold needs the customer's code in ``X-TOTP-Code``; a teller names the branch and
     operator (``X-Teller-Branch``, ``X-Teller-Operator``)."""
     customers.own_wallet(session, settings, key, address)
-    actor = _actor(key, Scope.TELLER, Scope.APP)
-    record_actor(session, key, desk, channel=actor.channel, moves_money=True)
+    actor = _acting(session, key, desk, Scope.TELLER, Scope.APP, moves_money=True)
     op = flows.close_wallet(session, settings, network, address, totp=totp, actor=actor)
     out = operation_out(op)
     idem.complete(session, out, status=202)

@@ -26,6 +26,7 @@ from money_flows_support import (
     open_customer,
     operations_of,
     outbox_rows_naming,
+    refused,
     totp_code,
 )
 
@@ -63,15 +64,6 @@ def snapshot(net: BankNetwork, wallets: tuple[str, ...] = (), accounts: tuple[st
         state[f"merchant:{merchant_id}"] = net.a.network.merchant(merchant_id)
         state[f"order:{merchant_id}:{order_id}"] = net.a.network.order(merchant_id, order_id)
     return state
-
-
-def refused(kind: str, error: type[Exception], attempt: Callable[[], object]) -> Any:
-    """Run ``attempt``; it must raise ``error`` whose problem type ends with ``/kind``. The error, for more checks."""
-    with pytest.raises(error) as caught:
-        attempt()
-    problem = getattr(caught.value, "problem", None)
-    assert problem is not None and str(problem["type"]).endswith(f"/{kind}"), problem
-    return caught.value
 
 
 def signed_transfer(payer: Customer, payee: str, value: int) -> SignedAuthorization[RelayedTransfer]:

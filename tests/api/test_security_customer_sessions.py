@@ -17,7 +17,16 @@ import pytest
 from fastapi.testclient import TestClient
 from flow_network import BankNetwork, BankNode
 from merchant_support import onboard_shop
-from money_flows_support import Customer, completed, fresh, holds_on, open_customer, operations_of, outbox_rows_naming
+from money_flows_support import (
+    Customer,
+    completed,
+    fresh,
+    holds_on,
+    open_customer,
+    operations_of,
+    outbox_rows_naming,
+    refused,
+)
 from sqlalchemy import Engine, select, update
 
 from api.app import create_app
@@ -49,15 +58,6 @@ def state_of(customer: Customer) -> dict[str, Any]:
     return {"balance": bank.network.balance(customer.wallet), "operations": operations_of(bank, customer.wallet),
             "outbox": outbox_rows_naming(bank, customer.wallet), "holds": holds_on(bank, customer.account),
             "account": bank.client("admin").get_account(customer.account).balance.amount}
-
-
-def refused(kind: str, error: type[Exception], attempt: Callable[[], object]) -> Any:
-    """Run ``attempt``; it must raise ``error`` whose problem type ends with ``/kind``."""
-    with pytest.raises(error) as caught:
-        attempt()
-    problem = getattr(caught.value, "problem", None)
-    assert problem is not None and str(problem["type"]).endswith(f"/{kind}"), problem
-    return caught.value
 
 
 def key_id(bank: BankNode, secret: str) -> int:
