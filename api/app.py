@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from api.admission import InFlightLimit, ensure_worker_threads
 from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes, keyed_routes
+from api.customer_sessions.endpoints import router as customer_sessions_router
 from api.deps import AppState
 from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.funding.endpoints import router as funding_router
@@ -77,7 +78,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
     routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
-               merchants_router, operations_router, keys_router)
+               merchants_router, operations_router, keys_router, customer_sessions_router)
     app.add_middleware(InFlightLimit, limit=in_flight,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,

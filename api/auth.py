@@ -1,10 +1,12 @@
-"""Authentication by API key and authorization by scope.
+"""Authentication by API key or customer session token, and authorization by scope.
 
-A key comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``. No key, an unknown key or a
-revoked key is a 401 problem; a live key without one of the endpoint's scopes is a 403 problem. Endpoints
-declare their scopes with an alias from :func:`require_scope`::
+A key or token comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``; both resolve, in the one
+function :func:`node.api_keys.authenticate`, to the :class:`Principal` the request acts as. No credential, an
+unknown one, a revoked key, or an expired or revoked customer session is a 401 problem; a principal without one
+of the endpoint's scopes is a 403 problem (a customer session has the ``app`` scope only, and api/customers.py
+keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`::
 
-    TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+    TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
     @router.get(...)
     def read(key: TellerOrApp) -> ...: ...
@@ -32,7 +34,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from api.deps import AppState, AppStateDep
 from api.errors import ForbiddenError, UnauthorizedError
-from api.keys import ApiKey, Scope, authenticate
+from api.keys import Principal, Scope, authenticate
 
 __all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
            "keyed_routes", "needs_api_key", "require_scope"]
@@ -41,32 +43,32 @@ AUTHENTICATED_KEY: Final = "api_key"
 """``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerKey",
-                           description="An API key: `Authorization: Bearer wn_...`")
+                           description="An API key (`Authorization: Bearer wn_...`) or a customer session token "
+                                       "(`Authorization: Bearer wnc_...`)")
 header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader",
                              description="An API key in the X-API-Key header (alternative to Bearer)")
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The secret a request presents: ``Authorization: Bearer <key>``, else ``X-API-Key: <key>``."""
+    """The secret a request presents: ``Authorization: Bearer <secret>``, else ``X-API-Key: <secret>``."""
     scheme, value = get_authorization_scheme_param(headers.get("authorization"))
     if scheme.lower() == "bearer" and value:
         return value
     return headers.get("x-api-key") or None
 
 
-def authenticate_request(state: AppState, headers: Mapping[str, str]) -> ApiKey:
-    """The live key the request's headers present (detached from any session); 401 problem otherwise.
+def authenticate_request(state: AppState, headers: Mapping[str, str]) -> Principal:
+    """Who the request's headers present (an API key or a customer session); 401 problem otherwise.
 
     Blocking (one indexed read): call it in a worker thread."""
     secret = presented_key(headers)
     if not secret:
         raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
     with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
-        key = authenticate(session, secret)
-        if key is None:
-            raise UnauthorizedError("the API key is unknown or revoked")
-        session.expunge(key)
-    return key
+        principal = authenticate(session, secret)
+    if principal is None:  # never says which credential: it may be a token, and tokens are not logged
+        raise UnauthorizedError("the API key or customer session is unknown, revoked or expired")
+    return principal
 
 
 async def current_key(
@@ -74,11 +76,11 @@ async def current_key(
     state: AppStateDep,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],  # (documents the schemes)
     _header: Annotated[str | None, Depends(header_scheme)],
-) -> ApiKey:
+) -> Principal:
     known = getattr(request.state, AUTHENTICATED_KEY, None)
-    if isinstance(known, ApiKey):  # the admission middleware authenticated this request already
+    if isinstance(known, Principal):  # the admission middleware authenticated this request already
         return known
-    key: ApiKey = await run_in_threadpool(authenticate_request, state, request.headers)
+    key: Principal = await run_in_threadpool(authenticate_request, state, request.headers)
     return key
 
 
@@ -94,8 +96,8 @@ def keyed_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
             if isinstance(route, APIRoute) and needs_api_key(route.dependant)]
 
 
-CurrentKey = Annotated[ApiKey, Depends(current_key)]
-"""Any live key, whatever its scopes."""
+CurrentKey = Annotated[Principal, Depends(current_key)]
+"""Any live key or customer session, whatever its scopes."""
 
 
 class ScopeRequirement:
@@ -106,7 +108,7 @@ class ScopeRequirement:
             raise ValueError("require at least one scope")
         self.scopes = scopes
 
-    def __call__(self, key: CurrentKey) -> ApiKey:
+    def __call__(self, key: CurrentKey) -> Principal:
         if not key.scope_set & set(self.scopes):
             raise ForbiddenError(f"this endpoint needs one of the scopes {', '.join(self.scopes)}; "
                                  f"the key has {', '.join(sorted(key.scopes))}",
@@ -120,12 +122,12 @@ class ScopeRequirement:
 def require_scope(*scopes: Scope) -> Any:
     """The dependency admitting keys with any of ``scopes``; use it in an ``Annotated`` alias (typed for mypy)::
 
-        TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+        TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
     """
     return Depends(ScopeRequirement(tuple(scopes)))
 
 
-AnyKey = Annotated[ApiKey, require_scope(*Scope)]
+AnyKey = Annotated[Principal, require_scope(*Scope)]
 """A live key with any scope at all."""
 
 

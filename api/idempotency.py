@@ -1,7 +1,8 @@
 """``IdempotencyDep``: the dependency every POST that moves money takes (built on :mod:`node.idempotency`).
 
 The request must carry an ``Idempotency-Key`` header (1..255 characters; missing -> 422 problem). The key is
-scoped to the calling API key and bound to a hash of method, path and JSON body:
+scoped to the calling API key (and, for a customer session, its customer) and bound to a hash of method, path
+and JSON body:
 
 - first call: the key is claimed (committed as in flight) and the endpoint runs; it records its response
   with :meth:`IdempotentRequest.complete` in the same transaction as its work;
@@ -98,7 +99,7 @@ async def idempotent_request(
 ) -> AsyncIterator[IdempotentRequest]:
     raw = await request.body()
     digest = records.request_hash(request.method, request.url.path, _body_value(raw))
-    claim = await run_in_threadpool(_claim, state, f"apikey:{api_key.id}", idempotency_key, digest)
+    claim = await run_in_threadpool(_claim, state, api_key.idempotency_scope, idempotency_key, digest)
     if claim.replay is not None:
         hidden = list(redacted_paths(claim.replay.body))
         raise ReplayedResponse(claim.replay.status, claim.replay.body,

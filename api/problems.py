@@ -25,6 +25,7 @@ __all__ = [
     "AuthorizationInvalidError",
     "ChainUnavailableError",
     "ConflictError",
+    "CustomerSessionRequiredError",
     "FieldError",
     "ForbiddenError",
     "InsufficientFundsProblem",
@@ -81,6 +82,7 @@ class ProblemKind(StrEnum):
     ORDER_ALREADY_PAID = "order-already-paid"
     PAYMENT_REQUEST_EXPIRED = "payment-request-expired"
     REFUND_EXCEEDS_REFUNDABLE = "refund-exceeds-refundable"
+    CUSTOMER_SESSION_REQUIRED = "customer-session-required"
 
     @property
     def uri(self) -> str:
@@ -129,6 +131,7 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.ORDER_ALREADY_PAID: _KindInfo(409, "The order is paid already"),
     ProblemKind.PAYMENT_REQUEST_EXPIRED: _KindInfo(409, "The payment request has expired"),
     ProblemKind.REFUND_EXCEEDS_REFUNDABLE: _KindInfo(422, "The refund exceeds what remains refundable"),
+    ProblemKind.CUSTOMER_SESSION_REQUIRED: _KindInfo(403, "A customer session token is required"),
 }
 
 # Contract reverts (by Solidity error name) that have a problem kind of their own.
@@ -201,6 +204,13 @@ class ForbiddenError(ApiError):
 
 class NotFoundError(ApiError):
     kind = ProblemKind.NOT_FOUND
+
+
+class CustomerSessionRequiredError(ApiError):
+    """An ``app`` API key alone is bound to no customer: acting on a customer's wallets, accounts or operations
+    needs a customer session token (api/customers.py)."""
+
+    kind = ProblemKind.CUSTOMER_SESSION_REQUIRED
 
 
 class ConflictError(ApiError):

@@ -587,8 +587,9 @@ app.add_typer(apikey_app, name="apikey")
 @apikey_app.command("create")
 def apikey_create_cmd(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key (e.g. 'branch 12 counter').")],
-    scope: Annotated[list[str], typer.Option("--scope", help="teller, atm, app, merchant, admin or regulator; "
-                                                             "repeat for several.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="teller, atm, app, merchant, admin, regulator or auth "
+                                                             "(a login backend minting customer sessions); repeat "
+                                                             "for several.")],
     merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id the key is bound to.")] = None,
     config: ConfigOption = None,
     db_url: DbUrlOption = None,

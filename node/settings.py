@@ -156,6 +156,12 @@ class NodeSettings(BaseSettings):
     webhook_proxy: str | None = Field(
         None, description="an egress proxy (http://host:port) that every webhook goes through; it resolves and "
                           "connects, so outside local the node then checks only the URL (node.flows.webhook_targets)")
+    customer_session_ttl: int = Field(
+        900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
+                                             "less); 15 min by default, 4 h at most")
+    app_keys_act_for_any_customer: bool = Field(
+        False, description="transition for apps not yet on customer sessions: a bare `app` API key acts on any "
+                           "customer's wallets as before customer sessions existed; local environments only")
     api_max_in_flight: int = Field(32, ge=1, le=10_000, description="requests the API runs at once; the rest wait")
     api_queue_timeout: float = Field(
         10.0, ge=0, le=300, description="seconds a request may wait for its turn before a 503 service-unavailable")
@@ -242,6 +248,9 @@ class NodeSettings(BaseSettings):
 
     def _refuse_unsafe(self) -> None:
         env = self.environment.value
+        if self.app_keys_act_for_any_customer:
+            raise ValueError(f"{env}: app_keys_act_for_any_customer lets one app key move any customer's wallet; "
+                             "it is for local development only: give apps customer session tokens")
         missing = [name for name in _REQUIRED_OUTSIDE_LOCAL if name not in self.model_fields_set]
         if missing:
             raise ValueError(f"{env}: set {', '.join(missing)} explicitly; the defaults are for a local network")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.auth import require_scope
 from api.deps import AppState, AppStateDep
 from api.errors import ReplayedResponse
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.shown_once import redacted
 from node.flows.atm import get_atm
@@ -40,7 +40,7 @@ __all__ = ["AtmCall", "AtmCallDep", "handle_event"]
 dependency's exit runs after the response by default): a client that got its answer finds the work done, and
 a failed commit is an error answer, never a success for work that was lost."""
 
-AtmKey = Annotated[ApiKey, require_scope(Scope.ATM)]
+AtmKey = Annotated[Principal, require_scope(Scope.ATM)]
 
 
 @dataclass(frozen=True)

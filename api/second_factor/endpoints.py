@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from api import customers
 from api.auth import require_scope
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.problems import NotFoundError, ProblemKind
 from api.schemas import RequestModel
 from api.second_factor import TotpCode
@@ -26,8 +27,8 @@ from wallet_sdk.chain.network import to_address
 
 router = APIRouter(prefix="/v1/wallets", tags=["second factor"])
 
-Enroller = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
-Teller = Annotated[ApiKey, require_scope(Scope.TELLER)]
+Enroller = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
+Teller = Annotated[Principal, require_scope(Scope.TELLER)]
 
 CODE_PROBLEMS = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                  ProblemKind.SECOND_FACTOR_LOCKED)
@@ -70,8 +71,8 @@ def _wallet(session: Session, address: str) -> str:
     summary="Enrol a TOTP authenticator for a wallet, or replace it with the current code",
     status_code=201,
     response_model=TotpEnrolmentOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED, *CODE_PROBLEMS),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND, ProblemKind.IDEMPOTENCY_KEY_REUSED, *CODE_PROBLEMS),
 )
 def enrol_totp(address: AddressPath, key: Enroller, session: SessionDep, settings: SettingsDep,
                idem: IdempotencyDep, totp: TotpCode = None) -> TotpEnrolmentOut:
@@ -82,6 +83,7 @@ def enrol_totp(address: AddressPath, key: Enroller, session: SessionDep, setting
     ``X-TOTP-Code`` (``second-factor-required`` without one; a wrong code counts towards the lock-out like any
     other). A customer who lost the authenticator asks a teller for a reset (``POST .../totp/reset``). The
     customer sees the change as a notice in the wallet's history (``totp_enrolled`` / ``totp_changed``)."""
+    customers.own_wallet(session, settings, key, address)
     wallet = _wallet(session, address)
     enrolment = second_factor.enrol(session, settings, wallet, code=totp, api_key_id=key.id)
     out = TotpEnrolmentOut(wallet=wallet, secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)

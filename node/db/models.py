@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import node.indexer_models  # noqa: F401  (registers the indexer's tables)
-from node.api_keys.models import ApiKey
+from node.api_keys.models import ApiKey, CustomerSession
 from node.db.base import Base
 from node.flows.atm_models import Atm, AtmEvent, AtmMessage
 from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
@@ -30,6 +30,7 @@ __all__ = [
     "ChainTransaction",
     "ChainTxAttempt",
     "ChainTxRow",
+    "CustomerSession",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",

@@ -72,6 +72,11 @@ EXPECTED = {
     ("post", "/v1/merchants/{merchant_id}/webhook-events/{event_id}/redeliver"): ("redeliver_webhook_event",
                                                                                   ["merchant", "admin"]),
     ("get", "/v1/api-keys"): ("list_api_keys", ["admin"]),
+    ("post", "/v1/customer-sessions"): ("mint_customer_session", ["auth", "admin"]),
+    ("get", "/v1/customer-sessions/current"): ("get_current_customer_session", ["app"]),
+    ("delete", "/v1/customer-sessions/current"): ("end_customer_session", ["app"]),
+    ("post", "/v1/customer-sessions/{session_id}/revoke"): ("revoke_customer_session", ["auth", "admin"]),
+    ("post", "/v1/customer-sessions/revocations"): ("revoke_customer_sessions", ["auth", "admin"]),
 }
 PUBLIC = {"/v1/health"}
 
@@ -99,7 +104,8 @@ def test_every_route_is_documented(client: TestClient) -> None:
                 assert set(op["responses"][status]["content"]) == {"application/problem+json"}, (path, status)
     schemes = document["components"]["securitySchemes"]
     assert schemes["BearerKey"] == {"type": "http", "scheme": "bearer",
-                                    "description": "An API key: `Authorization: Bearer wn_...`"}
+                                    "description": "An API key (`Authorization: Bearer wn_...`) or a customer "
+                                                   "session token (`Authorization: Bearer wnc_...`)"}
     assert schemes["ApiKeyHeader"]["in"] == "header" and schemes["ApiKeyHeader"]["name"] == "X-API-Key"
     assert {"type", "title", "status"} <= set(document["components"]["schemas"]["Problem"]["properties"])
 

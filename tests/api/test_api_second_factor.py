@@ -31,10 +31,10 @@ def _checksum(address: str) -> str:
     return to_checksum_address(address)
 
 
-def test_enrolment_returns_a_working_secret_once(client: TestClient, make_key: Callable[..., str],
+def test_enrolment_returns_a_working_secret_once(client: TestClient, make_session: Callable[..., str],
                                                  auth: Callable[[str], dict[str, str]], api_engine: Engine) -> None:
     _record(api_engine)
-    headers = {**auth(make_key(Scope.APP)), "Idempotency-Key": "totp-1"}
+    headers = {**auth(make_session("C-1")), "Idempotency-Key": "totp-1"}  # the customer's app, in C-1's session
     response = client.post(f"/v1/wallets/{WALLET}/totp", headers=headers, json={})
     assert response.status_code == 201, response.text
     body = response.json()

@@ -52,7 +52,7 @@ def test_admin_opens_an_account_that_tellers_and_apps_read(bank_network: BankNet
     assert opened == BankAccount(code=code, balance=opened.balance, available=opened.available,
                                  customer_ref="CUST-ACC-1", name="Alice current")
     assert (opened.balance.amount, opened.available.amount, opened.balance.currency) == (12_345, 12_345, "DCASH")
-    for reader in (bank.client("teller"), bank.client("app")):
+    for reader in (bank.client("teller"), bank.app("CUST-ACC-1")):  # the app: with its customer's session
         assert reader.get_account(code) == opened
     with pytest.raises(ConflictError) as again:  # another request (another key) for the same account number
         admin.open_account(code, "CUST-ACC-1", opening_balance=1)
@@ -115,7 +115,7 @@ def test_top_up_moves_money_from_the_account_into_the_wallet(bank_network: BankN
     bank = bank_network.a
     admin = bank.client("admin")
     customer = open_customer(bank, deposit=100_000, account_via_api=admin)
-    app = bank.client("app")
+    app = customer.app()
     op = app.top_up(customer.wallet, 30_000)
     assert (op.kind, op.status, op.channel, op.wallet, op.account) == ("topup", "pending", "app", customer.wallet,
                                                                        customer.account)
@@ -138,7 +138,7 @@ def test_top_up_without_the_money_in_the_account_writes_nothing(bank_network: Ba
     assert customer.account is not None
     before = operations_of(bank, customer.wallet)
     with pytest.raises(InsufficientFundsError) as refused:
-        bank.client("app").top_up(customer.wallet, 5_000)
+        customer.app().top_up(customer.wallet, 5_000)
     assert refused.value.status == 422
     assert (refused.value.problem["available"], refused.value.problem["requested"]) == (1_000, 5_000)
     assert operations_of(bank, customer.wallet) == before
@@ -163,16 +163,19 @@ def test_a_mint_the_chain_refuses_releases_the_hold(bank_network: BankNetwork) -
 
 def test_top_up_refusals(bank_network: BankNetwork) -> None:
     a, b = bank_network.a, bank_network.b
-    app = a.client("app")
     unbound = open_customer(a, deposit=None)
+    app, teller = unbound.app(), a.client("teller")
     with pytest.raises(AccountNotBoundError):
         app.top_up(unbound.wallet, 100)
     at_b = open_customer(b, deposit=10_000)
     with pytest.raises(WalletNotCustodiedHereError) as elsewhere:
-        app.top_up(at_b.wallet, 100)
+        teller.top_up(at_b.wallet, 100)
     assert elsewhere.value.problem["bank"] == "BANKB"
+    for client in (app, teller):  # a customer session knows only its customer's wallets here
+        with pytest.raises(NotFoundError):
+            client.top_up(str(WalletKey.create().address), 100)
     with pytest.raises(NotFoundError):
-        app.top_up(str(WalletKey.create().address), 100)
+        app.top_up(at_b.wallet, 100)
     for other in (a.client("atm"), a.client("merchant", merchant_id="SHOP-1"), a.client("regulator"),
                   a.client("admin")):
         with pytest.raises(ForbiddenError):
@@ -196,7 +199,7 @@ def test_top_up_into_a_frozen_wallet_is_refused(bank_network: BankNetwork) -> No
 def test_a_retried_top_up_mints_once(bank_network: BankNetwork) -> None:
     bank = bank_network.a
     customer = open_customer(bank, deposit=50_000)
-    app = bank.client("app")
+    app = customer.app()
     first = app.top_up(customer.wallet, 7_000, idempotency_key="topup-retry-1")
     second = app.top_up(customer.wallet, 7_000, idempotency_key="topup-retry-1")
     assert second.id == first.id and second.ref == first.ref
@@ -213,7 +216,7 @@ def test_a_large_top_up_needs_the_customers_second_factor(bank_network: BankNetw
     bank = bank_network.a
     threshold = bank.settings.second_factor_threshold
     customer = open_customer(bank, deposit=threshold * 3)
-    app = bank.client("app")
+    app = customer.app()
     with pytest.raises(SecondFactorRequiredError) as not_enrolled:
         app.top_up(customer.wallet, threshold + 1)
     assert not_enrolled.value.problem["enrolled"] is False

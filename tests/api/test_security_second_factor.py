@@ -114,7 +114,7 @@ def named_client(bank_network: BankNetwork) -> Iterator[Callable[[BankNode, str]
 def test_replacing_the_totp_without_its_current_code_is_refused(bank: BankNode) -> None:
     big = _big(bank)
     customer = open_customer(bank, deposit=big * 2)
-    app, teller = bank.client("app"), bank.client("teller")
+    app, teller = customer.app(), bank.client("teller")
     old = app.enrol_totp(customer.wallet).secret
     for client in (app, teller):  # the attack of the finding, with either kind of key
         required = _refused(SecondFactorRequiredError, "second-factor-required",
@@ -154,7 +154,7 @@ def test_a_tellers_reset_is_recorded_and_cools_off_high_value_payments(
     payee = open_customer(bank, deposit=None)
     fund_wallet(payer, threshold)
     fund_wallet(payer, threshold)
-    app = bank.client("app")
+    app = payer.app()
     app.enrol_totp(payer.wallet)
     _refused(ForbiddenError, "forbidden", lambda: app.reset_totp(payer.wallet, branch_id="BR-042", reason="lost"))
 
@@ -188,7 +188,7 @@ def test_a_tellers_reset_is_recorded_and_cools_off_high_value_payments(
 def test_five_wrong_codes_lock_out_even_the_right_code(bank: BankNode) -> None:
     big = _big(bank)
     customer = open_customer(bank, deposit=big * 2)
-    app = bank.client("app")
+    app = customer.app()
     secret = app.enrol_totp(customer.wallet).secret
     operations = operations_of(bank, customer.wallet)
     for left in range(LIMIT - 1, -1, -1):
@@ -270,7 +270,7 @@ def _custodial(bank: BankNode, in_wallet: int) -> tuple[str, str, Client]:
     while in_wallet > 0:
         fund_wallet(customer, min(step, in_wallet))
         in_wallet -= min(step, in_wallet)
-    app = bank.client("app")
+    app = customer.app()
     return customer.wallet, app.enrol_totp(customer.wallet).secret, app
 
 
@@ -305,7 +305,7 @@ def _atm_cash_out(net: BankNetwork, _shop: Shop, atm: Atm) -> Attempt:
     customer = new_atm_customer(net.a)
     cash_in = atm.client.report_cash_in(fresh("EV"), customer.wallet, {big: 1})
     assert atm.client.wait_for_status(cash_in.id, ()).status == "completed"
-    secret = net.a.client("app").enrol_totp(customer.wallet).secret
+    secret = net.a.client("teller").enrol_totp(customer.wallet).secret  # at the counter: a self-custody customer
     return Attempt(customer.wallet, secret,
                    lambda code: atm.client.submit_withdrawal(fresh("EV"), customer.code(big).text, totp=code))
 

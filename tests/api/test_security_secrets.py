@@ -53,7 +53,7 @@ def test_a_replayed_totp_enrolment_does_not_show_the_secret_and_the_record_holds
         session.add(WalletRecord(address=wallet, customer_ref="C-SECRET", channel="app",
                                  verification=Verification.PHONE, tier=4, custody=CustodyMode.SELF,
                                  state=WalletState.ACTIVE))
-    headers = {**auth(make_key(Scope.APP)), "Idempotency-Key": "totp-secret-1"}
+    headers = {**auth(make_key(Scope.TELLER)), "Idempotency-Key": "totp-secret-1"}
     first, again = _replay(client, f"/v1/wallets/{wallet}/totp", headers, {})
     secret = first.json()["secret"]
     assert pyotp.parse_uri(first.json()["provisioning_uri"]).secret == secret  # the first answer shows it

@@ -31,6 +31,7 @@ __all__ = [
     "ChainUnavailableError",
     "ConflictError",
     "ContractRejectedError",
+    "CustomerSessionRequiredError",
     "ForbiddenError",
     "IdempotencyKeyInFlightError",
     "IdempotencyKeyReusedError",
@@ -225,6 +226,12 @@ class SecondFactorCoolingOffError(ForbiddenError):
         """ISO 8601 time the cooling-off ends."""
         value = self.problem.get("until")
         return str(value) if value is not None else None
+
+
+class CustomerSessionRequiredError(ForbiddenError):
+    """An ``app`` API key alone acts for no customer: mint a customer session and send its token."""
+
+    slug = "customer-session-required"
 
 
 class InsufficientFundsError(ApiProblemError):
