@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.schemas import RequestModel, StrictInt
+from api.shown_once import shown_once
 from node.api_keys.sessions import MAX_TTL, MIN_TTL
 
 __all__ = ["CUSTOMER_REF", "CustomerSessionIn", "CustomerSessionOut", "MintedSessionOut", "RevocationIn",
@@ -14,12 +16,10 @@ __all__ = ["CUSTOMER_REF", "CustomerSessionIn", "CustomerSessionOut", "MintedSes
 CUSTOMER_REF = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"  # as a wallet's customer_ref (node/flows/wallets.py)
 
 
-class CustomerSessionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CustomerSessionIn(RequestModel):
     customer_ref: str = Field(pattern=CUSTOMER_REF, description="the customer the backend logged in, as the bank "
                                                                 "knows them (the wallets' customer_ref)")
-    ttl_seconds: int | None = Field(None, strict=True, ge=MIN_TTL, le=MAX_TTL,
+    ttl_seconds: StrictInt | None = Field(None, ge=MIN_TTL, le=MAX_TTL,
                                     description="how long the token lives; at most, and by default, the node's "
                                                 "customer_session_ttl (15 min unless the bank set it)")
 
@@ -35,13 +35,11 @@ class CustomerSessionOut(BaseModel):
 
 
 class MintedSessionOut(CustomerSessionOut):
-    token: str = Field(description="the bearer token the customer's app sends (Authorization: Bearer wnc_...); "
-                                   "shown only this once")
+    token: str = shown_once(description="the bearer token the customer's app sends (Authorization: Bearer wnc_...); "
+                                        "shown only this once")
 
 
-class RevocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RevocationIn(RequestModel):
     customer_ref: str = Field(pattern=CUSTOMER_REF, description="the customer whose sessions end now")
 
 

@@ -31,8 +31,9 @@ NOT_INTEGERS = [True, "100", 100.0]
 
 def call(bank: BankNode, secret: str, method: str, path: str, *, json: Any = None,
          params: dict[str, Any] | None = None) -> httpx.Response:
-    """One raw request (the SDK would not send these bodies), with a fresh Idempotency-Key."""
-    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": fresh("idem")}
+    """One raw request (the SDK would not send these bodies), with a fresh Idempotency-Key and a teller's desk."""
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": fresh("idem"),
+               "X-Teller-Branch": "BR-TEST", "X-Teller-Operator": "OP-TEST"}  # a teller's money move names them
     return httpx.request(method, f"{bank.url}{path}", json=json, params=params, headers=headers, timeout=30)
 
 

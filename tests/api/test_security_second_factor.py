@@ -133,9 +133,10 @@ def test_replacing_the_totp_with_its_current_code_is_accepted(
         bank: BankNode, named_client: Callable[[BankNode, str], tuple[Client, int]]) -> None:
     big = _big(bank)
     customer = open_customer(bank, deposit=big * 2)
-    app, app_key = named_client(bank, "app")
-    old = app.enrol_totp(customer.wallet).secret
-    new = app.enrol_totp(customer.wallet, totp=totp_code(old)).secret
+    teller, teller_key = named_client(bank, "teller")  # changes at the counter, so the audit names the key
+    app = customer.app()
+    old = teller.enrol_totp(customer.wallet).secret
+    new = teller.enrol_totp(customer.wallet, totp=totp_code(old)).secret
     assert new != old
     stale = totp_code(old, ahead=1)
     if stale not in {totp_code(new, ahead=k) for k in (-1, 0, 1)}:
@@ -143,7 +144,7 @@ def test_replacing_the_totp_with_its_current_code_is_accepted(
                  lambda: app.top_up(customer.wallet, big, totp=stale))
     completed(app, app.top_up(customer.wallet, big, totp=totp_code(new)))
     assert [(a.action, a.api_key_id) for a in _audit(bank, customer.wallet)] == [
-        (SecondFactorAction.ENROLLED, app_key), (SecondFactorAction.CHANGED, app_key)]
+        (SecondFactorAction.ENROLLED, teller_key), (SecondFactorAction.CHANGED, teller_key)]
     assert [n.kind for n in _notices(app, customer.wallet)] == ["totp_enrolled", "totp_changed"]
 
 
@@ -203,7 +204,8 @@ def test_five_wrong_codes_lock_out_even_the_right_code(bank: BankNode) -> None:
     assert locked.locked_until is not None and datetime.fromisoformat(locked.locked_until) == locked_until
     assert locked.retry_after is not None and 0 < locked.retry_after <= LOCKOUT
     raw = httpx.post(f"{bank.url}/v1/wallets/{customer.wallet}/topups", json={"amount": big}, timeout=30.0,
-                     headers={"Authorization": f"Bearer {bank.key('app')}", "Idempotency-Key": fresh("raw"),
+                     headers={"Authorization": f"Bearer {bank.mint_session(customer.ref).token}",
+                              "Idempotency-Key": fresh("raw"),
                               "X-TOTP-Code": totp_code(secret)})
     assert raw.status_code == 429 and 0 < int(raw.headers["Retry-After"]) <= LOCKOUT
     assert operations_of(bank, customer.wallet) == operations  # nothing was done for any of them
@@ -217,7 +219,7 @@ def test_five_wrong_codes_lock_out_even_the_right_code(bank: BankNode) -> None:
 def test_concurrent_wrong_codes_do_not_get_past_the_limit(bank: BankNode) -> None:
     big, guesses = _big(bank), 12
     customer = open_customer(bank, deposit=big * 2)
-    key = bank.key("app")
+    key = bank.mint_session(customer.ref).token  # the customer's app, in a customer session
     with Client(bank.url, key, timeout=60.0) as app:
         wrong = _wrong(app.enrol_totp(customer.wallet).secret)
     start = threading.Barrier(guesses)

@@ -23,7 +23,7 @@ from node.flows.wallet_records import CustodyMode, Verification, WalletRecord, W
 from node.ledger import AccountKind, SqlLedger
 from wallet_sdk.chain.network import to_address
 
-SECRET_NAMES = re.compile(r"secret|api_key|token|password|provisioning_uri|private|mnemonic", re.IGNORECASE)
+SECRET_NAMES = re.compile(r"secret|api_key(?!_id)|token|password|provisioning_uri|private|mnemonic", re.IGNORECASE)
 
 
 def _recorded(engine: Engine, key: str) -> str:
