@@ -13,6 +13,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +40,21 @@ TELLER = wallets.Actor("teller")
 Restore = Callable[[], None]
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> NodeSettings:
-    return load_settings(bank_id="BANKA", data_dir=tmp_path, second_factor_threshold=10**12)
+@dataclass(frozen=True)
+class Node:
+    """Bank A's node: its database, settings, chain connection and writer."""
+
+    sessions: sessionmaker[Session]
+    settings: NodeSettings
+    network: Network
+    writer: ChainWriter
 
 
 @pytest.fixture
-def network(system: Any) -> Network:
-    return Network.from_web3(system.w3, system.deployment)
-
-
-@pytest.fixture
-def writer(system: Any, sessions: sessionmaker[Session], network: Network) -> ChainWriter:
-    return ChainWriter(sessions, network, system.banks["A"].operators[0], FAST)
+def node(system: Any, sessions: sessionmaker[Session], tmp_path: Path) -> Node:
+    network = Network.from_web3(system.w3, system.deployment)
+    return Node(sessions, load_settings(bank_id="BANKA", data_dir=tmp_path, second_factor_threshold=10**12), network,
+                ChainWriter(sessions, network, system.banks["A"].operators[0], FAST))
 
 
 @pytest.fixture
@@ -90,107 +93,91 @@ def backup(engine: Engine, db_url: str, backend: str,
         request.getfixturevalue("pg_server").admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
 
 
-def _customer(sessions: sessionmaker[Session], settings: NodeSettings, network: Network, writer: ChainWriter,
-              deposit: int) -> tuple[str, str]:
+def _customer(node: Node, deposit: int) -> tuple[str, str]:
     """An active custodial wallet of bank A bound to a new deposit account holding ``deposit``."""
     customer, account = f"CUST-{secrets.token_hex(4)}", f"DEP-{secrets.token_hex(4)}"
-    with transaction(sessions) as session:
-        funding.open_deposit_account(session, settings, code=account, customer_ref=customer,
+    with transaction(node.sessions) as session:
+        funding.open_deposit_account(session, node.settings, code=account, customer_ref=customer,
                                      opening_balance_minor=deposit)
         request = wallets.OpeningRequest(customer_ref=customer, verification=Verification.IN_PERSON,
                                          channel=wallets.Channel.TELLER, custody=CustodyMode.CUSTODIAL,
                                          account=account)
-        wallet = wallets.open_wallet(session, settings, network, request, actor=TELLER).record.address
-    writer.run(until_idle=True)
+        wallet = wallets.open_wallet(session, node.settings, node.network, request, actor=TELLER).record.address
+    node.writer.run(until_idle=True)
     return wallet, account
 
 
-def _operation(sessions: sessionmaker[Session], public_id: str) -> Operation:
-    with transaction(sessions) as session:
+def _operation(node: Node, public_id: str) -> Operation:
+    with transaction(node.sessions) as session:
         op = get_operation(session, public_id)
         session.expunge(op)
         return op
 
 
-def _balance(sessions: sessionmaker[Session], account: str) -> int:
-    with transaction(sessions) as session:
+def _balance(node: Node, account: str) -> int:
+    with transaction(node.sessions) as session:
         return SqlLedger(session).balance(account).amount_minor
 
 
-def _with_ref(network: Network, name: str, ref: str) -> list[Event]:
-    return [e for e in iter_events(network, names=[name]) if bytes(e["ref"]) == id_bytes(ref)]
-
-
-def _run_restore_and_run_again(writer: ChainWriter, sessions: sessionmaker[Session], public_id: str,
-                               restore: Restore) -> tuple[Operation, Operation]:
-    """Run the writer (the operation completes), restore the backup (it is pending again), run it again;
-    the operation as completed the first time and as completed after the restore."""
-    writer.run(until_idle=True)
-    first = _operation(sessions, public_id)
+def _restored_once(node: Node, public_id: str, restore: Restore, event: str) -> tuple[Operation, Event]:
+    """Run the writer (the operation completes), restore the backup (it is pending again), run it again. The
+    operation must be completed with the first transaction, which made the one ``event`` of its ref; returns
+    the operation and that event."""
+    node.writer.run(until_idle=True)
+    first = _operation(node, public_id)
     assert first.status is OperationStatus.COMPLETED, first.error
     restore()
-    assert _operation(sessions, public_id).status is OperationStatus.PENDING
-    writer.run(until_idle=True)
-    return first, _operation(sessions, public_id)
-
-
-def test_a_restored_top_up_is_minted_once(sessions: sessionmaker[Session], settings: NodeSettings,
-                                          network: Network, writer: ChainWriter,
-                                          backup: Callable[[], Restore]) -> None:
-    wallet, account = _customer(sessions, settings, network, writer, deposit=10_000)
-    with transaction(sessions) as session:
-        public_id = funding.top_up(session, settings, network, wallet=wallet, amount_minor=2_500,
-                                   channel="teller").public_id
-    restore = backup()
-
-    first, again = _run_restore_and_run_again(writer, sessions, public_id, restore)
-
-    assert again.status is OperationStatus.COMPLETED and again.tx_hash == first.tx_hash
-    (minted,) = _with_ref(network, "Minted", again.ref or "")
-    assert (minted["wallet"], minted["amount"], minted.tx_hash) == (wallet, 2_500, first.tx_hash)
-    assert network.balance(wallet) == 2_500
-    assert (_balance(sessions, account), _balance(sessions, CHAIN_ISSUED)) == (7_500, 2_500)  # booked once
-
-
-def test_a_restored_redemption_is_burned_once(sessions: sessionmaker[Session], settings: NodeSettings,
-                                              network: Network, writer: ChainWriter,
-                                              backup: Callable[[], Restore]) -> None:
-    wallet, account = _customer(sessions, settings, network, writer, deposit=10_000)
-    with transaction(sessions) as session:
-        funding.top_up(session, settings, network, wallet=wallet, amount_minor=6_000, channel="teller")
-    writer.run(until_idle=True)
-    with transaction(sessions) as session:
-        public_id = funding.redeem(session, settings, network, wallet=wallet, amount_minor=1_500, signed=None,
-                                   channel="teller").public_id
-    restore = backup()
-
-    first, again = _run_restore_and_run_again(writer, sessions, public_id, restore)
-
+    assert _operation(node, public_id).status is OperationStatus.PENDING
+    node.writer.run(until_idle=True)
+    again = _operation(node, public_id)
     assert again.status is OperationStatus.COMPLETED and again.tx_hash == first.tx_hash, again.error
-    (burned,) = _with_ref(network, "Burned", again.ref or "")
-    assert (burned["wallet"], burned["amount"], burned.tx_hash) == (wallet, 1_500, first.tx_hash)
-    assert network.balance(wallet) == 4_500
-    assert (_balance(sessions, account), _balance(sessions, CHAIN_ISSUED)) == (5_500, 4_500)  # credited once
+    (made,) = [e for e in iter_events(node.network, names=[event]) if bytes(e["ref"]) == id_bytes(again.ref or "")]
+    assert made.tx_hash == first.tx_hash
+    return again, made
 
 
-def test_a_restored_settlement_is_settled_once(sessions: sessionmaker[Session], settings: NodeSettings,
-                                               network: Network, writer: ChainWriter,
-                                               backup: Callable[[], Restore]) -> None:
+def test_a_restored_top_up_is_minted_once(node: Node, backup: Callable[[], Restore]) -> None:
+    wallet, account = _customer(node, deposit=10_000)
+    with transaction(node.sessions) as session:
+        public_id = funding.top_up(session, node.settings, node.network, wallet=wallet, amount_minor=2_500,
+                                   channel="teller").public_id
+    restore = backup()
+
+    _, minted = _restored_once(node, public_id, restore, "Minted")
+
+    assert (minted["wallet"], minted["amount"], node.network.balance(wallet)) == (wallet, 2_500, 2_500)
+    assert (_balance(node, account), _balance(node, CHAIN_ISSUED)) == (7_500, 2_500)  # booked once
+
+
+def test_a_restored_redemption_is_burned_once(node: Node, backup: Callable[[], Restore]) -> None:
+    wallet, account = _customer(node, deposit=10_000)
+    with transaction(node.sessions) as session:
+        funding.top_up(session, node.settings, node.network, wallet=wallet, amount_minor=6_000, channel="teller")
+    node.writer.run(until_idle=True)
+    with transaction(node.sessions) as session:
+        public_id = funding.redeem(session, node.settings, node.network, wallet=wallet, amount_minor=1_500,
+                                   signed=None, channel="teller").public_id
+    restore = backup()
+
+    _, burned = _restored_once(node, public_id, restore, "Burned")
+
+    assert (burned["wallet"], burned["amount"], node.network.balance(wallet)) == (wallet, 1_500, 4_500)
+    assert (_balance(node, account), _balance(node, CHAIN_ISSUED)) == (5_500, 4_500)  # credited once
+
+
+def test_a_restored_settlement_is_settled_once(node: Node, backup: Callable[[], Restore]) -> None:
     merchant_id, account = f"SHOP-{secrets.token_hex(4)}", f"MRCH-{secrets.token_hex(4)}"
-    with transaction(sessions) as session:
-        funding.open_deposit_account(session, settings, code=account, customer_ref=merchant_id)
-        merchants.onboard(session, settings, network, merchants.MerchantTerms(
+    with transaction(node.sessions) as session:
+        funding.open_deposit_account(session, node.settings, code=account, customer_ref=merchant_id)
+        merchants.onboard(session, node.settings, node.network, merchants.MerchantTerms(
             merchant_id=merchant_id, legal_name="Corner shop", mcc=5411, fee_bps=100, settlement_account=account,
             payout_mode=PayoutMode.WALLET))
-    writer.run(until_idle=True)
-    with transaction(sessions) as session:
-        public_id = merchants.settle(session, settings, merchant_id, channel="admin")[0].public_id
+    node.writer.run(until_idle=True)
+    with transaction(node.sessions) as session:
+        public_id = merchants.settle(session, node.settings, merchant_id, channel="admin")[0].public_id
     restore = backup()
 
-    first, again = _run_restore_and_run_again(writer, sessions, public_id, restore)
+    settlement, settled = _restored_once(node, public_id, restore, "MerchantSettled")
 
-    assert again.status is OperationStatus.COMPLETED and again.tx_hash == first.tx_hash, again.error
-    (settled,) = _with_ref(network, "MerchantSettled", again.ref or "")
-    assert settled.tx_hash == first.tx_hash
     # the completion read the batch from the original MerchantSettled event
-    assert (again.details["batch_id"], again.details["booked"]) == (1, True)
+    assert (settlement.details["batch_id"], settlement.details["booked"]) == (settled["batchId"], True) == (1, True)
