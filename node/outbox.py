@@ -5,11 +5,13 @@ business record with, before committing; both commit together or neither does. T
 module) picks rows up in state ``received`` and moves them along::
 
     received -> submitted -> confirmed -> reversed
-      | ^ |         |  ^    ^
-      | | |         +--+    |  (re-submitted: a replacement transaction, new hash, same nonce)
-      | +-----------+       |  (its batch was mined reverted, which changed nothing: sent again, alone)
-      +---------------------+  (the chain holds its effect already, e.g. a restored backup sent it before)
-      +-------------+-----> failed
+        |           |  ^
+        |           +--+  (re-submitted: a replacement transaction, new hash, same nonce)
+        +-----------+-----> failed
+
+    and two ways back or across:
+    submitted -> received   its batch transaction was mined reverted, which changed nothing: it goes again, alone
+    received -> confirmed   the chain holds its effect already, made by an earlier transaction (a restored backup)
 
 State changes happen here and only here (:func:`transition`); assigning ``OutboxRow.state`` anywhere else
 raises. The idempotency key is unique: enqueueing the same effect again returns the existing row, and the
