@@ -168,9 +168,7 @@ def register_atm(session: Session, settings: NodeSettings, *, atm_id: str, name:
     except IntegrityError:
         raise FlowConflictError(f"ATM {atm_id} is registered already", atm_id=atm_id) from None
     ledger = _ledger(session, settings)
-    open_account = getattr(ledger, "open_account", None)
-    if open_account is not None:
-        open_account(atm_account(atm_id), AccountKind.ATM_CASH, settings.currency, name=f"ATM {atm_id}: {name}")
+    ledger.open_account(atm_account(atm_id), AccountKind.ATM_CASH, settings.currency, name=f"ATM {atm_id}: {name}")
     return Registration(atm, secret)
 
 

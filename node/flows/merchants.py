@@ -178,15 +178,13 @@ def _settlement_account(session: Session, settings: NodeSettings, code: str) -> 
         raise FlowValidationError("settlement_account", "an account code is 1-128 characters")
     ledger = open_ledger(session, settings.ledger_adapter)
     try:
-        balance = ledger.balance(code)
+        info = ledger.account_info(code)
     except AccountNotFoundError:
         raise FlowValidationError("settlement_account", f"this bank has no account {code!r}", account=code) from None
-    describe = getattr(ledger, "account", None)
-    info = describe(code) if describe is not None else None
-    if info is not None and info.kind not in (AccountKind.CUSTOMER_DEPOSIT, AccountKind.MERCHANT_SETTLEMENT):
+    if info.kind not in (AccountKind.CUSTOMER_DEPOSIT, AccountKind.MERCHANT_SETTLEMENT):
         raise FlowValidationError("settlement_account", f"{code!r} is not a deposit or merchant settlement account")
-    if balance.currency != settings.currency:
-        raise FlowValidationError("settlement_account", f"{code!r} is in {balance.currency}, not {settings.currency}")
+    if info.currency != settings.currency:
+        raise FlowValidationError("settlement_account", f"{code!r} is in {info.currency}, not {settings.currency}")
     return code
 
 
@@ -683,9 +681,7 @@ def _settled(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -
     fee, net = int(event["fee"]), int(event["net"])
     ledger = operation_ledger(session, op)
     if fee:
-        open_account = getattr(ledger, "open_account", None)
-        if open_account is not None:
-            open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
+        ledger.open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
         ledger.credit(FEE_INCOME, fee, contra=FEE_WALLET_ACCOUNT, reference=f"{op.ref}:fee", correlation_id=op.ref,
                       memo=f"acquiring fee, merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
     if net and op.details.get("payout_mode") == PayoutMode.BANK_ACCOUNT.value:

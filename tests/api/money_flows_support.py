@@ -135,10 +135,11 @@ def holds_on(bank: BankNode, account: str) -> int:
 
 class CoreBankingStub:
     """Stands for a bank's core-banking adapter (``ledger_adapter = "money_flows_support:CoreBankingStub"``): only
-    the CoreBankingLedger protocol's methods, over the built-in tables, so the node cannot open accounts in it."""
+    the CoreBankingLedger protocol's methods, over the built-in tables, and not a SqlLedger, so the node treats it
+    as an external system (it does not open customer accounts in it)."""
 
-    _METHODS = frozenset({"debit", "credit", "transfer", "hold", "release", "capture", "reverse", "balance",
-                          "available"})
+    _METHODS = frozenset({"account_info", "open_account", "debit", "credit", "transfer", "hold", "release",
+                          "capture", "reverse", "balance", "available"})
 
     def __init__(self, session: Any) -> None:
         from node.ledger import SqlLedger

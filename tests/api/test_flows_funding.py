@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from fastapi.testclient import TestClient
 from flow_network import BankNetwork
@@ -84,28 +87,54 @@ def test_account_errors(bank_network: BankNetwork) -> None:
     assert currency.value.errors[0]["loc"] == ["body", "currency"]
 
 
-def test_a_node_on_a_core_banking_system_does_not_open_accounts(api_db_url: str, devnet: Devnet,
-                                                                 network: Network) -> None:
-    settings = load_settings(bank_id="BANKA", rpc_url=devnet.rpc_url, db_url=api_db_url,
+@contextmanager
+def core_banking_node(db_url: str, devnet: Devnet, network: Network, scope: Scope,
+                      accounts: dict[str, str | None]) -> Iterator[Client]:
+    """A client (key of ``scope``) of a bank API whose ledger is a core-banking adapter loaded by name, as a
+    bank configures its own (``money_flows_support:CoreBankingStub``), with deposit accounts ``accounts``
+    (code -> owner's customer ref, None: the core system names no owner) holding 42.00 each."""
+    settings = load_settings(bank_id="BANKA", rpc_url=devnet.rpc_url, db_url=db_url,
                              ledger_adapter="money_flows_support:CoreBankingStub")
-    engine = create_engine(api_db_url)
+    engine = create_engine(db_url)
     try:
         with transaction(session_factory(engine)) as session:
-            secret = create_key(session, name="t", scopes=[Scope.ADMIN]).secret
+            secret = create_key(session, name="t", scopes=[scope]).secret
             core = SqlLedger(session)  # the core-banking system's own books (in this stub, the node's tables)
             ensure_system_accounts(core, settings.currency)
-            core.open_account("CORE-1", AccountKind.CUSTOMER_DEPOSIT, settings.currency, owner_ref="C-9")
-            core.credit("CORE-1", 4_200, contra="cash:vault", reference="core:open")
+            for code, owner in accounts.items():
+                core.open_account(code, AccountKind.CUSTOMER_DEPOSIT, settings.currency, owner_ref=owner)
+                core.credit(code, 4_200, contra="cash:vault", reference=f"core:open:{code}")
         app = create_app(settings, engine=engine, network_factory=lambda: network)
         with TestClient(app, raise_server_exceptions=False) as http, \
-                Client(str(http.base_url), secret, http=http) as admin:
-            with pytest.raises(ConflictError) as refused:
-                admin.open_account("DEP-NEW", "C-9", opening_balance=100)
-            assert "core-banking" in (refused.value.detail or "")
-            account = admin.get_account("CORE-1")  # balances are read through the adapter
-            assert (account.balance.amount, account.available.amount, account.customer_ref) == (4_200, 4_200, None)
+                Client(str(http.base_url), secret, http=http) as client:
+            yield client
     finally:
         engine.dispose()
+
+
+def test_a_node_on_a_core_banking_system_does_not_open_accounts(api_db_url: str, devnet: Devnet,
+                                                                 network: Network) -> None:
+    with core_banking_node(api_db_url, devnet, network, Scope.ADMIN, {"CORE-1": "C-9"}) as admin:
+        with pytest.raises(ConflictError) as refused:
+            admin.open_account("DEP-NEW", "C-9", opening_balance=100)
+        assert "core-banking" in (refused.value.detail or "")
+        account = admin.get_account("CORE-1")  # read through the adapter, owner included
+        assert (account.balance.amount, account.available.amount, account.customer_ref) == (4_200, 4_200, "C-9")
+
+
+def test_a_core_banking_adapter_binds_only_the_customers_own_account(api_db_url: str, devnet: Devnet,
+                                                                     network: Network) -> None:
+    """Issue 18 finding 6: with an adapter other than the built-in ledger the node skipped the owner check, so
+    a key could bind another customer's deposit account (and later redeem into it or top up from it)."""
+    accounts = {"CORE-ALICE": "ALICE", "CORE-NOBODY": None}
+    with core_banking_node(api_db_url, devnet, network, Scope.APP, accounts) as app:
+        for customer, account, says in (("MALLORY", "CORE-ALICE", "belongs to another customer"),
+                                         ("BOB", "CORE-NOBODY", "names no owner")):
+            with pytest.raises(ValidationError, match=says) as refused:
+                app.open_wallet(customer, "bank_account", account=account)
+            assert [e["loc"][-1] for e in refused.value.errors] == ["account"]
+        opening = app.open_wallet("ALICE", "bank_account", account="CORE-ALICE")
+        assert (opening.created, opening.wallet.customer_ref, opening.wallet.account) == (True, "ALICE", "CORE-ALICE")
 
 
 # ------------------------------------------------------------------ top-up

@@ -20,6 +20,7 @@ from money_flows_support import (
     totp_code,
 )
 
+from node.writer import Checkpoint
 from wallet_sdk.authorizations import Domain, RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest
 from wallet_sdk.client.errors import (
@@ -110,6 +111,38 @@ def test_the_payees_limit_fails_the_operation_with_the_reason(bank_network: Bank
     # the refused transfer changed nothing: a smaller one fits under the cap and goes through
     ok = app.transfer(payer.wallet, payee.wallet, 5_000, authorization=signed_transfer(payer, payee.wallet, 5_000))
     completed(app, ok)
+
+
+def test_a_transfer_another_bank_relayed_first_completes_with_that_relay(bank_network: BankNetwork,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 finding 10(a): a customer's signed transfer reaches bank A's API, and before A's writer sends it
+    bank B relays the same authorization on chain. A's relay item is refused (nonce used), but the money moved
+    as the customer signed: the operation completes with B's transaction, not failed."""
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, self_custody=True, deposit=10_000)
+    payee = open_customer(b, deposit=None)
+    fund_wallet(payer, 10_000)
+    signed = signed_transfer(payer, payee.wallet, 4_000)
+    bank_network.wait_idle()
+    relayed: list[str] = []
+
+    def bank_b_relays_it_first(point: Checkpoint) -> None:  # A signed and stored its relay, not broadcast yet
+        if point is Checkpoint.SIGNED_COMMITTED and not relayed:
+            result = b.network.bank_operator(b.operator).relay_transfers([signed])
+            assert result.succeeded == 1
+            relayed.append(result.tx_hash)
+
+    monkeypatch.setattr(a.runner.writer, "_checkpoint", bank_b_relays_it_first)
+    app = a.client("app")
+    op = app.transfer(payer.wallet, payee.wallet, 4_000, authorization=signed)
+    done = completed(app, op)
+    assert relayed and done.tx_hash == relayed[0]
+    bank_network.wait_idle()
+    assert app.get_balance(payer.wallet).spendable.amount == 6_000  # moved once
+    assert b.client("app").get_balance(payee.wallet).spendable.amount == 4_000
+    outgoing = [(e.kind, e.amount.amount, e.tx_hash) for e in app.get_history(payer.wallet).items
+                if e.kind.startswith("transfer")]
+    assert outgoing == [("transfer_out", 4_000, relayed[0])]
 
 
 def test_limits_and_balance_are_checked_before_relaying(bank_network: BankNetwork) -> None:
