@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from api.admission import InFlightLimit, ensure_worker_threads
 from api.atm.endpoints import router as atm_router
-from api.auth import document_scopes
+from api.auth import document_scopes, keyed_routes
+from api.customer_sessions.endpoints import router as customer_sessions_router
 from api.deps import AppState
 from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.funding.endpoints import router as funding_router
@@ -46,7 +47,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
                queue_timeout: float | None = None) -> FastAPI:
     """The API of the bank ``settings.bank_id``; at most ``max_in_flight`` requests run at once, the rest wait up
     to ``queue_timeout`` seconds for their turn (api/admission.py; by default the settings' ``api_max_in_flight``
-    and ``api_queue_timeout``).
+    and ``api_queue_timeout``), each authenticated and its body read first (``api_max_body``,
+    ``api_body_timeout``).
 
     ``engine`` defaults to one on ``settings.database_url`` (disposed when the app shuts down);
     ``network_factory`` defaults to connecting to ``settings.rpc_url`` with ``settings.deployment_path``
@@ -75,10 +77,12 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     )
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
-    app.add_middleware(InFlightLimit, limit=in_flight,
-                       queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout)
     routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
-               merchants_router, operations_router, keys_router)
+               merchants_router, operations_router, keys_router, customer_sessions_router)
+    app.add_middleware(InFlightLimit, limit=in_flight,
+                       queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
+                       max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
+                       keyed_routes=keyed_routes(routers))
     for router in routers:
         document_scopes(router)
         app.include_router(router)

@@ -1,56 +1,103 @@
-"""Authentication by API key and authorization by scope.
+"""Authentication by API key or customer session token, and authorization by scope.
 
-A key comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``. No key, an unknown key or a
-revoked key is a 401 problem; a live key without one of the endpoint's scopes is a 403 problem. Endpoints
-declare their scopes with an alias from :func:`require_scope`::
+A key or token comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secret>``; both resolve, in the one
+function :func:`node.api_keys.authenticate`, to the :class:`Principal` the request acts as. No credential, an
+unknown one, a revoked key, or an expired or revoked customer session is a 401 problem; a principal without one
+of the endpoint's scopes is a 403 problem (a customer session has the ``app`` scope only, and api/customers.py
+keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`::
 
-    TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+    TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
     @router.get(...)
     def read(key: TellerOrApp) -> ...: ...
 
 The scopes also appear in the OpenAPI document (``x-required-scopes`` and the route's description; see
 :func:`document_scopes`).
+
+:func:`authenticate_request` is the one place a request's key is checked. The admission middleware
+(api/admission.py) calls it before the request may read its body or take a turn, for every route that
+depends on :func:`current_key` (:func:`keyed_routes`), and leaves the key in ``request.state``; the
+dependency then reuses it (and authenticates itself where no middleware ran).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
-from api.deps import AppStateDep
+from api.deps import AppState, AppStateDep
 from api.errors import ForbiddenError, UnauthorizedError
-from api.keys import ApiKey, Scope, authenticate
+from api.keys import Principal, Scope, authenticate
 
-__all__ = ["AnyKey", "CurrentKey", "ScopeRequirement", "document_scopes", "require_scope"]
+__all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
+           "keyed_routes", "needs_api_key", "require_scope"]
+
+AUTHENTICATED_KEY: Final = "api_key"
+"""``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerKey",
-                           description="An API key: `Authorization: Bearer wn_...`")
+                           description="An API key (`Authorization: Bearer wn_...`) or a customer session token "
+                                       "(`Authorization: Bearer wnc_...`)")
 header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader",
                              description="An API key in the X-API-Key header (alternative to Bearer)")
 
 
-def current_key(
-    state: AppStateDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    header: Annotated[str | None, Depends(header_scheme)],
-) -> ApiKey:
-    secret = bearer.credentials if bearer is not None else header
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The secret a request presents: ``Authorization: Bearer <secret>``, else ``X-API-Key: <secret>``."""
+    scheme, value = get_authorization_scheme_param(headers.get("authorization"))
+    if scheme.lower() == "bearer" and value:
+        return value
+    return headers.get("x-api-key") or None
+
+
+def authenticate_request(state: AppState, headers: Mapping[str, str]) -> Principal:
+    """Who the request's headers present (an API key or a customer session); 401 problem otherwise.
+
+    Blocking (one indexed read): call it in a worker thread."""
+    secret = presented_key(headers)
     if not secret:
         raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
     with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
-        key = authenticate(session, secret)
-        if key is None:
-            raise UnauthorizedError("the API key is unknown or revoked")
-        session.expunge(key)
+        principal = authenticate(session, secret)
+    if principal is None:  # never says which credential: it may be a token, and tokens are not logged
+        raise UnauthorizedError("the API key or customer session is unknown, revoked or expired")
+    return principal
+
+
+async def current_key(
+    request: Request,
+    state: AppStateDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],  # (documents the schemes)
+    _header: Annotated[str | None, Depends(header_scheme)],
+) -> Principal:
+    known = getattr(request.state, AUTHENTICATED_KEY, None)
+    if isinstance(known, Principal):  # the admission middleware authenticated this request already
+        return known
+    key: Principal = await run_in_threadpool(authenticate_request, state, request.headers)
     return key
 
 
-CurrentKey = Annotated[ApiKey, Depends(current_key)]
-"""Any live key, whatever its scopes."""
+def needs_api_key(dependant: Dependant) -> bool:
+    """Whether a route (its ``dependant``) authenticates by API key, through any of its dependencies."""
+    return any(dep.call is current_key or needs_api_key(dep) for dep in dependant.dependencies)
+
+
+def keyed_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
+    """The routes of ``routers`` that authenticate by API key: the admission middleware authenticates their
+    requests before they may take a turn (api/admission.py)."""
+    return [route for router in routers for route in router.routes
+            if isinstance(route, APIRoute) and needs_api_key(route.dependant)]
+
+
+CurrentKey = Annotated[Principal, Depends(current_key)]
+"""Any live key or customer session, whatever its scopes."""
 
 
 class ScopeRequirement:
@@ -61,7 +108,7 @@ class ScopeRequirement:
             raise ValueError("require at least one scope")
         self.scopes = scopes
 
-    def __call__(self, key: CurrentKey) -> ApiKey:
+    def __call__(self, key: CurrentKey) -> Principal:
         if not key.scope_set & set(self.scopes):
             raise ForbiddenError(f"this endpoint needs one of the scopes {', '.join(self.scopes)}; "
                                  f"the key has {', '.join(sorted(key.scopes))}",
@@ -75,12 +122,12 @@ class ScopeRequirement:
 def require_scope(*scopes: Scope) -> Any:
     """The dependency admitting keys with any of ``scopes``; use it in an ``Annotated`` alias (typed for mypy)::
 
-        TellerOrApp = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP)]
+        TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
     """
     return Depends(ScopeRequirement(tuple(scopes)))
 
 
-AnyKey = Annotated[ApiKey, require_scope(*Scope)]
+AnyKey = Annotated[Principal, require_scope(*Scope)]
 """A live key with any scope at all."""
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import ChainUnavailableError
 from node.db import session_factory
+from node.db.durable import unit_of_work, work_sessions
 from node.settings import NodeSettings
 from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import WalletnetError
@@ -28,6 +29,7 @@ class AppState:
         self.settings = settings
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.work_sessions: sessionmaker[Session] = work_sessions(engine)  # the requests' (node.db.durable)
         self.read_sessions: sessionmaker[Session] = session_factory(engine, read_only=True)
         self._network_factory = network_factory or self._connect
         self._network: Network | None = None
@@ -60,14 +62,15 @@ def get_settings(state: AppStateDep) -> NodeSettings:
 
 
 def get_session(request: Request, state: AppStateDep) -> Iterator[Session]:
-    """A session per request, committed when the endpoint returns normally, rolled back otherwise.
+    """A session per request, committed when the endpoint returns normally, rolled back otherwise; writes the
+    work made durable (node.db.durable, e.g. a wrong TOTP code counted) are committed either way.
 
     Work that must wait until this session is closed (it would need SQLite's write lock, which the session
     may hold) is queued with :func:`after_session` and runs right after the session ends.
     """
     request.state.sessions_open = getattr(request.state, "sessions_open", 0) + 1
     try:
-        with state.sessions.begin() as session:
+        with unit_of_work(state.work_sessions) as session:
             yield session
     finally:
         request.state.sessions_open -= 1

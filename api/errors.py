@@ -9,7 +9,9 @@ errors) and anything unexpected (500 without details) to a problem document.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import requests
@@ -40,7 +42,13 @@ from api.problems import (
 )
 from node.flows.errors import FlowError, FlowValidationError
 from node.flows.operations import OperationNotFoundError
-from node.flows.second_factor import SecondFactorInvalidError, SecondFactorRequiredError
+from node.flows.second_factor import (
+    SecondFactorCoolingOffError,
+    SecondFactorError,
+    SecondFactorInvalidError,
+    SecondFactorLockedError,
+    SecondFactorRequiredError,
+)
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
 from node.ledger.errors import BalanceOverflowError, InsufficientFundsError
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError
@@ -117,11 +125,8 @@ def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], d
                          errors=[{"loc": ["body", exc.field], "msg": exc.detail, "type": "value_error"}], **exc.extra)
     elif isinstance(exc, FlowError):
         body = _document(ProblemKind(exc.problem), request, exc.detail, **exc.extra)
-    elif isinstance(exc, SecondFactorRequiredError):
-        body = _document(ProblemKind.SECOND_FACTOR_REQUIRED, request, str(exc), enrolled=exc.enrolled,
-                         threshold=exc.threshold_minor)
-    elif isinstance(exc, SecondFactorInvalidError):
-        body = _document(ProblemKind.SECOND_FACTOR_INVALID, request, str(exc))
+    elif isinstance(exc, SecondFactorError):
+        body = _second_factor_problem(exc, request, headers)
     elif isinstance(exc, InsufficientFundsError):
         body = _document(ProblemKind.INSUFFICIENT_FUNDS, request,
                          f"the bank account has {exc.available_minor} available, {exc.requested_minor} requested",
@@ -158,6 +163,30 @@ def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], d
     return body, headers
 
 
+def _retry_after(until: datetime) -> int:
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+
+
+def _second_factor_problem(exc: SecondFactorError, request: Request, headers: dict[str, str]) -> dict[str, Any]:
+    """The problem of a second-factor refusal; a lock-out and a cooling-off also say when to retry."""
+    if isinstance(exc, SecondFactorRequiredError):
+        return _document(ProblemKind.SECOND_FACTOR_REQUIRED, request, str(exc), enrolled=exc.enrolled,
+                         threshold=exc.threshold_minor)
+    if isinstance(exc, SecondFactorInvalidError):
+        return _document(ProblemKind.SECOND_FACTOR_INVALID, request, str(exc), attempts_left=exc.attempts_left,
+                         locked_until=exc.locked_until.isoformat() if exc.locked_until else None)
+    if isinstance(exc, SecondFactorLockedError):
+        headers["Retry-After"] = str(_retry_after(exc.until))
+        return _document(ProblemKind.SECOND_FACTOR_LOCKED, request, str(exc), locked_until=exc.until.isoformat(),
+                         retry_after=int(headers["Retry-After"]))
+    if isinstance(exc, SecondFactorCoolingOffError):
+        headers["Retry-After"] = str(_retry_after(exc.until))
+        return _document(ProblemKind.SECOND_FACTOR_COOLING_OFF, request, str(exc), until=exc.until.isoformat(),
+                         threshold=exc.threshold_minor)
+    log.error("unmapped second-factor error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _document(ProblemKind.INTERNAL, request, None)
+
+
 CHAIN_DOWN: Final[tuple[type[Exception], ...]] = (
     NodeConnectionError, ConnectionError, TimeoutError, requests.exceptions.ConnectionError,
     requests.exceptions.Timeout, ProviderConnectionError, RequestTimedOut,
@@ -185,23 +214,24 @@ def problem_response(body: Mapping[str, Any], headers: Mapping[str, str] | None 
 class ReplayedResponse(Exception):
     """Raised by the idempotency dependency to return a recorded response instead of running the endpoint."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, *, headers: Mapping[str, str] | None = None) -> None:
         self.status = status
         self.body = body
+        self.headers = dict(headers or {})
         super().__init__(f"replayed response ({status})")
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ReplayedResponse):
-        return JSONResponse(exc.body, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(exc.body, status_code=exc.status, headers={**exc.headers, "Idempotent-Replayed": "true"})
     body, headers = problem_for(exc, request)
     return problem_response(body, headers)
 
 
 HANDLED: Final[tuple[type[Exception], ...]] = (
     ReplayedResponse, ApiError, RequestValidationError, StarletteHTTPException, IdempotencyKeyReusedError,
-    IdempotencyKeyInFlightError, InvalidArgumentError, ContractRevertError, FlowError, SecondFactorRequiredError,
-    SecondFactorInvalidError, InsufficientFundsError, BalanceOverflowError, AuthorizationError, PayloadError,
+    IdempotencyKeyInFlightError, InvalidArgumentError, ContractRevertError, FlowError, SecondFactorError,
+    InsufficientFundsError, BalanceOverflowError, AuthorizationError, PayloadError,
     OperationNotFoundError, *CHAIN_DOWN, Exception,
 )
 

@@ -1,15 +1,21 @@
 """``IdempotencyDep``: the dependency every POST that moves money takes (built on :mod:`node.idempotency`).
 
 The request must carry an ``Idempotency-Key`` header (1..255 characters; missing -> 422 problem). The key is
-scoped to the calling API key and bound to a hash of method, path and JSON body:
+scoped to the calling API key (and, for a customer session, its customer) and bound to a hash of method, path
+and JSON body:
 
 - first call: the key is claimed (committed as in flight) and the endpoint runs; it records its response
   with :meth:`IdempotentRequest.complete` in the same transaction as its work;
-- same key and body again: the recorded response is returned as is (header ``Idempotent-Replayed: true``)
-  and the endpoint does not run;
+- same key and body again: the recorded response is returned (header ``Idempotent-Replayed: true``) and the
+  endpoint does not run. A secret the first answer showed (a field declared with :func:`api.shown_once.shown_once`)
+  was never recorded: the replay carries ``"[redacted: shown once]"`` in its place and names the fields in the
+  header ``Idempotent-Redacted`` (e.g. ``secret, provisioning_uri``);
 - same key, other body: 409 ``idempotency-key-reused``; same key while the first call runs: 409
   ``idempotency-key-in-flight``;
 - if the endpoint fails before recording anything, the claim is dropped so a retry starts afresh.
+
+Completed keys are pruned after the setting ``idempotency_retention`` (24 h; :func:`node.idempotency.prune_expired`
+in the node's periodic jobs): the same key is then a new request.
 """
 
 from __future__ import annotations
@@ -21,16 +27,20 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.auth import CurrentKey
 from api.deps import AppState, AppStateDep, after_session
 from api.errors import ReplayedResponse
+from api.shown_once import redacted, redacted_paths
 from node import idempotency as records
 from node.idempotency import MAX_KEY_LENGTH, IdempotencyError, IdempotencyRecord
 
-__all__ = ["IdempotencyDep", "IdempotentRequest"]
+__all__ = ["REDACTED_HEADER", "IdempotencyDep", "IdempotentRequest"]
+
+REDACTED_HEADER = "Idempotent-Redacted"
+"""On a replay: the fields of the first answer that held a secret shown once, now ``[redacted: shown once]``."""
 
 
 class IdempotentRequest:
@@ -42,9 +52,12 @@ class IdempotentRequest:
         self.key = key
         self.completed = False
 
-    def complete(self, session: Session, body: Any, *, status: int = 200) -> Any:
-        """Record ``body`` (made JSON-able) as the response; flushed in ``session`` with the work."""
-        encoded = jsonable_encoder(body)
+    def complete(self, session: Session, body: BaseModel, *, status: int = 200) -> Any:
+        """Record ``body`` as the response, its secrets redacted (api/shown_once.py); flushed in ``session``
+        with the work. Returns the body as recorded (what a replay answers)."""
+        if not isinstance(body, BaseModel):  # a model says which of its fields are secrets; a dict cannot
+            raise TypeError(f"record a response model, not {type(body).__name__}")
+        encoded, _ = redacted(body)
         record = session.get(IdempotencyRecord, self.record_id, with_for_update=True)
         if record is None:  # pragma: no cover - the claim is committed before the endpoint runs
             raise IdempotencyError(f"idempotency key {self.key!r} vanished")
@@ -86,9 +99,11 @@ async def idempotent_request(
 ) -> AsyncIterator[IdempotentRequest]:
     raw = await request.body()
     digest = records.request_hash(request.method, request.url.path, _body_value(raw))
-    claim = await run_in_threadpool(_claim, state, f"apikey:{api_key.id}", idempotency_key, digest)
+    claim = await run_in_threadpool(_claim, state, api_key.idempotency_scope, idempotency_key, digest)
     if claim.replay is not None:
-        raise ReplayedResponse(claim.replay.status, claim.replay.body)
+        hidden = list(redacted_paths(claim.replay.body))
+        raise ReplayedResponse(claim.replay.status, claim.replay.body,
+                               headers={REDACTED_HEADER: ", ".join(hidden)} if hidden else None)
     handle = IdempotentRequest(state, claim.record.id, idempotency_key)
     try:
         yield handle

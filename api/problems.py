@@ -25,6 +25,7 @@ __all__ = [
     "AuthorizationInvalidError",
     "ChainUnavailableError",
     "ConflictError",
+    "CustomerSessionRequiredError",
     "FieldError",
     "ForbiddenError",
     "InsufficientFundsProblem",
@@ -33,6 +34,8 @@ __all__ = [
     "NotFoundError",
     "Problem",
     "ProblemKind",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
     "ServiceUnavailableError",
     "UnauthorizedError",
     "ValidationProblemError",
@@ -61,9 +64,13 @@ class ProblemKind(StrEnum):
     CONTRACT_REJECTED = "contract-rejected"
     CHAIN_UNAVAILABLE = "chain-unavailable"
     SERVICE_UNAVAILABLE = "service-unavailable"
+    REQUEST_TOO_LARGE = "request-too-large"
+    REQUEST_TIMEOUT = "request-timeout"
     INTERNAL = "internal"
     SECOND_FACTOR_REQUIRED = "second-factor-required"
     SECOND_FACTOR_INVALID = "second-factor-invalid"
+    SECOND_FACTOR_LOCKED = "second-factor-locked"
+    SECOND_FACTOR_COOLING_OFF = "second-factor-cooling-off"
     INSUFFICIENT_FUNDS = "insufficient-funds"
     AUTHORIZATION_INVALID = "authorization-invalid"
     ATM_AUTHENTICATION_FAILED = "atm-authentication-failed"
@@ -75,6 +82,7 @@ class ProblemKind(StrEnum):
     ORDER_ALREADY_PAID = "order-already-paid"
     PAYMENT_REQUEST_EXPIRED = "payment-request-expired"
     REFUND_EXCEEDS_REFUNDABLE = "refund-exceeds-refundable"
+    CUSTOMER_SESSION_REQUIRED = "customer-session-required"
 
     @property
     def uri(self) -> str:
@@ -104,9 +112,14 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.CONTRACT_REJECTED: _KindInfo(422, "The contracts rejected the operation"),
     ProblemKind.CHAIN_UNAVAILABLE: _KindInfo(503, "The chain is unavailable"),
     ProblemKind.SERVICE_UNAVAILABLE: _KindInfo(503, "The service is unavailable"),
+    ProblemKind.REQUEST_TOO_LARGE: _KindInfo(413, "The request body is too large"),
+    ProblemKind.REQUEST_TIMEOUT: _KindInfo(408, "The request body did not arrive in time"),
     ProblemKind.INTERNAL: _KindInfo(500, "Internal error"),
     ProblemKind.SECOND_FACTOR_REQUIRED: _KindInfo(403, "A second factor (TOTP code) is required"),
     ProblemKind.SECOND_FACTOR_INVALID: _KindInfo(403, "The second factor (TOTP code) is not valid"),
+    ProblemKind.SECOND_FACTOR_LOCKED: _KindInfo(429, "The second factor is locked after too many wrong codes"),
+    ProblemKind.SECOND_FACTOR_COOLING_OFF: _KindInfo(
+        403, "The second factor was reset lately: operations above the threshold must wait"),
     ProblemKind.INSUFFICIENT_FUNDS: _KindInfo(422, "Insufficient funds in the bank account"),
     ProblemKind.AUTHORIZATION_INVALID: _KindInfo(422, "The signed authorization is not valid"),
     ProblemKind.ATM_AUTHENTICATION_FAILED: _KindInfo(401, "The ATM message is not authenticated"),
@@ -118,6 +131,7 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.ORDER_ALREADY_PAID: _KindInfo(409, "The order is paid already"),
     ProblemKind.PAYMENT_REQUEST_EXPIRED: _KindInfo(409, "The payment request has expired"),
     ProblemKind.REFUND_EXCEEDS_REFUNDABLE: _KindInfo(422, "The refund exceeds what remains refundable"),
+    ProblemKind.CUSTOMER_SESSION_REQUIRED: _KindInfo(403, "A customer session token is required"),
 }
 
 # Contract reverts (by Solidity error name) that have a problem kind of their own.
@@ -192,6 +206,13 @@ class NotFoundError(ApiError):
     kind = ProblemKind.NOT_FOUND
 
 
+class CustomerSessionRequiredError(ApiError):
+    """An ``app`` API key alone is bound to no customer: acting on a customer's wallets, accounts or operations
+    needs a customer session token (api/customers.py)."""
+
+    kind = ProblemKind.CUSTOMER_SESSION_REQUIRED
+
+
 class ConflictError(ApiError):
     kind = ProblemKind.CONFLICT
 
@@ -202,6 +223,18 @@ class ChainUnavailableError(ApiError):
 
 class ServiceUnavailableError(ApiError):
     kind = ProblemKind.SERVICE_UNAVAILABLE
+
+
+class RequestTooLargeError(ApiError):
+    """The body is (or says it will be) larger than the setting ``api_max_body``; it was not read."""
+
+    kind = ProblemKind.REQUEST_TOO_LARGE
+
+
+class RequestTimeoutError(ApiError):
+    """The body did not arrive within the setting ``api_body_timeout``."""
+
+    kind = ProblemKind.REQUEST_TIMEOUT
 
 
 class InvalidStateError(ApiError):

@@ -3,8 +3,9 @@ customers' apps send it, with the SDK's AsyncClient:
 
 1. setup: self-custody payers enrolled in bulk at the first bank, custodial payees at the second;
 2. ATM cash-ins (one event per request, ATM-signed messages) that fund the payers;
-3. P2P burst: pre-signed RelayedTransfers sent as fast as the API takes them (``concurrency`` in flight);
-   the node relays them in batches of up to 100 per transaction;
+3. P2P burst: pre-signed RelayedTransfers sent as fast as the API takes them (``concurrency`` in flight), each
+   by its payer's app in that customer's session (minted before the clock starts by the bank's login backend,
+   its ``auth`` key); the node relays them in batches of up to 100 per transaction;
 4. merchant QR payments: customer-presented codes the shop's POS relays through its acquiring bank
    (the second bank; payers at the first);
 5. the naive web3.py baseline (bench.baseline) on the same chain and wallets, while the network is quiet;
@@ -259,9 +260,17 @@ class _Load:
         return await _phase(self.net, "ATM cash-in", self.bank_a, OperationKind.ATM_CASH_IN, calls,
                             self.sizes.concurrency)
 
-    def transfers(self, count: int) -> list[Callable[[], Awaitable[Any]]]:
-        """``count`` P2P payments, pre-signed, spread over the payers (each its own nonce word per batch)."""
-        app = self.client(self.bank_a, "app")
+    async def payer_apps(self) -> list[AsyncClient]:
+        """Each payer's app, acting in a customer session of that payer: an app key alone acts for no customer.
+        Minted afresh for each phase (a session lives 15 minutes by default)."""
+        backend = self.client(self.bank_a, "auth")
+        sessions = [await backend.mint_customer_session(self.ref(f"P{i}")) for i in range(len(self.payers))]
+        return [backend.as_customer(session) for session in sessions]
+
+    async def transfers(self, count: int) -> list[Callable[[], Awaitable[Any]]]:
+        """``count`` P2P payments, pre-signed, spread over the payers (each its own nonce word per batch), each
+        sent by its payer's app."""
+        apps = await self.payer_apps()
         valid_before = self.chain.now() + 3_600
         words = [secrets.randbits(64) for _ in self.payers]
         calls: list[Callable[[], Awaitable[Any]]] = []
@@ -272,16 +281,16 @@ class _Load:
             auth = RelayedTransfer(from_=payer.address, to=payee, value=value, valid_before=valid_before,
                                    nonce=relay_nonce(words[n] + bit // 256, bit % 256))
             signed = self.signer.sign(payer, auth)
-            calls.append(partial(app.transfer, str(payer.address), payee, value, authorization=signed))
+            calls.append(partial(apps[n].transfer, str(payer.address), payee, value, authorization=signed))
         return calls
 
     async def p2p(self) -> PhaseResult:
-        calls = self.transfers(self.sizes.p2p)
+        calls = await self.transfers(self.sizes.p2p)
         return await _phase(self.net, "P2P payments", self.bank_a, OperationKind.P2P, calls, self.sizes.concurrency)
 
     async def latency(self, rate: float, seconds: float) -> LatencyResult:
         count = max(1, int(rate * seconds))
-        calls = self.transfers(count)
+        calls = await self.transfers(count)
         after = await asyncio.to_thread(self.net.last_operation_id, self.bank_a)
         latencies: list[float] = []
         refused: Counter[str] = Counter()

@@ -117,6 +117,10 @@ contract DigitalCash is
     error ERC2612ExpiredSignature(uint256 deadline);
     /// @notice EIP-2612 permit not signed by `owner` (OpenZeppelin ERC20Permit's name).
     error ERC2612InvalidSigner(address signer, address owner);
+    /// @notice `bankId` already minted under `ref`: a mint's off-chain event is minted once.
+    error RefAlreadyMinted(bytes32 bankId, bytes32 ref);
+    /// @notice `bankId` already burned under `ref` (a redemption, or a settlement payout of its merchant).
+    error RefAlreadyBurned(bytes32 bankId, bytes32 ref);
 
     // ------------------------------------------------------------------ events added
 
@@ -152,6 +156,8 @@ contract DigitalCash is
         mapping(bytes32 holdId => HoldRecord) holds;
         mapping(address authorizer => mapping(bytes32 nonce => bool)) authorizations;
         mapping(address owner => mapping(uint256 wordPos => uint256)) nonceBitmaps;
+        mapping(bytes32 bankId => mapping(bytes32 ref => bool)) mintedRefs; // refs each bank minted under
+        mapping(bytes32 bankId => mapping(bytes32 ref => bool)) burnedRefs; // redemption and payout refs, per bank
     }
 
     // keccak256(abi.encode(uint256(keccak256("walletnet.storage.DigitalCash")) - 1)) & ~bytes32(uint256(0xff))
@@ -469,13 +475,18 @@ contract DigitalCash is
 
     // ================================================================== issuance
 
-    /// @notice Mint `amount` to `wallet`; `ref` is the off-chain event id (ATM cash-in, top-up).
+    /// @notice Mint `amount` to `wallet`; `ref` is the off-chain event id (ATM cash-in, top-up), minted
+    ///         at most once per bank: a bank node restored from an older backup cannot mint an event twice.
     /// @dev Requirements: caller is an active operator of the wallet's custodian bank
-    ///      (NotCustodianOperator); amount > 0 (ZeroAmount) and <= MAX_BALANCE (AmountTooLarge); not
-    ///      paused; wallet Active; wallet's balance cap; within the bank's quota (the Consortium's
-    ///      QuotaExceeded). Records +amount as the bank's issuance. Emits Transfer(0, wallet) and Minted.
+    ///      (NotCustodianOperator); the bank has not minted under `ref` yet (RefAlreadyMinted); amount > 0
+    ///      (ZeroAmount) and <= MAX_BALANCE (AmountTooLarge); not paused; wallet Active; wallet's balance
+    ///      cap; within the bank's quota (the Consortium's QuotaExceeded). Records +amount as the bank's
+    ///      issuance and `ref` as used. Emits Transfer(0, wallet) and Minted.
     function mint(address wallet, uint256 amount, bytes32 ref) external {
         bytes32 bankId = _requireCustodianOperator(wallet);
+        mapping(bytes32 => bool) storage minted = _s().mintedRefs[bankId];
+        if (minted[ref]) revert RefAlreadyMinted(bankId, ref);
+        minted[ref] = true;
         if (amount == 0) revert ZeroAmount();
         if (amount > MAX_BALANCE) revert AmountTooLarge(amount, MAX_BALANCE);
         _updateOrRevert(address(0), wallet, amount, Flow.Mint);
@@ -484,11 +495,13 @@ contract DigitalCash is
     }
 
     /// @notice Burn `value` from `holder` on the holder's signed Redemption, for payout to its bank
-    ///         account; `ref` is the off-chain redemption id.
-    /// @dev Requirements: caller is an active operator of the holder's custodian bank; value > 0;
-    ///      block.timestamp < validBefore; nonce unused; signed by `holder`; not paused; holder Active;
-    ///      its balance, single-payment and daily outflow limits. Records -value as the custodian's
-    ///      issuance. Emits AuthorizationUsed, Transfer(holder, 0) and Burned(reason Redemption).
+    ///         account; `ref` is the off-chain redemption id, burned at most once per bank.
+    /// @dev Requirements: caller is an active operator of the holder's custodian bank; the bank has not
+    ///      burned under `ref` yet (RefAlreadyBurned, checked before the authorization so a replay says so
+    ///      even after the signature expired); value > 0; block.timestamp < validBefore; nonce unused;
+    ///      signed by `holder`; not paused; holder Active; its balance, single-payment and daily outflow
+    ///      limits. Records -value as the custodian's issuance and `ref` as used.
+    ///      Emits AuthorizationUsed, Transfer(holder, 0) and Burned(reason Redemption).
     function redeemWithAuthorization(
         address holder,
         uint256 value,
@@ -500,6 +513,7 @@ contract DigitalCash is
         bytes32 s
     ) external {
         bytes32 bankId = _requireCustodianOperator(holder);
+        _useBurnRef(bankId, ref);
         if (value == 0) revert ZeroAmount();
         if (block.timestamp >= validBefore) revert AuthorizationExpired(validBefore);
         _useAuthorization(holder, nonce, keccak256(abi.encode(REDEMPTION_TYPEHASH, holder, value, validBefore, nonce)), v, r, s);
@@ -522,12 +536,14 @@ contract DigitalCash is
     }
 
     /// @notice Burn `amount` of the settlement contract's own balance for a merchant's bank payout,
-    ///         attributed to the acquirer `bankId`.
-    /// @dev Requirements: caller is the settlement contract (NotSettlement); amount > 0; not paused;
-    ///      settlement wallet Active; its balance and limits. Records -amount as `bankId`'s issuance.
+    ///         attributed to the acquirer `bankId`; `ref` (the settlement's) is burned at most once per bank.
+    /// @dev Requirements: caller is the settlement contract (NotSettlement); `bankId` has not burned under
+    ///      `ref` yet (RefAlreadyBurned); amount > 0; not paused; settlement wallet Active; its balance and
+    ///      limits. Records -amount as `bankId`'s issuance and `ref` as used.
     ///      Emits Transfer(settlement, 0) and Burned(reason SettlementPayout).
     function burnForPayout(uint256 amount, bytes32 bankId, bytes32 ref) external {
         if (msg.sender != _s().settlement) revert NotSettlement(msg.sender);
+        _useBurnRef(bankId, ref);
         if (amount == 0) revert ZeroAmount();
         _burn(msg.sender, amount, bankId, ref, Flow.Burn, BurnReason.SettlementPayout);
     }
@@ -603,6 +619,17 @@ contract DigitalCash is
     function holdOf(bytes32 holdId) external view returns (HoldInfo memory) {
         HoldRecord storage h = _s().holds[holdId];
         return HoldInfo({holder: h.holder, amount: h.amount, expiresAt: h.expiresAt, status: h.status});
+    }
+
+    /// @notice True once `bankId` minted under `ref` (a second mint under it reverts RefAlreadyMinted).
+    function refMinted(bytes32 bankId, bytes32 ref) external view returns (bool) {
+        return _s().mintedRefs[bankId][ref];
+    }
+
+    /// @notice True once `bankId` burned under `ref` in a redemption or a settlement payout (a second
+    ///         such burn reverts RefAlreadyBurned).
+    function refBurned(bytes32 bankId, bytes32 ref) external view returns (bool) {
+        return _s().burnedRefs[bankId][ref];
     }
 
     /// @notice Money of `wallet` on hold (not in balanceOf, still in totalSupply).
@@ -941,6 +968,14 @@ contract DigitalCash is
         return keccak256(
             abi.encode(RELAYED_TRANSFER_TYPEHASH, item.from, item.to, item.value, item.validBefore, item.nonce)
         );
+    }
+
+    /// @dev Mark `ref` as burned by `bankId` (redemptions and settlement payouts: the burns a bank's
+    ///      outbox could send twice; holds and closures are once-only by their own state).
+    function _useBurnRef(bytes32 bankId, bytes32 ref) private {
+        mapping(bytes32 => bool) storage burned = _s().burnedRefs[bankId];
+        if (burned[ref]) revert RefAlreadyBurned(bankId, ref);
+        burned[ref] = true;
     }
 
     /// @dev Shared tail of every burn: the hook, the issuance record, the Burned event.

@@ -73,6 +73,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     error InvalidFeeWallet(address wallet, bytes32 bankId);
     /// @notice A merchant status must be Active or Suspended.
     error InvalidMerchantStatus(MerchantStatus status);
+    /// @notice The acquirer `acquirer` already settled under `ref`: a settlement's ref is used once.
+    error RefAlreadySettled(bytes32 acquirer, bytes32 ref);
 
     /// @dev An order as stored: two slots instead of the four of the `Order` view struct.
     struct OrderRecord {
@@ -92,6 +94,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         mapping(bytes32 merchantKey => mapping(bytes32 orderId => OrderRecord)) orders;
         mapping(bytes32 bankId => address) feeWallets;
         mapping(bytes32 bankId => address) requestSigners; // appended (layout above unchanged)
+        mapping(bytes32 acquirer => mapping(bytes32 ref => bool)) settledRefs; // refs each acquirer settled under
     }
 
     // keccak256(abi.encode(uint256(keccak256("walletnet.storage.MerchantSettlement")) - 1)) & ~bytes32(uint256(0xff))
@@ -319,13 +322,19 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ///      fee goes to the acquirer's fee wallet. Zero legs are skipped; with nothing pending a zero
     ///      batch is still recorded.
     ///      Requirements: caller is an active operator (NotBankOperator / BankNotActive) of the bank that
-    ///      registered `merchantId`, Active or Suspended (UnknownMerchant); a fee wallet is set if fee > 0
-    ///      (FeeWalletNotSet);
-    ///      the token accepts each leg (not paused; this contract and each receiving wallet Active;
-    ///      the receivers' balance caps). Emits MerchantSettled (and the token's events).
+    ///      registered `merchantId`, Active or Suspended (UnknownMerchant); the bank has not settled under `ref`
+    ///      yet, for any of its merchants (RefAlreadySettled: a bank node restored from an older backup cannot
+    ///      settle twice); a fee wallet is set if fee > 0 (FeeWalletNotSet); the token accepts each leg (not
+    ///      paused; this contract and each receiving wallet Active; the receivers' balance caps).
+    ///      Records `ref` as used. Emits MerchantSettled (and the token's events).
     /// @return batchId the merchant's settlement batch number (1, 2, ...).
     function settle(bytes32 merchantId, bytes32 ref) external returns (uint64 batchId) {
         Merchant storage m = _requireAcquirer(merchantId);
+        {
+            mapping(bytes32 => bool) storage settled = _s().settledRefs[m.acquirer];
+            if (settled[ref]) revert RefAlreadySettled(m.acquirer, ref);
+            settled[ref] = true;
+        }
         uint256 gross = m.pendingGross;
         uint256 refunds = m.pendingRefunds;
         (uint256 fee, uint256 net) = settlementAmounts(gross, refunds, m.feeBps);

@@ -80,14 +80,19 @@ def storage_layout_cmd(
 
 
 def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+    """Block until Ctrl-C (SIGINT) or SIGTERM.
+
+    With handlers of its own, as ``walletnet node run`` has, not by waiting for KeyboardInterrupt: a process
+    started with SIGINT ignored (a shell's background job, ``nohup``) keeps it ignored, Python then never raises
+    KeyboardInterrupt, and Ctrl-C or ``kill -INT`` would not stop it."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command()
@@ -582,8 +587,9 @@ app.add_typer(apikey_app, name="apikey")
 @apikey_app.command("create")
 def apikey_create_cmd(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key (e.g. 'branch 12 counter').")],
-    scope: Annotated[list[str], typer.Option("--scope", help="teller, atm, app, merchant, admin or regulator; "
-                                                             "repeat for several.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="teller, atm, app, merchant, admin, regulator or auth "
+                                                             "(a login backend minting customer sessions); repeat "
+                                                             "for several.")],
     merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id the key is bound to.")] = None,
     config: ConfigOption = None,
     db_url: DbUrlOption = None,

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from node.localnet import DEFAULT_DATA_DIR
 from wallet_sdk.authorizations import RelayedTransfer, relay_nonce
 from wallet_sdk.chain.network import Network
-from wallet_sdk.client import Client, Operation
+from wallet_sdk.client import Client, Operation, Teller
 from wallet_sdk.client.atm import AtmClient, withdrawal_code
 from wallet_sdk.client.errors import LimitExceededError, NotFoundError
 from wallet_sdk.keys import WalletKey
@@ -35,6 +35,7 @@ T = TypeVar("T")
 CUSTOMERS = 100  # enrolled in bulk from a CSV
 CURRENCY_DECIMALS = 2
 START_WAIT = 300.0  # seconds to wait for a `walletnet up` that is starting (it may be compiling first)
+COUNTER = Teller(branch="BR-DEMO", operator="DEMO-TELLER")  # the desk the demo's teller says it is
 
 
 class DemoError(RuntimeError):
@@ -99,8 +100,18 @@ class Story:
 
     def client(self, bank: str, scope: str) -> Client:
         if (bank, scope) not in self.clients:
-            self.clients[bank, scope] = Client(self.url(bank), self.credentials[bank][scope], timeout=60.0)
+            self.clients[bank, scope] = Client(self.url(bank), self.credentials[bank][scope], timeout=60.0,
+                                               teller=COUNTER if scope == "teller" else None)
         return self.clients[bank, scope]
+
+    def app(self, bank: str, customer_ref: str) -> Client:
+        """The customer's app: the bank's login backend (its ``auth`` key) has logged the customer in and minted a
+        customer session, whose token the app acts with, on this customer's wallets only."""
+        key = (bank, f"customer {customer_ref}")
+        if key not in self.clients:
+            backend = self.client(bank, "auth")
+            self.clients[key] = backend.as_customer(backend.mint_customer_session(customer_ref))
+        return self.clients[key]
 
     def chain(self) -> Network:
         if self.network is None:
@@ -167,7 +178,7 @@ def teller_opens_tier_1(s: Story) -> list[str]:
 
 def app_opens_tier_4(s: Story) -> list[str]:
     """Bob opens a wallet in Bank B's app with just his phone number: tier 4, the tightest limits."""
-    app = s.client(s.bank_b, "app")
+    app = s.app(s.bank_b, s.ref("BOB"))
     opening = app.open_wallet(s.ref("BOB"), "phone", phone="+15550100" + str(secrets.randbelow(90) + 10))
     completed(app, opening.operation, "opening")
     wallet = app.get_wallet(opening.wallet.address)
@@ -240,7 +251,7 @@ def cross_bank_p2p(s: Story) -> list[str]:
     alice, bob = s.wallets["Alice"], s.wallets["Bob"]
     auth = RelayedTransfer(from_=alice, to=bob, value=60_000, valid_before=network.now() + 600,
                            nonce=relay_nonce(secrets.randbits(64), 0))
-    app = s.client(s.bank_a, "app")
+    app = s.app(s.bank_a, s.ref("ALICE"))
     op = app.transfer(alice, bob, 60_000, authorization=auth.sign(s.alice_key, network.domain()))
     done = completed(app, op, "transfer")
     balances = network.balance(alice), network.balance(bob)
@@ -251,7 +262,7 @@ def cross_bank_p2p(s: Story) -> list[str]:
 
 def tier_limit_refusal(s: Story) -> list[str]:
     """Bob's tier-4 wallet may not pay more than its single-payment limit, even with the money in it."""
-    app = s.client(s.bank_b, "app")
+    app = s.app(s.bank_b, s.ref("BOB"))
     try:
         app.transfer(s.wallets["Bob"], s.wallets["Alice"], 55_000)
     except LimitExceededError as exc:
@@ -281,7 +292,7 @@ def merchant_qr_payment(s: Story) -> list[str]:
     s.order_id = "ORDER-1"
     request = s.merchant.create_payment_request(s.merchant_id, s.order_id, 12_000, description="coffee beans")
     check(request.payload.startswith("WALLETNET:1:REQUEST:"), "not a payment request payload")
-    app = s.client(s.bank_b, "app")
+    app = s.app(s.bank_b, s.ref("BOB"))
     done = completed(app, app.pay_merchant(s.wallets["Bob"], request.payload), "payment")
     order = s.merchant.get_order(s.merchant_id, s.order_id)
     check(order.status == "paid" and order.paid.amount == 12_000, f"order {order.status}, paid {order.paid.amount}")

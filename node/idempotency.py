@@ -11,7 +11,10 @@ through named recovery points, each committed with the work it marks; the last s
   409), unless the first call's lock is older than ``lock_timeout``: then the caller takes the key over
   and resumes from the recorded recovery point (the first process is presumed dead).
 
-Keys are unique per ``scope`` (the API client), so two clients may use the same key.
+Keys are unique per ``scope`` (the API client), so two clients may use the same key. A completed key is kept
+for the setting ``idempotency_retention`` (24 h by default) and then pruned by the node's periodic jobs
+(:func:`prune_expired`): from then on the same key is a new request. Keys still in flight are never pruned (work
+committed at a recovery point must be resumed, not started again).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy import Index, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from node.settings import NodeSettings
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -43,6 +47,8 @@ __all__ = [
     "abandon",
     "begin",
     "complete",
+    "prune",
+    "prune_expired",
     "request_hash",
     "set_recovery_point",
 ]
@@ -50,6 +56,7 @@ __all__ = [
 DEFAULT_LOCK_TIMEOUT: Final = timedelta(minutes=5)
 STARTED: Final = "started"
 MAX_KEY_LENGTH: Final = 255
+PRUNE_BATCH: Final = 1000  # keys deleted per transaction, so pruning never holds the write lock for long
 
 
 class IdempotencyState(StrEnum):
@@ -84,7 +91,8 @@ class IdempotencyKeyInFlightError(IdempotencyError):
 
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (UniqueConstraint("scope", "key"),
+                      Index("ix_idempotency_keys_completed_at", "completed_at"))  # pruning, every round (0008)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))
@@ -216,3 +224,22 @@ def abandon(session: Session, record: IdempotencyRecord) -> None:
                                "resume it instead of abandoning it")
     session.delete(record)
     session.flush()
+
+
+def prune(session: Session, *, retention: timedelta, now: datetime | None = None, limit: int = PRUNE_BATCH) -> int:
+    """Delete up to ``limit`` keys completed more than ``retention`` ago (oldest first); how many went.
+
+    In-flight keys are kept whatever their age: a key with committed work is resumed by a retry."""
+    cutoff = (now or utcnow()) - retention
+    expired = (select(IdempotencyRecord.id).where(IdempotencyRecord.completed_at < cutoff)
+               .order_by(IdempotencyRecord.completed_at).limit(limit))
+    ids = list(session.scalars(expired))
+    if ids:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
+    return len(ids)
+
+
+def prune_expired(sessions: sessionmaker[Session], settings: NodeSettings) -> int:
+    """The node's periodic job (node.flows.periodic_jobs): prune keys past ``settings.idempotency_retention``."""
+    with sessions.begin() as session:
+        return prune(session, retention=timedelta(seconds=settings.idempotency_retention))

@@ -11,7 +11,10 @@ be rebuilt by indexing again from the deployment block into an empty database.
   indexed wallets is a ``transfer_out`` and a ``transfer_in`` row). Unique on (tx hash, log index, kind).
   ``spendable_delta_minor`` / ``held_delta_minor`` are the row's effect on the wallet; their sums are the
   wallet's balances. A hold capture shows as ``hold_captured`` (no effect) and ``burn`` (reason
-  ``hold_capture``, held money out).
+  ``hold_capture``, held money out). The one exception to "derived from the chain": **notices** to the
+  customer (``totp_*`` kinds, written by :mod:`node.flows.notices`, no block, no transaction, no effect), kept
+  here so they take their place in the one ordered history a wallet's channels page through. Indexing again
+  from the chain does not restore them; their source records (``second_factor_audit``) stay.
 - ``chain_holds``: ATM cash-out holds and what became of them.
 - ``chain_merchants``, ``merchant_orders``, ``merchant_refunds``, ``settlement_batches``: merchants, their
   orders (paid and refunded amounts), each refund, and settlement batches (gross, refunds, fee, net), with
@@ -62,6 +65,11 @@ class HistoryKind(StrEnum):
     HOLD_PLACED = "hold_placed"
     HOLD_CAPTURED = "hold_captured"
     HOLD_RELEASED = "hold_released"
+    # notices the node writes itself (node.flows.notices): no block, no transaction, no effect on balances
+    TOTP_ENROLLED = "totp_enrolled"
+    TOTP_CHANGED = "totp_changed"
+    TOTP_RESET = "totp_reset"
+    TOTP_LOCKED = "totp_locked"
 
 
 class IndexerCheckpoint(Base):
@@ -113,10 +121,11 @@ class WalletHistory(Base):
     ref: Mapped[str | None] = mapped_column(ID_TEXT)  # off-chain reference of a mint, burn or capture
     burn_reason: Mapped[str | None] = mapped_column(String(32))  # redemption, hold_capture, ...
     hold_id: Mapped[str | None] = mapped_column(ID_TEXT)
-    block_number: Mapped[int] = mapped_column(BigInteger)
-    block_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    tx_hash: Mapped[str] = mapped_column(TX_HASH)
-    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)  # NULL: a notice
+    block_time: Mapped[datetime] = mapped_column(UTCDateTime())  # a notice: when it was written
+    tx_hash: Mapped[str | None] = mapped_column(TX_HASH)  # NULL: a notice
+    log_index: Mapped[int | None] = mapped_column(Integer)  # NULL: a notice
+    note: Mapped[str | None] = mapped_column(String(300))  # a notice's text for the customer
 
 
 class ChainHold(Base):

@@ -3,7 +3,7 @@ together with the chain: per bank a migrated SQLite database ``<data_dir>/<bank>
 in lower case; the node keeps its custody key there too), the chain writer, indexer and periodic jobs in
 threads, and the HTTP API served by uvicorn on its own loopback port.
 
-Demo API keys (admin, teller, app, atm per bank) are made on a bank's first start and written to
+Demo API keys (admin, teller, app, atm, auth per bank) are made on a bank's first start and written to
 ``<data_dir>/credentials.json`` (mode 0600); later starts reuse them. ``<data_dir>/network.json`` says where the
 running network answers, so ``walletnet demo`` in another shell can find it."""
 
@@ -48,7 +48,7 @@ __all__ = [
     "start_network",
 ]
 
-DEMO_SCOPES = ("admin", "teller", "app", "atm")  # one key of each per bank
+DEMO_SCOPES = ("admin", "teller", "app", "atm", "auth")  # one key of each per bank (auth: the login backend)
 
 
 class DataDirBusyError(RuntimeError):

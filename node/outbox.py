@@ -9,6 +9,10 @@ module) picks rows up in state ``received`` and moves them along::
         |           +--+  (re-submitted: a replacement transaction, new hash, same nonce)
         +-----------+-----> failed
 
+    and two ways back or across:
+    submitted -> received   its batch transaction was mined reverted, which changed nothing: it goes again, alone
+    received -> confirmed   the chain holds its effect already, made by an earlier transaction (a restored backup)
+
 State changes happen here and only here (:func:`transition`); assigning ``OutboxRow.state`` anywhere else
 raises. The idempotency key is unique: enqueueing the same effect again returns the existing row, and the
 same key with another effect is a conflict.
@@ -56,8 +60,9 @@ class OutboxState(StrEnum):
 
 
 TRANSITIONS: Final[Mapping[OutboxState, frozenset[OutboxState]]] = {
-    OutboxState.RECEIVED: frozenset({OutboxState.SUBMITTED, OutboxState.FAILED}),
-    OutboxState.SUBMITTED: frozenset({OutboxState.SUBMITTED, OutboxState.CONFIRMED, OutboxState.FAILED}),
+    OutboxState.RECEIVED: frozenset({OutboxState.SUBMITTED, OutboxState.CONFIRMED, OutboxState.FAILED}),
+    OutboxState.SUBMITTED: frozenset({OutboxState.SUBMITTED, OutboxState.CONFIRMED, OutboxState.FAILED,
+                                      OutboxState.RECEIVED}),
     OutboxState.CONFIRMED: frozenset({OutboxState.REVERSED}),
     OutboxState.FAILED: frozenset(),
     OutboxState.REVERSED: frozenset(),
@@ -248,8 +253,11 @@ def transition(
 
     - ``submitted`` needs ``tx_hash`` and ``nonce`` and counts an attempt; from ``submitted`` it records a
       replacement transaction (same nonce, new hash).
-    - ``confirmed`` may give the final ``tx_hash`` (if a replacement was the one mined).
+    - ``confirmed`` may give the final ``tx_hash`` (if a replacement was the one mined); from ``received``
+      (the effect was made before, by the transaction ``tx_hash``) it needs it.
     - ``failed`` records ``error``.
+    - ``received`` again (from ``submitted``: its batch transaction was mined reverted) clears the hash and
+      nonce and records ``error``; the attempt count stays, and tells the writer to send the row alone.
 
     A row whose payload names an operation (``"operation"``, see :mod:`node.flows.operations`) completes
     that operation's flow on ``confirmed`` or ``failed``, in this same transaction.
@@ -279,9 +287,16 @@ def transition(
             locked.attempts += 1
             locked.submitted_at = now
         elif target is OutboxState.CONFIRMED:
+            if tx_hash is None and current is OutboxState.RECEIVED:
+                raise IllegalTransitionError(locked.idempotency_key, current, target,
+                                             "needs the tx_hash of the transaction that made the effect")
             if tx_hash is not None:
                 locked.tx_hash = tx_hash
             locked.completed_at = now
+        elif target is OutboxState.RECEIVED:
+            locked.tx_hash = None
+            locked.nonce = None
+            locked.last_error = error
         elif target is OutboxState.FAILED:
             locked.last_error = error
             locked.completed_at = now

@@ -128,6 +128,16 @@ class NodeSettings(BaseSettings):
     ledger_adapter: str = Field("builtin", description="'builtin' or 'package.module:factory'")
     second_factor_threshold: int = Field(
         100_000, ge=0, description="customer operations above this many minor units need a TOTP code (0: all)")
+    second_factor_max_failures: int = Field(
+        5, ge=1, le=100, description="wrong TOTP codes in a row after which a wallet's second factor is locked out")
+    second_factor_lockout: int = Field(
+        60, ge=1, le=86_400, description="seconds of the first lock-out; each further one doubles it")
+    second_factor_lockout_max: int = Field(
+        86_400, ge=1, le=30 * 86_400, description="the longest lock-out, in seconds")
+    second_factor_reset_cooling_off: int = Field(
+        86_400, ge=0, le=30 * 86_400,
+        description="seconds after a teller's reset of a wallet's TOTP during which operations above the "
+                    "threshold are refused")
     custody_key_env: str | None = Field(
         None, description="name of the env var holding the key that encrypts custodial wallet keys at rest")
     custody_key_file: Path | None = Field(
@@ -143,9 +153,26 @@ class NodeSettings(BaseSettings):
     webhook_backoff: float = Field(
         30.0, ge=0.01, le=3600, description="seconds before the first retry of a webhook; doubled each time")
     webhook_timeout: float = Field(10.0, ge=0.1, le=60, description="seconds a merchant has to answer a webhook")
+    webhook_proxy: str | None = Field(
+        None, description="an egress proxy (http://host:port) that every webhook goes through; it resolves and "
+                          "connects, so outside local the node then checks only the URL (node.flows.webhook_targets)")
+    customer_session_ttl: int = Field(
+        900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
+                                             "less); 15 min by default, 4 h at most")
+    app_keys_act_for_any_customer: bool = Field(
+        False, description="transition for apps not yet on customer sessions: a bare `app` API key acts on any "
+                           "customer's wallets as before customer sessions existed; local environments only")
     api_max_in_flight: int = Field(32, ge=1, le=10_000, description="requests the API runs at once; the rest wait")
     api_queue_timeout: float = Field(
         10.0, ge=0, le=300, description="seconds a request may wait for its turn before a 503 service-unavailable")
+    api_max_body: int = Field(
+        65_536, ge=1024, le=64 * 1024 * 1024, description="bytes a request body may have; larger ones get a 413")
+    api_body_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds a client has to send a request's whole body; then a 408")
+    idempotency_retention: int = Field(
+        86_400, ge=60, le=366 * 86_400,
+        description="seconds a completed Idempotency-Key (and its recorded answer) is kept; then it is pruned and "
+                    "the same key is a new request")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 
@@ -178,6 +205,13 @@ class NodeSettings(BaseSettings):
             raise ValueError("rpc_url must be an http(s):// or ws(s):// URL")
         return value
 
+    @field_validator("webhook_proxy")
+    @classmethod
+    def _check_webhook_proxy(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^\s/]+/?$", value):
+            raise ValueError("webhook_proxy must be an http(s)://host:port URL")
+        return value or None
+
     @field_validator("operator_password_env")
     @classmethod
     def _check_env_name(cls, value: str | None) -> str | None:
@@ -206,12 +240,17 @@ class NodeSettings(BaseSettings):
             raise ValueError("give one password source: operator_password_env or operator_password_file")
         if self.operator_keystore is not None and not (self.operator_password_env or self.operator_password_file):
             raise ValueError("operator_keystore needs a password source (operator_password_env or _file)")
+        if self.second_factor_lockout_max < self.second_factor_lockout:
+            raise ValueError("second_factor_lockout_max must be at least second_factor_lockout")
         if self.environment is not Environment.LOCAL:
             self._refuse_unsafe()
         return self
 
     def _refuse_unsafe(self) -> None:
         env = self.environment.value
+        if self.app_keys_act_for_any_customer:
+            raise ValueError(f"{env}: app_keys_act_for_any_customer lets one app key move any customer's wallet; "
+                             "it is for local development only: give apps customer session tokens")
         missing = [name for name in _REQUIRED_OUTSIDE_LOCAL if name not in self.model_fields_set]
         if missing:
             raise ValueError(f"{env}: set {', '.join(missing)} explicitly; the defaults are for a local network")

@@ -5,9 +5,17 @@ contracts/ (not contracts/test/) in one standard-JSON run with the project's set
 input and output as a Hardhat build-info file into a temporary folder, and runs every slither detector on it (as
 ``--compile-force-framework hardhat --hardhat-ignore-compile --npx-disable`` would: npx fetches nothing).
 
-Gate: every High or Medium finding must be listed in the triage table of docs/security.md, keyed by detector
-and where it is (``Contract.function`` or ``Contract``); the run fails naming each one that is not. Rows of
-the table whose finding is gone are reported too (stale explanations), but do not fail the run.
+Gate: every High or Medium finding must be listed in the triage table of docs/security.md, keyed by detector,
+where it is (``Contract.function`` or ``Contract``) and the exact code it flags: the source text of the
+finding's statement (or local variable), whitespace collapsed, e.g. ``err.length == 0``. So a row survives
+edits that move code, but covers only that statement: another finding of the same detector in the same function
+is unexplained until it has a row of its own. A finding of a whole function or contract (no statement) has
+``-`` as its code. The run fails naming each unexplained finding; rows whose finding is gone are reported too
+(stale explanations), but do not fail the run. A row:
+
+    | `incorrect-equality` | `DigitalCash._relayOne` | `err.length == 0` | Medium | why it is accepted |
+
+(a ``|`` inside the code is written ``\\|``, as Markdown tables need).
 
     python scripts/slither_gate.py [--json FILE]
 """
@@ -28,10 +36,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY_DOC = ROOT / "docs" / "security.md"
 GATED = ("High", "Medium")
-# A triage row: | `detector` | `Contract.function` | Impact | why |
-_ROW = re.compile(r"^\|\s*`(?P<check>[a-z0-9-]+)`\s*\|\s*`(?P<where>[^`]+)`\s*\|")
+# A triage row: | `detector` | `Contract.function` | `code` (or -) | Impact | why |
+_ROW = re.compile(r"^\|\s*`(?P<check>[a-z0-9-]+)`\s*\|\s*`(?P<where>[^`]+)`\s*\|\s*(?:`(?P<code>[^`]+)`|-)\s*\|")
 
 __all__ = ["Finding", "allowlist", "build_info", "findings", "gate", "main", "run_slither"]
+
+
+Key = tuple[str, str, str]  # detector, Contract.function (or Contract[.variable]), the flagged code ("" for none)
 
 
 @dataclass(frozen=True)
@@ -40,10 +51,11 @@ class Finding:
     impact: str
     where: str  # Contract.function, Contract.variable or Contract: stable across line moves
     description: str
+    code: str = ""  # the flagged statement's (or local variable's) source, whitespace collapsed; "": the whole
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.check, self.where
+    def key(self) -> Key:
+        return self.check, self.where, self.code
 
 
 def build_info(out_dir: Path) -> Path:
@@ -106,18 +118,37 @@ def _where(element: dict[str, Any]) -> str:
     return f"{parent.get('name', '?')}.{name}" if parent.get("name") else name
 
 
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _code(elements: list[dict[str, Any]]) -> str:
+    """The source text the finding points at: its first statement (node), else its first local variable; ""
+    when it names only functions, contracts or state variables."""
+    for kind in ("node", "variable"):
+        for element in elements:
+            mapping = element.get("source_mapping") or {}
+            local = element.get("type_specific_fields", {}).get("parent", {}).get("type") == "function"
+            if element.get("type") == kind and (kind == "node" or local) and mapping.get("filename_absolute"):
+                source = Path(mapping["filename_absolute"]).read_bytes()
+                start = int(mapping["start"])
+                return _collapse(source[start:start + int(mapping["length"])].decode("utf-8"))
+    return ""
+
+
 def findings(detectors: list[dict[str, Any]]) -> list[Finding]:
     """The findings of slither's JSON report (``results.detectors``)."""
     return [Finding(d["check"], d["impact"], _where(d["elements"][0]) if d.get("elements") else "?",
-                    d.get("description", "").strip()) for d in detectors]
+                    d.get("description", "").strip(), _code(d.get("elements", []))) for d in detectors]
 
 
-def allowlist(markdown: str) -> set[tuple[str, str]]:
-    """(detector, where) of every row of the triage table in docs/security.md."""
-    return {(m["check"], m["where"].strip()) for line in markdown.splitlines() if (m := _ROW.match(line.strip()))}
+def allowlist(markdown: str) -> set[Key]:
+    """(detector, where, code) of every row of the triage table in docs/security.md."""
+    return {(m["check"], m["where"].strip(), _collapse((m["code"] or "").replace("\\|", "|")))
+            for line in markdown.splitlines() if (m := _ROW.match(line.strip()))}
 
 
-def gate(found: Iterable[Finding], explained: set[tuple[str, str]]) -> tuple[list[Finding], set[tuple[str, str]]]:
+def gate(found: Iterable[Finding], explained: set[Key]) -> tuple[list[Finding], set[Key]]:
     """High/Medium findings that are not explained, and explanations that match no finding any more."""
     found = list(found)
     unexplained = [f for f in found if f.impact in GATED and f.key not in explained]
@@ -139,10 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     counts = {impact: sum(1 for f in found if f.impact == impact)
               for impact in ("High", "Medium", "Low", "Informational", "Optimization")}
     print("slither: " + ", ".join(f"{n} {impact.lower()}" for impact, n in counts.items()))
-    for check, where in sorted(stale):
-        print(f"slither: docs/security.md explains `{check}` at `{where}`, which slither no longer reports")
+    for check, where, code in sorted(stale):
+        print(f"slither: docs/security.md explains `{check}` at `{where}` `{code or '-'}`, which slither no longer "
+              "reports")
     for f in unexplained:
-        print(f"slither: UNEXPLAINED {f.impact} `{f.check}` at `{f.where}`:\n  {f.description}", file=sys.stderr)
+        print(f"slither: UNEXPLAINED {f.impact} `{f.check}` at `{f.where}` `{f.code or '-'}`:\n  {f.description}",
+              file=sys.stderr)
     if unexplained:
         print(f"slither: {len(unexplained)} high/medium finding(s) not explained in docs/security.md", file=sys.stderr)
         return 1

@@ -1011,6 +1011,43 @@ class QuotaExceeded(TypedRevert):
     amount: int
 
 
+class RefAlreadyBurned(TypedRevert):
+    """The bank already burned under this ref (a redemption, or a settlement payout of one of its merchants):
+    the ref of such a burn is used once per bank.
+
+    Raised by: DigitalCash.
+    """
+
+    SIGNATURE: ClassVar[str] = "RefAlreadyBurned(bytes32,bytes32)"
+
+    bankId: bytes
+    ref: bytes
+
+
+class RefAlreadyMinted(TypedRevert):
+    """The bank already minted under this ref: a mint's off-chain event is minted once per bank.
+
+    Raised by: DigitalCash.
+    """
+
+    SIGNATURE: ClassVar[str] = "RefAlreadyMinted(bytes32,bytes32)"
+
+    bankId: bytes
+    ref: bytes
+
+
+class RefAlreadySettled(TypedRevert):
+    """The acquirer already settled under this ref (for any of its merchants): a settlement's ref is used once.
+
+    Raised by: MerchantSettlement.
+    """
+
+    SIGNATURE: ClassVar[str] = "RefAlreadySettled(bytes32,bytes32)"
+
+    acquirer: bytes
+    ref: bytes
+
+
 class RefundExceedsPending(TypedRevert):
     """Refunds come out of the merchant's pending (unsettled) balance, which is too small.
 

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 
 from api.auth import require_scope
 from api.deps import AppState, AppStateDep
 from api.errors import ReplayedResponse
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
+from api.shown_once import redacted
 from node.flows.atm import get_atm
 from node.flows.atm_auth import Replay, authenticate, claim_event, complete_event
 from node.flows.atm_models import Atm
@@ -40,7 +40,7 @@ __all__ = ["AtmCall", "AtmCallDep", "handle_event"]
 dependency's exit runs after the response by default): a client that got its answer finds the work done, and
 a failed commit is an error answer, never a success for work that was lost."""
 
-AtmKey = Annotated[ApiKey, require_scope(Scope.ATM)]
+AtmKey = Annotated[Principal, require_scope(Scope.ATM)]
 
 
 @dataclass(frozen=True)
@@ -100,5 +100,6 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
         raise ReplayedResponse(claim.status, claim.body)
     op = work(atm)
     out = operation_out(op)
-    complete_event(session, claim, status, jsonable_encoder(out), operation=op.public_id)
+    recorded, _ = redacted(out)  # like every recorded answer: a secret it may carry one day is not kept
+    complete_event(session, claim, status, recorded, operation=op.public_id)
     return out

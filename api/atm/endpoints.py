@@ -28,10 +28,11 @@ from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import FieldError, ValidationProblemError, problem_responses
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut
 from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
+from api.second_factor import SECOND_FACTOR_PROBLEMS
 from api.wallets.schemas import Money
 from node.flows import atm as service
 from node.flows.atm_models import Atm
@@ -40,8 +41,8 @@ from wallet_sdk.client.atm import ATM_ID_PATTERN
 
 router = APIRouter(tags=["atm"])
 
-Admin = Annotated[ApiKey, require_scope(Scope.ADMIN)]
-Reader = Annotated[ApiKey, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 AtmIdPath = Annotated[str, Path(pattern=ATM_ID_PATTERN, description="the ATM's id", examples=["ATM-0001"])]
 OperationIdPath = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the cash-out's operation id")]
 
@@ -257,7 +258,7 @@ def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, se
     response_model=OperationOut,
     responses=problem_responses(*_ATM, *_WALLET, ProblemKind.AUTHORIZATION_INVALID,
                                 ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.CONFLICT,
-                                ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID),
+                                *SECOND_FACTOR_PROBLEMS),
 )
 def atm_submit_withdrawal(body: CashOutIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
                           network: NetworkDep) -> OperationOut:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.schemas import MAX_DB_INT, RequestModel, StrictInt
+from api.shown_once import shown_once
 from api.wallets.schemas import Money
 from node.flows.atm_models import Atm
 from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN
@@ -27,12 +29,10 @@ __all__ = [
 ]
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
-MAX_MINOR = 2**63 - 1
+MAX_MINOR = MAX_DB_INT
 
 
-class AtmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AtmIn(RequestModel):
     atm_id: str = Field(pattern=ATM_ID_PATTERN, description="the bank's id of the device", examples=["ATM-0001"])
     name: str = Field(min_length=1, max_length=100)
     location: str | None = Field(None, max_length=200)
@@ -49,8 +49,8 @@ class AtmOut(BaseModel):
 
 class AtmRegistrationOut(BaseModel):
     atm: AtmOut
-    secret: str = Field(description="the device secret that signs the ATM's messages: shown once, load it into "
-                                    "the ATM; the bank keeps it encrypted")
+    secret: str = shown_once(description="the device secret that signs the ATM's messages: shown once, load it "
+                                         "into the ATM; the bank keeps it encrypted")
 
 
 def atm_out(atm: Atm) -> AtmOut:
@@ -58,10 +58,8 @@ def atm_out(atm: Atm) -> AtmOut:
                   created_at=atm.created_at, disabled_at=atm.disabled_at)
 
 
-class CashAmountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: int = Field(gt=0, le=MAX_MINOR, description="notes moved, in minor units")
+class CashAmountIn(RequestModel):
+    amount: StrictInt = Field(gt=0, le=MAX_MINOR, description="notes moved, in minor units")
     currency: str | None = Field(None, description="must be the node's currency if given")
 
 
@@ -83,23 +81,19 @@ class VaultCashOut(BaseModel):
     cash: Money
 
 
-class NoteCountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    denomination: int = Field(gt=0, le=MAX_MINOR, description="the note's value in minor units (5000 = 50.00)")
-    count: int = Field(gt=0, le=100_000)
+class NoteCountIn(RequestModel):
+    denomination: StrictInt = Field(gt=0, le=MAX_MINOR, description="the note's value in minor units (5000 = 50.00)")
+    count: StrictInt = Field(gt=0, le=100_000)
 
 
-class _AtmEventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _AtmEventIn(RequestModel):
     event_id: str = Field(pattern=EVENT_ID_PATTERN, description="the ATM's id of this event: re-sending it "
                                                                 "returns the first answer")
 
 
 class CashInIn(_AtmEventIn):
     wallet: str = Field(pattern=ADDRESS, description="the wallet to credit")
-    amount: int = Field(gt=0, le=MAX_MINOR, description="the notes' total in minor units")
+    amount: StrictInt = Field(gt=0, le=MAX_MINOR, description="the notes' total in minor units")
     currency: str | None = Field(None, description="must be the node's currency if given")
     notes: list[NoteCountIn] = Field(min_length=1, max_length=50, description="the counted notes; they must add "
                                                                               "up to amount")

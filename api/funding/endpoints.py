@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api import customers
+from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import FieldError, ValidationProblemError, problem_responses
@@ -19,26 +21,25 @@ from api.funding.schemas import (
     account_out,
 )
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets.endpoints import AddressPath
 from node.flows import funding
-from node.flows.spending import channel_of
 from node.settings import NodeSettings
 
 router = APIRouter(tags=["funding"])
 
-Admin = Annotated[ApiKey, require_scope(Scope.ADMIN)]
-AccountReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN)]
-CustomerChannel = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+AccountReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN)]
+CustomerChannel = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account number", examples=["DEP-0001"])]
 
-_WALLET_PROBLEMS = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                    ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE,
-                    ProblemKind.ACCOUNT_NOT_BOUND, ProblemKind.SECOND_FACTOR_REQUIRED,
-                    ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+_WALLET_PROBLEMS = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                    ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
+                    ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
+                    ProblemKind.IDEMPOTENCY_KEY_REUSED,
                     ProblemKind.CHAIN_UNAVAILABLE)
 
 
@@ -77,11 +78,15 @@ def open_account(body: AccountOpenIn, _key: Admin, idem: IdempotencyDep, session
     operation_id="get_account",
     summary="A customer deposit account's balance",
     response_model=AccountOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND),
 )
-def get_account(code: AccountCode, _key: AccountReader, session: ReadSessionDep, settings: SettingsDep) -> AccountOut:
-    """Booked and available balance (available = booked less holds, such as top-ups in flight)."""
-    return account_out(funding.deposit_account(session, settings, code))
+def get_account(code: AccountCode, key: AccountReader, session: ReadSessionDep, settings: SettingsDep) -> AccountOut:
+    """Booked and available balance (available = booked less holds, such as top-ups in flight). A customer
+    session sees its own customer's accounts only."""
+    account = funding.deposit_account(session, settings, code)
+    customers.own_account(settings, key, account)
+    return account_out(account)
 
 
 @router.post(
@@ -92,17 +97,17 @@ def get_account(code: AccountCode, _key: AccountReader, session: ReadSessionDep,
     response_model=OperationOut,
     responses=problem_responses(*_WALLET_PROBLEMS, ProblemKind.INSUFFICIENT_FUNDS),
 )
-def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, idem: IdempotencyDep, session: SessionDep,
-           settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, desk: DeskDep, idem: IdempotencyDep,
+           session: SessionDep, settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Hold `amount` on the wallet's bound deposit account and mint it into the wallet. The answer is the
     `topup` operation, `pending`; once the mint is confirmed the hold is captured and the operation is
     `completed`. If the chain refuses the mint (e.g. the tier's balance cap), the hold is released and the
     operation is `failed` with the contract's reason (`details.reason`). Above the bank's second-factor
     threshold the customer's TOTP code goes in `X-TOTP-Code`."""
     check_currency(body.currency, settings)
-    op = funding.top_up(session, settings, network, wallet=address, amount_minor=body.amount,
-                        channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER), api_key_id=key.id,
-                        totp_code=totp)
+    channel = customers.money_move(session, settings, key, desk, address)
+    op = funding.top_up(session, settings, network, wallet=address, amount_minor=body.amount, channel=channel,
+                        api_key_id=key.id, totp_code=totp)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out
@@ -117,8 +122,8 @@ def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, idem: Idem
     responses=problem_responses(*_WALLET_PROBLEMS, ProblemKind.AUTHORIZATION_INVALID,
                                 ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED),
 )
-def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, idem: IdempotencyDep, session: SessionDep,
-           settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, desk: DeskDep, idem: IdempotencyDep,
+           session: SessionDep, settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Burn `amount` from the wallet and credit the bound deposit account once the burn is confirmed.
 
     A self-custody wallet's app sends the customer's signed Redemption (`authorization` as fields, or
@@ -127,6 +132,7 @@ def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, idem:
     wallet the bank signs. The wallet's spendable balance and tier limits are checked at once
     (`insufficient-balance`, `limit-exceeded`)."""
     check_currency(body.currency, settings)
+    channel = customers.money_move(session, settings, key, desk, address)
     signed = None
     if body.authorization is not None:
         a = body.authorization
@@ -136,8 +142,7 @@ def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, idem:
     elif body.payload is not None:
         signed = funding.decode_redemption(network, body.payload)
     op = funding.redeem(session, settings, network, wallet=address, amount_minor=body.amount, signed=signed,
-                        channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER), api_key_id=key.id,
-                        totp_code=totp)
+                        channel=channel, api_key_id=key.id, totp_code=totp)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out

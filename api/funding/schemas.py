@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from api.schemas import RequestModel, StrictInt
 from api.wallets.schemas import Money
 from node.flows.funding import MAX_AMOUNT, DepositAccount
 
@@ -16,19 +17,15 @@ ACCOUNT_CODE: Final = r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$"
 ADDRESS: Final = r"^0x[0-9a-fA-F]{40}$"
 MAX_PAYLOAD: Final = 4296  # the most characters a QR code holds
 
-Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]
 Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="32 bytes as 0x + 64 hex digits")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AccountOpenIn(_In):
+class AccountOpenIn(RequestModel):
     code: str = Field(pattern=ACCOUNT_CODE, description="the account number (letters, digits, ':', '.', '_', '-')",
                       examples=["DEP-0001"])
     customer_ref: str = Field(min_length=1, max_length=64, description="the bank's customer number")
-    opening_balance: int = Field(0, ge=0, le=MAX_AMOUNT,
+    opening_balance: StrictInt = Field(0, ge=0, le=MAX_AMOUNT,
                                  description="cash the customer paid in at the branch, in minor units")
     name: str = Field("", max_length=200)
     currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
@@ -48,24 +45,24 @@ def account_out(account: DepositAccount) -> AccountOut:
                       available=Money(amount=account.available_minor, currency=account.currency))
 
 
-class TopUpIn(_In):
+class TopUpIn(RequestModel):
     amount: Amount
     currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
 
 
-class RedemptionAuthorizationIn(_In):
+class RedemptionAuthorizationIn(RequestModel):
     """A Redemption signed by the wallet's key (EIP-712, the token's domain), as the contract takes it."""
 
     holder: str = Field(pattern=ADDRESS)
-    value: int = Field(gt=0, le=MAX_AMOUNT, description="= amount")
-    valid_before: int = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
+    value: StrictInt = Field(gt=0, le=MAX_AMOUNT, description="= amount")
+    valid_before: StrictInt = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
     nonce: Hex32
-    v: int = Field(ge=0, le=255)
+    v: StrictInt = Field(ge=0, le=255)
     r: Hex32
     s: Hex32
 
 
-class RedemptionIn(_In):
+class RedemptionIn(RequestModel):
     amount: Amount
     currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
     authorization: RedemptionAuthorizationIn | None = Field(

@@ -13,11 +13,11 @@ from api.errors import problem_responses
 from api.keys.schemas import ApiKeyOut
 from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
-from node.api_keys import ApiKey, Scope
+from node.api_keys import ApiKey, Principal, Scope
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 
-Admin = Annotated[ApiKey, require_scope(Scope.ADMIN)]
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
 
 
 @router.get(

@@ -13,12 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
+from api import customers
+from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import ForbiddenError, problem_responses
 from api.funding.endpoints import check_currency
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope, create_key
+from api.keys import Principal, Scope, create_key
 from api.merchants.schemas import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -43,7 +45,8 @@ from api.merchants.schemas import (
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, encode_cursor, paginate
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.schemas import MAX_DB_INT
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from node.flows import merchants as flows
 from node.flows import statements, webhooks
 from node.flows.merchant_models import Merchant, PayoutMode
@@ -52,14 +55,14 @@ from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(tags=["merchants"])
 
-Admin = Annotated[ApiKey, require_scope(Scope.ADMIN)]
-AdminOrRegulator = Annotated[ApiKey, require_scope(Scope.ADMIN, Scope.REGULATOR)]
-MerchantOrAdmin = Annotated[ApiKey, require_scope(Scope.MERCHANT, Scope.ADMIN)]
-MerchantKey = Annotated[ApiKey, require_scope(Scope.MERCHANT)]
-Payer = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+MerchantOrAdmin = Annotated[Principal, require_scope(Scope.MERCHANT, Scope.ADMIN)]
+MerchantKey = Annotated[Principal, require_scope(Scope.MERCHANT)]
+Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 MerchantPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's id")]
 OrderPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's order id")]
-BatchPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="the settlement batch number (1, 2, ...)")]
+BatchPath = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="the settlement batch number (1, 2, ...)")]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND)
 _PAYMENT = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
@@ -67,7 +70,7 @@ _PAYMENT = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.PAYMENT_REQUEST_EXPIR
             ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 
 
-def own_merchant(key: ApiKey, merchant_id: str) -> None:
+def own_merchant(key: Principal, merchant_id: str) -> None:
     """A merchant key acts for its own merchant only (admin keys for any merchant of the bank)."""
     if Scope.ADMIN in key.scope_set or Scope.REGULATOR in key.scope_set:
         return
@@ -236,10 +239,10 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
     status_code=202,
     response_model=OperationOut,
     responses=problem_responses(*_AUTH, *_PAYMENT, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-                                ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.SECOND_FACTOR_REQUIRED,
-                                ProblemKind.SECOND_FACTOR_INVALID),
+                                ProblemKind.WALLET_NOT_ACTIVE, *SECOND_FACTOR_PROBLEMS,
+                                ProblemKind.CUSTOMER_SESSION_REQUIRED),
 )
-def pay_merchant(body: MerchantPaymentIn, key: Payer, idem: IdempotencyDep, session: SessionDep,
+def pay_merchant(body: MerchantPaymentIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """The payer's app scanned a merchant's QR and signed the payment (`payload`: `WALLETNET:1:PAY:...`, carrying
     the request's signature by the merchant's bank); for a custodial payer it may send the request itself
@@ -248,10 +251,11 @@ def pay_merchant(body: MerchantPaymentIn, key: Payer, idem: IdempotencyDep, sess
     never requested: `authorization-invalid`; checked on chain, and the settlement contract refuses it too), an
     expired request (`payment-request-expired`), an order paid or being paid (`order-already-paid`), a
     merchant not active, the payer's balance or limits. The answer is the `merchant_payment` operation; it
-    completes once the payment is on chain."""
-    op = flows.pay_request(session, settings, network, payer=body.payer, payload=body.payload,
-                           channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER), api_key_id=key.id,
-                           totp_code=totp)
+    completes once the payment is on chain. A customer session pays from its own customer's wallets only; a
+    teller names its desk (`X-Teller-Branch`, `X-Teller-Operator`)."""
+    channel = customers.money_move(session, settings, key, desk, body.payer)
+    op = flows.pay_request(session, settings, network, payer=body.payer, payload=body.payload, channel=channel,
+                           api_key_id=key.id, totp_code=totp)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out
@@ -364,7 +368,8 @@ def settle_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, idem: Idemp
 )
 def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     before: Annotated[int | None, Query(ge=1, description="batches before this batch id")] = None,
+                     before: Annotated[int | None, Query(ge=1, le=MAX_DB_INT,
+                                                         description="batches before this batch id")] = None,
                      ) -> list[BatchOut]:
     """The batches as the chain recorded them (MerchantSettled), with their totals and line counts."""
     own_merchant(key, merchant_id)

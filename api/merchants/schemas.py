@@ -8,7 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.funding.schemas import Amount
 from api.operations.schemas import OperationOut
+from api.schemas import RequestModel, StrictInt
+from api.shown_once import shown_once
 from api.wallets.schemas import Money
 from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.flows.merchants import OrderStatus
@@ -32,11 +35,11 @@ __all__ = [
 MERCHANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 
 
-class MerchantIn(BaseModel):
+class MerchantIn(RequestModel):
     merchant_id: str = Field(pattern=MERCHANT_ID_PATTERN, description="the merchant's id, also on chain")
     legal_name: str = Field(min_length=1, max_length=200)
-    mcc: int = Field(ge=0, le=9999, description="ISO 18245 merchant category code")
-    fee_bps: int = Field(ge=0, le=10_000, description="the acquiring fee in basis points of each settled gross")
+    mcc: StrictInt = Field(ge=0, le=9999, description="ISO 18245 merchant category code")
+    fee_bps: StrictInt = Field(ge=0, le=10_000, description="the acquiring fee in basis points of each settled gross")
     settlement_account: str = Field(min_length=1, max_length=128,
                                     description="the merchant's account at this bank (a bank-account payout's payee)")
     payout_mode: Literal["wallet", "bank_account"] = Field(
@@ -65,16 +68,17 @@ class MerchantOut(BaseModel):
 class MerchantOnboardingOut(BaseModel):
     merchant: MerchantOut
     operation: OperationOut
-    api_key: str | None = Field(None, description="a new API key of scope merchant for this merchant only; shown "
-                                                  "once (null when the same onboarding is asked for again)")
-    webhook_secret: str | None = Field(None, description="the webhook signing secret; shown once")
+    api_key: str | None = shown_once(None, description="a new API key of scope merchant for this merchant only; "
+                                                       "shown once (null when the same onboarding is asked for "
+                                                       "again)")
+    webhook_secret: str | None = shown_once(None, description="the webhook signing secret; shown once")
 
 
-class PaymentRequestIn(BaseModel):
+class PaymentRequestIn(RequestModel):
     order_id: str = Field(pattern=MERCHANT_ID_PATTERN, description="the merchant's order id (paid at most once)")
-    amount: int = Field(ge=1, description="minor units")
+    amount: Amount
     currency: str | None = Field(None, description="if given, must be the node's currency")
-    expires_in: int = Field(900, ge=30, le=7 * 86_400, description="seconds (chain time) the request can be paid")
+    expires_in: StrictInt = Field(900, ge=30, le=7 * 86_400, description="seconds (chain time) the request can be paid")
     description: str = Field("", max_length=140)
 
 
@@ -106,22 +110,22 @@ class OrderStatusOut(BaseModel):
     operation: str | None = Field(description="the payment operation on its way, if any")
 
 
-class MerchantPaymentIn(BaseModel):
+class MerchantPaymentIn(RequestModel):
     payer: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the payer's wallet, kept by this bank")
     payload: str = Field(min_length=1, max_length=4296,
                          description="the payer's signed payment (WALLETNET:1:PAY:...), or for a custodial payer the "
                                      "merchant's request (WALLETNET:1:REQUEST:...)")
 
 
-class PosPaymentIn(BaseModel):
+class PosPaymentIn(RequestModel):
     payload: str = Field(min_length=1, max_length=4296,
                          description="the payment the customer's app shows (WALLETNET:1:PAY:...), scanned by the POS")
     amount: int | None = Field(None, ge=1, description="minor units the POS charges, for an order not requested yet "
                                                        "(the bank then issues its request); must equal the payment's")
 
 
-class RefundIn(BaseModel):
-    amount: int = Field(ge=1, description="minor units, at most what the order has left to refund")
+class RefundIn(RequestModel):
+    amount: Amount = Field(description="minor units, at most what the order has left to refund")
 
 
 def merchant_out(m: Merchant) -> MerchantOut:

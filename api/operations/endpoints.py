@@ -6,18 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api import customers
 from api.auth import require_scope
-from api.deps import ReadSessionDep
+from api.deps import ReadSessionDep, SettingsDep
 from api.errors import problem_responses
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
 from node.flows.operations import OperationNotFoundError, get_operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
-OperationReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN, Scope.REGULATOR,
-                                                  Scope.MERCHANT)]
+OperationReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ATM, Scope.ADMIN,
+                                                     Scope.REGULATOR, Scope.MERCHANT)]
 OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the id a flow endpoint returned")]
 
 
@@ -26,13 +27,18 @@ OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description="the
     operation_id="get_operation",
     summary="An operation's status",
     response_model=OperationOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND),
 )
-def read_operation(operation_id: OperationId, key: OperationReader, session: ReadSessionDep) -> OperationOut:
+def read_operation(operation_id: OperationId, key: OperationReader, session: ReadSessionDep,
+                   settings: SettingsDep) -> OperationOut:
     """Where a request stands: ``pending`` while its on-chain effects are in flight, then ``completed`` or
-    ``failed`` (with the reason); an ATM cash-out is ``held`` until the dispense is confirmed. A merchant key
-    sees only its merchant's operations (payments it relayed, refunds, settlements)."""
+    ``failed`` (with the reason); an ATM cash-out is ``held`` until the dispense is confirmed. Who asked shows
+    in ``api_key_id``, ``branch`` and ``operator`` (a teller) or ``customer_session``. A merchant key sees only
+    its merchant's operations (payments it relayed, refunds, settlements); a customer session only those on its
+    customer's wallets."""
     op = get_operation(session, operation_id)
     if key.scope_set == {Scope.MERCHANT} and (op.details or {}).get("merchant_id") != key.merchant_id:
         raise OperationNotFoundError(operation_id)  # as if it did not exist: no probing of others' operations
+    customers.own_operation(session, settings, key, op)
     return operation_out(op)

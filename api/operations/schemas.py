@@ -21,6 +21,11 @@ class OperationOut(BaseModel):
     status: str = Field(description="pending, held, completed, failed or released")
     final: bool = Field(description="true once the status will not change any more")
     channel: str
+    api_key_id: int | None = Field(None, description="the API key that asked (for a customer session: the key "
+                                                     "that minted it)")
+    branch: str | None = Field(None, description="the teller's branch (X-Teller-Branch), if a teller asked")
+    operator: str | None = Field(None, description="the teller (X-Teller-Operator), if a teller asked")
+    customer_session: int | None = Field(None, description="the customer session the app acted in, if any")
     wallet: str | None = None
     counterparty: str | None = None
     amount: Money | None = None
@@ -39,7 +44,8 @@ def operation_out(op: Operation) -> OperationOut:
     if op.amount_minor is not None:
         amount = Money(amount=op.amount_minor, currency=op.currency or "")
     return OperationOut(id=op.public_id, kind=op.kind.value, status=op.status.value, final=op.final,
-                        channel=op.channel, wallet=op.wallet, counterparty=op.counterparty, amount=amount,
-                        account=op.account, ref=op.ref, error=op.error, tx_hash=op.tx_hash,
+                        channel=op.channel, api_key_id=op.api_key_id, branch=op.branch, operator=op.operator,
+                        customer_session=op.customer_session_id, wallet=op.wallet, counterparty=op.counterparty,
+                        amount=amount, account=op.account, ref=op.ref, error=op.error, tx_hash=op.tx_hash,
                         details=dict(op.details or {}), created_at=op.created_at, updated_at=op.updated_at,
                         completed_at=op.completed_at)

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Header
 
-__all__ = ["TOTP_HEADER", "TotpCode"]
+from api.problems import ProblemKind
+
+__all__ = ["SECOND_FACTOR_PROBLEMS", "TOTP_HEADER", "TotpCode"]
 
 TOTP_HEADER = "X-TOTP-Code"
 
@@ -15,3 +17,7 @@ TotpCode = Annotated[str | None, Header(
     description="the customer's current 6-digit TOTP code; required when the amount is above the bank's "
                 "second-factor threshold")]
 """The header a money-moving endpoint reads; pass it to ``node.flows.second_factor.require``."""
+
+SECOND_FACTOR_PROBLEMS = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
+                          ProblemKind.SECOND_FACTOR_LOCKED, ProblemKind.SECOND_FACTOR_COOLING_OFF)
+"""What an endpoint that checks the customer's second factor may answer for it (its ``responses=``)."""

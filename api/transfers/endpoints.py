@@ -6,16 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
+from api import customers
+from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.funding.endpoints import check_currency
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
+from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
-from api.second_factor import TotpCode
+from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.transfers.schemas import (
     HistoryItemOut,
     TransferIn,
@@ -25,13 +27,12 @@ from api.transfers.schemas import (
 )
 from api.wallets.endpoints import AddressPath
 from node.flows import history, transfers
-from node.flows.spending import channel_of
 from node.indexer_models import WalletHistory
 
 router = APIRouter(tags=["transfers"])
 
-Payer = Annotated[ApiKey, require_scope(Scope.APP, Scope.TELLER)]
-WalletReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR)]
+Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
+WalletReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR)]
 
 
 @router.post(
@@ -41,21 +42,24 @@ WalletReader = Annotated[ApiKey, require_scope(Scope.TELLER, Scope.APP, Scope.AD
     status_code=202,
     response_model=OperationOut,
     responses=problem_responses(
-        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
+        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
+        ProblemKind.WALLET_NOT_CUSTODIED_HERE,
         ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.AUTHORIZATION_INVALID,
-        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.SECOND_FACTOR_REQUIRED,
-        ProblemKind.SECOND_FACTOR_INVALID, ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
+        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, *SECOND_FACTOR_PROBLEMS,
+        ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
 )
-def transfer(body: TransferIn, key: Payer, idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
-             network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
+             settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to
     the payee, who may be at any bank; for a custodial payer the bank signs. This bank must keep the payer's
     wallet. The signature, chain, token, deadline and nonce are checked first (`authorization-invalid`), then
     the payer's spendable balance and tier limits (`insufficient-balance`, `limit-exceeded`). The answer is
     the `p2p` operation, `pending`; the transfer goes on chain in the bank's next relay batch, and the
     operation becomes `completed`, or `failed` with the contract's reason (`details.reason`, e.g.
-    `BalanceCapExceeded` when the payee's tier cannot take the money)."""
+    `BalanceCapExceeded` when the payee's tier cannot take the money). A customer session pays from its own
+    customer's wallets only; a teller names its desk (`X-Teller-Branch`, `X-Teller-Operator`)."""
     check_currency(body.currency, settings)
+    channel = customers.money_move(session, settings, key, desk, body.payer)
     signed = None
     if body.authorization is not None:
         a = body.authorization
@@ -65,8 +69,7 @@ def transfer(body: TransferIn, key: Payer, idem: IdempotencyDep, session: Sessio
     elif body.payload is not None:
         signed = transfers.decode_transfer(network, body.payload)
     op = transfers.transfer(session, settings, network, payer=body.payer, payee=body.payee, amount_minor=body.amount,
-                            signed=signed, channel=channel_of(key.scope_set, Scope.APP, Scope.TELLER),
-                            api_key_id=key.id, totp_code=totp)
+                            signed=signed, channel=channel, api_key_id=key.id, totp_code=totp)
     out = operation_out(op)
     idem.complete(session, out, status=202)
     return out
@@ -77,14 +80,18 @@ def transfer(body: TransferIn, key: Payer, idem: IdempotencyDep, session: Sessio
     operation_id="get_history",
     summary="A wallet's history",
     response_model=Page[HistoryItemOut],
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                                ProblemKind.WALLET_NOT_CUSTODIED_HERE),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE),
 )
 def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
                 page: PageParamsDep) -> Page[HistoryItemOut]:
     """The wallet's transactions as the bank's indexer saw them on chain, oldest first (cursor-paginated):
     transfers in and out (with the counterparty), mints and burns (with their ref), and ATM holds. Each event
-    appears once. The bank shows its own customers' wallets; the regulator any wallet."""
+    appears once. Among them, in the order the bank wrote them, the bank's notices to the customer about the
+    wallet's second factor (``totp_enrolled``, ``totp_changed``, ``totp_reset``, ``totp_locked``; with a
+    ``note``, no block or transaction, no effect on the balance). The bank shows its own customers' wallets (a
+    customer session: its customer's); the regulator any wallet."""
+    customers.own_wallet(session, settings, key, address)
     wallet = history.readable_history(session, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
     rows, next_cursor = paginate(session, history.history_query(wallet), WalletHistory.id, page)
     return Page[HistoryItemOut](items=[history_item_out(r) for r in rows], next_cursor=next_cursor)
@@ -95,13 +102,15 @@ def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep
     operation_id="get_balance",
     summary="A wallet's balance, limits and what is left of today's limit",
     response_model=WalletBalanceOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                                ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.CHAIN_UNAVAILABLE),
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                                ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
+                                ProblemKind.CHAIN_UNAVAILABLE),
 )
-def get_balance(address: AddressPath, key: WalletReader, settings: SettingsDep,
+def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
                 network: NetworkDep) -> WalletBalanceOut:
     """Spendable and held balance, the tier's limits (balance cap, single payment, daily outflow) and what the
     daily limit still allows today, read from the chain at one block. The bank shows its own customers'
-    wallets; the regulator any wallet."""
+    wallets (a customer session: its customer's); the regulator any wallet."""
+    customers.own_wallet(session, settings, key, address)
     balance = history.wallet_balance(network, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
     return balance_out(balance, settings.currency)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.funding.schemas import ADDRESS, MAX_PAYLOAD, Amount, Hex32
+from api.schemas import RequestModel, StrictInt
 from api.wallets.schemas import Money
 from node.flows.history import WalletBalance
 from node.indexer_models import WalletHistory
@@ -15,25 +16,23 @@ __all__ = ["HistoryItemOut", "LimitsOut", "RelayedTransferIn", "TransferIn", "Wa
            "history_item_out"]
 
 
-class RelayedTransferIn(BaseModel):
+class RelayedTransferIn(RequestModel):
     """A RelayedTransfer signed by the payer's key (EIP-712, the token's domain), as ``relayTransfers`` takes it."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     from_: str = Field(alias="from", pattern=ADDRESS, description="the payer")
     to: str = Field(pattern=ADDRESS, description="the payee")
-    value: int = Field(gt=0, lt=2**256, description="= amount")
-    valid_before: int = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
+    value: StrictInt = Field(gt=0, lt=2**256, description="= amount")
+    valid_before: StrictInt = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
     nonce: str = Field(pattern=r"^[0-9]{1,78}$", description="the bitmap nonce (word << 8 | bit), a decimal string "
                                                                "(256 bits do not fit a JSON number everywhere)")
-    v: int = Field(ge=0, le=255)
+    v: StrictInt = Field(ge=0, le=255)
     r: Hex32
     s: Hex32
 
 
-class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferIn(RequestModel):
     payer: str = Field(pattern=ADDRESS, description="the paying wallet; this bank must keep it")
     payee: str = Field(pattern=ADDRESS, description="the receiving wallet, at any bank")
     amount: Amount
@@ -51,8 +50,13 @@ class TransferIn(BaseModel):
 
 
 class HistoryItemOut(BaseModel):
+    """A chain event as the bank's indexer saw it, or a notice of the bank to the customer (``totp_*`` kinds:
+    no block, transaction or effect; ``note`` says what happened)."""
+
     id: int = Field(description="position in the node's history (ascending)")
-    kind: str = Field(description="transfer_out, transfer_in, mint, burn, hold_placed, hold_captured, hold_released")
+    kind: str = Field(description="transfer_out, transfer_in, mint, burn, hold_placed, hold_captured, hold_released; "
+                                  "notices: totp_enrolled, totp_changed, totp_reset (a teller's reset), totp_locked "
+                                  "(too many wrong codes)")
     amount: Money
     spendable_delta: int = Field(description="effect on the spendable balance, minor units (negative: out)")
     held_delta: int = Field(description="effect on the money on hold, minor units")
@@ -61,10 +65,11 @@ class HistoryItemOut(BaseModel):
     ref: str | None = Field(None, description="the off-chain reference a mint, burn or capture carries")
     burn_reason: str | None = None
     hold_id: str | None = None
-    block_number: int
-    block_time: datetime
-    tx_hash: str
-    log_index: int
+    block_number: int | None = Field(description="null for a notice")
+    block_time: datetime = Field(description="the block's time; a notice's: when the bank wrote it")
+    tx_hash: str | None = Field(description="null for a notice")
+    log_index: int | None = Field(description="null for a notice")
+    note: str | None = Field(None, description="a notice's text for the customer")
 
 
 def history_item_out(row: WalletHistory) -> HistoryItemOut:
@@ -72,7 +77,7 @@ def history_item_out(row: WalletHistory) -> HistoryItemOut:
                           spendable_delta=row.spendable_delta_minor, held_delta=row.held_delta_minor,
                           counterparty=row.counterparty, bank=row.bank_id, ref=row.ref, burn_reason=row.burn_reason,
                           hold_id=row.hold_id, block_number=row.block_number, block_time=row.block_time,
-                          tx_hash=row.tx_hash, log_index=row.log_index)
+                          tx_hash=row.tx_hash, log_index=row.log_index, note=row.note)
 
 
 class LimitsOut(BaseModel):

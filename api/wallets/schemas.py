@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas import MAX_DB_INT, RequestModel, StrictInt
 from node.flows.wallet_records import CustodyMode, Verification
 
 __all__ = [
@@ -59,7 +60,7 @@ class WalletRecordOut(BaseModel):
     updated_at: datetime
 
 
-class OpenWalletIn(BaseModel):
+class OpenWalletIn(RequestModel):
     customer_ref: str = Field(min_length=1, max_length=64, description="the bank's customer reference")
     verification: Verification = Field(description="counter: in_person (tier 1); app: bank_account (tier 2, "
                                                    "needs `account`), identity_document (tier 3), phone "
@@ -77,19 +78,20 @@ class OpenWalletIn(BaseModel):
         None, description="only for a key with both the teller and the app scope")
 
 
-class EnrolmentRowIn(BaseModel):
+class EnrolmentRowIn(RequestModel):
     """One row of the enrolment CSV. Values are checked row by row, so a bad row fails alone."""
 
     customer_ref: str | None = Field(None, max_length=200)
     verification: str | None = Field(None, max_length=200)
-    tier: int | str | None = Field(None, description="optional: a weaker tier than the verification's")
+    tier: Annotated[StrictInt, Field(ge=0, le=MAX_DB_INT)] | str | None = Field(
+        None, description="optional: a weaker tier than the verification's")
     custody: str | None = Field(None, max_length=200, description="custodial (default) or self")
     address: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=200)
     account: str | None = Field(None, max_length=200)
 
 
-class EnrolmentIn(BaseModel):
+class EnrolmentIn(RequestModel):
     rows: list[EnrolmentRowIn] = Field(min_length=1, max_length=500)
 
 
@@ -115,19 +117,19 @@ class EnrolmentOut(BaseModel):
     results: list[EnrolmentResultOut]
 
 
-class TierIn(BaseModel):
-    tier: int = Field(ge=1, le=4)
+class TierIn(RequestModel):
+    tier: StrictInt = Field(ge=1, le=4)
     reason: str | None = Field(None, max_length=200)
 
 
-class FreezeIn(BaseModel):
-    reason: int = Field(ge=1, le=65535, description="the bank's reason code, stored on chain")
+class FreezeIn(RequestModel):
+    reason: StrictInt = Field(ge=1, le=65535, description="the bank's reason code, stored on chain")
     note: str | None = Field(None, max_length=200)
 
 
-class NoteIn(BaseModel):
+class NoteIn(RequestModel):
     note: str | None = Field(None, max_length=200)
 
 
-class BindAccountIn(BaseModel):
+class BindAccountIn(RequestModel):
     account: str = Field(min_length=1, max_length=128, description="a deposit account of this bank")

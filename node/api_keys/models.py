@@ -1,4 +1,5 @@
-"""The ``api_keys`` table (migration 0004): only the sha256 of each secret is stored."""
+"""The ``api_keys`` table (migration 0004) and the ``customer_sessions`` table (0010): only the sha256 of each
+secret or token is stored."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, utcnow
 
-__all__ = ["ApiKey", "Scope"]
+__all__ = ["ApiKey", "CustomerSession", "Scope"]
 
 
 class Scope(StrEnum):
@@ -23,6 +24,7 @@ class Scope(StrEnum):
     MERCHANT = "merchant"
     ADMIN = "admin"
     REGULATOR = "regulator"
+    AUTH = "auth"  # the bank's login backend: mints and revokes customer sessions, nothing else
 
 
 class ApiKey(Base):
@@ -53,3 +55,25 @@ class ApiKey(Base):
 
     def __repr__(self) -> str:
         return f"ApiKey(id={self.id!r}, name={self.name!r}, scopes={self.scopes!r})"
+
+
+class CustomerSession(Base):
+    """A customer's short-lived session token, minted by the bank's login backend (an ``auth`` or ``admin`` key,
+    ``api_key_id``) once it has logged the customer in; it acts in the ``app`` scope for ``customer_ref`` only.
+    Dead once ``expires_at`` passes, once revoked, or once the key that minted it is revoked."""
+
+    __tablename__ = "customer_sessions"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(64), index=True)  # the bank's customer number
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the whole token
+    api_key_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    def __repr__(self) -> str:  # never the token or its hash
+        return f"CustomerSession(id={self.id!r}, customer={self.customer_ref!r}, expires_at={self.expires_at!r})"

@@ -1,7 +1,9 @@
-"""Creating, listing, revoking and checking API keys; free of FastAPI (the CLI and the API both use it).
+"""Creating, listing, revoking and checking API keys, and the one function that turns a request's credential
+into who it acts as (:func:`authenticate`); free of FastAPI (the CLI and the API both use it).
 
 A key's secret is ``wn_`` followed by 43 URL-safe random characters (32 bytes); it is shown once, at
-creation, and only its sha256 is stored.
+creation, and only its sha256 is stored. A customer session's token (``wnc_...``, node/api_keys/sessions.py)
+is checked by the same function.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.api_keys.models import ApiKey, Scope
+from node.api_keys.principal import Principal
+from node.api_keys.sessions import TOKEN_PREFIX, session_for_token
 from node.db.base import utcnow
 
 __all__ = ["ApiKeyNotFoundError", "CreatedKey", "authenticate", "create_key", "hash_secret", "list_keys",
@@ -82,12 +86,22 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
     return key
 
 
-def authenticate(session: Session, secret: str) -> ApiKey | None:
-    """The live key with this secret, or None (unknown, malformed or revoked)."""
+def authenticate(session: Session, secret: str) -> Principal | None:
+    """Who ``secret`` acts as: the live API key with this secret, or the live customer session with this token
+    (not expired, not revoked, minted by a key that is not revoked); None if neither (unknown, malformed,
+    revoked or expired). Looked up on every request, so a revocation holds from the next request on."""
     if not secret or len(secret) > MAX_SECRET_LENGTH or not secret.isascii():
         return None
     digest = hash_secret(secret)
+    if secret.startswith(TOKEN_PREFIX):
+        customer_session = session_for_token(session, digest, utcnow())
+        if customer_session is None:
+            return None
+        minted_by = session.get(ApiKey, customer_session.api_key_id)
+        if minted_by is None or minted_by.revoked:
+            return None
+        return Principal.of_session(customer_session)
     key = session.scalars(select(ApiKey).where(ApiKey.secret_hash == digest)).one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, digest) or key.revoked:
         return None
-    return key
+    return Principal.of_key(key)

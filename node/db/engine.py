@@ -5,7 +5,9 @@ begin every transaction with ``BEGIN IMMEDIATE``, which takes SQLite's single wr
 sessions therefore never interleave read-then-write (the SQLite counterpart of PostgreSQL's
 ``SELECT ... FOR UPDATE``, which the SQLite dialect leaves out), and a waiting session blocks for up to
 ``busy_timeout`` rather than failing. Read-only sessions (``session_factory(engine, read_only=True)``) begin
-``DEFERRED`` instead and, thanks to WAL journaling, read a consistent snapshot while a writer works.
+``DEFERRED`` instead and, thanks to WAL journaling, read a consistent snapshot while a writer works. Sessions of
+:mod:`node.db.durable` (``WORK_SAVEPOINT_OPTION``) also set a savepoint right after ``BEGIN IMMEDIATE``, so that
+their work can be undone without giving up the write lock.
 Foreign keys are switched on for every connection.
 
 PostgreSQL (psycopg 3): the default READ COMMITTED isolation; code that must not race takes row locks
@@ -23,10 +25,15 @@ from sqlalchemy import URL, Engine, event, make_url
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_S", "create_engine", "is_sqlite", "session_factory", "transaction"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_S", "WORK_SAVEPOINT", "WORK_SAVEPOINT_OPTION", "create_engine", "is_sqlite",
+           "session_factory", "transaction"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 READ_ONLY_OPTION = "walletnet_read_only"
+WORK_SAVEPOINT_OPTION = "walletnet_work_savepoint"
+WORK_SAVEPOINT = "walletnet_work"
+"""The savepoint a SQLite transaction of a ``WORK_SAVEPOINT_OPTION`` session starts with; ``connection.info``
+says whether the current transaction has it (the key is this name)."""
 
 
 def is_sqlite(url_or_engine: str | URL | Engine) -> bool:
@@ -73,8 +80,13 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        options = connection.get_execution_options()
+        read_only = options.get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        work = bool(options.get(WORK_SAVEPOINT_OPTION, False)) and not read_only
+        if work:
+            connection.exec_driver_sql(f"SAVEPOINT {WORK_SAVEPOINT}")
+        connection.info[WORK_SAVEPOINT] = work
 
     return engine
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import node.indexer_models  # noqa: F401  (registers the indexer's tables)
-from node.api_keys.models import ApiKey
+from node.api_keys.models import ApiKey, CustomerSession
 from node.db.base import Base
 from node.flows.atm_models import Atm, AtmEvent, AtmMessage
 from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.flows.operations import Operation
-from node.flows.second_factor import SecondFactor
+from node.flows.second_factor_models import SecondFactor, SecondFactorAudit, SecondFactorFailures
 from node.flows.wallet_records import WalletRecord
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
@@ -30,6 +30,7 @@ __all__ = [
     "ChainTransaction",
     "ChainTxAttempt",
     "ChainTxRow",
+    "CustomerSession",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",
@@ -40,6 +41,8 @@ __all__ = [
     "PaymentRequestRecord",
     "Posting",
     "SecondFactor",
+    "SecondFactorAudit",
+    "SecondFactorFailures",
     "WalletRecord",
     "WebhookAttempt",
     "WebhookEvent",

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from node import idempotency
 from node.flows import atm, funding, merchants, transfers, wallets, webhooks  # (registers their completions)
 from node.settings import NodeSettings
 
@@ -22,5 +23,7 @@ PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds)."""
-    return [atm.sweep_expired_cash_outs, merchants.settle_due, webhooks.collect_events, webhooks.deliver_due]
+    """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds), and the
+    pruning of idempotency keys past their retention."""
+    return [atm.sweep_expired_cash_outs, merchants.settle_due, webhooks.collect_events, webhooks.deliver_due,
+            idempotency.prune_expired]

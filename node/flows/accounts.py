@@ -35,9 +35,6 @@ def atm_account(atm_id: str) -> str:
 
 
 def ensure_system_accounts(ledger: CoreBankingLedger, currency: str) -> None:
-    """Open the node's own accounts in the built-in ledger (idempotent; other adapters manage their own)."""
-    open_account = getattr(ledger, "open_account", None)
-    if open_account is None:
-        return
+    """Open the node's own accounts (idempotent; a core-banking adapter maps them onto its own books)."""
     for code, kind in SYSTEM_ACCOUNTS.items():
-        open_account(code, kind, currency, name=code)
+        ledger.open_account(code, kind, currency, name=code)

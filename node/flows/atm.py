@@ -168,9 +168,7 @@ def register_atm(session: Session, settings: NodeSettings, *, atm_id: str, name:
     except IntegrityError:
         raise FlowConflictError(f"ATM {atm_id} is registered already", atm_id=atm_id) from None
     ledger = _ledger(session, settings)
-    open_account = getattr(ledger, "open_account", None)
-    if open_account is not None:
-        open_account(atm_account(atm_id), AccountKind.ATM_CASH, settings.currency, name=f"ATM {atm_id}: {name}")
+    ledger.open_account(atm_account(atm_id), AccountKind.ATM_CASH, settings.currency, name=f"ATM {atm_id}: {name}")
     return Registration(atm, secret)
 
 
@@ -443,7 +441,7 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",
                            available=cash - reserved)
-    second_factor.require(session, settings, holder, value, totp)
+    second_factor.require(session, settings, holder, value, totp, api_key_id=api_key_id)
     op = new_operation(session, OperationKind.ATM_CASH_OUT, channel=CHANNEL, api_key_id=api_key_id, wallet=holder,
                        amount_minor=value, currency=settings.currency, account=atm_account(atm.atm_id),
                        ref=new_ref("ATMOUT"),

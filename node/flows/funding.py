@@ -130,7 +130,7 @@ def open_deposit_account(session: Session, settings: NodeSettings, *, code: str,
         raise FlowValidationError("code", f"{code!r} is reserved for the bank's own accounts")
     ensure_system_accounts(ledger, settings.currency)
     try:
-        ledger.account(code)
+        ledger.account_info(code)
     except AccountNotFoundError:
         pass
     else:
@@ -149,19 +149,15 @@ def deposit_account(session: Session, settings: NodeSettings, code: str) -> Depo
         FlowNotFoundError: no such customer deposit account.
     """
     ledger = open_ledger(session, settings.ledger_adapter)
-    customer_ref: str | None = None
-    name = ""
     try:
-        if isinstance(ledger, SqlLedger):
-            info = ledger.account(code)
-            if info.kind is not AccountKind.CUSTOMER_DEPOSIT:
-                raise AccountNotFoundError(code)
-            customer_ref, name = info.owner_ref, info.name
+        info = ledger.account_info(code)
+        if info.kind is not AccountKind.CUSTOMER_DEPOSIT:
+            raise AccountNotFoundError(code)
         balance = ledger.balance(code)
         available = ledger.available(code)
     except AccountNotFoundError:
         raise FlowNotFoundError(f"no customer deposit account {code}", account=code) from None
-    return DepositAccount(code=code, customer_ref=customer_ref, name=name, currency=balance.currency,
+    return DepositAccount(code=code, customer_ref=info.owner_ref, name=info.name, currency=balance.currency,
                           balance_minor=balance.amount_minor, available_minor=available.amount_minor)
 
 
@@ -191,7 +187,7 @@ def top_up(session: Session, settings: NodeSettings, network: Network, *, wallet
     account = _bound_account(found)
     ledger = open_ledger(session, settings.ledger_adapter)
     deposit_currency(ledger, account, settings.currency)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code)
+    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("TOPUP")
     hold_ref = f"topup:{ref}"
@@ -274,7 +270,7 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
             or nonce_in_flight(session, found.address, OperationKind.REDEMPTION, nonce):
         raise AuthorizationInvalidError("this Redemption was used already", nonce=nonce)
     check_outflow(session, network, found.address, amount_minor)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code)
+    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("REDEEM")
     op = new_operation(session, OperationKind.REDEMPTION, channel=channel, api_key_id=api_key_id,

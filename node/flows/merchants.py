@@ -90,6 +90,7 @@ from node.flows.wallet_records import (
     seal_key,
 )
 from node.flows.wallets import RECEIPT_EVENTS, account_hash
+from node.flows.webhook_targets import url_refusal
 from node.indexer_models import MerchantOrder
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
@@ -187,15 +188,13 @@ def _settlement_account(session: Session, settings: NodeSettings, code: str) -> 
         raise FlowValidationError("settlement_account", "an account code is 1-128 characters")
     ledger = open_ledger(session, settings.ledger_adapter)
     try:
-        balance = ledger.balance(code)
+        info = ledger.account_info(code)
     except AccountNotFoundError:
         raise FlowValidationError("settlement_account", f"this bank has no account {code!r}", account=code) from None
-    describe = getattr(ledger, "account", None)
-    info = describe(code) if describe is not None else None
-    if info is not None and info.kind not in (AccountKind.CUSTOMER_DEPOSIT, AccountKind.MERCHANT_SETTLEMENT):
+    if info.kind not in (AccountKind.CUSTOMER_DEPOSIT, AccountKind.MERCHANT_SETTLEMENT):
         raise FlowValidationError("settlement_account", f"{code!r} is not a deposit or merchant settlement account")
-    if balance.currency != settings.currency:
-        raise FlowValidationError("settlement_account", f"{code!r} is in {balance.currency}, not {settings.currency}")
+    if info.currency != settings.currency:
+        raise FlowValidationError("settlement_account", f"{code!r} is in {info.currency}, not {settings.currency}")
     return code
 
 
@@ -244,13 +243,16 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
     """Onboard a merchant this bank acquires. Asking again with the same terms returns the first onboarding.
 
     Raises:
-        FlowValidationError: a term is out of range, or the settlement account is unknown.
+        FlowValidationError: a term is out of range, the settlement account is unknown, or the webhook URL is
+            one the node will not send to (outside ``local``: not https, or a non-public address).
         FlowConflictError: the merchant id is taken (here with other terms, or on chain by this bank; ids are
             per acquirer, so another bank's merchant of the same id is no conflict).
     """
     from node.flows.webhooks import new_webhook_secret, seal_secret
 
     terms.check()
+    if terms.webhook_url is not None and (why := url_refusal(settings, terms.webhook_url)) is not None:
+        raise FlowValidationError("webhook_url", f"this webhook URL is refused: {why}")
     account = _settlement_account(session, settings, terms.settlement_account)
     existing = find_merchant(session, terms.merchant_id, lock=True)
     if existing is not None:
@@ -584,7 +586,8 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
     acquirer, merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
     check_outflow(session, network, found.address, signed.authorization.amount)
-    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code)
+    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
+                          api_key_id=api_key_id)
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by=signed_by,
                               merchant_wallet=network.merchant(acquirer, merchant_id).wallet)
@@ -798,9 +801,7 @@ def _settled(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -
     fee, net = int(event["fee"]), int(event["net"])
     ledger = operation_ledger(session, op)
     if fee:
-        open_account = getattr(ledger, "open_account", None)
-        if open_account is not None:
-            open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
+        ledger.open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
         ledger.credit(FEE_INCOME, fee, contra=FEE_WALLET_ACCOUNT, reference=f"{op.ref}:fee", correlation_id=op.ref,
                       memo=f"acquiring fee, merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
     if net and op.details.get("payout_mode") == PayoutMode.BANK_ACCOUNT.value:

@@ -11,12 +11,18 @@ on. So a flow's completion happens exactly once, atomically with the row's final
 Statuses (:class:`OperationStatus`): ``pending`` (effects in flight), ``held`` (ATM cash-out waiting for the
 dispense), ``completed``, ``failed`` (nothing happened, or what happened was undone), ``released`` (an ATM
 hold returned to the wallet).
+
+Who asked is recorded on each operation: the channel and API key the flow passes, and what the API knows
+beyond them (a teller's branch and operator, a customer session), which it puts on the request's database
+session with :func:`attribute` before the flow runs; :func:`new_operation` copies it onto every operation the
+request makes.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
@@ -33,11 +39,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINAL",
+    "Attribution",
     "Completion",
     "Operation",
     "OperationKind",
     "OperationNotFoundError",
     "OperationStatus",
+    "attribute",
     "completes",
     "finish",
     "get_operation",
@@ -94,6 +102,10 @@ class Operation(Base):
     status: Mapped[OperationStatus] = mapped_column(str_enum(OperationStatus, "operation_status"))
     channel: Mapped[str] = mapped_column(String(16))  # teller, app, atm, admin, bulk ...
     api_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_keys.id"))
+    branch: Mapped[str | None] = mapped_column(String(64))  # a teller's branch (X-Teller-Branch)
+    operator: Mapped[str | None] = mapped_column(String(64))  # the teller at that branch (X-Teller-Operator)
+    # the customer session an app acted in; no foreign key, so expired sessions can be pruned (ids stay unique)
+    customer_session_id: Mapped[int | None] = mapped_column(BigInteger)
     wallet: Mapped[str | None] = mapped_column(ADDRESS)
     counterparty: Mapped[str | None] = mapped_column(ADDRESS)
     amount_minor: Mapped[int | None] = mapped_column(MinorUnits)
@@ -121,6 +133,25 @@ class OperationNotFoundError(LookupError):
         super().__init__(f"no operation {public_id!r}")
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Who asked, beyond the channel and API key: a teller's branch and operator id, or the customer session an
+    app acted in."""
+
+    branch: str | None = None
+    operator: str | None = None
+    customer_session_id: int | None = None
+
+
+ATTRIBUTION_INFO: Final = "operation_attribution"
+"""``session.info`` key of the :class:`Attribution` of the operations made in that database session."""
+
+
+def attribute(session: Session, attribution: Attribution) -> None:
+    """Record ``attribution`` on every operation :func:`new_operation` adds to ``session`` from now on."""
+    session.info[ATTRIBUTION_INFO] = attribution
+
+
 def new_public_id() -> str:
     return "op_" + secrets.token_hex(16)
 
@@ -137,12 +168,15 @@ def new_operation(session: Session, kind: OperationKind, *, channel: str, api_ke
                   currency: str | None = None, account: str | None = None, ref: str | None = None,
                   status: OperationStatus = OperationStatus.PENDING,
                   details: Mapping[str, Any] | None = None, ledger: str | None = None) -> Operation:
-    """Add a new operation to ``session`` (flushed, so its ids are known). ``ledger``: the ledger adapter
-    its completion books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
+    """Add a new operation to ``session`` (flushed, so its ids are known), with the session's
+    :class:`Attribution` if the API set one (:func:`attribute`). ``ledger``: the ledger adapter its completion
+    books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
     now = utcnow()
     if ledger is not None:
         details = {**(details or {}), "ledger": ledger}
+    who = session.info.get(ATTRIBUTION_INFO) or Attribution()
     op = Operation(public_id=new_public_id(), kind=kind, status=status, channel=channel, api_key_id=api_key_id,
+                   branch=who.branch, operator=who.operator, customer_session_id=who.customer_session_id,
                    wallet=wallet, counterparty=counterparty, amount_minor=amount_minor, currency=currency,
                    account=account, ref=ref, details=dict(details or {}), created_at=now, updated_at=now,
                    completed_at=now if status in FINAL else None)

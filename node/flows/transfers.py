@@ -125,7 +125,7 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
             raise AuthorizationInvalidError("this transfer's nonce was used already", nonce=str(auth.nonce))
         signed_by = "customer"
     check_outflow(session, network, found.address, amount_minor)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code)
+    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     details: dict[str, Any] = {"nonce": str(auth.nonce), "valid_before": auth.valid_before, "signed_by": signed_by}
     op = new_operation(session, OperationKind.P2P, channel=channel, api_key_id=api_key_id, wallet=found.address,
                        counterparty=payee_address, amount_minor=amount_minor, currency=settings.currency,

@@ -205,24 +205,27 @@ class _Binding:
     hash: str
 
 
-def _deposit_account(session: Session, settings: NodeSettings, code: object, customer_ref: str | None) -> _Binding:
-    """A deposit account of this bank (it must exist in the ledger, in the node's currency), with a fresh salt."""
+def _deposit_account(session: Session, settings: NodeSettings, code: object, customer_ref: str) -> _Binding:
+    """A deposit account of this bank owned by ``customer_ref`` (as the core-banking ledger says, whatever the
+    adapter: an account whose owner it cannot tell is refused, never bound unchecked), in the node's currency,
+    with a fresh salt."""
     if not isinstance(code, str) or not 1 <= len(code.strip()) <= _MAX_ACCOUNT:
         raise FlowValidationError("account", f"an account code is 1..{_MAX_ACCOUNT} characters")
     code = code.strip()
     ledger = open_ledger(session, settings.ledger_adapter)
     try:
-        balance = ledger.balance(code)
+        info = ledger.account_info(code)
     except AccountNotFoundError:
         raise FlowValidationError("account", f"this bank has no deposit account {code!r}", account=code) from None
-    describe = getattr(ledger, "account", None)  # the built-in ledger tells the kind and owner
-    info = describe(code) if describe is not None else None
-    if info is not None and info.kind is not AccountKind.CUSTOMER_DEPOSIT:
+    if info.kind is not AccountKind.CUSTOMER_DEPOSIT:
         raise FlowValidationError("account", f"{code!r} is not a customer deposit account", account=code)
-    if info is not None and info.owner_ref and customer_ref and info.owner_ref != customer_ref:
+    if not info.owner_ref:
+        raise FlowValidationError("account", f"the bank's ledger names no owner of deposit account {code!r}, so it "
+                                             "cannot be bound to a customer's wallet", account=code)
+    if info.owner_ref != customer_ref:
         raise FlowValidationError("account", f"deposit account {code!r} belongs to another customer", account=code)
-    if balance.currency != settings.currency:
-        raise FlowValidationError("account", f"{code!r} is in {balance.currency}, wallets in {settings.currency}",
+    if info.currency != settings.currency:
+        raise FlowValidationError("account", f"{code!r} is in {info.currency}, wallets in {settings.currency}",
                                   account=code)
     salt = "0x" + secrets.token_hex(32)
     return _Binding(code, salt, account_hash(salt, code))
@@ -610,7 +613,7 @@ def close_wallet(session: Session, settings: NodeSettings, network: Network, add
     if balance and record.account_code is None:
         raise AccountNotBoundError(f"wallet {record.address} holds {balance} minor units and no bank account is "
                                    "bound to pay them out to: bind one first", wallet=record.address, balance=balance)
-    second_factor.require(session, settings, record.address, balance, totp)
+    second_factor.require(session, settings, record.address, balance, totp, api_key_id=actor.api_key_id)
     ref = new_ref("CLOSE")
     op = new_operation(session, OperationKind.WALLET_CLOSE, channel=actor.channel, api_key_id=actor.api_key_id,
                        wallet=record.address, amount_minor=balance, currency=settings.currency,

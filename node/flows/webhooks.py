@@ -13,7 +13,10 @@ Two periodic jobs (``job(sessions, settings) -> int``):
   ``webhook_url``, signed as :mod:`wallet_sdk.webhooks` describes, and logs each try as a
   :class:`WebhookAttempt`. A 2xx answer delivers the event; anything else (another status, a refused
   connection, a timeout) retries after ``webhook_backoff * 2**(attempts - 1)`` seconds until
-  ``webhook_max_attempts`` tries, then the event is failed. An event is claimed in a short transaction
+  ``webhook_max_attempts`` tries, then the event is failed. Outside ``local`` an endpoint on a private,
+  loopback, link-local or otherwise non-public address is refused without sending anything (the try is
+  logged with an error starting ``refused:``), and the node connects to the address it checked
+  (:mod:`node.flows.webhook_targets`). Redirects are never followed. An event is claimed in a short transaction
   (its ``next_attempt_at`` is pushed past the call's timeout, so another runner leaves it alone), sent with
   no transaction open, and its result recorded in another; a crash in between retries it after the lease.
 
@@ -49,12 +52,14 @@ from node.flows.merchant_models import (
     WebhookEventType,
     WebhookState,
 )
+from node.flows.webhook_targets import WebhookTargetRefusedError, pinned_request
 from node.indexer_models import MerchantOrder, MerchantRefund, SettlementBatchRecord
 from node.settings import NodeSettings
 from wallet_sdk.webhooks import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 
 __all__ = [
     "BATCH",
+    "REFUSED",
     "USER_AGENT",
     "WebhookEventNotFoundError",
     "attempts_of",
@@ -73,6 +78,7 @@ log = logging.getLogger(__name__)
 
 BATCH: Final = 50  # deliveries tried per deliver_due call
 USER_AGENT: Final = "walletnet-webhooks/1"
+REFUSED: Final = "refused: "  # how a delivery log's error starts when the node would not send there
 _LEASE_MARGIN_S: Final = 60.0  # a claimed event is left alone for the request timeout plus this
 _ERROR_MAX: Final = 500  # characters of an error kept in the delivery log
 _IN_CHUNK: Final = 500  # sources looked up per query
@@ -292,11 +298,13 @@ def _send(http: httpx.Client, settings: NodeSettings, claim: _Claim, at: datetim
     }
     started = time.monotonic()
     try:
-        request = http.build_request("POST", claim.url, content=claim.body, headers=headers,
-                                     timeout=settings.webhook_timeout)
+        request = pinned_request(http, settings, claim.url, content=claim.body, headers=headers,
+                                 timeout=settings.webhook_timeout)
         response = http.send(request, stream=True, follow_redirects=False)  # the answer's body is not read
         response.close()
         outcome = _Outcome(response.status_code, None, 0)
+    except WebhookTargetRefusedError as exc:  # nothing was sent
+        outcome = _Outcome(None, f"{REFUSED}{exc.reason}"[:_ERROR_MAX], 0)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         outcome = _Outcome(None, _describe(exc), 0)
     return _Outcome(outcome.status_code, outcome.error, int((time.monotonic() - started) * 1000))
@@ -328,7 +336,8 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
     """Try to deliver up to :data:`BATCH` due events, oldest due first; returns how many were tried.
 
     ``now`` (tests) fixes the clock: what is due, the signature's timestamp and the retry times; by default
-    each try uses the current time. ``client`` defaults to a fresh ``httpx.Client`` closed at the end.
+    each try uses the current time. ``client`` defaults to a fresh ``httpx.Client`` (through ``webhook_proxy``
+    if set) closed at the end.
 
     Raises:
         CustodyKeyError: a merchant's secret does not decrypt (the node's key is wrong); nothing is tried.
@@ -342,7 +351,8 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
             if claim is None:
                 break
             if http is None:  # made only when there is something to send: a client costs tens of ms to build
-                http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+                http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False,
+                                    proxy=settings.webhook_proxy)
             at = now or utcnow()
             outcome = _send(http, settings, claim, at)
             _record(sessions, settings, claim, outcome, at)

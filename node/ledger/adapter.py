@@ -14,6 +14,9 @@ Contract of every implementation:
 - An entry either posts whole and balanced or not at all; corrections are reversals, never edits.
 - ``available`` = ``balance`` minus the active holds; a debit or hold that would take a non-overdraftable
   account's available balance below zero raises ``InsufficientFundsError``.
+- ``account_info`` names the customer who owns a deposit account: the node binds a deposit account to a
+  wallet only when that owner is the wallet's customer, so an adapter that cannot tell the owner cannot
+  have accounts bound (there is no optional method the node would silently do without).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from node.ledger.types import Balance, Entry, Hold, Leg
+from node.ledger.types import AccountInfo, AccountKind, Balance, Entry, Hold, Leg
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,6 +38,27 @@ BUILTIN = "builtin"
 
 @runtime_checkable
 class CoreBankingLedger(Protocol):
+    def account_info(self, code: str) -> AccountInfo:
+        """What the core-banking system knows of account ``code``: kind, currency, name, and ``owner_ref``, the
+        customer reference of the owner of a deposit account (None for the bank's own accounts, or when the
+        system does not know it, which makes the account impossible to bind to a wallet).
+
+        Raises:
+            AccountNotFoundError: there is no account ``code``.
+        """
+        ...
+
+    def open_account(self, code: str, kind: AccountKind, currency: str, *, name: str = "",
+                     owner_ref: str | None = None) -> AccountInfo:
+        """Open the node's own account ``code`` (its system accounts, each ATM's cash, the fee wallet), or return
+        it when it exists with the same kind and currency (idempotent); an adapter may map the code onto an
+        account of its own books. Customer deposit accounts are opened in the core-banking system, not here.
+
+        Raises:
+            AccountConflictError: ``code`` exists with another kind or currency.
+        """
+        ...
+
     def debit(self, account: str, amount_minor: int, *, contra: str, reference: str, memo: str = "",
               correlation_id: str | None = None) -> Entry:
         """Debit ``account`` (take money out of a deposit account) and credit ``contra`` by ``amount_minor``."""

@@ -99,7 +99,7 @@ class SqlLedger:
                                        f"{kind.value} in {currency}")
         return self._account_info(existing)
 
-    def account(self, code: str) -> AccountInfo:
+    def account_info(self, code: str) -> AccountInfo:
         return self._account_info(self._account(code))
 
     # ------------------------------------------------------------------ the adapter interface

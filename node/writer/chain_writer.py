@@ -3,7 +3,9 @@
 It owns the nonces of the bank's operator account. For each group of rows (one row, or a batch):
 
 1. estimate the call (a revert fails the rows at once: nothing signed, no nonce used; a batch that reverts
-   is tried row by row; a "not now" revert such as a paused token leaves the rows waiting);
+   is tried row by row; a "not now" revert such as a paused token leaves the rows waiting; a refusal that
+   says the row's own effect is on chain already confirms the row with the transaction that made it, see
+   :mod:`node.writer.evidence`);
 2. in ONE database transaction: take the next nonce, sign, store the signed bytes, their hash and fees
    (``chain_transactions`` + ``chain_transaction_attempts`` + ``chain_transaction_rows``) and move the rows
    to ``submitted``; commit;
@@ -13,7 +15,10 @@ Every round it follows up each pending transaction, in nonce order:
 
 - a receipt for any of its versions (original or replacement) with enough confirmations: status 1 confirms
   the rows (except those whose batch items failed, which fail with the decoded error), status 0 fails
-  them with the decoded revert; recorded in one database transaction;
+  them with the decoded revert; recorded in one database transaction. A refusal of a row (or of its only
+  item) that says its own effect was done before confirms it with the transaction that did it. A batch of
+  several rows mined with status 0 changed nothing: its rows go back to ``received`` and are sent one by
+  one, so only a bad row fails;
 - no receipt, and the account's mined nonce has not passed it: broadcast the newest stored version again
   if the node does not know it (the SAME bytes: a row is never signed under another nonce), or, if it has
   waited longer than ``stuck_after``, sign a replacement with the same nonce and higher fees, store it,
@@ -31,7 +36,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -49,6 +54,7 @@ from node.db import create_engine, session_factory, transaction, utcnow
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, transition
 from node.settings import NodeSettings, OperatorPasswordError
 from node.wakeup import wait_for_work
+from node.writer.evidence import DoneBefore
 from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow, ChainTxState
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError, TransactionRejectedError
@@ -75,6 +81,9 @@ from wallet_sdk.rawtx import (
 __all__ = ["ChainWriter", "Checkpoint", "RoundResult", "WriterConfig", "open_writer", "writer_web3"]
 
 log = logging.getLogger("walletnet.writer")
+
+RECEIPT_EVENTS = "receipt_events"
+"""``session.info`` key of the decoded events of the transaction that made a row's effect, for completions."""
 
 RETRYABLE = (NodeConnectionError, OSError, OperationalError, SATimeoutError, IntegrityError,
              TransactionRejectedError)
@@ -124,6 +133,7 @@ class _ReceivedRow:
     id: int
     kind: str
     payload: Payload
+    attempts: int = 0  # > 0: sent before in a batch that reverted as a whole; it now goes alone
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ class _Slot:
     outbox_id: int
     first_item: int
     item_count: int
+    payload: Payload
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,8 @@ class _Outcome:
     error: str | None  # of the whole transaction
     row_errors: Mapping[int, str]  # outbox id -> why it failed; the other rows are confirmed
     events: tuple[Event, ...] = ()  # decoded events of the mined transaction, for the flows' completions
+    done_before: Mapping[int, DoneBefore] = field(default_factory=dict)  # outbox id -> what made its effect
+    send_alone: tuple[int, ...] = ()  # outbox ids of a reverted batch, back to received to go one by one
 
 
 def _fees_of(attempt: ChainTxAttempt) -> Fees:
@@ -254,7 +267,7 @@ class ChainWriter:
             rows = session.scalars(
                 select(OutboxRow).where(OutboxRow.state == OutboxState.RECEIVED, OutboxRow.kind.in_(self.kinds))
                 .order_by(OutboxRow.id).limit(self.config.rows_per_round)).all()
-            return [_ReceivedRow(row.id, row.kind, row.payload) for row in rows]
+            return [_ReceivedRow(row.id, row.kind, row.payload, row.attempts) for row in rows]
 
     def _groups(self, rows: Sequence[_ReceivedRow]) -> list[list[_ReceivedRow]]:
         """Consecutive rows of one kind, as many as fit in one call (so effects keep the outbox order)."""
@@ -264,7 +277,8 @@ class ChainWriter:
             kind = self.kinds[row.kind]
             count = self._item_count(kind, row)
             current = groups[-1] if groups else None
-            if current and current[0].kind == row.kind and items + count <= kind.max_items:
+            if current and current[0].kind == row.kind and items + count <= kind.max_items \
+                    and not row.attempts and not current[0].attempts:
                 current.append(row)
                 items += count
             else:
@@ -294,7 +308,11 @@ class ChainWriter:
                 return 0
             if len(rows) > 1:  # one bad item reverts the batch: find it by sending the rows one by one
                 return sum(self._submit_group([row]) for row in rows)
-            self._fail_received(rows, str(error))
+            done = kind.done_before(self.context, rows[0].payload, error)
+            if done is None:
+                self._fail_received(rows, str(error))
+            elif is_confirmed(done.block_number, block_number(self.w3), self.config.confirmations):
+                self._confirm_received(rows[0], done)
             return 0
         fees = fee_quote(self.w3)
         chain_nonce = nonce_of(self.w3, self.sender, "pending")
@@ -316,6 +334,15 @@ class ChainWriter:
             else:
                 valid.append(row)
         return valid
+
+    def _confirm_received(self, row: _ReceivedRow, done: DoneBefore) -> None:
+        """Confirm a row whose effect the chain holds already (made by ``done``), without sending anything."""
+        with transaction(self.sessions) as session:
+            session.info[RECEIPT_EVENTS] = done.events
+            outbox = session.get(OutboxRow, row.id)
+            if outbox is not None and outbox.state is OutboxState.RECEIVED:
+                transition(session, outbox, OutboxState.CONFIRMED, tx_hash=done.tx_hash)
+        log.warning("outbox row %s was done before by %s: confirmed without sending it again", row.id, done.tx_hash)
 
     def _fail_received(self, rows: Sequence[_ReceivedRow], reason: str) -> None:
         with transaction(self.sessions) as session:
@@ -395,6 +422,8 @@ class ChainWriter:
                                        .order_by(ChainTxAttempt.id)).all()
             slots = session.scalars(select(ChainTxRow).where(ChainTxRow.chain_tx_id.in_(ids))
                                     .order_by(ChainTxRow.first_item)).all()
+            carried = select(OutboxRow.id, OutboxRow.payload).where(OutboxRow.id.in_([s.outbox_id for s in slots]))
+            payloads = {row.id: row.payload for row in session.execute(carried)}
             return [
                 _PendingTx(
                     id=tx.id, nonce=tx.nonce, kind=tx.kind,
@@ -402,7 +431,8 @@ class ChainWriter:
                                         data=tx.data, gas=tx.gas_limit),
                     attempts=tuple(_Attempt(a.tx_hash, a.raw_tx, _fees_of(a), a.created_at)
                                    for a in attempts if a.chain_tx_id == tx.id),
-                    rows=tuple(_Slot(s.outbox_id, s.first_item, s.item_count) for s in slots if s.chain_tx_id == tx.id),
+                    rows=tuple(_Slot(s.outbox_id, s.first_item, s.item_count, payloads[s.outbox_id])
+                               for s in slots if s.chain_tx_id == tx.id),
                 )
                 for tx in txs
             ]
@@ -445,15 +475,37 @@ class ChainWriter:
 
     def _outcome(self, tx: _PendingTx, attempt: _Attempt, receipt: TxReceipt) -> _Outcome:
         mined_at = int(receipt["blockNumber"])
-        if receipt["status"] != 1:
-            reason = str(revert_of(self.w3, attempt.tx_hash, receipt))
-            return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason,
-                            {slot.outbox_id: reason for slot in tx.rows})
         kind = self.kinds.get(tx.kind)
+        if receipt["status"] != 1:
+            error = revert_of(self.w3, attempt.tx_hash, receipt)
+            reason = str(error)
+            if len(tx.rows) > 1:  # a batch reverted as a whole changed nothing: each row goes again, alone
+                return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason, {},
+                                send_alone=tuple(slot.outbox_id for slot in tx.rows))
+            done = self._done_before(kind, tx.rows, {0: error})
+            return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason,
+                            {slot.outbox_id: reason for slot in tx.rows if slot.outbox_id not in done},
+                            done_before=done)
         events = tuple(decode_receipt(self.network, receipt))
         failures = kind.item_failures(self.context, events) if kind else {}
+        done = self._done_before(kind, tx.rows, failures)
+        failures = {i: e for i, e in failures.items()
+                    if not any(slot.first_item == i and slot.outbox_id in done for slot in tx.rows)}
         return _Outcome(ChainTxState.MINED, attempt.tx_hash, mined_at, None, self._row_errors(tx.rows, failures),
-                        events)
+                        events, done_before=done)
+
+    def _done_before(self, kind: OutboxKind | None, slots: Sequence[_Slot],
+                     failures: Mapping[int, ContractRevertError]) -> dict[int, DoneBefore]:
+        """The rows of one item whose refusal says their own effect was made before, and what made it."""
+        done: dict[int, DoneBefore] = {}
+        for slot in slots:
+            error = failures.get(slot.first_item)
+            if kind is None or error is None or slot.item_count != 1:
+                continue
+            found = kind.done_before(self.context, slot.payload, error)
+            if found is not None:
+                done[slot.outbox_id] = found
+        return done
 
     @staticmethod
     def _row_errors(slots: Sequence[_Slot], failures: Mapping[int, ContractRevertError]) -> dict[int, str]:
@@ -479,10 +531,9 @@ class ChainWriter:
         return _Outcome(ChainTxState.DISPLACED, None, None, reason, {slot.outbox_id: reason for slot in tx.rows})
 
     def _record(self, tx: _PendingTx, outcome: _Outcome) -> int:
-        """Commit the final state of a transaction and of its rows (once: a second look finds it done)."""
+        """Commit the final state of a transaction and of its rows (once: a second look finds it done); returns
+        the rows that became final."""
         with transaction(self.sessions) as session:
-            # what the chain did (e.g. the amount a closure burned), for the completions the transitions run
-            session.info["receipt_events"] = outcome.events
             stored = session.get(ChainTransaction, tx.id, with_for_update=True)
             if stored is None or stored.state is not ChainTxState.PENDING:
                 return 0
@@ -494,8 +545,17 @@ class ChainWriter:
             for slot in tx.rows:
                 row = session.get(OutboxRow, slot.outbox_id)
                 assert row is not None
+                done = outcome.done_before.get(slot.outbox_id)
+                # what the chain did (e.g. the amount a closure burned), for the completions the transitions run
+                session.info[RECEIPT_EVENTS] = outcome.events if done is None else done.events
                 reason = outcome.row_errors.get(slot.outbox_id)
-                if reason is None:
+                if slot.outbox_id in outcome.send_alone:  # it leaves the reverted batch, which did nothing
+                    session.delete(session.get(ChainTxRow, slot.outbox_id))
+                    session.flush()
+                    transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}")
+                elif done is not None:
+                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash)
+                elif reason is None:
                     transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash)
                 else:
                     transition(session, row, OutboxState.FAILED, error=reason)
@@ -504,9 +564,11 @@ class ChainWriter:
         for attempt in tx.attempts:
             self._handed_over.pop(attempt.tx_hash, None)
         self._nonce_passed.pop(tx.id, None)
-        log.info("nonce %d: %s %s; %d row(s) confirmed, %d failed", tx.nonce, outcome.state.value,
-                 outcome.mined_hash or "", len(tx.rows) - len(outcome.row_errors), len(outcome.row_errors))
-        return len(tx.rows)
+        log.info("nonce %d: %s %s; %d row(s) confirmed (%d done before), %d failed, %d to send again alone",
+                 tx.nonce, outcome.state.value, outcome.mined_hash or "",
+                 len(tx.rows) - len(outcome.row_errors) - len(outcome.send_alone), len(outcome.done_before),
+                 len(outcome.row_errors), len(outcome.send_alone))
+        return len(tx.rows) - len(outcome.send_alone)
 
     def _replace(self, tx: _PendingTx) -> None:
         """Sign the same call with the same nonce and higher fees, store it, then broadcast it."""

@@ -36,6 +36,11 @@ are marked failed. Built in:
 
 Payloads may carry more fields than their kind reads (``operation`` and ``step`` name the flow a row
 belongs to; see :mod:`node.flows.operations`).
+
+A kind may recognise its own effect in a refusal (``done_before``): a ``mint``, ``redeem`` or
+``settle_merchant`` row whose ref the contract says was used already, or a one-transfer ``relay_transfers``
+row whose nonce was, is done if the chain holds that very effect (:mod:`node.writer.evidence`); the writer
+then confirms the row with the transaction that made it.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from typing import Any, Final
 from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 
+from node.writer.evidence import DoneBefore, burned_before, minted_before, relayed_before, settled_before
 from wallet_sdk.authorizations import (
     HoldAuthorization,
     MerchantPayment,
@@ -58,8 +64,14 @@ from wallet_sdk.authorizations import (
     split_signature,
 )
 from wallet_sdk.chain.network import Network, to_address, to_bytes32
-from wallet_sdk.chain.types import PayoutMode, WalletKind
-from wallet_sdk.contract_errors import NotBankOperator
+from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind
+from wallet_sdk.contract_errors import (
+    NotBankOperator,
+    RefAlreadyBurned,
+    RefAlreadyMinted,
+    RefAlreadySettled,
+    UnorderedNonceUsed,
+)
 from wallet_sdk.errors import ContractRevertError, decode_revert
 from wallet_sdk.events import Event
 
@@ -115,6 +127,10 @@ def _no_item_failures(_context: WriterContext, _events: Sequence[Event]) -> dict
     return {}
 
 
+def _never_done(_context: WriterContext, _payload: Payload, _error: ContractRevertError) -> DoneBefore | None:
+    return None
+
+
 @dataclass(frozen=True)
 class OutboxKind:
     """How rows of kind ``name`` are written on chain.
@@ -122,7 +138,9 @@ class OutboxKind:
     ``build(context, payloads)`` returns the contract call carrying the payloads' items in order (raise
     :class:`InvalidPayloadError` for a bad payload); ``count_items(payload)`` says how many items of that
     call a payload makes; ``max_items`` caps the items of one call (1: no batching);
-    ``item_failures(context, events)`` maps the index of each failed item of a mined call to its typed error.
+    ``item_failures(context, events)`` maps the index of each failed item of a mined call to its typed error;
+    ``done_before(context, payload, error)`` gives the transaction that already made the row's own effect
+    when ``error`` (a refusal of the row, or of its only item) says it was done, else None.
     """
 
     name: str
@@ -131,6 +149,8 @@ class OutboxKind:
     count_items: Callable[[Payload], int] = field(default=_one_item)
     item_failures: Callable[[WriterContext, Sequence[Event]], dict[int, ContractRevertError]] = field(
         default=_no_item_failures)
+    done_before: Callable[[WriterContext, Payload, ContractRevertError], DoneBefore | None] = field(
+        default=_never_done)
 
 
 KINDS: dict[str, OutboxKind] = {}
@@ -197,6 +217,18 @@ def _build_mint(context: WriterContext, payloads: Sequence[Payload]) -> Contract
         _bytes32(_field(payload, "ref"), "ref"))
 
 
+def _own_ref(context: WriterContext, payload: Payload, bank_id: bytes, ref: bytes) -> bool:
+    """The refusal names this writer's bank and the row's own ref."""
+    return bank_id == context.bank_id and ref == _bytes32(_field(payload, "ref"), "ref")
+
+
+def _mint_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
+    if not isinstance(error, RefAlreadyMinted) or not _own_ref(context, payload, error.bankId, error.ref):
+        return None
+    return minted_before(context.network, error.bankId, error.ref, _address(payload, "wallet"),
+                         _uint(_field(payload, "amount"), "amount"))
+
+
 # ------------------------------------------------------------------ relay_transfers
 
 
@@ -243,6 +275,18 @@ def _relay_failures(context: WriterContext, events: Sequence[Event]) -> dict[int
             if e.name == "RelayFailed" and e.address == token}
 
 
+def _relay_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
+    """A one-transfer row whose nonce was used: done if that nonce went to this very transfer (another bank,
+    or anyone, relayed the customer's signed transfer first)."""
+    items = _relay_items(payload)
+    if not isinstance(error, UnorderedNonceUsed) or len(items) != 1:
+        return None
+    from_, to, value, _valid_before, nonce = _relay_row(items[0], "transfers[0]")[:5]
+    if (error.owner, error.nonce) != (from_, nonce):
+        return None
+    return relayed_before(context.network, from_, to, value, nonce)
+
+
 # ------------------------------------------------------------------ open_wallet
 
 
@@ -268,9 +312,10 @@ def _build_open_wallet(context: WriterContext, payloads: Sequence[Payload]) -> C
     return registry.openWallets(context.bank_id, openings)
 
 
-register_kind(OutboxKind("mint", _build_mint))
+register_kind(OutboxKind("mint", _build_mint, done_before=_mint_done_before))
 register_kind(OutboxKind("relay_transfers", _build_relay, max_items=100,
-                         count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures))
+                         count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures,
+                         done_before=_relay_done_before))
 register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
 
 
@@ -331,6 +376,13 @@ def _build_redeem(context: WriterContext, payloads: Sequence[Payload]) -> Contra
         _bytes32(_field(p, "s"), "s"))
 
 
+def _redeem_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
+    if not isinstance(error, RefAlreadyBurned) or not _own_ref(context, payload, error.bankId, error.ref):
+        return None
+    return burned_before(context.network, error.bankId, error.ref, _address(payload, "holder"),
+                         _uint(_field(payload, "value"), "value"), BurnReason.REDEMPTION)
+
+
 def hold_payload(signed: SignedAuthorization[HoldAuthorization]) -> dict[str, Any]:
     """The payload of a ``place_hold`` row: the signed HoldAuthorization."""
     auth = signed.authorization
@@ -361,10 +413,11 @@ def _build_release_hold(context: WriterContext, payloads: Sequence[Payload]) -> 
 
 
 for _name, _build in (("set_tier", _build_set_tier), ("bind_account", _build_bind_account), ("freeze", _build_freeze),
-                      ("unfreeze", _build_unfreeze), ("close_wallet", _build_close_wallet), ("redeem", _build_redeem),
+                      ("unfreeze", _build_unfreeze), ("close_wallet", _build_close_wallet),
                       ("place_hold", _build_place_hold), ("capture_hold", _build_capture_hold),
                       ("release_hold", _build_release_hold)):
     register_kind(OutboxKind(_name, _build))
+register_kind(OutboxKind("redeem", _build_redeem, done_before=_redeem_done_before))
 
 
 # ------------------------------------------------------------------ merchants
@@ -451,8 +504,15 @@ def _build_settle_merchant(context: WriterContext, payloads: Sequence[Payload]) 
                                                        _bytes32(_field(p, "ref"), "ref"))
 
 
+def _settle_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
+    if not isinstance(error, RefAlreadySettled) or not _own_ref(context, payload, error.acquirer, error.ref):
+        return None
+    return settled_before(context.network, error.acquirer, _bytes32(_field(payload, "merchant_id"), "merchant_id"),
+                          error.ref)
+
+
 register_kind(OutboxKind("merchant_pay", _build_merchant_pay, max_items=100, item_failures=_payment_failures))
 for _name, _build in (("register_merchant", _build_register_merchant), ("set_fee_wallet", _build_set_fee_wallet),
-                      ("set_request_signer", _build_set_request_signer), ("refund_order", _build_refund_order),
-                      ("settle_merchant", _build_settle_merchant)):
+                      ("set_request_signer", _build_set_request_signer), ("refund_order", _build_refund_order)):
     register_kind(OutboxKind(_name, _build))
+register_kind(OutboxKind("settle_merchant", _build_settle_merchant, done_before=_settle_done_before))

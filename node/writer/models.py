@@ -8,7 +8,8 @@ it carries.
   higher fees). Whichever is mined wins; the others can then never be.
 - ``chain_transaction_rows``: which outbox rows a transaction carries and which items of its batch call
   are theirs. An outbox row is in at most one transaction (its primary key), so it is never signed
-  under a second nonce.
+  under a second nonce while the first could still be mined. The one exception is final: a batch of
+  several rows mined reverted changed nothing, and its rows leave it to be sent again one by one.
 
 A transaction, its first attempt and its rows are committed together with the rows' move to
 ``submitted``, before anything is broadcast.

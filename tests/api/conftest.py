@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.keys import Scope, create_key
+from node.api_keys import mint_session
 from node.db import create_engine, session_factory, transaction, upgrade
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
@@ -75,6 +76,19 @@ def make_key(api_engine: Engine) -> Callable[..., str]:
     def make(*scopes: Scope, name: str = "test", merchant_id: str | None = None) -> str:
         with transaction(session_factory(api_engine)) as session:
             return create_key(session, name=name, scopes=scopes or (Scope.ADMIN,), merchant_id=merchant_id).secret
+
+    return make
+
+
+@pytest.fixture
+def make_session(api_engine: Engine) -> Callable[..., str]:
+    """``make_session("C-1")`` -> the token of a new customer session of ``C-1`` (minted by a new auth key)."""
+
+    def make(customer_ref: str, *, ttl_seconds: int = 900) -> str:
+        with transaction(session_factory(api_engine)) as session:
+            backend = create_key(session, name="login backend", scopes=(Scope.AUTH,))
+            return mint_session(session, api_key_id=backend.key.id, customer_ref=customer_ref,
+                                ttl_seconds=ttl_seconds).token
 
     return make
 

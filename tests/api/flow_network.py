@@ -29,12 +29,13 @@ from node.reconcile import ReconciliationReport, reconcile
 from node.runner import NodeRunner
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
-from wallet_sdk.client import AsyncClient, Client
+from wallet_sdk.client import AsyncClient, Client, CustomerSession, Teller
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
 
 __all__ = ["BankNetwork", "BankNode", "start_network"]
 
 QUOTA = 10**13
+TEST_DESK = Teller(branch="BR-TEST", operator="T-0001")  # who a test's teller client says it is
 
 
 @dataclass
@@ -49,6 +50,7 @@ class BankNode:
     operator: LocalAccount
     runner: NodeRunner
     _clients: list[Client | AsyncClient] = field(default_factory=list, repr=False)
+    _login_backend: Client | None = field(default=None, repr=False)
 
     @property
     def bank_id(self) -> bytes:
@@ -60,15 +62,36 @@ class BankNode:
         with transaction(session_factory(self.engine)) as session:
             return create_key(session, name=name, scopes=wanted, merchant_id=merchant_id).secret
 
-    def client(self, *scopes: Scope | str, merchant_id: str | None = None) -> Client:
-        """An SDK client of this bank's API with a new key of ``scopes`` (closed at the end of the session)."""
-        client = Client(self.url, self.key(*scopes, merchant_id=merchant_id), timeout=30.0)
+    def client(self, *scopes: Scope | str, merchant_id: str | None = None, teller: Teller | None = None) -> Client:
+        """An SDK client of this bank's API with a new key of ``scopes`` (closed at the end of the session); a
+        teller's client names its desk (``teller``, TEST_DESK by default), as the counter's software does."""
+        if teller is None and Scope.TELLER in {Scope(s) for s in scopes}:
+            teller = TEST_DESK
+        client = Client(self.url, self.key(*scopes, merchant_id=merchant_id), timeout=30.0, teller=teller)
         self._clients.append(client)
         return client
 
     def async_client(self, *scopes: Scope | str, merchant_id: str | None = None) -> AsyncClient:
         """An async SDK client with a new key (use it as ``async with``)."""
         return AsyncClient(self.url, self.key(*scopes, merchant_id=merchant_id), timeout=30.0)
+
+    def mint_session(self, customer_ref: str, *, ttl_seconds: int | None = None) -> CustomerSession:
+        """A customer session for ``customer_ref``, minted through the API by the bank's login backend (a key of
+        scope auth, made once per bank); the answer carries the token."""
+        if self._login_backend is None:
+            self._login_backend = self.client(Scope.AUTH)
+        return self._login_backend.mint_customer_session(customer_ref, ttl_seconds=ttl_seconds)
+
+    def app(self, customer_ref: str) -> Client:
+        """The customer's app: a client acting with a new customer session of ``customer_ref`` (closed at the end
+        of the session)."""
+        client = Client(self.url, self.mint_session(customer_ref).token, timeout=30.0)
+        self._clients.append(client)
+        return client
+
+    def async_app(self, customer_ref: str) -> AsyncClient:
+        """The customer's app, async (use it as ``async with``)."""
+        return AsyncClient(self.url, self.mint_session(customer_ref).token, timeout=30.0)
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Until every outbox row is final and the indexer has every confirmed block."""

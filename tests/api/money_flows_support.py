@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyotp
+import pytest
 from flow_network import BankNetwork, BankNode
 from sqlalchemy import func, select
 
@@ -41,6 +43,10 @@ class Customer:
         assert self.key is not None, "a custodial wallet's key is the bank's"
         return authorization.sign(self.key, domain(self.bank))
 
+    def app(self) -> Client:
+        """The customer's app: a client acting with a customer session of this customer (api/customers.py)."""
+        return self.bank.app(self.ref)
+
 
 def domain(bank: BankNode) -> Domain:
     return bank.network.domain()
@@ -72,6 +78,15 @@ def open_customer(bank: BankNode, *, tier: int = 1, self_custody: bool = False, 
     done = teller.wait_for_operation(result.operation_id)
     assert done.status == "completed", done
     return Customer(bank, ref, result.wallet, account, key)
+
+
+def refused(kind: str, error: type[Exception], attempt: Callable[[], object]) -> Any:
+    """Run ``attempt``; it must raise ``error`` whose problem type ends with ``/kind``. The error, for more checks."""
+    with pytest.raises(error) as caught:
+        attempt()
+    problem = getattr(caught.value, "problem", None)
+    assert problem is not None and str(problem["type"]).endswith(f"/{kind}"), problem
+    return caught.value
 
 
 def completed(client: Client, op: OperationDoc) -> OperationDoc:
@@ -120,10 +135,11 @@ def holds_on(bank: BankNode, account: str) -> int:
 
 class CoreBankingStub:
     """Stands for a bank's core-banking adapter (``ledger_adapter = "money_flows_support:CoreBankingStub"``): only
-    the CoreBankingLedger protocol's methods, over the built-in tables, so the node cannot open accounts in it."""
+    the CoreBankingLedger protocol's methods, over the built-in tables, and not a SqlLedger, so the node treats it
+    as an external system (it does not open customer accounts in it)."""
 
-    _METHODS = frozenset({"debit", "credit", "transfer", "hold", "release", "capture", "reverse", "balance",
-                          "available"})
+    _METHODS = frozenset({"account_info", "open_account", "debit", "credit", "transfer", "hold", "release",
+                          "capture", "reverse", "balance", "available"})
 
     def __init__(self, session: Any) -> None:
         from node.ledger import SqlLedger

@@ -1,4 +1,5 @@
-"""API keys: 401 for missing/unknown/revoked keys, 403 outside the endpoint's scopes, and the CLI."""
+"""API keys: 401 for missing/unknown/revoked keys, 403 outside the endpoint's scopes (and for an app key alone on
+a customer's wallet: it needs a customer session), and the CLI."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from node.cli import app as cli
 from node.db import session_factory, transaction
 
 WALLET_READERS = {Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR}
+STAFF_READERS = {Scope.TELLER, Scope.ADMIN, Scope.REGULATOR}  # any customer's wallet; an app acts for one customer
 
 
 def wallet_path(system: Any) -> str:
@@ -55,8 +57,10 @@ def test_each_scope_on_the_wallet_read(client: TestClient, system: Any, scope: S
                                        problem: Callable[..., dict[str, Any]]) -> None:
     secret = make_key(scope, merchant_id="SHOP-1" if scope is Scope.MERCHANT else None)
     response = client.get(wallet_path(system), headers=auth(secret))
-    if scope in WALLET_READERS:
+    if scope in STAFF_READERS:
         problem(response, 404, "not-found")  # past the scope check: the wallet does not exist
+    elif scope is Scope.APP:
+        problem(response, 403, "customer-session-required")  # an app key alone acts for no customer
     else:
         body = problem(response, 403, "forbidden")
         assert set(body["required_scopes"]) == {s.value for s in WALLET_READERS}
@@ -77,7 +81,7 @@ def test_each_scope_on_the_admin_list(client: TestClient, scope: Scope, make_key
 def test_a_key_with_several_scopes_passes_if_one_matches(client: TestClient, system: Any,
                                                          make_key: Callable[..., str],
                                                          auth: Callable[[str], dict[str, str]]) -> None:
-    secret = make_key(Scope.ATM, Scope.APP)
+    secret = make_key(Scope.ATM, Scope.TELLER)
     assert client.get(wallet_path(system), headers=auth(secret)).status_code == 404
 
 

@@ -2,14 +2,18 @@
 
 Every operation of the document that bank A serves is called, on a two-bank network of the fuzzing's own (real
 anvil, uvicorn, writer and indexer, as flow_network.py starts them), with generated requests, valid and invalid
-(path, query, headers, body), sent with a key of every scope, a key with all of them, and no key. Every answer
+(path, query, headers, body), sent with a key of every scope, a key with all of them, a customer session (what
+an app acts with) and no key. Every answer
 must be one the document promises: never a 5xx (the chain is up, so not even a 503), a documented status code,
 content type and body, and every error a problem document whose ``type`` is ``https://walletnet.dev/problems/``
 and a kind. Both banks must reconcile at the end: whatever the fuzzing gets accepted, the node books.
 
 So that requests get past "not found", the second test swaps generated identifiers for real ones of the bank
 (an active, funded wallet with a bound account, a wallet of the other bank, an account, ATMs, operations, valid
-withdrawal codes), makes amounts plausible and signs the ATM messages with a registered ATM's secret.
+withdrawal codes, a merchant with a paid and settled order and an open request), makes amounts plausible and
+signs the ATM messages with a registered ATM's secret. The merchant is real and active, and the merchant key
+(alone, and in the key with every scope) is that merchant's: a merchant operation on it is called with a key
+that may call it, so it gets past 403 into the flows.
 
 Bounded for CI: a few examples per operation, derandomized (the same requests every run); set
 ``WALLETNET_FUZZ_EXAMPLES`` for a deeper run. The last test pins a bug found while fuzzing (another, an
@@ -36,7 +40,8 @@ from fastapi.testclient import TestClient
 from flow_network import BankNetwork, BankNode, network_session
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from money_flows_support import fresh, fund_wallet, open_customer
+from merchant_support import onboard_shop
+from money_flows_support import completed, fresh, fund_wallet, open_customer
 from pg_cluster import PgServer
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -61,6 +66,7 @@ from wallet_sdk.keys import WalletKey
 
 MAX_EXAMPLES = int(os.environ.get("WALLETNET_FUZZ_EXAMPLES", "8"))  # per operation (more: a deeper run)
 AUTH_HEADERS = ("authorization", "x-api-key")
+CUSTOMER_SESSION = "customer session"  # minted afresh for each request: the fuzzing may revoke or end one
 
 
 @dataclass
@@ -68,12 +74,14 @@ class Targets:
     """What the fuzzing talks to: bank A, a key per scope, and real identifiers to draw from."""
 
     bank: BankNode
-    keys: dict[str, str | None]  # name -> secret (None: no key at all)
-    known: dict[str, list[str]] = field(default_factory=dict)  # parameter/field name -> real values
+    keys: dict[str, str | None]  # name -> secret (None: no key at all; CUSTOMER_SESSION: minted per request)
+    customer_ref: str = ""  # whose customer session the app acts in
+    known: dict[str, list[Any]] = field(default_factory=dict)  # parameter/field name -> real values
     atm_id: str = ""  # the ATM whose secret signs messages (never offered to the admin's fuzzing)
     atm_secret: str = ""
     session: requests.Session = field(default_factory=requests.Session)
     turns: Counter[str] = field(default_factory=Counter)  # per operation: coverage cases sent so far
+    admitted: set[tuple[str, str]] = field(default_factory=set)  # (operation, key name) answered past 401/403
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +96,20 @@ def fuzz_network(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer) 
 @pytest.fixture(scope="module")
 def targets(fuzz_network: BankNetwork) -> Iterator[Targets]:
     bank, other = fuzz_network.a, fuzz_network.b
+    shop = onboard_shop(bank)  # active on chain: its key's operations get past 403
     keys: dict[str, str | None] = {"no key": None}
     for scope in Scope:
-        keys[scope.value] = bank.key(scope, merchant_id="M-FUZZ" if scope is Scope.MERCHANT else None,
+        keys[scope.value] = bank.key(scope, merchant_id=shop.merchant_id if scope is Scope.MERCHANT else None,
                                      name=f"fuzz {scope.value}")
-    keys["every scope"] = bank.key(*Scope, merchant_id="M-FUZZ", name="fuzz every scope")
+    keys["every scope"] = bank.key(*Scope, merchant_id=shop.merchant_id, name="fuzz every scope")
 
     admin = bank.client("admin")
     customer = open_customer(bank, tier=2, deposit=500_000)  # custodial, with a bound, funded account
     fund_wallet(customer, 20_000)
+    paid = shop.client.create_payment_request(shop.merchant_id, "FUZZ-PAID", 1_000)
+    completed(admin, customer.app().pay_merchant(customer.wallet, paid.payload))
+    completed(admin, shop.client.settle_merchant(shop.merchant_id))  # batch 1
+    shop.client.create_payment_request(shop.merchant_id, "FUZZ-OPEN", 2_000)
     elsewhere = open_customer(other, deposit=None)
     signer = new_atm(bank, admin, stock=100_000)
     holder = new_customer(bank)  # self custody: its app signs withdrawal codes
@@ -112,10 +125,16 @@ def targets(fuzz_network: BankNetwork) -> Iterator[Targets]:
         "operation_id": [op.id, _operation_of(bank, customer.wallet)],
         "withdrawal": [holder.code(1_000).text, stranger.code(1_000).text],
         "closable": [closable.wallet, holder.wallet, elsewhere.wallet, stranger.wallet],
+        "merchant_id": [shop.merchant_id],
+        "order_id": ["FUZZ-PAID", "FUZZ-OPEN"],
+        "batch_id": [1],
+        "customer_ref": [customer.ref],  # the customer session's own: its openings get into the flows
     }
     for name in ("wallet", "payer", "payee", "holder"):
         known[name] = known["address"]
-    found = Targets(bank=bank, keys=keys, known=known, atm_id=signer.atm_id, atm_secret=signer.secret)
+    keys[CUSTOMER_SESSION] = None
+    found = Targets(bank=bank, keys=keys, customer_ref=customer.ref, known=known, atm_id=signer.atm_id,
+                    atm_secret=signer.secret)
     yield found
     found.session.close()
 
@@ -181,7 +200,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, schemathesis.check(_problem_type)]
 
 
-def _swap(data: st.DataObject, container: object, known: dict[str, list[str]], names: Iterable[str]) -> None:
+def _swap(data: st.DataObject, container: object, known: dict[str, list[Any]], names: Iterable[str]) -> None:
     """Maybe replace each of ``names`` in ``container`` by one of its real values."""
     if not isinstance(container, dict):
         return
@@ -197,9 +216,10 @@ def _aim(case: schemathesis.Case, data: st.DataObject, targets: Targets) -> None
     it gets past "not found" and the checks of the fields against each other, into the flows."""
     known = targets.known
     paths = dict(known, address=known["closable"]) if case.path.endswith("/close") else known
-    _swap(data, case.path_parameters, paths, ("address", "code", "atm_id", "operation_id"))
+    _swap(data, case.path_parameters, paths,
+          ("address", "code", "atm_id", "operation_id", "merchant_id", "order_id", "batch_id"))
     body = case.body
-    _swap(data, body, known, ("wallet", "payer", "payee", "holder", "account"))
+    _swap(data, body, known, ("wallet", "payer", "payee", "holder", "account", "customer_ref"))
     if not isinstance(body, dict):
         return
     if "code" in body and case.path.startswith("/v1/atm/"):
@@ -216,17 +236,21 @@ def _aim(case: schemathesis.Case, data: st.DataObject, targets: Targets) -> None
 
 
 def _send(case: schemathesis.Case, targets: Targets, keys: Iterable[str], *, sign: bool = False,
-          fresh_idempotency_keys: bool = False) -> None:
+          fresh_idempotency_keys: bool = False, record: bool = False) -> None:
     """Send ``case`` once with each of ``keys`` (by name) and check every answer; ``sign``: sign ATM messages;
-    ``fresh_idempotency_keys``: a new Idempotency-Key each time (instead of generated ones, which repeat)."""
+    ``fresh_idempotency_keys``: a new Idempotency-Key each time (instead of generated ones, which repeat);
+    ``record``: note in ``targets.admitted`` each key that was answered past 401/403."""
     generated = {k: v for k, v in (case.headers or {}).items() if k.lower() not in AUTH_HEADERS}
     for name in keys:
-        secret = targets.keys[name]
+        secret = targets.bank.mint_session(targets.customer_ref).token if name == CUSTOMER_SESSION \
+            else targets.keys[name]
         case.headers = {**generated, **({"Authorization": f"Bearer {secret}"} if secret else {})}
         if fresh_idempotency_keys and "Idempotency-Key" in case.headers:
             case.headers["Idempotency-Key"] = uuid.uuid4().hex
         auth = _AtmSignature(targets.atm_id, targets.atm_secret) if sign and name == "atm" else None
         response = case.call(base_url=targets.bank.url, session=targets.session, auth=auth)
+        if record and response.status_code not in (401, 403):
+            targets.admitted.add((case.operation.label, name))
         try:
             case.validate_response(response, checks=CHECKS)
         except Exception as exc:
@@ -237,7 +261,7 @@ def _send(case: schemathesis.Case, targets: Targets, keys: Iterable[str], *, sig
 def _admitted_key(case: schemathesis.Case, targets: Targets) -> str:
     """One key the operation admits, each in turn (none for a public operation)."""
     operation = DOCUMENT["paths"][case.operation.path][case.operation.method.lower()]
-    scopes = operation.get("x-required-scopes") or ["no key"]
+    scopes = [CUSTOMER_SESSION if s == Scope.APP else s for s in operation.get("x-required-scopes") or ["no key"]]
     turn = targets.turns[case.operation.label]
     targets.turns[case.operation.label] += 1
     return str(scopes[turn % len(scopes)])
@@ -266,7 +290,24 @@ def test_every_answer_on_real_resources_is_documented(case: schemathesis.Case, d
     """Generated requests about the bank's real wallets, accounts, ATMs and operations; ATM messages signed."""
     _aim(case, data, targets)
     sign = case.path.startswith("/v1/atm/") and data.draw(st.booleans(), label="signed")
-    _send(case, targets, targets.keys, sign=sign, fresh_idempotency_keys=True)
+    _send(case, targets, targets.keys, sign=sign, fresh_idempotency_keys=True, record=True)
+
+
+def test_each_scope_of_each_operation_got_past_authorization(targets: Targets) -> None:
+    """What the test above sent (run the module whole): every operation, called with valid requests about the
+    bank's real things, was answered past 401/403 with the key of each scope it admits, so each was fuzzed in
+    its flows and not only at the door (merchant operations with the key of a real merchant, ATM messages
+    signed)."""
+    missing = []
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            label = f"{method.upper()} {path}"
+            for scope in operation.get("x-required-scopes") or ["no key"]:
+                # the app scope acts for a customer through a customer session (a bare app key: 403 by design)
+                names = (scope, CUSTOMER_SESSION) if scope == Scope.APP else (scope,)
+                if not any((label, name) in targets.admitted for name in names):
+                    missing.append(f"{label} with the {scope} key")
+    assert not missing, "never answered past 401/403:\n" + "\n".join(missing)
 
 
 # ------------------------------------------------------------------ what the fuzzing found

@@ -24,6 +24,11 @@ class Order(BaseModel):
     fail: bool = False
 
 
+class Placed(BaseModel):
+    order: int
+    amount: int
+
+
 @pytest.fixture
 def calls(app: FastAPI) -> list[int]:
     """Mount POST /test/orders: runs (appending to ``calls``) only when not replayed."""
@@ -35,7 +40,7 @@ def calls(app: FastAPI) -> list[int]:
         ran.append(order.amount)
         if order.fail:
             raise RuntimeError("boom before anything was recorded")
-        return idem.complete(session, {"order": len(ran), "amount": order.amount}, status=201)
+        return idem.complete(session, Placed(order=len(ran), amount=order.amount), status=201)
 
     app.include_router(router)
     return ran

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,6 +23,7 @@ EXPECTED = {
     ("post", "/v1/wallets/{address}/account"): ("bind_wallet_account", ["teller", "app"]),
     ("post", "/v1/wallets/{address}/close"): ("close_wallet", ["teller", "app"]),
     ("post", "/v1/wallets/{address}/totp"): ("enrol_totp", ["teller", "app"]),
+    ("post", "/v1/wallets/{address}/totp/reset"): ("reset_totp", ["teller"]),
     ("post", "/v1/accounts"): ("open_account", ["admin"]),
     ("get", "/v1/accounts/{code}"): ("get_account", ["teller", "app", "admin"]),
     ("post", "/v1/wallets/{address}/topups"): ("top_up", ["app", "teller"]),
@@ -71,6 +73,11 @@ EXPECTED = {
     ("post", "/v1/merchants/{merchant_id}/webhook-events/{event_id}/redeliver"): ("redeliver_webhook_event",
                                                                                   ["merchant", "admin"]),
     ("get", "/v1/api-keys"): ("list_api_keys", ["admin"]),
+    ("post", "/v1/customer-sessions"): ("mint_customer_session", ["auth", "admin"]),
+    ("get", "/v1/customer-sessions/current"): ("get_current_customer_session", ["app"]),
+    ("delete", "/v1/customer-sessions/current"): ("end_customer_session", ["app"]),
+    ("post", "/v1/customer-sessions/{session_id}/revoke"): ("revoke_customer_session", ["auth", "admin"]),
+    ("post", "/v1/customer-sessions/revocations"): ("revoke_customer_sessions", ["auth", "admin"]),
 }
 PUBLIC = {"/v1/health"}
 
@@ -98,7 +105,8 @@ def test_every_route_is_documented(client: TestClient) -> None:
                 assert set(op["responses"][status]["content"]) == {"application/problem+json"}, (path, status)
     schemes = document["components"]["securitySchemes"]
     assert schemes["BearerKey"] == {"type": "http", "scheme": "bearer",
-                                    "description": "An API key: `Authorization: Bearer wn_...`"}
+                                    "description": "An API key (`Authorization: Bearer wn_...`) or a customer "
+                                                   "session token (`Authorization: Bearer wnc_...`)"}
     assert schemes["ApiKeyHeader"]["in"] == "header" and schemes["ApiKeyHeader"]["name"] == "X-API-Key"
     assert {"type", "title", "status"} <= set(document["components"]["schemas"]["Problem"]["properties"])
 
@@ -123,3 +131,88 @@ def test_every_api_route_sets_its_operation_id(app: FastAPI) -> None:
         for op in item.values():
             assert op["operationId"].replace("_", "").isalnum(), path
     assert not [r for r in app.routes if isinstance(r, APIRoute) and r.operation_id is None]
+
+
+# ------------------------------------------------------------------ input bounds, strictness, no unknown fields
+
+
+def _schemas(document: dict[str, Any], schema: dict[str, Any], seen: frozenset[str] = frozenset()
+             ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (sub)schema of ``schema`` with where it is: $refs followed (each once per branch), properties,
+    array items and anyOf/oneOf/allOf alternatives."""
+    ref = schema.get("$ref")
+    if ref is not None:
+        if ref in seen:
+            return
+        target = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        yield from ((f"{ref}{where}", s) for where, s in _schemas(document, target, seen | {ref}))
+        return
+    yield "", schema
+    for name, sub in schema.get("properties", {}).items():
+        yield from ((f".{name}{where}", s) for where, s in _schemas(document, sub, seen))
+    if isinstance(schema.get("items"), dict):
+        yield from ((f"[]{where}", s) for where, s in _schemas(document, schema["items"], seen))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            yield from _schemas(document, sub, seen)
+
+
+def input_problems(document: dict[str, Any]) -> list[str]:
+    """What the document lets through that it should not: an integer parameter (path, query, header) without a
+    maximum; in a request body, an object that allows unknown properties or an integer that is not strict
+    (``x-strict``: ``true``, ``"100"`` and ``100.0`` refused) or has no maximum."""
+    found = []
+    for (method, path), op in operations(document).items():
+        for parameter in op.get("parameters", []):
+            for _, s in _schemas(document, parameter["schema"]):
+                if s.get("type") == "integer" and "maximum" not in s and "exclusiveMaximum" not in s:
+                    found.append(f"{method} {path}: {parameter['in']} parameter {parameter['name']} has no maximum")
+        for media, content in op.get("requestBody", {}).get("content", {}).items():
+            for where, s in _schemas(document, content["schema"]):
+                at = f"{method} {path} {media} body{where}"
+                if (s.get("type") == "object" or "properties" in s) and s.get("additionalProperties") is not False:
+                    found.append(f"{at}: allows unknown properties")
+                if s.get("type") == "integer" and s.get("x-strict") is not True:
+                    found.append(f"{at}: an integer that is not strict")
+                if s.get("type") == "integer" and "maximum" not in s and "exclusiveMaximum" not in s:
+                    found.append(f"{at}: an integer without a maximum")
+    return found
+
+
+def test_every_integer_input_is_bounded_and_every_body_strict(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert input_problems(document) == []
+    bodies = [op for op in operations(document).values() if "requestBody" in op]
+    assert len(bodies) > 20  # the walk saw the request bodies
+
+
+def test_the_walk_finds_each_kind_of_problem() -> None:
+    document = {
+        "paths": {"/v1/things/{n}": {"post": {
+            "parameters": [{"in": "path", "name": "n", "schema": {"type": "integer", "minimum": 1}},
+                           {"in": "query", "name": "before", "schema": {"anyOf": [{"type": "integer"},
+                                                                                  {"type": "null"}]}},
+                           {"in": "query", "name": "limit", "schema": {"type": "integer", "maximum": 5}}],
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ThingIn"}}}},
+        }}},
+        "components": {"schemas": {
+            "ThingIn": {"type": "object", "additionalProperties": False, "properties": {
+                "amount": {"type": "integer", "maximum": 10},
+                "count": {"type": "integer", "x-strict": True},
+                "ok": {"type": "integer", "x-strict": True, "maximum": 3},
+                "rows": {"type": "array", "items": {"$ref": "#/components/schemas/Row"}}}},
+            "Row": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/components/schemas/Row"},
+                                                                        {"type": "null"}]}}},
+        }},
+    }
+    at = "post /v1/things/{n}"
+    body = f"{at} application/json body#/components/schemas/ThingIn"
+    assert input_problems(document) == [
+        f"{at}: path parameter n has no maximum",
+        f"{at}: query parameter before has no maximum",
+        f"{body}.amount: an integer that is not strict",
+        f"{body}.count: an integer without a maximum",
+        f"{body}.rows[]#/components/schemas/Row: allows unknown properties",
+    ]

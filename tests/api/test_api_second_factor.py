@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.keys import Scope
+from api.shown_once import REDACTED
 from node.db import session_factory, transaction
 from node.flows.wallet_records import CustodyMode, Verification, WalletRecord, WalletState
 
@@ -30,17 +31,18 @@ def _checksum(address: str) -> str:
     return to_checksum_address(address)
 
 
-def test_enrolment_returns_a_working_secret_once(client: TestClient, make_key: Callable[..., str],
+def test_enrolment_returns_a_working_secret_once(client: TestClient, make_session: Callable[..., str],
                                                  auth: Callable[[str], dict[str, str]], api_engine: Engine) -> None:
     _record(api_engine)
-    headers = {**auth(make_key(Scope.APP)), "Idempotency-Key": "totp-1"}
+    headers = {**auth(make_session("C-1")), "Idempotency-Key": "totp-1"}  # the customer's app, in C-1's session
     response = client.post(f"/v1/wallets/{WALLET}/totp", headers=headers, json={})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["wallet"] == _checksum(WALLET)
     assert pyotp.parse_uri(body["provisioning_uri"]).secret == body["secret"]
     again = client.post(f"/v1/wallets/{WALLET}/totp", headers=headers, json={})
-    assert again.json() == body and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Idempotent-Replayed"] == "true"  # a replay does not show the secret again
+    assert again.json() == {**body, "secret": REDACTED, "provisioning_uri": REDACTED}
 
 
 def test_a_refused_request_frees_its_idempotency_key_without_waiting(

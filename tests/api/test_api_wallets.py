@@ -50,7 +50,7 @@ def test_frozen_wallet_shows_frozen(system: Any, client: TestClient, make_key: C
                                     auth: Callable[[str], dict[str, str]]) -> None:
     address = open_wallet(system)
     system.send(system.registry.functions.freeze(address, 1), system.banks["A"].operators[0])
-    body = client.get(f"/v1/wallets/{address}", headers=auth(make_key(Scope.APP))).json()
+    body = client.get(f"/v1/wallets/{address}", headers=auth(make_key(Scope.TELLER))).json()
     assert body["status"] == "frozen"
 
 

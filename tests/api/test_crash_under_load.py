@@ -44,7 +44,7 @@ from node.outbox import OutboxRow, OutboxState
 from node.reconcile import reconcile
 from node.writer.models import ChainTransaction, ChainTxState
 from wallet_sdk.chain.network import Network
-from wallet_sdk.client import AtmClient, Client
+from wallet_sdk.client import AtmClient, Client, Teller
 from wallet_sdk.client import Operation as OperationDoc
 from wallet_sdk.client.atm import withdrawal_code
 from wallet_sdk.client.errors import ApiConnectionError, ApiProblemError, IdempotencyKeyInFlightError
@@ -64,6 +64,7 @@ DEPOSIT = 1_000_000  # each custodial customer's bank account
 ATM_CASH = 2_500_000
 GOOD = 1_000  # an accepted-to-be operation i moves GOOD + i
 BAD = 3_000_000  # a refused-to-be one asks for BAD + i: more than any wallet or account holds
+DESK = Teller(branch="BR-LOAD", operator="T-0001")  # the counter the tellers' requests come from
 MIX = {"topup": 16, "redeem": 12, "p2p": 26, "merchant": 12, "cash_in": 16, "cash_out": 8, "bad": 10}
 WAIT = 120.0
 
@@ -115,7 +116,7 @@ def _wait_done(client: Client, op_id: str | None) -> None:
 
 def _setup(procs: BankProcesses, network: Network) -> Bank:
     admin = Client(procs.url, procs.key("admin"), timeout=60.0)
-    teller = Client(procs.url, procs.key("teller"), timeout=60.0)
+    teller = Client(procs.url, procs.key("teller"), timeout=60.0, teller=DESK)
     keys = [WalletKey.create() for _ in range(WORKERS * SELF_CUSTODY_PER_WORKER)]
     rows = []
     for _ in range(WORKERS * CUSTODIAL_PER_WORKER):
@@ -210,7 +211,7 @@ class Worker:
     def __init__(self, bank: Bank, ops: list[Op], rng: random.Random, progress: Callable[[], None]) -> None:
         procs = bank.procs
         self.bank, self.ops, self.rng, self.progress = bank, ops, rng, progress
-        self.teller = Client(procs.url, procs.key("teller"), timeout=60.0)
+        self.teller = Client(procs.url, procs.key("teller"), timeout=60.0, teller=DESK)
         self.shop = Client(procs.url, bank.merchant_key, timeout=60.0)
         self.atm = AtmClient(procs.url, procs.key("atm"), atm_id=bank.atm_id, secret=bank.atm_secret, timeout=60.0)
         self.keys = {str(k.address): k for k in bank.self_custody}

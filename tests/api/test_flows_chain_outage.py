@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from flow_network import BankNetwork, BankNode
+from flow_network import TEST_DESK, BankNetwork, BankNode
 from money_flows_support import holds_on, open_customer, operations_of
 
 from api.app import create_app
@@ -38,7 +38,7 @@ def cut_off(bank_network: BankNetwork) -> Iterator[tuple[BankNode, Client]]:
         assert thread.is_alive()
         threading.Event().wait(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    with Client(f"http://127.0.0.1:{port}", bank.key("teller"), retries=1, backoff=0.0) as client:
+    with Client(f"http://127.0.0.1:{port}", bank.key("teller"), retries=1, backoff=0.0, teller=TEST_DESK) as client:
         yield bank, client
     server.should_exit = True
     thread.join(10)

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from flow_network import BankNetwork, network_session
+from flow_network import TEST_DESK, BankNetwork, network_session
 from money_flows_support import (
     Customer,
     count_rows,
@@ -107,7 +107,7 @@ def _payer(outage: Outage) -> Payer:
 def _teller(outage: Outage) -> Client:
     """A teller client that takes the first answer (no retry of a 503) and waits long for it."""
     a = outage.net.a
-    return Client(a.url, a.key("teller"), timeout=60.0, retries=0)
+    return Client(a.url, a.key("teller"), timeout=60.0, retries=0, teller=TEST_DESK)
 
 
 def _chain_answers(proxy: RpcProxy) -> bool:

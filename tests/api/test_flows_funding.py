@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from fastapi.testclient import TestClient
 from flow_network import BankNetwork
@@ -52,7 +55,7 @@ def test_admin_opens_an_account_that_tellers_and_apps_read(bank_network: BankNet
     assert opened == BankAccount(code=code, balance=opened.balance, available=opened.available,
                                  customer_ref="CUST-ACC-1", name="Alice current")
     assert (opened.balance.amount, opened.available.amount, opened.balance.currency) == (12_345, 12_345, "DCASH")
-    for reader in (bank.client("teller"), bank.client("app")):
+    for reader in (bank.client("teller"), bank.app("CUST-ACC-1")):  # the app: with its customer's session
         assert reader.get_account(code) == opened
     with pytest.raises(ConflictError) as again:  # another request (another key) for the same account number
         admin.open_account(code, "CUST-ACC-1", opening_balance=1)
@@ -84,28 +87,54 @@ def test_account_errors(bank_network: BankNetwork) -> None:
     assert currency.value.errors[0]["loc"] == ["body", "currency"]
 
 
-def test_a_node_on_a_core_banking_system_does_not_open_accounts(api_db_url: str, devnet: Devnet,
-                                                                 network: Network) -> None:
-    settings = load_settings(bank_id="BANKA", rpc_url=devnet.rpc_url, db_url=api_db_url,
+@contextmanager
+def core_banking_node(db_url: str, devnet: Devnet, network: Network, scope: Scope,
+                      accounts: dict[str, str | None]) -> Iterator[Client]:
+    """A client (key of ``scope``) of a bank API whose ledger is a core-banking adapter loaded by name, as a
+    bank configures its own (``money_flows_support:CoreBankingStub``), with deposit accounts ``accounts``
+    (code -> owner's customer ref, None: the core system names no owner) holding 42.00 each."""
+    settings = load_settings(bank_id="BANKA", rpc_url=devnet.rpc_url, db_url=db_url,
                              ledger_adapter="money_flows_support:CoreBankingStub")
-    engine = create_engine(api_db_url)
+    engine = create_engine(db_url)
     try:
         with transaction(session_factory(engine)) as session:
-            secret = create_key(session, name="t", scopes=[Scope.ADMIN]).secret
+            secret = create_key(session, name="t", scopes=[scope]).secret
             core = SqlLedger(session)  # the core-banking system's own books (in this stub, the node's tables)
             ensure_system_accounts(core, settings.currency)
-            core.open_account("CORE-1", AccountKind.CUSTOMER_DEPOSIT, settings.currency, owner_ref="C-9")
-            core.credit("CORE-1", 4_200, contra="cash:vault", reference="core:open")
+            for code, owner in accounts.items():
+                core.open_account(code, AccountKind.CUSTOMER_DEPOSIT, settings.currency, owner_ref=owner)
+                core.credit(code, 4_200, contra="cash:vault", reference=f"core:open:{code}")
         app = create_app(settings, engine=engine, network_factory=lambda: network)
         with TestClient(app, raise_server_exceptions=False) as http, \
-                Client(str(http.base_url), secret, http=http) as admin:
-            with pytest.raises(ConflictError) as refused:
-                admin.open_account("DEP-NEW", "C-9", opening_balance=100)
-            assert "core-banking" in (refused.value.detail or "")
-            account = admin.get_account("CORE-1")  # balances are read through the adapter
-            assert (account.balance.amount, account.available.amount, account.customer_ref) == (4_200, 4_200, None)
+                Client(str(http.base_url), secret, http=http) as client:
+            yield client
     finally:
         engine.dispose()
+
+
+def test_a_node_on_a_core_banking_system_does_not_open_accounts(api_db_url: str, devnet: Devnet,
+                                                                 network: Network) -> None:
+    with core_banking_node(api_db_url, devnet, network, Scope.ADMIN, {"CORE-1": "C-9"}) as admin:
+        with pytest.raises(ConflictError) as refused:
+            admin.open_account("DEP-NEW", "C-9", opening_balance=100)
+        assert "core-banking" in (refused.value.detail or "")
+        account = admin.get_account("CORE-1")  # read through the adapter, owner included
+        assert (account.balance.amount, account.available.amount, account.customer_ref) == (4_200, 4_200, "C-9")
+
+
+def test_a_core_banking_adapter_binds_only_the_customers_own_account(api_db_url: str, devnet: Devnet,
+                                                                     network: Network) -> None:
+    """Issue 18 finding 6: with an adapter other than the built-in ledger the node skipped the owner check, so
+    a key could bind another customer's deposit account (and later redeem into it or top up from it)."""
+    accounts = {"CORE-ALICE": "ALICE", "CORE-NOBODY": None}
+    with core_banking_node(api_db_url, devnet, network, Scope.APP, accounts) as app:
+        for customer, account, says in (("MALLORY", "CORE-ALICE", "belongs to another customer"),
+                                         ("BOB", "CORE-NOBODY", "names no owner")):
+            with pytest.raises(ValidationError, match=says) as refused:
+                app.open_wallet(customer, "bank_account", account=account)
+            assert [e["loc"][-1] for e in refused.value.errors] == ["account"]
+        opening = app.open_wallet("ALICE", "bank_account", account="CORE-ALICE")
+        assert (opening.created, opening.wallet.customer_ref, opening.wallet.account) == (True, "ALICE", "CORE-ALICE")
 
 
 # ------------------------------------------------------------------ top-up
@@ -115,7 +144,7 @@ def test_top_up_moves_money_from_the_account_into_the_wallet(bank_network: BankN
     bank = bank_network.a
     admin = bank.client("admin")
     customer = open_customer(bank, deposit=100_000, account_via_api=admin)
-    app = bank.client("app")
+    app = customer.app()
     op = app.top_up(customer.wallet, 30_000)
     assert (op.kind, op.status, op.channel, op.wallet, op.account) == ("topup", "pending", "app", customer.wallet,
                                                                        customer.account)
@@ -138,7 +167,7 @@ def test_top_up_without_the_money_in_the_account_writes_nothing(bank_network: Ba
     assert customer.account is not None
     before = operations_of(bank, customer.wallet)
     with pytest.raises(InsufficientFundsError) as refused:
-        bank.client("app").top_up(customer.wallet, 5_000)
+        customer.app().top_up(customer.wallet, 5_000)
     assert refused.value.status == 422
     assert (refused.value.problem["available"], refused.value.problem["requested"]) == (1_000, 5_000)
     assert operations_of(bank, customer.wallet) == before
@@ -163,16 +192,19 @@ def test_a_mint_the_chain_refuses_releases_the_hold(bank_network: BankNetwork) -
 
 def test_top_up_refusals(bank_network: BankNetwork) -> None:
     a, b = bank_network.a, bank_network.b
-    app = a.client("app")
     unbound = open_customer(a, deposit=None)
+    app, teller = unbound.app(), a.client("teller")
     with pytest.raises(AccountNotBoundError):
         app.top_up(unbound.wallet, 100)
     at_b = open_customer(b, deposit=10_000)
     with pytest.raises(WalletNotCustodiedHereError) as elsewhere:
-        app.top_up(at_b.wallet, 100)
+        teller.top_up(at_b.wallet, 100)
     assert elsewhere.value.problem["bank"] == "BANKB"
+    for client in (app, teller):  # a customer session knows only its customer's wallets here
+        with pytest.raises(NotFoundError):
+            client.top_up(str(WalletKey.create().address), 100)
     with pytest.raises(NotFoundError):
-        app.top_up(str(WalletKey.create().address), 100)
+        app.top_up(at_b.wallet, 100)
     for other in (a.client("atm"), a.client("merchant", merchant_id="SHOP-1"), a.client("regulator"),
                   a.client("admin")):
         with pytest.raises(ForbiddenError):
@@ -196,7 +228,7 @@ def test_top_up_into_a_frozen_wallet_is_refused(bank_network: BankNetwork) -> No
 def test_a_retried_top_up_mints_once(bank_network: BankNetwork) -> None:
     bank = bank_network.a
     customer = open_customer(bank, deposit=50_000)
-    app = bank.client("app")
+    app = customer.app()
     first = app.top_up(customer.wallet, 7_000, idempotency_key="topup-retry-1")
     second = app.top_up(customer.wallet, 7_000, idempotency_key="topup-retry-1")
     assert second.id == first.id and second.ref == first.ref
@@ -213,7 +245,7 @@ def test_a_large_top_up_needs_the_customers_second_factor(bank_network: BankNetw
     bank = bank_network.a
     threshold = bank.settings.second_factor_threshold
     customer = open_customer(bank, deposit=threshold * 3)
-    app = bank.client("app")
+    app = customer.app()
     with pytest.raises(SecondFactorRequiredError) as not_enrolled:
         app.top_up(customer.wallet, threshold + 1)
     assert not_enrolled.value.problem["enrolled"] is False

@@ -57,7 +57,7 @@ def test_self_custody_redemption_as_fields_and_as_qr_text(bank_network: BankNetw
     customer = open_customer(bank, self_custody=True, deposit=30_000)
     assert customer.account is not None
     fund_wallet(customer, 30_000)
-    app = bank.client("app")
+    app = customer.app()
     deadline = chain_now(bank) + 600
     first = customer.sign(Redemption(holder=customer.wallet, value=4_000, valid_before=deadline))
     op = completed(app, app.redeem(customer.wallet, 4_000, authorization=first))
@@ -75,7 +75,7 @@ def test_forged_redemptions_are_refused_before_anything_is_written(bank_network:
     bank = bank_network.a
     customer = open_customer(bank, self_custody=True, deposit=20_000)
     fund_wallet(customer, 20_000)
-    app = bank.client("app")
+    app = customer.app()
     before = operations_of(bank, customer.wallet)
     now = chain_now(bank)
     good = customer.sign(Redemption(holder=customer.wallet, value=5_000, valid_before=now + 600))
@@ -139,15 +139,15 @@ def test_redemption_refusals_and_retries(bank_network: BankNetwork) -> None:
     with pytest.raises(ForbiddenError):
         a.client("atm").redeem(customer.wallet, 1_000)
     freeze_by_regulator(bank_network, customer.wallet)
-    app = a.client("app")
     with pytest.raises(WalletFrozenError):
-        app.redeem(customer.wallet, 1_000)
+        customer.app().redeem(customer.wallet, 1_000)
 
     threshold = a.settings.second_factor_threshold
     big = open_customer(a, deposit=threshold * 2)
     assert big.account is not None
     fund_wallet(big, threshold)  # at the threshold: no code needed
     fund_wallet(big, 5)
+    app = big.app()
     with pytest.raises(SecondFactorRequiredError):
         app.redeem(big.wallet, threshold + 1)
     secret = app.enrol_totp(big.wallet).secret

@@ -57,7 +57,7 @@ def test_balance_shows_the_tiers_limits_and_what_is_left_today(bank_network: Ban
     customer = open_customer(a, tier=4, deposit=80_000)
     payee = open_customer(b, deposit=None)
     fund_wallet(customer, 80_000)
-    app = a.client("app")
+    app = customer.app()
     completed(app, app.transfer(customer.wallet, payee.wallet, 30_000))
     balance = app.get_balance(customer.wallet)
     currency = balance.spendable.currency
@@ -67,7 +67,8 @@ def test_balance_shows_the_tiers_limits_and_what_is_left_today(bank_network: Ban
                                         daily_outflow=Money(100_000, currency))
     assert balance.remaining_today == Money(70_000, currency)
     assert balance.block_number > 0
-    fresh_tier_1 = app.get_balance(open_customer(a, deposit=None).wallet)
+    other = open_customer(a, deposit=None)
+    fresh_tier_1 = other.app().get_balance(other.wallet)
     assert fresh_tier_1.limits.single_payment == Money(5_000_000, currency)
     assert fresh_tier_1.remaining_today == Money(10_000_000, currency)
     assert (fresh_tier_1.spendable.amount, fresh_tier_1.spent_today.amount) == (0, 0)
@@ -78,11 +79,16 @@ def test_each_bank_shows_its_own_customers_and_the_regulator_every_wallet(bank_n
     at_b = open_customer(b, deposit=5_000)
     fund_wallet(at_b, 5_000)
     bank_network.wait_idle()
-    for reader in (a.client("teller"), a.client("app"), a.client("admin")):
+    for reader in (a.client("teller"), a.client("admin")):
         with pytest.raises(WalletNotCustodiedHereError):
             reader.get_history(at_b.wallet)
         with pytest.raises(WalletNotCustodiedHereError):
             reader.get_balance(at_b.wallet)
+    app = a.app(at_b.ref)  # a session at bank A (even for the same customer reference) sees bank A's wallets only
+    with pytest.raises(NotFoundError):
+        app.get_history(at_b.wallet)
+    with pytest.raises(NotFoundError):
+        app.get_balance(at_b.wallet)
     regulator = a.client("regulator")
     assert [e.kind for e in regulator.get_history(at_b.wallet).items] == ["mint"]
     assert regulator.get_balance(at_b.wallet).spendable.amount == 5_000

@@ -92,7 +92,7 @@ def test_a_customer_at_bank_a_pays_a_request_of_a_merchant_acquired_by_bank_b(ba
     with pytest.raises(ConflictError):
         shop.client.create_payment_request(shop.merchant_id, "ORDER-1", 9_999)
 
-    app_a = a.client("app")
+    app_a = customer.app()
     op = app_a.pay_merchant(customer.wallet, request.payload)
     assert (op.kind, op.status, op.details["signed_by"], op.details["order_id"]) == (
         "merchant_payment", "pending", "bank", "ORDER-1")
@@ -114,7 +114,7 @@ def test_a_payment_on_its_way_counts_against_the_balance(bank_network: BankNetwo
     fund_wallet(customer, 1_000)
     first = shop.client.create_payment_request(shop.merchant_id, "TWICE-1", 700)
     second = shop.client.create_payment_request(shop.merchant_id, "TWICE-2", 700)
-    app = a.client("app")
+    app = customer.app()
     op = app.pay_merchant(customer.wallet, first.payload)
     with pytest.raises(InsufficientBalanceError):  # 700 of the 1,000 are on their way to the merchant
         app.pay_merchant(customer.wallet, second.payload)
@@ -129,7 +129,7 @@ def test_a_self_custody_customer_signs_the_scanned_request(bank_network: BankNet
     fund_wallet(customer, 5_000)
     request = shop.client.create_payment_request(shop.merchant_id, "ORDER-2", 1_200)
     signed = sign_request(customer, request.payload)
-    app_a = a.client("app")
+    app_a = customer.app()
     with pytest.raises(Exception) as refused:  # a self-custody wallet signs itself: the request alone is refused
         app_a.pay_merchant(customer.wallet, request.payload)
     assert "authorization-invalid" in str(refused.value.problem.get("type"))  # type: ignore[attr-defined]
@@ -149,7 +149,7 @@ def test_customer_presented_qr_is_relayed_by_the_acquirer_once(bank_network: Ban
                                                                  shop.wallet)
     completed(shop.client, op)
     assert shop.client.get_order(shop.merchant_id, "POS-1").paid.amount == 1_999
-    assert a.client("app").get_balance(customer.wallet).spendable.amount == 1_001
+    assert customer.app().get_balance(customer.wallet).spendable.amount == 1_001
     with pytest.raises(OrderAlreadyPaidError):  # the same payment scanned twice
         shop.client.submit_pos_payment(shop.merchant_id, payment)
     with pytest.raises(OrderAlreadyPaidError):  # another signature for the same order
@@ -172,11 +172,11 @@ def test_an_expired_request_cannot_be_paid(bank_network: BankNetwork) -> None:
     request = shop.client.create_payment_request(shop.merchant_id, "LATE-1", 700, expires_in=30)
     signed = sign_request(self_custody, request.payload)  # signed in time, presented too late
     bank_network.increase_time(31)
-    app_a = a.client("app")
+    app_a = custodial.app()
     with pytest.raises(PaymentRequestExpiredError):
         app_a.pay_merchant(custodial.wallet, request.payload)
     with pytest.raises(PaymentRequestExpiredError):
-        app_a.pay_merchant(self_custody.wallet, encode_payload(signed))
+        self_custody.app().pay_merchant(self_custody.wallet, encode_payload(signed))
     with pytest.raises(PaymentRequestExpiredError):
         shop.client.submit_pos_payment(shop.merchant_id, signed)
     assert shop.client.get_order(shop.merchant_id, "LATE-1").status == "expired"
@@ -190,7 +190,7 @@ def test_refunds_partial_and_full_are_capped_by_what_is_refundable(bank_network:
     customer = open_customer(a, deposit=4_000)
     fund_wallet(customer, 4_000)
     request = shop.client.create_payment_request(shop.merchant_id, "R-1", 3_000)
-    app_a = a.client("app")
+    app_a = customer.app()
     completed(app_a, app_a.pay_merchant(customer.wallet, request.payload))
     first = shop.client.refund_order(shop.merchant_id, "R-1", 1_000)
     assert (first.kind, first.wallet, first.amount.amount if first.amount else None) == (
@@ -213,7 +213,7 @@ def _pay(bank_network: BankNetwork, shop, order_id: str, amount: int) -> None:  
     customer = open_customer(bank_network.a, deposit=amount)
     fund_wallet(customer, amount)
     request = shop.client.create_payment_request(shop.merchant_id, order_id, amount)
-    app = bank_network.a.client("app")
+    app = customer.app()
     completed(app, app.pay_merchant(customer.wallet, request.payload))
 
 
@@ -301,7 +301,7 @@ def test_webhooks_are_signed_retried_and_logged(bank_network: BankNetwork) -> No
         customer = open_customer(a, deposit=1_000)
         fund_wallet(customer, 1_000)
         request = shop.client.create_payment_request(shop.merchant_id, "W-1", 1_000)
-        app = a.client("app")
+        app = customer.app()
         completed(app, app.pay_merchant(customer.wallet, request.payload))
         completed(shop.client, shop.client.refund_order(shop.merchant_id, "W-1", 400))
         completed(shop.client, shop.client.settle_merchant(shop.merchant_id))

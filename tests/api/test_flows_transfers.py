@@ -20,6 +20,7 @@ from money_flows_support import (
     totp_code,
 )
 
+from node.writer import Checkpoint
 from wallet_sdk.authorizations import Domain, RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest
 from wallet_sdk.client.errors import (
@@ -28,6 +29,7 @@ from wallet_sdk.client.errors import (
     IdempotencyKeyReusedError,
     InsufficientBalanceError,
     LimitExceededError,
+    NotFoundError,
     SecondFactorInvalidError,
     SecondFactorRequiredError,
     ValidationError,
@@ -54,7 +56,7 @@ def test_a_transfer_to_another_banks_customer_shows_once_in_each_history(bank_ne
     payer = open_customer(a, self_custody=True, deposit=20_000)
     payee = open_customer(b, deposit=None)
     fund_wallet(payer, 20_000)
-    app_a = a.client("app")
+    app_a = payer.app()
     op = app_a.transfer(payer.wallet, payee.wallet, 7_500, authorization=signed_transfer(payer, payee.wallet, 7_500))
     assert (op.kind, op.status, op.wallet, op.counterparty) == ("p2p", "pending", payer.wallet, payee.wallet)
     assert op.amount is not None and op.amount.amount == 7_500 and op.details["signed_by"] == "customer"
@@ -63,7 +65,7 @@ def test_a_transfer_to_another_banks_customer_shows_once_in_each_history(bank_ne
     outgoing = [e for e in app_a.get_history(payer.wallet).items if e.kind.startswith("transfer")]
     assert [(e.kind, e.amount.amount, e.counterparty, e.spendable_delta, e.tx_hash) for e in outgoing] == [
         ("transfer_out", 7_500, payee.wallet, -7_500, done.tx_hash)]
-    app_b = b.client("app")
+    app_b = payee.app()
     incoming = app_b.get_history(payee.wallet).items
     assert [(e.kind, e.amount.amount, e.counterparty, e.spendable_delta, e.tx_hash) for e in incoming] == [
         ("transfer_in", 7_500, payer.wallet, 7_500, done.tx_hash)]
@@ -83,8 +85,8 @@ def test_custodial_payer_and_qr_payload(bank_network: BankNetwork) -> None:
     completed(teller, first)
     completed(teller, second)
     back = signed_transfer(payee, payer.wallet, 500)
-    completed(b.client("app"), b.client("app").transfer(payee.wallet, payer.wallet, 500,
-                                                         authorization=encode_payload(back)))  # as QR text
+    app_b = payee.app()
+    completed(app_b, app_b.transfer(payee.wallet, payer.wallet, 500, authorization=encode_payload(back)))  # as QR
     bank_network.wait_idle()
     assert teller.get_balance(payer.wallet).spendable.amount == 30_000 - 3_000 + 500
     assert b.client("teller").get_balance(payee.wallet).spendable.amount == 2_500
@@ -98,7 +100,7 @@ def test_the_payees_limit_fails_the_operation_with_the_reason(bank_network: Bank
     payee = open_customer(b, tier=4, deposit=95_000)  # tier 4: balance cap 100_000
     fund_wallet(payer, 50_000)
     fund_wallet(payee, 95_000)
-    app = a.client("app")
+    app = payer.app()
     op = app.transfer(payer.wallet, payee.wallet, 6_000, authorization=signed_transfer(payer, payee.wallet, 6_000))
     failed = app.wait_for_operation(op.id)
     assert failed.status == "failed"
@@ -109,6 +111,38 @@ def test_the_payees_limit_fails_the_operation_with_the_reason(bank_network: Bank
     # the refused transfer changed nothing: a smaller one fits under the cap and goes through
     ok = app.transfer(payer.wallet, payee.wallet, 5_000, authorization=signed_transfer(payer, payee.wallet, 5_000))
     completed(app, ok)
+
+
+def test_a_transfer_another_bank_relayed_first_completes_with_that_relay(bank_network: BankNetwork,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 finding 10(a): a customer's signed transfer reaches bank A's API, and before A's writer sends it
+    bank B relays the same authorization on chain. A's relay item is refused (nonce used), but the money moved
+    as the customer signed: the operation completes with B's transaction, not failed."""
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, self_custody=True, deposit=10_000)
+    payee = open_customer(b, deposit=None)
+    fund_wallet(payer, 10_000)
+    signed = signed_transfer(payer, payee.wallet, 4_000)
+    bank_network.wait_idle()
+    relayed: list[str] = []
+
+    def bank_b_relays_it_first(point: Checkpoint) -> None:  # A signed and stored its relay, not broadcast yet
+        if point is Checkpoint.SIGNED_COMMITTED and not relayed:
+            result = b.network.bank_operator(b.operator).relay_transfers([signed])
+            assert result.succeeded == 1
+            relayed.append(result.tx_hash)
+
+    monkeypatch.setattr(a.runner.writer, "_checkpoint", bank_b_relays_it_first)
+    app = a.client("app")
+    op = app.transfer(payer.wallet, payee.wallet, 4_000, authorization=signed)
+    done = completed(app, op)
+    assert relayed and done.tx_hash == relayed[0]
+    bank_network.wait_idle()
+    assert app.get_balance(payer.wallet).spendable.amount == 6_000  # moved once
+    assert b.client("app").get_balance(payee.wallet).spendable.amount == 4_000
+    outgoing = [(e.kind, e.amount.amount, e.tx_hash) for e in app.get_history(payer.wallet).items
+                if e.kind.startswith("transfer")]
+    assert outgoing == [("transfer_out", 4_000, relayed[0])]
 
 
 def test_limits_and_balance_are_checked_before_relaying(bank_network: BankNetwork) -> None:
@@ -137,7 +171,7 @@ def test_forged_transfers_are_refused(bank_network: BankNetwork) -> None:
     payer = open_customer(a, self_custody=True, deposit=10_000)
     payee = open_customer(b, deposit=None)
     fund_wallet(payer, 10_000)
-    app = a.client("app")
+    app = payer.app()
     word = secrets.randbits(64)
     good = signed_transfer(payer, payee.wallet, 1_000, word=word)
     tampered = transfer_fields(good)
@@ -187,20 +221,22 @@ def test_transfer_refusals(bank_network: BankNetwork) -> None:
         a.client("teller").transfer(payer.wallet, payee.wallet, 5_001)
     assert (short.value.problem["balance"], short.value.problem["requested"]) == (5_000, 5_001)
     with pytest.raises(WalletNotCustodiedHereError):  # the payer's own bank relays, not the payee's
-        b.client("app").transfer(payer.wallet, payee.wallet, 100)
+        b.client("teller").transfer(payer.wallet, payee.wallet, 100)
+    with pytest.raises(NotFoundError):  # a session at the payee's bank knows only that bank's wallets
+        b.app(payer.ref).transfer(payer.wallet, payee.wallet, 100)
     for other in (a.client("atm"), a.client("admin"), a.client("regulator"),
                   a.client("merchant", merchant_id="SHOP-2")):
         with pytest.raises(ForbiddenError):
             other.transfer(payer.wallet, payee.wallet, 100)
     with pytest.raises(ValidationError) as both:
-        a.client("app").send(ApiRequest("POST", "/v1/transfers", idempotent=True, json={
+        payer.app().send(ApiRequest("POST", "/v1/transfers", idempotent=True, json={
             "payer": payer.wallet, "payee": payee.wallet, "amount": 100, "payload": "x",
             "authorization": {"from": payer.wallet, "to": payee.wallet, "value": 100, "valid_before": 1, "nonce": "1",
                               "v": 27, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32}}))
     assert both.value.status == 422
     freeze_by_regulator(bank_network, payer.wallet)
     with pytest.raises(WalletFrozenError):
-        a.client("app").transfer(payer.wallet, payee.wallet, 100)
+        payer.app().transfer(payer.wallet, payee.wallet, 100)
 
 
 def test_a_large_transfer_needs_the_second_factor_and_a_retry_relays_once(bank_network: BankNetwork) -> None:
@@ -210,7 +246,7 @@ def test_a_large_transfer_needs_the_second_factor_and_a_retry_relays_once(bank_n
     payee = open_customer(b, deposit=None)
     fund_wallet(payer, threshold)
     fund_wallet(payer, threshold)
-    app = a.client("app")
+    app = payer.app()
     with pytest.raises(SecondFactorRequiredError):
         app.transfer(payer.wallet, payee.wallet, threshold + 1)
     secret = app.enrol_totp(payer.wallet).secret
@@ -225,8 +261,8 @@ def test_a_large_transfer_needs_the_second_factor_and_a_retry_relays_once(bank_n
         app.transfer(payer.wallet, payee.wallet, 5, idempotency_key="p2p-big")
     completed(app, first)
     bank_network.wait_idle()
-    assert b.client("app").get_balance(payee.wallet).spendable.amount == threshold + 1
-    assert [e.kind for e in b.client("app").get_history(payee.wallet).items] == ["transfer_in"]
+    assert payee.app().get_balance(payee.wallet).spendable.amount == threshold + 1
+    assert [e.kind for e in payee.app().get_history(payee.wallet).items] == ["transfer_in"]
 
 
 def test_the_async_client_pays_and_reads(bank_network: BankNetwork) -> None:
@@ -237,7 +273,7 @@ def test_the_async_client_pays_and_reads(bank_network: BankNetwork) -> None:
     signed = signed_transfer(payer, payee.wallet, 1_200)
 
     async def pay() -> tuple[str, int]:
-        async with a.async_client("app") as app:
+        async with a.async_app(payer.ref) as app:
             op = await app.transfer(payer.wallet, payee.wallet, 1_200, authorization=signed)
             done = await app.wait_for_operation(op.id)
             balance = await app.get_balance(payer.wallet)

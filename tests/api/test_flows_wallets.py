@@ -82,7 +82,7 @@ def test_opening_again_for_the_same_customer_and_channel_returns_the_same_wallet
     assert again.operation.status == "completed" and again.wallet.state == "active"
 
     # the same customer in the app is another enrolment: a wallet of its own
-    app = bank_network.a.client("app")
+    app = bank_network.a.app(customer)
     in_app = app.open_wallet(customer, "identity_document")
     assert in_app.created is True and in_app.wallet.address != first.wallet.address
     opened(app, in_app)
@@ -110,8 +110,8 @@ def test_the_idempotency_key_replays_the_answer_and_refuses_another_body(bank_ne
 
 def test_app_opens_tier_2_with_a_verified_bank_account_bound_by_salted_hash(bank_network: BankNetwork) -> None:
     bank = bank_network.a
-    app = bank.client("app")
     customer = fresh("CUST")
+    app = bank.app(customer)
     account = bank.fund_account(fresh("DEP"), 10_000, customer_ref=customer)
     opening = opened(app, app.open_wallet(customer, "bank_account", account=account))
     assert (opening.wallet.tier, opening.wallet.account, opening.wallet.channel) == (2, account, "app")
@@ -125,19 +125,21 @@ def test_app_opens_tier_2_with_a_verified_bank_account_bound_by_salted_hash(bank
 
 
 def test_app_opens_tier_3_on_an_identity_document_and_tier_4_on_a_phone(bank_network: BankNetwork) -> None:
-    app = bank_network.a.client("app")
-    document = opened(app, app.open_wallet(fresh("CUST"), "identity_document"))
-    phone = opened(app, app.open_wallet(fresh("CUST"), "phone", phone="+49 30 1234-567"))
-    assert document.wallet.tier == 3 and app.get_wallet(document.wallet.address).tier == 3
-    assert phone.wallet.tier == 4 and app.get_wallet(phone.wallet.address).tier == 4
+    bank = bank_network.a
+    by_document, by_phone = fresh("CUST"), fresh("CUST")
+    document_app, phone_app = bank.app(by_document), bank.app(by_phone)
+    document = opened(document_app, document_app.open_wallet(by_document, "identity_document"))
+    phone = opened(phone_app, phone_app.open_wallet(by_phone, "phone", phone="+49 30 1234-567"))
+    assert document.wallet.tier == 3 and document_app.get_wallet(document.wallet.address).tier == 3
+    assert phone.wallet.tier == 4 and phone_app.get_wallet(phone.wallet.address).tier == 4
     assert phone.wallet.phone == "+49301234567"
     assert document.wallet.account is None
 
 
 def test_app_registers_a_self_custody_wallet_with_a_proof_of_its_key(bank_network: BankNetwork) -> None:
     bank = bank_network.a
-    app = bank.client("app")
     key, customer = WalletKey.create(), fresh("CUST")
+    app = bank.app(customer)
     proof = sign_registration(key, "BANKA", customer)
     opening = opened(app, app.open_wallet(customer, "identity_document", custody="self", address=key.address,
                                           proof=proof))
@@ -147,8 +149,8 @@ def test_app_registers_a_self_custody_wallet_with_a_proof_of_its_key(bank_networ
 
 
 def test_a_self_custody_proof_must_be_the_keys_own_for_this_bank_and_customer(bank_network: BankNetwork) -> None:
-    app = bank_network.a.client("app")
     key, customer = WalletKey.create(), fresh("CUST")
+    app = bank_network.a.app(customer)
     with pytest.raises(ValidationError) as missing:
         app.open_wallet(customer, "phone", phone="+15550100", custody="self", address=key.address)
     assert field_of(missing.value) == ["proof"]
@@ -188,23 +190,25 @@ def test_the_counter_registers_a_self_custody_address(bank_network: BankNetwork)
 ])
 def test_a_bad_opening_is_a_validation_problem(bank_network: BankNetwork, scope: str, kwargs: dict[str, str],
                                                field: str) -> None:
-    client = bank_network.a.client(scope)
+    customer = fresh("CUST")  # the app acts in a session of the customer it opens the wallet for
+    client = bank_network.a.app(customer) if scope == "app" else bank_network.a.client(scope)
     with pytest.raises(ValidationError) as refused:
-        client.open_wallet(fresh("CUST"), **kwargs)  # type: ignore[arg-type]
+        client.open_wallet(customer, **kwargs)  # type: ignore[arg-type]
     assert refused.value.status == 422 and refused.value.type.endswith("/validation")
     assert field in field_of(refused.value), refused.value.problem
 
 
 def test_an_account_of_another_bank_or_kind_does_not_verify(bank_network: BankNetwork) -> None:
     other_banks = bank_network.b.fund_account(fresh("DEP"), 500)
-    app = bank_network.a.client("app")
+    customer = fresh("CUST")
+    app = bank_network.a.app(customer)
     for account in (other_banks, "chain:issued"):
         with pytest.raises(ValidationError) as refused:
-            app.open_wallet(fresh("CUST"), "bank_account", account=account)
+            app.open_wallet(customer, "bank_account", account=account)
         assert field_of(refused.value) == ["account"]
     someone_elses = bank_network.a.fund_account(fresh("DEP"), 500, customer_ref=fresh("CUST"))
     with pytest.raises(ValidationError, match="another customer"):
-        app.open_wallet(fresh("CUST"), "bank_account", account=someone_elses)
+        app.open_wallet(customer, "bank_account", account=someone_elses)
 
 
 def test_an_address_registered_already_is_a_conflict(bank_network: BankNetwork) -> None:
@@ -230,8 +234,9 @@ def test_a_key_with_both_channels_must_name_one(bank_network: BankNetwork) -> No
     assert field_of(unnamed.value) == ["channel"]
     opening = opened(both, both.open_wallet(fresh("CUST"), "phone", phone="+15550100", channel="app"))
     assert opening.wallet.channel == "app" and opening.operation.channel == "app"
+    customer = fresh("CUST")
     with pytest.raises(ForbiddenError):
-        bank_network.a.client("app").open_wallet(fresh("CUST"), "in_person", channel="teller")
+        bank_network.a.app(customer).open_wallet(customer, "in_person", channel="teller")
 
 
 def test_without_a_key_nothing_is_opened(bank_network: BankNetwork) -> None:

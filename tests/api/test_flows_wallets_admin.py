@@ -73,8 +73,9 @@ def deposit_balance(bank: BankNode, account: str) -> int:
 
 def test_a_teller_upgrades_and_downgrades_the_tier(bank_network: BankNetwork) -> None:
     bank = bank_network.a
-    app = bank.client("app")
-    opening = app.open_wallet(fresh("CUST"), "phone", phone="+15550101")
+    customer = fresh("CUST")
+    app = bank.app(customer)
+    opening = app.open_wallet(customer, "phone", phone="+15550101")
     wallet = done(app, opening.operation).wallet
     assert wallet is not None
     teller = bank.client("teller")
@@ -152,8 +153,8 @@ def test_the_regulators_freeze_is_not_the_banks_to_lift(bank_network: BankNetwor
 
 def test_binding_an_account_keeps_only_a_salted_hash_on_chain(bank_network: BankNetwork) -> None:
     bank = bank_network.a
-    app = bank.client("app")
     customer = fresh("CUST")
+    app = bank.app(customer)
     opening = app.open_wallet(customer, "identity_document")
     done(app, opening.operation)
     wallet = opening.wallet.address
@@ -197,7 +198,7 @@ def test_closing_pays_the_balance_out_to_the_bound_account(bank_network: BankNet
     done(teller, teller.top_up(record.address, 4_321))
     assert deposit_balance(bank, record.account) == 10_000 - 4_321
 
-    app = bank.client("app")
+    app = bank.app(record.customer_ref)
     closing = app.close_wallet(record.address)
     assert (closing.kind, closing.status, closing.account) == ("wallet_close", "pending", record.account)
     assert closing.amount is not None and closing.amount.amount == 4_321 and closing.ref
@@ -260,7 +261,7 @@ def test_closing_above_the_threshold_needs_the_customers_code(bank_network: Bank
     bank = bank_network.a
     amount = bank.settings.second_factor_threshold + 1
     record = open_wallet(bank, deposit=amount)
-    app = bank.client("app")
+    app = bank.app(record.customer_ref)
     secret = app.enrol_totp(record.address).secret
     totp = pyotp.TOTP(secret)
     done(app, app.top_up(record.address, amount, totp=totp.now()))

@@ -26,6 +26,7 @@ from money_flows_support import (
     open_customer,
     operations_of,
     outbox_rows_naming,
+    refused,
     totp_code,
 )
 
@@ -63,15 +64,6 @@ def snapshot(net: BankNetwork, wallets: tuple[str, ...] = (), accounts: tuple[st
         state[f"merchant:{merchant_id}"] = net.a.network.merchant(net.b.bank_id, merchant_id)
         state[f"order:{merchant_id}:{order_id}"] = net.a.network.order(net.b.bank_id, merchant_id, order_id)
     return state
-
-
-def refused(kind: str, error: type[Exception], attempt: Callable[[], object]) -> Any:
-    """Run ``attempt``; it must raise ``error`` whose problem type ends with ``/kind``. The error, for more checks."""
-    with pytest.raises(error) as caught:
-        attempt()
-    problem = getattr(caught.value, "problem", None)
-    assert problem is not None and str(problem["type"]).endswith(f"/{kind}"), problem
-    return caught.value
 
 
 def signed_transfer(payer: Customer, payee: str, value: int) -> SignedAuthorization[RelayedTransfer]:
@@ -233,14 +225,14 @@ def test_a_replayed_relayed_transfer_is_refused_and_changes_nothing(bank_network
     payer = open_customer(a, self_custody=True, deposit=4_000)
     payee = open_customer(b, deposit=None)
     fund_wallet(payer, 4_000)
-    app = a.client("app")
+    app = payer.app()
     signed = signed_transfer(payer, payee.wallet, 1_500)
     completed(app, app.transfer(payer.wallet, payee.wallet, 1_500, authorization=signed))
     bank_network.wait_idle()
     before = snapshot(bank_network, (payer.wallet, payee.wallet))
     for replay in (lambda: app.transfer(payer.wallet, payee.wallet, 1_500, authorization=signed),
                    lambda: app.transfer(payer.wallet, payee.wallet, 1_500, authorization=encode_payload(signed)),
-                   lambda: a.client("app").transfer(payer.wallet, payee.wallet, 1_500, authorization=signed)):
+                   lambda: payer.app().transfer(payer.wallet, payee.wallet, 1_500, authorization=signed)):
         error = refused("authorization-invalid", AuthorizationInvalidError, replay)
         assert error.status == 422 and "nonce" in (error.detail or "")
     bank_network.wait_idle()
@@ -257,7 +249,7 @@ def test_a_tampered_relayed_transfer_is_refused_and_changes_nothing(bank_network
     payer = open_customer(a, self_custody=True, deposit=3_000)
     payee = open_customer(b, deposit=None)
     fund_wallet(payer, 3_000)
-    app = a.client("app")
+    app = payer.app()
     good = signed_transfer(payer, payee.wallet, 1_000)
     auth = good.authorization
     forgeries: dict[str, tuple[SignedAuthorization[Any], int]] = {
@@ -286,7 +278,7 @@ def test_a_replayed_or_tampered_merchant_payment_is_refused_and_changes_nothing(
     a, y = bank_network.a, shops.y
     customer = open_customer(a, self_custody=True, deposit=6_000)
     fund_wallet(customer, 6_000)
-    app = a.client("app")
+    app = customer.app()
     request = y.client.create_payment_request(y.merchant_id, "REPLAY-1", 1_200)
     signed = sign_request(customer, request.payload)
     completed(app, app.pay_merchant(customer.wallet, encode_payload(signed)))
@@ -335,7 +327,7 @@ def test_an_expired_totp_code_is_refused_and_changes_nothing(bank_network: BankN
     payee = open_customer(b, deposit=None)
     fund_wallet(customer, threshold)
     fund_wallet(customer, threshold)  # 2 x threshold in the wallet, as much left in the account
-    app = a.client("app")
+    app = customer.app()
     secret = app.enrol_totp(customer.wallet).secret
     big = threshold + 1
     assert customer.account is not None

@@ -189,6 +189,7 @@ class Model:
         self.limit_table = dict(TIER_LIMITS)  # class -> (balance cap, single, daily), as the token enforces them
         self.supply = self.total_held = self.total_pending = 0
         self.auth_used: set[tuple[str, bytes]] = set()
+        self.burned_refs: set[tuple[str, bytes]] = set()  # (bank, ref) of its redemptions: once each
         self.auth_known: set[tuple[str, bytes]] = set()
         self.signed: list[Signed] = []
         self.named: dict[str, str] = {}  # the base state's wallets (and hold ids, hex) by role
@@ -321,13 +322,20 @@ class Model:
         return None
 
     def redeem(self, caller: str, args: list[Any], expire_k: int, sig_ok: bool) -> Err:
-        holder, value, before, nonce = args[:4]
-        err = (self.custodian(caller, holder) or self.expired(expire_k, before)
-               or self.use_auth(holder, nonce, sig_ok) or self.check_debit(holder, value))
+        holder, value, before, nonce, ref = args[:5]
+        err = self.custodian(caller, holder)
+        if err:
+            return err
+        bank = self.wallets[holder].bank
+        assert bank is not None
+        if (bank, ref) in self.burned_refs:
+            return "RefAlreadyBurned", {"bankId": self.bank_ids[bank], "ref": ref}
+        err = self.expired(expire_k, before) or self.use_auth(holder, nonce, sig_ok) or self.check_debit(holder, value)
         if err:
             return err
         self.debit(holder, value)
-        self.burn(self.wallets[holder].bank, value)
+        self.burn(bank, value)
+        self.burned_refs.add((bank, ref))
         return None
 
     def burn(self, bank: str | None, value: int) -> None:
@@ -1666,7 +1674,7 @@ def test_each_rejection_changes_nothing(system: Any, reverts: Any) -> None:
         ("the bank closes a wallet the regulator froze",
          lambda: net.registry_call("c", "close", suspect, s.banks["B"].operators[0]), ["RegulatorFreeze"]),
         ("a replayed EIP-3009 transfer", lambda: net.resubmit(signed["transfer"]), ["AuthorizationAlreadyUsed"]),
-        ("a replayed redemption", lambda: net.resubmit(signed["redeem"]), ["AuthorizationAlreadyUsed"]),
+        ("a replayed redemption", lambda: net.resubmit(signed["redeem"]), ["RefAlreadyBurned"]),
         ("a replayed payment", lambda: net.resubmit(signed["pay"]), ["OrderAlreadyPaid"]),
         ("a replayed relay item (the batch goes through)", lambda: net.resubmit(signed["relay"]),
          ["ok", "UnorderedNonceUsed"]),

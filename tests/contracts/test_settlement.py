@@ -19,6 +19,7 @@ from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from token_support import redemption_args
 from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -1015,3 +1016,49 @@ def test_total_pending_matches_balance_across_merchants(scene: Scene) -> None:
     # what left the payer is now refunds back to it, net to merchants (or burned) and fees
     paid, refunded = 1_111 + 2_222 + 3_333 + 5 + 77 + 10_001, 222 + 3_333 + 1
     assert balance(system, scene.payer) == FUNDS - paid + refunded
+
+
+# ---------------------------------------------------------------- settlement refs (a restored node sends again)
+
+
+def test_an_acquirers_settlement_ref_is_used_once(scene: Scene, reverts: Any) -> None:
+    system = scene.system
+    s = system.settlement
+    b = system.banks["B"]
+    batch_ref = ref()
+    scene.pay(b32("o-1"), 1_000)
+    system.send(s.functions.settle(scene.merchant_id, batch_ref), scene.acq)
+    scene.pay(b32("o-2"), 2_000)
+    other = b32("M-OTHER-OF-B")
+    system.send(s.functions.registerMerchant(other, open_wallet(system, "B", MERCHANT_KIND).address, 0, 1, ZERO32,
+                                             TO_WALLET), scene.acq)
+    for mid in (scene.merchant_id, other):  # the same merchant again, or another one of the acquirer's
+        with reverts("RefAlreadySettled", acquirer=b.id, ref=batch_ref):
+            system.send(s.functions.settle(mid, batch_ref), b.operators[1])
+    again = merchant(system, scene.merchant_id)
+    assert (again["pendingGross"], again["lastBatchId"]) == (2_000, 1)  # nothing settled twice
+    at_a = b32("M-AT-BANK-A")  # another acquirer's refs are its own
+    system.send(s.functions.registerMerchant(at_a, open_wallet(system, "A", MERCHANT_KIND).address, 0, 1, ZERO32,
+                                             TO_WALLET), scene.other)
+    receipt = system.send(s.functions.settle(at_a, batch_ref), scene.other)
+    assert events(s, "MerchantSettled", receipt)[0]["ref"] == batch_ref
+    assert_books(system, [scene.merchant_id, other, at_a])
+
+
+def test_a_payout_burn_refuses_a_ref_its_bank_burned_before(scene: Scene, reverts: Any) -> None:
+    """burnForPayout keeps the acquirer's burn refs once-only too (shared with its redemptions)."""
+    system = scene.system
+    s = system.settlement
+    b = system.banks["B"]
+    holder = open_wallet(system, "B")
+    mint(system, "B", holder, 5_000)
+    redemption = redemption_args(system, holder, 1_000)
+    system.send(system.token.functions.redeemWithAuthorization(*redemption), b.operators[0])
+    mid = b32("M-PAYOUT-REF")
+    system.send(s.functions.registerMerchant(mid, open_wallet(system, "B", MERCHANT_KIND).address, 0, 1, ZERO32,
+                                             TO_BANK_ACCOUNT), scene.acq)
+    scene.pay(b32("o-1"), 700, merchant_id=mid)
+    with reverts("RefAlreadyBurned", bankId=b.id, ref=redemption[4]):
+        system.send(s.functions.settle(mid, redemption[4]), scene.acq)
+    assert merchant(system, mid)["pendingGross"] == 700
+    assert_books(system, [mid, scene.merchant_id])

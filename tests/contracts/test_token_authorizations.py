@@ -222,12 +222,33 @@ def test_redeem_errors(system: Any, reverts: Any) -> None:
         system.send(t.functions.redeemWithAuthorization(*redemption_args(system, holder, 50_001)), custodian)
     args = redemption_args(system, holder, 50_000)
     system.send(t.functions.redeemWithAuthorization(*args), custodian)
+    replay = redemption_args(system, holder, 50_000, nonce=args[3])  # the same signed nonce under a new ref
     with reverts("AuthorizationAlreadyUsed", authorizer=holder.address, nonce=args[3]):
-        system.send(t.functions.redeemWithAuthorization(*args), custodian)
+        system.send(t.functions.redeemWithAuthorization(*replay), custodian)
     freeze(system, holder, "B")
     with reverts("WalletNotActive", wallet=holder.address, status=FROZEN):
         system.send(t.functions.redeemWithAuthorization(*redemption_args(system, holder, 1)), custodian)
     assert balance(system, holder) == 50_000
+
+
+def test_a_banks_redemption_ref_is_burned_once(system: Any, reverts: Any) -> None:
+    """A restored node sends its redemption again, even after the signature expired: the ref says it."""
+    t = system.token
+    holder = funded_wallet(system, 10_000, bank="B")
+    custodian = op(system, "B")
+    bank = system.banks["B"].id
+    args = redemption_args(system, holder, 1_000)
+    ref = args[4]
+    assert t.functions.refBurned(bank, ref).call() is False
+    system.send(t.functions.redeemWithAuthorization(*args), custodian)
+    assert t.functions.refBurned(bank, ref).call() is True
+    again = redemption_args(system, holder, 1_000, ref=ref)  # a fresh signature, the same ref
+    expired = redemption_args(system, holder, 1_000, ref=ref, valid_before=now(system) - 1)
+    for replay in (args, again, expired):
+        with reverts("RefAlreadyBurned", bankId=bank, ref=ref):
+            system.send(t.functions.redeemWithAuthorization(*replay), custodian)
+    assert balance(system, holder) == 9_000 and net_issued(system, "B") == 9_000
+    assert t.functions.authorizationState(holder.address, again[3]).call() is False  # nothing was used
 
 
 def test_redeem_insufficient_balance_and_daily_limit(system: Any, reverts: Any) -> None:

@@ -126,6 +126,24 @@ def test_mint(system: Any) -> None:
     assert wallet_state(system, w) == (ACTIVE, 1, 0, 0)
 
 
+def test_a_banks_mint_ref_is_minted_once(system: Any, reverts: Any) -> None:
+    """A node restored from an older backup sends its mint again: the token refuses the ref it minted."""
+    t = system.token
+    w, other_bank_wallet = open_wallet(system, "A"), open_wallet(system, "B")
+    a, b = system.banks["A"].id, system.banks["B"].id
+    ref = rand32()
+    assert t.functions.refMinted(a, ref).call() is False
+    mint(system, w, 500, "A", ref)
+    assert t.functions.refMinted(a, ref).call() is True
+    for amount, caller in ((500, op(system, "A")), (1, op(system, "A", 1))):  # any operator, any amount
+        with reverts("RefAlreadyMinted", bankId=a, ref=ref):
+            system.send(t.functions.mint(w.address, amount, ref), caller)
+    assert (balance(system, w), supply(system), net_issued(system, "A")) == (500, 500, 500)
+    mint(system, other_bank_wallet, 70, "B", ref)  # refs are per bank
+    assert t.functions.refMinted(b, ref).call() is True
+    assert supply(system) == 570
+
+
 def test_mint_only_by_the_custodian_banks_active_operators(system: Any, reverts: Any) -> None:
     w = open_wallet(system, "A")
     stranger = system.accounts[0]

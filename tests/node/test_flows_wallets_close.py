@@ -49,7 +49,8 @@ def _open(sessions: sessionmaker[Session], settings: NodeSettings, network: Netw
     """An active custodial wallet of bank A (bound to ``account``, a deposit account opened here)."""
     with transaction(sessions) as session:
         if account is not None:
-            SqlLedger(session).open_account(account, AccountKind.CUSTOMER_DEPOSIT, settings.currency)
+            SqlLedger(session).open_account(account, AccountKind.CUSTOMER_DEPOSIT, settings.currency,
+                                            owner_ref="CUST-1")
         request = wallets.OpeningRequest(customer_ref="CUST-1", verification=Verification.IN_PERSON,
                                          channel=wallets.Channel.TELLER, custody=CustodyMode.CUSTODIAL,
                                          account=account)

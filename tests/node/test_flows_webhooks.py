@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from production_support import production_settings
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -374,3 +375,68 @@ def test_the_oldest_due_go_first_in_bounded_batches(sessions: sessionmaker[Sessi
     assert delivered == [f"ORD-{n}" for n in range(webhooks.BATCH)]
     assert webhooks.deliver_due(sessions, settings, now=receiver.at(T0)) == 2
     assert {e.state for e in events(sessions, "SHOP1")} == {WebhookState.DELIVERED}
+
+
+# ------------------------------------------------------------------ outside local: no private endpoints
+
+
+def test_outside_local_a_private_endpoint_is_refused_and_logged_without_connecting(
+        sessions: sessionmaker[Session], settings: NodeSettings, tmp_path: Path) -> None:
+    production = production_settings(settings, tmp_path)
+    with socket.socket() as listener:  # a loopback endpoint that would take any connection
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        refused = {"LOOPBACK": (f"https://127.0.0.1:{port}/hooks", "127.0.0.1 is a loopback address"),
+                   "LOCALHOST": (f"https://localhost:{port}/hooks", "localhost is a loopback name"),
+                   "METADATA": ("https://169.254.169.254/latest/meta-data", "link-local"),
+                   "MAPPED": (f"https://[::ffff:127.0.0.1]:{port}/hooks", "loopback"),
+                   "PLAIN": (f"http://127.0.0.1:{port}/hooks", "https://")}
+        with transaction(sessions) as session:
+            for n, (merchant_id, (url, _)) in enumerate(refused.items()):
+                add_merchant(session, settings, merchant_id, url=url, secret=webhooks.new_webhook_secret())
+                add_order(session, merchant_id, "ORD-1", block=10 + n)
+        assert webhooks.collect_events(sessions, production) == len(refused)
+        assert webhooks.deliver_due(sessions, production, now=T0) == len(refused)
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nothing connected, so nothing was POSTed
+            listener.accept()
+    for merchant_id, (url, reason) in refused.items():
+        event = one_event(sessions, merchant_id)
+        assert (event.state, event.attempts, event.next_attempt_at) == (
+            WebhookState.PENDING, 1, T0 + timedelta(seconds=BACKOFF))  # retried like any failure
+        [attempt] = attempts(sessions, event)
+        assert (attempt.url, attempt.status_code) == (url, None)
+        assert attempt.error is not None and attempt.error.startswith(webhooks.REFUSED) and reason in attempt.error
+
+
+
+def test_with_an_egress_proxy_the_proxy_resolves_and_connects(sessions: sessionmaker[Session],
+                                                              settings: NodeSettings, tmp_path: Path) -> None:
+    """The node asks the proxy for the merchant's name (which this machine cannot even resolve) and the attempt
+    logs the proxy's answer: the node neither resolved the name nor connected anywhere else."""
+    asked: list[bytes] = []
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+
+        def serve() -> None:
+            conn, _ = proxy.accept()
+            with conn:
+                asked.append(conn.recv(4096))
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        proxied = production_settings(settings, tmp_path).model_copy(
+            update={"webhook_proxy": f"http://127.0.0.1:{proxy.getsockname()[1]}"})
+        with transaction(sessions) as session:
+            add_merchant(session, settings, "SHOP1", url="https://hooks.shop.invalid/walletnet",
+                         secret=webhooks.new_webhook_secret())
+            add_order(session, "SHOP1", "ORD-1", block=10)
+        webhooks.collect_events(sessions, proxied)
+        assert webhooks.deliver_due(sessions, proxied, now=T0) == 1
+        thread.join(5)
+    assert asked and asked[0].startswith(b"CONNECT hooks.shop.invalid:443 HTTP/1.1\r\n")
+    [attempt] = attempts(sessions, one_event(sessions, "SHOP1"))
+    assert attempt.status_code is None and attempt.error is not None and "ProxyError" in attempt.error

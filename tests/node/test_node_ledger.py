@@ -55,6 +55,21 @@ def test_the_builtin_ledger_is_the_default_adapter(session: Session) -> None:
         open_ledger(session, "no-colon")
     with pytest.raises(TypeError, match="does not implement CoreBankingLedger"):
         open_ledger(session, "builtins:repr")
+    # an adapter that cannot say who owns an account is refused, rather than bound accounts left unchecked
+    with pytest.raises(TypeError, match="does not implement CoreBankingLedger"):
+        open_ledger(session, "test_node_ledger:LedgerWithoutOwners")
+
+
+class LedgerWithoutOwners:
+    """An adapter with the money methods only: no ``account_info`` (owner look-up), no ``open_account``."""
+
+    def __init__(self, session: Session) -> None:
+        self._ledger = SqlLedger(session)
+
+    def __getattr__(self, name: str) -> object:
+        if name in {"debit", "credit", "transfer", "hold", "release", "capture", "reverse", "balance", "available"}:
+            return getattr(self._ledger, name)
+        raise AttributeError(name)
 
 
 def test_open_account_is_idempotent_and_refuses_a_different_kind_or_currency(ledger: SqlLedger) -> None:

@@ -21,10 +21,16 @@ from wallet_sdk.deploy import Deployment, bank_id
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a background job, or nohup
+
+
+def _start(data_dir: Path, *, sigint_ignored: bool = False) -> tuple[subprocess.Popen[str], str]:
+    """Start `walletnet up`; ``sigint_ignored``: with SIGINT ignored, as it inherits it in a background job."""
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.Popen([sys.executable, "-m", "node.cli", "up", "--data-dir", str(data_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
+                            preexec_fn=_ignore_sigint if sigint_ignored else None)
     assert proc.stdout is not None
     lines = []
     deadline = time.monotonic() + 120
@@ -41,12 +47,19 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
 
 def _stop(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # its chain dies with it (node.devnet)
+        out, _ = proc.communicate()
+        raise AssertionError("walletnet up did not stop on SIGINT:\n" + out) from None
     assert proc.returncode == 0, out
     return out
 
 
 def test_up_deploys_prints_stops_and_resumes(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) stops it, also when it was started with SIGINT ignored (the second start: a background
+    job of a shell, as `make test &` starts this test, or nohup): it handles SIGINT itself."""
     data_dir = tmp_path / "net"
     proc, out = _start(data_dir)
     try:
@@ -67,7 +80,7 @@ def test_up_deploys_prints_stops_and_resumes(tmp_path: Path) -> None:
     assert "stopped; state kept" in stopped
     assert not _port_open(rpc.group(1))  # the chain went with it
 
-    proc, out = _start(data_dir)
+    proc, out = _start(data_dir, sigint_ignored=True)
     try:
         assert "(resumed)" in out
         assert deployment.contracts["Consortium"] in out
@@ -76,7 +89,8 @@ def test_up_deploys_prints_stops_and_resumes(tmp_path: Path) -> None:
         w3 = Web3(Web3.HTTPProvider(rpc2.group(1)))
         assert deployment.contract(w3, "Consortium").functions.quota(bank_id("BANKA")).call() == 123_456
     finally:
-        _stop(proc)
+        stopped = _stop(proc)
+    assert "stopped; state kept" in stopped
 
 
 def _port_open(url: str) -> bool:

@@ -15,6 +15,11 @@ device's secret, and a customer's app makes the withdrawal QR code with :func:`w
 Errors are typed (:mod:`wallet_sdk.client.errors`): a problem answer raises the class of its ``type``.
 Money-moving calls carry an ``Idempotency-Key`` (pass ``idempotency_key=`` to choose it; retries after a
 dropped connection reuse it) and accept ``totp=`` for the second factor.
+
+A customer's app acts with a customer session token, which the bank's login backend mints
+(:meth:`Client.mint_customer_session`; :mod:`wallet_sdk.client.sessions`) and the app uses as its key
+(``Client(url, token)`` or ``backend.as_customer(token)``). A teller's client names its desk:
+``Client(url, teller_key, teller=Teller("BR-12", "T-1001"))``.
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ from wallet_sdk.client.atm import (
     WithdrawalCode,
     withdrawal_code,
 )
-from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, page_of
+from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, TotpReset, page_of
 from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
 from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
 from wallet_sdk.client.merchants import AsyncMerchantsEndpoints, MerchantsEndpoints
-from wallet_sdk.client.models import Money, Operation, Page
+from wallet_sdk.client.models import Money, Operation, Page, Teller
+from wallet_sdk.client.sessions import AsyncCustomerSessionEndpoints, CustomerSession, CustomerSessionEndpoints
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
 
@@ -48,11 +54,14 @@ __all__ = [
     "AtmClient",
     "BankAccount",
     "Client",
+    "CustomerSession",
     "Money",
     "Operation",
     "OperationTimeoutError",
     "Page",
+    "Teller",
     "TotpEnrolment",
+    "TotpReset",
     "WithdrawalCode",
     "async_endpoint",
     "endpoint",
@@ -63,8 +72,14 @@ __all__ = [
 
 
 class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints,
-             MerchantsEndpoints, BaseClient):
-    """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager."""
+             MerchantsEndpoints, CustomerSessionEndpoints, BaseClient):
+    """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager.
+    ``api_key`` may be a customer session token; ``teller=`` names a teller's branch and operator."""
+
+    def as_customer(self, token: str | CustomerSession) -> Client:
+        """A client acting with a customer session's token, sharing this client's connections (close this one
+        last)."""
+        return Client(self.base_url, _token(token), retries=self.retries, backoff=self.backoff, http=self._http)
 
     def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
         """Poll the operation until it is final (completed, failed or released), or raise
@@ -81,8 +96,14 @@ class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpo
 
 
 class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpoints, AsyncTransfersEndpoints,
-                  AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, BaseAsyncClient):
+                  AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, AsyncCustomerSessionEndpoints, BaseAsyncClient):
     """Asynchronous client: ``async with AsyncClient(base_url, api_key) as bank: await bank.top_up(...)``."""
+
+    def as_customer(self, token: str | CustomerSession) -> AsyncClient:
+        """A client acting with a customer session's token, sharing this client's connections (close this one
+        last)."""
+        return AsyncClient(self.base_url, _token(token), retries=self.retries, backoff=self.backoff,
+                           http=self._http)
 
     async def wait_for_operation(self, operation_id: str, *, timeout: float = 30.0, poll: float = 0.1) -> Operation:
         """Poll the operation until it is final, or raise :class:`OperationTimeoutError`."""
@@ -94,3 +115,10 @@ class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpo
             if time.monotonic() >= deadline:
                 raise OperationTimeoutError(operation_id, op.status, timeout)
             await asyncio.sleep(poll)
+
+
+def _token(token: str | CustomerSession) -> str:
+    value = token.token if isinstance(token, CustomerSession) else token
+    if not value:
+        raise ValueError("no customer session token: only the answer that minted a session carries it")
+    return value

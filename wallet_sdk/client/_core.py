@@ -26,6 +26,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Union
 import httpx
 
 from wallet_sdk.client.errors import ApiConnectionError, ApiResponseError, problem_error
+from wallet_sdk.client.models import Teller
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -178,15 +179,18 @@ def _result(request: ApiRequest[T], response: httpx.Response) -> T:
 
 
 class _Common:
-    """What both clients share: base URL, key, headers of a request."""
+    """What both clients share: base URL, key (an API key or a customer session token), the teller's desk, headers
+    of a request."""
 
-    def __init__(self, base_url: str, api_key: str | None, *, retries: int, backoff: float) -> None:
+    def __init__(self, base_url: str, api_key: str | None, *, retries: int, backoff: float,
+                 teller: Teller | None = None) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.retries = retries
         self.backoff = backoff
+        self.teller = teller
 
     def __repr__(self) -> str:  # never the key
         return f"{type(self).__name__}({self.base_url!r})"
@@ -201,6 +205,8 @@ class _Common:
             headers["Idempotency-Key"] = key
         if request.totp is not None:
             headers[TOTP_HEADER] = request.totp
+        if self.teller is not None:
+            headers.update(self.teller.headers())
         headers.update(request.headers or {})
         headers.update(self.sign(request, body))
         return headers
@@ -225,8 +231,8 @@ class BaseClient(_Common):
 
     def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = 2, backoff: float = 0.2, transport: httpx.BaseTransport | None = None,
-                 http: httpx.Client | None = None) -> None:
-        super().__init__(base_url, api_key, retries=retries, backoff=backoff)
+                 http: httpx.Client | None = None, teller: Teller | None = None) -> None:
+        super().__init__(base_url, api_key, retries=retries, backoff=backoff, teller=teller)
         self._owned = http is None
         self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
@@ -263,8 +269,8 @@ class BaseAsyncClient(_Common):
 
     def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = 2, backoff: float = 0.2, transport: httpx.AsyncBaseTransport | None = None,
-                 http: httpx.AsyncClient | None = None) -> None:
-        super().__init__(base_url, api_key, retries=retries, backoff=backoff)
+                 http: httpx.AsyncClient | None = None, teller: Teller | None = None) -> None:
+        super().__init__(base_url, api_key, retries=retries, backoff=backoff, teller=teller)
         self._owned = http is None
         self._http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
 

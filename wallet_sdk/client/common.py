@@ -1,4 +1,4 @@
-"""Endpoints every area uses: health, operations, API keys (read-only), TOTP enrolment."""
+"""Endpoints every area uses: health, operations, API keys (read-only), TOTP enrolment and a teller's reset."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
 from wallet_sdk.client.errors import ApiError
 from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
 
-__all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "page_of", "wallet_path"]
+__all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "TotpReset", "page_of",
+           "wallet_path"]
 
 D = TypeVar("D")
 
@@ -50,6 +51,17 @@ class TotpEnrolment:
         return f"TotpEnrolment(wallet={self.wallet!r}, secret=<hidden>)"
 
 
+@dataclass(frozen=True)
+class TotpReset:
+    wallet: str
+    secret: str  # shown once: give it to the customer's authenticator app
+    provisioning_uri: str
+    cooling_off_until: str  # ISO 8601; until then operations above the threshold are refused
+
+    def __repr__(self) -> str:
+        return f"TotpReset(wallet={self.wallet!r}, secret=<hidden>, cooling_off_until={self.cooling_off_until!r})"
+
+
 def get_health() -> ApiRequest[Health]:
     """Whether the node's chain connection and database answer (no key needed)."""
     return ApiRequest("GET", "/v1/health", model(Health))
@@ -67,8 +79,11 @@ def list_api_keys(*, limit: int | None = None, cursor: str | None = None) -> Api
     return ApiRequest("GET", "/v1/api-keys", page_of(ApiKeyInfo), params={"limit": limit, "cursor": cursor})
 
 
-def enrol_totp(wallet: str, *, idempotency_key: str | None = None) -> ApiRequest[TotpEnrolment]:
-    """Make a TOTP secret for the wallet's customer; operations above the bank's threshold then need ``totp=``."""
+def enrol_totp(wallet: str, *, totp: str | None = None,
+               idempotency_key: str | None = None) -> ApiRequest[TotpEnrolment]:
+    """Make a TOTP secret for the wallet's customer; operations above the bank's threshold then need ``totp=``.
+    A wallet that has one already needs its current code as ``totp=`` to replace it (a lost authenticator is
+    reset by a teller: :func:`reset_totp`)."""
     return ApiRequest(
         "POST",
         wallet_path(wallet, "/totp"),
@@ -76,7 +91,20 @@ def enrol_totp(wallet: str, *, idempotency_key: str | None = None) -> ApiRequest
         json={},
         idempotent=True,
         idempotency_key=idempotency_key,
+        totp=totp,
     )
+
+
+def reset_totp(wallet: str, *, branch_id: str, reason: str, operator_id: str | None = None,
+               idempotency_key: str | None = None) -> ApiRequest[TotpReset]:
+    """Teller only, in person: a new TOTP secret without the current code. It is audited with the key,
+    ``branch_id``, ``operator_id`` and ``reason``; operations above the threshold are refused until
+    ``cooling_off_until`` (``SecondFactorCoolingOffError``); the customer sees it in the wallet's history."""
+    body: dict[str, Any] = {"branch_id": branch_id, "reason": reason}
+    if operator_id is not None:
+        body["operator_id"] = operator_id
+    return ApiRequest("POST", wallet_path(wallet, "/totp/reset"), model(TotpReset), json=body, idempotent=True,
+                      idempotency_key=idempotency_key)
 
 
 class CommonEndpoints:
@@ -84,6 +112,7 @@ class CommonEndpoints:
     get_operation = endpoint(get_operation)
     list_api_keys = endpoint(list_api_keys)
     enrol_totp = endpoint(enrol_totp)
+    reset_totp = endpoint(reset_totp)
 
 
 class AsyncCommonEndpoints:
@@ -91,3 +120,4 @@ class AsyncCommonEndpoints:
     get_operation = async_endpoint(get_operation)
     list_api_keys = async_endpoint(list_api_keys)
     enrol_totp = async_endpoint(enrol_totp)
+    reset_totp = async_endpoint(reset_totp)

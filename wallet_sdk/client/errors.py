@@ -31,6 +31,7 @@ __all__ = [
     "ChainUnavailableError",
     "ConflictError",
     "ContractRejectedError",
+    "CustomerSessionRequiredError",
     "ForbiddenError",
     "IdempotencyKeyInFlightError",
     "IdempotencyKeyReusedError",
@@ -47,7 +48,11 @@ __all__ = [
     "OrderAlreadyPaidError",
     "PaymentRequestExpiredError",
     "RefundExceedsRefundableError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "SecondFactorCoolingOffError",
     "SecondFactorInvalidError",
+    "SecondFactorLockedError",
     "SecondFactorRequiredError",
     "ServiceUnavailableError",
     "UnauthorizedError",
@@ -168,12 +173,65 @@ class InternalServerError(ApiProblemError):
     slug = "internal"
 
 
+class RequestTooLargeError(ApiProblemError):
+    """The request body is larger than the node takes (its setting ``api_max_body``, 64 KiB by default)."""
+
+    slug = "request-too-large"
+
+
+class RequestTimeoutError(ApiProblemError):
+    """The request body did not reach the node within its setting ``api_body_timeout``; nothing was done."""
+
+    slug = "request-timeout"
+
+
 class SecondFactorRequiredError(ForbiddenError):
     slug = "second-factor-required"
 
 
 class SecondFactorInvalidError(ForbiddenError):
+    """The code is wrong, expired or used; ``problem["attempts_left"]`` says how many more wrong codes lock the
+    factor out (``problem["locked_until"]`` when this one did)."""
+
     slug = "second-factor-invalid"
+
+
+class SecondFactorLockedError(ApiProblemError):
+    """Too many wrong codes: every code, even the right one, is refused until :attr:`locked_until` (HTTP 429,
+    ``Retry-After``)."""
+
+    slug = "second-factor-locked"
+
+    @property
+    def locked_until(self) -> str | None:
+        """ISO 8601 time the lock-out ends."""
+        value = self.problem.get("locked_until")
+        return str(value) if value is not None else None
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds until the lock-out ends (when the answer was made)."""
+        value = self.problem.get("retry_after")
+        return int(value) if isinstance(value, int) else None
+
+
+class SecondFactorCoolingOffError(ForbiddenError):
+    """A teller reset the wallet's TOTP lately: operations above ``problem["threshold"]`` are refused until
+    :attr:`until`, whatever the code; smaller ones go on."""
+
+    slug = "second-factor-cooling-off"
+
+    @property
+    def until(self) -> str | None:
+        """ISO 8601 time the cooling-off ends."""
+        value = self.problem.get("until")
+        return str(value) if value is not None else None
+
+
+class CustomerSessionRequiredError(ForbiddenError):
+    """An ``app`` API key alone acts for no customer: mint a customer session and send its token."""
+
+    slug = "customer-session-required"
 
 
 class InsufficientFundsError(ApiProblemError):

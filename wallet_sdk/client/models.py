@@ -1,11 +1,18 @@
-"""Dataclasses the client returns that several areas share: money, operations, pages, health, API keys."""
+"""Dataclasses the client returns that several areas share: money, operations, pages, health, API keys; and the
+teller's desk a teller's client names on each request."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
-__all__ = ["ApiKeyInfo", "Health", "HealthCheck", "Money", "Operation", "Page"]
+__all__ = ["BRANCH_HEADER", "OPERATOR_HEADER", "ApiKeyInfo", "Health", "HealthCheck", "Money", "Operation", "Page",
+           "Teller"]
+
+BRANCH_HEADER: Final = "X-Teller-Branch"
+OPERATOR_HEADER: Final = "X-Teller-Operator"
+_DESK_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 
 T = TypeVar("T")
 
@@ -27,6 +34,10 @@ class Operation:
     channel: str
     created_at: str
     updated_at: str
+    api_key_id: int | None = None  # who asked: the API key (a customer session's: the key that minted it)
+    branch: str | None = None  # a teller's branch and operator id, when a teller asked
+    operator: str | None = None
+    customer_session: int | None = None  # the customer session an app acted in
     wallet: str | None = None
     counterparty: str | None = None
     amount: Money | None = None
@@ -73,3 +84,22 @@ class ApiKeyInfo:
     created_at: str
     merchant_id: str | None = None
     revoked_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Teller:
+    """Who at the counter makes a teller key's requests: ``Client(url, key, teller=Teller("BR-12", "T-1001"))``
+    sends both on every request, and the bank records them on each operation (a teller's money move without
+    them is refused)."""
+
+    branch: str
+    operator: str
+
+    def __post_init__(self) -> None:
+        for name, value in (("branch", self.branch), ("operator", self.operator)):
+            if not isinstance(value, str) or not _DESK_ID.fullmatch(value):
+                raise ValueError(f"a teller's {name} id is 1-64 of A-Z a-z 0-9 . _ : / - (starting with a letter "
+                                 f"or digit): {value!r}")
+
+    def headers(self) -> dict[str, str]:
+        return {BRANCH_HEADER: self.branch, OPERATOR_HEADER: self.operator}

@@ -39,17 +39,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One event of a wallet's history, as the bank's indexer saw it on chain."""
+    """One event of a wallet's history, as the bank's indexer saw it on chain; or a notice of the bank to the
+    customer (``kind`` ``totp_*``: ``note`` says what happened; no block, transaction or effect)."""
 
     id: int
-    kind: str  # transfer_out, transfer_in, mint, burn, hold_placed, hold_captured, hold_released
+    kind: str  # transfer_out, transfer_in, mint, burn, hold_placed, hold_captured, hold_released; totp_* notices
     amount: Money
     spendable_delta: int  # effect on the spendable balance, minor units (negative: money out)
     held_delta: int
-    block_number: int
-    block_time: str
-    tx_hash: str
-    log_index: int
+    block_time: str  # a notice's: when the bank wrote it
+    block_number: int | None = None  # None: a notice
+    tx_hash: str | None = None
+    log_index: int | None = None
+    note: str | None = None  # a notice's text
     counterparty: str | None = None  # the other wallet of a transfer
     bank: str | None = None  # issuing / burning bank of a mint or burn
     ref: str | None = None  # the off-chain reference of a mint, burn or capture
