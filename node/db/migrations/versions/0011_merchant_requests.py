@@ -5,8 +5,8 @@
   ``acquirer`` (filled from ``chain_merchants`` for rows indexed before), and ``chain_merchants``,
   ``merchant_orders`` and ``settlement_batches`` are unique per acquirer.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-18
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
