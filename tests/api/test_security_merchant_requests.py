@@ -59,13 +59,13 @@ def test_an_underpaid_payment_is_refused_by_the_payers_bank_and_by_the_contract(
     shop = onboard_shop(b)
     customer, custodial = payer(bank_network, 20_000), payer(bank_network, 20_000, self_custody=False)
     request = shop.client.create_payment_request(shop.merchant_id, "BIG-1", 10_000)
-    app = a.client("app")
+    app = customer.app()
     cheap = customer.sign(edited(scanned(customer, request.payload), 1).to_payment(customer.wallet))
     with pytest.raises(AuthorizationInvalidError) as refused:  # the payer's bank checks the acquirer's signature
         app.pay_merchant(customer.wallet, encode_payload(cheap))
     assert "not signed by bank" in str(refused.value)
     with pytest.raises(AuthorizationInvalidError):  # a custodial payer's bank signs only what the acquirer did
-        app.pay_merchant(custodial.wallet, encode_payload(edited(scanned(customer, request.payload), 1)))
+        custodial.app().pay_merchant(custodial.wallet, encode_payload(edited(scanned(customer, request.payload), 1)))
     with pytest.raises(AuthorizationInvalidError):  # nor does the acquirer relay it at the POS
         shop.client.submit_pos_payment(shop.merchant_id, cheap)
     reverted = attacker_relays(bank_network, cheap)
@@ -87,7 +87,7 @@ def test_an_order_never_requested_cannot_be_squatted(bank_network: BankNetwork) 
     a, b = bank_network.a, bank_network.b
     shop = onboard_shop(b)
     customer = payer(bank_network, 5_000)
-    app = a.client("app")
+    app = customer.app()
     squat = sign_payment(customer, shop, "SQUAT-1", 1)  # no request: the merchant never asked
     with pytest.raises(AuthorizationInvalidError):
         app.pay_merchant(customer.wallet, encode_payload(squat))
@@ -159,7 +159,7 @@ def test_merchant_ids_are_per_acquirer(bank_network: BankNetwork) -> None:
     assert (a.network.merchant(a.bank_id, shared).wallet, a.network.merchant(b.bank_id, shared).wallet) == (
         at_a.wallet, at_b.wallet)
     customer = payer(bank_network, 10_000, self_custody=False)
-    app = a.client("app")
+    app = customer.app()
     for shop, amount in ((at_a, 1_100), (at_b, 2_200)):  # the same order id at each
         request = shop.client.create_payment_request(shared, "O-1", amount)
         completed(app, app.pay_merchant(customer.wallet, request.payload))
