@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
+import threading
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -72,13 +74,20 @@ def _load_key(settings: NodeSettings) -> bytes:
         raise CustodyKeyError(f"no custody key: {path} does not exist; set custody_key_env or custody_key_file")
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # O_EXCL: two processes never make two keys
-    with os.fdopen(fd, "wb") as out:
-        out.write(key + b"\n")
+    # Written whole under a temporary name, then linked into place: link fails if the key file exists (two
+    # processes never make two keys), and nobody ever reads a key file that is still being written.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".custody-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(key + b"\n")
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
     return key
 
 
 _CACHE: dict[tuple[str | None, Path], Custody] = {}
+_LOADING = threading.Lock()  # one thread of the process reads (or makes) the key; the others wait for it
 
 
 def custody_for(settings: NodeSettings) -> Custody:
@@ -86,9 +95,12 @@ def custody_for(settings: NodeSettings) -> Custody:
     source = (settings.custody_key_env, settings.custody_key_file or _default_key_file(settings))
     custody = _CACHE.get(source)
     if custody is None:
-        try:
-            key = _load_key(settings)
-        except FileExistsError:  # another process created the key file between our look and our create
-            key = _load_key(settings)
-        custody = _CACHE.setdefault(source, Custody(key))
+        with _LOADING:
+            custody = _CACHE.get(source)
+            if custody is None:
+                try:
+                    key = _load_key(settings)
+                except FileExistsError:  # another process created the key file between our look and our link
+                    key = _load_key(settings)
+                custody = _CACHE.setdefault(source, Custody(key))
     return custody

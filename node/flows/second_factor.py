@@ -35,6 +35,7 @@ from functools import partial
 
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from node.db.durable import keep
@@ -194,11 +195,15 @@ def _new_secret(session: Session, settings: NodeSettings, wallet: str, record: S
     ciphertext = custody_for(settings).encrypt(secret.encode("ascii"))
     if record is None:
         record = SecondFactor(wallet=wallet, secret_ciphertext=ciphertext, last_step=None, created_at=at)
-        session.add(record)
+        try:
+            with session.begin_nested():  # two first enrolments at once: the one that commits first wins
+                session.add(record)
+        except IntegrityError:
+            raise SecondFactorRequiredError(wallet, None, None, enrolled=True) from None
     else:
         record.secret_ciphertext = ciphertext
         record.last_step = None
-    session.flush()
+        session.flush()
     uri = pyotp.TOTP(secret, interval=STEP).provisioning_uri(name=label or wallet,
                                                              issuer_name=f"walletnet {settings.bank_id}")
     return record, Enrolment(wallet, secret, uri)

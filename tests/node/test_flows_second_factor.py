@@ -288,3 +288,29 @@ def test_concurrent_wrong_codes_do_not_get_past_the_limit(
                                       ["SecondFactorLockedError"] * (guesses - 5))
     assert [a.action for a in _audit(sessions)].count(SecondFactorAction.LOCKED) == 1
     assert [n.kind for n in _notices(sessions)].count(HistoryKind.TOTP_LOCKED) == 1
+
+
+def test_concurrent_first_enrolments_enrol_once(work: sessionmaker[Session], sessions: sessionmaker[Session],
+                                                settings: NodeSettings) -> None:
+    """Two apps enrol a wallet's first authenticator at once: one gets the secret, the other is told the wallet
+    has one now (it needs the current code), never a database error."""
+    tries = 6
+    start = threading.Barrier(tries)
+    secrets: list[str] = []
+    refused: list[bool] = []
+
+    def enrol() -> None:
+        start.wait()
+        try:
+            secrets.append(run(work, lambda s: second_factor.enrol(s, settings, WALLET, now=NOW)).secret)
+        except SecondFactorRequiredError as exc:
+            refused.append(exc.enrolled)
+
+    threads = [threading.Thread(target=enrol) for _ in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(secrets) == 1 and refused == [True] * (tries - 1)
+    assert [a.action for a in _audit(sessions)] == [SecondFactorAction.ENROLLED]
+    assert _require(work, settings, pyotp.TOTP(secrets[0]).at(NOW)) is True
