@@ -127,13 +127,16 @@ def test_a_core_banking_adapter_binds_only_the_customers_own_account(api_db_url:
     """Issue 18 finding 6: with an adapter other than the built-in ledger the node skipped the owner check, so
     a key could bind another customer's deposit account (and later redeem into it or top up from it)."""
     accounts = {"CORE-ALICE": "ALICE", "CORE-NOBODY": None}
-    with core_banking_node(api_db_url, devnet, network, Scope.APP, accounts) as app:
+    with core_banking_node(api_db_url, devnet, network, Scope.AUTH, accounts) as login:
+        def app(customer: str) -> Client:  # the customer's app, in a session the bank's login backend minted
+            return login.as_customer(login.mint_customer_session(customer))
+
         for customer, account, says in (("MALLORY", "CORE-ALICE", "belongs to another customer"),
                                          ("BOB", "CORE-NOBODY", "names no owner")):
             with pytest.raises(ValidationError, match=says) as refused:
-                app.open_wallet(customer, "bank_account", account=account)
+                app(customer).open_wallet(customer, "bank_account", account=account)
             assert [e["loc"][-1] for e in refused.value.errors] == ["account"]
-        opening = app.open_wallet("ALICE", "bank_account", account="CORE-ALICE")
+        opening = app("ALICE").open_wallet("ALICE", "bank_account", account="CORE-ALICE")
         assert (opening.created, opening.wallet.customer_ref, opening.wallet.account) == (True, "ALICE", "CORE-ALICE")
 
 

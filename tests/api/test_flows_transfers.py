@@ -133,13 +133,13 @@ def test_a_transfer_another_bank_relayed_first_completes_with_that_relay(bank_ne
             relayed.append(result.tx_hash)
 
     monkeypatch.setattr(a.runner.writer, "_checkpoint", bank_b_relays_it_first)
-    app = a.client("app")
+    app = payer.app()
     op = app.transfer(payer.wallet, payee.wallet, 4_000, authorization=signed)
     done = completed(app, op)
     assert relayed and done.tx_hash == relayed[0]
     bank_network.wait_idle()
     assert app.get_balance(payer.wallet).spendable.amount == 6_000  # moved once
-    assert b.client("app").get_balance(payee.wallet).spendable.amount == 4_000
+    assert payee.app().get_balance(payee.wallet).spendable.amount == 4_000
     outgoing = [(e.kind, e.amount.amount, e.tx_hash) for e in app.get_history(payer.wallet).items
                 if e.kind.startswith("transfer")]
     assert outgoing == [("transfer_out", 4_000, relayed[0])]
