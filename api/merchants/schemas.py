@@ -120,8 +120,8 @@ class MerchantPaymentIn(RequestModel):
 class PosPaymentIn(RequestModel):
     payload: str = Field(min_length=1, max_length=4296,
                          description="the payment the customer's app shows (WALLETNET:1:PAY:...), scanned by the POS")
-    amount: int | None = Field(None, ge=1, description="minor units the POS charges, for an order not requested yet "
-                                                       "(the bank then issues its request); must equal the payment's")
+    amount: Amount | None = Field(None, description="minor units the POS charges, for an order not requested yet "
+                                                    "(the bank then issues its request); must equal the payment's")
 
 
 class RefundIn(RequestModel):
