@@ -27,7 +27,7 @@ install: $(BIN)/.installed node_modules/.installed
 
 # Recompile only when a source, the compiler pin or the build script changed.
 SOLIDITY := $(shell find contracts -name '*.sol' 2>/dev/null)
-wallet_sdk/artifacts/.compiled: $(SOLIDITY) package-lock.json scripts/solc_compile.js node/toolchain.py | install
+wallet_sdk/artifacts/.compiled: $(SOLIDITY) package-lock.json scripts/solc_compile.js tools/toolchain.py | install
 	$(BIN)/walletnet compile
 	@touch $@
 

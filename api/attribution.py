@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.problems import FieldError, ValidationProblemError
 from node.api_keys import Principal, Scope
-from node.flows.operations import Attribution, attribute
+from node.operations.models import Attribution, attribute
 
 __all__ = ["BRANCH_HEADER", "OPERATOR_HEADER", "Desk", "DeskDep", "record_actor"]
 

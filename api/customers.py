@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from api.attribution import Desk, record_actor
 from api.problems import CustomerSessionRequiredError, ForbiddenError
 from node.api_keys import Principal, Scope
-from node.flows.errors import FlowNotFoundError
-from node.flows.funding import DepositAccount
-from node.flows.operations import Operation, OperationNotFoundError
-from node.flows.spending import channel_of
-from node.flows.wallet_records import find_wallet
+from node.errors import FlowNotFoundError
+from node.funding.service import DepositAccount
+from node.operations.checks import channel_of
+from node.operations.models import Operation, OperationNotFoundError
 from node.settings import NodeSettings
+from node.wallets.models import find_wallet
 from wallet_sdk.chain.network import to_address
 
 __all__ = ["customer_of", "money_move", "own_account", "own_customer", "own_operation", "own_wallet"]

@@ -40,17 +40,17 @@ from api.problems import (
     UnauthorizedError,
     ValidationProblemError,
 )
-from node.flows.errors import FlowError, FlowValidationError
-from node.flows.operations import OperationNotFoundError
-from node.flows.second_factor import (
+from node.errors import FlowError, FlowValidationError
+from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
+from node.ledger.errors import BalanceOverflowError, InsufficientFundsError
+from node.operations.models import OperationNotFoundError
+from node.second_factor.service import (
     SecondFactorCoolingOffError,
     SecondFactorError,
     SecondFactorInvalidError,
     SecondFactorLockedError,
     SecondFactorRequiredError,
 )
-from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
-from node.ledger.errors import BalanceOverflowError, InsufficientFundsError
 from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError
 from wallet_sdk.errors import ContractRevertError
 from wallet_sdk.exceptions import AuthorizationError, PayloadError

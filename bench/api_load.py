@@ -35,7 +35,7 @@ import httpx
 from bench.baseline import BaselineResult, run_baseline
 from bench.network import BenchNetwork
 from bench.signing import Signer
-from node.flows.operations import OperationKind
+from node.operations.models import OperationKind
 from wallet_sdk.authorizations import MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AsyncClient

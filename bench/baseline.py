@@ -12,7 +12,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.types import Nonce
 
-from node.devnet import dev_accounts
+from tools.devnet import dev_accounts
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import Domain, TransferAuthorization
 from wallet_sdk.deploy import Deployment

@@ -23,8 +23,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from node.devnet import Devnet
-from node.toolchain import SETTINGS
+from tools.devnet import Devnet
+from tools.toolchain import SETTINGS
 from wallet_sdk import (
     Domain,
     HoldAuthorization,

@@ -1,5 +1,5 @@
 """Indexer catch-up: a fresh chain pre-filled with at least ``events`` events, then indexed from scratch by the
-node's indexer (node.indexer, network scope, as a new bank node or a rebuilt database would) into a fresh
+node's indexer (node.indexer.service, network scope, as a new bank node or a rebuilt database would) into a fresh
 SQLite database; reports events per second.
 
 The chain is filled the quick way, straight through the contracts with a bank operator's key: wallets opened
@@ -22,8 +22,8 @@ from web3 import Web3
 
 from bench.signing import Signer
 from node.db import create_engine, session_factory, upgrade
-from node.devnet import Devnet
-from node.indexer import Indexer, IndexerConfig, IndexScope, RoundResult
+from node.indexer.service import Indexer, IndexerConfig, IndexScope, RoundResult
+from tools.devnet import Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.authorizations import relay_nonce
 from wallet_sdk.chain.network import Network

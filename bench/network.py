@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from node.db import create_engine, session_factory, transaction
-from node.flows.operations import Operation, OperationKind
-from node.localnet_nodes import read_network_file
+from node.operations.models import Operation, OperationKind
+from tools.localnet_nodes import read_network_file
 
 __all__ = ["BenchNetwork", "NetworkStartError", "peak_memory_kib"]
 
@@ -73,7 +73,7 @@ class BenchNetwork:
             self.data_dir = Path(self._tmp.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "up.log").open("wb")
-        cmd = [sys.executable, "-m", "node.cli", "up", "--banks", "2", "--data-dir", str(self.data_dir)]
+        cmd = [sys.executable, "-m", "tools.cli", "up", "--banks", "2", "--data-dir", str(self.data_dir)]
         env = {**os.environ, "COLUMNS": "200"}
         self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()

@@ -240,6 +240,6 @@ def prune(session: Session, *, retention: timedelta, now: datetime | None = None
 
 
 def prune_expired(sessions: sessionmaker[Session], settings: NodeSettings) -> int:
-    """The node's periodic job (node.flows.periodic_jobs): prune keys past ``settings.idempotency_retention``."""
+    """The node's periodic job (node.jobs.periodic_jobs): prune keys past ``settings.idempotency_retention``."""
     with sessions.begin() as session:
         return prune(session, retention=timedelta(seconds=settings.idempotency_retention))

@@ -259,7 +259,7 @@ def transition(
     - ``received`` again (from ``submitted``: its batch transaction was mined reverted) clears the hash and
       nonce and records ``error``; the attempt count stays, and tells the writer to send the row alone.
 
-    A row whose payload names an operation (``"operation"``, see :mod:`node.flows.operations`) completes
+    A row whose payload names an operation (``"operation"``, see :mod:`node.operations.models`) completes
     that operation's flow on ``confirmed`` or ``failed``, in this same transaction.
 
     Raises:
@@ -306,7 +306,7 @@ def transition(
         locked.updated_at = now
     session.flush()
     if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
-        from node.flows.operations import on_outcome  # the flows sit above the outbox: imported on use
+        from node.operations.models import on_outcome  # the flows sit above the outbox: imported on use
 
         on_outcome(session, locked, target is OutboxState.CONFIRMED)
     return locked

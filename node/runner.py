@@ -24,9 +24,9 @@ from sqlalchemy import Engine, event
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
 from node.db import session_factory
-from node.flows import periodic_jobs
-from node.indexer import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
-from node.indexer import RoundResult as IndexerRound
+from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
+from node.indexer.service import RoundResult as IndexerRound
+from node.jobs import periodic_jobs
 from node.settings import NodeSettings
 from node.wakeup import wait_for_work
 from node.writer import ChainWriter, RoundResult, WriterConfig

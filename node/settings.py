@@ -155,7 +155,8 @@ class NodeSettings(BaseSettings):
     webhook_timeout: float = Field(10.0, ge=0.1, le=60, description="seconds a merchant has to answer a webhook")
     webhook_proxy: str | None = Field(
         None, description="an egress proxy (http://host:port) that every webhook goes through; it resolves and "
-                          "connects, so outside local the node then checks only the URL (node.flows.webhook_targets)")
+                          "connects, so outside local the node then checks only the URL "
+                          "(node.merchants.webhook_targets)")
     customer_session_ttl: int = Field(
         900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
                                              "less); 15 min by default, 4 h at most")
@@ -326,7 +327,7 @@ class NodeSettings(BaseSettings):
 
 @cache
 def _dev_addresses() -> frozenset[str]:
-    from node.devnet import dev_accounts
+    from wallet_sdk.devkeys import dev_accounts
 
     return frozenset(acct.address.lower() for acct in dev_accounts(DEV_ACCOUNTS_CHECKED))
 

@@ -1,7 +1,7 @@
 """Static analysis of the contracts with slither, offline, as a gate of `make lint`.
 
 slither cannot download a solc here, so it reads the project's own solcjs compilation: this script compiles
-contracts/ (not contracts/test/) in one standard-JSON run with the project's settings (node.toolchain), writes
+contracts/ (not contracts/test/) in one standard-JSON run with the project's settings (tools.toolchain), writes
 input and output as a Hardhat build-info file into a temporary folder, and runs every slither detector on it (as
 ``--compile-force-framework hardhat --hardhat-ignore-compile --npx-disable`` would: npx fetches nothing).
 
@@ -61,7 +61,7 @@ class Finding:
 def build_info(out_dir: Path) -> Path:
     """Compile contracts/ with solcjs and write ``out_dir``/build-info/<id>.json (Hardhat's format)."""
     sys.path.insert(0, str(ROOT))
-    from node import toolchain
+    from tools import toolchain
 
     units = [u for u in toolchain.source_files() if not u.startswith("contracts/test/")]
     sources = {u: toolchain._read_source(u, ROOT) for u in units}

@@ -24,7 +24,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.types import TxReceipt
 
 from node.db import upgrade
-from node.devnet import IMPLEMENTATIONS, Devnet
+from tools.devnet import IMPLEMENTATIONS, Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.chain.network import cache_chain_id
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from node.db import create_engine
-from node.devnet import free_port
+from tools.devnet import free_port
 
 __all__ = ["PG_USER", "PgServer", "start_postgres", "stop_postgres"]
 

@@ -22,11 +22,11 @@ from api.errors import ReplayedResponse
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.shown_once import redacted
-from node.flows.atm import get_atm
-from node.flows.atm_auth import Replay, authenticate, claim_event, complete_event
-from node.flows.atm_models import Atm
-from node.flows.operations import Operation
+from node.atm.auth import Replay, authenticate, claim_event, complete_event
+from node.atm.models import Atm
+from node.atm.service import get_atm
 from node.idempotency import request_hash
+from node.operations.models import Operation
 from wallet_sdk.client.atm import (
     ATM_ID_HEADER,
     ATM_NONCE_HEADER,

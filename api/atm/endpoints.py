@@ -34,8 +34,8 @@ from api.pagination import Page, PageParamsDep, paginate
 from api.problems import ProblemKind
 from api.second_factor import SECOND_FACTOR_PROBLEMS
 from api.wallets.schemas import Money
-from node.flows import atm as service
-from node.flows.atm_models import Atm
+from node.atm import service
+from node.atm.models import Atm
 from node.settings import NodeSettings
 from wallet_sdk.client.atm import ATM_ID_PATTERN
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from api.schemas import MAX_DB_INT, RequestModel, StrictInt
 from api.shown_once import shown_once
 from api.wallets.schemas import Money
-from node.flows.atm_models import Atm
+from node.atm.models import Atm
 from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN
 
 __all__ = [

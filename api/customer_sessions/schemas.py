@@ -13,7 +13,7 @@ from node.api_keys.sessions import MAX_TTL, MIN_TTL
 __all__ = ["CUSTOMER_REF", "CustomerSessionIn", "CustomerSessionOut", "MintedSessionOut", "RevocationIn",
            "RevocationOut"]
 
-CUSTOMER_REF = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"  # as a wallet's customer_ref (node/flows/wallets.py)
+CUSTOMER_REF = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"  # as a wallet's customer_ref (node/wallets/service.py)
 
 
 class CustomerSessionIn(RequestModel):

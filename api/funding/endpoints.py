@@ -26,7 +26,7 @@ from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets.endpoints import AddressPath
-from node.flows import funding
+from node.funding import service as funding
 from node.settings import NodeSettings
 
 router = APIRouter(tags=["funding"])

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from api.schemas import RequestModel, StrictInt
 from api.wallets.schemas import Money
-from node.flows.funding import MAX_AMOUNT, DepositAccount
+from node.funding.service import MAX_AMOUNT, DepositAccount
 
 __all__ = ["ACCOUNT_CODE", "AccountOpenIn", "AccountOut", "Amount", "Hex32", "RedemptionAuthorizationIn",
            "RedemptionIn", "TopUpIn", "account_out"]

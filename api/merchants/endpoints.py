@@ -47,10 +47,10 @@ from api.pagination import Page, PageParamsDep, encode_cursor, paginate
 from api.problems import ProblemKind
 from api.schemas import MAX_DB_INT
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
-from node.flows import merchants as flows
-from node.flows import statements, webhooks
-from node.flows.merchant_models import Merchant, PayoutMode
-from node.flows.spending import channel_of
+from node.merchants import service as flows
+from node.merchants import statements, webhooks
+from node.merchants.models import Merchant, PayoutMode
+from node.operations.checks import channel_of
 from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(tags=["merchants"])

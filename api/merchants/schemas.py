@@ -13,8 +13,8 @@ from api.operations.schemas import OperationOut
 from api.schemas import RequestModel, StrictInt
 from api.shown_once import shown_once
 from api.wallets.schemas import Money
-from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
-from node.flows.merchants import OrderStatus
+from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
+from node.merchants.service import OrderStatus
 
 __all__ = [
     "MERCHANT_ID_PATTERN",

@@ -13,7 +13,7 @@ from api.errors import problem_responses
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import ProblemKind
-from node.flows.operations import OperationNotFoundError, get_operation
+from node.operations.models import OperationNotFoundError, get_operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 

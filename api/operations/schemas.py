@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.wallets.schemas import Money
-from node.flows.operations import Operation
+from node.operations.models import Operation
 
 __all__ = ["OperationOut", "operation_out"]
 

@@ -16,7 +16,7 @@ TotpCode = Annotated[str | None, Header(
     alias=TOTP_HEADER, pattern=r"^[0-9]{6}$",
     description="the customer's current 6-digit TOTP code; required when the amount is above the bank's "
                 "second-factor threshold")]
-"""The header a money-moving endpoint reads; pass it to ``node.flows.second_factor.require``."""
+"""The header a money-moving endpoint reads; pass it to ``node.second_factor.service.require``."""
 
 SECOND_FACTOR_PROBLEMS = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                           ProblemKind.SECOND_FACTOR_LOCKED, ProblemKind.SECOND_FACTOR_COOLING_OFF)

@@ -21,8 +21,8 @@ from api.schemas import RequestModel
 from api.second_factor import TotpCode
 from api.shown_once import shown_once
 from api.wallets.endpoints import AddressPath
-from node.flows import second_factor
-from node.flows.wallet_records import find_wallet
+from node.second_factor import service as second_factor
+from node.wallets.models import find_wallet
 from wallet_sdk.chain.network import to_address
 
 router = APIRouter(prefix="/v1/wallets", tags=["second factor"])

@@ -26,8 +26,9 @@ from api.transfers.schemas import (
     history_item_out,
 )
 from api.wallets.endpoints import AddressPath
-from node.flows import history, transfers
-from node.indexer_models import WalletHistory
+from node.indexer.models import WalletHistory
+from node.transfers import service as transfers
+from node.wallets import history
 
 router = APIRouter(tags=["transfers"])
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.funding.schemas import ADDRESS, MAX_PAYLOAD, Amount, Hex32
 from api.schemas import RequestModel, StrictInt
 from api.wallets.schemas import Money
-from node.flows.history import WalletBalance
-from node.indexer_models import WalletHistory
+from node.indexer.models import WalletHistory
+from node.wallets.history import WalletBalance
 
 __all__ = ["HistoryItemOut", "LimitsOut", "RelayedTransferIn", "TransferIn", "WalletBalanceOut", "balance_out",
            "history_item_out"]

@@ -32,8 +32,8 @@ from api.wallets.schemas import (
     WalletRecordOut,
 )
 from api.wallets.service import WalletOpeningOut
-from node.flows import wallets as flows
-from node.flows.wallet_records import CustodyMode
+from node.wallets import service as flows
+from node.wallets.models import CustodyMode
 
 router = APIRouter(prefix="/v1/wallets", tags=["wallets"])
 

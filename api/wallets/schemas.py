@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import MAX_DB_INT, RequestModel, StrictInt
-from node.flows.wallet_records import CustodyMode, Verification
+from node.wallets.models import CustodyMode, Verification
 
 __all__ = [
     "BindAccountIn",

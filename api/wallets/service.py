@@ -1,6 +1,6 @@
 """Wallet reads, and the documents the wallet endpoints answer with; free of FastAPI.
 
-The flows themselves (opening, tier, freeze, binding, closure) live in :mod:`node.flows.wallets`.
+The flows themselves (opening, tier, freeze, binding, closure) live in :mod:`node.wallets.service`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from api.operations.schemas import OperationOut, operation_out
 from api.problems import KINDS, NotFoundError, ProblemKind
 from api.wallets.schemas import EnrolmentOut, EnrolmentResultOut, Money, RowErrorOut, WalletOut, WalletRecordOut
-from node.flows.errors import FlowError, FlowValidationError
-from node.flows.wallet_records import WalletRecord
-from node.flows.wallets import EnrolmentOutcome, Opening
+from node.errors import FlowError, FlowValidationError
+from node.wallets.models import WalletRecord
+from node.wallets.service import EnrolmentOutcome, Opening
 from wallet_sdk.chain.network import Network, to_address
 from wallet_sdk.chain.types import WalletStatus
 

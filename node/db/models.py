@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import node.indexer_models  # noqa: F401  (registers the indexer's tables)
+import node.indexer.models  # noqa: F401  (registers the indexer's tables)
 from node.api_keys.models import ApiKey, CustomerSession
+from node.atm.models import Atm, AtmEvent, AtmMessage
 from node.db.base import Base
-from node.flows.atm_models import Atm, AtmEvent, AtmMessage
-from node.flows.merchant_models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
-from node.flows.operations import Operation
-from node.flows.second_factor_models import SecondFactor, SecondFactorAudit, SecondFactorFailures
-from node.flows.wallet_records import WalletRecord
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
+from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
+from node.operations.models import Operation
 from node.outbox import OutboxRow
+from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
+from node.wallets.models import WalletRecord
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
 __all__ = [

@@ -35,7 +35,7 @@ are marked failed. Built in:
     ``{"merchant_id", "order_id", "amount", "ref"}``, ``{"merchant_id", "ref"}``: ``refund`` and ``settle``.
 
 Payloads may carry more fields than their kind reads (``operation`` and ``step`` name the flow a row
-belongs to; see :mod:`node.flows.operations`).
+belongs to; see :mod:`node.operations.models`).
 
 A kind may recognise its own effect in a refusal (``done_before``): a ``mint``, ``redeem`` or
 ``settle_merchant`` row whose ref the contract says was used already, or a one-transfer ``relay_transfers``

@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 
 from api.keys import Scope, create_key
 from node.db import session_factory, transaction
-from node.devnet import free_port
-from node.flows.accounts import ensure_system_accounts
 from node.ledger import SqlLedger
+from node.ledger.accounts import ensure_system_accounts
+from tools.devnet import free_port
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["BankProcesses", "ProcessFailedError"]

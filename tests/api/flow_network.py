@@ -21,13 +21,13 @@ from web3 import Web3
 
 from api.keys import Scope, create_key
 from node.db import create_engine, session_factory, transaction, upgrade
-from node.devnet import Devnet
-from node.flows.accounts import VAULT, ensure_system_accounts
 from node.ledger import AccountKind, SqlLedger
-from node.localnet_nodes import serve_api
-from node.reconcile import ReconciliationReport, reconcile
+from node.ledger.accounts import VAULT, ensure_system_accounts
+from node.reconcile.service import ReconciliationReport, reconcile
 from node.runner import NodeRunner
 from node.settings import NodeSettings, load_settings
+from tools.devnet import Devnet
+from tools.localnet_nodes import serve_api
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AsyncClient, Client, CustomerSession, Teller
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy

@@ -14,7 +14,7 @@ from typing import Any
 from flow_network import BankNode
 from money_flows_support import Customer, chain_now, completed, domain, fresh
 
-from node.devnet import free_port
+from tools.devnet import free_port
 from wallet_sdk import authorizations, webhooks
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
 from wallet_sdk.client import Client

@@ -15,8 +15,8 @@ from flow_network import BankNetwork, BankNode
 from sqlalchemy import func, select
 
 from node.db import session_factory, transaction
-from node.flows.operations import Operation
 from node.ledger.models import LedgerHold
+from node.operations.models import Operation
 from node.outbox import OutboxRow
 from wallet_sdk.authorizations import Domain
 from wallet_sdk.client import Client

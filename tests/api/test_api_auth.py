@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from api.keys import ApiKey, Scope, revoke_key
-from node.cli import app as cli
 from node.db import session_factory, transaction
+from tools.cli import app as cli
 
 WALLET_READERS = {Scope.TELLER, Scope.APP, Scope.ADMIN, Scope.REGULATOR}
 STAFF_READERS = {Scope.TELLER, Scope.ADMIN, Scope.REGULATOR}  # any customer's wallet; an app acts for one customer

@@ -58,8 +58,8 @@ from api.app import create_app
 from api.keys import Scope
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from node.db import create_engine, session_factory
-from node.flows.operations import Operation
 from node.ledger.builtin import MAX_AMOUNT_MINOR
+from node.operations.models import Operation
 from node.settings import load_settings
 from wallet_sdk.client.atm import atm_headers
 from wallet_sdk.keys import WalletKey

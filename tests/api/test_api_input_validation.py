@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.keys import Scope
-from node.flows.custody import Custody
-from node.flows.merchant_models import Merchant
-from node.flows.wallet_records import WalletRecord
+from node.custody import Custody
+from node.merchants.models import Merchant
 from node.settings import NodeSettings
+from node.wallets.models import WalletRecord
 from wallet_sdk.chain.network import Network
 
 NOT_INTEGERS = [True, "100", 100.0]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from api.keys import Scope
 from api.shown_once import REDACTED
 from node.db import session_factory, transaction
-from node.flows.wallet_records import CustodyMode, Verification, WalletRecord, WalletState
+from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState
 
 WALLET = "0x" + "ab" * 20
 UNKNOWN = "0x" + "cd" * 20

@@ -36,13 +36,13 @@ from sqlalchemy import func, select
 from web3 import Web3
 
 from node.db import create_engine, session_factory, transaction
-from node.devnet import Devnet
-from node.flows.operations import FINAL, Operation
-from node.indexer_models import IndexerCheckpoint
+from node.indexer.models import IndexerCheckpoint
 from node.ledger.models import LedgerHold, Posting
+from node.operations.models import FINAL, Operation
 from node.outbox import OutboxRow, OutboxState
-from node.reconcile import reconcile
+from node.reconcile.service import reconcile
 from node.writer.models import ChainTransaction, ChainTxState
+from tools.devnet import Devnet
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AtmClient, Client, Teller
 from wallet_sdk.client import Operation as OperationDoc

@@ -9,9 +9,9 @@ import pytest
 from atm_support import Atm, Customer, fresh, new_atm, new_customer
 from flow_network import BankNetwork, BankNode
 
+from node.atm.service import sweep_expired_cash_outs
 from node.db import session_factory
 from node.db.base import utcnow
-from node.flows.atm import sweep_expired_cash_outs
 from node.ledger import SqlLedger
 from wallet_sdk.client import Client
 from wallet_sdk.client.errors import ConflictError, InvalidStateError, LimitExceededError, NotFoundError

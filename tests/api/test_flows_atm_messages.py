@@ -13,7 +13,7 @@ from flow_network import BankNetwork
 from sqlalchemy import func, select
 
 from node.db import session_factory
-from node.flows.operations import Operation
+from node.operations.models import Operation
 from wallet_sdk.client import ApiRequest, Client, model
 from wallet_sdk.client import Operation as OperationDoc
 from wallet_sdk.client.atm import AsyncAtmClient, AtmClient, atm_headers

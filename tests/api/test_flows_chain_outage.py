@@ -11,7 +11,7 @@ from flow_network import TEST_DESK, BankNetwork, BankNode
 from money_flows_support import holds_on, open_customer, operations_of
 
 from api.app import create_app
-from node.devnet import free_port
+from tools.devnet import free_port
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import Client
 from wallet_sdk.client.errors import ChainUnavailableError

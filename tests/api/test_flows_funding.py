@@ -22,10 +22,10 @@ from money_flows_support import (
 from api.app import create_app
 from api.keys import Scope, create_key
 from node.db import create_engine, session_factory, transaction
-from node.devnet import Devnet
-from node.flows.accounts import ensure_system_accounts
 from node.ledger import AccountKind, SqlLedger
+from node.ledger.accounts import ensure_system_accounts
 from node.settings import load_settings
+from tools.devnet import Devnet
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import ApiRequest, Client
 from wallet_sdk.client.errors import (

@@ -21,10 +21,10 @@ from money_flows_support import completed, fund_wallet, open_customer
 from sqlalchemy import select
 
 from node.db import session_factory, transaction
-from node.flows.accounts import FEE_INCOME
-from node.flows.merchants import FEE_WALLET_ACCOUNT, settle_due
 from node.ledger import SqlLedger
+from node.ledger.accounts import FEE_INCOME
 from node.ledger.models import JournalEntry
+from node.merchants.service import FEE_WALLET_ACCOUNT, settle_due
 from wallet_sdk.chain.types import MerchantStatus, PayoutMode, WalletKind
 from wallet_sdk.client.errors import (
     ConflictError,

@@ -10,9 +10,9 @@ from flow_network import BankNetwork, BankNode
 from sqlalchemy import select
 
 from node.db import session_factory, transaction
-from node.flows.operations import Operation as OperationRow
-from node.flows.wallet_records import WalletRecord, custodial_key, find_wallet
-from node.flows.wallets import account_hash
+from node.operations.models import Operation as OperationRow
+from node.wallets.models import WalletRecord, custodial_key, find_wallet
+from node.wallets.service import account_hash
 from wallet_sdk.client import Client
 from wallet_sdk.client.errors import (
     ConflictError,

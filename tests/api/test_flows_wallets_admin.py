@@ -14,9 +14,9 @@ import pytest
 from flow_network import BankNetwork, BankNode
 
 from node.db import session_factory, transaction
-from node.flows.wallet_records import WalletRecord, find_wallet
-from node.flows.wallets import account_hash
 from node.ledger import SqlLedger
+from node.wallets.models import WalletRecord, find_wallet
+from node.wallets.service import account_hash
 from wallet_sdk.client import Client, Operation
 from wallet_sdk.client.errors import (
     AccountNotBoundError,

@@ -12,7 +12,7 @@ import pytest
 from flow_network import BankNetwork
 from typer.testing import CliRunner
 
-from node.cli import app as cli
+from tools.cli import app as cli
 from wallet_sdk.client import Client
 from wallet_sdk.client.errors import ApiConnectionError, ForbiddenError, ValidationError
 from wallet_sdk.client.wallets import Enrolment, EnrolmentRow

@@ -30,7 +30,7 @@ from money_flows_support import (
     totp_code,
 )
 
-from node.flows.operations import Operation
+from node.operations.models import Operation
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest, Client
 from wallet_sdk.client.errors import (

@@ -2,7 +2,7 @@
 has arrived (api/admission.py). Slow connections without a valid key, or with slow bodies, cannot hold every
 turn; an oversize body is refused before it is read; a body that does not arrive in time is refused.
 
-Each test serves the bank's API with uvicorn on a loopback port (as a node does, node.localnet_nodes.serve_api)
+Each test serves the bank's API with uvicorn on a loopback port (as a node does, tools.localnet_nodes.serve_api)
 and talks to it through raw sockets where a well-behaved HTTP client would not do what an attacker does.
 """
 
@@ -25,10 +25,10 @@ from sqlalchemy import select as sql_select
 
 from api.keys import Scope, create_key, revoke_key
 from node.db import session_factory, transaction
-from node.flows.operations import Operation
 from node.idempotency import IdempotencyRecord
-from node.localnet_nodes import serve_api
+from node.operations.models import Operation
 from node.settings import NodeSettings
+from tools.localnet_nodes import serve_api
 from wallet_sdk.chain.network import Network
 
 PAYER = "0x" + "a1" * 20

@@ -34,9 +34,9 @@ from api.keys import Scope
 from node.api_keys import ApiKey, CustomerSession, hash_secret, revoke_key
 from node.db import session_factory, transaction
 from node.db.base import utcnow
-from node.flows.accounts import ensure_system_accounts
-from node.flows.operations import Operation as OperationRow
 from node.ledger import AccountKind, SqlLedger
+from node.ledger.accounts import ensure_system_accounts
+from node.operations.models import Operation as OperationRow
 from node.settings import load_settings
 from wallet_sdk.client import ApiRequest, Client, Teller
 from wallet_sdk.client.errors import (

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from node.api_keys.models import ApiKey
 from node.db import session_factory, transaction
-from node.flows.second_factor_models import SecondFactorAction, SecondFactorAudit
+from node.second_factor.models import SecondFactorAction, SecondFactorAudit
 from wallet_sdk.client import Client
 from wallet_sdk.client.errors import (
     ApiProblemError,

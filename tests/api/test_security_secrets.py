@@ -18,9 +18,9 @@ from api.idempotency import REDACTED_HEADER
 from api.keys import Scope
 from api.shown_once import REDACTED, SECRET_MARK
 from node.db import session_factory, transaction
-from node.flows.accounts import ensure_system_accounts
-from node.flows.wallet_records import CustodyMode, Verification, WalletRecord, WalletState
 from node.ledger import AccountKind, SqlLedger
+from node.ledger.accounts import ensure_system_accounts
+from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState
 from wallet_sdk.chain.network import to_address
 
 SECRET_NAMES = re.compile(r"secret|api_key(?!_id)|token|password|provisioning_uri|private|mnemonic", re.IGNORECASE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.gas import Bench, measure, render
-from node.devnet import Devnet
+from tools.devnet import Devnet
 
 EXPECTED = [
     "mint (to an empty wallet)", "mint (steady state)", "transfer to a fresh wallet (zero balance)",

@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from node.cli import app
-from node.demo import STEPS, run_story
-from node.localnet_nodes import (
+from tools.cli import app
+from tools.demo import STEPS, run_story
+from tools.localnet_nodes import (
     DataDirBusyError,
     api_answers,
     data_dir_busy,

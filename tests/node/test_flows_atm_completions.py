@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from writer_support import FAST
 
+from node.atm import service
+from node.atm.auth import AtmMessageReplayedError, authenticate
+from node.atm.models import Atm, AtmMessage
 from node.db import transaction
 from node.db.base import utcnow
-from node.flows import atm as service
-from node.flows.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE, atm_account
-from node.flows.atm_auth import AtmMessageReplayedError, authenticate
-from node.flows.atm_models import Atm, AtmMessage
-from node.flows.errors import InvalidStateError
-from node.flows.operations import Operation, OperationStatus, get_operation
+from node.errors import InvalidStateError
 from node.ledger import SqlLedger
+from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE, atm_account
+from node.operations.models import Operation, OperationStatus, get_operation
 from node.settings import NodeSettings, load_settings
 from node.writer import ChainWriter
 from wallet_sdk.chain.network import Network

@@ -1,4 +1,4 @@
-"""Customers' secrets at rest (node.flows.custody): where the key comes from, and that it is needed."""
+"""Customers' secrets at rest (node.custody): where the key comes from, and that it is needed."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from node.flows.custody import Custody, CustodyKeyError, custody_for
-from node.flows.errors import InvalidStateError
-from node.flows.wallet_records import CustodyMode, WalletRecord, custodial_key, seal_key
+from node.custody import Custody, CustodyKeyError, custody_for
+from node.errors import InvalidStateError
 from node.settings import load_settings
+from node.wallets.models import CustodyMode, WalletRecord, custodial_key, seal_key
 from wallet_sdk.keys import WalletKey
 
 

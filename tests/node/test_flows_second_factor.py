@@ -1,4 +1,4 @@
-"""The TOTP second factor (node.flows.second_factor) on both databases: threshold, codes, replays; changing the
+"""The TOTP second factor (node.second_factor.service) on both databases: threshold, codes, replays; changing the
 secret only with the current code, a teller's reset with its audit record and cooling-off, and the lock-out
 after wrong codes, counted durably and exactly under concurrency. Every unit of work runs as the API runs it
 (node.db.durable.unit_of_work), so what a failed request rolls back and what it keeps is what the API gets."""
@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.api_keys.service import create_key
 from node.db.durable import unit_of_work, work_sessions
-from node.flows import second_factor
-from node.flows.errors import InvalidStateError
-from node.flows.second_factor import (
+from node.errors import InvalidStateError
+from node.indexer.models import HistoryKind, WalletHistory
+from node.second_factor import service as second_factor
+from node.second_factor.models import SecondFactorAction, SecondFactorAudit, SecondFactorFailures
+from node.second_factor.service import (
     SecondFactor,
     SecondFactorCoolingOffError,
     SecondFactorInvalidError,
@@ -28,8 +30,6 @@ from node.flows.second_factor import (
     SecondFactorRequiredError,
     TellerReset,
 )
-from node.flows.second_factor_models import SecondFactorAction, SecondFactorAudit, SecondFactorFailures
-from node.indexer_models import HistoryKind, WalletHistory
 from node.settings import NodeSettings, load_settings
 
 WALLET = "0x" + "12" * 20

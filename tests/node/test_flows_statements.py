@@ -19,8 +19,9 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import transaction
-from node.flows.errors import FlowNotFoundError, FlowValidationError
-from node.flows.statements import (
+from node.errors import FlowNotFoundError, FlowValidationError
+from node.indexer.models import ChainMerchant, MerchantOrder, MerchantRefund, SettlementBatchRecord
+from node.merchants.statements import (
     DayRow,
     ReportRangeError,
     StatementMismatchError,
@@ -29,7 +30,6 @@ from node.flows.statements import (
     daily_report,
     statement,
 )
-from node.indexer_models import ChainMerchant, MerchantOrder, MerchantRefund, SettlementBatchRecord
 
 CURRENCY = "DCASH"
 PAYER = "0x" + "AB" * 20

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import transaction
-from node.flows import wallets
-from node.flows.accounts import CHAIN_ISSUED
-from node.flows.errors import InvalidStateError
-from node.flows.operations import Operation, OperationStatus
-from node.flows.wallet_records import CustodyMode, Verification, WalletState, custodial_key, find_wallet
+from node.errors import InvalidStateError
 from node.ledger import AccountKind, Leg, SqlLedger
+from node.ledger.accounts import CHAIN_ISSUED
+from node.operations.models import Operation, OperationStatus
 from node.outbox import OutboxRow, OutboxState, transition
 from node.settings import NodeSettings, load_settings
+from node.wallets import service as wallets
+from node.wallets.models import CustodyMode, Verification, WalletState, custodial_key, find_wallet
 from node.writer import ChainWriter, WriterConfig
 from wallet_sdk.authorizations import HoldAuthorization
 from wallet_sdk.chain.network import Network

@@ -1,4 +1,4 @@
-"""Merchant webhooks (node.flows.webhooks) on SQLite and PostgreSQL: events made from indexer rows, delivered
+"""Merchant webhooks (node.merchants.webhooks) on SQLite and PostgreSQL: events made from indexer rows, delivered
 signed to a real HTTP receiver on 127.0.0.1 that checks each request with wallet_sdk.webhooks.verify, retried
 with exponential backoff until they fail, and redelivered by hand."""
 
@@ -19,8 +19,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import transaction
-from node.flows import webhooks
-from node.flows.merchant_models import (
+from node.indexer.models import MerchantOrder, MerchantRefund, SettlementBatchRecord
+from node.merchants import webhooks
+from node.merchants.models import (
     Merchant,
     MerchantState,
     PayoutMode,
@@ -29,7 +30,6 @@ from node.flows.merchant_models import (
     WebhookEventType,
     WebhookState,
 )
-from node.indexer_models import MerchantOrder, MerchantRefund, SettlementBatchRecord
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.webhooks import (
     EVENT_ID_HEADER,

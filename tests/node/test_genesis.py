@@ -19,9 +19,10 @@ from eth_keys import keys
 from typer.testing import CliRunner
 from web3 import Web3
 
-from node.cli import app
-from node.devnet import Devnet
-from node.genesis import (
+from node.settings import Environment, load_settings
+from tools.cli import app
+from tools.devnet import Devnet
+from tools.genesis import (
     GenesisError,
     GenesisOptions,
     GenesisResult,
@@ -29,7 +30,6 @@ from node.genesis import (
     generate_genesis,
     qbft_extra_data,
 )
-from node.settings import Environment, load_settings
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.chain.network import Network
 from wallet_sdk.deploy import bank_id

@@ -13,9 +13,9 @@ from sqlalchemy import BigInteger, Engine, Numeric, inspect, text
 from sqlalchemy.exc import IntegrityError, InternalError
 from typer.testing import CliRunner
 
-from node.cli import app
 from node.db import alembic_config, create_engine, current_revision, head_revision, session_factory, upgrade
 from node.db.models import metadata
+from tools.cli import app
 
 LEDGER_TABLES = {"ledger_accounts", "ledger_entries", "ledger_postings", "ledger_holds"}
 ALL_TABLES = LEDGER_TABLES | {"outbox", "idempotency_keys"}

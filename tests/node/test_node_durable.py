@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import session_factory
 from node.db.durable import keep, unit_of_work, work_sessions
-from node.flows.second_factor_models import SecondFactorAction, SecondFactorAudit
+from node.second_factor.models import SecondFactorAction, SecondFactorAudit
 
 WORK, KEPT = "0x" + "01" * 20, "0x" + "02" * 20
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.shown_once import REDACTED
 from node.db import create_engine, upgrade, utcnow
-from node.flows import periodic_jobs
 from node.idempotency import (
     STARTED,
     IdempotencyError,
@@ -29,6 +28,7 @@ from node.idempotency import (
     request_hash,
     set_recovery_point,
 )
+from node.jobs import periodic_jobs
 from node.settings import load_settings
 
 BODY = {"wallet": "0x" + "11" * 20, "amount": 2_500, "currency": "DCASH"}

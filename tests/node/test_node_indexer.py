@@ -25,8 +25,7 @@ from test_node_indexer_helpers import (
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3RPCError
 
-from node.indexer import Checkpoint, CheckpointMismatchError, Indexer, IndexerConfig, IndexScope
-from node.indexer_models import (
+from node.indexer.models import (
     BankIssuance,
     ChainHold,
     ChainMerchant,
@@ -36,7 +35,8 @@ from node.indexer_models import (
     SettlementBatchRecord,
     WalletHistory,
 )
-from node.indexer_projection import Projection
+from node.indexer.projection import Projection
+from node.indexer.service import Checkpoint, CheckpointMismatchError, Indexer, IndexerConfig, IndexScope
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.keys import WalletKey
@@ -332,7 +332,7 @@ def test_block_times_come_in_batches_and_a_refused_batch_changes_nothing(
     assert indexer(network, sessions).checkpoint() is None
     assert rows(session, WalletHistory, "id") == []
 
-    monkeypatch.setattr("node.indexer.BLOCKS_PER_BATCH", 3)
+    monkeypatch.setattr("node.indexer.service.BLOCKS_PER_BATCH", 3)
     watching = BatchWatchingProvider(system.w3.provider.endpoint_uri)
     end = indexer(Network.from_web3(Web3(watching), system.deployment), sessions).run_once()
     assert end is not None and end.log_index is None

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from node.db import session_factory
-from node.indexer_models import (
+from node.indexer.models import (
     BankIssuance,
     ChainHold,
     ChainMerchant,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_node_indexer_helpers import dump, mine, mixed_activity, open_wallet, transfer
 
 from node.db import create_engine, session_factory, upgrade
-from node.indexer import ChainReorganizedError, Checkpoint, Indexer, IndexerConfig, RoundResult
+from node.indexer.service import ChainReorganizedError, Checkpoint, Indexer, IndexerConfig, RoundResult
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 
@@ -128,7 +128,7 @@ def test_sigkill_mid_way_then_restart_ends_as_one_pass(network: Network, bank_a:
     env = {**os.environ, "WALLETNET_RPC_URL": devnet.rpc_url, "WALLETNET_DEPLOYMENT_FILE": str(deployment),
            "WALLETNET_DB_URL": db_url, "WALLETNET_BANK_ID": "BANKA", "WALLETNET_CONFIRMATIONS": "0",
            "WALLETNET_DATA_DIR": str(tmp_path)}
-    command = [sys.executable, "-m", "node.cli", "index", "run", "--batch-blocks", "1", "--poll-interval", "0.05"]
+    command = [sys.executable, "-m", "tools.cli", "index", "run", "--batch-blocks", "1", "--poll-interval", "0.05"]
     follower = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

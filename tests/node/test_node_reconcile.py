@@ -25,15 +25,15 @@ from test_node_indexer_helpers import (
 )
 from typer.testing import CliRunner
 
-from node.cli import app
 from node.db import transaction
 from node.db.base import utcnow
-from node.indexer import Indexer, IndexerConfig
-from node.indexer_models import BankIssuance, ChainMerchant, ChainWallet, IndexerCheckpoint, WalletHistory
+from node.indexer.models import BankIssuance, ChainMerchant, ChainWallet, IndexerCheckpoint, WalletHistory
+from node.indexer.service import Indexer, IndexerConfig
 from node.ledger import Leg, SqlLedger
 from node.outbox import OutboxRow, OutboxState, enqueue, transition
-from node.reconcile import Difference, DifferenceKind, ReconciliationReport, compare, reconcile
-from node.reconcile_sources import ChainFacts, NodeRecords
+from node.reconcile.service import Difference, DifferenceKind, ReconciliationReport, compare, reconcile
+from node.reconcile.sources import ChainFacts, NodeRecords
+from tools.cli import app
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator, TxResult
 from wallet_sdk.chain.types import WalletKind

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_node_indexer_helpers import open_wallet
 
 from node.db import transaction
-from node.indexer import Indexer, IndexerConfig
+from node.indexer.service import Indexer, IndexerConfig
 from node.ledger import Leg, SqlLedger
 from node.outbox import OutboxRow, OutboxState, enqueue
-from node.reconcile import reconcile
+from node.reconcile.service import reconcile
 from node.writer import ChainWriter, WriterConfig
 from wallet_sdk.chain.network import Network
 

@@ -25,13 +25,15 @@ from writer_support import FAST
 
 from node.chain_ids import id_bytes
 from node.db import transaction
-from node.flows import funding, merchants, wallets
-from node.flows.accounts import CHAIN_ISSUED
-from node.flows.merchant_models import PayoutMode
-from node.flows.operations import Operation, OperationStatus, get_operation
-from node.flows.wallet_records import CustodyMode, Verification
+from node.funding import service as funding
 from node.ledger import SqlLedger
+from node.ledger.accounts import CHAIN_ISSUED
+from node.merchants import service as merchants
+from node.merchants.models import PayoutMode
+from node.operations.models import Operation, OperationStatus, get_operation
 from node.settings import NodeSettings, load_settings
+from node.wallets import service as wallets
+from node.wallets.models import CustodyMode, Verification
 from node.writer import ChainWriter
 from wallet_sdk.chain.network import Network
 from wallet_sdk.events import Event, iter_events

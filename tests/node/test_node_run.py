@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 from writer_support import enqueue_rows, mint_row, minted_refs, open_wallets, rows_by_key
 
-from node.cli import app
-from node.indexer_models import ChainWallet
+from node.indexer.models import ChainWallet
 from node.outbox import OutboxState
+from tools.cli import app
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.keys import WalletKey

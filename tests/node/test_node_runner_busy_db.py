@@ -13,7 +13,7 @@ from sqlalchemy import select
 from writer_support import enqueue_rows, mint_row, minted_refs, open_wallets
 
 from node.db import create_engine, session_factory
-from node.indexer_models import ChainWallet
+from node.indexer.models import ChainWallet
 from node.runner import NodeRunner
 from node.settings import load_settings
 from wallet_sdk.chain.network import Network

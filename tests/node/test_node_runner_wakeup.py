@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from writer_support import enqueue_rows, mint_row, minted_refs, open_wallets, rows_by_key
 
-from node.indexer_models import ChainWallet
+from node.indexer.models import ChainWallet
 from node.outbox import OutboxState
 from node.runner import NodeRunner
 from node.settings import load_settings

@@ -13,7 +13,6 @@ from eth_account import Account
 from eth_typing import HexStr
 from pydantic import SecretStr, ValidationError
 
-from node.devnet import dev_accounts
 from node.settings import (
     ConfigFileError,
     Environment,
@@ -21,6 +20,7 @@ from node.settings import (
     OperatorPasswordError,
     load_settings,
 )
+from tools.devnet import dev_accounts
 
 PASSWORD = "correct horse battery staple"
 OPERATOR_KEY = "0x" + "5a" * 32  # not one of anvil's

@@ -33,7 +33,6 @@ from writer_support import (
     rows_by_key,
 )
 
-from node.cli import app
 from node.db import utcnow
 from node.outbox import OutboxState
 from node.writer import (
@@ -46,6 +45,7 @@ from node.writer import (
     register_kind,
     writer_web3,
 )
+from tools.cli import app
 from wallet_sdk import rawtx
 from wallet_sdk._tx import send_tx
 from wallet_sdk.chain.network import Network

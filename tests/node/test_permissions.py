@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from node.cli import app
-from node.permissions import (
+from tools.cli import app
+from tools.permissions import (
     BesuRpcError,
     Membership,
     MissingEnodeHostError,
@@ -146,7 +146,7 @@ def test_a_besu_error_fails_the_command(system: Any, devnet: Any, deployment_fil
 
 
 def test_reload_of_an_unreachable_besu_is_a_typed_error() -> None:
-    from node.devnet import free_port
+    from tools.devnet import free_port
 
     with pytest.raises(BesuRpcError, match="perm_reloadPermissionsFromFile failed"):
         reload_permissions(f"http://127.0.0.1:{free_port()}", timeout=2.0)

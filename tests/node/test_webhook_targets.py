@@ -1,4 +1,4 @@
-"""Where the node may send webhooks (node.flows.webhook_targets): the address policy over a table of addresses,
+"""Where the node may send webhooks (node.merchants.webhook_targets): the address policy over a table of addresses,
 the URL check of onboarding, and the pinned request (the checked address, the name as Host and SNI). No
 database, no network: names are resolved by a table here. Delivery itself is in test_flows_webhooks.py."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from node.flows.webhook_targets import (
+from node.merchants.webhook_targets import (
     Resolver,
     WebhookTargetRefusedError,
     address_refusal,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from node import toolchain
-from node.cli import app
+from tools import toolchain
+from tools.cli import app
 from wallet_sdk.artifacts import ARTIFACTS_DIR
 
 

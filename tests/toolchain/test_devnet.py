@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from node.devnet import DEV_MNEMONIC, Devnet, DevnetError, dev_accounts, free_port, rpc_call
+from tools.devnet import DEV_MNEMONIC, Devnet, DevnetError, dev_accounts, free_port, rpc_call
 
 
 def _alive(pid: int) -> bool:
@@ -66,7 +66,7 @@ def test_no_orphan_when_the_owner_is_killed(tmp_path: Path) -> None:
     """SIGKILL the owning process: anvil must go too (PR_SET_PDEATHSIG), not linger."""
     script = textwrap.dedent("""
         import sys, time
-        from node.devnet import Devnet
+        from tools.devnet import Devnet
         chain = Devnet().start()
         print(chain.process.pid, flush=True)
         time.sleep(600)

@@ -14,7 +14,7 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 
-from node.devnet import dev_accounts
+from tools.devnet import dev_accounts
 from wallet_sdk._tx import send_call
 from wallet_sdk.deploy import Deployment, bank_id
 
@@ -28,7 +28,7 @@ def _ignore_sigint() -> None:
 def _start(data_dir: Path, *, sigint_ignored: bool = False) -> tuple[subprocess.Popen[str], str]:
     """Start `walletnet up`; ``sigint_ignored``: with SIGINT ignored, as it inherits it in a background job."""
     env = {**os.environ, "COLUMNS": "200"}
-    proc = subprocess.Popen([sys.executable, "-m", "node.cli", "up", "--data-dir", str(data_dir)],
+    proc = subprocess.Popen([sys.executable, "-m", "tools.cli", "up", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
                             preexec_fn=_ignore_sigint if sigint_ignored else None)
     assert proc.stdout is not None
@@ -50,7 +50,7 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     try:
         out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        proc.kill()  # its chain dies with it (node.devnet)
+        proc.kill()  # its chain dies with it (tools.devnet)
         out, _ = proc.communicate()
         raise AssertionError("walletnet up did not stop on SIGINT:\n" + out) from None
     assert proc.returncode == 0, out

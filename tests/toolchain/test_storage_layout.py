@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from node import storage_layout, toolchain
-from node.cli import app
+from tools import storage_layout, toolchain
+from tools.cli import app
 
 PROBE = """// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;

@@ -1,0 +1,34 @@
+"""The bank's flows: each business event is a service that books the ledger, records an operation and
+enqueues its on-chain effects in one transaction (see :mod:`node.operations.models`).
+
+Importing this package registers every flow's completion, which the chain writer runs when an effect is
+confirmed or fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from node import idempotency
+from node.atm import service as atm  # (registers their completions)
+from node.funding import service as funding
+from node.merchants import service as merchants
+from node.merchants import webhooks
+from node.settings import NodeSettings
+from node.transfers import service as transfers
+from node.wallets import service as wallets
+
+__all__ = ["PeriodicJob", "atm", "funding", "merchants", "periodic_jobs", "transfers", "wallets", "webhooks"]
+
+PeriodicJob = Callable[[sessionmaker[Session], NodeSettings], Any]
+"""``job(sessions, settings) -> how many things it did``: run by the node every round (node.runner)."""
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    """The flows' jobs that run on a clock rather than on a request (e.g. releasing expired ATM holds), and the
+    pruning of idempotency keys past their retention."""
+    return [atm.sweep_expired_cash_outs, merchants.settle_due, webhooks.collect_events, webhooks.deliver_due,
+            idempotency.prune_expired]

@@ -1,0 +1,847 @@
+"""Merchant flows: onboarding by the acquiring bank, payment requests, payments (both QR modes), refunds and
+settlement with its ledger postings.
+
+- Onboarding (admin): the node opens a custodial wallet of kind merchant for the merchant and registers it in
+  MerchantSettlement, one ``merchant_onboard`` operation whose outbox rows go in order (``open``, then
+  ``register``). The bank's first onboarding also opens the bank's fee wallet (a merchant-kind wallet, so no
+  tier limit caps the fees it collects) and sets it (``fee_open``, ``fee_set``).
+- Payment requests: the merchant asks for ``amount`` for ``order_id``; the node answers the QR text
+  (``WALLETNET:1:REQUEST:...``), valid until ``expires_at`` in chain time, signed by the bank's request signer
+  (:mod:`node.merchants.request_signer`): the settlement contract pays an order only for the amount and expiry
+  its acquirer signed. One request per order. Merchant ids are per acquirer on chain (this bank's "SHOP1" is
+  not another bank's), so every chain read names this bank.
+- Paying a request (the payer's bank, app/teller scope): the payer's app decodes the request, signs the
+  MerchantPayment (for a custodial payer the bank signs) and its bank relays it in a ``merchant_pay`` batch,
+  after checking on chain that the request's signer speaks for its acquirer: an edited amount or an order the
+  acquirer never requested is refused here, and by the contract whoever relays it.
+- Customer-presented QR (the acquirer, merchant scope): the merchant's POS scans the payer's signed payment
+  (``WALLETNET:1:PAY:...``) and the acquirer relays it, signing the request it answers only if it matches a
+  request this bank issued for that order, or the amount the POS names (then the node issues the request);
+  the payer may be at any bank.
+  Either way an order is paid at most once (the chain's nonce and OrderAlreadyPaid; this node also refuses
+  an order paid or in flight) and never after its expiry (the signature's ``valid_before`` is the request's
+  expiry, so the chain refuses it too).
+- Order status compares what the chain says was paid with the request: never ``paid`` for another amount.
+- Refunds: out of the merchant's pending balance, capped by the order's refundable amount less the refunds in
+  flight. Voiding an order refunds everything it has left (a payment the merchant should not have taken).
+- Settlement: on demand, and by :func:`settle_due` once a day after ``settings.settlement_cutoff``. When the
+  MerchantSettled event is confirmed the completion books the acquirer's fee income (Dr the fee wallet's
+  ``digital_cash`` account, Cr ``income:fees``) and, for a bank-account payout, the burned net (Dr
+  ``chain:issued``, Cr the merchant's settlement account), both under the settlement's ref.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.chain_ids import id_bytes, id_text
+from node.db import transaction
+from node.db.base import utcnow
+from node.errors import (
+    AuthorizationInvalidError,
+    FlowConflictError,
+    FlowNotFoundError,
+    FlowValidationError,
+    InvalidStateError,
+    MerchantNotActiveError,
+    OrderAlreadyPaidError,
+    PaymentRequestExpiredError,
+    RefundExceedsRefundableError,
+)
+from node.funding.service import MAX_AMOUNT
+from node.indexer.models import MerchantOrder
+from node.ledger import open_ledger
+from node.ledger.accounts import CHAIN_ISSUED, FEE_INCOME
+from node.ledger.errors import AccountNotFoundError
+from node.ledger.types import AccountKind
+from node.merchants.models import (
+    MERCHANT_ID_MAX,
+    Merchant,
+    MerchantState,
+    PaymentRequestRecord,
+    PayoutMode,
+)
+from node.merchants.request_signer import request_signing_key
+from node.merchants.webhook_targets import url_refusal
+from node.operations.checks import check_authorization, check_outflow, custodied_wallet, failure_details
+from node.operations.models import (
+    Operation,
+    OperationKind,
+    OperationStatus,
+    completes,
+    finish,
+    new_operation,
+    new_ref,
+    operation_ledger,
+    operation_payload,
+)
+from node.outbox import OutboxRow, enqueue
+from node.second_factor import service as second_factor
+from node.settings import NodeSettings
+from node.wallets.models import (
+    CustodyMode,
+    Verification,
+    WalletRecord,
+    WalletState,
+    custodial_key,
+    find_wallet,
+    seal_key,
+)
+from node.wallets.service import RECEIPT_EVENTS, account_hash
+from node.writer.kinds import merchant_pay_payload, merchant_terms_payload
+from wallet_sdk.amount import Amount
+from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
+from wallet_sdk.authorizations import merchant_id as merchant_id_bytes
+from wallet_sdk.authorizations import order_id as order_id_bytes
+from wallet_sdk.chain.network import Network
+from wallet_sdk.chain.types import MerchantStatus, OrderInfo, WalletStatus
+from wallet_sdk.exceptions import AuthorizationError, ExpiredAuthorizationError, PayloadError
+from wallet_sdk.keys import WalletKey
+from wallet_sdk.payload import MAX_DESCRIPTION, PaymentRequest, decode_payload, encode_payload
+
+__all__ = [
+    "DEFAULT_REQUEST_TTL",
+    "FEE_WALLET_ACCOUNT",
+    "MAX_REQUEST_TTL",
+    "MerchantTerms",
+    "Onboarding",
+    "create_payment_request",
+    "find_merchant",
+    "get_merchant",
+    "get_request",
+    "onboard",
+    "order_status",
+    "pay_request",
+    "payment_request",
+    "pos_payment",
+    "refund",
+    "settle",
+    "settle_due",
+    "void_order",
+]
+
+log = logging.getLogger(__name__)
+
+FEE_WALLET_ACCOUNT: Final = "digital:fees"  # the digital cash the bank's fee wallet holds (asset)
+FEE_WALLET_ENROLMENT: Final = "system:fee-wallet"
+DEFAULT_REQUEST_TTL: Final = 900  # seconds a payment request is valid unless the merchant says otherwise
+MAX_REQUEST_TTL: Final = 7 * 86_400
+_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
+IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)
+
+
+def _identifier(value: object, field: str) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise FlowValidationError(field, f"a {field} is 1-{MERCHANT_ID_MAX} letters, digits and ._-, starting with a "
+                                         "letter or digit")
+    return value
+
+
+def _amount(value: object, field: str = "amount") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_AMOUNT:
+        raise FlowValidationError(field, f"expected an integer of minor units from 1 to {MAX_AMOUNT}")
+    return value
+
+
+# ------------------------------------------------------------------ onboarding
+
+
+@dataclass(frozen=True)
+class MerchantTerms:
+    """What the acquiring bank agreed with the merchant."""
+
+    merchant_id: str
+    legal_name: str
+    mcc: int
+    fee_bps: int
+    settlement_account: str
+    payout_mode: PayoutMode
+    webhook_url: str | None = None
+    webhook_secret: str | None = None  # None: the node makes one (returned once by the API)
+
+    def check(self) -> None:
+        _identifier(self.merchant_id, "merchant_id")
+        if not self.legal_name.strip() or len(self.legal_name) > 200:
+            raise FlowValidationError("legal_name", "a legal name is 1-200 characters")
+        if not 0 <= self.mcc <= 9999:
+            raise FlowValidationError("mcc", "a merchant category code (ISO 18245) is 0000-9999")
+        if not 0 <= self.fee_bps <= 10_000:
+            raise FlowValidationError("fee_bps", "a fee is 0-10000 basis points")
+        if self.webhook_url is not None and not re.match(r"^https?://[^\s/]+", self.webhook_url):
+            raise FlowValidationError("webhook_url", "a webhook URL is http(s)://...")
+
+
+def _settlement_account(session: Session, settings: NodeSettings, code: str) -> str:
+    """The merchant's account at this bank, which a bank-account payout credits: it must exist in the ledger,
+    in the node's currency, and be a deposit or merchant settlement account."""
+    code = code.strip()
+    if not 1 <= len(code) <= 128:
+        raise FlowValidationError("settlement_account", "an account code is 1-128 characters")
+    ledger = open_ledger(session, settings.ledger_adapter)
+    try:
+        info = ledger.account_info(code)
+    except AccountNotFoundError:
+        raise FlowValidationError("settlement_account", f"this bank has no account {code!r}", account=code) from None
+    if info.kind not in (AccountKind.CUSTOMER_DEPOSIT, AccountKind.MERCHANT_SETTLEMENT):
+        raise FlowValidationError("settlement_account", f"{code!r} is not a deposit or merchant settlement account")
+    if info.currency != settings.currency:
+        raise FlowValidationError("settlement_account", f"{code!r} is in {info.currency}, not {settings.currency}")
+    return code
+
+
+def _new_wallet(session: Session, settings: NodeSettings, customer_ref: str, enrolment_key: str) -> WalletRecord:
+    """A custodial wallet record (pending) whose key the bank keeps; opened on chain as a merchant wallet."""
+    key = WalletKey.create()
+    now = utcnow()
+    record = WalletRecord(address=str(key.address), customer_ref=customer_ref, enrolment_key=enrolment_key,
+                          channel="admin", verification=Verification.IN_PERSON, tier=1, custody=CustodyMode.CUSTODIAL,
+                          state=WalletState.PENDING, key_ciphertext=seal_key(settings, key), created_at=now,
+                          updated_at=now)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _open_fee_wallet(session: Session, settings: NodeSettings, network: Network) -> WalletRecord | None:
+    """A new record of the bank's fee wallet if the bank has none on chain and none on its way (None: it has
+    one, or a concurrent onboarding is opening it)."""
+    if network.fee_wallet(settings.bank_id) is not None:
+        return None
+    record = session.scalars(select(WalletRecord).where(WalletRecord.enrolment_key == FEE_WALLET_ENROLMENT)
+                             .with_for_update()).one_or_none()
+    if record is not None:
+        if record.state not in (WalletState.FAILED, WalletState.CLOSED):
+            return None
+        record.enrolment_key = None  # gone: open another
+        session.flush()
+    try:
+        with session.begin_nested():
+            return _new_wallet(session, settings, "bank:fees", FEE_WALLET_ENROLMENT)
+    except IntegrityError:  # another onboarding's fee wallet committed first
+        return None
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    merchant: Merchant
+    operation: Operation
+    created: bool  # False: the same onboarding was asked for before
+    webhook_secret: str | None  # the secret that signs its webhooks: shown once, when created
+
+
+def onboard(session: Session, settings: NodeSettings, network: Network, terms: MerchantTerms, *,
+            channel: str = "admin", api_key_id: int | None = None) -> Onboarding:
+    """Onboard a merchant this bank acquires. Asking again with the same terms returns the first onboarding.
+
+    Raises:
+        FlowValidationError: a term is out of range, the settlement account is unknown, or the webhook URL is
+            one the node will not send to (outside ``local``: not https, or a non-public address).
+        FlowConflictError: the merchant id is taken (here with other terms, or on chain by this bank; ids are
+            per acquirer, so another bank's merchant of the same id is no conflict).
+    """
+    from node.merchants.webhooks import new_webhook_secret, seal_secret
+
+    terms.check()
+    if terms.webhook_url is not None and (why := url_refusal(settings, terms.webhook_url)) is not None:
+        raise FlowValidationError("webhook_url", f"this webhook URL is refused: {why}")
+    account = _settlement_account(session, settings, terms.settlement_account)
+    existing = find_merchant(session, terms.merchant_id, lock=True)
+    if existing is not None:
+        same = (existing.legal_name == terms.legal_name and existing.mcc == terms.mcc
+                and existing.fee_bps == terms.fee_bps and existing.payout_mode is terms.payout_mode
+                and existing.settlement_account == account and existing.webhook_url == terms.webhook_url)
+        if not same or existing.state is MerchantState.FAILED:
+            raise FlowConflictError(f"merchant {terms.merchant_id} is onboarded already, with other terms or failed",
+                                    merchant_id=terms.merchant_id)
+        op = session.scalars(select(Operation).where(Operation.public_id == existing.operation)).one()
+        return Onboarding(existing, op, False, None)
+    if network.merchant(settings.bank_id, terms.merchant_id).status is not MerchantStatus.NONE:
+        raise FlowConflictError(f"merchant id {terms.merchant_id} is registered on chain by this bank already",
+                                merchant_id=terms.merchant_id)
+    request_signing_key(session, settings)  # the bank's first onboarding queues its registration, first of all
+    salt = secrets.token_hex(32)
+    hashed = account_hash(salt, account)
+    wallet = _new_wallet(session, settings, f"merchant:{terms.merchant_id}", f"merchant:{terms.merchant_id}")
+    op = new_operation(session, OperationKind.MERCHANT_ONBOARD, channel=channel, api_key_id=api_key_id,
+                       wallet=wallet.address, account=account,
+                       details={"merchant_id": terms.merchant_id, "fee_bps": terms.fee_bps, "mcc": terms.mcc,
+                                "payout_mode": terms.payout_mode.value})
+    fee_wallet = _open_fee_wallet(session, settings, network)
+    if fee_wallet is not None:
+        enqueue(session, f"{op.public_id}:fee_open", "open_wallet",
+                operation_payload(op, "fee_open", wallet=fee_wallet.address, wallet_kind="merchant"))
+        enqueue(session, f"{op.public_id}:fee_set", "set_fee_wallet",
+                operation_payload(op, "fee_set", wallet=fee_wallet.address))
+        op.details = {**op.details, "fee_wallet": fee_wallet.address}
+    enqueue(session, f"{op.public_id}:open", "open_wallet",
+            operation_payload(op, "open", wallet=wallet.address, wallet_kind="merchant"))
+    enqueue(session, f"{op.public_id}:register", "register_merchant", operation_payload(
+        op, "register", **merchant_terms_payload(terms.merchant_id, wallet.address, fee_bps=terms.fee_bps,
+                                                 mcc=terms.mcc, account_hash=hashed,
+                                                 payout_mode=terms.payout_mode.value)))
+    secret = terms.webhook_secret or new_webhook_secret()
+    now = utcnow()
+    merchant = Merchant(merchant_id=terms.merchant_id, legal_name=terms.legal_name.strip(), mcc=terms.mcc,
+                        fee_bps=terms.fee_bps, payout_mode=terms.payout_mode, settlement_account=account,
+                        account_hash=hashed, wallet=wallet.address, state=MerchantState.PENDING,
+                        webhook_url=terms.webhook_url,
+                        webhook_secret_ciphertext=seal_secret(settings, secret) if terms.webhook_url else None,
+                        operation=op.public_id, created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(merchant)
+    except IntegrityError:
+        raise FlowConflictError(f"merchant {terms.merchant_id} is being onboarded by another request",
+                                merchant_id=terms.merchant_id) from None
+    return Onboarding(merchant, op, True, secret if terms.webhook_url else None)
+
+
+def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant | None:
+    query = select(Merchant).where(Merchant.merchant_id == merchant_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def get_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant:
+    """The merchant this bank acquires (FlowNotFoundError otherwise)."""
+    merchant = find_merchant(session, merchant_id, lock=lock)
+    if merchant is None:
+        raise FlowNotFoundError(f"this bank acquires no merchant {merchant_id!r}", merchant_id=merchant_id)
+    return merchant
+
+
+def _require_active(merchant: Merchant) -> None:
+    if merchant.state is not MerchantState.ACTIVE:
+        raise MerchantNotActiveError(f"merchant {merchant.merchant_id} is {merchant.state.value}",
+                                     merchant_id=merchant.merchant_id, state=merchant.state.value)
+
+
+@completes(OperationKind.MERCHANT_ONBOARD)
+def _onboarded(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+    step = row.payload.get("step")
+    if step in ("open", "fee_open"):
+        record = find_wallet(session, str(row.payload.get("wallet")), lock=True)
+        if record is not None and record.state is WalletState.PENDING:
+            record.state = WalletState.ACTIVE if confirmed else WalletState.FAILED
+            record.updated_at = utcnow()
+    if step == "fee_set" and not confirmed:
+        log.error("the fee wallet of %s could not be set: %s", op.details.get("fee_wallet"), row.last_error)
+    if step != "register":
+        return
+    merchant = find_merchant(session, str(op.details.get("merchant_id")), lock=True)
+    if merchant is not None and merchant.state is MerchantState.PENDING:
+        merchant.state = MerchantState.ACTIVE if confirmed else MerchantState.FAILED
+        merchant.updated_at = utcnow()
+    if confirmed:
+        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+    else:
+        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the registration",
+               **failure_details(row.last_error))
+
+
+# ------------------------------------------------------------------ payment requests
+
+
+def payment_request(settings: NodeSettings, network: Network, key: WalletKey,
+                    record: PaymentRequestRecord) -> PaymentRequest:
+    """The request of ``record``, signed by ``key`` (this bank's request signer)."""
+    return PaymentRequest.issue(
+        key, acquirer=_bank_bytes(settings), merchant_id=merchant_id_bytes(record.merchant_id),
+        order_id=order_id_bytes(record.order_id), amount=Amount(record.amount_minor, network.decimals,
+                                                               record.currency),
+        expires_at=record.expires_at, chain_id=network.domain().chain_id, token=network.addresses["DigitalCash"],
+        settlement=network.addresses["MerchantSettlement"], description=record.description)
+
+
+def _bank_bytes(settings: NodeSettings) -> bytes:
+    """This bank's bytes32 id: the acquirer of its merchants."""
+    return merchant_id_bytes(settings.bank_id)  # a bank code is a text id like a merchant's
+
+
+def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id: str) -> Operation | None:
+    ops = session.scalars(select(Operation).where(Operation.kind == OperationKind.MERCHANT_PAYMENT,
+                                                  Operation.status.in_(IN_FLIGHT)))
+    return next((op for op in ops if op.details.get("acquirer", acquirer) == acquirer
+                 and op.details.get("merchant_id") == merchant_id and op.details.get("order_id") == order_id), None)
+
+
+def _require_unpaid(session: Session, network: Network, acquirer: str, merchant_id: str, order_id: str) -> None:
+    order = network.order(acquirer, merchant_id, order_id)
+    if order.paid_at:
+        raise OrderAlreadyPaidError(f"order {order_id} of merchant {merchant_id} is paid already",
+                                    merchant_id=merchant_id, order_id=order_id)
+    pending = _order_in_flight(session, acquirer, merchant_id, order_id)
+    if pending is not None:
+        raise OrderAlreadyPaidError(f"a payment of order {order_id} is on its way ({pending.public_id})",
+                                    merchant_id=merchant_id, order_id=order_id, operation=pending.public_id)
+
+
+def create_payment_request(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *,
+                           order_id: str, amount_minor: int, expires_in: int = DEFAULT_REQUEST_TTL,
+                           description: str = "", api_key_id: int | None = None
+                           ) -> tuple[PaymentRequestRecord, bool]:
+    """A payment request for an order (created False: the same request was made before and is returned).
+
+    Raises:
+        FlowNotFoundError / MerchantNotActiveError: the merchant.
+        FlowValidationError: bad order id, amount, expiry or description.
+        FlowConflictError: the order was requested with other details.
+        OrderAlreadyPaidError: the order is paid.
+    """
+    merchant = get_merchant(session, merchant_id)
+    _require_active(merchant)
+    _identifier(order_id, "order_id")
+    _amount(amount_minor)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 30 <= expires_in <= MAX_REQUEST_TTL:
+        raise FlowValidationError("expires_in", f"a request is valid for 30 to {MAX_REQUEST_TTL} seconds")
+    if len(description) > MAX_DESCRIPTION:
+        raise FlowValidationError("description", f"a description is at most {MAX_DESCRIPTION} characters")
+    existing = session.scalars(select(PaymentRequestRecord).where(
+        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
+    if existing is not None:
+        if existing.amount_minor != amount_minor or existing.description != description:
+            raise FlowConflictError(f"order {order_id} was requested with other details", order_id=order_id)
+        return existing, False
+    _require_unpaid(session, network, settings.bank_id, merchant_id, order_id)
+    record = _new_request(session, settings, network, merchant_id, order_id, amount_minor=amount_minor,
+                          expires_at=network.now() + expires_in, description=description, api_key_id=api_key_id)
+    return record, True
+
+
+def _new_request(session: Session, settings: NodeSettings, network: Network, merchant_id: str, order_id: str, *,
+                 amount_minor: int, expires_at: int, description: str,
+                 api_key_id: int | None) -> PaymentRequestRecord:
+    """Record the request of an order, its QR text signed by this bank's request signer."""
+    record = PaymentRequestRecord(merchant_id=merchant_id, order_id=order_id, amount_minor=amount_minor,
+                                  currency=settings.currency, description=description, expires_at=expires_at,
+                                  payload="", api_key_id=api_key_id, created_at=utcnow())
+    record.payload = encode_payload(payment_request(settings, network, request_signing_key(session, settings), record))
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        raise FlowConflictError(f"order {order_id} is being requested by another request", order_id=order_id) from None
+    return record
+
+
+def _find_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord | None:
+    return session.scalars(select(PaymentRequestRecord).where(
+        PaymentRequestRecord.merchant_id == merchant_id, PaymentRequestRecord.order_id == order_id)).one_or_none()
+
+
+def get_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord:
+    record = _find_request(session, merchant_id, order_id)
+    if record is None:
+        raise FlowNotFoundError(f"merchant {merchant_id} has no payment request for order {order_id!r}",
+                                order_id=order_id)
+    return record
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    merchant_id: str
+    order_id: str
+    status: str  # requested, expired, pending (a payment on its way), paid, partially_refunded, refunded;
+    # or, if the chain holds a payment of another amount than requested (or of an order never requested here),
+    # underpaid, overpaid or unrequested: never paid
+    amount_minor: int | None
+    paid_minor: int
+    refunded_minor: int
+    payer: str | None
+    paid_at: int | None  # chain time
+    expires_at: int | None
+    operation: str | None
+
+
+def _paid_status(order: OrderInfo, request: PaymentRequestRecord | None) -> str:
+    """What a paid order's chain record says, against the request: ``paid`` only for the amount requested."""
+    if order.refunded == order.amount:
+        return "refunded"
+    if request is None:
+        return "unrequested"
+    if order.amount != request.amount_minor:
+        return "underpaid" if order.amount < request.amount_minor else "overpaid"
+    return "partially_refunded" if order.refunded else "paid"
+
+
+def order_status(session: Session, settings: NodeSettings, network: Network, merchant_id: str,
+                 order_id: str) -> OrderStatus:
+    """An order's status, read from the chain (paid, refunded) and this node (requested, payment in flight).
+    A payment of another amount than requested is ``underpaid`` or ``overpaid``, of an order never requested
+    ``unrequested``: never ``paid`` (the contract refuses both; a wrong payment is voided, see
+    :func:`void_order`)."""
+    get_merchant(session, merchant_id)
+    _identifier(order_id, "order_id")
+    request = _find_request(session, merchant_id, order_id)
+    order = network.order(settings.bank_id, merchant_id, order_id)
+    pending = _order_in_flight(session, settings.bank_id, merchant_id, order_id)
+    if order.paid_at:
+        status = _paid_status(order, request)
+    elif pending is not None:
+        status = "pending"
+    elif request is None:
+        raise FlowNotFoundError(f"merchant {merchant_id} has no order {order_id!r}", order_id=order_id)
+    else:
+        status = "expired" if network.now() >= request.expires_at else "requested"
+    return OrderStatus(merchant_id=merchant_id, order_id=order_id, status=status,
+                       amount_minor=request.amount_minor if request else order.amount or None,
+                       paid_minor=order.amount, refunded_minor=order.refunded,
+                       payer=order.payer if order.paid_at else None, paid_at=order.paid_at or None,
+                       expires_at=request.expires_at if request else None,
+                       operation=pending.public_id if pending else None)
+
+
+# ------------------------------------------------------------------ payments
+
+
+def _check_payment(session: Session, network: Network, auth: MerchantPayment, now: int) -> tuple[str, str, str]:
+    """The acquirer's, merchant's and order's text ids of a payment that may be relayed now."""
+    acquirer, merchant_id, order_id = id_text(auth.acquirer), id_text(auth.merchant_id), id_text(auth.order_id)
+    if auth.settlement != network.addresses["MerchantSettlement"]:
+        raise AuthorizationInvalidError("the payment is for another settlement contract")
+    if now >= auth.valid_before:
+        raise PaymentRequestExpiredError(f"the payment of order {order_id} expired at {auth.valid_before} "
+                                         f"(chain time {now})", expires_at=auth.valid_before)
+    info = network.merchant(auth.acquirer, merchant_id)
+    if info.status is not MerchantStatus.ACTIVE:
+        raise MerchantNotActiveError(f"merchant {merchant_id} of bank {acquirer} is {info.status.name.lower()}",
+                                     merchant_id=merchant_id, acquirer=acquirer)
+    _require_unpaid(session, network, acquirer, merchant_id, order_id)
+    return acquirer, merchant_id, order_id
+
+
+def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAuthorization[Any]:
+    """The payload, checked for this network; a request (or a payment's request signature) must be signed by
+    its acquirer's request signer or an active operator, as the chain says (else AuthorizationInvalidError:
+    an edited amount or an order its acquirer never requested)."""
+    domain = network.domain()
+    try:
+        return decode_payload(text, chain_id=domain.chain_id, contract=domain.verifying_contract,
+                              settlement=network.addresses["MerchantSettlement"], token_name=domain.name, now=now,
+                              is_request_signer=network.is_request_signer)
+    except ExpiredAuthorizationError as exc:
+        raise PaymentRequestExpiredError(str(exc)) from None
+    except (PayloadError, AuthorizationError) as exc:
+        raise AuthorizationInvalidError(str(exc)) from None
+
+
+def _payment_operation(session: Session, settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *,
+                       acquirer: str, merchant_id: str, order_id: str, channel: str, api_key_id: int | None,
+                       signed_by: str, merchant_wallet: str) -> Operation:
+    auth = signed.authorization
+    op = new_operation(session, OperationKind.MERCHANT_PAYMENT, channel=channel, api_key_id=api_key_id,
+                       wallet=auth.payer, counterparty=merchant_wallet, amount_minor=auth.amount,
+                       currency=settings.currency,
+                       details={"acquirer": acquirer, "merchant_id": merchant_id, "order_id": order_id,
+                                "valid_before": auth.valid_before, "signed_by": signed_by,
+                                "nonce": "0x" + auth.nonce.hex()})
+    enqueue(session, f"{op.public_id}:pay", "merchant_pay", operation_payload(op, **merchant_pay_payload(signed)))
+    return op
+
+
+def pay_request(session: Session, settings: NodeSettings, network: Network, *, payer: str, payload: str,
+                channel: str, api_key_id: int | None = None, totp_code: str | None = None) -> Operation:
+    """The payer's bank relays the payment of a merchant's request (app or teller). ``payload`` is the payer's
+    signed MerchantPayment (``WALLETNET:1:PAY:...``), or, for a custodial payer, the merchant's request
+    (``WALLETNET:1:REQUEST:...``), which the bank signs with the key it keeps.
+
+    Raises:
+        FlowNotFoundError, NotCustodianError, WalletFrozenError, WalletNotActiveError: the payer's wallet.
+        AuthorizationInvalidError: a malformed or tampered payload, another chain, a payment signed by another
+            wallet, or a request from a self-custody wallet (which must sign itself); a request (or a payment's
+            request signature) not signed by its acquirer for exactly this amount, order and expiry (an edited
+            amount, an order never requested), or a payment with no request signature.
+        PaymentRequestExpiredError, MerchantNotActiveError, OrderAlreadyPaidError.
+        InsufficientBalanceError / LimitExceededError / SecondFactorRequiredError / SecondFactorInvalidError.
+    """
+    found = custodied_wallet(session, network, settings, payer)
+    now = network.now()
+    item = _decode(network, payload, now)
+    if isinstance(item, PaymentRequest):
+        if found.record.custody is not CustodyMode.CUSTODIAL:
+            raise AuthorizationInvalidError("a self-custody wallet pays with its own signed payment (PAY payload)")
+        if item.amount.currency not in (None, settings.currency):
+            raise FlowValidationError("payload", f"the request is in {item.amount.currency}, not {settings.currency}")
+        signed: SignedAuthorization[MerchantPayment] = item.to_payment(found.address).sign(
+            custodial_key(settings, found.record), network.domain())
+        signed_by = "bank"
+    elif isinstance(item.authorization, MerchantPayment):
+        if item.authorization.request_signature is None:
+            raise AuthorizationInvalidError("the payment carries no request signature of the merchant's bank: "
+                                            "pay the merchant's request (its QR code) as it was issued")
+        check_authorization(item, network, signer=found.address, now=now)
+        signed = item
+        signed_by = "customer"
+    else:
+        raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
+    acquirer, merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
+    check_outflow(session, network, found.address, signed.authorization.amount)
+    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
+                          api_key_id=api_key_id)
+    return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
+                              order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by=signed_by,
+                              merchant_wallet=network.merchant(acquirer, merchant_id).wallet)
+
+
+def pos_payment(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *, payload: str,
+                amount_minor: int | None = None, channel: str = "merchant",
+                api_key_id: int | None = None) -> Operation:
+    """The acquirer relays a payment the customer presented at the merchant's POS (its signed MerchantPayment,
+    ``WALLETNET:1:PAY:...``); the payer may be at any bank. The acquirer signs the request the payment answers
+    only for an amount the merchant asked for: the request this bank issued for that order, or, for an order not
+    requested yet, ``amount_minor`` as the POS names it (the node then issues the request). The request expires
+    with the payment, which must not outlive a request issued before.
+
+    Raises:
+        FlowNotFoundError / MerchantNotActiveError: the merchant.
+        FlowValidationError: a bad ``amount_minor``.
+        AuthorizationInvalidError: malformed, tampered, for another merchant, bank or chain; the amount differs
+            from the merchant's request for that order (or from ``amount_minor``); an order never requested and
+            no amount named; a payment valid after its request expires.
+        PaymentRequestExpiredError, OrderAlreadyPaidError, InsufficientBalanceError, LimitExceededError.
+    """
+    merchant = get_merchant(session, merchant_id, lock=True)
+    _require_active(merchant)
+    if amount_minor is not None:
+        _amount(amount_minor)
+    now = network.now()
+    item = _decode(network, payload, now)
+    if not isinstance(item, SignedAuthorization) or not isinstance(item.authorization, MerchantPayment):
+        raise AuthorizationInvalidError("the payload is not a signed merchant payment (PAY)")
+    auth = item.authorization
+    if id_text(auth.merchant_id) != merchant_id or auth.acquirer != _bank_bytes(settings):
+        raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)} of bank "
+                                        f"{id_text(auth.acquirer)}, not {merchant_id} of {settings.bank_id}")
+    acquirer, _, order_id = _check_payment(session, network, auth, now)
+    request = _requested(session, merchant_id, order_id, auth, amount_minor)
+    check_authorization(item, network, signer=auth.payer, now=now)
+    payer = network.wallet(auth.payer)
+    if payer.status is not WalletStatus.ACTIVE:
+        raise AuthorizationInvalidError(f"the payer's wallet {auth.payer} is {payer.status.name.lower()}")
+    check_outflow(session, network, auth.payer, auth.amount)
+    if request is None:  # the POS named the amount: this bank requests the order now
+        _new_request(session, settings, network, merchant_id, order_id, amount_minor=auth.amount,
+                     expires_at=auth.valid_before, description="", api_key_id=api_key_id)
+    key = request_signing_key(session, settings)
+    signed = replace(item, authorization=auth.with_request_signature(
+        auth.request_terms().sign(key, network.settlement_domain())))
+    return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
+                              order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by="customer",
+                              merchant_wallet=merchant.wallet)
+
+
+def _requested(session: Session, merchant_id: str, order_id: str, auth: MerchantPayment,
+               amount_minor: int | None) -> PaymentRequestRecord | None:
+    """The request a customer-presented payment answers (None: not requested yet, and the POS named its amount).
+
+    Raises:
+        AuthorizationInvalidError: the payment is not for what the merchant asked.
+    """
+    request = _find_request(session, merchant_id, order_id)
+    asked = request.amount_minor if request is not None else amount_minor
+    if asked is None:
+        raise AuthorizationInvalidError(f"order {order_id} was not requested: name the amount the customer pays "
+                                        "(or create the payment request first)", order_id=order_id)
+    if auth.amount != asked or (amount_minor is not None and amount_minor != asked):
+        raise AuthorizationInvalidError(f"the payment is of {auth.amount}, the merchant asked for {asked}",
+                                        order_id=order_id, amount=auth.amount, requested=asked)
+    if request is not None and auth.valid_before > request.expires_at:
+        raise AuthorizationInvalidError(f"the payment is valid until {auth.valid_before}, after its request "
+                                        f"expires ({request.expires_at})", order_id=order_id)
+    return request
+
+
+@completes(OperationKind.MERCHANT_PAYMENT)
+@completes(OperationKind.MERCHANT_REFUND)
+def _relayed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+    """A payment or refund is one call: the chain's answer is the operation's (nothing is booked: the money
+    moves between wallets and the settlement contract, no bank's issuance changes)."""
+    if confirmed:
+        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+    else:
+        finish(op, OperationStatus.FAILED, error=row.last_error or f"the chain refused the {op.kind.value}",
+               tx_hash=row.tx_hash, **failure_details(row.last_error))
+
+
+# ------------------------------------------------------------------ refunds
+
+
+def _in_flight_of(session: Session, kind: OperationKind, merchant_id: str) -> list[Operation]:
+    ops = session.scalars(select(Operation).where(Operation.kind == kind, Operation.status.in_(IN_FLIGHT)))
+    return [op for op in ops if op.details.get("merchant_id") == merchant_id]
+
+
+def refund(session: Session, settings: NodeSettings, network: Network, merchant_id: str, order_id: str, *,
+           amount_minor: int, channel: str = "merchant", api_key_id: int | None = None) -> Operation:
+    """Refund part or all of a paid order to its payer, out of the merchant's pending balance.
+
+    Raises:
+        FlowNotFoundError: the merchant, or an order not paid.
+        RefundExceedsRefundableError: more than the order has left to refund (less refunds in flight), or more
+            than the merchant has pending (settled money is refunded by other means).
+        InvalidStateError: a settlement of the merchant is on its way.
+    """
+    merchant = get_merchant(session, merchant_id, lock=True)  # refunds and settlements of a merchant in turn
+    _identifier(order_id, "order_id")
+    _amount(amount_minor)
+    if _in_flight_of(session, OperationKind.SETTLEMENT, merchant_id):
+        raise InvalidStateError(f"a settlement of merchant {merchant_id} is on its way; refund when it is final")
+    order, refundable, refunds = _refundable(session, settings, network, merchant_id, order_id)
+    if amount_minor > refundable:
+        raise RefundExceedsRefundableError(f"order {order_id} has {refundable} left to refund", order_id=order_id,
+                                           refundable=refundable)
+    info = network.merchant(settings.bank_id, merchant_id)
+    pending = info.pending_gross - info.pending_refunds - sum(op.amount_minor or 0 for op in refunds)
+    if amount_minor > pending:
+        raise RefundExceedsRefundableError(f"merchant {merchant_id} has {pending} pending; money already settled "
+                                           "is refunded by other means", order_id=order_id, pending=pending)
+    ref = new_ref("RFND")
+    op = new_operation(session, OperationKind.MERCHANT_REFUND, channel=channel, api_key_id=api_key_id,
+                       wallet=order.payer, counterparty=merchant.wallet, amount_minor=amount_minor,
+                       currency=settings.currency, ref=ref, details={"merchant_id": merchant_id, "order_id": order_id})
+    enqueue(session, f"{op.public_id}:refund", "refund_order", operation_payload(
+        op, merchant_id=merchant_id, order_id=order_id, amount=amount_minor, ref=ref))
+    return op
+
+
+def _refundable(session: Session, settings: NodeSettings, network: Network, merchant_id: str,
+                order_id: str) -> tuple[OrderInfo, int, list[Operation]]:
+    """The order's chain record, what it has left to refund less the refunds on their way, and the merchant's
+    refunds on their way (FlowNotFoundError if the order is not paid)."""
+    order = network.order(settings.bank_id, merchant_id, order_id)
+    if not order.paid_at:
+        raise FlowNotFoundError(f"order {order_id} of merchant {merchant_id} is not paid", order_id=order_id)
+    refunds = _in_flight_of(session, OperationKind.MERCHANT_REFUND, merchant_id)
+    on_order = sum(op.amount_minor or 0 for op in refunds if op.details.get("order_id") == order_id)
+    return order, order.amount - order.refunded - on_order, refunds
+
+
+def void_order(session: Session, settings: NodeSettings, network: Network, merchant_id: str, order_id: str, *,
+               channel: str = "merchant", api_key_id: int | None = None) -> Operation:
+    """Undo a payment the merchant should not have taken (a wrong amount, an order it did not request, the wrong
+    customer): refund everything the order has left to refund, to its payer. The order id stays used on chain
+    (an order is paid once): sell again under a new order id.
+
+    Raises:
+        FlowNotFoundError: the merchant, or an order not paid.
+        InvalidStateError: nothing left to refund (refunded already, or refunds on their way cover it), or a
+            settlement is on its way.
+        RefundExceedsRefundableError: the merchant has less pending than that (settled money is refunded by
+            other means).
+    """
+    get_merchant(session, merchant_id, lock=True)
+    _identifier(order_id, "order_id")
+    _, left, _ = _refundable(session, settings, network, merchant_id, order_id)
+    if left <= 0:
+        raise InvalidStateError(f"order {order_id} has nothing left to refund", order_id=order_id)
+    return refund(session, settings, network, merchant_id, order_id, amount_minor=left, channel=channel,
+                  api_key_id=api_key_id)
+
+
+
+
+# ------------------------------------------------------------------ settlement
+
+
+def _settle(session: Session, settings: NodeSettings, merchant: Merchant, *, channel: str,
+            api_key_id: int | None) -> Operation:
+    ref = new_ref("STL")
+    op = new_operation(session, OperationKind.SETTLEMENT, channel=channel, api_key_id=api_key_id,
+                       wallet=merchant.wallet, currency=settings.currency, account=merchant.settlement_account,
+                       ref=ref, ledger=settings.ledger_adapter,
+                       details={"merchant_id": merchant.merchant_id, "payout_mode": merchant.payout_mode.value})
+    enqueue(session, f"{op.public_id}:settle", "settle_merchant",
+            operation_payload(op, merchant_id=merchant.merchant_id, ref=ref))
+    return op
+
+
+def settle(session: Session, settings: NodeSettings, merchant_id: str, *, channel: str = "merchant",
+           api_key_id: int | None = None) -> tuple[Operation, bool]:
+    """Settle everything the merchant has pending (created False: a settlement on its way is returned).
+
+    Raises:
+        FlowNotFoundError: the merchant. MerchantNotActiveError: its onboarding is not on chain (or failed).
+    """
+    merchant = get_merchant(session, merchant_id, lock=True)
+    if merchant.state not in (MerchantState.ACTIVE, MerchantState.SUSPENDED):
+        raise MerchantNotActiveError(f"merchant {merchant_id} is {merchant.state.value}", merchant_id=merchant_id)
+    pending = _in_flight_of(session, OperationKind.SETTLEMENT, merchant_id)
+    if pending:
+        return pending[0], False
+    return _settle(session, settings, merchant, channel=channel, api_key_id=api_key_id), True
+
+
+def _settled_event(session: Session, op: Operation) -> Any:
+    ref = id_bytes(op.ref or "")
+    return next((e for e in session.info.get(RECEIPT_EVENTS) or ()
+                 if getattr(e, "name", None) == "MerchantSettled" and bytes(e["ref"]) == ref), None)
+
+
+@completes(OperationKind.SETTLEMENT)
+def _settled(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+    if not confirmed:
+        finish(op, OperationStatus.FAILED, error=row.last_error or "the settlement failed", tx_hash=row.tx_hash,
+               **failure_details(row.last_error))
+        return
+    event = _settled_event(session, op)
+    if event is None:  # the writer always hands the receipt over; without it the amounts are unknown here
+        log.error("settlement %s confirmed without its MerchantSettled event: nothing booked", op.public_id)
+        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, booked=False)
+        return
+    fee, net = int(event["fee"]), int(event["net"])
+    ledger = operation_ledger(session, op)
+    if fee:
+        ledger.open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
+        ledger.credit(FEE_INCOME, fee, contra=FEE_WALLET_ACCOUNT, reference=f"{op.ref}:fee", correlation_id=op.ref,
+                      memo=f"acquiring fee, merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
+    if net and op.details.get("payout_mode") == PayoutMode.BANK_ACCOUNT.value:
+        ledger.credit(op.account or "", net, contra=CHAIN_ISSUED, reference=f"{op.ref}:payout", correlation_id=op.ref,
+                      memo=f"settlement of merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
+    op.amount_minor = net
+    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, batch_id=int(event["batchId"]),
+           gross=int(event["gross"]), refunds=int(event["refunds"]), fee=fee, net=net, booked=True)
+
+
+def cutoff_moment(settings: NodeSettings, now: datetime) -> datetime | None:
+    """The latest daily cut-off at or before ``now`` (UTC), or None if scheduled settlement is off."""
+    if settings.settlement_cutoff is None:
+        return None
+    hours, minutes = (int(part) for part in settings.settlement_cutoff.split(":"))
+    today = datetime.combine(now.date(), time(hours, minutes), tzinfo=now.tzinfo)
+    return today if today <= now else today - timedelta(days=1)
+
+
+def settle_due(sessions: sessionmaker[Session], settings: NodeSettings, *, now: datetime | None = None) -> int:
+    """The daily settlement (a periodic job): after each cut-off, settle every merchant of this bank holding a
+    payment made before that cut-off and not settled yet (as the indexer sees them). A settlement takes
+    everything pending, so one per merchant and cut-off is enough. Returns how many settlements it started."""
+    moment = now or utcnow()
+    cutoff = cutoff_moment(settings, moment)
+    if cutoff is None:
+        return 0
+    started = 0
+    with transaction(sessions) as session:
+        due = select(MerchantOrder.merchant_id).where(MerchantOrder.batch_id.is_(None),
+                                                      MerchantOrder.paid_time < cutoff).distinct()
+        merchants = session.scalars(select(Merchant).where(
+            Merchant.merchant_id.in_(due), Merchant.state.in_((MerchantState.ACTIVE, MerchantState.SUSPENDED)))).all()
+        for merchant in merchants:
+            since = session.scalars(select(Operation.id).where(  # one since the cut-off, the indexer not there yet
+                Operation.kind == OperationKind.SETTLEMENT, Operation.wallet == merchant.wallet,
+                Operation.created_at >= cutoff, Operation.status != OperationStatus.FAILED).limit(1)).first()
+            if since is not None or _in_flight_of(session, OperationKind.SETTLEMENT, merchant.merchant_id):
+                continue
+            locked = get_merchant(session, merchant.merchant_id, lock=True)
+            _settle(session, settings, locked, channel="scheduler", api_key_id=None)
+            started += 1
+    return started

@@ -1,0 +1,267 @@
+"""Operations: the node's record of each business event (a top-up, an ATM cash-in, a P2P payment ...).
+
+A flow service writes an :class:`Operation` in the same database transaction as its ledger bookings and the
+outbox rows of its on-chain effects. An outbox row that belongs to an operation names it in its payload
+(``"operation": <public id>``, plus ``"step"`` when the operation has several on-chain steps). When the chain
+writer moves such a row to ``confirmed`` or ``failed``, :func:`node.outbox.transition` calls
+:func:`on_outcome` in that same transaction, which runs the completion registered for the operation's kind
+(:func:`completes`): capture the bank-account hold after a top-up's mint, release it after a failure, and so
+on. So a flow's completion happens exactly once, atomically with the row's final state.
+
+Statuses (:class:`OperationStatus`): ``pending`` (effects in flight), ``held`` (ATM cash-out waiting for the
+dispense), ``completed``, ``failed`` (nothing happened, or what happened was undone), ``released`` (an ATM
+hold returned to the wallet).
+
+Who asked is recorded on each operation: the channel and API key the flow passes, and what the API knows
+beyond them (a teller's branch and operator, a customer session), which it puts on the request's database
+session with :func:`attribute` before the flow runs; :func:`new_operation` copies it onto every operation the
+request makes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
+from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from node.ledger.adapter import CoreBankingLedger
+    from node.outbox import OutboxRow
+
+__all__ = [
+    "FINAL",
+    "Attribution",
+    "Completion",
+    "Operation",
+    "OperationKind",
+    "OperationNotFoundError",
+    "OperationStatus",
+    "attribute",
+    "completes",
+    "finish",
+    "get_operation",
+    "new_operation",
+    "new_public_id",
+    "new_ref",
+    "on_outcome",
+    "operation_ledger",
+    "operation_payload",
+]
+
+ADDRESS = String(42)
+
+
+class OperationKind(StrEnum):
+    WALLET_OPEN = "wallet_open"
+    TIER_CHANGE = "tier_change"
+    FREEZE = "freeze"
+    UNFREEZE = "unfreeze"
+    ACCOUNT_BINDING = "account_binding"
+    WALLET_CLOSE = "wallet_close"
+    TOPUP = "topup"
+    REDEMPTION = "redemption"
+    ATM_CASH_IN = "atm_cash_in"
+    ATM_CASH_OUT = "atm_cash_out"
+    P2P = "p2p"
+    MERCHANT_ONBOARD = "merchant_onboard"
+    MERCHANT_PAYMENT = "merchant_payment"
+    MERCHANT_REFUND = "merchant_refund"
+    SETTLEMENT = "settlement"
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"
+    HELD = "held"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RELEASED = "released"
+
+
+FINAL: Final = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.RELEASED})
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index("ix_operations_wallet_id", "wallet", "id"),
+        Index("ix_operations_kind_status", "kind", "status"),  # open ATM cash-outs, swept every round (0006)
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)  # "op_" + 32 hex digits: what the API shows
+    kind: Mapped[OperationKind] = mapped_column(str_enum(OperationKind, "operation_kind"))
+    status: Mapped[OperationStatus] = mapped_column(str_enum(OperationStatus, "operation_status"))
+    channel: Mapped[str] = mapped_column(String(16))  # teller, app, atm, admin, bulk ...
+    api_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_keys.id"))
+    branch: Mapped[str | None] = mapped_column(String(64))  # a teller's branch (X-Teller-Branch)
+    operator: Mapped[str | None] = mapped_column(String(64))  # the teller at that branch (X-Teller-Operator)
+    # the customer session an app acted in; no foreign key, so expired sessions can be pruned (ids stay unique)
+    customer_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    wallet: Mapped[str | None] = mapped_column(ADDRESS)
+    counterparty: Mapped[str | None] = mapped_column(ADDRESS)
+    amount_minor: Mapped[int | None] = mapped_column(MinorUnits)
+    currency: Mapped[str | None] = mapped_column(CURRENCY)
+    account: Mapped[str | None] = mapped_column(String(128))  # the bank account code, if one is involved
+    ref: Mapped[str | None] = mapped_column(String(66), unique=True)  # the ref its chain effect carries
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))  # of the (last) confirmed on-chain effect
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    def __repr__(self) -> str:
+        return f"Operation({self.public_id!r}, {self.kind.value}, {self.status.value})"
+
+
+class OperationNotFoundError(LookupError):
+    def __init__(self, public_id: str) -> None:
+        self.public_id = public_id
+        super().__init__(f"no operation {public_id!r}")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who asked, beyond the channel and API key: a teller's branch and operator id, or the customer session an
+    app acted in."""
+
+    branch: str | None = None
+    operator: str | None = None
+    customer_session_id: int | None = None
+
+
+ATTRIBUTION_INFO: Final = "operation_attribution"
+"""``session.info`` key of the :class:`Attribution` of the operations made in that database session."""
+
+
+def attribute(session: Session, attribution: Attribution) -> None:
+    """Record ``attribution`` on every operation :func:`new_operation` adds to ``session`` from now on."""
+    session.info[ATTRIBUTION_INFO] = attribution
+
+
+def new_public_id() -> str:
+    return "op_" + secrets.token_hex(16)
+
+
+def new_ref(prefix: str) -> str:
+    """A fresh chain ref: ``prefix`` (1-6 characters, e.g. ``"TOPUP"``) + ``-`` + 24 hex digits (<= 31 bytes)."""
+    if not 1 <= len(prefix) <= 6 or not prefix.isascii():
+        raise ValueError("a ref prefix is 1-6 ASCII characters")
+    return f"{prefix}-{secrets.token_hex(12)}"
+
+
+def new_operation(session: Session, kind: OperationKind, *, channel: str, api_key_id: int | None = None,
+                  wallet: str | None = None, counterparty: str | None = None, amount_minor: int | None = None,
+                  currency: str | None = None, account: str | None = None, ref: str | None = None,
+                  status: OperationStatus = OperationStatus.PENDING,
+                  details: Mapping[str, Any] | None = None, ledger: str | None = None) -> Operation:
+    """Add a new operation to ``session`` (flushed, so its ids are known), with the session's
+    :class:`Attribution` if the API set one (:func:`attribute`). ``ledger``: the ledger adapter its completion
+    books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
+    now = utcnow()
+    if ledger is not None:
+        details = {**(details or {}), "ledger": ledger}
+    who = session.info.get(ATTRIBUTION_INFO) or Attribution()
+    op = Operation(public_id=new_public_id(), kind=kind, status=status, channel=channel, api_key_id=api_key_id,
+                   branch=who.branch, operator=who.operator, customer_session_id=who.customer_session_id,
+                   wallet=wallet, counterparty=counterparty, amount_minor=amount_minor, currency=currency,
+                   account=account, ref=ref, details=dict(details or {}), created_at=now, updated_at=now,
+                   completed_at=now if status in FINAL else None)
+    session.add(op)
+    session.flush()
+    return op
+
+
+def get_operation(session: Session, public_id: str, *, lock: bool = False) -> Operation:
+    query = select(Operation).where(Operation.public_id == public_id)
+    if lock:
+        query = query.with_for_update()
+    op = session.scalars(query).one_or_none()
+    if op is None:
+        raise OperationNotFoundError(public_id)
+    return op
+
+
+def finish(op: Operation, status: OperationStatus, *, error: str | None = None, tx_hash: str | None = None,
+           **details: Any) -> Operation:
+    """Move ``op`` to ``status`` (recording ``error``, ``tx_hash`` and extra ``details``)."""
+    now = utcnow()
+    op.status = status
+    op.updated_at = now
+    if status in FINAL:
+        op.completed_at = now
+    if error is not None:
+        op.error = error
+    if tx_hash is not None:
+        op.tx_hash = tx_hash
+    if details:
+        op.details = {**(op.details or {}), **details}
+    return op
+
+
+def operation_ledger(session: Session, op: Operation) -> CoreBankingLedger:
+    """The ledger ``op`` books to, with the node's own accounts open. Completions run in the chain writer,
+    without the API's settings, so services record the adapter as ``details["ledger"]`` (see
+    :func:`new_operation`'s ``ledger``)."""
+    from node.ledger import open_ledger
+    from node.ledger.accounts import ensure_system_accounts
+
+    ledger = open_ledger(session, str((op.details or {}).get("ledger", "builtin")))
+    ensure_system_accounts(ledger, op.currency or "")
+    return ledger
+
+
+def operation_payload(op: Operation, step: str | None = None, **fields: Any) -> dict[str, Any]:
+    """An outbox payload of ``fields`` that names ``op`` (and ``step``), so its outcome completes the flow."""
+    payload = dict(fields)
+    payload["operation"] = op.public_id
+    if step is not None:
+        payload["step"] = step
+    return payload
+
+
+# ------------------------------------------------------------------ completions
+
+Completion = Callable[[Session, Operation, "OutboxRow", bool], None]
+"""``completion(session, operation, row, confirmed)``: runs in the transaction that finalizes ``row``."""
+
+_COMPLETIONS: dict[OperationKind, Completion] = {}
+
+
+def completes(kind: OperationKind) -> Callable[[Completion], Completion]:
+    """Register the completion of operations of ``kind`` (one per kind; a module does this at import)."""
+
+    def register(fn: Completion) -> Completion:
+        if kind in _COMPLETIONS and _COMPLETIONS[kind] is not fn:
+            raise ValueError(f"operation kind {kind.value!r} already has a completion")
+        _COMPLETIONS[kind] = fn
+        return fn
+
+    return register
+
+
+def on_outcome(session: Session, row: OutboxRow, confirmed: bool) -> None:
+    """Called by :func:`node.outbox.transition` when a row naming an operation is confirmed or failed."""
+    public_id = row.payload.get("operation") if isinstance(row.payload, dict) else None
+    if not isinstance(public_id, str):
+        return
+    import node.jobs  # noqa: F401  (registers every flow's completion, whoever runs the writer)
+
+    op = get_operation(session, public_id, lock=True)
+    completion = _COMPLETIONS.get(op.kind)
+    if completion is None:
+        raise LookupError(f"no completion is registered for operations of kind {op.kind.value!r}")
+    completion(session, op, row, confirmed)

@@ -1,0 +1,224 @@
+"""Reconciliation: the chain against the indexer, the ledger and the outbox. Differences are reported, never fixed.
+
+The database is read first, in one snapshot (:func:`node.reconcile.sources.read_node`); then the chain at
+block B, the newest block with ``confirmations`` confirmations (:func:`node.confirmations.confirmed_head`, the
+writer's meaning too, so a row the writer confirmed is mined at or below B). "The bank" is the node's bank;
+its wallets are those opened for it (``WalletOpened``), its merchants those it acquires (``MerchantRegistered``),
+its issuance events the ``Minted``/``Burned`` carrying
+its bank id. A ref is the bytes32 an issuance carries on chain; off chain it is text (at most 32 bytes of
+UTF-8, the SDK's encoding) or 0x-hex.
+
+Identities checked (each failure is one :class:`~node.reconcile.report.Difference`; ``expected`` is the chain's
+value, ``actual`` the node's record):
+
+(a) the chain against itself, at B
+    ``supply_vs_net_issued``: totalSupply == sum over all banks of netIssued.
+
+(b) the indexer's projection against the chain, at the indexer's checkpoint block C (historical reads, so a
+    lagging indexer is compared with the chain as it was at C; a checkpoint in the middle of a block cannot
+    be compared and is reported as ``indexer_mid_block``; no checkpoint at all as ``indexer_not_run``)
+    ``indexer_wallet_balance``  per bank wallet: projected spendable == balanceOf(wallet)
+    ``indexer_wallet_held``     per bank wallet: projected held == heldBalance(wallet)
+    ``indexer_wallet_history``  per bank wallet: sum of its history rows' deltas == balanceOf + heldBalance
+    ``indexer_merchant_pending`` per merchant of the bank: projected pending == pendingGross - pendingRefunds
+    ``indexer_net_issued``      projected minted - burned of the bank == netIssued(bank)
+
+(c) the ledger against the chain, per ref, at B
+    ``ledger_issuance``: for every ref, the balance booked on the bank's ``chain_issued`` accounts (kind
+    CHAIN_ISSUED, credit-normal, the node's currency) == this bank's Minted minus Burned amounts with that ref.
+    Summed over all refs this is the ledger's identity chain_issued == netIssued(bank). A ledger entry's ref
+    is its ``correlation_id``, else (a reversal) the ref of the entry it reverses, else its ``reference``;
+    so the flows book every mint (credit chain_issued) and burn (debit chain_issued) under the ref they
+    give the chain, and a failed effect's booking is reversed. Refs whose outbox row is still in flight
+    (received or submitted) are skipped: their booking may precede the chain effect (booked with the
+    outbox row) or follow it (booked once confirmed). The wallet-funding suspense account has no chain
+    counterpart (it holds money between a bank account and the chain while flows run) and is not compared.
+
+(d) the outbox against the chain, at B. An outbox row's chain effect is found by ``payload["ref"]`` among the
+    bank's events that carry a ref (Minted, Burned, WalletClosed, MerchantSettled, OrderRefunded of its
+    merchants), or, for a row without a ref, by its transaction's receipt (status 1).
+    ``outbox_effect_missing``: a confirmed row whose effect is not on chain.
+    ``outbox_amount_mismatch``: a confirmed row whose ``payload["amount"]`` differs from its Minted/Burned
+    amount on chain.
+    ``chain_effect_without_outbox``: a Minted/Burned of the bank whose ref is in no outbox row (money issued
+    or destroyed with the bank's key outside the node).
+    ``outbox_stuck``: a row received or submitted longer than ``stuck_after`` ago.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import Engine
+
+from node.chain_ids import id_bytes, id_text
+from node.confirmations import confirmed_head
+from node.db.base import utcnow
+from node.outbox import OutboxState
+from node.reconcile.report import Difference, DifferenceKind, ReconciliationReport
+from node.reconcile.sources import ChainFacts, IndexerView, NodeRecords, read_balances, read_chain, read_node
+from wallet_sdk.chain.network import Network
+
+if TYPE_CHECKING:
+    from node.settings import NodeSettings
+
+__all__ = [
+    "DEFAULT_STUCK_AFTER",
+    "Difference",
+    "DifferenceKind",
+    "ReconciliationReport",
+    "compare",
+    "reconcile",
+    "reconcile_node",
+]
+
+DEFAULT_STUCK_AFTER: Final = timedelta(minutes=15)
+IN_FLIGHT: Final = frozenset({OutboxState.RECEIVED, OutboxState.SUBMITTED})
+ISSUANCE_EVENTS: Final = frozenset({"Minted", "Burned"})
+
+
+def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: str = "DCASH",
+              confirmations: int = 1, include_indexer: bool = True, stuck_after: timedelta = DEFAULT_STUCK_AFTER,
+              now: datetime | None = None) -> ReconciliationReport:
+    """Reconcile ``bank`` (its id, or its code such as "BANKA") on ``network`` with the node database of
+    ``engine``; see the module docstring for what is compared."""
+    bank_id = bank if isinstance(bank, bytes) else id_bytes(bank)
+    if bank_id is None or len(bank_id) != 32:
+        raise ValueError(f"not a bank id: {bank!r}")
+    records = read_node(engine, bank_id, currency)
+    block = max(confirmed_head(network.block_number, confirmations), 0)
+    hashes = {e.tx_hash for e in records.outbox
+              if e.state is OutboxState.CONFIRMED and e.ref is None and e.tx_hash is not None}
+    chain = read_chain(network, bank_id, block, hashes)
+    differences = list(compare(chain, records, now=now or utcnow(), stuck_after=stuck_after))
+    indexer_block = None
+    if include_indexer:
+        indexer_differences, indexer_block = _compare_indexer(network, bank_id, chain, records.indexer)
+        differences += indexer_differences
+    checked = {"wallets": len(chain.wallets), "merchants": len(chain.merchants),
+               "refs": len(set(chain.issuance_by_ref) | set(records.ledger_by_ref)),
+               "outbox rows": len(records.outbox)}
+    differences.sort(key=lambda d: d.sort_key)
+    return ReconciliationReport(bank=id_text(bank_id), currency=currency, chain_block=block,
+                                indexer_block=indexer_block, differences=tuple(differences), checked=checked)
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A ref as reports show it."""
+
+    value: bytes | str
+
+    def __str__(self) -> str:
+        return id_text(self.value) if isinstance(self.value, bytes) else self.value
+
+
+def compare(chain: ChainFacts, records: NodeRecords, *, now: datetime,
+            stuck_after: timedelta = DEFAULT_STUCK_AFTER) -> Iterator[Difference]:
+    """The differences of (a), (c) and (d) (see the module docstring); pure: no I/O."""
+    if chain.total_supply != chain.net_issued_all:
+        yield Difference(DifferenceKind.SUPPLY_VS_NET_ISSUED, "network", chain.net_issued_all, chain.total_supply,
+                         f"totalSupply at block {chain.block} vs the sum of every bank's netIssued")
+    in_flight = {e.ref for e in records.outbox if e.state in IN_FLIGHT and e.ref is not None}
+    yield from _compare_ledger(chain, records, in_flight)
+    yield from _compare_outbox(chain, records, now, stuck_after)
+
+
+def _compare_ledger(chain: ChainFacts, records: NodeRecords, in_flight: set[bytes]) -> Iterator[Difference]:
+    refs = set(chain.issuance_by_ref) | set(records.ledger_by_ref)
+    for ref in sorted(refs, key=lambda r: str(_Ref(r))):
+        if ref in in_flight:
+            continue
+        on_chain = chain.issuance_by_ref.get(ref, 0) if isinstance(ref, bytes) else 0
+        booked = records.ledger_by_ref.get(ref, 0)
+        if on_chain != booked:
+            yield Difference(DifferenceKind.LEDGER_ISSUANCE, str(_Ref(ref)), on_chain, booked,
+                             "minted - burned on chain vs booked on chain_issued accounts")
+
+
+def _compare_outbox(chain: ChainFacts, records: NodeRecords, now: datetime,
+                    stuck_after: timedelta) -> Iterator[Difference]:
+    for effect in records.outbox:
+        if effect.state in IN_FLIGHT:
+            age = now - effect.updated_at
+            if age > stuck_after:
+                yield Difference(DifferenceKind.OUTBOX_STUCK, effect.key, int(stuck_after.total_seconds()),
+                                 int(age.total_seconds()), f"{effect.state.value} (seconds allowed vs taken)")
+            continue
+        if effect.state is not OutboxState.CONFIRMED:
+            continue
+        if effect.ref is None:
+            receipt = chain.receipts.get(effect.tx_hash or "")
+            if receipt is None or receipt[0] != 1:
+                found = "no transaction" if receipt is None else f"reverted in block {receipt[1]}"
+                yield Difference(DifferenceKind.OUTBOX_EFFECT_MISSING, effect.key, None, effect.amount,
+                                 f"confirmed {effect.kind} tx {effect.tx_hash}: {found}")
+            continue
+        events = chain.ref_events.get(effect.ref, [])
+        if not events:
+            yield Difference(DifferenceKind.OUTBOX_EFFECT_MISSING, effect.key, None, effect.amount,
+                             f"confirmed {effect.kind} with ref {_Ref(effect.ref)}: nothing on chain "
+                             f"up to block {chain.block}")
+            continue
+        issued = [int(e["amount"]) for e in events if e.name in ISSUANCE_EVENTS]
+        if issued and effect.amount is not None and sum(issued) != effect.amount:
+            yield Difference(DifferenceKind.OUTBOX_AMOUNT_MISMATCH, effect.key, sum(issued), effect.amount,
+                             f"{effect.kind} with ref {_Ref(effect.ref)}")
+    known = {e.ref for e in records.outbox if e.ref is not None}
+    for ref, amount in sorted(chain.issuance_by_ref.items()):
+        if ref not in known:
+            names = sorted({e.name for e in chain.ref_events[ref] if e.name in ISSUANCE_EVENTS})
+            yield Difference(DifferenceKind.CHAIN_EFFECT_WITHOUT_OUTBOX, str(_Ref(ref)), amount, None,
+                             f"{' and '.join(names)} with no outbox row carrying this ref")
+
+
+def _compare_indexer(network: Network, bank: bytes, chain: ChainFacts,
+                     view: IndexerView | None) -> tuple[list[Difference], int | None]:
+    if view is None:
+        return [Difference(DifferenceKind.INDEXER_NOT_RUN, "indexer", "a checkpoint", None,
+                           "run `walletnet index run` first")], None
+    checkpoint = view.checkpoint
+    if checkpoint.log_index is not None:
+        return [Difference(DifferenceKind.INDEXER_MID_BLOCK, "indexer", "a whole block", str(checkpoint),
+                           "the indexer stopped inside a block; reconcile once it finishes it")], None
+    at = checkpoint.block_number
+    wallets = {w for w, opened in chain.wallets.items() if opened <= at} | set(view.wallets)
+    merchants = {m for m, registered in chain.merchants.items() if registered <= at} | set(view.merchants)
+    state = read_balances(network, bank, at, wallets, merchants)
+    found: list[Difference] = []
+    for wallet, (spendable, held) in state.wallets.items():
+        projected = view.wallets.get(wallet, (0, 0))
+        if projected[0] != spendable:
+            found.append(Difference(DifferenceKind.INDEXER_WALLET_BALANCE, wallet, spendable, projected[0]))
+        if projected[1] != held:
+            found.append(Difference(DifferenceKind.INDEXER_WALLET_HELD, wallet, held, projected[1]))
+        history = view.history.get(wallet, 0)
+        if history != spendable + held:
+            found.append(Difference(DifferenceKind.INDEXER_WALLET_HISTORY, wallet, spendable + held, history,
+                                    "balanceOf + heldBalance vs the sum of the wallet's history"))
+    for merchant, pending in state.merchants.items():
+        projected_pending = view.merchants.get(merchant, 0)
+        if projected_pending != pending:
+            found.append(Difference(DifferenceKind.INDEXER_MERCHANT_PENDING, merchant, pending, projected_pending))
+    if view.net_issued != state.net_issued:
+        found.append(Difference(DifferenceKind.INDEXER_NET_ISSUED, id_text(bank), state.net_issued, view.net_issued))
+    return found, at
+
+
+def reconcile_node(settings: NodeSettings, *, include_indexer: bool = True,
+                   stuck_after: timedelta = DEFAULT_STUCK_AFTER) -> ReconciliationReport:
+    """:func:`reconcile` for the node described by ``settings`` (chain, deployment, database, bank, currency,
+    confirmations)."""
+    from node.db import create_engine
+
+    network = Network.connect(settings.rpc_url, settings.deployment_path)
+    engine = create_engine(settings.database_url)
+    try:
+        return reconcile(network, engine, settings.bank_id, currency=settings.currency,
+                         confirmations=settings.confirmations, include_indexer=include_indexer,
+                         stuck_after=stuck_after)
+    finally:
+        engine.dispose()

@@ -1,0 +1,290 @@
+"""The bank nodes of the local network (``walletnet up`` / ``walletnet demo``), all in this process and stopped
+together with the chain: per bank a migrated SQLite database ``<data_dir>/<bank>/node.sqlite3`` (the bank code
+in lower case; the node keeps its custody key there too), the chain writer, indexer and periodic jobs in
+threads, and the HTTP API served by uvicorn on its own loopback port.
+
+Demo API keys (admin, teller, app, atm, auth per bank) are made on a bank's first start and written to
+``<data_dir>/credentials.json`` (mode 0600); later starts reuse them. ``<data_dir>/network.json`` says where the
+running network answers, so ``walletnet demo`` in another shell can find it."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from eth_account import Account
+from sqlalchemy import Engine
+
+from node.api_keys import Scope, create_key
+from node.db import create_engine, session_factory, transaction, upgrade
+from node.ledger import SqlLedger
+from node.ledger.accounts import ensure_system_accounts
+from node.runner import NodeRunner
+from node.settings import NodeSettings, load_settings
+from tools.devnet import free_port
+from tools.localnet import DEFAULT_DATA_DIR, LocalNetwork, start_local_network
+from wallet_sdk.chain.network import Network
+
+__all__ = [
+    "DEMO_SCOPES",
+    "BankService",
+    "DataDirBusyError",
+    "RunningNetwork",
+    "api_answers",
+    "data_dir_busy",
+    "network_description",
+    "read_network_file",
+    "serve_api",
+    "start_network",
+]
+
+DEMO_SCOPES = ("admin", "teller", "app", "atm", "auth")  # one key of each per bank (auth: the login backend)
+
+
+class DataDirBusyError(RuntimeError):
+    """Another process runs (or is starting) the network of this data folder."""
+
+
+def _lock(data_dir: Path) -> int:
+    """An exclusive lock on ``<data_dir>/.lock`` for this process's lifetime (released by closing the fd): two
+    anvils on one state file would overwrite each other's state."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirBusyError(f"another walletnet process runs the network of {data_dir}") from None
+    return fd
+
+
+def data_dir_busy(data_dir: Path) -> bool:
+    """True while another process holds the data folder (e.g. `walletnet up` still starting)."""
+    try:
+        os.close(_lock(data_dir))
+    except DataDirBusyError:
+        return True
+    return False
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the main thread handles Ctrl-C and stops everything in order
+        pass
+
+
+@dataclass
+class BankService:
+    """One bank's running node: its settings, database, background work and API URL."""
+
+    code: str
+    settings: NodeSettings
+    engine: Engine
+    runner: NodeRunner
+    url: str
+    db_path: Path
+
+    @property
+    def docs_url(self) -> str:
+        return self.url + "/docs"
+
+
+@dataclass
+class RunningNetwork:
+    """The chain, the contracts and every bank's node; ``stop()`` ends them in order (APIs, nodes, chain)."""
+
+    data_dir: Path
+    chain: LocalNetwork
+    banks: list[BankService]
+    credentials: dict[str, dict[str, str]]  # bank -> scope -> API key secret
+    credentials_created: list[str]  # banks whose keys were made by this start (shown once)
+    _lock_fd: int = -1
+    _stack: ExitStack = field(repr=False, default_factory=ExitStack)
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials.json"
+
+    @property
+    def network_file(self) -> Path:
+        return self.data_dir / "network.json"
+
+    def bank(self, code: str) -> BankService:
+        return next(b for b in self.banks if b.code == code)
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        for bank in self.banks:
+            bank.runner.wait_idle(timeout)
+
+    def stop(self) -> None:
+        """Stop the APIs and nodes (letting the writer finish its round), then anvil, which dumps its state."""
+        try:
+            self._stack.close()
+        finally:
+            self.network_file.unlink(missing_ok=True)
+            self.chain.devnet.stop()
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
+                self._lock_fd = -1
+
+
+def serve_api(stack: ExitStack, settings: NodeSettings, engine: Engine, network: Network,
+              port: int | None = None) -> str:
+    """Serve the bank's API on 127.0.0.1 (``port`` or a free one) in a thread until ``stack`` closes; its URL."""
+    port = port or free_port()
+    app = _app(settings, engine, network)
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"api-{settings.bank_id.lower()}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the API of {settings.bank_id} did not start on port {port}")
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+
+    stack.callback(stop)
+    return f"http://127.0.0.1:{port}"
+
+
+def _app(settings: NodeSettings, engine: Engine, network: Network) -> Any:
+    from api.app import create_app
+
+    return create_app(settings, engine=engine, network_factory=lambda: network)
+
+
+def _read_credentials(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {bank: dict(keys) for bank, keys in data.get("banks", {}).items()}
+
+
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON readable by its owner only (created 0600, never world-readable meanwhile)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)
+
+
+def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_port: int | None,
+          fresh_chain: bool) -> tuple[BankService, bool]:
+    """Start one bank's node and API; returns it and whether its database was new."""
+    code = net.banks[index].code
+    bank_dir = data_dir / code.lower()  # beside the custody key the node keeps there
+    bank_dir.mkdir(parents=True, exist_ok=True)
+    db_path = bank_dir / "node.sqlite3"
+    if fresh_chain and db_path.exists():  # a database of a chain that is gone: keep it aside, start anew
+        db_path.rename(db_path.with_name(f"node.stale-{int(time.time())}.sqlite3"))
+    new_db = not db_path.exists()
+    deployment_path = data_dir / "deployment.json"
+    # Merchants are settled on demand here (no daily cut-off), so the demo's settlement is its own.
+    settings = load_settings(bank_id=code, rpc_url=net.devnet.rpc_url, db_url=f"sqlite:///{db_path}",
+                             data_dir=data_dir, deployment_file=deployment_path, confirmations=1,
+                             settlement_cutoff=None)
+    engine = create_engine(settings.database_url)
+    stack.callback(engine.dispose)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        ensure_system_accounts(SqlLedger(session), settings.currency)
+
+    def connect() -> Network:
+        return Network.connect(net.devnet.rpc_url, deployment_path, timeout=30.0)
+
+    operator = Account.from_key(net.devnet.accounts[2 + index].private_key)  # the key the deployment admitted
+    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.5)  # woken at once by work
+    runner.start()
+    stack.callback(runner.stop)
+    url = serve_api(stack, settings, engine, connect(), api_port)
+    return BankService(code, settings, engine, runner, url, db_path), new_db
+
+
+def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int | None = None,
+                  api_port_base: int | None = None) -> RunningNetwork:
+    """Start (or resume) the chain, the contracts and every bank's node and API; write network.json and, for
+    banks started for the first time, their demo API keys into credentials.json. Raises DataDirBusyError if
+    another process runs the network of ``data_dir``."""
+    lock = _lock(data_dir)
+    try:
+        chain = start_local_network(data_dir=data_dir, banks=banks, port=port)
+    except BaseException:
+        os.close(lock)
+        raise
+    running = RunningNetwork(data_dir, chain, [], {}, [], lock)
+    try:
+        credentials = _read_credentials(running.credentials_file)
+        for i in range(len(chain.banks)):
+            bank, new_db = _bank(running._stack, chain, data_dir, i,
+                                 None if api_port_base is None else api_port_base + i, fresh_chain=not chain.reused)
+            running.banks.append(bank)
+            if new_db or set(credentials.get(bank.code, {})) != set(DEMO_SCOPES):
+                with transaction(session_factory(bank.engine)) as session:
+                    credentials[bank.code] = {
+                        scope: create_key(session, name=f"demo {scope}", scopes=(Scope(scope),)).secret
+                        for scope in DEMO_SCOPES}
+                running.credentials_created.append(bank.code)
+        running.credentials = {b.code: credentials[b.code] for b in running.banks}
+        if running.credentials_created:
+            _write_private(running.credentials_file, {"banks": credentials})
+        _write_private(running.network_file, network_description(running))
+        return running
+    except BaseException:
+        running.stop()
+        raise
+
+
+def network_description(net: RunningNetwork) -> dict[str, Any]:
+    """What network.json holds: where the chain and each bank's API answer (no secrets; absolute paths, so a
+    demo started from another folder finds the files)."""
+    root = net.data_dir.resolve()
+    return {
+        "pid": os.getpid(),
+        "rpc_url": net.chain.devnet.rpc_url,
+        "chain_id": net.chain.devnet.chain_id,
+        "contracts": dict(net.chain.deployment.contracts),
+        "deployment_file": str(root / "deployment.json"),
+        "credentials_file": str(root / "credentials.json"),
+        "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": f"sqlite:///{b.db_path.resolve()}"}
+                  for b in net.banks},
+    }
+
+
+def read_network_file(data_dir: Path) -> dict[str, Any] | None:
+    """The network.json of a network running from ``data_dir`` whose APIs answer, or None."""
+    path = data_dir / "network.json"
+    if not path.is_file():
+        return None
+    try:
+        info: dict[str, Any] = json.loads(path.read_text())
+    except ValueError:
+        return None
+    banks = info.get("banks") or {}
+    if not banks or not all(api_answers(b["api_url"]) for b in banks.values()):
+        return None
+    return info
+
+
+def api_answers(url: str, timeout: float = 2.0) -> bool:
+    """True if a bank API answers ``GET /v1/health`` at ``url`` (whatever its verdict)."""
+    try:
+        with urllib.request.urlopen(url + "/v1/health", timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except urllib.error.HTTPError:  # it answered, if only to say it is degraded
+        return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
