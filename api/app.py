@@ -19,6 +19,7 @@ from api.admission import InFlightLimit, ensure_worker_threads
 from api.auth import document_scopes, keyed_routes
 from api.deps import AppState
 from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.openapi import keep_published_order
 from api.routes import (
     accounts,
     api_keys,
@@ -94,6 +95,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
         document_scopes(router)
         app.include_router(router)
     _problems_only_as_problem_json(app)
+    keep_published_order(app)
     return app
 
 
