@@ -34,7 +34,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from api.deps import AppState, AppStateDep
 from api.errors import ForbiddenError, UnauthorizedError
-from api.keys import Principal, Scope, authenticate
+from node.api_keys import Principal, Scope, authenticate
 
 __all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
            "keyed_routes", "needs_api_key", "require_scope"]

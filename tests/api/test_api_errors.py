@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from api.auth import CurrentKey
 from api.errors import ConflictError
-from api.keys import Scope
+from node.api_keys import Scope
 from wallet_sdk.chain.types import WalletStatus
 from wallet_sdk.contract_errors import (
     BalanceCapExceeded,
