@@ -24,12 +24,11 @@ from sqlalchemy import Engine, event
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
 from node.db import session_factory
-from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
-from node.indexer.service import RoundResult as IndexerRound
+from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexerRound, IndexScope
 from node.jobs import periodic_jobs
 from node.settings import NodeSettings
 from node.wakeup import wait_for_work
-from node.writer import ChainWriter, RoundResult, WriterConfig
+from node.writer import ChainWriter, WriterConfig, WriterRound
 from wallet_sdk.chain.network import Network
 from wallet_sdk.keys import WalletKey
 
@@ -125,7 +124,7 @@ class NodeRunner:
             self._halt()
 
     def _run_writer(self) -> None:
-        def after_round(result: RoundResult) -> None:
+        def after_round(result: WriterRound) -> None:
             if result.finished:  # transactions final: new blocks to index, completions for the jobs
                 self._wake["indexer"].set()
                 self._wake["jobs"].set()

@@ -78,7 +78,7 @@ from wallet_sdk.rawtx import (
     sign_request,
 )
 
-__all__ = ["ChainWriter", "Checkpoint", "RoundResult", "WriterConfig", "open_writer", "writer_web3"]
+__all__ = ["ChainWriter", "WriterConfig", "WriterRound", "WriterStep", "open_writer", "writer_web3"]
 
 log = logging.getLogger("walletnet.writer")
 
@@ -91,8 +91,9 @@ RETRYABLE = (NodeConnectionError, OSError, OperationalError, SATimeoutError, Int
 (node or database unreachable or busy, a concurrent writer took the nonce, the node refused a transaction for now)."""
 
 
-class Checkpoint(StrEnum):
-    """Points of the writer's work that a hook sees (the crash tests kill the process at them)."""
+class WriterStep(StrEnum):
+    """Steps of the writer's work that its ``checkpoint`` hook sees (the crash tests kill the process at them).
+    Not the indexer's :class:`~node.indexer.service.IndexedUpTo`: nothing is resumed from these."""
 
     SIGNED_COMMITTED = "signed_committed"  # a signed transaction (or replacement) is committed, not broadcast
     BROADCAST = "broadcast"  # the node answered the broadcast; no receipt seen yet
@@ -119,7 +120,9 @@ class WriterConfig:
 
 
 @dataclass(frozen=True)
-class RoundResult:
+class WriterRound:
+    """What one round of the writer did (its ``after_round`` hook gets it)."""
+
     submitted: int  # rows sent in new transactions
     finished: int  # rows confirmed or failed
     outstanding: int  # received rows of known kinds + pending transactions, after the round
@@ -187,12 +190,12 @@ class ChainWriter:
 
     ``run()`` loops until ``stop`` is set (or, with ``until_idle``, until nothing is left to do);
     ``run_round()`` does one round, for callers that drive it themselves. ``checkpoint`` is called at each
-    :class:`Checkpoint`; ``clock`` gives the current UTC time (tests move it to make a transaction stuck).
+    :class:`WriterStep`; ``clock`` gives the current UTC time (tests move it to make a transaction stuck).
     """
 
     def __init__(self, sessions: sessionmaker[Session], network: Network, account: LocalAccount | WalletKey,
                  config: WriterConfig | None = None, *, kinds: Mapping[str, OutboxKind] | None = None,
-                 checkpoint: Callable[[Checkpoint], None] | None = None,
+                 checkpoint: Callable[[WriterStep], None] | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         engine = sessions.kw.get("bind")
@@ -217,7 +220,7 @@ class ChainWriter:
     # ------------------------------------------------------------------ the loop
 
     def run(self, stop: threading.Event | None = None, *, until_idle: bool = False,
-            wake: threading.Event | None = None, after_round: Callable[[RoundResult], None] | None = None) -> None:
+            wake: threading.Event | None = None, after_round: Callable[[WriterRound], None] | None = None) -> None:
         """Write rows until ``stop`` is set, or until none is received or pending when ``until_idle``.
 
         An idle wait ends early when ``wake`` is set (new rows may be there; see node/wakeup.py);
@@ -242,11 +245,11 @@ class ChainWriter:
             if result.submitted == 0 and result.finished == 0:
                 wait_for_work(stop, wake, self.config.poll_interval)
 
-    def run_round(self) -> RoundResult:
+    def run_round(self) -> WriterRound:
         """Follow up the pending transactions, then submit the received rows; one pass of each."""
         finished = self.follow_up_pending()
         submitted = self.submit_received()
-        return RoundResult(submitted, finished, self.count_outstanding())
+        return WriterRound(submitted, finished, self.count_outstanding())
 
     def count_outstanding(self) -> int:
         with self.readers() as session:
@@ -319,7 +322,7 @@ class ChainWriter:
         signed = self._store_signed(kind, rows, request, fees, chain_nonce)
         if signed is None:
             return 0
-        self._checkpoint(Checkpoint.SIGNED_COMMITTED)
+        self._checkpoint(WriterStep.SIGNED_COMMITTED)
         self._broadcast(signed)
         return len(rows)
 
@@ -404,7 +407,7 @@ class ChainWriter:
         if result is not BroadcastResult.ACCEPTED:
             log.info("broadcast of %s: %s", signed.tx_hash, result.value)
         self._handed_over[signed.tx_hash] = self._clock()
-        self._checkpoint(Checkpoint.BROADCAST)
+        self._checkpoint(WriterStep.BROADCAST)
 
     # ------------------------------------------------------------------ following up pending transactions
 
@@ -560,7 +563,7 @@ class ChainWriter:
                 else:
                     transition(session, row, OutboxState.FAILED, error=reason)
             session.flush()
-            self._checkpoint(Checkpoint.RECEIPT_SEEN)
+            self._checkpoint(WriterStep.RECEIPT_SEEN)
         for attempt in tx.attempts:
             self._handed_over.pop(attempt.tx_hash, None)
         self._nonce_passed.pop(tx.id, None)
@@ -585,7 +588,7 @@ class ChainWriter:
                 transition(session, row, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=tx.nonce)
         log.warning("nonce %d: %s not mined after %.0fs; replaced by %s with higher fees", tx.nonce,
                     tx.newest.tx_hash, self.config.stuck_after, signed.tx_hash)
-        self._checkpoint(Checkpoint.SIGNED_COMMITTED)
+        self._checkpoint(WriterStep.SIGNED_COMMITTED)
         self._broadcast(signed)
 
 
