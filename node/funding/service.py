@@ -40,7 +40,6 @@ from node.operations.checks import (
     custodied_wallet,
     decode_signed,
     deposit_currency,
-    failure_details,
     nonce_in_flight,
 )
 from node.operations.models import (
@@ -48,6 +47,7 @@ from node.operations.models import (
     OperationKind,
     OperationStatus,
     completes,
+    failure_details,
     finish,
     new_operation,
     new_ref,
@@ -63,7 +63,7 @@ from wallet_sdk.authorizations import Redemption, SignedAuthorization
 from wallet_sdk.chain.network import Network, to_address
 
 if TYPE_CHECKING:
-    from node.outbox import OutboxRow
+    from node.outbox import OutboxRow, RowOutcome
 
 __all__ = [
     "CUSTODIAL_VALIDITY",
@@ -201,16 +201,16 @@ def top_up(session: Session, settings: NodeSettings, network: Network, *, wallet
 
 
 @completes(OperationKind.TOPUP)
-def _top_up_done(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _top_up_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     ledger = operation_ledger(session, op)
     hold_ref = str(op.details["hold"])
-    if confirmed:
+    if outcome.confirmed:
         ledger.capture(hold_ref, contra=CHAIN_ISSUED, entry_reference=op.ref, memo=f"top-up {op.ref}")
         finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
     else:
         ledger.release(hold_ref)
         finish(op, OperationStatus.FAILED, error=row.last_error or "the mint failed",
-               **failure_details(row.last_error))
+               **failure_details(outcome))
 
 
 # ------------------------------------------------------------------ redemption
@@ -283,10 +283,10 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
 
 
 @completes(OperationKind.REDEMPTION)
-def _redemption_done(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if not confirmed:
+def _redemption_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+    if not outcome.confirmed:
         finish(op, OperationStatus.FAILED, error=row.last_error or "the burn failed",
-               **failure_details(row.last_error))
+               **failure_details(outcome))
         return
     assert op.account is not None and op.amount_minor is not None and op.ref is not None
     ledger = operation_ledger(session, op)

@@ -48,7 +48,6 @@ __all__ = [
     "custodied_wallet",
     "decode_signed",
     "deposit_currency",
-    "failure_details",
     "nonce_in_flight",
     "pending_outflow",
     "unlimited",
@@ -145,13 +144,6 @@ def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: s
     details: Iterable[object] = session.scalars(select(Operation.details).where(
         Operation.wallet == wallet, Operation.kind == kind, Operation.status == OperationStatus.PENDING))
     return any(isinstance(d, dict) and d.get("nonce") == nonce for d in details)
-
-
-def failure_details(error: str | None) -> dict[str, str]:
-    """``{"reason": "<Solidity error name>"}`` of a writer's error text such as ``BalanceCapExceeded(...)``, so
-    clients can branch on the reason without parsing; empty if the text is not a contract error."""
-    name = (error or "").split("(", 1)[0]
-    return {"reason": name} if name.isidentifier() and name[:1].isupper() else {}
 
 
 def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int) -> None:

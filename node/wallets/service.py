@@ -12,8 +12,8 @@ in the same transaction; the completions below apply the chain's answer to the r
   fresh 32-byte salt per binding, so account numbers never appear on chain.
 - Closure: ``closeWallet`` burns the whole balance under the closure's ref; the completion credits the burned
   amount to the bound account against ``chain:issued`` (reconciliation's rule for every burn). The amount is
-  read from the ``WalletClosed`` event of the mined transaction when the writer hands the receipt's events
-  over (``session.info["receipt_events"]``); otherwise the balance seen when the closure was accepted is used,
+  read from the ``WalletClosed`` event of the mined transaction, which the writer hands the completion
+  (:class:`~node.outbox.RowOutcome`); without it the balance seen when the closure was accepted is used,
   which is exact because the closure is refused while any other operation on the wallet is in flight.
 """
 
@@ -56,7 +56,7 @@ from node.operations.models import (
     operation_ledger,
     operation_payload,
 )
-from node.outbox import OutboxRow, enqueue
+from node.outbox import OutboxRow, RowOutcome, enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
 from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState, find_wallet, seal_key
@@ -68,7 +68,6 @@ from wallet_sdk.keys import WalletKey
 __all__ = [
     "ADMIN_KINDS",
     "CHANNEL_VERIFICATIONS",
-    "RECEIPT_EVENTS",
     "TIER_OF",
     "Actor",
     "Channel",
@@ -104,8 +103,6 @@ CHANNEL_VERIFICATIONS: Final = {
 ADMIN_KINDS: Final = frozenset({OperationKind.TIER_CHANGE, OperationKind.FREEZE, OperationKind.UNFREEZE,
                                 OperationKind.ACCOUNT_BINDING, OperationKind.WALLET_CLOSE})
 IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)
-RECEIPT_EVENTS: Final = "receipt_events"
-"""``session.info`` key under which the chain writer may pass the decoded events of the mined transaction."""
 
 _CUSTOMER_REF: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _PHONE: Final = re.compile(r"\+?[0-9]{6,15}")
@@ -454,12 +451,12 @@ def enrol(session: Session, settings: NodeSettings, network: Network | None, row
 
 
 @completes(OperationKind.WALLET_OPEN)
-def _opened(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _opened(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
     if record is not None and record.state is WalletState.PENDING:
-        record.state = WalletState.ACTIVE if confirmed else WalletState.FAILED
+        record.state = WalletState.ACTIVE if outcome.confirmed else WalletState.FAILED
         record.updated_at = utcnow()
-    if confirmed:
+    if outcome.confirmed:
         finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
     else:
         finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the opening")
@@ -535,49 +532,49 @@ def bind_account(session: Session, settings: NodeSettings, network: Network, add
 
 
 @completes(OperationKind.TIER_CHANGE)
-def _tier_changed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _tier_changed(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
+    if outcome.confirmed and record is not None:
         record.tier = int(op.details["tier"])
         record.updated_at = utcnow()
-    _done(op, row, confirmed)
+    _done(op, row, outcome)
 
 
 @completes(OperationKind.FREEZE)
-def _frozen(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _frozen(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
+    if outcome.confirmed and record is not None:
         if record.state is WalletState.ACTIVE:
             record.state = WalletState.FROZEN
         record.freeze_reason = int(op.details["reason"])
         record.updated_at = utcnow()
-    _done(op, row, confirmed)
+    _done(op, row, outcome)
 
 
 @completes(OperationKind.UNFREEZE)
-def _unfrozen(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _unfrozen(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
+    if outcome.confirmed and record is not None:
         if record.state is WalletState.FROZEN:
             record.state = WalletState.ACTIVE
         record.freeze_reason = None
         record.updated_at = utcnow()
-    _done(op, row, confirmed)
+    _done(op, row, outcome)
 
 
 @completes(OperationKind.ACCOUNT_BINDING)
-def _bound(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _bound(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
+    if outcome.confirmed and record is not None:
         record.account_code = op.account
         record.account_salt = op.details["account_salt"]
         record.account_hash = op.details["account_hash"]
         record.updated_at = utcnow()
-    _done(op, row, confirmed)
+    _done(op, row, outcome)
 
 
-def _done(op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if confirmed:
+def _done(op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+    if outcome.confirmed:
         finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
     else:
         finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the change")
@@ -626,24 +623,24 @@ def close_wallet(session: Session, settings: NodeSettings, network: Network, add
     return op
 
 
-def _burned(session: Session, op: Operation, row: OutboxRow) -> tuple[int, str]:
+def _burned(op: Operation, row: OutboxRow, outcome: RowOutcome) -> tuple[int, str]:
     """The amount ``closeWallet`` burned, and where it was read from."""
-    for event in session.info.get(RECEIPT_EVENTS) or ():
+    for event in outcome.events:
         if getattr(event, "name", None) == "WalletClosed" and event["wallet"] == op.wallet:
             return int(event["redeemed"]), "receipt"
     return int(row.payload.get("expected_amount", op.amount_minor or 0)), "balance_at_request"
 
 
 @completes(OperationKind.WALLET_CLOSE)
-def _closed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
+def _closed(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     record = find_wallet(session, op.wallet or "", lock=True)
-    if not confirmed:
+    if not outcome.confirmed:
         if record is not None and record.state is WalletState.CLOSING:
             record.state = WalletState(op.details.get("previous_state", WalletState.ACTIVE.value))
             record.updated_at = utcnow()
         finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the closure")
         return
-    burned, source = _burned(session, op, row)
+    burned, source = _burned(op, row, outcome)
     if burned:
         ledger = operation_ledger(session, op)
         # Paid out to the bound account; without one (money arrived after a zero-balance check) it waits in
