@@ -8,7 +8,8 @@ Cash-in: the ATM reports counted notes for a wallet -> an operation and a ``mint
 
 Cash-out, like a card network's authorization and capture: the customer's app signs a
 :class:`~wallet_sdk.authorizations.HoldAuthorization` and shows it as a QR code; the ATM submits the text. The
-hold is placed; the ATM dispenses once it is held and confirms (capture), or
+payer's side is checked as for any payment (:func:`~node.operations.checks.check_outflow`: the hold counts as
+outflow on chain), then the hold is placed; the ATM dispenses once it is held and confirms (capture), or
 reports a fault (release). The stages of a cash-out and their only moves are in :mod:`node.atm.models`; what
 the chain's answer to each step does is in :mod:`node.atm.completions`.
 
@@ -54,7 +55,7 @@ from node.ledger.accounts import EQUITY, VAULT, atm_account, ensure_system_accou
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
-from node.operations.checks import decode_signed
+from node.operations.checks import check_outflow, decode_signed
 from node.operations.models import (
     Operation,
     OperationKind,
@@ -373,7 +374,8 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
             cash-out could settle, valid for too long, or used before.
         NotCustodianError, WalletFrozenError, WalletNotActiveError, FlowNotFoundError: not a wallet this bank
             can hold money of.
-        InsufficientBalanceError, LimitExceededError: the chain would refuse the hold.
+        InsufficientBalanceError, LimitExceededError: the chain would refuse the hold (the payer's spendable
+            balance less its outflows in flight, its single-payment and daily limits: the shared outflow check).
         AtmCashError: the ATM does not have the cash.
         SecondFactorRequiredError, SecondFactorInvalidError: above the bank's threshold without a valid TOTP.
     """
@@ -395,17 +397,7 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
             or network.authorization_used(holder, auth.hold_id)):
         raise AuthorizationInvalidError("this withdrawal code was used before: make a new one")
     value = auth.value
-    balance = network.balance(holder)
-    if balance < value:
-        raise InsufficientBalanceError(f"wallet {holder} has {balance}, not the {value} to withdraw",
-                                       balance=balance, requested=value)
-    limits = network.wallet_limits(holder)
-    if limits is not None and value > limits.single_payment_limit:
-        raise LimitExceededError(f"{value} is above the wallet's single payment limit of "
-                                 f"{limits.single_payment_limit}", limit=limits.single_payment_limit)
-    allowance = network.remaining_daily_allowance(holder)
-    if value > allowance:
-        raise LimitExceededError(f"the wallet may send {allowance} more today, not {value}", remaining=allowance)
+    check_outflow(session, network, holder, value)
     cash, reserved = atm_cash(session, settings, atm.atm_id)
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",
