@@ -11,13 +11,16 @@ seen when the closure was accepted (exact: the closure is refused while any othe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Final
+
 from sqlalchemy.orm import Session
 
 from node.db.base import utcnow
 from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE
 from node.operations.models import Operation, OperationKind, OperationStatus, completes, finish, operation_ledger
 from node.outbox import OutboxRow, RowOutcome
-from node.wallets.models import WalletState, find_wallet
+from node.wallets.models import WalletRecord, WalletState, find_wallet
 
 __all__: list[str] = []  # nothing to call: the completions are registered with node.operations.models
 
@@ -28,59 +31,58 @@ def _opened(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome
     if record is not None and record.state is WalletState.PENDING:
         record.state = WalletState.ACTIVE if outcome.confirmed else WalletState.FAILED
         record.updated_at = utcnow()
-    if outcome.confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the opening")
+    _done(op, row, outcome, "the chain refused the opening")
+
+
+def _set_tier(record: WalletRecord, op: Operation) -> None:
+    record.tier = int(op.details["tier"])
+
+
+def _freeze(record: WalletRecord, op: Operation) -> None:
+    if record.state is WalletState.ACTIVE:
+        record.state = WalletState.FROZEN
+    record.freeze_reason = int(op.details["reason"])
+
+
+def _unfreeze(record: WalletRecord, _op: Operation) -> None:
+    if record.state is WalletState.FROZEN:
+        record.state = WalletState.ACTIVE
+    record.freeze_reason = None
+
+
+def _bind(record: WalletRecord, op: Operation) -> None:
+    record.account_code = op.account
+    record.account_salt = op.details["account_salt"]
+    record.account_hash = op.details["account_hash"]
+
+
+_CHANGES: Final[Mapping[OperationKind, Callable[[WalletRecord, Operation], None]]] = {
+    OperationKind.TIER_CHANGE: _set_tier,
+    OperationKind.FREEZE: _freeze,
+    OperationKind.UNFREEZE: _unfreeze,
+    OperationKind.ACCOUNT_BINDING: _bind,
+}
+"""What each administrative change does to the wallet's record once the chain has it."""
 
 
 @completes(OperationKind.TIER_CHANGE)
-def _tier_changed(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if outcome.confirmed and record is not None:
-        record.tier = int(op.details["tier"])
-        record.updated_at = utcnow()
-    _done(op, row, outcome)
-
-
 @completes(OperationKind.FREEZE)
-def _frozen(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if outcome.confirmed and record is not None:
-        if record.state is WalletState.ACTIVE:
-            record.state = WalletState.FROZEN
-        record.freeze_reason = int(op.details["reason"])
-        record.updated_at = utcnow()
-    _done(op, row, outcome)
-
-
 @completes(OperationKind.UNFREEZE)
-def _unfrozen(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if outcome.confirmed and record is not None:
-        if record.state is WalletState.FROZEN:
-            record.state = WalletState.ACTIVE
-        record.freeze_reason = None
-        record.updated_at = utcnow()
-    _done(op, row, outcome)
-
-
 @completes(OperationKind.ACCOUNT_BINDING)
-def _bound(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+def _changed(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+    """An administrative change confirmed applies to the record; refused, the record stays as it was."""
     record = find_wallet(session, op.wallet or "", lock=True)
     if outcome.confirmed and record is not None:
-        record.account_code = op.account
-        record.account_salt = op.details["account_salt"]
-        record.account_hash = op.details["account_hash"]
+        _CHANGES[op.kind](record, op)
         record.updated_at = utcnow()
-    _done(op, row, outcome)
+    _done(op, row, outcome, "the chain refused the change")
 
 
-def _done(op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+def _done(op: Operation, row: OutboxRow, outcome: RowOutcome, refused: str) -> None:
     if outcome.confirmed:
         finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
     else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the change")
+        finish(op, OperationStatus.FAILED, error=row.last_error or refused)
 
 
 def _burned(op: Operation, row: OutboxRow, outcome: RowOutcome) -> tuple[int, str]:
