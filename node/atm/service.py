@@ -10,8 +10,8 @@ Cash-out, like a card network's authorization and capture: the customer's app si
 :class:`~wallet_sdk.authorizations.HoldAuthorization` and shows it as a QR code; the ATM submits the text. The
 payer's side is checked as for any payment (:func:`~node.operations.checks.check_outflow`: the hold counts as
 outflow on chain), then the hold is placed; the ATM dispenses once it is held and confirms (capture), or
-reports a fault (release). The stages of a cash-out and their only moves are in :mod:`node.atm.models`; what
-the chain's answer to each step does is in :mod:`node.atm.completions`.
+reports a fault (release). The stages of a cash-out, their only moves, and what the chain's answer to each step
+does are in :mod:`node.atm.completions`.
 
 Cash promised to cash-outs in progress stays reserved in the ATM: unloads and new cash-outs cannot take it.
 A held cash-out not dispensed within ``settings.atm_hold_timeout`` seconds is released by
@@ -32,9 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from node import outbox
-from node.atm import completions as _completions  # noqa: F401  (registers the cash-in and cash-out completions)
 from node.atm.auth import prune_messages
-from node.atm.models import Atm, AtmState, CashOutStage, cash_out_stage, hold_key, move_cash_out
+from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
+from node.atm.models import Atm, AtmState, hold_key
 from node.chain_ids import id_bytes
 from node.custody import custody_for
 from node.db.base import utcnow

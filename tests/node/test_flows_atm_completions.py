@@ -16,7 +16,8 @@ from writer_support import FAST
 
 from node.atm import service
 from node.atm.auth import AtmMessageReplayedError, authenticate
-from node.atm.models import Atm, AtmMessage, CashOutStage, IllegalStageError, move_cash_out
+from node.atm.completions import CashOutStage, IllegalStageError, move_cash_out
+from node.atm.models import Atm, AtmMessage
 from node.db import transaction
 from node.db.base import utcnow
 from node.errors import InvalidStateError
