@@ -55,8 +55,8 @@ def _start(leg: Leg, pytest: str, extra: list[str]) -> Running:
     LOG_DIR.mkdir(exist_ok=True)
     log = LOG_DIR / f"{leg.name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([pytest, *leg.args, *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env={**os.environ, **leg.env})
+        process = subprocess.Popen([pytest, *leg.args, "--durations=15", *extra], cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **leg.env})
     print(f"[{leg.name}] started: pytest {' '.join(leg.args)}", flush=True)
     return Running(leg, process, log, time.monotonic())
 
