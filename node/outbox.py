@@ -40,8 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from wallet_sdk.chain.events import Event
 from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.events import Event
 
 __all__ = [
     "TRANSITIONS",

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node import outbox
 from node.atm.auth import prune_messages
 from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
-from node.atm.models import Atm, AtmState, hold_key
+from node.atm.models import Atm, AtmState
 from node.chain_ids import id_bytes
 from node.custody import custody_for
 from node.db.base import utcnow
@@ -61,6 +61,7 @@ from node.operations.models import (
     OperationKind,
     OperationStatus,
     get_operation,
+    hold_key,
     new_operation,
     new_ref,
     operation_payload,

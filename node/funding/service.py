@@ -36,10 +36,8 @@ from node.ledger.builtin import SqlLedger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
 from node.operations.checks import (
-    CustodiedWallet,
     check_authorization,
     check_outflow,
-    custodied_wallet,
     decode_signed,
     deposit_currency,
     nonce_in_flight,
@@ -54,6 +52,7 @@ from node.operations.models import (
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
+from node.wallets.access import CustodiedWallet, custodied_wallet
 from node.wallets.models import CustodyMode, custodial_key
 from node.writer.kinds import redeem_payload
 from wallet_sdk.authorizations import Redemption, SignedAuthorization

@@ -12,7 +12,7 @@ be rebuilt by indexing again from the deployment block into an empty database.
   ``spendable_delta_minor`` / ``held_delta_minor`` are the row's effect on the wallet; their sums are the
   wallet's balances. A hold capture shows as ``hold_captured`` (no effect) and ``burn`` (reason
   ``hold_capture``, held money out). The one exception to "derived from the chain": **notices** to the
-  customer (``totp_*`` kinds, written by :mod:`node.wallets.notices`, no block, no transaction, no effect), kept
+  customer (``totp_*`` kinds, written by :mod:`node.notices`, no block, no transaction, no effect), kept
   here so they take their place in the one ordered history a wallet's channels page through. Indexing again
   from the chain does not restore them; their source records (``second_factor_audit``) stay.
 - ``chain_holds``: ATM cash-out holds and what became of them.
@@ -65,7 +65,7 @@ class HistoryKind(StrEnum):
     HOLD_PLACED = "hold_placed"
     HOLD_CAPTURED = "hold_captured"
     HOLD_RELEASED = "hold_released"
-    # notices the node writes itself (node.wallets.notices): no block, no transaction, no effect on balances
+    # notices the node writes itself (node.notices): no block, no transaction, no effect on balances
     TOTP_ENROLLED = "totp_enrolled"
     TOTP_CHANGED = "totp_changed"
     TOTP_RESET = "totp_reset"

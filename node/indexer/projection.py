@@ -43,8 +43,8 @@ from node.indexer.models import (
     SettlementBatchRecord,
     WalletHistory,
 )
+from wallet_sdk.chain.events import Event
 from wallet_sdk.chain.types import BurnReason, MerchantStatus, PayoutMode, WalletKind
-from wallet_sdk.events import Event
 
 __all__ = ["EVENT_NAMES", "IndexScope", "IndexedValueTooLargeError", "Projection"]
 

@@ -44,8 +44,8 @@ from node.db.base import utcnow
 from node.indexer.models import IndexerCheckpoint
 from node.indexer.projection import EVENT_NAMES, IndexedValueTooLargeError, IndexScope, Projection
 from node.wakeup import wait_for_work
+from wallet_sdk.chain.events import Event, EventPosition, iter_events
 from wallet_sdk.chain.network import Network
-from wallet_sdk.events import Event, EventPosition, iter_events
 
 if TYPE_CHECKING:
     from node.settings import NodeSettings

@@ -34,7 +34,7 @@ from node.operations.models import (
 )
 from node.outbox import OutboxRow, RowOutcome
 from node.wallets.models import WalletState, find_wallet
-from wallet_sdk.events import Event
+from wallet_sdk.chain.events import Event
 
 __all__: list[str] = []  # nothing to call: the completions are registered with node.operations.models
 

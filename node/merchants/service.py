@@ -74,7 +74,7 @@ from node.merchants.models import (
 )
 from node.merchants.request_signer import request_signing_key
 from node.merchants.webhook_targets import url_refusal
-from node.operations.checks import check_authorization, check_outflow, custodied_wallet
+from node.operations.checks import check_authorization, check_outflow
 from node.operations.models import (
     Operation,
     OperationKind,
@@ -86,6 +86,7 @@ from node.operations.models import (
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
+from node.wallets.access import custodied_wallet
 from node.wallets.models import (
     CustodyMode,
     Verification,

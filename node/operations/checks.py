@@ -11,43 +11,33 @@ status) is left to the chain: the operation then fails with the contract's reaso
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node.atm.models import hold_key
 from node.errors import (
     AuthorizationInvalidError,
     FlowNotFoundError,
     FlowValidationError,
     InsufficientBalanceError,
     LimitExceededError,
-    NotCustodianError,
-    WalletFrozenError,
-    WalletNotActiveError,
 )
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
-from node.operations.models import Operation, OperationKind, OperationStatus
+from node.operations.models import Operation, OperationKind, OperationStatus, hold_key
 from node.outbox import OutboxRow, OutboxState
-from node.settings import NodeSettings
-from node.wallets.models import WalletRecord, WalletState, find_wallet
 from wallet_sdk.authorizations import Authorization, SignedAuthorization, verify
-from wallet_sdk.chain.network import Network, to_address
-from wallet_sdk.chain.types import WalletInfo, WalletStatus
+from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import AuthorizationError
 from wallet_sdk.payload import decode_payload
 
 __all__ = [
     "OUTFLOW_KINDS",
     "UNLIMITED_FROM",
-    "CustodiedWallet",
     "channel_of",
     "check_authorization",
     "check_outflow",
-    "custodied_wallet",
     "decode_signed",
     "deposit_currency",
     "nonce_in_flight",
@@ -70,54 +60,6 @@ def unlimited(value: int) -> bool:
 def channel_of(scopes: frozenset[str] | set[str], *allowed: str) -> str:
     """The channel an operation is recorded under: the first of the endpoint's ``allowed`` scopes the key has."""
     return str(next((scope for scope in allowed if scope in scopes), allowed[0] if allowed else "api"))
-
-
-@dataclass(frozen=True)
-class CustodiedWallet:
-    """A wallet of this bank as both the node's record and the chain see it."""
-
-    record: WalletRecord
-    chain: WalletInfo
-
-    @property
-    def address(self) -> str:
-        return self.record.address
-
-
-def custodied_wallet(session: Session, network: Network, settings: NodeSettings, address: str, *,
-                     active: bool = True) -> CustodiedWallet:
-    """The wallet at ``address``, which this bank must keep (and, with ``active``, be able to move money).
-
-    The record is locked, so concurrent requests for one wallet run one after the other.
-
-    Raises:
-        FlowNotFoundError: no wallet is registered at ``address``.
-        NotCustodianError: another bank keeps it.
-        WalletFrozenError / WalletNotActiveError: ``active`` and the wallet cannot move money now.
-    """
-    wallet = to_address(address, "wallet")
-    info = network.wallet(wallet)
-    record = find_wallet(session, wallet, lock=True)
-    if record is None or (info.registered and info.bank_code != settings.bank_id):
-        if not info.registered:
-            raise FlowNotFoundError(f"no wallet is registered at {wallet}", wallet=wallet)
-        raise NotCustodianError(f"wallet {wallet} is kept by {info.bank_code}, not {settings.bank_id}: "
-                                "its own bank acts for it", wallet=wallet, bank=info.bank_code)
-    found = CustodiedWallet(record, info)
-    if active:
-        require_active(found)
-    return found
-
-
-def require_active(wallet: CustodiedWallet) -> None:
-    info, record = wallet.chain, wallet.record
-    if info.status is WalletStatus.FROZEN or record.state is WalletState.FROZEN:
-        raise WalletFrozenError(f"wallet {record.address} is frozen", wallet=record.address,
-                                reason=info.freeze_reason or record.freeze_reason,
-                                by_regulator=info.frozen_by_regulator)
-    if info.status is not WalletStatus.ACTIVE or record.state is not WalletState.ACTIVE:
-        shown = info.status.name.lower() if info.status is not WalletStatus.ACTIVE else record.state.value
-        raise WalletNotActiveError(f"wallet {record.address} is {shown}", wallet=record.address, status=shown)
 
 
 def _outflow_keys(public_id: str, kind: OperationKind, details: object) -> list[str]:

@@ -54,6 +54,7 @@ __all__ = [
     "failure_details",
     "finish",
     "get_operation",
+    "hold_key",
     "new_operation",
     "new_public_id",
     "new_ref",
@@ -278,3 +279,8 @@ def on_outcome(session: Session, row: OutboxRow, outcome: RowOutcome) -> None:
         raise LookupError(f"no completion is registered for operations of kind {op.kind.value!r}: a process "
                           "that runs the chain writer imports node.jobs, which loads every flow's completions")
     completion(session, op, row, outcome)
+
+def hold_key(hold_id: str, step: str, attempt: int = 1) -> str:
+    """The outbox key of a cash-out's hold ``step`` (place, capture, release): by the hold's id, so a withdrawal
+    code is placed once at this bank whatever the ATM event; retries of a step count their attempt."""
+    return f"atm-hold:{hold_id}:{step}" if attempt == 1 else f"atm-hold:{hold_id}:{step}:{attempt}"

@@ -23,8 +23,8 @@ from node.indexer.service import IndexedUpTo, load_checkpoint
 from node.ledger.models import JournalEntry, LedgerAccount, Posting
 from node.ledger.types import AccountKind
 from node.outbox import OutboxRow, OutboxState
+from wallet_sdk.chain.events import Event, iter_events
 from wallet_sdk.chain.network import Network
-from wallet_sdk.events import Event, iter_events
 
 __all__ = [
     "ChainBalances",

@@ -23,7 +23,7 @@ Taking over the factor is as hard as passing it:
   concurrent guesses cannot get past the limit.
 
 Every change of the factor and every lock-out is written to ``second_factor_audit`` and shown to the customer
-as a notice in the wallet's history (node.wallets.notices).
+as a notice in the wallet's history (node.notices).
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from node.custody import custody_for
 from node.db.durable import keep
 from node.errors import InvalidStateError
 from node.indexer.models import HistoryKind
+from node.notices import notify
 from node.second_factor.models import SecondFactor, SecondFactorAction, SecondFactorAudit, SecondFactorFailures
 from node.settings import NodeSettings
-from node.wallets.notices import notify
 
 __all__ = [
     "Enrolment",

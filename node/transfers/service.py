@@ -21,7 +21,6 @@ from node.funding.service import MAX_AMOUNT
 from node.operations.checks import (
     check_authorization,
     check_outflow,
-    custodied_wallet,
     decode_signed,
     nonce_in_flight,
 )
@@ -38,6 +37,7 @@ from node.operations.models import (
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
+from node.wallets.access import custodied_wallet
 from node.wallets.models import CustodyMode, custodial_key
 from node.writer.kinds import relay_payload
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, relay_nonce

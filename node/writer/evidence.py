@@ -24,9 +24,9 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
+from wallet_sdk.chain.events import Event, decode_receipt, iter_events
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import BurnReason
-from wallet_sdk.events import Event, decode_receipt, iter_events
 from wallet_sdk.rawtx import receipt_of
 
 __all__ = ["DoneBefore", "burned_before", "minted_before", "relayed_before", "settled_before"]

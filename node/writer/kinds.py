@@ -71,6 +71,7 @@ from wallet_sdk.authorizations import (
 from wallet_sdk.chain import encoder
 from wallet_sdk.chain.args import to_address, to_bytes32
 from wallet_sdk.chain.encoder import PaymentItem, RelayItem
+from wallet_sdk.chain.events import Event
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind, WalletOpening
 from wallet_sdk.contract_errors import (
@@ -81,7 +82,6 @@ from wallet_sdk.contract_errors import (
     UnorderedNonceUsed,
 )
 from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.events import Event
 
 __all__ = [
     "KINDS",

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, InternalError
 from typer.testing import CliRunner
 
 from node.db import alembic_config, create_engine, current_revision, head_revision, session_factory, upgrade
-from node.db.models import metadata
+from node.tables import metadata
 from tools.cli import app
 
 LEDGER_TABLES = {"ledger_accounts", "ledger_entries", "ledger_postings", "ledger_holds"}

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from node.db.engine import create_engine
-from node.db.models import metadata
+from node.tables import metadata
 
 config = context.config
 
