@@ -679,87 +679,6 @@ wallets_app = typer.Typer(help="Wallets, through a bank node's HTTP API: bulk en
                           no_args_is_help=True)
 app.add_typer(wallets_app, name="wallets")
 
-ENROL_COLUMNS = ("customer_ref", "verification", "tier", "custody", "address", "phone", "account")
-RESULT_COLUMNS = ("customer_ref", "status", "wallet", "operation_id", "tier", "custody", "error_type", "error_detail",
-                  "error_field")
-DONE = frozenset({"opened", "existing"})
-
-
-def _enrol_read_rows(path: Path) -> list[dict[str, str]]:
-    """The CSV's rows (the columns of ENROL_COLUMNS that it has; ``customer_ref`` and ``verification`` needed)."""
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"customer_ref", "verification"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
-        return [{c: (row.get(c) or "").strip() for c in ENROL_COLUMNS} for row in reader]
-
-
-def _enrol_read_results(path: Path) -> dict[str, dict[str, str]]:
-    """The last result per customer of an earlier (maybe interrupted) run."""
-    import csv
-
-    if not path.exists() or path.stat().st_size == 0:
-        return {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {row["customer_ref"]: row for row in csv.DictReader(handle) if row.get("customer_ref")}
-
-
-def _enrol_result_row(result: object) -> dict[str, str]:
-    from wallet_sdk.client.wallets import EnrolmentResult
-
-    assert isinstance(result, EnrolmentResult)
-    line = {"customer_ref": result.customer_ref, "status": result.status, "wallet": result.wallet or "",
-            "operation_id": result.operation_id or "", "tier": "" if result.tier is None else str(result.tier),
-            "custody": result.custody or ""}
-    if result.error is not None:
-        line |= {"error_type": result.error.slug, "error_detail": result.error.detail or result.error.title,
-                 "error_field": result.error.field or ""}
-    return line
-
-
-def _enrol_failed_row(customer_ref: str, exc: Exception) -> dict[str, str]:
-    from wallet_sdk.client.errors import ApiProblemError
-
-    slug = (exc.type or "").rsplit("/", 1)[-1] if isinstance(exc, ApiProblemError) else type(exc).__name__
-    detail = (exc.detail or exc.title) if isinstance(exc, ApiProblemError) else str(exc)
-    return dict.fromkeys(RESULT_COLUMNS, "") | {"customer_ref": customer_ref, "status": "failed", "error_type": slug,
-                                                "error_detail": detail or ""}
-
-
-def _enrol_send(client: object, chunk: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One chunk's results; a chunk the API refuses as a whole (422) is sent again row by row, so that only the
-    bad row fails."""
-    from wallet_sdk.client import Client
-    from wallet_sdk.client.errors import ValidationError
-    from wallet_sdk.client.wallets import EnrolmentRow
-
-    assert isinstance(client, Client)
-    rows = [EnrolmentRow(**{k: v or None for k, v in row.items()}) for row in chunk]
-    try:
-        return [_enrol_result_row(r) for r in client.enrol_wallets(rows).results]
-    except ValidationError as exc:
-        if len(rows) == 1:
-            return [_enrol_failed_row(chunk[0]["customer_ref"], exc)]
-    return [line for row in chunk for line in _enrol_send(client, [row])]
-
-
-def _enrol_write(path: Path, results: dict[str, dict[str, str]], order: list[str], *, append: bool) -> None:
-    import csv
-
-    new = not append or not path.exists() or path.stat().st_size == 0
-    with path.open("a" if append else "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        for ref in order:
-            if ref in results:
-                writer.writerow({c: results[ref].get(c, "") for c in RESULT_COLUMNS})
-        handle.flush()
-
-
 @wallets_app.command("enrol")
 def wallets_enrol_cmd(
     file: Annotated[Path, typer.Argument(help="CSV with the columns customer_ref, verification and optionally "
@@ -778,6 +697,7 @@ def wallets_enrol_cmd(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from tools import enrolment
     from wallet_sdk.client import Client
     from wallet_sdk.client.errors import ApiError
 
@@ -787,28 +707,28 @@ def wallets_enrol_cmd(
                   highlight=False)
         raise typer.Exit(2)
     try:
-        rows = _enrol_read_rows(file)
-        results = _enrol_read_results(result)
+        rows = enrolment.read_rows(file)
+        results = enrolment.read_results(result)
     except (ValueError, KeyError, OSError) as exc:
         err.print(f"[red]wallets enrol[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
     order = list(dict.fromkeys(row["customer_ref"] for row in rows))
-    todo = [row for row in rows if results.get(row["customer_ref"], {}).get("status") not in DONE]
+    todo = [row for row in rows if results.get(row["customer_ref"], {}).get("status") not in enrolment.DONE]
     columns = (TextColumn("enrolling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
         with Client(api_url, key, timeout=60.0) as client, Progress(*columns, console=err) as progress:
             task = progress.add_task("enrol", total=len(rows), completed=len(rows) - len(todo))
             for start in range(0, len(todo), chunk):
                 part = todo[start:start + chunk]
-                fresh = {line["customer_ref"]: line for line in _enrol_send(client, part)}
+                fresh = {line["customer_ref"]: line for line in enrolment.send(client, part)}
                 results.update(fresh)
-                _enrol_write(result, fresh, [row["customer_ref"] for row in part], append=True)
+                enrolment.write_results(result, fresh, [row["customer_ref"] for row in part], append=True)
                 progress.advance(task, len(part))
     except ApiError as exc:
         err.print(f"[red]wallets enrol[/red]: {exc}; rows done so far are in {result}, run again to resume",
                   highlight=False)
         raise typer.Exit(1) from None
-    _enrol_write(result, results, order, append=False)  # one line per customer, in the CSV's order
+    enrolment.write_results(result, results, order, append=False)  # one line per customer, in the CSV's order
     counts = {status: sum(1 for ref in order if results.get(ref, {}).get("status") == status)
               for status in ("opened", "existing", "failed")}
     console.print(f"{len(order)} customers: {counts['opened']} opened, {counts['existing']} enrolled before, "

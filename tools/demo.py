@@ -194,7 +194,7 @@ def app_opens_tier_4(s: Story) -> list[str]:
 
 def bulk_enrolment(s: Story) -> list[str]:
     """Bank A enrols existing customers from a CSV, as ``walletnet wallets enrol`` does, with a progress bar."""
-    from tools.cli import _enrol_read_rows, _enrol_send
+    from tools import enrolment
 
     folder = s.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,14 +204,14 @@ def bulk_enrolment(s: Story) -> list[str]:
         writer.writerow(["customer_ref", "verification", "tier", "custody"])
         for i in range(CUSTOMERS):
             writer.writerow([s.ref(f"C{i:03}"), "in_person", "1", "custodial"])
-    rows = _enrol_read_rows(path)
+    rows = enrolment.read_rows(path)
     admin = s.client(s.bank_a, "admin")
     results: list[dict[str, str]] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=s.console, transient=False) as progress:
         sent = progress.add_task("enrolling ", total=len(rows))
         for start in range(0, len(rows), 20):
-            results += _enrol_send(admin, rows[start:start + 20])
+            results += enrolment.send(admin, rows[start:start + 20])
             progress.advance(sent, len(rows[start:start + 20]))
         on_chain = progress.add_task("on chain  ", total=len(results))
         for line in results:
