@@ -28,6 +28,15 @@ from wallet_sdk.authorizations import (
     settlement_domain,
     verify,
 )
+from wallet_sdk.chain.events import (
+    Event,
+    EventPosition,
+    UnknownEventError,
+    decode_receipt,
+    event_names,
+    follow,
+    iter_events,
+)
 from wallet_sdk.chain.exceptions import (
     ChainError,
     ContractNotDeployedError,
@@ -79,7 +88,6 @@ from wallet_sdk.chain.types import (
 )
 from wallet_sdk.contract_errors import Panic, RevertReason, TypedRevert, UnknownRevert
 from wallet_sdk.errors import ContractRevertError, decode_revert
-from wallet_sdk.events import Event, EventPosition, UnknownEventError, decode_receipt, event_names, follow, iter_events
 from wallet_sdk.exceptions import (
     AmountError,
     AuthorizationError,

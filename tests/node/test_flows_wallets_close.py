@@ -22,8 +22,8 @@ from node.wallets import service as wallets
 from node.wallets.models import CustodyMode, Verification, WalletState, custodial_key, find_wallet
 from node.writer import ChainWriter, WriterConfig
 from wallet_sdk.authorizations import HoldAuthorization
+from wallet_sdk.chain.events import decode_receipt
 from wallet_sdk.chain.network import Network
-from wallet_sdk.events import decode_receipt
 
 WRITER = WriterConfig(confirmations=0, poll_interval=0.02, backoff_initial=0.02, backoff_max=0.2)
 TELLER = wallets.Actor("teller")

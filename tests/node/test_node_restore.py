@@ -35,8 +35,8 @@ from node.settings import NodeSettings, load_settings
 from node.wallets import service as wallets
 from node.wallets.models import CustodyMode, Verification
 from node.writer import ChainWriter
+from wallet_sdk.chain.events import Event, iter_events
 from wallet_sdk.chain.network import Network
-from wallet_sdk.events import Event, iter_events
 
 TELLER = wallets.Actor("teller")
 Restore = Callable[[], None]

@@ -18,10 +18,10 @@ from node.outbox import OutboxRow, OutboxState, enqueue
 from node.writer import ChainTransaction, ChainTxAttempt, ChainTxState, WriterConfig, relay_payload
 from wallet_sdk import rawtx
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, id_to_text, relay_nonce
+from wallet_sdk.chain.events import iter_events
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.chain.types import WalletOpening
-from wallet_sdk.events import iter_events
 from wallet_sdk.keys import WalletKey
 
 FAST = WriterConfig(poll_interval=0.02, backoff_initial=0.02, backoff_max=0.2, displaced_after=0.2)

@@ -12,10 +12,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3RPCError
 
 from wallet_sdk.authorizations import TransferAuthorization, new_nonce
-from wallet_sdk.chain.network import Network
-from wallet_sdk.chain.operators import BankOperator
-from wallet_sdk.chain.types import BurnReason, WalletKind
-from wallet_sdk.events import (
+from wallet_sdk.chain.events import (
     Event,
     EventPosition,
     UnknownEventError,
@@ -24,6 +21,9 @@ from wallet_sdk.events import (
     follow,
     iter_events,
 )
+from wallet_sdk.chain.network import Network
+from wallet_sdk.chain.operators import BankOperator
+from wallet_sdk.chain.types import BurnReason, WalletKind
 from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")

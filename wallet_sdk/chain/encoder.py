@@ -27,10 +27,10 @@ from web3.contract.contract import ContractFunction
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import Authorization, SignedAuthorization
 from wallet_sdk.chain.args import AddressLike, to_address, to_bank_id, to_bytes32, to_merchant_id, to_uint
+from wallet_sdk.chain.events import Event
 from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.types import Limits, MerchantStatus, PayoutMode, WalletKind, WalletOpening
 from wallet_sdk.errors import ContractRevertError, decode_revert
-from wallet_sdk.events import Event
 
 __all__ = [
     "Deployed",

@@ -33,6 +33,7 @@ from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import Domain, settlement_domain
 from wallet_sdk.chain.args import AddressLike, to_address, to_bank_id, to_bytes32, to_merchant_id, to_uint
 from wallet_sdk.chain.calls import fast_call
+from wallet_sdk.chain.events import iter_events
 from wallet_sdk.chain.exceptions import (
     ContractNotDeployedError,
     DeploymentFileError,
@@ -66,7 +67,6 @@ from wallet_sdk.chain.types import (
     WalletStatus,
 )
 from wallet_sdk.deploy import CONTRACTS, Deployment
-from wallet_sdk.events import iter_events
 from wallet_sdk.exceptions import CurrencyMismatchError
 from wallet_sdk.keys import WalletKey
 

@@ -39,6 +39,7 @@ from wallet_sdk.authorizations import (
 from wallet_sdk.chain import encoder
 from wallet_sdk.chain.args import AddressLike
 from wallet_sdk.chain.encoder import Deployed, PaymentItem, Ref, RelayItem, signed_as
+from wallet_sdk.chain.events import Event, EventSource, decode_receipt
 from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.types import (
     Limits,
@@ -49,7 +50,6 @@ from wallet_sdk.chain.types import (
     WalletOpening,
 )
 from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.events import Event, EventSource, decode_receipt
 from wallet_sdk.keys import WalletKey
 
 __all__ = [
