@@ -65,10 +65,12 @@ BENCH_ARGS ?=
 bench: gas
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# slither on the contracts (offline, from the solcjs build); fails on a high/medium finding not in docs/security.md.
+# The import layers and cycles (import-linter, [tool.importlinter] in pyproject.toml); slither on the contracts
+# (offline, from the solcjs build), which fails on a high/medium finding not in docs/security.md.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python scripts/slither_gate.py
 
 clean:
