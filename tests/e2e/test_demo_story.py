@@ -1,5 +1,8 @@
-"""``walletnet demo`` on a network it starts (as CI runs it), and ``walletnet up``'s resume: the network the demo
-left behind starts again with its balances, keys and databases, and keeps working."""
+"""The whole story across two banks, end to end: ``walletnet demo`` on a network it starts (as CI runs it), each
+of its steps checking what it did (tools/demo.py ``STEPS``: wallets opened at a counter, in an app and in bulk,
+ATM cash in and out, a cross-bank payment, a limit refusal, a merchant's QR payment, refund, settlement and
+statement, reconciliation); then ``walletnet up``'s resume: the network the demo left behind starts again with
+its balances, keys and databases, and keeps working."""
 
 from __future__ import annotations
 
