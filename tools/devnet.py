@@ -41,30 +41,23 @@ class DevnetError(RuntimeError):
     """The local chain could not be started or did not answer."""
 
 
-def find_anvil() -> str:
-    """Path of the anvil binary: $WALLETNET_ANVIL, the npm package's, or one on PATH."""
-    candidates = [
-        os.environ.get("WALLETNET_ANVIL"),
-        str(PROJECT_ROOT / "node_modules" / ".bin" / "anvil"),
-        shutil.which("anvil"),
-    ]
+def _npm_binary(name: str, env: str, missing: str) -> str:
+    """Path of an npm-installed binary: $``env``, the npm package's, or one on PATH."""
+    candidates = [os.environ.get(env), str(PROJECT_ROOT / "node_modules" / ".bin" / name), shutil.which(name)]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise DevnetError("anvil not found: run `npm ci` (it comes from @foundry-rs/anvil)")
+    raise DevnetError(f"{name} not found: run `npm ci` ({missing})")
+
+
+def find_anvil() -> str:
+    """Path of the anvil binary: $WALLETNET_ANVIL, the npm package's, or one on PATH."""
+    return _npm_binary("anvil", "WALLETNET_ANVIL", "it comes from @foundry-rs/anvil")
 
 
 def find_ganache() -> str:
     """Path of the ganache CLI: $WALLETNET_GANACHE, the npm package's, or one on PATH."""
-    candidates = [
-        os.environ.get("WALLETNET_GANACHE"),
-        str(PROJECT_ROOT / "node_modules" / ".bin" / "ganache"),
-        shutil.which("ganache"),
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise DevnetError("ganache not found: run `npm ci` (it is a devDependency in package.json)")
+    return _npm_binary("ganache", "WALLETNET_GANACHE", "it is a devDependency in package.json")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
