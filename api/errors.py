@@ -51,9 +51,13 @@ from node.second_factor.service import (
     SecondFactorLockedError,
     SecondFactorRequiredError,
 )
-from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError
-from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.exceptions import AuthorizationError, PayloadError
+from wallet_sdk.exceptions import (
+    AuthorizationError,
+    ContractRevertError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    PayloadError,
+)
 
 __all__ = [
     "PROBLEM_BASE",

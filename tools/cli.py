@@ -24,21 +24,23 @@ err = Console(stderr=True, soft_wrap=True)
 
 @app.command("compile")
 def compile_cmd(
-    check: Annotated[bool, typer.Option("--check", help="Fail if a committed artifact differs from a fresh compile.")]
+    check: Annotated[bool, typer.Option(
+        "--check", help="Fail if a committed artifact or wallet_sdk/reverts.py differs from a fresh compile.")]
     = False,
 ) -> None:
-    """Compile contracts/ with the pinned solcjs into wallet_sdk/artifacts/."""
+    """Compile contracts/ with the pinned solcjs into wallet_sdk/artifacts/ and generate wallet_sdk/reverts.py."""
     from tools import toolchain
 
     try:
         if check:
-            problems = toolchain.check_artifacts()
+            fresh = toolchain.compile_sources().artifacts
+            problems = toolchain.check_artifacts(artifacts=fresh) + toolchain.check_reverts(artifacts=fresh)
             if problems:
                 for line in problems:
                     err.print(f"[red]stale[/red] {line}", highlight=False)
-                err.print("run `walletnet compile` and commit the artifacts")
+                err.print("run `walletnet compile` and commit the artifacts and wallet_sdk/reverts.py")
                 raise typer.Exit(1)
-            console.print("artifacts match a fresh compile")
+            console.print("artifacts and reverts.py match a fresh compile")
             return
         result = toolchain.compile_contracts()
     except toolchain.CompileError as exc:
@@ -720,7 +722,7 @@ def _enrol_result_row(result: object) -> dict[str, str]:
 
 
 def _enrol_failed_row(customer_ref: str, exc: Exception) -> dict[str, str]:
-    from wallet_sdk.client.errors import ApiProblemError
+    from wallet_sdk.exceptions import ApiProblemError
 
     slug = (exc.type or "").rsplit("/", 1)[-1] if isinstance(exc, ApiProblemError) else type(exc).__name__
     detail = (exc.detail or exc.title) if isinstance(exc, ApiProblemError) else str(exc)
@@ -732,8 +734,8 @@ def _enrol_send(client: object, chunk: list[dict[str, str]]) -> list[dict[str, s
     """One chunk's results; a chunk the API refuses as a whole (422) is sent again row by row, so that only the
     bad row fails."""
     from wallet_sdk.client import Client
-    from wallet_sdk.client.errors import ValidationError
     from wallet_sdk.client.wallets import EnrolmentRow
+    from wallet_sdk.exceptions import ValidationError
 
     assert isinstance(client, Client)
     rows = [EnrolmentRow(**{k: v or None for k, v in row.items()}) for row in chunk]
@@ -778,7 +780,7 @@ def wallets_enrol_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from wallet_sdk.client import Client
-    from wallet_sdk.client.errors import ApiError
+    from wallet_sdk.exceptions import ApiError
 
     key = os.environ.get(api_key_env)
     if not key:

@@ -28,17 +28,6 @@ from wallet_sdk.authorizations import (
     settlement_domain,
     verify,
 )
-from wallet_sdk.chain.exceptions import (
-    ChainError,
-    ContractNotDeployedError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    InvalidArgumentError,
-    NodeConnectionError,
-    TransactionRejectedError,
-    TransactionTimeoutError,
-    WrongNetworkError,
-)
 from wallet_sdk.chain.network import AddressLike, Network, load_deployment
 from wallet_sdk.chain.operators import (
     BankOperator,
@@ -77,16 +66,20 @@ from wallet_sdk.chain.types import (
     WalletOpening,
     WalletStatus,
 )
-from wallet_sdk.contract_errors import Panic, RevertReason, TypedRevert, UnknownRevert
-from wallet_sdk.errors import ContractRevertError, decode_revert
 from wallet_sdk.events import Event, EventPosition, UnknownEventError, decode_receipt, event_names, follow, iter_events
 from wallet_sdk.exceptions import (
     AmountError,
     AuthorizationError,
+    ChainError,
+    ContractNotDeployedError,
+    ContractRevertError,
     CurrencyMismatchError,
+    DeploymentFileError,
+    DeploymentMismatchError,
     ExpiredAuthorizationError,
     FloatAmountError,
     InvalidAmountError,
+    InvalidArgumentError,
     InvalidAuthorizationError,
     InvalidMnemonicError,
     InvalidPrivateKeyError,
@@ -96,21 +89,30 @@ from wallet_sdk.exceptions import (
     MalformedKeystoreError,
     MalformedPayloadError,
     NegativeAmountError,
+    NodeConnectionError,
     NotYetValidAuthorizationError,
+    Panic,
     PayloadError,
     QRCodeError,
+    RevertReason,
     TamperedPayloadError,
     TooManyDecimalsError,
+    TransactionRejectedError,
+    TransactionTimeoutError,
+    TypedRevert,
+    UnknownRevert,
     UnsupportedPayloadVersionError,
     UntrustedRequestError,
     WalletnetError,
     WrongChainError,
     WrongContractError,
+    WrongNetworkError,
     WrongPasswordError,
 )
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import Payload, PaymentRequest, decode_payload, encode_payload
 from wallet_sdk.qr import qr_png, qr_svg
+from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = [
     "UNLIMITED",

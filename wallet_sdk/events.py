@@ -29,7 +29,7 @@ from hexbytes import HexBytes
 from web3.exceptions import Web3RPCError
 from web3.types import LogReceipt, TxReceipt
 
-from wallet_sdk._abi_words import decode_word, decode_words
+from wallet_sdk._abi_words import abi_type, decode_word, decode_words
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
@@ -40,8 +40,7 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletStatus,
 )
-from wallet_sdk.errors import abi_type
-from wallet_sdk.exceptions import WalletnetError
+from wallet_sdk.exceptions import UnknownEventError
 
 if TYPE_CHECKING:
     from wallet_sdk.chain.network import Network
@@ -75,15 +74,6 @@ _ENUM_ARGS: Final[dict[tuple[str, str], Any]] = {("WalletStateSet", "status"): W
 # how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
 _TOO_MUCH: Final = ("block range", "too many", "too large", "more than", "limit exceeded", "exceeds", "response size",
                     "timeout", "timed out")
-
-
-class UnknownEventError(WalletnetError, ValueError):
-    """An event name (or indexed argument filter) that the selected contracts do not have."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"{name}: {reason}")
 
 
 class EventPosition(NamedTuple):

@@ -65,15 +65,16 @@ from wallet_sdk.authorizations import (
 )
 from wallet_sdk.chain.network import Network, to_address, to_bytes32
 from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind
-from wallet_sdk.contract_errors import (
+from wallet_sdk.events import Event
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.revert_decoding import decode_revert
+from wallet_sdk.reverts import (
     NotBankOperator,
     RefAlreadyBurned,
     RefAlreadyMinted,
     RefAlreadySettled,
     UnorderedNonceUsed,
 )
-from wallet_sdk.errors import ContractRevertError, decode_revert
-from wallet_sdk.events import Event
 
 __all__ = [
     "KINDS",

@@ -16,7 +16,8 @@ from api.auth import CurrentKey
 from api.errors import ConflictError
 from api.keys import Scope
 from wallet_sdk.chain.types import WalletStatus
-from wallet_sdk.contract_errors import (
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.reverts import (
     BalanceCapExceeded,
     DailyOutflowLimitExceeded,
     EnforcedPause,
@@ -25,7 +26,6 @@ from wallet_sdk.contract_errors import (
     WalletNotActive,
     WalletNotRegistered,
 )
-from wallet_sdk.errors import ContractRevertError
 
 WALLET = ChecksumAddress(HexAddress(HexStr("0x52908400098527886E0F7030069857D2E4169EE7")))
 

@@ -32,14 +32,6 @@ from wallet_sdk.amount import Amount, format_amount, parse_amount
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import Domain, merchant_id, order_id, settlement_domain
 from wallet_sdk.chain.calls import fast_call
-from wallet_sdk.chain.exceptions import (
-    ContractNotDeployedError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    InvalidArgumentError,
-    NodeConnectionError,
-    WrongNetworkError,
-)
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
     BankInfo,
@@ -64,7 +56,16 @@ from wallet_sdk.chain.types import (
     WalletStatus,
 )
 from wallet_sdk.deploy import CONTRACTS, Deployment
-from wallet_sdk.exceptions import AuthorizationError, CurrencyMismatchError
+from wallet_sdk.exceptions import (
+    AuthorizationError,
+    ContractNotDeployedError,
+    CurrencyMismatchError,
+    DeploymentFileError,
+    DeploymentMismatchError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    WrongNetworkError,
+)
 from wallet_sdk.keys import WalletKey
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ class Network:
 
     Reads take an optional ``block`` (a number, "latest", "pending"...). Addresses may be given as text
     or as anything with an ``address``; bank, merchant and order ids as 32 bytes or as their text code
-    ("BANKA", "ORDER-1"). A revert in a read raises its typed :class:`~wallet_sdk.errors.ContractRevertError`.
+    ("BANKA", "ORDER-1"). A revert in a read raises its typed :class:`~wallet_sdk.exceptions.ContractRevertError`.
     """
 
     def __init__(self, w3: Web3, deployment: Deployment, *, rpc_url: str = "") -> None:

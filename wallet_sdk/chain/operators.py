@@ -4,7 +4,7 @@ Every method signs locally with the role's account (through the network's shared
 :class:`~wallet_sdk._sender.TransactionSender` for that account), waits for the receipt and returns a
 :class:`TxResult` with the decoded events, or a small result type where the transaction produces data
 (per-item outcomes of a batch, a settlement batch, a proposal id). A revert raises the typed
-:class:`~wallet_sdk.errors.ContractRevertError` named after the Solidity error, before anything is mined
+:class:`~wallet_sdk.exceptions.ContractRevertError` named after the Solidity error, before anything is mined
 when gas estimation already reverts.
 
 Wallet holders never send transactions: they sign authorizations (see :mod:`wallet_sdk.authorizations`)
@@ -36,7 +36,6 @@ from wallet_sdk.authorizations import (
     TransferAuthorization,
     split_signature,
 )
-from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.network import AddressLike, Network, _bank_id, _merchant_id, to_address, to_bytes32, to_uint
 from wallet_sdk.chain.types import (
     Limits,
@@ -46,9 +45,11 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletOpening,
 )
-from wallet_sdk.errors import ContractRevertError, decode_revert
 from wallet_sdk.events import Event, decode_receipt
+from wallet_sdk.exceptions import ContractRevertError, InvalidArgumentError
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.revert_decoding import decode_revert
+from wallet_sdk.reverts import NotBankOperator
 
 __all__ = [
     "BankOperator",
@@ -208,8 +209,6 @@ class BankOperator(_Role):
         if self._bank_id is None:
             bank = self.network.bank_of_operator(self.address)
             if bank is None:
-                from wallet_sdk.contract_errors import NotBankOperator  # contract_errors imports this package
-
                 raise NotBankOperator(caller=self.address)
             self._bank_id = bank
         return self._bank_id
