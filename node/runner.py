@@ -24,6 +24,7 @@ from sqlalchemy import Engine, event
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
 from node.db import session_factory
+from node.errors import NodeError
 from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
 from node.indexer.service import RoundResult as IndexerRound
 from node.jobs import periodic_jobs
@@ -38,7 +39,7 @@ __all__ = ["NodeRunner", "NodeStoppedError"]
 log = logging.getLogger("walletnet.node")
 
 
-class NodeStoppedError(RuntimeError):
+class NodeStoppedError(NodeError, RuntimeError):
     """A thread of the node failed, so the node stopped."""
 
 
