@@ -20,12 +20,12 @@ from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes, keyed_routes
 from api.customer_sessions.endpoints import router as customer_sessions_router
 from api.deps import AppState
-from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.funding.endpoints import router as funding_router
 from api.health.endpoints import router as health_router
 from api.keys.endpoints import router as keys_router
 from api.merchants.endpoints import router as merchants_router
 from api.operations.endpoints import router as operations_router
+from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.second_factor.endpoints import router as second_factor_router
 from api.transfers.endpoints import router as transfers_router
 from api.wallets.endpoints import router as wallets_router

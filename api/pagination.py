@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from api.errors import FieldError, ValidationProblemError
+from api.problems import FieldError, ValidationProblemError
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "PageParams", "PageParamsDep", "decode_cursor", "encode_cursor",
            "paginate"]

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from api.auth import require_scope
 from api.deps import AppState, AppStateDep
-from api.errors import ReplayedResponse
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
+from api.problems import ReplayedResponse
 from api.shown_once import redacted
 from node.atm.auth import Replay, authenticate, claim_event, complete_event
 from node.atm.models import Atm

@@ -26,12 +26,11 @@ from api.atm.schemas import (
 )
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import FieldError, ValidationProblemError, problem_responses
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut
 from api.pagination import Page, PageParamsDep, paginate
-from api.problems import ProblemKind
+from api.problems import FieldError, ProblemKind, ValidationProblemError, problem_responses
 from api.second_factor import SECOND_FACTOR_PROBLEMS
 from api.wallets.schemas import Money
 from node.atm import service

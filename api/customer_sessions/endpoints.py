@@ -21,8 +21,14 @@ from api.customer_sessions.schemas import (
     RevocationOut,
 )
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.errors import FieldError, ValidationProblemError, problem_responses
-from api.problems import CustomerSessionRequiredError, NotFoundError, ProblemKind
+from api.problems import (
+    CustomerSessionRequiredError,
+    FieldError,
+    NotFoundError,
+    ProblemKind,
+    ValidationProblemError,
+    problem_responses,
+)
 from node.api_keys import (
     CustomerSession,
     CustomerSessionNotFoundError,

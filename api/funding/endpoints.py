@@ -11,7 +11,6 @@ from api import customers
 from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import FieldError, ValidationProblemError, problem_responses
 from api.funding.schemas import (
     ACCOUNT_CODE,
     AccountOpenIn,
@@ -23,7 +22,7 @@ from api.funding.schemas import (
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
-from api.problems import ProblemKind
+from api.problems import FieldError, ProblemKind, ValidationProblemError, problem_responses
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets.endpoints import AddressPath
 from node.funding import service as funding

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AppStateDep
-from api.errors import problem_responses
 from api.health.service import Health, check_health
-from api.problems import ProblemKind, ServiceUnavailableError
+from api.problems import ProblemKind, ServiceUnavailableError, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

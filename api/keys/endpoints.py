@@ -9,10 +9,9 @@ from sqlalchemy import select
 
 from api.auth import require_scope
 from api.deps import ReadSessionDep
-from api.errors import problem_responses
 from api.keys.schemas import ApiKeyOut
 from api.pagination import Page, PageParamsDep, paginate
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from node.api_keys import ApiKey, Principal, Scope
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])

@@ -17,7 +17,6 @@ from api import customers
 from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import ForbiddenError, problem_responses
 from api.funding.endpoints import check_currency
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope, create_key
@@ -44,7 +43,7 @@ from api.merchants.schemas import (
 )
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, encode_cursor, paginate
-from api.problems import ProblemKind
+from api.problems import ForbiddenError, ProblemKind, problem_responses
 from api.schemas import MAX_DB_INT
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from node.merchants import service as flows

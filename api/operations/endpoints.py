@@ -9,10 +9,9 @@ from fastapi import APIRouter, Path
 from api import customers
 from api.auth import require_scope
 from api.deps import ReadSessionDep, SettingsDep
-from api.errors import problem_responses
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from node.operations.models import OperationNotFoundError, get_operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from api import customers
 from api.auth import require_scope
 from api.deps import SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope
-from api.problems import NotFoundError, ProblemKind
+from api.problems import NotFoundError, ProblemKind, problem_responses
 from api.schemas import RequestModel
 from api.second_factor import TotpCode
 from api.shown_once import shown_once

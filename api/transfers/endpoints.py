@@ -10,13 +10,12 @@ from api import customers
 from api.attribution import DeskDep
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.funding.endpoints import check_currency
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
 from api.pagination import Page, PageParamsDep, paginate
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.transfers.schemas import (
     HistoryItemOut,

@@ -13,11 +13,10 @@ from api import customers
 from api.attribution import Desk, DeskDep, record_actor
 from api.auth import require_scope
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import ForbiddenError, ValidationProblemError, problem_responses
 from api.idempotency import IdempotencyDep
 from api.keys import Principal, Scope
 from api.operations.schemas import OperationOut, operation_out
-from api.problems import FieldError, ProblemKind
+from api.problems import FieldError, ForbiddenError, ProblemKind, ValidationProblemError, problem_responses
 from api.second_factor import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.wallets import service
 from api.wallets.schemas import (
