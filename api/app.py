@@ -16,19 +16,24 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from api.admission import InFlightLimit, ensure_worker_threads
-from api.atm.endpoints import router as atm_router
 from api.auth import document_scopes, keyed_routes
-from api.customer_sessions.endpoints import router as customer_sessions_router
 from api.deps import AppState
-from api.funding.endpoints import router as funding_router
-from api.health.endpoints import router as health_router
-from api.keys.endpoints import router as keys_router
-from api.merchants.endpoints import router as merchants_router
-from api.operations.endpoints import router as operations_router
+from api.openapi import keep_published_order
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from api.second_factor.endpoints import router as second_factor_router
-from api.transfers.endpoints import router as transfers_router
-from api.wallets.endpoints import router as wallets_router
+from api.routes import (
+    accounts,
+    api_keys,
+    atm,
+    atms,
+    customer_sessions,
+    health,
+    merchant_payments,
+    merchants,
+    operations,
+    transfers,
+    vault,
+    wallets,
+)
 from node.db import create_engine
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
@@ -36,6 +41,10 @@ from wallet_sdk.chain.network import Network
 __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1.0.0"
+
+ROUTES = (health, wallets, accounts, transfers, atms, vault, atm, merchants, merchant_payments, operations, api_keys,
+          customer_sessions)
+"""The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -77,8 +86,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     )
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
-    routers = (health_router, wallets_router, second_factor_router, funding_router, transfers_router, atm_router,
-               merchants_router, operations_router, keys_router, customer_sessions_router)
+    routers = tuple(module.router for module in ROUTES)
     app.add_middleware(InFlightLimit, limit=in_flight,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
@@ -87,6 +95,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
         document_scopes(router)
         app.include_router(router)
     _problems_only_as_problem_json(app)
+    keep_published_order(app)
     return app
 
 

@@ -69,7 +69,7 @@ class IdempotentRequest:
         with self._state.sessions.begin() as session:
             record = session.get(IdempotencyRecord, self.record_id)
             if record is not None and record.state is records.IdempotencyState.IN_FLIGHT:
-                # work committed at a recovery point keeps the key, so that a retry resumes it
+                # the request rolled back: the key is dropped so a retry runs it afresh
                 with contextlib.suppress(IdempotencyError):
                     records.abandon(session, record)
 

@@ -22,7 +22,7 @@ from web3 import Web3
 
 from bench.signing import Signer
 from node.db import create_engine, session_factory, upgrade
-from node.indexer.service import Indexer, IndexerConfig, IndexScope, RoundResult
+from node.indexer.service import Indexer, IndexerConfig, IndexerRound, IndexScope
 from tools.devnet import Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.authorizations import relay_nonce
@@ -125,7 +125,7 @@ def run_catchup(events: int = 50_000, progress: Any = lambda _: None) -> CatchUp
             upgrade(engine)
             indexer = Indexer(network, session_factory(engine), IndexerConfig(scope=IndexScope.NETWORK,
                                                                               confirmations=1))
-            rounds: list[RoundResult] = []
+            rounds: list[IndexerRound] = []
             start = time.perf_counter()
             indexer.run_once(after_round=rounds.append)
             index_seconds = time.perf_counter() - start

@@ -1,20 +1,26 @@
 """Idempotency keys for requests that move money.
 
 A request carrying an ``Idempotency-Key`` is recorded with a hash of what it asked for. The first call
-claims the key (state ``in_flight``) in a transaction of its own and commits; the work then proceeds
-through named recovery points, each committed with the work it marks; the last step stores the response
-(state ``completed``) in the same transaction as the final piece of work. A later call with
+claims the key (state ``in_flight``) in a transaction of its own and commits; the request's work and its
+response (state ``completed``) then commit together, in one transaction. A later call with
 
 - the same key and the same request gets the recorded response back (nothing is done twice);
 - the same key and another request is refused (:class:`IdempotencyKeyReusedError`, HTTP 409);
 - the same key while the first call is still running is refused (:class:`IdempotencyKeyInFlightError`,
-  409), unless the first call's lock is older than ``lock_timeout``: then the caller takes the key over
-  and resumes from the recorded recovery point (the first process is presumed dead).
+  409), unless the first call's lock is older than ``lock_timeout``: then the caller takes the key over and
+  runs the request (the first process is presumed dead, and its work, uncommitted, died with it).
+
+There are no recovery points inside a request (brandur's rocket-rides-atomic has them for requests that call
+out between their transactions): no request of this node commits work before its last transaction. The
+on-chain steps of a flow are recorded in that transaction as outbox rows, each under its own key, and the flow
+moves on through its operation's state as they complete (an ATM cash-out's stages, node.atm.models): that is
+where a multi-step operation resumes after a crash. The ``recovery_point`` column says ``started`` or
+``finished``.
 
 Keys are unique per ``scope`` (the API client), so two clients may use the same key. A completed key is kept
 for the setting ``idempotency_retention`` (24 h by default) and then pruned by the node's periodic jobs
-(:func:`prune_expired`): from then on the same key is a new request. Keys still in flight are never pruned (work
-committed at a recovery point must be resumed, not started again).
+(:func:`prune_expired`): from then on the same key is a new request. Keys still in flight are never pruned (a
+stale one is taken over by the next call with it).
 """
 
 from __future__ import annotations
@@ -51,7 +57,6 @@ __all__ = [
     "prune",
     "prune_expired",
     "request_hash",
-    "set_recovery_point",
 ]
 
 DEFAULT_LOCK_TIMEOUT: Final = timedelta(minutes=5)
@@ -133,7 +138,6 @@ class Claim:
 
     record: IdempotencyRecord
     replay: RecordedResponse | None = None
-    resumed: bool = False  # True: a stale in-flight key was taken over; resume at record.recovery_point
 
 
 def request_hash(method: str, path: str, body: Mapping[str, Any] | None = None) -> str:
@@ -160,9 +164,9 @@ def _judge(session: Session, record: IdempotencyRecord, digest: str, now: dateti
         return Claim(record, RecordedResponse(record.response_status, record.response_body))
     if record.locked_at is not None and now - record.locked_at < lock_timeout:
         raise IdempotencyKeyInFlightError(record.scope, record.key, record.recovery_point)
-    record.locked_at = now  # the first caller is presumed dead: take the key over
+    record.locked_at = now  # the first caller is presumed dead (its work was not committed): take the key over
     session.flush()
-    return Claim(record, resumed=True)
+    return Claim(record)
 
 
 def begin(
@@ -201,15 +205,6 @@ def begin(
     return Claim(record)
 
 
-def set_recovery_point(session: Session, record: IdempotencyRecord, point: str) -> None:
-    """Mark that the work up to ``point`` is done; commit it together with that work."""
-    if record.state is not IdempotencyState.IN_FLIGHT:
-        raise IdempotencyError(f"idempotency key {record.key!r} is already completed")
-    record.recovery_point = point
-    record.locked_at = utcnow()
-    session.flush()
-
-
 def complete(session: Session, record: IdempotencyRecord, *, status: int, body: Any) -> RecordedResponse:
     """Store the response (commit it with the request's last piece of work) and release the key."""
     if record.state is not IdempotencyState.IN_FLIGHT:
@@ -225,12 +220,9 @@ def complete(session: Session, record: IdempotencyRecord, *, status: int, body: 
 
 
 def abandon(session: Session, record: IdempotencyRecord) -> None:
-    """Forget an in-flight key whose request failed before doing anything, so a retry starts afresh."""
+    """Forget an in-flight key whose request failed (its work rolled back), so a retry starts afresh."""
     if record.state is not IdempotencyState.IN_FLIGHT:
         raise IdempotencyError(f"idempotency key {record.key!r} is completed and cannot be abandoned")
-    if record.recovery_point != STARTED:
-        raise IdempotencyError(f"idempotency key {record.key!r} has committed work (at {record.recovery_point!r}); "
-                               "resume it instead of abandoning it")
     session.delete(record)
     session.flush()
 
@@ -238,7 +230,7 @@ def abandon(session: Session, record: IdempotencyRecord) -> None:
 def prune(session: Session, *, retention: timedelta, now: datetime | None = None, limit: int = PRUNE_BATCH) -> int:
     """Delete up to ``limit`` keys completed more than ``retention`` ago (oldest first); how many went.
 
-    In-flight keys are kept whatever their age: a key with committed work is resumed by a retry."""
+    In-flight keys are kept whatever their age: a retry with the key takes a stale one over."""
     cutoff = (now or utcnow()) - retention
     expired = (select(IdempotencyRecord.id).where(IdempotencyRecord.completed_at < cutoff)
                .order_by(IdempotencyRecord.completed_at).limit(limit))

@@ -16,6 +16,11 @@ module) picks rows up in state ``received`` and moves them along::
 State changes happen here and only here (:func:`transition`); assigning ``OutboxRow.state`` anywhere else
 raises. The idempotency key is unique: enqueueing the same effect again returns the existing row, and the
 same key with another effect is a conflict.
+
+When a row becomes final (``confirmed`` or ``failed``) the hooks registered with :func:`on_final` run in the
+same transaction with a :class:`RowOutcome`: what the chain did with the row as the writer saw it (the
+receipt's decoded events, the decoded refusal). That is how a flow completes (:mod:`node.operations.models`
+registers the hook): the outbox sits below the flows and imports none of them.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -35,6 +41,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.errors import NodeError
+from wallet_sdk.events import Event
+from wallet_sdk.exceptions import ContractRevertError
 
 __all__ = [
     "TRANSITIONS",
@@ -44,7 +52,10 @@ __all__ = [
     "OutboxPayloadError",
     "OutboxRow",
     "OutboxState",
+    "OutcomeHook",
+    "RowOutcome",
     "enqueue",
+    "on_final",
     "transition",
 ]
 
@@ -238,6 +249,47 @@ def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -
     return row
 
 
+# ------------------------------------------------------------------ outcomes
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """How a row ended, as the chain writer saw it, handed to the :func:`on_final` hooks in the transaction that
+    makes the row final: a completion reads the chain's answer here, never from session-wide state or from
+    the text of ``last_error``."""
+
+    confirmed: bool
+    events: tuple[Event, ...] = ()  # decoded events of the transaction that made the row's effect
+    revert: ContractRevertError | None = None  # the contract's decoded refusal of this row, if that failed it
+
+    @property
+    def reason(self) -> str | None:
+        """The name of the contract's custom error that refused the row (e.g. ``"HoldNotActive"``), if any."""
+        return self.revert.name if self.revert is not None else None
+
+
+OutcomeHook = Callable[[Session, "OutboxRow", RowOutcome], None]
+"""``hook(session, row, outcome)``: runs when ``row`` becomes confirmed or failed, in that transaction."""
+
+_final_hooks: list[OutcomeHook] = []
+
+
+def on_final(hook: OutcomeHook) -> OutcomeHook:
+    """Register ``hook`` to run whenever a row becomes final (once per hook; usable as a decorator). The layer
+    above the outbox registers itself here at import, so the outbox never imports it."""
+    if hook not in _final_hooks:
+        _final_hooks.append(hook)
+    return hook
+
+
+def _run_final_hooks(session: Session, row: OutboxRow, outcome: RowOutcome) -> None:
+    if not _final_hooks and isinstance(row.payload, dict) and "operation" in row.payload:
+        raise RuntimeError(f"outbox row {row.idempotency_key!r} completes operation {row.payload['operation']!r}, "
+                           "but no outcome hook is registered: a process that finalizes rows imports node.jobs")
+    for hook in _final_hooks:
+        hook(session, row, outcome)
+
+
 # ------------------------------------------------------------------ transitions
 
 
@@ -249,6 +301,8 @@ def transition(
     tx_hash: str | None = None,
     nonce: int | None = None,
     error: str | None = None,
+    events: Sequence[Event] = (),
+    revert: ContractRevertError | None = None,
 ) -> OutboxRow:
     """Move ``row`` to state ``to``, in the caller's transaction (the row is locked first and re-read, so
     two writers cannot both move it).
@@ -261,8 +315,10 @@ def transition(
     - ``received`` again (from ``submitted``: its batch transaction was mined reverted) clears the hash and
       nonce and records ``error``; the attempt count stays, and tells the writer to send the row alone.
 
-    A row whose payload names an operation (``"operation"``, see :mod:`node.operations.models`) completes
-    that operation's flow on ``confirmed`` or ``failed``, in this same transaction.
+    On ``confirmed`` or ``failed`` the :func:`on_final` hooks run, in this same transaction, with a
+    :class:`RowOutcome` of ``events`` (the decoded events of the transaction that made the effect) and
+    ``revert`` (the contract's decoded refusal): a row whose payload names an operation (``"operation"``, see
+    :mod:`node.operations.models`) so completes that operation's flow.
 
     Raises:
         IllegalTransitionError: not an allowed transition, or a required field is missing.
@@ -308,7 +364,5 @@ def transition(
         locked.updated_at = now
     session.flush()
     if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
-        from node.operations.models import on_outcome  # the flows sit above the outbox: imported on use
-
-        on_outcome(session, locked, target is OutboxState.CONFIRMED)
+        _run_final_hooks(session, locked, RowOutcome(target is OutboxState.CONFIRMED, tuple(events), revert))
     return locked

@@ -7,7 +7,8 @@ database; this is what turns its outbox rows into chain effects and the chain's 
         runner.wait_idle()        # every outbox row final, the indexer at the confirmed head
 
 A thread that fails stops the others (the node does not half-run); :meth:`wait_idle` and :meth:`stop`
-re-raise the first failure.
+re-raise the first failure. :func:`open_writer` runs the writer alone (``walletnet writer``). Both load every
+flow's completions (:mod:`node.jobs`) before a row can become final.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -23,18 +25,17 @@ from sqlalchemy import Engine, event
 
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
-from node.db import session_factory
+from node.db import create_engine, session_factory
 from node.errors import NodeError
-from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexScope
-from node.indexer.service import RoundResult as IndexerRound
-from node.jobs import periodic_jobs
-from node.settings import NodeSettings
+from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexerRound, IndexScope
+from node.jobs import periodic_jobs  # (loads every flow's completions, which the writer runs)
+from node.settings import NodeSettings, OperatorPasswordError
 from node.wakeup import wait_for_work
-from node.writer import ChainWriter, RoundResult, WriterConfig
+from node.writer import ChainWriter, WriterConfig, WriterRound, writer_web3
 from wallet_sdk.chain.network import Network
 from wallet_sdk.keys import WalletKey
 
-__all__ = ["NodeRunner", "NodeStoppedError"]
+__all__ = ["NodeRunner", "NodeStoppedError", "open_writer"]
 
 log = logging.getLogger("walletnet.node")
 
@@ -126,7 +127,7 @@ class NodeRunner:
             self._halt()
 
     def _run_writer(self) -> None:
-        def after_round(result: RoundResult) -> None:
+        def after_round(result: WriterRound) -> None:
             if result.finished:  # transactions final: new blocks to index, completions for the jobs
                 self._wake["indexer"].set()
                 self._wake["jobs"].set()
@@ -192,3 +193,21 @@ class NodeRunner:
                                    f"({self.writer.count_outstanding()} outbox rows outstanding, indexer at "
                                    f"{self.indexer.checkpoint()})")
             time.sleep(0.05)
+
+
+@contextmanager
+def open_writer(settings: NodeSettings, config: WriterConfig | None = None) -> Iterator[ChainWriter]:
+    """The chain writer alone (``walletnet writer``), for the node configured by ``settings``: its database, its
+    chain node and deployment, and the operator key from its keystore; with every flow's completions loaded
+    (:mod:`node.jobs`). The database engine is disposed when the block ends."""
+    if settings.operator_keystore is None:
+        raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
+                                    "password source (operator_password_env or operator_password_file)")
+    key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
+    network = Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
+    engine = create_engine(settings.database_url)
+    try:
+        config = config or WriterConfig(confirmations=settings.confirmations)
+        yield ChainWriter(session_factory(engine), network, key, config)
+    finally:
+        engine.dispose()

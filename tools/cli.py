@@ -340,8 +340,9 @@ def writer_run_cmd(
 
     from pydantic import ValidationError
 
+    from node.runner import open_writer
     from node.settings import ConfigFileError, OperatorPasswordError, load_settings
-    from node.writer import WriterConfig, open_writer
+    from node.writer import WriterConfig
     from wallet_sdk.exceptions import WalletnetError
 
     try:

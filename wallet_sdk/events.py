@@ -19,13 +19,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
 from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
+from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.types import LogReceipt, TxReceipt
 
@@ -40,16 +41,15 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletStatus,
 )
+from wallet_sdk.deploy import Deployment
 from wallet_sdk.exceptions import UnknownEventError
-
-if TYPE_CHECKING:
-    from wallet_sdk.chain.network import Network
 
 __all__ = [
     "CONTRACTS",
     "DEFAULT_CHUNK_SIZE",
     "Event",
     "EventPosition",
+    "EventSource",
     "UnknownEventError",
     "decode_logs",
     "decode_receipt",
@@ -74,6 +74,21 @@ _ENUM_ARGS: Final[dict[tuple[str, str], Any]] = {("WalletStateSet", "status"): W
 # how nodes say a log query is too big (geth, Besu, Erigon, hosted RPCs); other errors are raised as they are
 _TOO_MUCH: Final = ("block range", "too many", "too large", "more than", "limit exceeded", "exceeds", "response size",
                     "timeout", "timed out")
+
+
+class EventSource(Protocol):
+    """What reading events needs of a :class:`~wallet_sdk.chain.network.Network`: its connection, its contracts'
+    addresses and its deployment block. (A Protocol, so this module does not import the network module, which
+    reads settlement batches through it.)"""
+
+    @property
+    def w3(self) -> Web3: ...
+
+    @property
+    def addresses(self) -> Mapping[str, ChecksumAddress]: ...
+
+    @property
+    def deployment(self) -> Deployment: ...
 
 
 class EventPosition(NamedTuple):
@@ -206,7 +221,7 @@ def _decode_args(abi: _EventAbi, log: Mapping[str, Any]) -> dict[str, Any]:
     return {i["name"]: values[i["name"]] for i in abi.inputs}  # declaration order
 
 
-def decode_logs(network: Network, logs: Iterable[LogReceipt | Mapping[str, Any]]) -> list[Event]:
+def decode_logs(network: EventSource, logs: Iterable[LogReceipt | Mapping[str, Any]]) -> list[Event]:
     """Decode the logs of the deployment's four contracts (others, and unknown events, are skipped). A log may be
     web3's (a receipt's) or the node's raw JSON (:func:`iter_events` asks for those: formatting them is slow)."""
     by_address = {address.lower(): name for name, address in network.addresses.items()}
@@ -229,7 +244,7 @@ def decode_logs(network: Network, logs: Iterable[LogReceipt | Mapping[str, Any]]
     return events
 
 
-def decode_receipt(network: Network, receipt: TxReceipt) -> list[Event]:
+def decode_receipt(network: EventSource, receipt: TxReceipt) -> list[Event]:
     """The decoded events of one transaction, in log order."""
     return decode_logs(network, receipt["logs"])
 
@@ -275,7 +290,7 @@ def _filter_value(typ: str, value: Any) -> Any:
     return value
 
 
-def _get_logs(network: Network, params: dict[str, Any], start: int, end: int) -> list[dict[str, Any]]:
+def _get_logs(network: EventSource, params: dict[str, Any], start: int, end: int) -> list[dict[str, Any]]:
     """eth_getLogs over [start, end] as the node's raw JSON, halving the range when the node says it is too much.
 
     The request goes to the provider directly and its answer is checked by web3 (an error raises
@@ -291,7 +306,7 @@ def _get_logs(network: Network, params: dict[str, Any], start: int, end: int) ->
     return _get_logs(network, params, start, middle) + _get_logs(network, params, middle + 1, end)
 
 
-def iter_events(network: Network, from_block: int | None = None, to_block: int | None = None,
+def iter_events(network: EventSource, from_block: int | None = None, to_block: int | None = None,
                 names: Sequence[str] | None = None, *, contracts: Sequence[str] | None = None,
                 indexed: Mapping[str, Any] | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[Event]:
     """Decoded events in ``[from_block, to_block]`` (default: deployment block to the current head).
@@ -321,7 +336,7 @@ def iter_events(network: Network, from_block: int | None = None, to_block: int |
                 yield event
 
 
-def follow(network: Network, checkpoint: int | EventPosition | Event, *, confirmations: int = 0,
+def follow(network: EventSource, checkpoint: int | EventPosition | Event, *, confirmations: int = 0,
            poll_interval: float = 2.0, names: Sequence[str] | None = None,
            contracts: Sequence[str] | None = None, indexed: Mapping[str, Any] | None = None,
            chunk_size: int = DEFAULT_CHUNK_SIZE, until: int | None = None,

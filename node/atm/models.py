@@ -1,5 +1,6 @@
 """The ATM tables: the registry of the bank's ATMs, the signed messages seen (to refuse replays) and the ATM
-events answered (so an ATM's retry of an event gets the first answer)."""
+events answered (so an ATM's retry of an event gets the first answer); and the outbox key of a cash-out's
+hold steps."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 
-__all__ = ["Atm", "AtmEvent", "AtmMessage", "AtmState"]
+__all__ = ["Atm", "AtmEvent", "AtmMessage", "AtmState", "hold_key"]
 
 
 class AtmState(StrEnum):
@@ -65,3 +66,9 @@ class AtmEvent(Base):
     status: Mapped[int] = mapped_column(Integer)
     response: Mapped[Any] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def hold_key(hold_id: str, step: str, attempt: int = 1) -> str:
+    """The outbox key of a cash-out's hold ``step`` (place, capture, release): by the hold's id, so a withdrawal
+    code is placed once at this bank whatever the ATM event; retries of a step count their attempt."""
+    return f"atm-hold:{hold_id}:{step}" if attempt == 1 else f"atm-hold:{hold_id}:{step}:{attempt}"

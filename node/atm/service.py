@@ -4,21 +4,15 @@ Ledger (built-in account codes in :mod:`node.ledger.accounts`): each ATM has its
 ``cash:atm:<id>`` (an asset); replenishing moves notes from ``cash:vault``, unloading moves them back.
 
 Cash-in: the ATM reports counted notes for a wallet -> an operation and a ``mint`` of their total (ref
-``CASHIN-...``). Confirmed: debit the ATM's cash, credit ``chain:issued``. Failed: the notes are in the ATM
-but not on chain, so they are owed to the customer: debit the ATM's cash, credit ``wallet:funding`` (the
-suspense account) and fail the operation with the reason.
+``CASHIN-...``); :mod:`node.atm.completions` books the outcome.
 
 Cash-out, like a card network's authorization and capture: the customer's app signs a
-:class:`~wallet_sdk.authorizations.HoldAuthorization` and shows it as a QR code; the ATM submits the text.
-Stages (``details["stage"]``, with the operation's status)::
+:class:`~wallet_sdk.authorizations.HoldAuthorization` and shows it as a QR code; the ATM submits the text. The
+payer's side is checked as for any payment (:func:`~node.operations.checks.check_outflow`: the hold counts as
+outflow on chain), then the hold is placed; the ATM dispenses once it is held and confirms (capture), or
+reports a fault (release). The stages of a cash-out, their only moves, and what the chain's answer to each step
+does are in :mod:`node.atm.completions`.
 
-    placing (pending)  -- hold placed -->  held (held)       -- hold refused -->  failed (failed)
-    held               -- dispensed   -->  capturing (held)  -- burned       -->  captured (completed)
-    held               -- fault, or no dispense within the timeout -->  releasing (held)  -->  released (released)
-    capturing          -- capture refused -->  capture_failed (held): the next dispense confirmation retries
-    releasing          -- release refused -->  release_failed (held): the sweep retries a few times
-
-A capture books debit ``chain:issued``, credit the ATM's cash (the notes left the ATM), under the op's ref.
 Cash promised to cash-outs in progress stays reserved in the ATM: unloads and new cash-outs cannot take it.
 A held cash-out not dispensed within ``settings.atm_hold_timeout`` seconds is released by
 :func:`sweep_expired_cash_outs`, which the node runner calls every round.
@@ -39,7 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node import outbox
 from node.atm.auth import prune_messages
-from node.atm.models import Atm, AtmState
+from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
+from node.atm.models import Atm, AtmState, hold_key
 from node.chain_ids import id_bytes
 from node.custody import custody_for
 from node.db.base import utcnow
@@ -56,21 +51,18 @@ from node.errors import (
     WalletNotActiveError,
 )
 from node.ledger import open_ledger
-from node.ledger.accounts import CHAIN_ISSUED, EQUITY, FUNDING_SUSPENSE, VAULT, atm_account, ensure_system_accounts
+from node.ledger.accounts import EQUITY, VAULT, atm_account, ensure_system_accounts
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
-from node.operations.checks import decode_signed
+from node.operations.checks import check_outflow, decode_signed
 from node.operations.models import (
     Operation,
     OperationKind,
     OperationStatus,
-    completes,
-    finish,
     get_operation,
     new_operation,
     new_ref,
-    operation_ledger,
     operation_payload,
 )
 from node.outbox import OutboxRow
@@ -363,29 +355,7 @@ def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm
     return op
 
 
-@completes(OperationKind.ATM_CASH_IN)
-def _complete_cash_in(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if op.final:
-        return
-    amount, cash = int(op.amount_minor or 0), str(op.account)
-    ledger = operation_ledger(session, op)
-    if confirmed:
-        ledger.debit(cash, amount, contra=CHAIN_ISSUED, reference=f"{op.public_id}:mint", correlation_id=op.ref,
-                     memo=f"ATM cash-in {op.ref}")
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-        return
-    # The notes are in the ATM but nothing was minted: they are owed to the customer until someone pays out.
-    ledger.debit(cash, amount, contra=FUNDING_SUSPENSE, reference=f"{op.public_id}:unminted",
-                 memo=f"ATM cash-in {op.ref}: mint failed, owed to the customer")
-    finish(op, OperationStatus.FAILED, error=f"the mint failed ({row.last_error or 'refused on chain'}); the "
-           f"{amount} counted is booked to {FUNDING_SUSPENSE}, owed to the customer")
-
-
 # ------------------------------------------------------------------ cash-out
-
-
-def _hold_key(hold_id: str, step: str, attempt: int = 1) -> str:
-    return f"atm-hold:{hold_id}:{step}" if attempt == 1 else f"atm-hold:{hold_id}:{step}:{attempt}"
 
 
 def _decode_code(network: Network, code: str, now: int) -> SignedAuthorization[HoldAuthorization]:
@@ -404,7 +374,8 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
             cash-out could settle, valid for too long, or used before.
         NotCustodianError, WalletFrozenError, WalletNotActiveError, FlowNotFoundError: not a wallet this bank
             can hold money of.
-        InsufficientBalanceError, LimitExceededError: the chain would refuse the hold.
+        InsufficientBalanceError, LimitExceededError: the chain would refuse the hold (the payer's spendable
+            balance less its outflows in flight, its single-payment and daily limits: the shared outflow check).
         AtmCashError: the ATM does not have the cash.
         SecondFactorRequiredError, SecondFactorInvalidError: above the bank's threshold without a valid TOTP.
     """
@@ -421,22 +392,12 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
     holder = auth.holder
     _served_wallet(session, settings, network, holder)
     hold_id = "0x" + auth.hold_id.hex()
-    used_here = session.scalars(select(OutboxRow.id).where(OutboxRow.idempotency_key == _hold_key(hold_id, "place")))
+    used_here = session.scalars(select(OutboxRow.id).where(OutboxRow.idempotency_key == hold_key(hold_id, "place")))
     if (used_here.first() is not None or network.hold(auth.hold_id).status is not HoldStatus.NONE
             or network.authorization_used(holder, auth.hold_id)):
         raise AuthorizationInvalidError("this withdrawal code was used before: make a new one")
     value = auth.value
-    balance = network.balance(holder)
-    if balance < value:
-        raise InsufficientBalanceError(f"wallet {holder} has {balance}, not the {value} to withdraw",
-                                       balance=balance, requested=value)
-    limits = network.wallet_limits(holder)
-    if limits is not None and value > limits.single_payment_limit:
-        raise LimitExceededError(f"{value} is above the wallet's single payment limit of "
-                                 f"{limits.single_payment_limit}", limit=limits.single_payment_limit)
-    allowance = network.remaining_daily_allowance(holder)
-    if value > allowance:
-        raise LimitExceededError(f"the wallet may send {allowance} more today, not {value}", remaining=allowance)
+    check_outflow(session, network, holder, value)
     cash, reserved = atm_cash(session, settings, atm.atm_id)
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",
@@ -446,9 +407,9 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
                        amount_minor=value, currency=settings.currency, account=atm_account(atm.atm_id),
                        ref=new_ref("ATMOUT"),
                        details={"atm_id": atm.atm_id, "event_id": event_id, "hold_id": hold_id,
-                                "expires_at": auth.expires_at, "stage": "placing"},
+                                "expires_at": auth.expires_at, "stage": CashOutStage.PLACING.value},
                        ledger=settings.ledger_adapter)
-    outbox.enqueue(session, _hold_key(hold_id, "place"), "place_hold", operation_payload(op, "place",
+    outbox.enqueue(session, hold_key(hold_id, "place"), "place_hold", operation_payload(op, "place",
                                                                                         **hold_payload(signed)))
     return op
 
@@ -460,10 +421,6 @@ def _cash_out(session: Session, atm: Atm, operation_id: str) -> Operation:
     return op
 
 
-def _stage(op: Operation) -> str:
-    return str((op.details or {}).get("stage", ""))
-
-
 def confirm_dispense(session: Session, atm: Atm, operation_id: str, *, event_id: str) -> Operation:
     """The ATM dispensed a held cash-out: enqueue the capture (burn) of the hold.
 
@@ -471,30 +428,30 @@ def confirm_dispense(session: Session, atm: Atm, operation_id: str, *, event_id:
         InvalidStateError: the hold is not placed yet (retry), or the cash-out failed or is being released.
     """
     op = _cash_out(session, atm, operation_id)
-    stage = _stage(op)
-    if stage in ("capturing", "captured"):
+    stage = cash_out_stage(op)
+    if stage in (CashOutStage.CAPTURING, CashOutStage.CAPTURED):
         return op  # confirmed before (another event id): nothing more to do
-    if stage == "placing":
+    if stage is CashOutStage.PLACING:
         raise InvalidStateError(f"cash-out {operation_id} is not held yet: dispense nothing, retry when it is held",
-                                stage=stage, retry=True)
-    if stage not in ("held", "capture_failed"):
-        raise InvalidStateError(f"cash-out {operation_id} is {op.status.value} ({stage}): dispense nothing",
-                                stage=stage)
+                                stage=stage.value, retry=True)
+    if stage not in (CashOutStage.HELD, CashOutStage.CAPTURE_FAILED):
+        raise InvalidStateError(f"cash-out {operation_id} is {op.status.value} ({stage.value}): dispense nothing",
+                                stage=stage.value)
     attempt = int(op.details.get("capture_attempts", 0)) + 1
-    outbox.enqueue(session, _hold_key(op.details["hold_id"], "capture", attempt), "capture_hold",
+    outbox.enqueue(session, hold_key(op.details["hold_id"], "capture", attempt), "capture_hold",
                    operation_payload(op, "capture", hold_id=op.details["hold_id"], ref=op.ref,
                                      amount=op.amount_minor))
-    finish(op, OperationStatus.HELD, stage="capturing", capture_attempts=attempt, dispense_event=event_id,
-           dispensed_at=utcnow().isoformat())
+    move_cash_out(op, CashOutStage.CAPTURING, capture_attempts=attempt, dispense_event=event_id,
+                  dispensed_at=utcnow().isoformat())
     session.flush()
     return op
 
 
 def _release(session: Session, op: Operation, reason: str) -> None:
     attempt = int(op.details.get("release_attempts", 0)) + 1
-    outbox.enqueue(session, _hold_key(op.details["hold_id"], "release", attempt), "release_hold",
+    outbox.enqueue(session, hold_key(op.details["hold_id"], "release", attempt), "release_hold",
                    operation_payload(op, "release", hold_id=op.details["hold_id"]))
-    finish(op, OperationStatus.HELD, stage="releasing", release_attempts=attempt, release_reason=reason)
+    move_cash_out(op, CashOutStage.RELEASING, release_attempts=attempt, release_reason=reason)
     session.flush()
 
 
@@ -505,48 +462,19 @@ def report_fault(session: Session, atm: Atm, operation_id: str, *, event_id: str
         InvalidStateError: the hold is not placed yet (retry), or the dispense was confirmed, or it failed.
     """
     op = _cash_out(session, atm, operation_id)
-    stage = _stage(op)
-    if stage in ("releasing", "released"):
+    stage = cash_out_stage(op)
+    if stage in (CashOutStage.RELEASING, CashOutStage.RELEASED):
         return op
-    if stage == "placing":
+    if stage is CashOutStage.PLACING:
         raise InvalidStateError(f"cash-out {operation_id} is not held yet: retry the fault report when it is held",
-                                stage=stage, retry=True)
-    if stage not in ("held", "release_failed"):
-        raise InvalidStateError(f"cash-out {operation_id} is {op.status.value} ({stage}): it cannot be reversed",
-                                stage=stage)
+                                stage=stage.value, retry=True)
+    if stage not in (CashOutStage.HELD, CashOutStage.RELEASE_FAILED):
+        raise InvalidStateError(f"cash-out {operation_id} is {op.status.value} ({stage.value}): it cannot be "
+                                "reversed", stage=stage.value)
     _release(session, op, f"dispense fault: {reason}")
     op.details = {**op.details, "fault_event": event_id}
     session.flush()
     return op
-
-
-@completes(OperationKind.ATM_CASH_OUT)
-def _complete_cash_out(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    step = row.payload.get("step")
-    error = row.last_error or "refused on chain"
-    if step == "place":
-        if confirmed:
-            finish(op, OperationStatus.HELD, tx_hash=row.tx_hash, stage="held", held_at=utcnow().isoformat())
-        else:
-            finish(op, OperationStatus.FAILED, error=f"the hold was not placed: {error}", stage="failed")
-    elif step == "capture":
-        if confirmed:
-            amount = int(op.amount_minor or 0)
-            ledger = operation_ledger(session, op)
-            ledger.debit(CHAIN_ISSUED, amount, contra=str(op.account), reference=f"{op.public_id}:capture",
-                         correlation_id=op.ref, memo=f"ATM cash-out {op.ref}: notes dispensed")
-            finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, stage="captured")
-        else:  # the notes are out: the hold stays; a new dispense confirmation retries the capture
-            finish(op, OperationStatus.HELD, error=f"the capture failed: {error}", stage="capture_failed")
-    elif step == "release":
-        if confirmed:
-            finish(op, OperationStatus.RELEASED, tx_hash=row.tx_hash, stage="released")
-        elif "HoldNotActive" in error:  # only the holder can have ended it: released after its expiry
-            finish(op, OperationStatus.RELEASED, stage="released", released_by="holder")
-        else:
-            finish(op, OperationStatus.HELD, error=f"the release failed: {error}", stage="release_failed")
-    else:
-        raise ValueError(f"outbox row {row.idempotency_key} of {op.public_id} names no known step: {step!r}")
 
 
 def sweep_expired_cash_outs(sessions: sessionmaker[Session], settings: NodeSettings, *,
@@ -569,12 +497,13 @@ def sweep_expired_cash_outs(sessions: sessionmaker[Session], settings: NodeSetti
             op = get_operation(session, public_id, lock=True)
             if op.status is not OperationStatus.HELD:
                 continue
-            stage, details = _stage(op), op.details or {}
+            stage, details = cash_out_stage(op), op.details or {}
             held_at = details.get("held_at")
-            if stage == "held" and held_at and datetime.fromisoformat(held_at) <= deadline:
+            if stage is CashOutStage.HELD and held_at and datetime.fromisoformat(held_at) <= deadline:
                 _release(session, op, f"no dispense confirmed within {settings.atm_hold_timeout} s")
                 released += 1
-            elif stage == "release_failed" and int(details.get("release_attempts", 0)) < MAX_RELEASE_ATTEMPTS:
+            elif (stage is CashOutStage.RELEASE_FAILED
+                  and int(details.get("release_attempts", 0)) < MAX_RELEASE_ATTEMPTS):
                 _release(session, op, str(details.get("release_reason", "retry")))
                 released += 1
     return released

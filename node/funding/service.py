@@ -10,13 +10,14 @@ Redemption: the customer signs a Redemption (the bank signs it for custodial wal
 off chain and enqueues a ``redeem`` (a burn carrying the ref). Only when the burn is confirmed does the
 completion credit the account, debiting ``chain:issued``; a failed burn books nothing.
 
-Both book ``chain:issued`` under the ref the chain effect carries (see :mod:`node.reconcile.service`).
+Both book ``chain:issued`` under the ref the chain effect carries (see :mod:`node.reconcile.service`); the
+completions that do it are in :mod:`node.funding.completions`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -27,8 +28,9 @@ from node.errors import (
     FlowNotFoundError,
     FlowValidationError,
 )
+from node.funding import completions as _completions  # noqa: F401  (registers the top-up and redemption completions)
 from node.ledger import open_ledger
-from node.ledger.accounts import CHAIN_ISSUED, SYSTEM_ACCOUNTS, VAULT, ensure_system_accounts
+from node.ledger.accounts import SYSTEM_ACCOUNTS, VAULT, ensure_system_accounts
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.builtin import SqlLedger
 from node.ledger.errors import AccountNotFoundError
@@ -40,18 +42,13 @@ from node.operations.checks import (
     custodied_wallet,
     decode_signed,
     deposit_currency,
-    failure_details,
     nonce_in_flight,
 )
 from node.operations.models import (
     Operation,
     OperationKind,
-    OperationStatus,
-    completes,
-    finish,
     new_operation,
     new_ref,
-    operation_ledger,
     operation_payload,
 )
 from node.outbox import enqueue
@@ -61,9 +58,6 @@ from node.wallets.models import CustodyMode, custodial_key
 from node.writer.kinds import redeem_payload
 from wallet_sdk.authorizations import Redemption, SignedAuthorization
 from wallet_sdk.chain.network import Network, to_address
-
-if TYPE_CHECKING:
-    from node.outbox import OutboxRow
 
 __all__ = [
     "CUSTODIAL_VALIDITY",
@@ -200,19 +194,6 @@ def top_up(session: Session, settings: NodeSettings, network: Network, *, wallet
     return op
 
 
-@completes(OperationKind.TOPUP)
-def _top_up_done(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    ledger = operation_ledger(session, op)
-    hold_ref = str(op.details["hold"])
-    if confirmed:
-        ledger.capture(hold_ref, contra=CHAIN_ISSUED, entry_reference=op.ref, memo=f"top-up {op.ref}")
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        ledger.release(hold_ref)
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the mint failed",
-               **failure_details(row.last_error))
-
-
 # ------------------------------------------------------------------ redemption
 
 
@@ -280,16 +261,3 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
                        ledger=settings.ledger_adapter)
     enqueue(session, f"{op.public_id}:redeem", "redeem", operation_payload(op, **redeem_payload(signed, ref)))
     return op
-
-
-@completes(OperationKind.REDEMPTION)
-def _redemption_done(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if not confirmed:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the burn failed",
-               **failure_details(row.last_error))
-        return
-    assert op.account is not None and op.amount_minor is not None and op.ref is not None
-    ledger = operation_ledger(session, op)
-    ledger.credit(op.account, op.amount_minor, contra=CHAIN_ISSUED, reference=op.ref, correlation_id=op.ref,
-                  memo=f"redemption {op.ref} from wallet {op.wallet}")
-    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)

@@ -54,15 +54,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECKPOINT_NAME",
     "ChainReorganizedError",
-    "Checkpoint",
     "CheckpointMismatchError",
     "ConcurrentIndexerError",
     "IndexScope",
+    "IndexedUpTo",
     "IndexedValueTooLargeError",
     "Indexer",
     "IndexerConfig",
     "IndexerError",
-    "RoundResult",
+    "IndexerRound",
     "load_checkpoint",
     "open_indexer",
 ]
@@ -132,7 +132,10 @@ class IndexerConfig:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class IndexedUpTo:
+    """How far the indexer has applied the chain (stored as its ``IndexerCheckpoint`` row): a block, and the
+    last event applied in it (or the whole block)."""
+
     block_number: int
     log_index: int | None  # None: the whole block is applied
     block_hash: str
@@ -153,15 +156,17 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
-class RoundResult:
-    checkpoint: Checkpoint
+class IndexerRound:
+    """What one round of the indexer did (its ``after_round`` hook gets it)."""
+
+    checkpoint: IndexedUpTo
     events: int  # events applied (in scope or not)
 
 
-def load_checkpoint(session: Session) -> Checkpoint | None:
+def load_checkpoint(session: Session) -> IndexedUpTo | None:
     """The indexer's checkpoint in ``session``'s database, or None if it never ran."""
     row = session.scalars(select(IndexerCheckpoint).where(IndexerCheckpoint.name == CHECKPOINT_NAME)).one_or_none()
-    return None if row is None else Checkpoint(row.block_number, row.log_index, row.block_hash)
+    return None if row is None else IndexedUpTo(row.block_number, row.log_index, row.block_hash)
 
 
 class Indexer:
@@ -176,7 +181,7 @@ class Indexer:
     # ------------------------------------------------------------------ running
 
     def run_once(self, *, until: int | None = None,
-                 after_round: Callable[[RoundResult], None] | None = None) -> Checkpoint | None:
+                 after_round: Callable[[IndexerRound], None] | None = None) -> IndexedUpTo | None:
         """Index every confirmed block (up to ``until`` if given), round after round; return the checkpoint.
 
         ``after_round`` is called after each committed round (progress reports; tests crash the indexer there).
@@ -191,7 +196,7 @@ class Indexer:
                 after_round(result)
 
     def run(self, stop: threading.Event, *, wake: threading.Event | None = None,
-            after_round: Callable[[RoundResult], None] | None = None) -> None:
+            after_round: Callable[[IndexerRound], None] | None = None) -> None:
         """Index until ``stop`` is set, polling every ``poll_interval`` seconds once caught up (sooner when
         ``wake`` is set: see node/wakeup.py). Transient RPC errors are logged and retried at the next poll;
         indexer errors (reorganisation, mismatch) stop it."""
@@ -202,13 +207,13 @@ class Indexer:
                 log.warning("chain or database unavailable, retrying: %s", exc)
             wait_for_work(stop, wake, self.config.poll_interval)
 
-    def checkpoint(self) -> Checkpoint | None:
+    def checkpoint(self) -> IndexedUpTo | None:
         """Where the indexer is (None before its first round); refuses a database indexed differently."""
         with transaction(self.sessions) as session:
             row = self._checkpoint_row(session)
-            return None if row is None else Checkpoint(row.block_number, row.log_index, row.block_hash)
+            return None if row is None else IndexedUpTo(row.block_number, row.log_index, row.block_hash)
 
-    def run_round(self, *, until: int | None = None) -> RoundResult | None:
+    def run_round(self, *, until: int | None = None) -> IndexerRound | None:
         """Index one round: the blocks after the checkpoint, at most ``batch_blocks`` of them and ``max_events``
         events, up to the confirmed head (and ``until``). None if there is nothing to do yet."""
         start = self.checkpoint()
@@ -226,18 +231,18 @@ class Indexer:
                   if start is None or not start.covers(e)]
         if len(events) > self.config.max_events:
             events = events[:self.config.max_events]
-            end = Checkpoint(events[-1].block_number, events[-1].log_index, events[-1].block_hash)
+            end = IndexedUpTo(events[-1].block_number, events[-1].log_index, events[-1].block_hash)
         else:
             end = None
         blocks = self._blocks({e.block_number for e in events} | ({last} if end is None else set()))
         if end is None:
-            end = Checkpoint(last, None, blocks[last]["hash"])
+            end = IndexedUpTo(last, None, blocks[last]["hash"])
         times = {e.block_number: datetime.fromtimestamp(int(blocks[e.block_number]["timestamp"], 16), UTC)
                  for e in events}
 
         with transaction(self.sessions) as session:
             row = self._checkpoint_row(session, lock=True)
-            found = None if row is None else Checkpoint(row.block_number, row.log_index, row.block_hash)
+            found = None if row is None else IndexedUpTo(row.block_number, row.log_index, row.block_hash)
             if found != start:
                 raise ConcurrentIndexerError(start, found)
             projection = Projection(session, self.config.scope, self.config.bank_id, self._token,
@@ -247,7 +252,7 @@ class Indexer:
             projection.flush()
             self._save_checkpoint(session, row, end)
         log.info("indexed %d events up to %s", len(events), end)
-        return RoundResult(end, len(events))
+        return IndexerRound(end, len(events))
 
     # ------------------------------------------------------------------ the checkpoint row
 
@@ -269,7 +274,7 @@ class Indexer:
             if stored != configured:
                 raise CheckpointMismatchError(what, stored, configured)
 
-    def _save_checkpoint(self, session: Session, row: IndexerCheckpoint | None, end: Checkpoint) -> None:
+    def _save_checkpoint(self, session: Session, row: IndexerCheckpoint | None, end: IndexedUpTo) -> None:
         if row is None:
             bank = self.config.bank_id if self.config.scope is IndexScope.BANK else None
             row = IndexerCheckpoint(name=CHECKPOINT_NAME, chain_id=self.network.chain_id, token_address=self._token,
@@ -308,7 +313,7 @@ class Indexer:
                 found[number] = block
         return found
 
-    def _check_not_reorganized(self, checkpoint: Checkpoint) -> None:
+    def _check_not_reorganized(self, checkpoint: IndexedUpTo) -> None:
         try:
             actual = self._block_hash(checkpoint.block_number)
         except BlockNotFound:

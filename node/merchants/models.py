@@ -13,13 +13,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
 
 __all__ = [
+    "FEE_WALLET_ACCOUNT",
     "MERCHANT_ID_MAX",
     "Merchant",
     "MerchantState",
@@ -30,9 +31,11 @@ __all__ = [
     "WebhookEvent",
     "WebhookEventType",
     "WebhookState",
+    "find_merchant",
 ]
 
 MERCHANT_ID_MAX = 32  # characters of a merchant id; ids go on chain as text bytes32 (ASCII, so <= 32 bytes)
+FEE_WALLET_ACCOUNT = "digital:fees"  # the ledger account of the digital cash the bank's fee wallet holds (asset)
 
 
 class MerchantState(StrEnum):
@@ -68,6 +71,13 @@ class Merchant(Base):
 
     def __repr__(self) -> str:  # never the webhook secret
         return f"Merchant({self.merchant_id!r}, {self.state})"
+
+
+def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant | None:
+    query = select(Merchant).where(Merchant.merchant_id == merchant_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
 
 
 class PaymentRequestRecord(Base):

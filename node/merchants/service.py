@@ -24,15 +24,15 @@ settlement with its ledger postings.
 - Order status compares what the chain says was paid with the request: never ``paid`` for another amount.
 - Refunds: out of the merchant's pending balance, capped by the order's refundable amount less the refunds in
   flight. Voiding an order refunds everything it has left (a payment the merchant should not have taken).
-- Settlement: on demand, and by :func:`settle_due` once a day after ``settings.settlement_cutoff``. When the
-  MerchantSettled event is confirmed the completion books the acquirer's fee income (Dr the fee wallet's
-  ``digital_cash`` account, Cr ``income:fees``) and, for a bank-account payout, the burned net (Dr
-  ``chain:issued``, Cr the merchant's settlement account), both under the settlement's ref.
+- Settlement: on demand, and by :func:`settle_due` once a day after ``settings.settlement_cutoff``.
+
+What the chain's answer to each of these does (activating a merchant, completing a payment, booking a
+settlement's fee and payout) is in :mod:`node.merchants.completions`; statements of the settled batches are
+read by :mod:`node.merchants.statements`.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.chain_ids import id_bytes, id_text
+from node.chain_ids import id_text
 from node.db import transaction
 from node.db.base import utcnow
 from node.errors import (
@@ -60,31 +60,30 @@ from node.errors import (
 from node.funding.service import MAX_AMOUNT
 from node.indexer.models import MerchantOrder
 from node.ledger import open_ledger
-from node.ledger.accounts import CHAIN_ISSUED, FEE_INCOME
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
+from node.merchants import completions as _completions  # noqa: F401  (registers the merchant flows' completions)
 from node.merchants.models import (
+    FEE_WALLET_ACCOUNT,
     MERCHANT_ID_MAX,
     Merchant,
     MerchantState,
     PaymentRequestRecord,
     PayoutMode,
+    find_merchant,
 )
 from node.merchants.request_signer import request_signing_key
 from node.merchants.webhook_targets import url_refusal
-from node.operations.checks import check_authorization, check_outflow, custodied_wallet, failure_details
+from node.operations.checks import check_authorization, check_outflow, custodied_wallet
 from node.operations.models import (
     Operation,
     OperationKind,
     OperationStatus,
-    completes,
-    finish,
     new_operation,
     new_ref,
-    operation_ledger,
     operation_payload,
 )
-from node.outbox import OutboxRow, enqueue
+from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
 from node.wallets.models import (
@@ -93,10 +92,9 @@ from node.wallets.models import (
     WalletRecord,
     WalletState,
     custodial_key,
-    find_wallet,
     seal_key,
 )
-from node.wallets.service import RECEIPT_EVENTS, account_hash
+from node.wallets.service import account_hash
 from node.writer.kinds import merchant_pay_payload, merchant_terms_payload
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
@@ -129,9 +127,6 @@ __all__ = [
     "void_order",
 ]
 
-log = logging.getLogger(__name__)
-
-FEE_WALLET_ACCOUNT: Final = "digital:fees"  # the digital cash the bank's fee wallet holds (asset)
 FEE_WALLET_ENROLMENT: Final = "system:fee-wallet"
 DEFAULT_REQUEST_TTL: Final = 900  # seconds a payment request is valid unless the merchant says otherwise
 MAX_REQUEST_TTL: Final = 7 * 86_400
@@ -305,13 +300,6 @@ def onboard(session: Session, settings: NodeSettings, network: Network, terms: M
     return Onboarding(merchant, op, True, secret if terms.webhook_url else None)
 
 
-def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant | None:
-    query = select(Merchant).where(Merchant.merchant_id == merchant_id)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
-
-
 def get_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant:
     """The merchant this bank acquires (FlowNotFoundError otherwise)."""
     merchant = find_merchant(session, merchant_id, lock=lock)
@@ -324,29 +312,6 @@ def _require_active(merchant: Merchant) -> None:
     if merchant.state is not MerchantState.ACTIVE:
         raise MerchantNotActiveError(f"merchant {merchant.merchant_id} is {merchant.state.value}",
                                      merchant_id=merchant.merchant_id, state=merchant.state.value)
-
-
-@completes(OperationKind.MERCHANT_ONBOARD)
-def _onboarded(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    step = row.payload.get("step")
-    if step in ("open", "fee_open"):
-        record = find_wallet(session, str(row.payload.get("wallet")), lock=True)
-        if record is not None and record.state is WalletState.PENDING:
-            record.state = WalletState.ACTIVE if confirmed else WalletState.FAILED
-            record.updated_at = utcnow()
-    if step == "fee_set" and not confirmed:
-        log.error("the fee wallet of %s could not be set: %s", op.details.get("fee_wallet"), row.last_error)
-    if step != "register":
-        return
-    merchant = find_merchant(session, str(op.details.get("merchant_id")), lock=True)
-    if merchant is not None and merchant.state is MerchantState.PENDING:
-        merchant.state = MerchantState.ACTIVE if confirmed else MerchantState.FAILED
-        merchant.updated_at = utcnow()
-    if confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the registration",
-               **failure_details(row.last_error))
 
 
 # ------------------------------------------------------------------ payment requests
@@ -661,18 +626,6 @@ def _requested(session: Session, merchant_id: str, order_id: str, auth: Merchant
     return request
 
 
-@completes(OperationKind.MERCHANT_PAYMENT)
-@completes(OperationKind.MERCHANT_REFUND)
-def _relayed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    """A payment or refund is one call: the chain's answer is the operation's (nothing is booked: the money
-    moves between wallets and the settlement contract, no bank's issuance changes)."""
-    if confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or f"the chain refused the {op.kind.value}",
-               tx_hash=row.tx_hash, **failure_details(row.last_error))
-
-
 # ------------------------------------------------------------------ refunds
 
 
@@ -779,37 +732,6 @@ def settle(session: Session, settings: NodeSettings, merchant_id: str, *, channe
     if pending:
         return pending[0], False
     return _settle(session, settings, merchant, channel=channel, api_key_id=api_key_id), True
-
-
-def _settled_event(session: Session, op: Operation) -> Any:
-    ref = id_bytes(op.ref or "")
-    return next((e for e in session.info.get(RECEIPT_EVENTS) or ()
-                 if getattr(e, "name", None) == "MerchantSettled" and bytes(e["ref"]) == ref), None)
-
-
-@completes(OperationKind.SETTLEMENT)
-def _settled(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if not confirmed:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the settlement failed", tx_hash=row.tx_hash,
-               **failure_details(row.last_error))
-        return
-    event = _settled_event(session, op)
-    if event is None:  # the writer always hands the receipt over; without it the amounts are unknown here
-        log.error("settlement %s confirmed without its MerchantSettled event: nothing booked", op.public_id)
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, booked=False)
-        return
-    fee, net = int(event["fee"]), int(event["net"])
-    ledger = operation_ledger(session, op)
-    if fee:
-        ledger.open_account(FEE_WALLET_ACCOUNT, AccountKind.DIGITAL_CASH, op.currency or "", name="fee wallet")
-        ledger.credit(FEE_INCOME, fee, contra=FEE_WALLET_ACCOUNT, reference=f"{op.ref}:fee", correlation_id=op.ref,
-                      memo=f"acquiring fee, merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
-    if net and op.details.get("payout_mode") == PayoutMode.BANK_ACCOUNT.value:
-        ledger.credit(op.account or "", net, contra=CHAIN_ISSUED, reference=f"{op.ref}:payout", correlation_id=op.ref,
-                      memo=f"settlement of merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
-    op.amount_minor = net
-    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, batch_id=int(event["batchId"]),
-           gross=int(event["gross"]), refunds=int(event["refunds"]), fee=fee, net=net, booked=True)
 
 
 def cutoff_moment(settings: NodeSettings, now: datetime) -> datetime | None:

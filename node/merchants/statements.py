@@ -23,6 +23,9 @@ CSV layout (:meth:`Statement.to_csv`), one header row then one row per line::
 - ``order_id`` and ``ref`` are text the merchant chose; one that starts with ``= + - @`` or a tab or carriage
   return is written with a leading ``'`` so a spreadsheet shows it instead of running it as a formula.
 
+A line is the SDK's :class:`~wallet_sdk.client.merchants.StatementLine` (one definition for the server and its
+clients: the JSON served is its fields).
+
 The daily report aggregates in Python over ``(time, amount)`` pairs fetched for the range: grouping a
 timestamp by day is spelled differently on SQLite and PostgreSQL, and the rows are UTC-aware datetimes here,
 so the calendar day is the UTC one on both.
@@ -33,7 +36,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -43,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from node.errors import FlowError, FlowNotFoundError, FlowValidationError
 from node.indexer.models import ChainMerchant, MerchantOrder, MerchantRefund, SettlementBatchRecord
+from wallet_sdk.client.merchants import StatementLine
 
 __all__ = [
     "CSV_COLUMNS",
@@ -148,24 +152,12 @@ class BatchSummary:
         }
 
 
-@dataclass(frozen=True)
-class StatementLine:
-    """One line: ``amount_minor`` >= 0 as the chain says it; ``signed_minor`` is its effect on the payout
-    (payments +, refunds and fee -, and the net line carries the net itself)."""
-
-    type: LineType
-    time: datetime
-    amount_minor: int
-    signed_minor: int
-    tx_hash: str
-    order_id: str | None = None
-    ref: str | None = None
-    payer: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": self.type.value, "order_id": self.order_id, "ref": self.ref, "payer": self.payer,
-                "time": _iso(self.time), "tx_hash": self.tx_hash, "amount_minor": self.amount_minor,
-                "signed_amount_minor": self.signed_minor}
+def _line(kind: LineType, moment: datetime, amount_minor: int, signed_amount_minor: int, tx_hash: str,
+          **rest: str | None) -> StatementLine:
+    """A line of type ``kind`` at ``moment`` (``amount_minor`` >= 0 as the chain says it; ``signed_amount_minor``
+    its effect on the payout: payments +, refunds and fee -, and the net line carries the net itself)."""
+    return StatementLine(type=kind.value, time=_iso(moment), tx_hash=tx_hash, amount_minor=amount_minor,
+                         signed_amount_minor=signed_amount_minor, **rest)
 
 
 @dataclass(frozen=True)
@@ -177,14 +169,14 @@ class Statement:
 
     @property
     def payments(self) -> tuple[StatementLine, ...]:
-        return tuple(line for line in self.lines if line.type is LineType.PAYMENT)
+        return tuple(line for line in self.lines if line.type == LineType.PAYMENT)
 
     @property
     def refunds(self) -> tuple[StatementLine, ...]:
-        return tuple(line for line in self.lines if line.type is LineType.REFUND)
+        return tuple(line for line in self.lines if line.type == LineType.REFUND)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.batch.to_json(), "lines": [line.to_json() for line in self.lines]}
+        return {**self.batch.to_json(), "lines": [asdict(line) for line in self.lines]}
 
     def to_csv(self) -> str:
         """The statement as CSV (layout in the module docstring), ``\\r\\n`` line ends as RFC 4180 says."""
@@ -192,11 +184,11 @@ class Statement:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         for line in self.lines:
-            total = line.type is LineType.NET
+            total = line.type == LineType.NET
             writer.writerow([
-                self.batch.batch_id, self.batch.currency, "total" if total else line.type.value,
-                _cell(line.order_id), _cell(line.ref), line.payer or "", _iso(line.time), line.tx_hash,
-                line.amount_minor, "" if total else line.signed_minor,
+                self.batch.batch_id, self.batch.currency, "total" if total else line.type,
+                _cell(line.order_id), _cell(line.ref), line.payer or "", line.time, line.tx_hash,
+                line.amount_minor, "" if total else line.signed_amount_minor,
             ])
         return out.getvalue()
 
@@ -270,12 +262,12 @@ def statement(session: Session, merchant_id: str, batch_id: int) -> Statement:
         MerchantRefund.merchant_id == merchant_id, MerchantRefund.batch_id == batch_id,
     ).order_by(MerchantRefund.block_number, MerchantRefund.log_index)).all()
 
-    lines = [StatementLine(LineType.PAYMENT, o.paid_time, o.paid_minor, o.paid_minor, o.paid_tx_hash,
-                           order_id=o.order_id, payer=o.payer) for o in orders]
-    lines += [StatementLine(LineType.REFUND, r.block_time, r.amount_minor, -r.amount_minor, r.tx_hash,
-                            order_id=r.order_id, ref=r.ref, payer=r.payer) for r in refunds]
-    lines.append(StatementLine(LineType.FEE, row.block_time, row.fee_minor, -row.fee_minor, row.tx_hash, ref=row.ref))
-    lines.append(StatementLine(LineType.NET, row.block_time, row.net_minor, row.net_minor, row.tx_hash, ref=row.ref))
+    lines = [_line(LineType.PAYMENT, o.paid_time, o.paid_minor, o.paid_minor, o.paid_tx_hash,
+                   order_id=o.order_id, payer=o.payer) for o in orders]
+    lines += [_line(LineType.REFUND, r.block_time, r.amount_minor, -r.amount_minor, r.tx_hash,
+                    order_id=r.order_id, ref=r.ref, payer=r.payer) for r in refunds]
+    lines.append(_line(LineType.FEE, row.block_time, row.fee_minor, -row.fee_minor, row.tx_hash, ref=row.ref))
+    lines.append(_line(LineType.NET, row.block_time, row.net_minor, row.net_minor, row.tx_hash, ref=row.ref))
 
     checks = {
         "gross_minor": (row.gross_minor, sum(o.paid_minor for o in orders)),

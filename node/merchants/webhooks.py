@@ -398,7 +398,7 @@ def redeliver(session: Session, merchant_id: str, public_id: str, *, now: dateti
 
 
 def list_events(session: Session, merchant_id: str, *, limit: int, after_id: int | None = None) -> list[WebhookEvent]:
-    """The merchant's events in ascending id order, after ``after_id`` (an internal id, as api.pagination's
+    """The merchant's events in ascending id order, after ``after_id`` (an internal id, as api.common's
     cursors carry); ask for ``limit + 1`` to know whether there is a next page."""
     query = select(WebhookEvent).where(WebhookEvent.merchant_id == merchant_id)
     if after_id is not None:

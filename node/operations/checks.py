@@ -1,4 +1,5 @@
-"""Checks shared by the flows that move a customer's money (top-up, redemption, P2P), before anything is written.
+"""Checks shared by the flows that move a customer's money (top-up, redemption, P2P, merchant payment, ATM
+cash-out), before anything is written.
 
 The chain has the last word on every effect; these checks only make obviously bad requests fail at once with
 a clear problem instead of as a failed operation later. What money *leaves* a wallet is checked here against
@@ -16,6 +17,7 @@ from typing import Final, TypeVar, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node.atm.models import hold_key
 from node.errors import (
     AuthorizationInvalidError,
     FlowNotFoundError,
@@ -48,15 +50,16 @@ __all__ = [
     "custodied_wallet",
     "decode_signed",
     "deposit_currency",
-    "failure_details",
     "nonce_in_flight",
     "pending_outflow",
     "unlimited",
 ]
 
 UNLIMITED_FROM: Final = 2**80 - 1  # DigitalCash stores any limit at or above this as "no limit"
-# this node's flows that take spendable money, and their outbox keys' steps ("<operation id>:<step>")
-OUTFLOW_KINDS: Final = (OperationKind.REDEMPTION, OperationKind.P2P, OperationKind.MERCHANT_PAYMENT)
+# this node's flows that take spendable money, and their outbox keys' steps ("<operation id>:<step>"); an ATM
+# cash-out takes it when its hold is placed (the hold counts as outflow on chain), under the hold's own key
+OUTFLOW_KINDS: Final = (OperationKind.REDEMPTION, OperationKind.P2P, OperationKind.MERCHANT_PAYMENT,
+                        OperationKind.ATM_CASH_OUT)
 OUTFLOW_STEPS: Final = ("redeem", "relay", "pay")
 
 
@@ -117,16 +120,28 @@ def require_active(wallet: CustodiedWallet) -> None:
         raise WalletNotActiveError(f"wallet {record.address} is {shown}", wallet=record.address, status=shown)
 
 
+def _outflow_keys(public_id: str, kind: OperationKind, details: object) -> list[str]:
+    """The outbox keys under which an operation's outflow may be enqueued."""
+    if kind is OperationKind.ATM_CASH_OUT:
+        hold_id = details.get("hold_id") if isinstance(details, dict) else None
+        return [hold_key(str(hold_id), "place")]
+    return [f"{public_id}:{step}" for step in OUTFLOW_STEPS]
+
+
 def pending_outflow(session: Session, network: Network, wallet: str, block: int) -> int:
     """What this node is still sending out of ``wallet`` that the chain's state at ``block`` does not show yet:
-    redemptions and P2P transfers whose transaction is not sent, or not mined by ``block``. (Counting a mined
-    one again would refuse a good request in the moment between mining and the writer recording it.)"""
-    query = select(Operation.public_id, Operation.amount_minor).where(
+    redemptions, P2P transfers, merchant payments and ATM holds whose transaction is not sent, or not mined by
+    ``block``. (Counting a mined one again would refuse a good request in the moment between mining and the
+    writer recording it.) A held ATM cash-out is no longer pending: the chain shows its hold."""
+    query = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor).where(
         Operation.wallet == wallet, Operation.kind.in_(OUTFLOW_KINDS), Operation.status == OperationStatus.PENDING)
-    pending: dict[str, int] = {public_id: amount or 0 for public_id, amount in session.execute(query)}
+    pending: dict[str, int] = {}
+    keys: dict[str, str] = {}
+    for op in session.execute(query):
+        pending[op.public_id] = op.amount_minor or 0
+        keys.update({key: op.public_id for key in _outflow_keys(op.public_id, op.kind, op.details)})
     if not pending:
         return 0
-    keys = {f"{public_id}:{step}": public_id for public_id in pending for step in OUTFLOW_STEPS}
     total = 0
     for row in session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key.in_(keys))):
         if row.state is OutboxState.RECEIVED or (row.state is OutboxState.SUBMITTED
@@ -145,13 +160,6 @@ def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: s
     details: Iterable[object] = session.scalars(select(Operation.details).where(
         Operation.wallet == wallet, Operation.kind == kind, Operation.status == OperationStatus.PENDING))
     return any(isinstance(d, dict) and d.get("nonce") == nonce for d in details)
-
-
-def failure_details(error: str | None) -> dict[str, str]:
-    """``{"reason": "<Solidity error name>"}`` of a writer's error text such as ``BalanceCapExceeded(...)``, so
-    clients can branch on the reason without parsing; empty if the text is not a contract error."""
-    name = (error or "").split("(", 1)[0]
-    return {"reason": name} if name.isidentifier() and name[:1].isupper() else {}
 
 
 def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int) -> None:

@@ -3,10 +3,13 @@
 A flow service writes an :class:`Operation` in the same database transaction as its ledger bookings and the
 outbox rows of its on-chain effects. An outbox row that belongs to an operation names it in its payload
 (``"operation": <public id>``, plus ``"step"`` when the operation has several on-chain steps). When the chain
-writer moves such a row to ``confirmed`` or ``failed``, :func:`node.outbox.transition` calls
-:func:`on_outcome` in that same transaction, which runs the completion registered for the operation's kind
-(:func:`completes`): capture the bank-account hold after a top-up's mint, release it after a failure, and so
-on. So a flow's completion happens exactly once, atomically with the row's final state.
+writer moves such a row to ``confirmed`` or ``failed``, :func:`node.outbox.transition` runs :func:`on_outcome`
+(registered with the outbox when this module is imported) in that same transaction, which runs the completion
+registered for the operation's kind (:func:`completes`) with the row's :class:`~node.outbox.RowOutcome`:
+capture the bank-account hold after a top-up's mint, release it after a failure, and so on. So a flow's
+completion happens exactly once, atomically with the row's final state. Each domain registers its completions
+in its ``completions`` (or ``service``) module; importing :mod:`node.jobs` loads them all, which every process
+that runs the chain writer does.
 
 Statuses (:class:`OperationStatus`): ``pending`` (effects in flight), ``held`` (ATM cash-out waiting for the
 dispense), ``completed``, ``failed`` (nothing happened, or what happened was undone), ``released`` (an ATM
@@ -31,12 +34,13 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
+from node import outbox
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
 from node.errors import NodeError
+from node.outbox import OutboxRow, RowOutcome
 
 if TYPE_CHECKING:
     from node.ledger.adapter import CoreBankingLedger
-    from node.outbox import OutboxRow
 
 __all__ = [
     "FINAL",
@@ -48,6 +52,7 @@ __all__ = [
     "OperationStatus",
     "attribute",
     "completes",
+    "failure_details",
     "finish",
     "get_operation",
     "new_operation",
@@ -239,8 +244,9 @@ def operation_payload(op: Operation, step: str | None = None, **fields: Any) -> 
 
 # ------------------------------------------------------------------ completions
 
-Completion = Callable[[Session, Operation, "OutboxRow", bool], None]
-"""``completion(session, operation, row, confirmed)``: runs in the transaction that finalizes ``row``."""
+Completion = Callable[[Session, Operation, OutboxRow, RowOutcome], None]
+"""``completion(session, operation, row, outcome)``: runs in the transaction that finalizes ``row``;
+``outcome.confirmed`` says how it ended, ``outcome.events`` and ``outcome.revert`` what the chain said."""
 
 _COMPLETIONS: dict[OperationKind, Completion] = {}
 
@@ -257,15 +263,22 @@ def completes(kind: OperationKind) -> Callable[[Completion], Completion]:
     return register
 
 
-def on_outcome(session: Session, row: OutboxRow, confirmed: bool) -> None:
-    """Called by :func:`node.outbox.transition` when a row naming an operation is confirmed or failed."""
+def failure_details(outcome: RowOutcome) -> dict[str, str]:
+    """``{"reason": "<Solidity error name>"}`` of the contract error that refused the row (e.g.
+    ``BalanceCapExceeded``), for a failed operation's details, so clients can branch on the reason without
+    parsing; empty if no single contract error refused it."""
+    return {"reason": outcome.reason} if outcome.reason else {}
+
+
+@outbox.on_final
+def on_outcome(session: Session, row: OutboxRow, outcome: RowOutcome) -> None:
+    """Run by :func:`node.outbox.transition` when a row becomes final: completes the operation it names."""
     public_id = row.payload.get("operation") if isinstance(row.payload, dict) else None
     if not isinstance(public_id, str):
         return
-    import node.jobs  # noqa: F401  (registers every flow's completion, whoever runs the writer)
-
     op = get_operation(session, public_id, lock=True)
     completion = _COMPLETIONS.get(op.kind)
     if completion is None:
-        raise LookupError(f"no completion is registered for operations of kind {op.kind.value!r}")
-    completion(session, op, row, confirmed)
+        raise LookupError(f"no completion is registered for operations of kind {op.kind.value!r}: a process "
+                          "that runs the chain writer imports node.jobs, which loads every flow's completions")
+    completion(session, op, row, outcome)

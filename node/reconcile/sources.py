@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from node.chain_ids import id_bytes, id_text
 from node.db import session_factory
 from node.indexer.models import BankIssuance, ChainMerchant, ChainWallet, WalletHistory
-from node.indexer.service import Checkpoint, load_checkpoint
+from node.indexer.service import IndexedUpTo, load_checkpoint
 from node.ledger.models import JournalEntry, LedgerAccount, Posting
 from node.ledger.types import AccountKind
 from node.outbox import OutboxRow, OutboxState
@@ -56,7 +56,7 @@ class OutboxEffect:
 
 @dataclass(frozen=True)
 class IndexerView:
-    checkpoint: Checkpoint
+    checkpoint: IndexedUpTo
     wallets: dict[str, tuple[int, int]]  # address -> (spendable, held) of the bank's wallets
     history: dict[str, int]  # address -> sum of the history's deltas (spendable + held)
     merchants: dict[str, int]  # merchant id -> pending (gross - refunds) of the bank's merchants

@@ -23,7 +23,6 @@ from node.operations.checks import (
     check_outflow,
     custodied_wallet,
     decode_signed,
-    failure_details,
     nonce_in_flight,
 )
 from node.operations.models import (
@@ -31,6 +30,7 @@ from node.operations.models import (
     OperationKind,
     OperationStatus,
     completes,
+    failure_details,
     finish,
     new_operation,
     operation_payload,
@@ -44,7 +44,7 @@ from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, rela
 from wallet_sdk.chain.network import Network, to_address
 
 if TYPE_CHECKING:
-    from node.outbox import OutboxRow
+    from node.outbox import OutboxRow, RowOutcome
 
 __all__ = ["CUSTODIAL_VALIDITY", "decode_transfer", "signed_transfer", "transfer"]
 
@@ -135,10 +135,10 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
 
 
 @completes(OperationKind.P2P)
-def _transfer_done(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if confirmed:
+def _transfer_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
+    if outcome.confirmed:
         finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
     else:
         finish(op, OperationStatus.FAILED, error=row.last_error or "the transfer failed", tx_hash=row.tx_hash,
-               **failure_details(row.last_error))
+               **failure_details(outcome))
 

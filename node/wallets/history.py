@@ -21,7 +21,34 @@ from node.settings import NodeSettings
 from node.wallets.models import find_wallet
 from wallet_sdk.chain.network import Network, to_address
 
-__all__ = ["WalletBalance", "history_query", "readable_history", "wallet_balance"]
+__all__ = ["RegisteredWallet", "WalletBalance", "history_query", "readable_history", "registered_wallet",
+           "wallet_balance"]
+
+
+@dataclass(frozen=True)
+class RegisteredWallet:
+    """A wallet as the chain's registry has it, with its spendable balance in minor units."""
+
+    address: str
+    bank: str  # the custodian bank's code; empty for system wallets
+    tier: int
+    status: str  # active, frozen or closed
+    balance_minor: int
+
+
+def registered_wallet(network: Network, address: str) -> RegisteredWallet:
+    """The wallet's registry record and spendable balance at the latest block, whichever bank keeps it.
+
+    Raises:
+        InvalidArgumentError: ``address`` is not an address (or has a wrong EIP-55 checksum).
+        FlowNotFoundError: no wallet was ever registered at ``address``.
+    """
+    checked = to_address(address, "address")
+    info = network.wallet(checked)
+    if not info.registered:
+        raise FlowNotFoundError(f"no wallet is registered at {checked}", address=checked)
+    return RegisteredWallet(address=checked, bank=info.bank_id.rstrip(b"\0").decode("ascii", errors="replace"),
+                            tier=info.tier, status=info.status.name.lower(), balance_minor=network.balance(checked))
 
 
 def readable_history(session: Session, settings: NodeSettings, address: str, *, any_bank: bool) -> str:

@@ -2,7 +2,8 @@
 
 Each service checks the request against the bank's record (:class:`~node.wallets.models.WalletRecord`)
 and the chain, then records an :class:`~node.operations.models.Operation` and enqueues the WalletRegistry call
-in the same transaction; the completions below apply the chain's answer to the record.
+in the same transaction; the completions (:mod:`node.wallets.completions`) apply the chain's answer to the
+record.
 
 - Opening: the channel decides which verifications are allowed, the verification decides the tier (counter:
   ``in_person`` -> 1; app: ``bank_account`` -> 2, ``identity_document`` -> 3, ``phone`` -> 4; bulk: any, with
@@ -11,10 +12,9 @@ in the same transaction; the completions below apply the chain's answer to the r
 - Bank accounts: a deposit account of this bank's ledger; the chain gets ``keccak256(salt || code)`` with a
   fresh 32-byte salt per binding, so account numbers never appear on chain.
 - Closure: ``closeWallet`` burns the whole balance under the closure's ref; the completion credits the burned
-  amount to the bound account against ``chain:issued`` (reconciliation's rule for every burn). The amount is
-  read from the ``WalletClosed`` event of the mined transaction when the writer hands the receipt's events
-  over (``session.info["receipt_events"]``); otherwise the balance seen when the closure was accepted is used,
-  which is exact because the closure is refused while any other operation on the wallet is in flight.
+  amount to the bound account against ``chain:issued`` (reconciliation's rule for every burn): the amount of
+  the ``WalletClosed`` event, or the balance seen here, which is exact because the closure is refused while
+  any other operation on the wallet is in flight.
 """
 
 from __future__ import annotations
@@ -42,23 +42,20 @@ from node.errors import (
     NotCustodianError,
 )
 from node.ledger import open_ledger
-from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
 from node.operations.models import (
     Operation,
     OperationKind,
     OperationStatus,
-    completes,
-    finish,
     new_operation,
     new_ref,
-    operation_ledger,
     operation_payload,
 )
-from node.outbox import OutboxRow, enqueue
+from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
+from node.wallets import completions as _completions  # noqa: F401  (registers the wallet flows' completions)
 from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState, find_wallet, seal_key
 from wallet_sdk.chain.network import Network, to_address
 from wallet_sdk.chain.types import WalletInfo, WalletStatus
@@ -68,7 +65,6 @@ from wallet_sdk.keys import WalletKey
 __all__ = [
     "ADMIN_KINDS",
     "CHANNEL_VERIFICATIONS",
-    "RECEIPT_EVENTS",
     "TIER_OF",
     "Actor",
     "Channel",
@@ -104,8 +100,6 @@ CHANNEL_VERIFICATIONS: Final = {
 ADMIN_KINDS: Final = frozenset({OperationKind.TIER_CHANGE, OperationKind.FREEZE, OperationKind.UNFREEZE,
                                 OperationKind.ACCOUNT_BINDING, OperationKind.WALLET_CLOSE})
 IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)
-RECEIPT_EVENTS: Final = "receipt_events"
-"""``session.info`` key under which the chain writer may pass the decoded events of the mined transaction."""
 
 _CUSTOMER_REF: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _PHONE: Final = re.compile(r"\+?[0-9]{6,15}")
@@ -453,18 +447,6 @@ def enrol(session: Session, settings: NodeSettings, network: Network | None, row
     return outcomes
 
 
-@completes(OperationKind.WALLET_OPEN)
-def _opened(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if record is not None and record.state is WalletState.PENDING:
-        record.state = WalletState.ACTIVE if confirmed else WalletState.FAILED
-        record.updated_at = utcnow()
-    if confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the opening")
-
-
 # ------------------------------------------------------------------ tier, freeze, binding
 
 
@@ -534,55 +516,6 @@ def bind_account(session: Session, settings: NodeSettings, network: Network, add
     return op
 
 
-@completes(OperationKind.TIER_CHANGE)
-def _tier_changed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
-        record.tier = int(op.details["tier"])
-        record.updated_at = utcnow()
-    _done(op, row, confirmed)
-
-
-@completes(OperationKind.FREEZE)
-def _frozen(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
-        if record.state is WalletState.ACTIVE:
-            record.state = WalletState.FROZEN
-        record.freeze_reason = int(op.details["reason"])
-        record.updated_at = utcnow()
-    _done(op, row, confirmed)
-
-
-@completes(OperationKind.UNFREEZE)
-def _unfrozen(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
-        if record.state is WalletState.FROZEN:
-            record.state = WalletState.ACTIVE
-        record.freeze_reason = None
-        record.updated_at = utcnow()
-    _done(op, row, confirmed)
-
-
-@completes(OperationKind.ACCOUNT_BINDING)
-def _bound(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if confirmed and record is not None:
-        record.account_code = op.account
-        record.account_salt = op.details["account_salt"]
-        record.account_hash = op.details["account_hash"]
-        record.updated_at = utcnow()
-    _done(op, row, confirmed)
-
-
-def _done(op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    if confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
-    else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the change")
-
-
 # ------------------------------------------------------------------ closure
 
 
@@ -624,35 +557,3 @@ def close_wallet(session: Session, settings: NodeSettings, network: Network, add
     record.state = WalletState.CLOSING
     record.updated_at = utcnow()
     return op
-
-
-def _burned(session: Session, op: Operation, row: OutboxRow) -> tuple[int, str]:
-    """The amount ``closeWallet`` burned, and where it was read from."""
-    for event in session.info.get(RECEIPT_EVENTS) or ():
-        if getattr(event, "name", None) == "WalletClosed" and event["wallet"] == op.wallet:
-            return int(event["redeemed"]), "receipt"
-    return int(row.payload.get("expected_amount", op.amount_minor or 0)), "balance_at_request"
-
-
-@completes(OperationKind.WALLET_CLOSE)
-def _closed(session: Session, op: Operation, row: OutboxRow, confirmed: bool) -> None:
-    record = find_wallet(session, op.wallet or "", lock=True)
-    if not confirmed:
-        if record is not None and record.state is WalletState.CLOSING:
-            record.state = WalletState(op.details.get("previous_state", WalletState.ACTIVE.value))
-            record.updated_at = utcnow()
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the closure")
-        return
-    burned, source = _burned(session, op, row)
-    if burned:
-        ledger = operation_ledger(session, op)
-        # Paid out to the bound account; without one (money arrived after a zero-balance check) it waits in
-        # the funding suspense account for the bank to pay it out by hand.
-        payee = op.account or FUNDING_SUSPENSE
-        ledger.credit(payee, burned, contra=CHAIN_ISSUED, reference=f"{op.ref}:payout", correlation_id=op.ref,
-                      memo=f"closure of wallet {op.wallet}")
-    if record is not None:
-        record.state = WalletState.CLOSED
-        record.updated_at = utcnow()
-    op.amount_minor = burned
-    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, burned=burned, burned_from=source)

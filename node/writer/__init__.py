@@ -4,7 +4,7 @@
 (:func:`register_kind`); the writer's tables are in :mod:`node.writer.models`.
 """
 
-from node.writer.chain_writer import ChainWriter, Checkpoint, RoundResult, WriterConfig, open_writer, writer_web3
+from node.writer.chain_writer import ChainWriter, WriterConfig, WriterRound, WriterStep, writer_web3
 from node.writer.kinds import (
     KINDS,
     InvalidPayloadError,
@@ -25,14 +25,13 @@ __all__ = [
     "ChainTxRow",
     "ChainTxState",
     "ChainWriter",
-    "Checkpoint",
     "InvalidPayloadError",
     "OutboxKind",
-    "RoundResult",
     "WriterConfig",
     "WriterContext",
+    "WriterRound",
+    "WriterStep",
     "hold_payload",
-    "open_writer",
     "redeem_payload",
     "register_kind",
     "relay_item",

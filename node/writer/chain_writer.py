@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -50,9 +49,8 @@ from web3 import Web3
 from web3.types import BlockIdentifier, TxReceipt
 
 from node.confirmations import is_confirmed
-from node.db import create_engine, session_factory, transaction, utcnow
+from node.db import session_factory, transaction, utcnow
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, transition
-from node.settings import NodeSettings, OperatorPasswordError
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
 from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
@@ -82,12 +80,9 @@ from wallet_sdk.rawtx import (
     sign_request,
 )
 
-__all__ = ["ChainWriter", "Checkpoint", "RoundResult", "WriterConfig", "open_writer", "writer_web3"]
+__all__ = ["ChainWriter", "WriterConfig", "WriterRound", "WriterStep", "writer_web3"]
 
 log = logging.getLogger("walletnet.writer")
-
-RECEIPT_EVENTS = "receipt_events"
-"""``session.info`` key of the decoded events of the transaction that made a row's effect, for completions."""
 
 RETRYABLE = (NodeConnectionError, OSError, OperationalError, SATimeoutError, IntegrityError,
              TransactionRejectedError)
@@ -95,8 +90,9 @@ RETRYABLE = (NodeConnectionError, OSError, OperationalError, SATimeoutError, Int
 (node or database unreachable or busy, a concurrent writer took the nonce, the node refused a transaction for now)."""
 
 
-class Checkpoint(StrEnum):
-    """Points of the writer's work that a hook sees (the crash tests kill the process at them)."""
+class WriterStep(StrEnum):
+    """Steps of the writer's work that its ``checkpoint`` hook sees (the crash tests kill the process at them).
+    Not the indexer's :class:`~node.indexer.service.IndexedUpTo`: nothing is resumed from these."""
 
     SIGNED_COMMITTED = "signed_committed"  # a signed transaction (or replacement) is committed, not broadcast
     BROADCAST = "broadcast"  # the node answered the broadcast; no receipt seen yet
@@ -123,7 +119,9 @@ class WriterConfig:
 
 
 @dataclass(frozen=True)
-class RoundResult:
+class WriterRound:
+    """What one round of the writer did (its ``after_round`` hook gets it)."""
+
     submitted: int  # rows sent in new transactions
     finished: int  # rows confirmed or failed
     outstanding: int  # received rows of known kinds + pending transactions, after the round
@@ -178,6 +176,7 @@ class _Outcome:
     error: str | None  # of the whole transaction
     row_errors: Mapping[int, str]  # outbox id -> why it failed; the other rows are confirmed
     events: tuple[Event, ...] = ()  # decoded events of the mined transaction, for the flows' completions
+    row_reverts: Mapping[int, ContractRevertError] = field(default_factory=dict)  # outbox id -> its refusal
     done_before: Mapping[int, DoneBefore] = field(default_factory=dict)  # outbox id -> what made its effect
     send_alone: tuple[int, ...] = ()  # outbox ids of a reverted batch, back to received to go one by one
 
@@ -191,12 +190,12 @@ class ChainWriter:
 
     ``run()`` loops until ``stop`` is set (or, with ``until_idle``, until nothing is left to do);
     ``run_round()`` does one round, for callers that drive it themselves. ``checkpoint`` is called at each
-    :class:`Checkpoint`; ``clock`` gives the current UTC time (tests move it to make a transaction stuck).
+    :class:`WriterStep`; ``clock`` gives the current UTC time (tests move it to make a transaction stuck).
     """
 
     def __init__(self, sessions: sessionmaker[Session], network: Network, account: LocalAccount | WalletKey,
                  config: WriterConfig | None = None, *, kinds: Mapping[str, OutboxKind] | None = None,
-                 checkpoint: Callable[[Checkpoint], None] | None = None,
+                 checkpoint: Callable[[WriterStep], None] | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         engine = sessions.kw.get("bind")
@@ -221,7 +220,7 @@ class ChainWriter:
     # ------------------------------------------------------------------ the loop
 
     def run(self, stop: threading.Event | None = None, *, until_idle: bool = False,
-            wake: threading.Event | None = None, after_round: Callable[[RoundResult], None] | None = None) -> None:
+            wake: threading.Event | None = None, after_round: Callable[[WriterRound], None] | None = None) -> None:
         """Write rows until ``stop`` is set, or until none is received or pending when ``until_idle``.
 
         An idle wait ends early when ``wake`` is set (new rows may be there; see node/wakeup.py);
@@ -246,11 +245,11 @@ class ChainWriter:
             if result.submitted == 0 and result.finished == 0:
                 wait_for_work(stop, wake, self.config.poll_interval)
 
-    def run_round(self) -> RoundResult:
+    def run_round(self) -> WriterRound:
         """Follow up the pending transactions, then submit the received rows; one pass of each."""
         finished = self.follow_up_pending()
         submitted = self.submit_received()
-        return RoundResult(submitted, finished, self.count_outstanding())
+        return WriterRound(submitted, finished, self.count_outstanding())
 
     def count_outstanding(self) -> int:
         with self.readers() as session:
@@ -314,7 +313,7 @@ class ChainWriter:
                 return sum(self._submit_group([row]) for row in rows)
             done = kind.done_before(self.context, rows[0].payload, error)
             if done is None:
-                self._fail_received(rows, str(error))
+                self._fail_received(rows, str(error), error)
             elif is_confirmed(done.block_number, block_number(self.w3), self.config.confirmations):
                 self._confirm_received(rows[0], done)
             return 0
@@ -323,7 +322,7 @@ class ChainWriter:
         signed = self._store_signed(kind, rows, request, fees, chain_nonce)
         if signed is None:
             return 0
-        self._checkpoint(Checkpoint.SIGNED_COMMITTED)
+        self._checkpoint(WriterStep.SIGNED_COMMITTED)
         self._broadcast(signed)
         return len(rows)
 
@@ -342,18 +341,18 @@ class ChainWriter:
     def _confirm_received(self, row: _ReceivedRow, done: DoneBefore) -> None:
         """Confirm a row whose effect the chain holds already (made by ``done``), without sending anything."""
         with transaction(self.sessions) as session:
-            session.info[RECEIPT_EVENTS] = done.events
             outbox = session.get(OutboxRow, row.id)
             if outbox is not None and outbox.state is OutboxState.RECEIVED:
-                transition(session, outbox, OutboxState.CONFIRMED, tx_hash=done.tx_hash)
+                transition(session, outbox, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events)
         log.warning("outbox row %s was done before by %s: confirmed without sending it again", row.id, done.tx_hash)
 
-    def _fail_received(self, rows: Sequence[_ReceivedRow], reason: str) -> None:
+    def _fail_received(self, rows: Sequence[_ReceivedRow], reason: str,
+                       revert: ContractRevertError | None = None) -> None:
         with transaction(self.sessions) as session:
             for row in rows:
                 outbox = session.get(OutboxRow, row.id)
                 if outbox is not None and outbox.state is OutboxState.RECEIVED:
-                    transition(session, outbox, OutboxState.FAILED, error=reason)
+                    transition(session, outbox, OutboxState.FAILED, error=reason, revert=revert)
         log.info("outbox rows %s failed before sending: %s", [row.id for row in rows], reason)
 
     def _next_nonce(self, session: Session, chain_nonce: int) -> int:
@@ -408,7 +407,7 @@ class ChainWriter:
         if result is not BroadcastResult.ACCEPTED:
             log.info("broadcast of %s: %s", signed.tx_hash, result.value)
         self._handed_over[signed.tx_hash] = self._clock()
-        self._checkpoint(Checkpoint.BROADCAST)
+        self._checkpoint(WriterStep.BROADCAST)
 
     # ------------------------------------------------------------------ following up pending transactions
 
@@ -487,16 +486,16 @@ class ChainWriter:
                 return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason, {},
                                 send_alone=tuple(slot.outbox_id for slot in tx.rows))
             done = self._done_before(kind, tx.rows, {0: error})
+            failed = [slot.outbox_id for slot in tx.rows if slot.outbox_id not in done]
             return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason,
-                            {slot.outbox_id: reason for slot in tx.rows if slot.outbox_id not in done},
-                            done_before=done)
+                            dict.fromkeys(failed, reason), done_before=done, row_reverts=dict.fromkeys(failed, error))
         events = tuple(decode_receipt(self.network, receipt))
         failures = kind.item_failures(self.context, events) if kind else {}
         done = self._done_before(kind, tx.rows, failures)
         failures = {i: e for i, e in failures.items()
                     if not any(slot.first_item == i and slot.outbox_id in done for slot in tx.rows)}
         return _Outcome(ChainTxState.MINED, attempt.tx_hash, mined_at, None, self._row_errors(tx.rows, failures),
-                        events, done_before=done)
+                        events, done_before=done, row_reverts=self._row_reverts(tx.rows, failures))
 
     def _done_before(self, kind: OutboxKind | None, slots: Sequence[_Slot],
                      failures: Mapping[int, ContractRevertError]) -> dict[int, DoneBefore]:
@@ -528,6 +527,13 @@ class ChainWriter:
                 errors[slot.outbox_id] = reasons + (f" ({done} other item(s) went through)" if done else "")
         return errors
 
+    @staticmethod
+    def _row_reverts(slots: Sequence[_Slot], failures: Mapping[int, ContractRevertError]
+                     ) -> dict[int, ContractRevertError]:
+        """The refusal of each one-item row whose item failed (a row of several items has no single reason)."""
+        return {slot.outbox_id: failures[slot.first_item] for slot in slots
+                if slot.item_count == 1 and slot.first_item in failures}
+
     def _displaced(self, tx: _PendingTx) -> _Outcome:
         reason = (f"nonce {tx.nonce} was used by a transaction this writer did not sign; none of its "
                   f"{len(tx.attempts)} version(s) was mined")
@@ -550,21 +556,22 @@ class ChainWriter:
                 row = session.get(OutboxRow, slot.outbox_id)
                 assert row is not None
                 done = outcome.done_before.get(slot.outbox_id)
-                # what the chain did (e.g. the amount a closure burned), for the completions the transitions run
-                session.info[RECEIPT_EVENTS] = outcome.events if done is None else done.events
                 reason = outcome.row_errors.get(slot.outbox_id)
                 if slot.outbox_id in outcome.send_alone:  # it leaves the reverted batch, which did nothing
                     session.delete(session.get(ChainTxRow, slot.outbox_id))
                     session.flush()
                     transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}")
-                elif done is not None:
-                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash)
+                elif done is not None:  # the transition hands the completion what the chain did (e.g. the
+                    # amount a closure burned): the events of the transaction that made the effect
+                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events)
                 elif reason is None:
-                    transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash)
+                    transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash,
+                               events=outcome.events)
                 else:
-                    transition(session, row, OutboxState.FAILED, error=reason)
+                    transition(session, row, OutboxState.FAILED, error=reason, events=outcome.events,
+                               revert=outcome.row_reverts.get(slot.outbox_id))
             session.flush()
-            self._checkpoint(Checkpoint.RECEIPT_SEEN)
+            self._checkpoint(WriterStep.RECEIPT_SEEN)
         for attempt in tx.attempts:
             self._handed_over.pop(attempt.tx_hash, None)
         self._nonce_passed.pop(tx.id, None)
@@ -589,31 +596,14 @@ class ChainWriter:
                 transition(session, row, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=tx.nonce)
         log.warning("nonce %d: %s not mined after %.0fs; replaced by %s with higher fees", tx.nonce,
                     tx.newest.tx_hash, self.config.stuck_after, signed.tx_hash)
-        self._checkpoint(Checkpoint.SIGNED_COMMITTED)
+        self._checkpoint(WriterStep.SIGNED_COMMITTED)
         self._broadcast(signed)
 
 
-# ------------------------------------------------------------------ set-up from the node's settings
+# ------------------------------------------------------------------ set-up
 
 
 def writer_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 for the writer: web3's own retries off, so an unreachable node surfaces at once and the
     writer's backoff decides what happens next."""
     return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
-
-
-@contextmanager
-def open_writer(settings: NodeSettings, config: WriterConfig | None = None) -> Iterator[ChainWriter]:
-    """A writer for the node configured by ``settings``: its database, its chain node and deployment, and
-    the operator key from its keystore. The database engine is disposed when the block ends."""
-    if settings.operator_keystore is None:
-        raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
-                                    "password source (operator_password_env or operator_password_file)")
-    key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
-    network = Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
-    engine = create_engine(settings.database_url)
-    try:
-        config = config or WriterConfig(confirmations=settings.confirmations)
-        yield ChainWriter(session_factory(engine), network, key, config)
-    finally:
-        engine.dispose()

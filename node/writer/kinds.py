@@ -1,5 +1,10 @@
 """Outbox kinds: how the payloads of outbox rows of one kind become one contract call.
 
+The calls themselves are built by the SDK's encoder (:mod:`wallet_sdk.chain.encoder`), the same that
+``BankOperator`` sends with; a kind only reads its rows' JSON payloads into the encoder's typed arguments (and
+writes them: :func:`relay_payload`, :func:`redeem_payload`, ...), says how rows batch, which items of a mined
+batch failed, and whether a refusal means the row was done before.
+
 A kind is registered once (:func:`register_kind`) and the writer looks rows up by their ``kind``. Rows of a
 batchable kind that follow each other in the outbox go into one call, as long as their items fit in
 ``max_items``; ``item_failures`` then tells which items of the mined call failed, so that exactly their rows
@@ -64,11 +69,13 @@ from wallet_sdk.authorizations import (
     SignedAuthorization,
     split_signature,
 )
-from wallet_sdk.chain.network import Network, to_address, to_bytes32
-from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind
+from wallet_sdk.chain import encoder
+from wallet_sdk.chain.args import to_address, to_bytes32
+from wallet_sdk.chain.encoder import PaymentItem, RelayItem
+from wallet_sdk.chain.network import Network
+from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind, WalletOpening
 from wallet_sdk.events import Event
 from wallet_sdk.exceptions import ContractRevertError
-from wallet_sdk.revert_decoding import decode_revert
 from wallet_sdk.reverts import (
     NotBankOperator,
     RefAlreadyBurned,
@@ -209,14 +216,20 @@ def _bytes32(value: object, name: str) -> bytes:
         raise InvalidPayloadError(name, str(exc)) from None
 
 
+def _vrs(payload: Payload) -> tuple[int, bytes, bytes]:
+    """The holder's signature of a signed-authorization payload."""
+    return (_uint(_field(payload, "v"), "v", bits=8), _bytes32(_field(payload, "r"), "r"),
+            _bytes32(_field(payload, "s"), "s"))
+
+
 # ------------------------------------------------------------------ mint
 
 
 def _build_mint(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.token.functions.mint(
-        _address(payload, "wallet"), _uint(_field(payload, "amount"), "amount", positive=True),
-        _bytes32(_field(payload, "ref"), "ref"))
+    return encoder.mint(context.network, _address(payload, "wallet"),
+                        _uint(_field(payload, "amount"), "amount", positive=True),
+                        _bytes32(_field(payload, "ref"), "ref"))
 
 
 def _own_ref(context: WriterContext, payload: Payload, bank_id: bytes, ref: bytes) -> bool:
@@ -258,23 +271,22 @@ def _relay_items(payload: Payload) -> list[Mapping[str, Any]]:
     return items
 
 
-def _relay_row(item: Mapping[str, Any], where: str) -> tuple[Any, ...]:
-    return (_address(item, "from"), _address(item, "to"), _uint(_field(item, "value"), f"{where}.value"),
-            _uint(_field(item, "valid_before"), f"{where}.valid_before"),
-            _uint(_field(item, "nonce"), f"{where}.nonce"), _uint(_field(item, "v"), f"{where}.v", bits=8),
-            _bytes32(_field(item, "r"), f"{where}.r"), _bytes32(_field(item, "s"), f"{where}.s"))
+def _relay_item(item: Mapping[str, Any], where: str) -> RelayItem:
+    """An item of a ``relay_transfers`` payload, read back (:func:`relay_item` wrote it)."""
+    return RelayItem(_address(item, "from"), _address(item, "to"), _uint(_field(item, "value"), f"{where}.value"),
+                     _uint(_field(item, "valid_before"), f"{where}.valid_before"),
+                     _uint(_field(item, "nonce"), f"{where}.nonce"), _uint(_field(item, "v"), f"{where}.v", bits=8),
+                     _bytes32(_field(item, "r"), f"{where}.r"), _bytes32(_field(item, "s"), f"{where}.s"))
 
 
 def _build_relay(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    rows = [_relay_row(item, f"transfers[{i}]") for payload in payloads
-            for i, item in enumerate(_relay_items(payload))]
-    return context.network.token.functions.relayTransfers(rows)
+    items = [_relay_item(item, f"transfers[{i}]") for payload in payloads
+             for i, item in enumerate(_relay_items(payload))]
+    return encoder.relay_transfers(context.network, items)
 
 
-def _relay_failures(context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
-    token = context.network.addresses["DigitalCash"]
-    return {int(e["index"]): decode_revert(e["reason"]) for e in events
-            if e.name == "RelayFailed" and e.address == token}
+def _relay_failures(_context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
+    return encoder.relay_failures(events)
 
 
 def _relay_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
@@ -283,16 +295,16 @@ def _relay_done_before(context: WriterContext, payload: Payload, error: Contract
     items = _relay_items(payload)
     if not isinstance(error, UnorderedNonceUsed) or len(items) != 1:
         return None
-    from_, to, value, _valid_before, nonce = _relay_row(items[0], "transfers[0]")[:5]
-    if (error.owner, error.nonce) != (from_, nonce):
+    item = _relay_item(items[0], "transfers[0]")
+    if (error.owner, error.nonce) != (item.from_, item.nonce):
         return None
-    return relayed_before(context.network, from_, to, value, nonce)
+    return relayed_before(context.network, item.from_, item.to, item.value, item.nonce)
 
 
 # ------------------------------------------------------------------ open_wallet
 
 
-def _opening(context: WriterContext, payload: Payload) -> tuple[Any, ...]:
+def _opening(payload: Payload) -> WalletOpening:
     kind_name = payload.get("wallet_kind", "personal") if isinstance(payload, Mapping) else None
     try:
         kind = WalletKind[str(kind_name).upper()]
@@ -302,16 +314,16 @@ def _opening(context: WriterContext, payload: Payload) -> tuple[Any, ...]:
         raise InvalidPayloadError("wallet_kind", "system wallets are opened by the network operator")
     tier = _uint(payload.get("tier", 1), "tier", bits=8)
     account_hash = _bytes32(payload.get("account_hash", "0x" + "00" * 32), "account_hash")
-    return (_address(payload, "wallet"), tier, int(kind), account_hash)
+    return WalletOpening(_address(payload, "wallet"), tier, kind, account_hash)
 
 
 def _build_open_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    openings = [_opening(context, p) for p in payloads]
-    registry = context.network.registry.functions
+    openings = [_opening(p) for p in payloads]
     if len(openings) == 1:
-        wallet, tier, kind, account_hash = openings[0]
-        return registry.openWallet(wallet, context.bank_id, tier, kind, account_hash)
-    return registry.openWallets(context.bank_id, openings)
+        (one,) = openings
+        return encoder.open_wallet(context.network, one.wallet, context.bank_id, tier=one.tier, kind=one.kind,
+                                   account_hash=one.account_hash)
+    return encoder.open_wallets(context.network, context.bank_id, openings)
 
 
 register_kind(OutboxKind("mint", _build_mint, done_before=_mint_done_before))
@@ -326,31 +338,30 @@ register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
 
 def _build_set_tier(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.registry.functions.setTier(_address(payload, "wallet"),
-                                                      _uint(_field(payload, "tier"), "tier", bits=8))
+    return encoder.set_tier(context.network, _address(payload, "wallet"),
+                            _uint(_field(payload, "tier"), "tier", bits=8))
 
 
 def _build_bind_account(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.registry.functions.bindAccount(_address(payload, "wallet"),
-                                                          _bytes32(_field(payload, "account_hash"), "account_hash"))
+    return encoder.bind_account(context.network, _address(payload, "wallet"),
+                                _bytes32(_field(payload, "account_hash"), "account_hash"))
 
 
 def _build_freeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.registry.functions.freeze(_address(payload, "wallet"),
-                                                     _uint(_field(payload, "reason"), "reason", bits=16))
+    return encoder.freeze(context.network, _address(payload, "wallet"),
+                          _uint(_field(payload, "reason"), "reason", bits=16))
 
 
 def _build_unfreeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.registry.functions.unfreeze(_address(payload, "wallet"))
+    return encoder.unfreeze(context.network, _address(payload, "wallet"))
 
 
 def _build_close_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (payload,) = payloads
-    return context.network.registry.functions.closeWallet(_address(payload, "wallet"),
-                                                          _bytes32(_field(payload, "ref"), "ref"))
+    return encoder.close_wallet(context.network, _address(payload, "wallet"), _bytes32(_field(payload, "ref"), "ref"))
 
 
 # ------------------------------------------------------------------ redemption and holds
@@ -371,11 +382,10 @@ def redeem_payload(signed: SignedAuthorization[Redemption], ref: str) -> dict[st
 
 def _build_redeem(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.token.functions.redeemWithAuthorization(
-        _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
+    return encoder.redeem_with_authorization(
+        context.network, _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
         _uint(_field(p, "valid_before"), "valid_before"), _bytes32(_field(p, "nonce"), "nonce"),
-        _bytes32(_field(p, "ref"), "ref"), _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"),
-        _bytes32(_field(p, "s"), "s"))
+        _bytes32(_field(p, "ref"), "ref"), *_vrs(p))
 
 
 def _redeem_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
@@ -396,22 +406,20 @@ def hold_payload(signed: SignedAuthorization[HoldAuthorization]) -> dict[str, An
 
 def _build_place_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.token.functions.placeHold(
-        _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
-        _bytes32(_field(p, "hold_id"), "hold_id"),
-        _uint(_field(p, "expires_at"), "expires_at"), _uint(_field(p, "v"), "v", bits=8), _bytes32(_field(p, "r"), "r"),
-        _bytes32(_field(p, "s"), "s"))
+    return encoder.place_hold(context.network, _address(p, "holder"), _uint(_field(p, "value"), "value", positive=True),
+                              _bytes32(_field(p, "hold_id"), "hold_id"), _uint(_field(p, "expires_at"), "expires_at"),
+                              *_vrs(p))
 
 
 def _build_capture_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.token.functions.captureHold(_bytes32(_field(p, "hold_id"), "hold_id"),
-                                                       _bytes32(_field(p, "ref"), "ref"))
+    return encoder.capture_hold(context.network, _bytes32(_field(p, "hold_id"), "hold_id"),
+                                _bytes32(_field(p, "ref"), "ref"))
 
 
 def _build_release_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.token.functions.releaseHold(_bytes32(_field(p, "hold_id"), "hold_id"))
+    return encoder.release_hold(context.network, _bytes32(_field(p, "hold_id"), "hold_id"))
 
 
 for _name, _build in (("set_tier", _build_set_tier), ("bind_account", _build_bind_account), ("freeze", _build_freeze),
@@ -432,30 +440,30 @@ def merchant_terms_payload(merchant_id: str, wallet: str, *, fee_bps: int, mcc: 
             "account_hash": account_hash, "payout_mode": payout_mode}
 
 
-def _payout_mode(payload: Payload) -> int:
+def _payout_mode(payload: Payload) -> PayoutMode:
     name = _field(payload, "payout_mode")
     try:
-        return int(PayoutMode[str(name).upper()])
+        return PayoutMode[str(name).upper()]
     except KeyError:
         raise InvalidPayloadError("payout_mode", f"expected wallet or bank_account, got {name!r}") from None
 
 
 def _build_register_merchant(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.settlement.functions.registerMerchant(
-        _bytes32(_field(p, "merchant_id"), "merchant_id"), _address(p, "wallet"),
-        _uint(_field(p, "fee_bps"), "fee_bps", bits=16), _uint(_field(p, "mcc"), "mcc", bits=16),
-        _bytes32(_field(p, "account_hash"), "account_hash"), _payout_mode(p))
+    return encoder.register_merchant(
+        context.network, _bytes32(_field(p, "merchant_id"), "merchant_id"), _address(p, "wallet"),
+        fee_bps=_uint(_field(p, "fee_bps"), "fee_bps", bits=16), mcc=_uint(_field(p, "mcc"), "mcc", bits=16),
+        settlement_account_hash=_bytes32(_field(p, "account_hash"), "account_hash"), payout_mode=_payout_mode(p))
 
 
 def _build_set_fee_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.settlement.functions.setFeeWallet(_address(p, "wallet"))
+    return encoder.set_fee_wallet(context.network, _address(p, "wallet"))
 
 
 def _build_set_request_signer(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.settlement.functions.setRequestSigner(_address(p, "signer"))
+    return encoder.set_request_signer(context.network, _address(p, "signer"))
 
 
 def merchant_pay_payload(signed: SignedAuthorization[MerchantPayment]) -> dict[str, Any]:
@@ -473,37 +481,35 @@ def merchant_pay_payload(signed: SignedAuthorization[MerchantPayment]) -> dict[s
             "request_v": request_v, "request_r": "0x" + request_r.hex(), "request_s": "0x" + request_s.hex()}
 
 
-def _payment_row(p: Payload) -> tuple[Any, ...]:
-    return (_bytes32(_field(p, "acquirer"), "acquirer"), _bytes32(_field(p, "merchant_id"), "merchant_id"),
-            _bytes32(_field(p, "order_id"), "order_id"), _address(p, "payer"),
-            _uint(_field(p, "amount"), "amount", positive=True), _uint(_field(p, "valid_after"), "valid_after"),
-            _uint(_field(p, "valid_before"), "valid_before"), _uint(_field(p, "v"), "v", bits=8),
-            _bytes32(_field(p, "r"), "r"), _bytes32(_field(p, "s"), "s"),
-            _uint(_field(p, "request_v"), "request_v", bits=8), _bytes32(_field(p, "request_r"), "request_r"),
-            _bytes32(_field(p, "request_s"), "request_s"))
+def _payment_item(p: Payload) -> PaymentItem:
+    """A ``merchant_pay`` payload, read back (:func:`merchant_pay_payload` wrote it)."""
+    return PaymentItem(_bytes32(_field(p, "acquirer"), "acquirer"), _bytes32(_field(p, "merchant_id"), "merchant_id"),
+                       _bytes32(_field(p, "order_id"), "order_id"), _address(p, "payer"),
+                       _uint(_field(p, "amount"), "amount", positive=True),
+                       _uint(_field(p, "valid_after"), "valid_after"), _uint(_field(p, "valid_before"), "valid_before"),
+                       *_vrs(p), _uint(_field(p, "request_v"), "request_v", bits=8),
+                       _bytes32(_field(p, "request_r"), "request_r"), _bytes32(_field(p, "request_s"), "request_s"))
 
 
 def _build_merchant_pay(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    return context.network.settlement.functions.payBatch([_payment_row(p) for p in payloads])
+    return encoder.pay_batch(context.network, [_payment_item(p) for p in payloads])
 
 
-def _payment_failures(context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
-    settlement = context.network.addresses["MerchantSettlement"]
-    return {int(e["index"]): decode_revert(e["reason"]) for e in events
-            if e.name == "PaymentFailed" and e.address == settlement}
+def _payment_failures(_context: WriterContext, events: Sequence[Event]) -> dict[int, ContractRevertError]:
+    return encoder.payment_failures(events)
 
 
 def _build_refund_order(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.settlement.functions.refund(
-        _bytes32(_field(p, "merchant_id"), "merchant_id"), _bytes32(_field(p, "order_id"), "order_id"),
-        _uint(_field(p, "amount"), "amount", positive=True), _bytes32(_field(p, "ref"), "ref"))
+    return encoder.refund(context.network, _bytes32(_field(p, "merchant_id"), "merchant_id"),
+                          _bytes32(_field(p, "order_id"), "order_id"),
+                          _uint(_field(p, "amount"), "amount", positive=True), _bytes32(_field(p, "ref"), "ref"))
 
 
 def _build_settle_merchant(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
-    return context.network.settlement.functions.settle(_bytes32(_field(p, "merchant_id"), "merchant_id"),
-                                                       _bytes32(_field(p, "ref"), "ref"))
+    return encoder.settle(context.network, _bytes32(_field(p, "merchant_id"), "merchant_id"),
+                          _bytes32(_field(p, "ref"), "ref"))
 
 
 def _settle_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:

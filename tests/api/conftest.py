@@ -14,8 +14,7 @@ from pg_cluster import PgServer
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.keys import Scope, create_key
-from node.api_keys import mint_session
+from node.api_keys import Scope, create_key, mint_session
 from node.db import create_engine, session_factory, transaction, upgrade
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network

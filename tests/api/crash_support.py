@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
-from api.keys import Scope, create_key
+from node.api_keys import Scope, create_key
 from node.db import session_factory, transaction
 from node.ledger import SqlLedger
 from node.ledger.accounts import ensure_system_accounts

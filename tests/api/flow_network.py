@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from web3 import Web3
 
-from api.keys import Scope, create_key
+from node.api_keys import Scope, create_key
 from node.db import create_engine, session_factory, transaction, upgrade
 from node.ledger import AccountKind, SqlLedger
 from node.ledger.accounts import VAULT, ensure_system_accounts

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from api.keys import ApiKey, Scope, revoke_key
+from node.api_keys import ApiKey, Scope, revoke_key
 from node.db import session_factory, transaction
 from tools.cli import app as cli
 

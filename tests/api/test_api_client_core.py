@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.keys import Scope
+from node.api_keys import Scope
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.client import Client
 from wallet_sdk.client.common import ClientArgumentError

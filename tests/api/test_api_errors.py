@@ -17,8 +17,8 @@ from pydantic import BaseModel
 import api
 import node
 from api.auth import CurrentKey
-from api.keys import Scope
 from api.problems import KINDS, ConflictError, ProblemKind
+from node.api_keys import Scope
 from node.custody import CustodyKeyError
 from node.errors import NodeError
 from node.idempotency import IdempotencyKeyInFlightError

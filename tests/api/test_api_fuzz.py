@@ -55,8 +55,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from api.app import create_app
-from api.keys import Scope
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from node.api_keys import Scope
 from node.db import create_engine, session_factory
 from node.ledger.builtin import MAX_AMOUNT_MINOR
 from node.operations.models import Operation

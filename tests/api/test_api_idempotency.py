@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from api.auth import CurrentKey
 from api.deps import SessionDep
 from api.idempotency import IdempotencyDep
-from api.keys import ApiKey, Scope
 from node import idempotency as records
+from node.api_keys import ApiKey, Scope
 from node.db import session_factory, transaction
 
 

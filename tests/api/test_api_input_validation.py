@@ -19,7 +19,7 @@ from production_support import production_settings
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.keys import Scope
+from node.api_keys import Scope
 from node.custody import Custody
 from node.merchants.models import Merchant
 from node.settings import NodeSettings

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.keys import Scope
-from api.pagination import decode_cursor, encode_cursor
+from api.common import decode_cursor, encode_cursor
+from node.api_keys import Scope
 
 
 def test_cursor_round_trip_visits_every_item_once(client: TestClient, make_key: Callable[..., str],

@@ -9,8 +9,8 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.keys import Scope
 from api.shown_once import REDACTED
+from node.api_keys import Scope
 from node.db import session_factory, transaction
 from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState
 

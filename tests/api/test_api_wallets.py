@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from web3 import Web3
 
 from api.app import create_app
-from api.keys import Scope
+from node.api_keys import Scope
 from node.db import create_engine
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network

@@ -20,7 +20,7 @@ from money_flows_support import (
 )
 
 from api.app import create_app
-from api.keys import Scope, create_key
+from node.api_keys import Scope, create_key
 from node.db import create_engine, session_factory, transaction
 from node.ledger import AccountKind, SqlLedger
 from node.ledger.accounts import ensure_system_accounts

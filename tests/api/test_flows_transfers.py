@@ -20,7 +20,7 @@ from money_flows_support import (
     totp_code,
 )
 
-from node.writer import Checkpoint
+from node.writer import WriterStep
 from wallet_sdk.authorizations import Domain, RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest
 from wallet_sdk.client.transfers import transfer_fields
@@ -126,8 +126,8 @@ def test_a_transfer_another_bank_relayed_first_completes_with_that_relay(bank_ne
     bank_network.wait_idle()
     relayed: list[str] = []
 
-    def bank_b_relays_it_first(point: Checkpoint) -> None:  # A signed and stored its relay, not broadcast yet
-        if point is Checkpoint.SIGNED_COMMITTED and not relayed:
+    def bank_b_relays_it_first(point: WriterStep) -> None:  # A signed and stored its relay, not broadcast yet
+        if point is WriterStep.SIGNED_COMMITTED and not relayed:
             result = b.network.bank_operator(b.operator).relay_transfers([signed])
             assert result.succeeded == 1
             relayed.append(result.tx_hash)

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sql_select
 
-from api.keys import Scope, create_key, revoke_key
+from node.api_keys import Scope, create_key, revoke_key
 from node.db import session_factory, transaction
 from node.idempotency import IdempotencyRecord
 from node.operations.models import Operation

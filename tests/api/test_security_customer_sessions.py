@@ -30,8 +30,7 @@ from money_flows_support import (
 from sqlalchemy import Engine, select, update
 
 from api.app import create_app
-from api.keys import Scope
-from node.api_keys import ApiKey, CustomerSession, hash_secret, revoke_key
+from node.api_keys import ApiKey, CustomerSession, Scope, hash_secret, revoke_key
 from node.db import session_factory, transaction
 from node.db.base import utcnow
 from node.ledger import AccountKind, SqlLedger

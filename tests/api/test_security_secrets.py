@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.idempotency import REDACTED_HEADER
-from api.keys import Scope
 from api.shown_once import REDACTED, SECRET_MARK
+from node.api_keys import Scope
 from node.db import session_factory, transaction
 from node.ledger import AccountKind, SqlLedger
 from node.ledger.accounts import ensure_system_accounts

@@ -16,6 +16,7 @@ from writer_support import FAST
 
 from node.atm import service
 from node.atm.auth import AtmMessageReplayedError, authenticate
+from node.atm.completions import CashOutStage, IllegalStageError, move_cash_out
 from node.atm.models import Atm, AtmMessage
 from node.db import transaction
 from node.db.base import utcnow
@@ -192,3 +193,41 @@ def test_the_sweep_releases_only_expired_holds_and_forgets_old_signatures(
     service.sweep_expired_cash_outs(sessions, settings, now=much_later)
     with transaction(sessions) as session:
         assert session.scalars(select(AtmMessage)).all() == []
+
+
+def test_a_hold_not_placed_yet_is_outflow_in_flight(
+        sessions: sessionmaker[Session], settings: NodeSettings, network: Network, bank: BankOperator,
+        writer: ChainWriter, atm: service.Registration) -> None:
+    """The shared outflow check counts a cash-out whose hold is not on chain yet: a second code for more than
+    is left is refused at once, not placed and refused by the chain."""
+    key = wallet(bank, 5_000)
+    first = withdrawal_code(key, network.domain(), 3_000, now=network.now())
+    with transaction(sessions) as session:
+        public_id = service.submit_cash_out(session, settings, network, the_atm(session), event_id="E1",
+                                            code=first.text).public_id
+    second = withdrawal_code(key, network.domain(), 3_000, now=network.now())
+    with pytest.raises(service.InsufficientBalanceError) as refused, transaction(sessions) as session:
+        service.submit_cash_out(session, settings, network, the_atm(session), event_id="E2", code=second.text)
+    assert (refused.value.extra["balance"], refused.value.extra["pending"]) == (5_000, 3_000)
+
+    writer.run(until_idle=True)  # held: the chain shows the hold, nothing is pending any more
+    assert op_of(sessions, public_id).status is OperationStatus.HELD
+    assert network.balance(key.address) == 2_000
+    with transaction(sessions) as session:
+        ok = service.submit_cash_out(session, settings, network, the_atm(session), event_id="E3",
+                                     code=withdrawal_code(key, network.domain(), 2_000, now=network.now()).text)
+        assert ok.details["stage"] == CashOutStage.PLACING
+
+
+def test_a_cash_out_moves_only_along_its_stages() -> None:
+    op = Operation(public_id="op_" + "0" * 32, details={"stage": "placing"})
+    with pytest.raises(IllegalStageError):
+        move_cash_out(op, CashOutStage.CAPTURING)  # not held yet
+    move_cash_out(op, CashOutStage.HELD)
+    assert (op.status, op.details["stage"]) == (OperationStatus.HELD, "held")
+    move_cash_out(op, CashOutStage.RELEASING)
+    move_cash_out(op, CashOutStage.RELEASED, released_by="holder")
+    assert (op.status, op.details["released_by"]) == (OperationStatus.RELEASED, "holder")
+    for stage in CashOutStage:  # a final stage leads nowhere
+        with pytest.raises(IllegalStageError):
+            move_cash_out(op, stage)

@@ -86,12 +86,11 @@ def test_the_burn_is_booked_as_the_chain_did_it(system: Any, sessions: sessionma
     receipt = system.send(network.registry.functions.closeWallet(wallet, ref.encode().ljust(32, b"\0")),
                           system.banks["A"].operators[1])
     with transaction(sessions) as session:
-        session.info[wallets.RECEIPT_EVENTS] = decode_receipt(network, receipt)
         op = session.query(Operation).filter(Operation.public_id == op_id).one()
         row = _close_row(session, op)
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         transition(session, row, OutboxState.SUBMITTED, tx_hash=tx_hash, nonce=0)
-        transition(session, row, OutboxState.CONFIRMED)
+        transition(session, row, OutboxState.CONFIRMED, events=decode_receipt(network, receipt))
     with sessions() as session:
         op = session.query(Operation).filter(Operation.public_id == op_id).one()
         assert op.status is OperationStatus.COMPLETED and op.amount_minor == 1_234

@@ -26,7 +26,6 @@ from node.idempotency import (
     prune,
     prune_expired,
     request_hash,
-    set_recovery_point,
 )
 from node.jobs import periodic_jobs
 from node.settings import load_settings
@@ -46,12 +45,11 @@ def test_request_hash_is_stable_and_specific() -> None:
 def test_first_call_claims_the_key_and_a_retry_replays_the_response(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         claim = begin(session, scope="teller", key="k-1", request_hash=H1)
-        assert claim.replay is None and not claim.resumed
+        assert claim.replay is None
         assert (claim.record.state, claim.record.recovery_point) == (IdempotencyState.IN_FLIGHT, STARTED)
     with sessions.begin() as session:  # the work, then the response, in one transaction
         record = session.get(IdempotencyRecord, claim.record.id)
         assert record is not None
-        set_recovery_point(session, record, "ledger_posted")
         complete(session, record, status=201, body={"id": "topup-1", "amount": 2_500})
     with sessions.begin() as session:
         again = begin(session, scope="teller", key="k-1", request_hash=H1)
@@ -75,11 +73,10 @@ def test_the_same_key_with_another_request_is_a_conflict(sessions: sessionmaker[
 
 def test_the_same_key_while_the_first_is_in_flight_is_a_conflict(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        claim = begin(session, scope="teller", key="k-1", request_hash=H1)
-        set_recovery_point(session, claim.record, "hold_placed")
+        begin(session, scope="teller", key="k-1", request_hash=H1)
     with sessions.begin() as session, pytest.raises(IdempotencyKeyInFlightError) as busy:
         begin(session, scope="teller", key="k-1", request_hash=H1)
-    assert (busy.value.recovery_point, busy.value.status) == ("hold_placed", 409)
+    assert (busy.value.recovery_point, busy.value.status) == (STARTED, 409)
 
 
 def test_keys_are_per_scope(sessions: sessionmaker[Session]) -> None:
@@ -90,32 +87,30 @@ def test_keys_are_per_scope(sessions: sessionmaker[Session]) -> None:
         assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 2
 
 
-def test_a_stale_in_flight_key_is_taken_over_and_resumed(sessions: sessionmaker[Session]) -> None:
+def test_a_stale_in_flight_key_is_taken_over(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         claim = begin(session, scope="teller", key="k-1", request_hash=H1)
-        set_recovery_point(session, claim.record, "ledger_posted")
-    later = utcnow() + timedelta(minutes=6)  # the first process died mid-request
+    later = utcnow() + timedelta(minutes=6)  # the first process died mid-request: its work rolled back
     with sessions.begin() as session:
         taken = begin(session, scope="teller", key="k-1", request_hash=H1, lock_timeout=timedelta(minutes=5),
                       now=later)
-        assert taken.resumed and taken.replay is None
-        assert taken.record.recovery_point == "ledger_posted"  # resume here, not from scratch
+        assert taken.replay is None and taken.record.id == claim.record.id  # run it, under the same key
+        assert (taken.record.recovery_point, taken.record.locked_at) == (STARTED, later)
     with sessions.begin() as session, pytest.raises(IdempotencyKeyInFlightError):
         begin(session, scope="teller", key="k-1", request_hash=H1, now=later + timedelta(seconds=1))
 
 
-def test_abandon_frees_a_key_only_before_any_work(sessions: sessionmaker[Session]) -> None:
+def test_abandon_frees_a_key_only_while_in_flight(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         claim = begin(session, scope="teller", key="k-1", request_hash=H1)
         abandon(session, claim.record)
     with sessions.begin() as session:
         again = begin(session, scope="teller", key="k-1", request_hash=H2)  # a fresh start, any request
-        set_recovery_point(session, again.record, "ledger_posted")
-        with pytest.raises(IdempotencyError, match="resume it"):
-            abandon(session, again.record)
         complete(session, again.record, status=200, body=None)
         with pytest.raises(IdempotencyError, match="already completed"):
             complete(session, again.record, status=200, body=None)
+        with pytest.raises(IdempotencyError, match="cannot be abandoned"):
+            abandon(session, again.record)
 
 
 def test_two_concurrent_first_calls_get_one_claim(sessions: sessionmaker[Session]) -> None:
@@ -174,7 +169,7 @@ def test_a_pruned_key_is_a_new_request_again(sessions: sessionmaker[Session]) ->
         assert prune(session, retention=timedelta(hours=24)) == 1
     with sessions.begin() as session:  # another request with the same key: no 409, no replay, a fresh claim
         claim = begin(session, scope="teller", key="k-1", request_hash=H2)
-        assert claim.replay is None and not claim.resumed
+        assert claim.replay is None and claim.record.request_hash == H2
 
 
 def test_the_node_prunes_by_its_setting_in_its_periodic_jobs(sessions: sessionmaker[Session]) -> None:

@@ -36,7 +36,7 @@ from node.indexer.models import (
     WalletHistory,
 )
 from node.indexer.projection import Projection
-from node.indexer.service import Checkpoint, CheckpointMismatchError, Indexer, IndexerConfig, IndexScope
+from node.indexer.service import CheckpointMismatchError, IndexedUpTo, Indexer, IndexerConfig, IndexScope
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.keys import WalletKey
@@ -261,14 +261,14 @@ def test_confirmations_keep_the_last_blocks_out(network: Network, bank_a: BankOp
 
     # The head block has 1 confirmation: with 3 required, the indexer stops two blocks below it.
     checkpoint = waiting.run_once()
-    assert checkpoint == Checkpoint(late.block_number - 2, None, checkpoint.block_hash if checkpoint else "")
+    assert checkpoint == IndexedUpTo(late.block_number - 2, None, checkpoint.block_hash if checkpoint else "")
     assert [r[0] for r in rows(session, WalletHistory, "ref")] == ["EARLY"]
     assert early.block_number <= late.block_number - 2
     mine(network, 1)
     waiting.run_once()
     assert [r[0] for r in rows(session, WalletHistory, "ref")] == ["EARLY"]  # LATE has 2 confirmations: not yet
     mine(network, 1)
-    assert waiting.run_once() == Checkpoint(late.block_number, None, waiting.checkpoint().block_hash)  # type: ignore[union-attr]
+    assert waiting.run_once() == IndexedUpTo(late.block_number, None, waiting.checkpoint().block_hash)  # type: ignore[union-attr]
     assert [r[0] for r in rows(session, WalletHistory, "ref")] == ["EARLY", "LATE"]
     assert rows(session, ChainWallet, "spendable_minor", address=alice.address) == [(3_000,)]
 

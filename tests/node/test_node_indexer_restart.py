@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_node_indexer_helpers import dump, mine, mixed_activity, open_wallet, transfer
 
 from node.db import create_engine, session_factory, upgrade
-from node.indexer.service import ChainReorganizedError, Checkpoint, Indexer, IndexerConfig, RoundResult
+from node.indexer.service import ChainReorganizedError, IndexedUpTo, Indexer, IndexerConfig, IndexerRound
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 
@@ -68,9 +68,9 @@ def test_crashing_between_rounds_again_and_again_ends_as_one_pass(
         engine: Engine, one_pass: Any) -> None:
     mixed_activity(network, bank_a, bank_b)
     head = network.block_number
-    checkpoints: list[Checkpoint] = []
+    checkpoints: list[IndexedUpTo] = []
 
-    def crash_after_the_commit(result: RoundResult) -> None:
+    def crash_after_the_commit(result: IndexerRound) -> None:
         checkpoints.append(result.checkpoint)
         raise Crash
 

@@ -39,9 +39,9 @@ from node.writer import (
     KINDS,
     ChainTxState,
     ChainWriter,
-    Checkpoint,
     OutboxKind,
     WriterConfig,
+    WriterStep,
     register_kind,
     writer_web3,
 )
@@ -150,8 +150,8 @@ def test_a_transaction_mined_with_status_0_fails_its_rows_with_the_decoded_rever
     block, _ = _start(network, operator)
     enqueue_rows(sessions, [mint_row("CASH-1", alice, 1_000)])
 
-    def freeze_before_broadcast(point: Checkpoint) -> None:
-        if point is Checkpoint.SIGNED_COMMITTED:  # estimated while active, mined once frozen
+    def freeze_before_broadcast(point: WriterStep) -> None:
+        if point is WriterStep.SIGNED_COMMITTED:  # estimated while active, mined once frozen
             network.regulator(system.regulator).freeze(alice, 7)
 
     ChainWriter(sessions, network, operator, FAST, checkpoint=freeze_before_broadcast).run(until_idle=True)
@@ -331,8 +331,8 @@ def _before_broadcast(action: Any) -> Any:
     before it is broadcast (so it was estimated on the state before ``action``)."""
     done: list[bool] = []
 
-    def checkpoint(point: Checkpoint) -> None:
-        if point is Checkpoint.SIGNED_COMMITTED and not done:
+    def checkpoint(point: WriterStep) -> None:
+        if point is WriterStep.SIGNED_COMMITTED and not done:
             done.append(True)
             action()
     return checkpoint
@@ -411,8 +411,8 @@ def test_a_nonce_taken_by_someone_else_fails_the_rows_and_the_next_row_gets_a_fr
     block, nonce = _start(network, operator)
     enqueue_rows(sessions, [mint_row("CASH-1", alice, 1_000)])
 
-    def use_the_nonce_elsewhere(point: Checkpoint) -> None:
-        if point is Checkpoint.SIGNED_COMMITTED:  # the same key signs elsewhere, before our broadcast
+    def use_the_nonce_elsewhere(point: WriterStep) -> None:
+        if point is WriterStep.SIGNED_COMMITTED:  # the same key signs elsewhere, before our broadcast
             send_tx(network.w3, operator, {"to": operator.address, "value": 0, "gas": 21_000})
 
     ChainWriter(sessions, network, operator, FAST, checkpoint=use_the_nonce_elsewhere).run(until_idle=True)
@@ -561,8 +561,8 @@ def test_when_the_original_is_mined_before_its_replacement_the_original_wins(
     clock = Clock()
     signed = []
 
-    def mine_the_original_before_the_replacement_is_sent(point: Checkpoint) -> None:
-        if point is Checkpoint.SIGNED_COMMITTED:
+    def mine_the_original_before_the_replacement_is_sent(point: WriterStep) -> None:
+        if point is WriterStep.SIGNED_COMMITTED:
             signed.append(point)
             if len(signed) == 2:
                 system.rpc("evm_mine")
@@ -604,13 +604,13 @@ def test_the_writer_rides_out_a_chain_node_that_goes_away_and_comes_back(
         proxy.stop()  # connections refused, the open ones cut
         threading.Timer(0.3, proxy.start).start()
 
-    def outage_at_checkpoints(point: Checkpoint) -> None:
+    def outage_at_checkpoints(point: WriterStep) -> None:
         nonlocal signed
-        if point is Checkpoint.SIGNED_COMMITTED:
+        if point is WriterStep.SIGNED_COMMITTED:
             signed += 1
             if signed == 1:
                 node_goes_away("stored, before the broadcast")
-        elif point is Checkpoint.BROADCAST and signed == 2 and len(outages) == 2:
+        elif point is WriterStep.BROADCAST and signed == 2 and len(outages) == 2:
             node_goes_away("broadcast, before the receipt")
 
     writer = ChainWriter(sessions, flaky, operator, FAST, checkpoint=outage_at_checkpoints)

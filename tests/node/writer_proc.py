@@ -19,15 +19,15 @@ from collections.abc import Callable
 from eth_account import Account
 
 from node.db import create_engine, session_factory
-from node.writer import ChainWriter, Checkpoint, WriterConfig, writer_web3
+from node.writer import ChainWriter, WriterConfig, WriterStep, writer_web3
 from wallet_sdk.chain.network import Network
 
 
-def make_crash_hook(point: str | None, on: int) -> Callable[[Checkpoint], None]:
+def make_crash_hook(point: str | None, on: int) -> Callable[[WriterStep], None]:
     """A checkpoint hook that SIGKILLs this process the ``on``-th time it reaches ``point``."""
     seen = 0
 
-    def hook(reached: Checkpoint) -> None:
+    def hook(reached: WriterStep) -> None:
         nonlocal seen
         if reached.value != point:
             return
@@ -48,7 +48,7 @@ def main() -> int:
     args = parser.parse_args()
 
     point = os.environ.get("WRITER_CRASH_AT") or None
-    if point is not None and point not in {c.value for c in Checkpoint}:
+    if point is not None and point not in {c.value for c in WriterStep}:
         parser.error(f"WRITER_CRASH_AT={point!r} is not a checkpoint")
     account = Account.from_key(os.environ["WRITER_KEY"])
     network = Network.from_web3(writer_web3(args.rpc_url), args.deployment, verify=False)

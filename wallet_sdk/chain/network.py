@@ -16,11 +16,11 @@ import threading
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, is_checksum_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -30,8 +30,10 @@ from web3.types import BlockIdentifier, RPCEndpoint
 from wallet_sdk._sender import TransactionSender, revert_from
 from wallet_sdk.amount import Amount, format_amount, parse_amount
 from wallet_sdk.artifacts import load_artifact
-from wallet_sdk.authorizations import Domain, merchant_id, order_id, settlement_domain
+from wallet_sdk.authorizations import Domain, settlement_domain
+from wallet_sdk.chain.args import AddressLike, to_address, to_bank_id, to_bytes32, to_merchant_id, to_uint
 from wallet_sdk.chain.calls import fast_call
+from wallet_sdk.chain.operators import BankOperator, NetworkOperator, Regulator
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
     BankInfo,
@@ -56,8 +58,8 @@ from wallet_sdk.chain.types import (
     WalletStatus,
 )
 from wallet_sdk.deploy import CONTRACTS, Deployment
+from wallet_sdk.events import iter_events
 from wallet_sdk.exceptions import (
-    AuthorizationError,
     ContractNotDeployedError,
     CurrencyMismatchError,
     DeploymentFileError,
@@ -68,57 +70,11 @@ from wallet_sdk.exceptions import (
 )
 from wallet_sdk.keys import WalletKey
 
-if TYPE_CHECKING:
-    from wallet_sdk.chain.operators import BankOperator, NetworkOperator, Regulator
-
-__all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment"]
+__all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment", "to_address", "to_bytes32", "to_uint"]
 
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
 _CHAIN_ID: Final = RPCEndpoint("eth_chainId")
 _ZERO32: Final = bytes(32)
-
-
-class _HasAddress(Protocol):
-    @property
-    def address(self) -> str: ...
-
-
-AddressLike = str | _HasAddress
-"""An address as text, or anything with an ``address`` (a WalletKey, a LocalAccount)."""
-
-
-# --- argument checks shared with the operators ---
-
-
-def to_address(value: object, what: str = "address") -> ChecksumAddress:
-    """A checksummed address from text (all-lowercase, or correctly checksummed) or an object's ``.address``."""
-    candidate = getattr(value, "address", value)
-    if not isinstance(candidate, str) or not candidate.startswith("0x") or not is_address(candidate):
-        raise InvalidArgumentError(what, value, "expected a 0x address (20 bytes)")
-    digits = candidate[2:]
-    if digits not in (digits.lower(), digits.upper()) and not is_checksum_address(candidate):
-        raise InvalidArgumentError(what, value, "mixed-case address with a wrong EIP-55 checksum")
-    return to_checksum_address(candidate)
-
-
-def to_bytes32(value: object, what: str) -> bytes:
-    """32 raw bytes, or text made into an id the SDK way (UTF-8 right-padded with zeros, as ``order_id``)."""
-    if isinstance(value, bytes):
-        if len(value) != 32:
-            raise InvalidArgumentError(what, value, "expected 32 bytes")
-        return bytes(value)
-    if isinstance(value, str):
-        try:
-            return order_id(value)
-        except AuthorizationError:
-            raise InvalidArgumentError(what, value, "text ids are 1-32 bytes of UTF-8 without NUL") from None
-    raise InvalidArgumentError(what, value, "expected 32 bytes or a text id")
-
-
-def to_uint(value: object, what: str, *, bits: int = 256) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
-        raise InvalidArgumentError(what, value, f"expected an int from 0 to 2**{bits} - 1")
-    return value
 
 
 # --- connections ---
@@ -316,18 +272,12 @@ class Network:
 
     def bank_operator(self, account: LocalAccount | WalletKey | TransactionSender) -> BankOperator:
         """A :class:`~wallet_sdk.chain.operators.BankOperator` signing with ``account``."""
-        from wallet_sdk.chain.operators import BankOperator
-
         return BankOperator(self, account)
 
     def network_operator(self, account: LocalAccount | WalletKey | TransactionSender) -> NetworkOperator:
-        from wallet_sdk.chain.operators import NetworkOperator
-
         return NetworkOperator(self, account)
 
     def regulator(self, account: LocalAccount | WalletKey | TransactionSender) -> Regulator:
-        from wallet_sdk.chain.operators import Regulator
-
         return Regulator(self, account)
 
     def _call(self, call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
@@ -472,9 +422,9 @@ class Network:
                  block: BlockIdentifier = "latest") -> MerchantInfo:
         """The record of ``acquirer``'s merchant ``merchant`` (status NONE if that bank registered no such id:
         merchant ids are per acquiring bank)."""
-        mid = _merchant_id(merchant)
+        mid = to_merchant_id(merchant)
         (acquirer_id, wallet, fee_bps, mcc, payout_mode, status, account_hash, gross, refunds,
-         last_batch) = self._call(self.settlement.functions.merchant(_bank_id(acquirer), mid), block)
+         last_batch) = self._call(self.settlement.functions.merchant(to_bank_id(acquirer), mid), block)
         return MerchantInfo(merchant_id=mid, acquirer=bytes(acquirer_id), wallet=to_checksum_address(wallet),
                             fee_bps=int(fee_bps), mcc=int(mcc), payout_mode=PayoutMode(payout_mode),
                             status=MerchantStatus(status), settlement_account_hash=bytes(account_hash),
@@ -482,12 +432,12 @@ class Network:
 
     def fee_wallet(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> ChecksumAddress | None:
         """The wallet receiving ``bank``'s acquiring fees, or None if it has not set one."""
-        address = to_checksum_address(self._call(self.settlement.functions.feeWallet(_bank_id(bank)), block))
+        address = to_checksum_address(self._call(self.settlement.functions.feeWallet(to_bank_id(bank)), block))
         return None if address == _ZERO_ADDRESS else address
 
     def request_signer(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> ChecksumAddress | None:
         """The key that signs ``bank``'s payment requests (beside its active operators), or None if it set none."""
-        address = to_checksum_address(self._call(self.settlement.functions.requestSigner(_bank_id(bank)), block))
+        address = to_checksum_address(self._call(self.settlement.functions.requestSigner(to_bank_id(bank)), block))
         return None if address == _ZERO_ADDRESS else address
 
     def is_request_signer(self, bank: bytes | str, signer: AddressLike, *, block: BlockIdentifier = "latest") -> bool:
@@ -496,12 +446,12 @@ class Network:
         address = to_address(signer, "signer")
         if address == self.request_signer(bank, block=block):
             return True
-        return bool(self._call(self.consortium.functions.isActiveOperator(_bank_id(bank), address), block))
+        return bool(self._call(self.consortium.functions.isActiveOperator(to_bank_id(bank), address), block))
 
     def order(self, acquirer: bytes | str, merchant: bytes | str, order: bytes | str, *,
               block: BlockIdentifier = "latest") -> OrderInfo:
         """An order's payment record; :attr:`OrderInfo.state` says unpaid / paid / (partially) refunded."""
-        bank, mid, oid = _bank_id(acquirer), _merchant_id(merchant), to_bytes32(order, "order_id")
+        bank, mid, oid = to_bank_id(acquirer), to_merchant_id(merchant), to_bytes32(order, "order_id")
         payer, amount, refunded, paid_at = self._call(self.settlement.functions.order(bank, mid, oid), block)
         return OrderInfo(acquirer=bank, merchant_id=mid, order_id=oid, payer=to_checksum_address(payer),
                          amount=int(amount), refunded=int(refunded), paid_at=int(paid_at))
@@ -518,13 +468,11 @@ class Network:
                            from_block: int | None = None, to_block: int | None = None) -> list[SettlementBatch]:
         """Settlement batches (MerchantSettled events), oldest first: of every merchant with id ``merchant`` (or of
         all), of acquiring bank ``acquirer`` (or of all banks; merchant ids are per acquirer)."""
-        from wallet_sdk.events import iter_events
-
         indexed: dict[str, Any] = {}
         if merchant is not None:
-            indexed["merchantId"] = _merchant_id(merchant)
+            indexed["merchantId"] = to_merchant_id(merchant)
         if acquirer is not None:
-            indexed["acquirer"] = _bank_id(acquirer)
+            indexed["acquirer"] = to_bank_id(acquirer)
         return [
             SettlementBatch(merchant_id=bytes(e["merchantId"]), batch_id=int(e["batchId"]),
                             acquirer=bytes(e["acquirer"]), gross=int(e["gross"]), refunds=int(e["refunds"]),
@@ -542,7 +490,7 @@ class Network:
     def bank(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> BankInfo:
         """A member bank (reverts UnknownBank if there is none with that id)."""
         bid, name, status, quota, net_issued, operators, enodes = self._call(
-            self.consortium.functions.bank(_bank_id(bank)), block)
+            self.consortium.functions.bank(to_bank_id(bank)), block)
         return BankInfo(bank_id=bytes(bid), name=str(name), status=BankStatus(status), quota=int(quota),
                         net_issued=int(net_issued), operators=tuple(to_checksum_address(o) for o in operators),
                         enodes=tuple(str(e) for e in enodes))
@@ -552,11 +500,11 @@ class Network:
 
     def net_issued(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> int:
         """Minted minus burned by ``bank``, in minor units (negative: the operator owes it reserves)."""
-        return int(self._call(self.consortium.functions.netIssued(_bank_id(bank)), block))
+        return int(self._call(self.consortium.functions.netIssued(to_bank_id(bank)), block))
 
     def quota(self, bank: bytes | str, *, block: BlockIdentifier = "latest") -> int:
         """The most ``bank`` may have issued net at any time, in minor units."""
-        return int(self._call(self.consortium.functions.quota(_bank_id(bank)), block))
+        return int(self._call(self.consortium.functions.quota(to_bank_id(bank)), block))
 
     def positions(self, *, block: BlockIdentifier = "latest") -> Positions:
         """Every bank's position and the total supply, all read at one block."""
@@ -598,20 +546,5 @@ class Network:
 
     def has_approved(self, proposal_id: int, bank: bytes | str, *, block: BlockIdentifier = "latest") -> bool:
         return bool(self._call(self.consortium.functions.hasApproved(
-            to_uint(proposal_id, "proposal_id"), _bank_id(bank)), block))
-
-
-def _bank_id(bank: object) -> bytes:
-    return to_bytes32(bank, "bank id")
-
-
-def _merchant_id(merchant: object) -> bytes:
-    if isinstance(merchant, str):
-        try:
-            return merchant_id(merchant)
-        except AuthorizationError:
-            raise InvalidArgumentError(
-                "merchant id", merchant, "text ids are 1-32 bytes of UTF-8 without NUL") from None
-    return to_bytes32(merchant, "merchant id")
-
+            to_uint(proposal_id, "proposal_id"), to_bank_id(bank)), block))
 

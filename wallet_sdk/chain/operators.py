@@ -13,15 +13,15 @@ and their bank's node relays them with these methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxReceipt
 
 from wallet_sdk._sender import TransactionSender
 from wallet_sdk.amount import Amount
@@ -36,7 +36,9 @@ from wallet_sdk.authorizations import (
     TransferAuthorization,
     split_signature,
 )
-from wallet_sdk.chain.network import AddressLike, Network, _bank_id, _merchant_id, to_address, to_bytes32, to_uint
+from wallet_sdk.chain import encoder
+from wallet_sdk.chain.args import AddressLike
+from wallet_sdk.chain.encoder import Deployed, PaymentItem, Ref, RelayItem, signed_as
 from wallet_sdk.chain.types import (
     Limits,
     MerchantStatus,
@@ -45,16 +47,16 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletOpening,
 )
-from wallet_sdk.events import Event, decode_receipt
+from wallet_sdk.events import Event, EventSource, decode_receipt
 from wallet_sdk.exceptions import ContractRevertError, InvalidArgumentError
 from wallet_sdk.keys import WalletKey
-from wallet_sdk.revert_decoding import decode_revert
 from wallet_sdk.reverts import NotBankOperator
 
 __all__ = [
     "BankOperator",
     "CloseResult",
     "ItemResult",
+    "NetworkLike",
     "NetworkOperator",
     "PaymentBatchResult",
     "ProposalResult",
@@ -65,8 +67,17 @@ __all__ = [
 ]
 
 Account = LocalAccount | WalletKey | TransactionSender
-Ref = bytes | str
-"""An off-chain reference (ATM event id, redemption id...): 32 bytes, or text of at most 32 bytes."""
+
+
+@runtime_checkable
+class NetworkLike(Deployed, EventSource, Protocol):
+    """What a role needs of the :class:`~wallet_sdk.chain.network.Network` it sends on: its contracts (for the
+    :mod:`~wallet_sdk.chain.encoder`), one sender per account, the bank of an operator. (A Protocol, so this
+    module does not import the network module, whose ``bank_operator()`` and friends make these roles.)"""
+
+    def sender(self, account: Account, **options: Any) -> TransactionSender: ...
+
+    def bank_of_operator(self, operator: AddressLike, *, block: BlockIdentifier = "latest") -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,7 @@ class TxResult:
     events: tuple[Event, ...]
 
     @classmethod
-    def _fields_from(cls, network: Network, receipt: TxReceipt) -> dict[str, Any]:
+    def _fields_from(cls, network: EventSource, receipt: TxReceipt) -> dict[str, Any]:
         return {"tx_hash": HexBytes(receipt["transactionHash"]).to_0x_hex(),
                 "block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"]),
                 "events": tuple(decode_receipt(network, receipt))}
@@ -153,11 +164,29 @@ class CloseResult(TxResult):
     redeemed: int
 
 
+_Batch = TypeVar("_Batch", bound=RelayResult)
+
+
+def _relay_item(signed: SignedAuthorization[RelayedTransfer]) -> RelayItem:
+    """The relayTransfers item of a signed RelayedTransfer (its fields were checked when it was made)."""
+    auth = signed_as(signed, RelayedTransfer, "transfers").authorization
+    return RelayItem(auth.from_, auth.to, auth.value, auth.valid_before, auth.nonce, signed.v, signed.r, signed.s)
+
+
+def _payment_item(signed: SignedAuthorization[MerchantPayment], what: str) -> PaymentItem:
+    """The pay/payBatch item of a signed MerchantPayment, which must carry its acquirer's request signature."""
+    p = signed_as(signed, MerchantPayment, what).authorization
+    if p.request_signature is None:
+        raise InvalidArgumentError("payments", signed, "the payment carries no request signature of its acquirer")
+    return PaymentItem(p.acquirer, p.merchant_id, p.order_id, p.payer, p.amount, p.valid_after, p.valid_before,
+                       signed.v, signed.r, signed.s, *split_signature(p.request_signature))
+
+
 class _Role:
     """What every role shares: an account, its sender, and governance votes."""
 
-    def __init__(self, network: Network, account: Account) -> None:
-        if not isinstance(network, Network):
+    def __init__(self, network: NetworkLike, account: Account) -> None:
+        if not isinstance(network, NetworkLike):
             raise InvalidArgumentError("network", network, "expected a Network")
         self.network = network
         self.sender = network.sender(account)
@@ -175,31 +204,34 @@ class _Role:
     def _result(self, call: ContractFunction) -> TxResult:
         return TxResult(**TxResult._fields_from(self.network, self._send(call)))
 
+    def _batch(self, call: ContractFunction, signed: Sequence[SignedAuthorization[Any]],
+               failures: Callable[[Iterable[Event]], dict[int, ContractRevertError]], result: type[_Batch]) -> _Batch:
+        """Send a batch of ``signed`` authorizations and pair each with its outcome (``failures`` reads them)."""
+        fields = TxResult._fields_from(self.network, self._send(call))
+        errors = failures(fields["events"])
+        items = tuple(ItemResult(i, item.authorization, errors.get(i)) for i, item in enumerate(signed))
+        return result(**fields, items=items)
+
     # governance: any active bank operator approves; anyone may execute an approved proposal
 
     def approve(self, proposal_id: int) -> TxResult:
         """Approve a proposal for this operator's bank (one approval per bank). Emits ProposalApproved."""
-        return self._result(self.network.consortium.functions.approve(to_uint(proposal_id, "proposal_id")))
+        return self._result(encoder.approve(self.network, proposal_id))
 
     def execute(self, proposal_id: int) -> TxResult:
         """Execute a proposal with enough approvals (anyone may). Emits ProposalExecuted."""
-        return self._result(self.network.consortium.functions.execute(to_uint(proposal_id, "proposal_id")))
-
-
-def _signed(signed: object, kind: type[Authorization], what: str) -> SignedAuthorization[Any]:
-    if not isinstance(signed, SignedAuthorization) or not isinstance(signed.authorization, kind):
-        raise InvalidArgumentError(what, signed, f"expected a SignedAuthorization of a {kind.__name__}")
-    return signed
+        return self._result(encoder.execute(self.network, proposal_id))
 
 
 class BankOperator(_Role):
     """Everything a member bank's node sends: wallets, issuance, relays, holds, redemptions, merchants.
 
     ``account`` must be an operator address of an active member bank in the Consortium; the bank is
-    looked up once (:attr:`bank_id`).
+    looked up once (:attr:`bank_id`). The calls are built by :mod:`wallet_sdk.chain.encoder`; this class
+    signs and sends them and reads their results.
     """
 
-    def __init__(self, network: Network, account: Account) -> None:
+    def __init__(self, network: NetworkLike, account: Account) -> None:
         super().__init__(network, account)
         self._bank_id: bytes | None = None
 
@@ -218,9 +250,8 @@ class BankOperator(_Role):
     def open_wallet(self, wallet: AddressLike, *, tier: int = 1, kind: WalletKind = WalletKind.PERSONAL,
                     account_hash: bytes = bytes(32)) -> TxResult:
         """Open a wallet at this bank. Emits WalletOpened."""
-        return self._result(self.network.registry.functions.openWallet(
-            to_address(wallet, "wallet"), self.bank_id, to_uint(tier, "tier", bits=8), int(WalletKind(kind)),
-            to_bytes32(account_hash, "account_hash")))
+        return self._result(encoder.open_wallet(self.network, wallet, self.bank_id, tier=tier, kind=kind,
+                                                account_hash=account_hash))
 
     def open_wallets(self, openings: Sequence[WalletOpening], *, chunk_size: int = 100) -> list[TxResult]:
         """Bulk enrolment, ``chunk_size`` wallets per transaction; a chunk reverts as a whole if any item is bad."""
@@ -228,40 +259,30 @@ class BankOperator(_Role):
             raise InvalidArgumentError("openings", openings, "nothing to open")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgumentError("chunk_size", chunk_size, "expected a positive int")
-        rows = []
-        for opening in openings:
-            if not isinstance(opening, WalletOpening):
-                raise InvalidArgumentError("openings", opening, "expected WalletOpening items")
-            rows.append((to_address(opening.wallet, "wallet"), to_uint(opening.tier, "tier", bits=8),
-                         int(WalletKind(opening.kind)), to_bytes32(opening.account_hash, "account_hash")))
         bank = self.bank_id
-        return [self._result(self.network.registry.functions.openWallets(bank, rows[i:i + chunk_size]))
-                for i in range(0, len(rows), chunk_size)]
+        calls = [encoder.open_wallets(self.network, bank, openings[i:i + chunk_size])
+                 for i in range(0, len(openings), chunk_size)]  # every chunk checked before the first is sent
+        return [self._result(call) for call in calls]
 
     def set_tier(self, wallet: AddressLike, tier: int) -> TxResult:
         """Move a personal wallet to another tier (1-4). Emits WalletTierChanged."""
-        return self._result(self.network.registry.functions.setTier(
-            to_address(wallet, "wallet"), to_uint(tier, "tier", bits=8)))
+        return self._result(encoder.set_tier(self.network, wallet, tier))
 
     def bind_account(self, wallet: AddressLike, account_hash: bytes) -> TxResult:
         """Bind the wallet to a bank account by its salted hash. Emits AccountBound."""
-        return self._result(self.network.registry.functions.bindAccount(
-            to_address(wallet, "wallet"), to_bytes32(account_hash, "account_hash")))
+        return self._result(encoder.bind_account(self.network, wallet, account_hash))
 
     def freeze(self, wallet: AddressLike, reason: int) -> TxResult:
         """Freeze a wallet of this bank with a reason code. Emits WalletFrozen."""
-        return self._result(self.network.registry.functions.freeze(
-            to_address(wallet, "wallet"), to_uint(reason, "reason", bits=16)))
+        return self._result(encoder.freeze(self.network, wallet, reason))
 
     def unfreeze(self, wallet: AddressLike) -> TxResult:
         """Lift this bank's freeze (a regulator's freeze only the regulator lifts). Emits WalletUnfrozen."""
-        return self._result(self.network.registry.functions.unfreeze(to_address(wallet, "wallet")))
+        return self._result(encoder.unfreeze(self.network, wallet))
 
     def close_wallet(self, wallet: AddressLike, ref: Ref) -> CloseResult:
         """Close a wallet; its balance is burned for payout to the bound account. Emits WalletClosed."""
-        receipt = self._send(self.network.registry.functions.closeWallet(
-            to_address(wallet, "wallet"), to_bytes32(ref, "ref")))
-        fields = TxResult._fields_from(self.network, receipt)
+        fields = TxResult._fields_from(self.network, self._send(encoder.close_wallet(self.network, wallet, ref)))
         closed = [e for e in fields["events"] if e.name == "WalletClosed"]
         return CloseResult(**fields, redeemed=int(closed[0]["redeemed"]))
 
@@ -269,21 +290,20 @@ class BankOperator(_Role):
 
     def mint(self, wallet: AddressLike, amount: int | Amount, ref: Ref) -> TxResult:
         """Issue ``amount`` minor units into a wallet of this bank, within its quota. Emits Minted."""
-        return self._result(self.network.token.functions.mint(
-            to_address(wallet, "wallet"), self.network.to_minor(amount), to_bytes32(ref, "ref")))
+        return self._result(encoder.mint(self.network, wallet, amount, ref))
 
     def transfer_with_authorization(self, signed: SignedAuthorization[TransferAuthorization]) -> TxResult:
         """Relay a holder's signed EIP-3009 transfer. Emits Transfer and AuthorizationUsed."""
-        auth = _signed(signed, TransferAuthorization, "signed").authorization
-        return self._result(self.network.token.functions.transferWithAuthorization(
-            auth.from_, auth.to, auth.value, auth.valid_after, auth.valid_before, auth.nonce,
+        auth = signed_as(signed, TransferAuthorization, "signed").authorization
+        return self._result(encoder.transfer_with_authorization(
+            self.network, auth.from_, auth.to, auth.value, auth.valid_after, auth.valid_before, auth.nonce,
             signed.v, signed.r, signed.s))
 
     def cancel_authorization(self, signed: SignedAuthorization[CancelAuthorization]) -> TxResult:
         """Relay a holder's signed cancellation of an unused nonce. Emits AuthorizationCanceled."""
-        auth = _signed(signed, CancelAuthorization, "signed").authorization
-        return self._result(self.network.token.functions.cancelAuthorization(
-            auth.authorizer, auth.nonce, signed.v, signed.r, signed.s))
+        auth = signed_as(signed, CancelAuthorization, "signed").authorization
+        return self._result(encoder.cancel_authorization(self.network, auth.authorizer, auth.nonce,
+                                                         signed.v, signed.r, signed.s))
 
     def relay_transfers(self, transfers: Sequence[SignedAuthorization[RelayedTransfer]]) -> RelayResult:
         """Submit many signed RelayedTransfers in one transaction; a failing item does not stop the others.
@@ -293,40 +313,30 @@ class BankOperator(_Role):
         """
         if not transfers:
             raise InvalidArgumentError("transfers", transfers, "nothing to relay")
-        rows = []
-        for item in transfers:
-            auth = _signed(item, RelayedTransfer, "transfers").authorization
-            rows.append((auth.from_, auth.to, auth.value, auth.valid_before, auth.nonce, item.v, item.r, item.s))
-        receipt = self._send(self.network.token.functions.relayTransfers(rows))
-        fields = TxResult._fields_from(self.network, receipt)
-        errors = {int(e["index"]): decode_revert(e["reason"]) for e in fields["events"]
-                  if e.name == "RelayFailed" and e.contract == "DigitalCash"}
-        items = tuple(ItemResult(i, t.authorization, errors.get(i)) for i, t in enumerate(transfers))
-        return RelayResult(**fields, items=items)
+        call = encoder.relay_transfers(self.network, [_relay_item(t) for t in transfers])
+        return self._batch(call, transfers, encoder.relay_failures, RelayResult)
 
     # --- holds (ATM cash-out) ---
 
     def place_hold(self, signed: SignedAuthorization[HoldAuthorization]) -> TxResult:
         """Set money aside for an ATM cash-out on the holder's signed Hold. Emits HoldPlaced."""
-        auth = _signed(signed, HoldAuthorization, "signed").authorization
-        return self._result(self.network.token.functions.placeHold(
-            auth.holder, auth.value, auth.hold_id, auth.expires_at, signed.v, signed.r, signed.s))
+        auth = signed_as(signed, HoldAuthorization, "signed").authorization
+        return self._result(encoder.place_hold(self.network, auth.holder, auth.value, auth.hold_id, auth.expires_at,
+                                               signed.v, signed.r, signed.s))
 
     def capture_hold(self, hold_id: bytes, ref: Ref) -> TxResult:
         """Burn held money once the ATM dispensed it. Emits HoldCaptured and Burned."""
-        return self._result(self.network.token.functions.captureHold(
-            to_bytes32(hold_id, "hold_id"), to_bytes32(ref, "ref")))
+        return self._result(encoder.capture_hold(self.network, hold_id, ref))
 
     def release_hold(self, hold_id: bytes) -> TxResult:
         """Return held money to the holder (ATM reversal). Emits HoldReleased."""
-        return self._result(self.network.token.functions.releaseHold(to_bytes32(hold_id, "hold_id")))
+        return self._result(encoder.release_hold(self.network, hold_id))
 
     def redeem(self, signed: SignedAuthorization[Redemption], ref: Ref) -> TxResult:
         """Burn a holder's money on their signed Redemption, for payout to their bank account. Emits Burned."""
-        auth = _signed(signed, Redemption, "signed").authorization
-        return self._result(self.network.token.functions.redeemWithAuthorization(
-            auth.holder, auth.value, auth.valid_before, auth.nonce, to_bytes32(ref, "ref"),
-            signed.v, signed.r, signed.s))
+        auth = signed_as(signed, Redemption, "signed").authorization
+        return self._result(encoder.redeem_with_authorization(
+            self.network, auth.holder, auth.value, auth.valid_before, auth.nonce, ref, signed.v, signed.r, signed.s))
 
     # --- merchants ---
 
@@ -334,74 +344,50 @@ class BankOperator(_Role):
                           settlement_account_hash: bytes = bytes(32),
                           payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
         """Register a merchant acquired by this bank (wallet: an active Merchant wallet). Emits MerchantRegistered."""
-        return self._result(self.network.settlement.functions.registerMerchant(*self._terms(
-            merchant, wallet, fee_bps, mcc, settlement_account_hash, payout_mode)))
+        return self._result(encoder.register_merchant(
+            self.network, merchant, wallet, fee_bps=fee_bps, mcc=mcc,
+            settlement_account_hash=settlement_account_hash, payout_mode=payout_mode))
 
     def update_merchant(self, merchant: bytes | str, wallet: AddressLike, *, fee_bps: int, mcc: int,
                         settlement_account_hash: bytes = bytes(32),
                         payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
         """Change a merchant's wallet, fee, category code, account hash and payout mode. Emits MerchantUpdated."""
-        return self._result(self.network.settlement.functions.updateMerchant(*self._terms(
-            merchant, wallet, fee_bps, mcc, settlement_account_hash, payout_mode)))
-
-    @staticmethod
-    def _terms(merchant: bytes | str, wallet: AddressLike, fee_bps: int, mcc: int, account_hash: bytes,
-               payout_mode: PayoutMode) -> tuple[Any, ...]:
-        return (_merchant_id(merchant), to_address(wallet, "wallet"), to_uint(fee_bps, "fee_bps", bits=16),
-                to_uint(mcc, "mcc", bits=16), to_bytes32(account_hash, "settlement_account_hash"),
-                int(PayoutMode(payout_mode)))
+        return self._result(encoder.update_merchant(
+            self.network, merchant, wallet, fee_bps=fee_bps, mcc=mcc,
+            settlement_account_hash=settlement_account_hash, payout_mode=payout_mode))
 
     def set_merchant_status(self, merchant: bytes | str, status: MerchantStatus) -> TxResult:
         """Suspend a merchant (it cannot be paid) or make it active again. Emits MerchantStatusChanged."""
-        return self._result(self.network.settlement.functions.setMerchantStatus(
-            _merchant_id(merchant), int(MerchantStatus(status))))
+        return self._result(encoder.set_merchant_status(self.network, merchant, status))
 
     def set_fee_wallet(self, wallet: AddressLike) -> TxResult:
         """Set the wallet that receives this bank's acquiring fees. Emits FeeWalletSet."""
-        return self._result(self.network.settlement.functions.setFeeWallet(to_address(wallet, "wallet")))
+        return self._result(encoder.set_fee_wallet(self.network, wallet))
 
     def set_request_signer(self, signer: AddressLike | None) -> TxResult:
         """Set the key that signs this bank's payment requests (None removes it: then only this bank's operators
         sign them). Emits RequestSignerSet."""
-        address = "0x" + "00" * 20 if signer is None else to_address(signer, "signer")
-        return self._result(self.network.settlement.functions.setRequestSigner(address))
-
-    @staticmethod
-    def _payment_row(signed: SignedAuthorization[MerchantPayment]) -> tuple[Any, ...]:
-        p = signed.authorization
-        if p.request_signature is None:
-            raise InvalidArgumentError("payments", signed, "the payment carries no request signature of its acquirer")
-        return (p.acquirer, p.merchant_id, p.order_id, p.payer, p.amount, p.valid_after, p.valid_before,
-                signed.v, signed.r, signed.s, *split_signature(p.request_signature))
+        return self._result(encoder.set_request_signer(self.network, signer))
 
     def pay(self, signed: SignedAuthorization[MerchantPayment]) -> TxResult:
         """Relay a payer's signed merchant payment with its acquirer's request signature (anyone may).
         Emits OrderPaid."""
-        _signed(signed, MerchantPayment, "signed")
-        return self._result(self.network.settlement.functions.pay(self._payment_row(signed)))
+        return self._result(encoder.pay(self.network, _payment_item(signed, "signed")))
 
     def pay_batch(self, payments: Sequence[SignedAuthorization[MerchantPayment]]) -> PaymentBatchResult:
         """Relay many payments in one transaction; failed ones come back with their typed revert."""
         if not payments:
             raise InvalidArgumentError("payments", payments, "nothing to pay")
-        rows = [self._payment_row(_signed(p, MerchantPayment, "payments")) for p in payments]
-        receipt = self._send(self.network.settlement.functions.payBatch(rows))
-        fields = TxResult._fields_from(self.network, receipt)
-        errors = {int(e["index"]): decode_revert(e["reason"]) for e in fields["events"]
-                  if e.name == "PaymentFailed"}
-        items = tuple(ItemResult(i, p.authorization, errors.get(i)) for i, p in enumerate(payments))
-        return PaymentBatchResult(**fields, items=items)
+        call = encoder.pay_batch(self.network, [_payment_item(p, "payments") for p in payments])
+        return self._batch(call, payments, encoder.payment_failures, PaymentBatchResult)
 
     def refund(self, merchant: bytes | str, order: bytes | str, amount: int | Amount, ref: Ref) -> TxResult:
         """Refund part or all of an order to its payer, from the merchant's pending balance. Emits OrderRefunded."""
-        return self._result(self.network.settlement.functions.refund(
-            _merchant_id(merchant), to_bytes32(order, "order_id"), self.network.to_minor(amount),
-            to_bytes32(ref, "ref")))
+        return self._result(encoder.refund(self.network, merchant, order, amount, ref))
 
     def settle(self, merchant: bytes | str, ref: Ref) -> SettleResult:
         """Settle everything pending for a merchant: net to it, fee to this bank. Emits MerchantSettled."""
-        receipt = self._send(self.network.settlement.functions.settle(_merchant_id(merchant), to_bytes32(ref, "ref")))
-        fields = TxResult._fields_from(self.network, receipt)
+        fields = TxResult._fields_from(self.network, self._send(encoder.settle(self.network, merchant, ref)))
         e = next(e for e in fields["events"] if e.name == "MerchantSettled")
         batch = SettlementBatch(merchant_id=bytes(e["merchantId"]), batch_id=int(e["batchId"]),
                                 acquirer=bytes(e["acquirer"]), gross=int(e["gross"]), refunds=int(e["refunds"]),
@@ -415,29 +401,23 @@ class NetworkOperator(_Role):
 
     def set_limits(self, limit_class: int, limits: Limits) -> TxResult:
         """Set a limit class's limits (tier 1-4, 5 merchant, 6 system). Emits LimitsSet (registry and token)."""
-        if not isinstance(limits, Limits):
-            raise InvalidArgumentError("limits", limits, "expected a Limits")
-        return self._result(self.network.registry.functions.setLimits(
-            to_uint(limit_class, "limit_class", bits=8),
-            tuple(to_uint(v, "limit") for v in limits.as_tuple())))
+        return self._result(encoder.set_limits(self.network, limit_class, limits))
 
     def set_quota(self, bank: bytes | str, quota: int | Amount) -> TxResult:
         """Set a bank's issuance quota in minor units. Emits QuotaSet."""
-        return self._result(self.network.consortium.functions.setQuota(_bank_id(bank), self.network.to_minor(quota)))
+        return self._result(encoder.set_quota(self.network, bank, quota))
 
     def pause(self) -> TxResult:
         """Stop every movement of money (emergency). Emits Paused."""
-        return self._result(self.network.token.functions.pause())
+        return self._result(encoder.pause(self.network))
 
     def unpause(self) -> TxResult:
         """Emits Unpaused."""
-        return self._result(self.network.token.functions.unpause())
+        return self._result(encoder.unpause(self.network))
 
     def propose(self, target: AddressLike, data: bytes, description: str) -> ProposalResult:
         """Propose a call of ``target`` with ``data`` for the banks to approve. Emits ProposalCreated."""
-        if not isinstance(data, bytes) or not isinstance(description, str):
-            raise InvalidArgumentError("data", data, "expected calldata bytes and a str description")
-        receipt = self._send(self.network.consortium.functions.propose(to_address(target, "target"), data, description))
+        receipt = self._send(encoder.propose(self.network, target, data, description))
         fields = TxResult._fields_from(self.network, receipt)
         created = next(e for e in fields["events"] if e.name == "ProposalCreated")
         return ProposalResult(**fields, proposal_id=int(created["proposalId"]))
@@ -450,7 +430,7 @@ class NetworkOperator(_Role):
 
     def cancel(self, proposal_id: int) -> TxResult:
         """Cancel a pending proposal. Emits ProposalCancelled."""
-        return self._result(self.network.consortium.functions.cancel(to_uint(proposal_id, "proposal_id")))
+        return self._result(encoder.cancel(self.network, proposal_id))
 
 
 class Regulator(_Role):
@@ -458,9 +438,8 @@ class Regulator(_Role):
 
     def freeze(self, wallet: AddressLike, reason: int) -> TxResult:
         """Freeze any wallet with a reason code. Emits WalletFrozen (byRegulator true)."""
-        return self._result(self.network.registry.functions.freeze(
-            to_address(wallet, "wallet"), to_uint(reason, "reason", bits=16)))
+        return self._result(encoder.freeze(self.network, wallet, reason))
 
     def unfreeze(self, wallet: AddressLike) -> TxResult:
         """Lift a freeze. Emits WalletUnfrozen."""
-        return self._result(self.network.registry.functions.unfreeze(to_address(wallet, "wallet")))
+        return self._result(encoder.unfreeze(self.network, wallet))

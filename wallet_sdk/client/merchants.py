@@ -133,6 +133,10 @@ class Batch:
 
 @dataclass(frozen=True)
 class StatementLine:
+    """One line of a settlement statement, as the API serves it (the node builds its statements of this class):
+    ``amount_minor`` >= 0 as the chain says it; ``signed_amount_minor`` its effect on the payout (payments +,
+    refunds and the fee -; the net line carries the net itself); ``time`` ISO 8601 UTC."""
+
     type: str  # payment, refund, fee, net
     time: str
     tx_hash: str

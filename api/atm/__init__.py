@@ -1,1 +1,0 @@
-"""ATM channel: device registry (admin) and the HMAC-authenticated ATM messages (cash-in, cash-out)."""

@@ -1,1 +1,0 @@
-"""Bank accounts (built-in ledger), account binding, top-ups and redemptions."""

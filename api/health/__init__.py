@@ -1,1 +1,0 @@
-"""Health: is the node's chain and database reachable."""

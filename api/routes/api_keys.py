@@ -1,0 +1,32 @@
+"""``/v1/api-keys``: the admin's view of the node's API keys (create and revoke them with the CLI)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from api.auth import require_scope
+from api.common import Page, PageParamsDep, paginate
+from api.deps import ReadSessionDep
+from api.problems import ProblemKind, problem_responses
+from api.schemas.api_keys import ApiKeyOut
+from node.api_keys import ApiKey, Principal, Scope
+
+router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
+
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+
+
+@router.get(
+    "",
+    operation_id="list_api_keys",
+    summary="List API keys",
+    response_model=Page[ApiKeyOut],
+    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN),
+)
+def list_api_keys(_key: Admin, session: ReadSessionDep, page: PageParamsDep) -> Page[ApiKeyOut]:
+    """Every API key, revoked ones included, oldest first."""
+    rows, next_cursor = paginate(session, select(ApiKey), ApiKey.id, page)
+    return Page[ApiKeyOut](items=[ApiKeyOut.model_validate(r) for r in rows], next_cursor=next_cursor)

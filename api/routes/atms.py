@@ -1,0 +1,168 @@
+"""``/v1/atms``: the bank's ATMs (admin; the regulator reads): their registry, device secrets and cash by the
+ledger (the ATMs' own messages are under ``/v1/atm``: :mod:`api.routes.atm`; the vault's cash under
+``/v1/vault``: :mod:`api.routes.vault`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+
+from api.auth import require_scope
+from api.common import Page, PageParamsDep, check_currency, paginate
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
+from api.idempotency import IdempotencyDep
+from api.problems import ProblemKind, problem_responses
+from api.schemas.atm import (
+    AtmCashOut,
+    AtmIn,
+    AtmOut,
+    AtmRegistrationOut,
+    CashAmountIn,
+    CashMovementOut,
+    atm_cash_out,
+    atm_out,
+    movement_out,
+)
+from node.api_keys import Principal, Scope
+from node.atm import service
+from node.atm.models import Atm
+from wallet_sdk.client.atm import ATM_ID_PATTERN
+
+router = APIRouter(prefix="/v1/atms", tags=["atm"])
+
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+AtmIdPath = Annotated[str, Path(pattern=ATM_ID_PATTERN, description="the ATM's id", examples=["ATM-0001"])]
+
+_AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
+
+
+# ------------------------------------------------------------------ the registry
+
+
+@router.post(
+    "",
+    operation_id="register_atm",
+    summary="Register an ATM",
+    status_code=201,
+    response_model=AtmRegistrationOut,
+    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT),
+)
+def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: SettingsDep) -> AtmRegistrationOut:
+    """Register an ATM and open its cash account in the ledger. The answer carries the device secret that
+    signs the ATM's messages: it is shown once (the bank keeps it encrypted); if it is lost, rotate it
+    with `POST /v1/atms/{atm_id}/secret`."""
+    registration = service.register_atm(session, settings, atm_id=body.atm_id, name=body.name,
+                                        location=body.location)
+    return AtmRegistrationOut(atm=atm_out(registration.atm), secret=registration.secret)
+
+
+@router.get(
+    "",
+    operation_id="list_atms",
+    summary="List the bank's ATMs",
+    response_model=Page[AtmOut],
+    responses=problem_responses(*_AUTH),
+)
+def list_atms(_key: Reader, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
+    """Every ATM, disabled ones included, oldest first."""
+    rows, next_cursor = paginate(session, select(Atm), Atm.id, page)
+    return Page[AtmOut](items=[atm_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{atm_id}",
+    operation_id="get_atm",
+    summary="An ATM",
+    response_model=AtmOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
+)
+def get_atm(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep) -> AtmOut:
+    return atm_out(service.get_atm(session, atm_id))
+
+
+@router.post(
+    "/{atm_id}/disable",
+    operation_id="disable_atm",
+    summary="Disable an ATM",
+    response_model=AtmOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
+)
+def disable_atm(atm_id: AtmIdPath, _key: Admin, session: SessionDep) -> AtmOut:
+    """Refuse every further message of the ATM (401 `atm-authentication-failed`). Its cash-outs that are
+    held are released when their dispense timeout passes. Idempotent."""
+    return atm_out(service.disable_atm(session, atm_id))
+
+
+@router.post(
+    "/{atm_id}/secret",
+    operation_id="rotate_atm_secret",
+    summary="Give an ATM a new device secret",
+    response_model=AtmRegistrationOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
+)
+def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
+                      settings: SettingsDep) -> AtmRegistrationOut:
+    """Replace the ATM's device secret (when it leaked or the registration's answer was lost); messages
+    signed with the old secret are refused from now on. The new secret is shown once."""
+    registration = service.rotate_secret(session, settings, atm_id)
+    return AtmRegistrationOut(atm=atm_out(registration.atm), secret=registration.secret)
+
+
+# ------------------------------------------------------------------ their cash
+
+
+@router.get(
+    "/{atm_id}/cash",
+    operation_id="get_atm_cash",
+    summary="An ATM's cash by the ledger",
+    response_model=AtmCashOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
+)
+def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, settings: SettingsDep) -> AtmCashOut:
+    """The notes in the ATM by the ledger (its `cash:atm:<id>` account), to compare with the ATM's own
+    count, and the part reserved for cash-outs in progress."""
+    cash, reserved = service.atm_cash(session, settings, atm_id)
+    return atm_cash_out(atm_id, cash, reserved, settings.currency)
+
+
+@router.post(
+    "/{atm_id}/replenish",
+    operation_id="replenish_atm",
+    summary="Book notes moved from the vault into an ATM",
+    response_model=CashMovementOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
+                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
+)
+def replenish_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
+                  settings: SettingsDep) -> CashMovementOut:
+    """Debit the ATM's cash, credit `cash:vault`. 409 `conflict` if the vault holds less."""
+    check_currency(body.currency, settings)
+    moved = service.replenish(session, settings, atm_id, body.amount,
+                              reference=f"atm:{atm_id}:replenish:{uuid.uuid4().hex}")
+    out = movement_out(moved, settings.currency)
+    idem.complete(session, out)
+    return out
+
+
+@router.post(
+    "/{atm_id}/unload",
+    operation_id="unload_atm",
+    summary="Book notes moved from an ATM into the vault",
+    response_model=CashMovementOut,
+    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
+                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
+)
+def unload_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
+               settings: SettingsDep) -> CashMovementOut:
+    """Debit `cash:vault`, credit the ATM's cash. 409 `conflict` if the ATM holds less than that beyond the
+    cash reserved for cash-outs in progress."""
+    check_currency(body.currency, settings)
+    moved = service.unload(session, settings, atm_id, body.amount,
+                           reference=f"atm:{atm_id}:unload:{uuid.uuid4().hex}")
+    out = movement_out(moved, settings.currency)
+    idem.complete(session, out)
+    return out

@@ -1,0 +1,57 @@
+"""``/v1/merchant-payments``: the payer's bank relaying a payment of a merchant's request, whichever bank acquires
+the merchant (the flow is :func:`node.merchants.service.pay_request`; the merchant's own routes are under
+``/v1/merchants``: :mod:`api.routes.merchants`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api import customers
+from api.attribution import DeskDep
+from api.auth import require_scope
+from api.common import SECOND_FACTOR_PROBLEMS, TotpCode
+from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.idempotency import IdempotencyDep
+from api.problems import ProblemKind, problem_responses
+from api.schemas.merchants import MerchantPaymentIn
+from api.schemas.operations import OperationOut, operation_out
+from node.api_keys import Principal, Scope
+from node.merchants import service as flows
+
+router = APIRouter(prefix="/v1/merchant-payments", tags=["merchants"])
+
+Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
+
+
+@router.post(
+    "",
+    operation_id="pay_merchant",
+    summary="Pay a merchant's payment request (relayed by the payer's bank)",
+    status_code=202,
+    response_model=OperationOut,
+    responses=problem_responses(
+        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.AUTHORIZATION_INVALID,
+        ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID, ProblemKind.MERCHANT_NOT_ACTIVE,
+        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+        ProblemKind.CHAIN_UNAVAILABLE, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
+        ProblemKind.WALLET_NOT_ACTIVE, *SECOND_FACTOR_PROBLEMS, ProblemKind.CUSTOMER_SESSION_REQUIRED),
+)
+def pay_merchant(body: MerchantPaymentIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
+                 settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+    """The payer's app scanned a merchant's QR and signed the payment (`payload`: `WALLETNET:1:PAY:...`, carrying
+    the request's signature by the merchant's bank); for a custodial payer it may send the request itself
+    (`WALLETNET:1:REQUEST:...`) and the bank signs. This bank must keep the payer's wallet. Refused at once: a
+    request not signed by the merchant's bank for exactly this amount and order (an edited amount, an order it
+    never requested: `authorization-invalid`; checked on chain, and the settlement contract refuses it too), an
+    expired request (`payment-request-expired`), an order paid or being paid (`order-already-paid`), a
+    merchant not active, the payer's balance or limits. The answer is the `merchant_payment` operation; it
+    completes once the payment is on chain. A customer session pays from its own customer's wallets only; a
+    teller names its desk (`X-Teller-Branch`, `X-Teller-Operator`)."""
+    channel = customers.money_move(session, settings, key, desk, body.payer)
+    op = flows.pay_request(session, settings, network, payer=body.payer, payload=body.payload, channel=channel,
+                           api_key_id=key.id, totp_code=totp)
+    out = operation_out(op)
+    idem.complete(session, out, status=202)
+    return out

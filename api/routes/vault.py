@@ -1,0 +1,53 @@
+"""``/v1/vault``: the cash in the bank's vault by the ledger (admin; the regulator reads)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.auth import require_scope
+from api.common import check_currency
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
+from api.idempotency import IdempotencyDep
+from api.problems import ProblemKind, problem_responses
+from api.schemas.atm import CashAmountIn, CashMovementOut, VaultCashOut, movement_out, vault_cash_out
+from node.api_keys import Principal, Scope
+from node.atm import service
+
+router = APIRouter(prefix="/v1/vault", tags=["atm"])
+
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+
+_AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
+
+
+@router.get(
+    "",
+    operation_id="get_vault_cash",
+    summary="The vault's cash by the ledger",
+    response_model=VaultCashOut,
+    responses=problem_responses(*_AUTH),
+)
+def get_vault_cash(_key: Reader, session: ReadSessionDep, settings: SettingsDep) -> VaultCashOut:
+    return vault_cash_out(service.vault_cash(session, settings), settings.currency)
+
+
+@router.post(
+    "/deliveries",
+    operation_id="deliver_vault_cash",
+    summary="Book notes delivered to the vault",
+    response_model=CashMovementOut,
+    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED),
+)
+def deliver_vault_cash(body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
+                       settings: SettingsDep) -> CashMovementOut:
+    """Notes delivered by the central bank's cash centre: debit `cash:vault`, credit `equity`. 409 `conflict`
+    if the vault would hold more than the ledger counts (2^63 - 1 minor units)."""
+    check_currency(body.currency, settings)
+    moved = service.deliver_to_vault(session, settings, body.amount, reference=f"vault:delivery:{uuid.uuid4().hex}")
+    out = movement_out(moved, settings.currency)
+    idem.complete(session, out)
+    return out

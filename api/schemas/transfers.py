@@ -1,0 +1,43 @@
+"""Request bodies of P2P transfers (``/v1/transfers``); the answer is the operation
+(:mod:`api.schemas.operations`)."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field, model_validator
+
+from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, RequestModel, StrictInt
+
+__all__ = ["RelayedTransferIn", "TransferIn"]
+
+
+class RelayedTransferIn(RequestModel):
+    """A RelayedTransfer signed by the payer's key (EIP-712, the token's domain), as ``relayTransfers`` takes it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=ADDRESS_PATTERN, description="the payer")
+    to: str = Field(pattern=ADDRESS_PATTERN, description="the payee")
+    value: StrictInt = Field(gt=0, lt=2**256, description="= amount")
+    valid_before: StrictInt = Field(gt=0, lt=2**256, description="Unix seconds (chain time)")
+    nonce: str = Field(pattern=r"^[0-9]{1,78}$", description="the bitmap nonce (word << 8 | bit), a decimal string "
+                                                               "(256 bits do not fit a JSON number everywhere)")
+    v: StrictInt = Field(ge=0, le=255)
+    r: Hex32
+    s: Hex32
+
+
+class TransferIn(RequestModel):
+    payer: str = Field(pattern=ADDRESS_PATTERN, description="the paying wallet; this bank must keep it")
+    payee: str = Field(pattern=ADDRESS_PATTERN, description="the receiving wallet, at any bank")
+    amount: Amount
+    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    authorization: RelayedTransferIn | None = Field(
+        None, description="the payer's signed RelayedTransfer as fields (self-custody payers: this or payload)")
+    payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
+                                description="the signed RelayedTransfer as the app's QR text, WALLETNET:1:RELAY:...")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> TransferIn:
+        if self.authorization is not None and self.payload is not None:
+            raise ValueError("send the signed transfer once: as authorization or as payload, not both")
+        return self

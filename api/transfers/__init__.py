@@ -1,1 +1,0 @@
-"""P2P transfers, wallet history and balance with limits."""
