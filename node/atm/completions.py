@@ -34,6 +34,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from node.db.base import utcnow
+from node.errors import NodeError
 from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE
 from node.operations.models import Operation, OperationKind, OperationStatus, completes, finish, operation_ledger
 from node.outbox import OutboxRow, RowOutcome
@@ -83,9 +84,9 @@ CASH_OUT_MOVES: Final[Mapping[CashOutStage, frozenset[CashOutStage]]] = {
 """The stages a cash-out may move to from each stage; the three final ones lead nowhere."""
 
 
-class IllegalStageError(ValueError):
+class IllegalStageError(NodeError, ValueError):
     """A cash-out was asked to move between two stages :data:`CASH_OUT_MOVES` does not link (a bug: the
-    services check the stage before they act, and each on-chain step completes once)."""
+    services check the stage before they act, and each on-chain step completes once; so ``internal``)."""
 
     def __init__(self, operation: str, current: CashOutStage, target: CashOutStage) -> None:
         self.operation = operation
