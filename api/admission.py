@@ -41,8 +41,14 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import AUTHENTICATED_KEY, authenticate_request
-from api.errors import problem_for, problem_response
-from api.problems import ApiError, RequestTimeoutError, RequestTooLargeError, ServiceUnavailableError
+from api.problems import (
+    RequestTimeoutError,
+    RequestTooLargeError,
+    ServiceUnavailableError,
+    problem_for,
+    problem_response,
+)
+from node.errors import NodeError
 
 __all__ = ["InFlightLimit", "ensure_worker_threads"]
 
@@ -84,7 +90,7 @@ class InFlightLimit:
             body = await self._read_body(scope, receive)
         except _ClientGone:
             return
-        except ApiError as refusal:  # 401, 413, 408: the body is not (all) read, so the connection closes
+        except NodeError as refusal:  # 401, 413, 408: the body is not (all) read, so the connection closes
             await self._refuse(refusal, scope, receive, send, {"Connection": "close"})
             return
         if self._turns is None:
@@ -101,7 +107,7 @@ class InFlightLimit:
             self._turns.release()
 
     @staticmethod
-    async def _refuse(refusal: ApiError, scope: Scope, receive: Receive, send: Send,
+    async def _refuse(refusal: NodeError, scope: Scope, receive: Receive, send: Send,
                       headers: dict[str, str]) -> None:
         body, problem_headers = problem_for(refusal, Request(scope))
         await problem_response(body, {**problem_headers, **headers})(scope, receive, send)

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from api.admission import InFlightLimit, ensure_worker_threads
 from api.auth import document_scopes, keyed_routes
 from api.deps import AppState
-from api.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.openapi import keep_published_order
+from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routes import (
     accounts,
     api_keys,

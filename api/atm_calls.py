@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import require_scope
 from api.deps import AppState, AppStateDep
-from api.errors import ReplayedResponse
+from api.problems import ReplayedResponse
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
 from node.api_keys import Principal, Scope

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.errors import ChainUnavailableError
+from api.problems import ChainUnavailableError
 from node.db import session_factory
 from node.db.durable import unit_of_work, work_sessions
 from node.settings import NodeSettings

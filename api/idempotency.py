@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import CurrentKey
 from api.deps import AppState, AppStateDep, after_session
-from api.errors import ReplayedResponse
+from api.problems import ReplayedResponse
 from api.shown_once import redacted, redacted_paths
 from node import idempotency as records
 from node.idempotency import MAX_KEY_LENGTH, IdempotencyError, IdempotencyRecord

@@ -1,45 +1,69 @@
-"""The error kinds of the API and the domain errors that carry them; free of FastAPI (services raise these).
+"""RFC 9457 problem details: every error the API returns is ``application/problem+json``, mapped here.
 
-:mod:`api.errors` maps them (and every other error) to RFC 9457 problem documents.
+Each kind of error has a stable ``type`` URI (``https://walletnet.dev/problems/<slug>``), a title and one
+status (:data:`KINDS`). The errors the node raises, and the API's own below, are node errors
+(:class:`~node.errors.NodeError`): each carries its problem slug, status, detail and extra members, and
+:func:`problem_for` maps it by what it carries. Foreign exceptions (FastAPI's request validation and HTTP
+errors, the SDK's signature, argument and revert errors, a chain node that does not answer) have a small
+explicit table, :data:`FOREIGN`. Anything else is a 500 without details. :func:`install_problem_handlers`
+registers the one handler; :func:`problem_responses` documents a route's problems in OpenAPI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+import requests
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from web3.exceptions import ProviderConnectionError, RequestTimedOut
+
+from node.errors import NodeError
+from wallet_sdk.exceptions import (
+    AuthorizationError,
+    ContractRevertError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    PayloadError,
+)
 
 __all__ = [
+    "CHAIN_DOWN",
+    "FOREIGN",
     "KINDS",
     "PROBLEM_BASE",
     "PROBLEM_MEDIA_TYPE",
     "REVERT_KINDS",
     "WALLET_STATUS_FROZEN",
-    "AccountNotBoundError",
-    "ApiError",
-    "AtmAuthenticationError",
-    "AtmReplayError",
-    "AuthorizationInvalidError",
     "ChainUnavailableError",
     "ConflictError",
     "CustomerSessionRequiredError",
     "FieldError",
     "ForbiddenError",
-    "InsufficientFundsProblem",
-    "InvalidStateError",
-    "NotCustodianError",
     "NotFoundError",
     "Problem",
     "ProblemKind",
+    "ReplayedResponse",
     "RequestTimeoutError",
     "RequestTooLargeError",
     "ServiceUnavailableError",
     "UnauthorizedError",
     "ValidationProblemError",
+    "install_problem_handlers",
+    "problem_for",
+    "problem_response",
+    "problem_responses",
 ]
+
+log = logging.getLogger(__name__)
 
 PROBLEM_BASE: Final = "https://walletnet.dev/problems/"
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
@@ -171,101 +195,242 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(None, description="the invalid fields (validation problems only)")
 
 
-class ApiError(Exception):
-    """An error the API reports as a problem of ``kind``; ``extra`` members are added to the document."""
-
-    kind: ProblemKind = ProblemKind.INTERNAL
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        self.detail = detail
-        self.extra = extra
-        super().__init__(detail or KINDS[self.kind].title)
-
-    @property
-    def status_code(self) -> int:
-        return KINDS[self.kind].status
+# ------------------------------------------------------------------ the API's own errors (node errors too)
 
 
-class ValidationProblemError(ApiError):
-    kind = ProblemKind.VALIDATION
+class ValidationProblemError(NodeError):
+    """The request is not valid; ``errors`` says which fields and why."""
+
+    problem = ProblemKind.VALIDATION
+    status = 422
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
         super().__init__(detail)
         self.errors = list(errors)
 
-
-class UnauthorizedError(ApiError):
-    kind = ProblemKind.UNAUTHORIZED
-
-
-class ForbiddenError(ApiError):
-    kind = ProblemKind.FORBIDDEN
+    def members(self) -> dict[str, Any]:
+        return {"errors": [e.model_dump() for e in self.errors] or None}
 
 
-class NotFoundError(ApiError):
-    kind = ProblemKind.NOT_FOUND
+class UnauthorizedError(NodeError):
+    problem = ProblemKind.UNAUTHORIZED
+    status = 401
 
 
-class CustomerSessionRequiredError(ApiError):
+class ForbiddenError(NodeError):
+    problem = ProblemKind.FORBIDDEN
+    status = 403
+
+
+class NotFoundError(NodeError):
+    problem = ProblemKind.NOT_FOUND
+    status = 404
+
+
+class CustomerSessionRequiredError(NodeError):
     """An ``app`` API key alone is bound to no customer: acting on a customer's wallets, accounts or operations
     needs a customer session token (api/customers.py)."""
 
-    kind = ProblemKind.CUSTOMER_SESSION_REQUIRED
+    problem = ProblemKind.CUSTOMER_SESSION_REQUIRED
+    status = 403
 
 
-class ConflictError(ApiError):
-    kind = ProblemKind.CONFLICT
+class ConflictError(NodeError):
+    problem = ProblemKind.CONFLICT
+    status = 409
 
 
-class ChainUnavailableError(ApiError):
-    kind = ProblemKind.CHAIN_UNAVAILABLE
+class ChainUnavailableError(NodeError):
+    problem = ProblemKind.CHAIN_UNAVAILABLE
+    status = 503
 
 
-class ServiceUnavailableError(ApiError):
-    kind = ProblemKind.SERVICE_UNAVAILABLE
+class ServiceUnavailableError(NodeError):
+    problem = ProblemKind.SERVICE_UNAVAILABLE
+    status = 503
 
 
-class RequestTooLargeError(ApiError):
+class RequestTooLargeError(NodeError):
     """The body is (or says it will be) larger than the setting ``api_max_body``; it was not read."""
 
-    kind = ProblemKind.REQUEST_TOO_LARGE
+    problem = ProblemKind.REQUEST_TOO_LARGE
+    status = 413
 
 
-class RequestTimeoutError(ApiError):
+class RequestTimeoutError(NodeError):
     """The body did not arrive within the setting ``api_body_timeout``."""
 
-    kind = ProblemKind.REQUEST_TIMEOUT
+    problem = ProblemKind.REQUEST_TIMEOUT
+    status = 408
 
 
-class InvalidStateError(ApiError):
-    """The operation (or wallet) is not in a state that allows the request (dispensing a released cash-out)."""
+class ReplayedResponse(Exception):
+    """Raised by the idempotency dependency to return a recorded response instead of running the endpoint."""
 
-    kind = ProblemKind.INVALID_STATE
-
-
-class NotCustodianError(ApiError):
-    """The wallet exists but another bank keeps it; only its custodian can act for it."""
-
-    kind = ProblemKind.WALLET_NOT_CUSTODIED_HERE
+    def __init__(self, status: int, body: Any, *, headers: Mapping[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        super().__init__(f"replayed response ({status})")
 
 
-class AccountNotBoundError(ApiError):
-    kind = ProblemKind.ACCOUNT_NOT_BOUND
+# ------------------------------------------------------------------ mapping errors to problem documents
 
 
-class AuthorizationInvalidError(ApiError):
-    """A customer's signed authorization is malformed, expired, for another chain, or not the wallet's."""
-
-    kind = ProblemKind.AUTHORIZATION_INVALID
-
-
-class AtmAuthenticationError(ApiError):
-    kind = ProblemKind.ATM_AUTHENTICATION_FAILED
-
-
-class AtmReplayError(ApiError):
-    kind = ProblemKind.ATM_MESSAGE_REPLAYED
+def _document(kind: ProblemKind, request: Request, detail: str | None, *, status: int | None = None,
+              **extra: Any) -> dict[str, Any]:
+    info = KINDS[kind]
+    body: dict[str, Any] = {"type": kind.uri, "title": info.title, "status": status or info.status,
+                            "instance": request.url.path}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
 
 
-class InsufficientFundsProblem(ApiError):
-    kind = ProblemKind.INSUFFICIENT_FUNDS
+def _internal(exc: BaseException, request: Request) -> dict[str, Any]:
+    """A fault: logged with its traceback, answered with a bare 500 (its message may name files, keys or rows)."""
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _document(ProblemKind.INTERNAL, request, None)
+
+
+def _node_problem(exc: NodeError, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+    """A node error's problem, from what it carries."""
+    kind = ProblemKind(exc.problem)
+    if kind is ProblemKind.INTERNAL and not exc.public:
+        return _internal(exc, request), {}
+    headers: dict[str, str] = {}
+    retry_after = exc.retry_after()
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if kind is ProblemKind.UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="walletnet"'
+    return _document(kind, request, exc.detail, status=exc.status, **exc.members()), headers
+
+
+def _http_problem(exc: StarletteHTTPException, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+    """FastAPI's and Starlette's own HTTP errors: an unreadable body, an unknown route, a wrong method."""
+    if exc.status_code == 400:  # FastAPI could not read the body
+        return _document(ProblemKind.VALIDATION, request, "the body is not JSON text",
+                         errors=[{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}]), {}
+    kind = _HTTP_KINDS.get(exc.status_code)
+    if kind is None:  # a status with no kind of its own: keep it, with a generic problem
+        generic = {"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
+                   "instance": request.url.path}
+        return generic, dict(exc.headers or {})
+    return _document(kind, request, str(exc.detail) if kind is not ProblemKind.NOT_FOUND else None), dict(
+        exc.headers or {})
+
+
+_HTTP_KINDS: Final[Mapping[int, ProblemKind]] = {
+    401: ProblemKind.UNAUTHORIZED, 403: ProblemKind.FORBIDDEN, 404: ProblemKind.NOT_FOUND,
+    405: ProblemKind.METHOD_NOT_ALLOWED, 409: ProblemKind.CONFLICT,
+}
+
+
+def _field_errors(raw: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for error in raw:
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        out.append({"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))})
+    return out
+
+
+def _plain(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if isinstance(value, bytes):
+            out[key] = "0x" + value.hex()
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out[key] = str(value) if abs(value) >= 2**53 else int(value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _revert_kind(exc: ContractRevertError) -> ProblemKind:
+    if exc.name == "WalletNotActive" and int(exc.arguments.get("status", -1)) == WALLET_STATUS_FROZEN:
+        return ProblemKind.WALLET_FROZEN
+    return REVERT_KINDS.get(exc.name, ProblemKind.CONTRACT_REJECTED)
+
+
+class _Foreign(NamedTuple):
+    """Exceptions the API does not define, and the problem (kind, detail, members) each is reported as."""
+
+    types: tuple[type[BaseException], ...]
+    problem: Callable[[Any], tuple[ProblemKind, str | None, dict[str, Any]]]
+
+
+CHAIN_DOWN: Final[tuple[type[Exception], ...]] = (
+    NodeConnectionError, ConnectionError, TimeoutError, requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout, ProviderConnectionError, RequestTimedOut,
+)
+"""Errors meaning the chain node did not answer (HTTP 503 chain-unavailable)."""
+
+FOREIGN: Final[tuple[_Foreign, ...]] = (
+    _Foreign((RequestValidationError,), lambda exc: (
+        ProblemKind.VALIDATION, "some fields are missing or not valid", {"errors": _field_errors(exc.errors())})),
+    _Foreign((AuthorizationError, PayloadError), lambda exc: (ProblemKind.AUTHORIZATION_INVALID, str(exc), {})),
+    _Foreign((InvalidArgumentError,), lambda exc: (
+        ProblemKind.VALIDATION, str(exc),
+        {"errors": [{"loc": [exc.field], "msg": exc.reason, "type": "value_error"}]})),
+    _Foreign((ContractRevertError,), lambda exc: (
+        _revert_kind(exc), str(exc),
+        {"error": exc.name, "arguments": jsonable_encoder(_plain(exc.arguments)) or None})),
+    _Foreign(CHAIN_DOWN, lambda exc: (ProblemKind.CHAIN_UNAVAILABLE, "the chain node does not answer", {})),
+)
+"""The foreign exceptions, in the order they are tried (a WrongNetworkError is an AuthorizationError first)."""
+
+
+def problem_for(exc: BaseException, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+    """The problem document (and extra headers) for ``exc``: the single mapping of errors to HTTP."""
+    if isinstance(exc, NodeError):
+        return _node_problem(exc, request)
+    if isinstance(exc, StarletteHTTPException):
+        return _http_problem(exc, request)
+    for foreign in FOREIGN:
+        if isinstance(exc, foreign.types):
+            kind, detail, members = foreign.problem(exc)
+            return _document(kind, request, detail, **members), {}
+    return _internal(exc, request), {}
+
+
+def problem_response(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(dict(body), status_code=int(body["status"]), headers=dict(headers or {}),
+                        media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ReplayedResponse):
+        return JSONResponse(exc.body, status_code=exc.status, headers={**exc.headers, "Idempotent-Replayed": "true"})
+    body, headers = problem_for(exc, request)
+    return problem_response(body, headers)
+
+
+HANDLED: Final[tuple[type[Exception], ...]] = (
+    ReplayedResponse, NodeError, StarletteHTTPException,
+    *(t for foreign in FOREIGN for t in foreign.types if issubclass(t, Exception)), Exception,
+)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register :func:`_handle` for every error (``Exception`` last: 500 without details)."""
+    for exc_class in HANDLED:
+        app.add_exception_handler(exc_class, _handle)
+
+
+def problem_responses(*kinds: ProblemKind) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each listed kind's status, documented as problem+json."""
+    by_status: dict[int, list[ProblemKind]] = {}
+    for kind in (*kinds, ProblemKind.VALIDATION):
+        by_status.setdefault(KINDS[kind].status, [])
+        if kind not in by_status[KINDS[kind].status]:
+            by_status[KINDS[kind].status].append(kind)
+    return {
+        status: {
+            "model": Problem,
+            "description": "; ".join(f"{KINDS[k].title} ({k.uri})" for k in listed),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status, listed in sorted(by_status.items())
+    }

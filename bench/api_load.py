@@ -40,9 +40,9 @@ from wallet_sdk.authorizations import MerchantPayment, RelayedTransfer, merchant
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AsyncClient
 from wallet_sdk.client.atm import AsyncAtmClient
-from wallet_sdk.client.errors import ApiError, ApiProblemError
 from wallet_sdk.client.wallets import EnrolmentRow
 from wallet_sdk.deploy import bank_id
+from wallet_sdk.exceptions import ApiError, ApiProblemError
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["ApiLoadResult", "LatencyResult", "LoadSizes", "PhaseResult", "percentile", "run_api_load"]

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from node.errors import NodeError
 from node.settings import Environment, NodeSettings
 
 __all__ = ["Custody", "CustodyKeyError", "custody_for"]
 
 
-class CustodyKeyError(RuntimeError):
+class CustodyKeyError(NodeError, RuntimeError):
     """The custody key is missing, unreadable or not the key the secrets were encrypted with."""
 
 

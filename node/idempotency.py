@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from node.errors import NodeError
 from node.settings import NodeSettings
 
 __all__ = [
@@ -69,14 +70,17 @@ class IdempotencyState(StrEnum):
     COMPLETED = "completed"
 
 
-class IdempotencyError(Exception):
+class IdempotencyError(NodeError):
     """Root of the idempotency errors."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
 
 class IdempotencyKeyReusedError(IdempotencyError):
     """The key was first used for a different request."""
+
+    problem = "idempotency-key-reused"
 
     def __init__(self, scope: str, key: str) -> None:
         self.scope = scope
@@ -85,13 +89,18 @@ class IdempotencyKeyReusedError(IdempotencyError):
 
 
 class IdempotencyKeyInFlightError(IdempotencyError):
-    """The first request with this key has not finished yet."""
+    """The first request with this key has not finished yet: retry in a second."""
+
+    problem = "idempotency-key-in-flight"
 
     def __init__(self, scope: str, key: str, recovery_point: str) -> None:
         self.scope = scope
         self.key = key
         self.recovery_point = recovery_point
         super().__init__(f"a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
+
+    def retry_after(self) -> int:
+        return 1
 
 
 class IdempotencyRecord(Base):

@@ -40,8 +40,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from node.errors import NodeError
 from wallet_sdk.chain.events import Event
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import ContractRevertError
 
 __all__ = [
     "TRANSITIONS",
@@ -83,28 +84,28 @@ TRANSITIONS: Final[Mapping[OutboxState, frozenset[OutboxState]]] = {
 # ------------------------------------------------------------------ errors
 
 
-class OutboxError(Exception):
+class OutboxError(NodeError):
     """Root of the outbox's errors."""
-
-    status_code = 500
 
 
 class OutboxPayloadError(OutboxError, ValueError):
     """The payload is not plain JSON of dicts, lists, str, int, bool and None (floats are refused: amounts
     are integers of minor units)."""
 
-    status_code = 422
+    problem = "validation"
+    status = 422
 
-    def __init__(self, path: str, problem: str) -> None:
+    def __init__(self, path: str, reason: str) -> None:
         self.path = path
-        self.problem = problem
-        super().__init__(f"outbox payload at {path}: {problem}")
+        self.reason = reason
+        super().__init__(f"outbox payload at {path}: {reason}")
 
 
 class OutboxConflictError(OutboxError):
     """The idempotency key is already used by another effect (other kind or payload)."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
     def __init__(self, key: str, existing_kind: str, kind: str) -> None:
         self.key = key
@@ -116,7 +117,8 @@ class OutboxConflictError(OutboxError):
 class IllegalTransitionError(OutboxError):
     """The requested state change is not in :data:`TRANSITIONS`, or lacks what the new state needs."""
 
-    status_code = 409
+    problem = "invalid-state"
+    status = 409
 
     def __init__(self, key: str, current: OutboxState, target: OutboxState, reason: str = "") -> None:
         self.key = key

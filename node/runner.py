@@ -26,6 +26,7 @@ from sqlalchemy import Engine, event
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
 from node.db import create_engine, session_factory
+from node.errors import NodeError
 from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexerRound, IndexScope
 from node.jobs import periodic_jobs  # (loads every flow's completions, which the writer runs)
 from node.settings import NodeSettings, OperatorPasswordError
@@ -39,7 +40,7 @@ __all__ = ["NodeRunner", "NodeStoppedError", "open_writer"]
 log = logging.getLogger("walletnet.node")
 
 
-class NodeStoppedError(RuntimeError):
+class NodeStoppedError(NodeError, RuntimeError):
     """A thread of the node failed, so the node stopped."""
 
 

@@ -36,6 +36,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from node.errors import NodeError
+
 __all__ = [
     "CONFIG_ENV_VAR",
     "ENV_PREFIX",
@@ -57,16 +59,16 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class ConfigFileError(ValueError):
+class ConfigFileError(NodeError, ValueError):
     """The config file is missing, unreadable, or not a TOML/JSON object."""
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path, reason: str) -> None:
         self.path = path
-        self.problem = problem
-        super().__init__(f"config file {path}: {problem}")
+        self.reason = reason
+        super().__init__(f"config file {path}: {reason}")
 
 
-class OperatorPasswordError(RuntimeError):
+class OperatorPasswordError(NodeError, RuntimeError):
     """The operator keystore's password cannot be read from its configured source (never shows the value)."""
 
 

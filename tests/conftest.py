@@ -28,7 +28,8 @@ from tools.devnet import IMPLEMENTATIONS, Devnet
 from wallet_sdk._tx import send_call
 from wallet_sdk.chain.network import cache_chain_id
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy
-from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.revert_decoding import decode_revert
 
 CHAIN_ENV = "WALLETNET_TEST_CHAIN"
 

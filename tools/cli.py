@@ -24,21 +24,23 @@ err = Console(stderr=True, soft_wrap=True)
 
 @app.command("compile")
 def compile_cmd(
-    check: Annotated[bool, typer.Option("--check", help="Fail if a committed artifact differs from a fresh compile.")]
+    check: Annotated[bool, typer.Option(
+        "--check", help="Fail if a committed artifact or wallet_sdk/reverts.py differs from a fresh compile.")]
     = False,
 ) -> None:
-    """Compile contracts/ with the pinned solcjs into wallet_sdk/artifacts/."""
+    """Compile contracts/ with the pinned solcjs into wallet_sdk/artifacts/ and generate wallet_sdk/reverts.py."""
     from tools import toolchain
 
     try:
         if check:
-            problems = toolchain.check_artifacts()
+            fresh = toolchain.compile_sources().artifacts
+            problems = toolchain.check_artifacts(artifacts=fresh) + toolchain.check_reverts(artifacts=fresh)
             if problems:
                 for line in problems:
                     err.print(f"[red]stale[/red] {line}", highlight=False)
-                err.print("run `walletnet compile` and commit the artifacts")
+                err.print("run `walletnet compile` and commit the artifacts and wallet_sdk/reverts.py")
                 raise typer.Exit(1)
-            console.print("artifacts match a fresh compile")
+            console.print("artifacts and reverts.py match a fresh compile")
             return
         result = toolchain.compile_contracts()
     except toolchain.CompileError as exc:
@@ -699,7 +701,7 @@ def wallets_enrol_cmd(
 
     from tools import enrolment
     from wallet_sdk.client import Client
-    from wallet_sdk.client.errors import ApiError
+    from wallet_sdk.exceptions import ApiError
 
     key = os.environ.get(api_key_env)
     if not key:

@@ -25,7 +25,7 @@ from wallet_sdk.authorizations import RelayedTransfer, relay_nonce
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import Client, Operation, Teller
 from wallet_sdk.client.atm import AtmClient, withdrawal_code
-from wallet_sdk.client.errors import LimitExceededError, NotFoundError
+from wallet_sdk.exceptions import LimitExceededError, NotFoundError
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["STEPS", "DemoError", "DemoRun", "StepResult", "run_demo"]

@@ -7,8 +7,8 @@ import csv
 from pathlib import Path
 
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import ApiProblemError, ValidationError
 from wallet_sdk.client.wallets import EnrolmentResult, EnrolmentRow
+from wallet_sdk.exceptions import ApiProblemError, ValidationError
 
 __all__ = ["DONE", "ENROL_COLUMNS", "RESULT_COLUMNS", "read_results", "read_rows", "send", "write_results"]
 

@@ -1,8 +1,10 @@
 """Build the contracts: Solidity standard-JSON through npm's pinned solcjs.
 
-``compile_contracts`` writes one artifact per contract into ``wallet_sdk/artifacts``;
-``check_artifacts`` compiles afresh and names every contract whose committed artifact
-differs. Nothing is downloaded: the compiler and OpenZeppelin come from node_modules.
+``compile_contracts`` writes one artifact per contract into ``wallet_sdk/artifacts`` and, from
+the shipped artifacts' ABI, the revert classes of ``wallet_sdk/reverts.py`` (beside the artifacts
+package); ``check_artifacts`` compiles afresh and names every contract whose committed artifact
+differs, and ``check_reverts`` says whether ``reverts.py`` is stale. Nothing is downloaded: the
+compiler and OpenZeppelin come from node_modules.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools import revert_classes
 from wallet_sdk.artifacts import ARTIFACTS_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +131,8 @@ def compile_sources(root: Path | None = None) -> CompileResult:
     """
     root = root or PROJECT_ROOT
     units = [u for u in source_files(root) if "/interfaces/" not in u] + list(LIBRARY_SOURCES)
-    selection = {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}}
+    # userdoc and devdoc carry the NatSpec that becomes the revert classes' docstrings
+    selection = {"*": {"*": ["abi", "devdoc", "userdoc", "evm.bytecode.object", "evm.deployedBytecode.object"]}}
 
     def one(unit: str) -> dict[str, Any]:
         return run_solc({unit: _read_source(unit, root)}, selection, root)
@@ -156,6 +160,8 @@ def compile_sources(root: Path | None = None) -> CompileResult:
                 "contractName": name,
                 "sourceName": unit,
                 "abi": data["abi"],
+                "devdoc": data["devdoc"],
+                "userdoc": data["userdoc"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
                 "compiler": {"name": "solcjs", "version": version},
@@ -172,25 +178,43 @@ def _committed(out_dir: Path) -> dict[str, str]:
     return {p.relative_to(out_dir).as_posix(): p.read_text(encoding="utf-8") for p in out_dir.rglob("*.json")}
 
 
+def reverts_path(out_dir: Path) -> Path:
+    """Where the revert classes of the artifacts in ``out_dir`` go: ``reverts.py`` beside that package."""
+    return out_dir.parent / "reverts.py"
+
+
+def _reverts_source(artifacts: dict[str, dict[str, Any]]) -> str:
+    """reverts.py for the shipped artifacts (test contracts' errors get no class)."""
+    return revert_classes.render({path: a for path, a in artifacts.items() if not path.startswith("test/")})
+
+
+def _write_if_changed(target: Path, text: str) -> None:
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
 def compile_contracts(out_dir: Path | None = None, root: Path | None = None) -> CompileResult:
-    """Compile and (re)write the artifacts, removing ones whose contract is gone."""
+    """Compile and (re)write the artifacts, removing ones whose contract is gone, and regenerate reverts.py."""
     out_dir = out_dir or ARTIFACTS_DIR
     result = compile_sources(root)
     fresh = {path: _dump(a) for path, a in result.artifacts.items()}
     for path in set(_committed(out_dir)) - set(fresh):
         (out_dir / path).unlink()
     for path, text in fresh.items():
-        target = out_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
+        _write_if_changed(out_dir / path, text)
+    _write_if_changed(reverts_path(out_dir), _reverts_source(result.artifacts))
     return result
 
 
-def check_artifacts(out_dir: Path | None = None, root: Path | None = None) -> list[str]:
-    """Compile afresh; return one line per contract whose artifact is stale, missing or extra."""
+def check_artifacts(out_dir: Path | None = None, root: Path | None = None, *,
+                    artifacts: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Compile afresh (or take ``artifacts``, a fresh compile's); one line per contract whose artifact is stale,
+    missing or extra."""
     out_dir = out_dir or ARTIFACTS_DIR
-    fresh = {path: _dump(a) for path, a in compile_sources(root).artifacts.items()}
+    if artifacts is None:
+        artifacts = compile_sources(root).artifacts
+    fresh = {path: _dump(a) for path, a in artifacts.items()}
     committed = _committed(out_dir)
     problems = []
     for path in sorted(set(fresh) | set(committed)):
@@ -202,3 +226,16 @@ def check_artifacts(out_dir: Path | None = None, root: Path | None = None) -> li
         elif committed[path] != fresh[path]:
             problems.append(f"{name}: committed artifact {path} differs from a fresh compile")
     return problems
+
+
+def check_reverts(out_dir: Path | None = None, root: Path | None = None, *,
+                  artifacts: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Compile afresh (or take ``artifacts``, a fresh compile's); one line if reverts.py is missing or is not what
+    the contracts' errors generate."""
+    target = reverts_path(out_dir or ARTIFACTS_DIR)
+    expected = _reverts_source(compile_sources(root).artifacts if artifacts is None else artifacts)
+    if not target.is_file():
+        return [f"reverts: no generated {target.name} ({target})"]
+    if target.read_text(encoding="utf-8") != expected:
+        return [f"reverts: {target.name} differs from the classes the contracts' errors generate"]
+    return []

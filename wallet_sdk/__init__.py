@@ -37,17 +37,6 @@ from wallet_sdk.chain.events import (
     follow,
     iter_events,
 )
-from wallet_sdk.chain.exceptions import (
-    ChainError,
-    ContractNotDeployedError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    InvalidArgumentError,
-    NodeConnectionError,
-    TransactionRejectedError,
-    TransactionTimeoutError,
-    WrongNetworkError,
-)
 from wallet_sdk.chain.network import AddressLike, Network, load_deployment
 from wallet_sdk.chain.operators import (
     BankOperator,
@@ -86,15 +75,19 @@ from wallet_sdk.chain.types import (
     WalletOpening,
     WalletStatus,
 )
-from wallet_sdk.contract_errors import Panic, RevertReason, TypedRevert, UnknownRevert
-from wallet_sdk.errors import ContractRevertError, decode_revert
 from wallet_sdk.exceptions import (
     AmountError,
     AuthorizationError,
+    ChainError,
+    ContractNotDeployedError,
+    ContractRevertError,
     CurrencyMismatchError,
+    DeploymentFileError,
+    DeploymentMismatchError,
     ExpiredAuthorizationError,
     FloatAmountError,
     InvalidAmountError,
+    InvalidArgumentError,
     InvalidAuthorizationError,
     InvalidMnemonicError,
     InvalidPrivateKeyError,
@@ -104,21 +97,30 @@ from wallet_sdk.exceptions import (
     MalformedKeystoreError,
     MalformedPayloadError,
     NegativeAmountError,
+    NodeConnectionError,
     NotYetValidAuthorizationError,
+    Panic,
     PayloadError,
     QRCodeError,
+    RevertReason,
     TamperedPayloadError,
     TooManyDecimalsError,
+    TransactionRejectedError,
+    TransactionTimeoutError,
+    TypedRevert,
+    UnknownRevert,
     UnsupportedPayloadVersionError,
     UntrustedRequestError,
     WalletnetError,
     WrongChainError,
     WrongContractError,
+    WrongNetworkError,
     WrongPasswordError,
 )
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import Payload, PaymentRequest, decode_payload, encode_payload
 from wallet_sdk.qr import qr_png, qr_svg
+from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = [
     "UNLIMITED",

@@ -4,6 +4,7 @@ Event logs are almost all such words, and eth_abi's general decoder (streams, re
 call) was a large share of an indexer's catch-up. :func:`decode_word` gives what ``eth_abi.decode([typ], word)[0]``
 gives, and hands every word it would have to reject (non-zero padding, a value out of its type's range) and every
 type it does not handle to eth_abi, so errors and unusual types behave exactly as before.
+:func:`abi_type` spells an ABI parameter's canonical type (structs as tuples), for signatures and decoding.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from typing import Any, Final
 
 from eth_abi.abi import decode as abi_decode
 
-__all__ = ["WORD", "decode_word", "decode_words"]
+__all__ = ["WORD", "abi_type", "decode_word", "decode_words"]
 
 WORD: Final = 32
 _ZERO: Final = bytes(WORD)
 _SIZED: Final = re.compile(r"(uint|int|bytes)(\d+)")
+
+
+def abi_type(param: dict[str, Any]) -> str:
+    """Canonical ABI type of an ABI parameter, expanding tuples (structs) recursively: ``(address,uint8)[]``."""
+    typ: str = param["type"]
+    if typ.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param["components"])
+        return f"({inner}){typ[len('tuple'):]}"
+    return typ
 
 
 def _by_eth_abi(typ: str) -> Callable[[bytes], Any]:

@@ -22,9 +22,14 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.types import TxParams, TxReceipt
 
-from wallet_sdk.chain.exceptions import InvalidArgumentError, TransactionRejectedError, TransactionTimeoutError
-from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.exceptions import (
+    ContractRevertError,
+    InvalidArgumentError,
+    TransactionRejectedError,
+    TransactionTimeoutError,
+)
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = ["FeeMode", "PendingTransaction", "TransactionSender"]
 
@@ -69,7 +74,7 @@ class TransactionSender:
     a base fee and legacy gas prices otherwise; ``gas_price`` fixes a legacy price (``0`` on a permissioned
     chain with free gas). ``gas_margin`` is the percentage added to the node's gas estimate.
 
-    A revert found while estimating gas raises the typed :class:`~wallet_sdk.errors.ContractRevertError`
+    A revert found while estimating gas raises the typed :class:`~wallet_sdk.exceptions.ContractRevertError`
     and consumes no nonce; a mined transaction with status 0 raises it too (re-run at its block to get
     the revert data), with ``tx_hash`` and ``receipt`` set.
     """

@@ -12,14 +12,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxParams, TxReceipt
 
-
-class TransactionFailedError(RuntimeError):
-    """A mined transaction has status 0."""
-
-    def __init__(self, tx_hash: str, receipt: TxReceipt) -> None:
-        self.tx_hash = tx_hash
-        self.receipt = receipt
-        super().__init__(f"transaction {tx_hash} reverted (block {receipt['blockNumber']})")
+from wallet_sdk.exceptions import TransactionFailedError
 
 
 def send_call(w3: Web3, account: LocalAccount, call: ContractFunction, *, gas: int | None = None,

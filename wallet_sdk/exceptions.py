@@ -1,41 +1,119 @@
-"""The SDK's exception tree.
+"""The SDK's exception tree: every error class the SDK raises, hand-written, in one module.
 
-Every error the SDK raises derives from :class:`WalletnetError`, so ``except WalletnetError`` catches them
-all; most also derive from the built-in a caller would naturally catch (``ValueError`` for bad input), so
-generic code keeps working. Each exception keeps its fields as attributes and builds its message from
-them; no message ever contains a private key, a mnemonic or a password.
+Every error derives from :class:`WalletnetError`, so ``except WalletnetError`` catches them all; most also
+derive from the built-in a caller would naturally catch (``ValueError`` for bad input, ``ConnectionError``
+when a node does not answer, ``TimeoutError``), so generic code keeps working. Each exception keeps its
+fields as attributes and builds its message from them; no message ever contains a private key, a mnemonic
+or a password. The branches:
+
+- amounts, keys and keystores, EIP-712 authorizations, QR payloads, webhooks, events, artifacts;
+- :class:`ChainError`: talking to the chain and its deployment (connection, deployment file, sending);
+- :class:`ContractRevertError`: a contract refused a call. Each custom error of the contracts has its own
+  subclass in :mod:`wallet_sdk.reverts`, generated from the ABI by ``walletnet compile``; the machinery they
+  share (:class:`TypedRevert`) and Solidity's built-in reverts are here;
+- :class:`ApiError`: the HTTP client of a bank node's API; a problem answer raises the
+  :class:`ApiProblemError` subclass of its ``type`` (``slug``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import keyword
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, ClassVar, Final, dataclass_transform, get_type_hints
+
+from eth_utils.abi import function_signature_to_4byte_selector
+
+from wallet_sdk.enums import as_enum
 
 __all__ = [
+    "AccountNotBoundError",
     "AmountError",
+    "ApiConnectionError",
+    "ApiError",
+    "ApiProblemError",
+    "ApiResponseError",
+    "ArtifactNotFoundError",
+    "AtmAuthenticationFailedError",
+    "AtmMessageReplayedError",
     "AuthorizationError",
+    "AuthorizationInvalidError",
+    "ChainError",
+    "ChainUnavailableError",
+    "ClientArgumentError",
+    "ConflictError",
+    "ContractNotDeployedError",
+    "ContractRejectedError",
+    "ContractRevertError",
     "CurrencyMismatchError",
+    "CustomerSessionRequiredError",
+    "DeploymentFileError",
+    "DeploymentMismatchError",
     "ExpiredAuthorizationError",
     "FloatAmountError",
+    "ForbiddenError",
+    "IdempotencyKeyInFlightError",
+    "IdempotencyKeyReusedError",
+    "InsufficientBalanceError",
+    "InsufficientFundsError",
+    "InternalServerError",
     "InvalidAmountError",
+    "InvalidArgumentError",
     "InvalidAuthorizationError",
     "InvalidMnemonicError",
     "InvalidPrivateKeyError",
     "InvalidSignatureError",
+    "InvalidStateError",
     "KeystoreError",
     "KeystoreExistsError",
+    "LimitExceededError",
     "MalformedKeystoreError",
     "MalformedPayloadError",
+    "MerchantNotActiveError",
+    "MethodNotAllowedError",
     "NegativeAmountError",
+    "NetworkPausedError",
+    "NodeConnectionError",
+    "NotFoundError",
     "NotYetValidAuthorizationError",
+    "OperationTimeoutError",
+    "OrderAlreadyPaidError",
+    "Panic",
     "PayloadError",
+    "PaymentRequestExpiredError",
     "QRCodeError",
+    "RefundExceedsRefundableError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "RevertReason",
+    "SecondFactorCoolingOffError",
+    "SecondFactorInvalidError",
+    "SecondFactorLockedError",
+    "SecondFactorRequiredError",
+    "ServiceUnavailableError",
     "TamperedPayloadError",
     "TooManyDecimalsError",
+    "TransactionFailedError",
+    "TransactionRejectedError",
+    "TransactionTimeoutError",
+    "TypedRevert",
+    "UnauthorizedError",
+    "UnknownEventError",
+    "UnknownRevert",
     "UnsupportedPayloadVersionError",
     "UntrustedRequestError",
+    "ValidationError",
+    "WalletFrozenError",
+    "WalletNotActiveError",
+    "WalletNotCustodiedHereError",
     "WalletnetError",
+    "WebhookSignatureError",
     "WrongChainError",
     "WrongContractError",
+    "WrongNetworkError",
     "WrongPasswordError",
 ]
 
@@ -273,3 +351,546 @@ class QRCodeError(WalletnetError, ValueError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"cannot render QR code: {reason}")
+
+
+# --- webhooks, events, artifacts ---
+
+
+class WebhookSignatureError(WalletnetError, ValueError):
+    """The webhook's signature header is malformed, does not match the body, or is too old (a replay)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class UnknownEventError(WalletnetError, ValueError):
+    """An event name (or indexed argument filter) that the selected contracts do not have."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+class ArtifactNotFoundError(WalletnetError, LookupError):
+    """No compiled artifact of that name: run ``walletnet compile``."""
+
+    def __init__(self, name: str, directory: Path) -> None:
+        self.name = name
+        self.directory = directory
+        super().__init__(f"no artifact {name!r} in {directory} (run `walletnet compile`)")
+
+
+# --- the chain: connecting, deployments, sending ---
+
+
+class ChainError(WalletnetError):
+    """A problem talking to the chain or with the deployment (not a contract revert)."""
+
+
+class NodeConnectionError(ChainError, ConnectionError):
+    """The JSON-RPC node does not answer."""
+
+    def __init__(self, rpc_url: str, reason: str) -> None:
+        self.rpc_url = rpc_url
+        self.reason = reason
+        super().__init__(f"cannot reach the node at {rpc_url}: {reason}")
+
+
+class WrongNetworkError(WrongChainError):
+    """The node's chain id is not the deployment's: the file belongs to another network.
+
+    A :class:`~wallet_sdk.exceptions.WrongChainError`, so one ``except`` covers payloads and networks.
+    """
+
+    def __init__(self, expected: int, actual: int, rpc_url: str = "") -> None:
+        self.expected = expected
+        self.actual = actual
+        self.rpc_url = rpc_url
+        where = f"the node at {rpc_url}" if rpc_url else "the node"
+        # Skip WrongChainError's message, which speaks of payloads.
+        super(WrongChainError, self).__init__(
+            f"{where} is chain {actual}, but the deployment is for chain {expected}")
+
+
+class ContractNotDeployedError(ChainError):
+    """No contract code at an address the deployment names (wrong file, or a chain reset since)."""
+
+    def __init__(self, contract: str, address: str, chain_id: int) -> None:
+        self.contract = contract
+        self.address = address
+        self.chain_id = chain_id
+        super().__init__(f"no contract code for {contract} at {address} on chain {chain_id}")
+
+
+class DeploymentMismatchError(ChainError):
+    """Code exists at the deployment's addresses, but the contracts are not wired to each other as deployed."""
+
+    def __init__(self, contract: str, address: str, reason: str) -> None:
+        self.contract = contract
+        self.address = address
+        self.reason = reason
+        super().__init__(f"{contract} at {address} is not this deployment's: {reason}")
+
+
+class DeploymentFileError(ChainError, ValueError):
+    """The deployment file is missing or malformed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"bad deployment file {path}: {reason}")
+
+
+class InvalidArgumentError(ChainError, ValueError):
+    """An argument of a chain call is not valid (caught before anything is sent)."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {field} {value!r}: {reason}")
+
+
+class TransactionRejectedError(ChainError):
+    """The node refused a signed transaction (insufficient funds for gas, underpriced, nonce trouble...)."""
+
+    def __init__(self, reason: str, nonce: int | None = None) -> None:
+        self.reason = reason
+        self.nonce = nonce
+        at = f" (nonce {nonce})" if nonce is not None else ""
+        super().__init__(f"the node rejected the transaction{at}: {reason}")
+
+
+class TransactionTimeoutError(ChainError, TimeoutError):
+    """No receipt within the timeout: the transaction may still be mined later (wait again with its hash)."""
+
+    def __init__(self, tx_hash: str, timeout: float) -> None:
+        self.tx_hash = tx_hash
+        self.timeout = timeout
+        super().__init__(f"transaction {tx_hash} was not mined within {timeout:g}s")
+
+
+class TransactionFailedError(ChainError, RuntimeError):
+    """A mined transaction has status 0 (the bare sender of deployments; the chain bindings raise the typed
+    revert instead)."""
+
+    def __init__(self, tx_hash: str, receipt: Any) -> None:
+        self.tx_hash = tx_hash
+        self.receipt = receipt
+        super().__init__(f"transaction {tx_hash} reverted (block {receipt['blockNumber']})")
+
+
+# --- contract reverts (the classes of the contracts' custom errors are generated: wallet_sdk.reverts) ---
+
+
+class ContractRevertError(WalletnetError):
+    """A contract call reverted; ``name`` and ``arguments`` are the Solidity custom error's.
+
+    ``data`` is the raw revert data. When the revert happened in a mined transaction, ``tx_hash`` and
+    ``receipt`` are set (both ``None`` for a revert found while estimating gas or in a call). The message is
+    built from the fields: ``WalletNotActive(wallet='0x...', status=2 (FROZEN))``.
+    """
+
+    name: str
+    arguments: dict[str, Any]
+    data: bytes
+    tx_hash: str | None
+    receipt: Any
+
+    def __init__(self, name: str, arguments: dict[str, Any], data: bytes) -> None:
+        self.name = name
+        self.arguments = arguments
+        self.data = data
+        self.tx_hash = None
+        self.receipt = None
+        args = ", ".join(f"{k}={_show(v)}" for k, v in arguments.items())
+        super().__init__(f"{name}({args})")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:  # an IntEnum
+        return f"{int(value)} ({getattr(value, 'name', '')})"
+    return repr(value)
+
+
+def _solidity_name(attr: str) -> str:
+    """``from_`` -> ``from``: the attribute of a Solidity argument named like a Python keyword."""
+    return attr[:-1] if attr.endswith("_") and keyword.iskeyword(attr[:-1]) else attr
+
+
+def _attr_name(solidity: str) -> str:
+    return solidity + "_" if keyword.iskeyword(solidity) else solidity
+
+
+_ENUM_FIELDS: dict[type, dict[str, type[IntEnum]]] = {}
+
+
+def _enum_fields(cls: type[TypedRevert]) -> dict[str, type[IntEnum]]:
+    """Fields typed with an ``IntEnum`` (resolved once per class)."""
+    found = _ENUM_FIELDS.get(cls)
+    if found is None:
+        hints = get_type_hints(cls)
+        found = _ENUM_FIELDS[cls] = {
+            f.name: hints[f.name] for f in dataclasses.fields(cls)
+            if isinstance(hints.get(f.name), type) and issubclass(hints[f.name], IntEnum)}
+    return found
+
+
+@dataclass_transform(eq_default=False, field_specifiers=(field,))
+@dataclass(eq=False, repr=False)
+class TypedRevert(ContractRevertError):
+    """Base of the typed revert classes: a dataclass whose fields are the Solidity error's arguments.
+
+    Its subclasses, one per custom error of the contracts, are generated from the ABI into
+    :mod:`wallet_sdk.reverts` by ``walletnet compile``. Each is named after its Solidity error and has the
+    error's arguments as attributes with their Solidity names (a Python keyword gets a trailing underscore:
+    ``from_``), so code reads like the contract::
+
+        try:
+            operator.transfer_with_authorization(signed)
+        except SinglePaymentLimitExceeded as exc:
+            print(exc.wallet, exc.amount, exc.limit)
+
+    ``arguments`` holds the same values keyed by the Solidity names, ``SIGNATURE`` the canonical signature and
+    ``SELECTOR`` the four bytes that start the revert data. Enum arguments are the SDK's ``IntEnum`` (they
+    equal the raw ``uint8``; a value outside the enum stays an int). An error declared by several contracts
+    with the same signature is one class; where one declaration types an argument as an enum and another as
+    its ``uint8`` (``WalletNotActive.status``), the class uses the enum. Construct one by keyword or position
+    like the Solidity error (``WalletNotActive(wallet=..., status=WalletStatus.FROZEN)``), optionally with the
+    raw revert ``data``.
+    """
+
+    SIGNATURE: ClassVar[str] = ""
+    SELECTOR: ClassVar[bytes] = b""  # the first four bytes of keccak(SIGNATURE)
+    ERROR_NAME: ClassVar[str] = ""  # the Solidity name, when it cannot be the class name
+
+    data: bytes = field(default=b"", kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, repr=False)(cls)
+        name = cls.ERROR_NAME or cls.__name__
+        if cls.SIGNATURE.partition("(")[0] != name:
+            raise TypeError(f"{cls.__name__}.SIGNATURE {cls.SIGNATURE!r} does not name {name}")
+        selector = function_signature_to_4byte_selector(cls.SIGNATURE)
+        if cls.SELECTOR and selector != cls.SELECTOR:
+            raise TypeError(f"{cls.__name__}.SELECTOR is not the selector of {cls.SIGNATURE}")
+        cls.SELECTOR = selector
+
+    def __post_init__(self) -> None:
+        for attr, enum in _enum_fields(type(self)).items():
+            object.__setattr__(self, attr, as_enum(enum, getattr(self, attr)))
+        arguments = {_solidity_name(f.name): getattr(self, f.name) for f in dataclasses.fields(self)
+                     if f.name != "data"}
+        ContractRevertError.__init__(self, type(self).ERROR_NAME or type(self).__name__, arguments, self.data)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{_attr_name(k)}={v!r}" for k, v in self.arguments.items())
+        return f"{type(self).__name__}({shown})"
+
+    @classmethod
+    def selector(cls) -> bytes:
+        """The 4-byte selector that starts this error's revert data."""
+        return cls.SELECTOR
+
+    @classmethod
+    def argument_names(cls) -> tuple[str, ...]:
+        """The Solidity argument names, in order."""
+        return tuple(_solidity_name(f.name) for f in dataclasses.fields(cls) if f.name != "data")
+
+    @classmethod
+    def from_arguments(cls, arguments: dict[str, Any], *, data: bytes = b"") -> TypedRevert:
+        """Build from decoded arguments keyed by their Solidity names."""
+        return cls(**{_attr_name(k): v for k, v in arguments.items()}, data=data)
+
+
+class UnknownRevert(ContractRevertError):
+    """Revert data that matches no known error, or a revert without data (out of gas, a bare ``revert()``)."""
+
+    def __init__(self, *, data: bytes = b"") -> None:
+        super().__init__("Unknown", {"data": "0x" + data.hex()} if data else {}, data)
+
+
+PANIC_REASONS: Final = {
+    0x00: "generic compiler panic",
+    0x01: "assert failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "invalid enum value",
+    0x22: "corrupt storage byte array",
+    0x31: "pop on an empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to an uninitialized function",
+}
+
+
+class RevertReason(TypedRevert):
+    """Solidity's built-in ``Error(string)``: a ``require(cond, "message")`` or ``revert("message")``.
+
+    walletnet's contracts use custom errors only; this comes from other contracts or tooling. Its
+    ``name`` is "Error".
+    """
+
+    SIGNATURE: ClassVar[str] = "Error(string)"
+    SELECTOR: ClassVar[bytes] = bytes.fromhex("08c379a0")
+    ERROR_NAME: ClassVar[str] = "Error"
+
+    message: str
+
+
+class Panic(TypedRevert):
+    """Solidity's built-in ``Panic(uint256)``: a failed assert, overflow, division by zero, ...; see :attr:`reason`."""
+
+    SIGNATURE: ClassVar[str] = "Panic(uint256)"
+    SELECTOR: ClassVar[bytes] = bytes.fromhex("4e487b71")
+
+    code: int
+
+    @property
+    def reason(self) -> str:
+        return PANIC_REASONS.get(self.code, f"panic code {self.code:#x}")
+
+
+# --- the HTTP client of a bank node's API ---
+
+PROBLEM_BASE: Final = "https://walletnet.dev/problems/"
+"""The prefix of every problem ``type`` the API answers with: ``PROBLEM_BASE + slug``."""
+
+
+class ApiError(WalletnetError):
+    """Root of the HTTP client's errors."""
+
+
+class ApiConnectionError(ApiError, ConnectionError):
+    """The API could not be reached (after the retries the request allowed)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ApiResponseError(ApiError):
+    """The API answered something the client cannot read (not the documented shape)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ClientArgumentError(ApiError, ValueError):
+    """An argument the client refuses before sending anything."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class OperationTimeoutError(ApiError, TimeoutError):
+    """An operation did not become final within the time the caller waited."""
+
+    def __init__(self, operation_id: str, status: str, timeout: float) -> None:
+        self.operation_id = operation_id
+        self.status = status
+        self.timeout = timeout
+        super().__init__(f"operation {operation_id} still {status} after {timeout:g}s")
+
+
+class ApiProblemError(ApiError):
+    """The API refused the request with a problem document (``problem``: all of it)."""
+
+    slug: ClassVar[str | None] = None
+
+    def __init__(self, status: int, problem: Mapping[str, Any] | None, text: str = "") -> None:
+        self.status = status
+        self.problem: dict[str, Any] = dict(problem or {})
+        self.type: str = str(self.problem.get("type", "about:blank"))
+        self.title: str = str(self.problem.get("title", ""))
+        detail = self.problem.get("detail")
+        self.detail: str | None = str(detail) if detail is not None else None
+        self.errors: list[dict[str, Any]] = list(self.problem.get("errors") or [])
+        shown = self.detail or self.title or text[:200] or "no details"
+        super().__init__(f"HTTP {status} {self.type.removeprefix(PROBLEM_BASE)}: {shown}")
+
+
+class ValidationError(ApiProblemError):
+    slug = "validation"
+
+
+class UnauthorizedError(ApiProblemError):
+    slug = "unauthorized"
+
+
+class ForbiddenError(ApiProblemError):
+    slug = "forbidden"
+
+
+class NotFoundError(ApiProblemError):
+    slug = "not-found"
+
+
+class MethodNotAllowedError(ApiProblemError):
+    slug = "method-not-allowed"
+
+
+class ConflictError(ApiProblemError):
+    slug = "conflict"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    slug = "idempotency-key-reused"
+
+
+class IdempotencyKeyInFlightError(ConflictError):
+    slug = "idempotency-key-in-flight"
+
+
+class InsufficientBalanceError(ApiProblemError):
+    slug = "insufficient-balance"
+
+
+class LimitExceededError(ApiProblemError):
+    slug = "limit-exceeded"
+
+
+class WalletFrozenError(ApiProblemError):
+    slug = "wallet-frozen"
+
+
+class WalletNotActiveError(ApiProblemError):
+    slug = "wallet-not-active"
+
+
+class NetworkPausedError(ApiProblemError):
+    slug = "network-paused"
+
+
+class ContractRejectedError(ApiProblemError):
+    slug = "contract-rejected"
+
+
+class ChainUnavailableError(ApiProblemError):
+    slug = "chain-unavailable"
+
+
+class ServiceUnavailableError(ApiProblemError):
+    slug = "service-unavailable"
+
+
+class InternalServerError(ApiProblemError):
+    slug = "internal"
+
+
+class RequestTooLargeError(ApiProblemError):
+    """The request body is larger than the node takes (its setting ``api_max_body``, 64 KiB by default)."""
+
+    slug = "request-too-large"
+
+
+class RequestTimeoutError(ApiProblemError):
+    """The request body did not reach the node within its setting ``api_body_timeout``; nothing was done."""
+
+    slug = "request-timeout"
+
+
+class SecondFactorRequiredError(ForbiddenError):
+    slug = "second-factor-required"
+
+
+class SecondFactorInvalidError(ForbiddenError):
+    """The code is wrong, expired or used; ``problem["attempts_left"]`` says how many more wrong codes lock the
+    factor out (``problem["locked_until"]`` when this one did)."""
+
+    slug = "second-factor-invalid"
+
+
+class SecondFactorLockedError(ApiProblemError):
+    """Too many wrong codes: every code, even the right one, is refused until :attr:`locked_until` (HTTP 429,
+    ``Retry-After``)."""
+
+    slug = "second-factor-locked"
+
+    @property
+    def locked_until(self) -> str | None:
+        """ISO 8601 time the lock-out ends."""
+        value = self.problem.get("locked_until")
+        return str(value) if value is not None else None
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds until the lock-out ends (when the answer was made)."""
+        value = self.problem.get("retry_after")
+        return int(value) if isinstance(value, int) else None
+
+
+class SecondFactorCoolingOffError(ForbiddenError):
+    """A teller reset the wallet's TOTP lately: operations above ``problem["threshold"]`` are refused until
+    :attr:`until`, whatever the code; smaller ones go on."""
+
+    slug = "second-factor-cooling-off"
+
+    @property
+    def until(self) -> str | None:
+        """ISO 8601 time the cooling-off ends."""
+        value = self.problem.get("until")
+        return str(value) if value is not None else None
+
+
+class CustomerSessionRequiredError(ForbiddenError):
+    """An ``app`` API key alone acts for no customer: mint a customer session and send its token."""
+
+    slug = "customer-session-required"
+
+
+class InsufficientFundsError(ApiProblemError):
+    """The bank account (not the wallet) lacks the money."""
+
+    slug = "insufficient-funds"
+
+
+class AuthorizationInvalidError(ApiProblemError):
+    slug = "authorization-invalid"
+
+
+class AtmAuthenticationFailedError(UnauthorizedError):
+    slug = "atm-authentication-failed"
+
+
+class AtmMessageReplayedError(ConflictError):
+    slug = "atm-message-replayed"
+
+
+class InvalidStateError(ConflictError):
+    slug = "invalid-state"
+
+
+class WalletNotCustodiedHereError(ConflictError):
+    slug = "wallet-not-custodied-here"
+
+
+class AccountNotBoundError(ConflictError):
+    slug = "account-not-bound"
+
+
+class MerchantNotActiveError(ConflictError):
+    slug = "merchant-not-active"
+
+
+class OrderAlreadyPaidError(ConflictError):
+    """The order is paid (or a payment of it is on its way): an order is paid at most once."""
+
+    slug = "order-already-paid"
+
+
+class PaymentRequestExpiredError(ConflictError):
+    slug = "payment-request-expired"
+
+
+class RefundExceedsRefundableError(ValidationError):
+    """The refund is more than the order has left to refund (or than the merchant has pending)."""
+
+    slug = "refund-exceeds-refundable"

@@ -7,7 +7,7 @@ bytes again. :class:`~wallet_sdk._sender.TransactionSender` stays the simple pat
 
 Every function here talks JSON-RPC through the given ``Web3``; when the node cannot be reached (connection
 refused or reset, a timeout, an HTTP error from a proxy) it raises
-:class:`~wallet_sdk.chain.exceptions.NodeConnectionError`, which is always safe to retry.
+:class:`~wallet_sdk.exceptions.NodeConnectionError`, which is always safe to retry.
 
 >>> request = call_request(w3, token.functions.mint(wallet, 1_000, ref), operator.address)  # doctest: +SKIP
 >>> signed = sign_request(operator, request, nonce=7, fees=fee_quote(w3))                  # doctest: +SKIP
@@ -33,9 +33,14 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from wallet_sdk._sender import _rpc_message, revert_from
-from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError, TransactionRejectedError
-from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.exceptions import (
+    ContractRevertError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    TransactionRejectedError,
+)
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = [
     "BroadcastResult",
@@ -151,7 +156,7 @@ def call_request(w3: Web3, call: ContractFunction, sender: str, *, gas_margin: i
                  block: BlockIdentifier = "latest") -> CallRequest:
     """The :class:`CallRequest` of a contract call from ``sender``, with the node's gas estimate plus
     ``gas_margin`` percent. A call that would revert raises its typed
-    :class:`~wallet_sdk.errors.ContractRevertError` (nothing is signed, no nonce is used)."""
+    :class:`~wallet_sdk.exceptions.ContractRevertError` (nothing is signed, no nonce is used)."""
     if call.address is None:
         raise InvalidArgumentError("call", call, "a contract call with an address")
     if isinstance(gas_margin, bool) or not isinstance(gas_margin, int) or gas_margin < 0:

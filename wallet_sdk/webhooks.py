@@ -27,7 +27,7 @@ import re
 import time
 from typing import Final
 
-from wallet_sdk.exceptions import WalletnetError
+from wallet_sdk.exceptions import WebhookSignatureError
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -46,10 +46,6 @@ DEFAULT_TOLERANCE: Final = 300  # seconds a signed request stays acceptable
 
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _SIGNATURE: Final = re.compile(r"[0-9a-f]{64}")
-
-
-class WebhookSignatureError(WalletnetError, ValueError):
-    """The webhook's signature header is malformed, does not match the body, or is too old (a replay)."""
 
 
 def _key(secret: str | bytes) -> bytes:

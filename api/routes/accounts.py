@@ -11,9 +11,8 @@ from api import customers
 from api.auth import require_scope
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.funding import ACCOUNT_CODE, AccountOpenIn, AccountOut, account_out
 from node.api_keys import Principal, Scope
 from node.funding import service as funding

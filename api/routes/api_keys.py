@@ -10,8 +10,7 @@ from sqlalchemy import select
 from api.auth import require_scope
 from api.common import Page, PageParamsDep, paginate
 from api.deps import ReadSessionDep
-from api.errors import problem_responses
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.api_keys import ApiKeyOut
 from node.api_keys import ApiKey, Principal, Scope
 

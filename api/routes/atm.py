@@ -10,8 +10,7 @@ from fastapi import APIRouter, Path
 from api.atm_calls import AtmCallDep, handle_event
 from api.common import SECOND_FACTOR_PROBLEMS, check_currency
 from api.deps import NetworkDep, SessionDep, SettingsDep
-from api.errors import problem_responses
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.atm import CashInIn, CashOutIn, DispenseIn, FaultIn
 from api.schemas.operations import OperationOut
 from node.atm import service

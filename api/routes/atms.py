@@ -13,9 +13,8 @@ from sqlalchemy import select
 from api.auth import require_scope
 from api.common import Page, PageParamsDep, check_currency, paginate
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.atm import (
     AtmCashOut,
     AtmIn,

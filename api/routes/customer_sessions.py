@@ -14,13 +14,13 @@ from fastapi import APIRouter, Path, Response
 
 from api.auth import require_scope
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.problems import (
     CustomerSessionRequiredError,
     FieldError,
     NotFoundError,
     ProblemKind,
     ValidationProblemError,
+    problem_responses,
 )
 from api.schemas.customer_sessions import (
     CustomerSessionIn,

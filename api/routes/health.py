@@ -8,8 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy import Engine, text
 
 from api.deps import AppStateDep
-from api.errors import problem_responses
-from api.problems import ProblemKind, ServiceUnavailableError
+from api.problems import ProblemKind, ServiceUnavailableError, problem_responses
 from api.schemas.health import Check, Health
 from wallet_sdk.chain.network import Network
 

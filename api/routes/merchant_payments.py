@@ -13,9 +13,8 @@ from api.attribution import DeskDep
 from api.auth import require_scope
 from api.common import SECOND_FACTOR_PROBLEMS, TotpCode
 from api.deps import NetworkDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.merchants import MerchantPaymentIn
 from api.schemas.operations import OperationOut, operation_out
 from node.api_keys import Principal, Scope

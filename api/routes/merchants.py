@@ -16,9 +16,8 @@ from sqlalchemy import select
 from api.auth import require_scope
 from api.common import MAX_DB_INT, Page, PageParamsDep, check_currency, encode_cursor, paginate
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import ForbiddenError, ProblemKind
+from api.problems import ForbiddenError, ProblemKind, problem_responses
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Path
 from api import customers
 from api.auth import require_scope
 from api.deps import ReadSessionDep, SettingsDep
-from api.errors import problem_responses
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
 from node.api_keys import Principal, Scope
 from node.operations.models import OperationNotFoundError, get_operation

@@ -10,9 +10,8 @@ from fastapi import APIRouter
 from api.auth import require_scope
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind
+from api.problems import ProblemKind, problem_responses
 from api.schemas.atm import CashAmountIn, CashMovementOut, VaultCashOut, movement_out, vault_cash_out
 from node.api_keys import Principal, Scope
 from node.atm import service

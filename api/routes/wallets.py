@@ -19,9 +19,15 @@ from api.attribution import Desk, DeskDep, record_actor
 from api.auth import require_scope
 from api.common import SECOND_FACTOR_PROBLEMS, AddressPath, Page, PageParamsDep, TotpCode, check_currency, paginate
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.problems import FieldError, ForbiddenError, NotFoundError, ProblemKind, ValidationProblemError
+from api.problems import (
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    ProblemKind,
+    ValidationProblemError,
+    problem_responses,
+)
 from api.schemas.funding import RedemptionIn, TopUpIn
 from api.schemas.operations import OperationOut, operation_out
 from api.schemas.second_factor import TotpEnrolmentOut, TotpResetIn, TotpResetOut

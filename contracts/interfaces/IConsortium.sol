@@ -52,23 +52,41 @@ interface IConsortium {
     }
 
     // --- errors ---
+    /// @notice Only the network operator may call this.
     error NotNetworkOperator(address caller);
+    /// @notice Only an executed governance proposal may call this (upgrades, membership changes).
     error NotGovernance(address caller);
+    /// @notice The caller is not an operator of an active member bank.
     error NotBankOperator(address caller);
+    /// @notice Only the token may record issuance.
     error NotIssuer(address caller);
+    /// @notice A bank with this id is already a member.
     error BankAlreadyExists(bytes32 bankId);
+    /// @notice No bank with this id.
     error UnknownBank(bytes32 bankId);
+    /// @notice The bank is not Active (unknown, suspended or removed).
     error BankNotActive(bytes32 bankId, BankStatus status);
+    /// @notice The address is already an operator of a bank.
     error OperatorAlreadyAssigned(address operator, bytes32 bankId);
+    /// @notice The address is not an operator of any bank.
     error UnknownOperator(address operator);
+    /// @notice No proposal with this id.
     error UnknownProposal(uint256 proposalId);
+    /// @notice The proposal was already executed or cancelled.
     error ProposalNotPending(uint256 proposalId, ProposalStatus status);
+    /// @notice This bank already approved the proposal (one approval per bank).
     error AlreadyApproved(uint256 proposalId, bytes32 bankId);
+    /// @notice The proposal has fewer approvals than the threshold.
     error NotEnoughApprovals(uint256 proposalId, uint256 approvals, uint256 threshold);
+    /// @notice The executed proposal's call reverted; `returndata` holds its revert data.
     error ProposalCallFailed(uint256 proposalId, bytes returndata);
+    /// @notice The approval threshold must be from 1 to the number of active banks.
     error InvalidThreshold(uint256 threshold, uint256 activeBanks);
+    /// @notice The mint would take the bank's net issuance beyond its quota.
     error QuotaExceeded(bytes32 bankId, uint256 quota, int256 netIssued, uint256 amount);
+    /// @notice An address argument is the zero address.
     error ZeroAddress();
+    /// @notice The issuer (the token) is wired once.
     error IssuerAlreadySet(address issuer);
 
     // --- events ---

@@ -55,27 +55,50 @@ interface IDigitalCash {
     }
 
     // --- errors ---
+    /// @notice Only the network operator may call this.
     error NotNetworkOperator(address caller);
+    /// @notice Only the wallet registry may call this.
     error NotRegistry(address caller);
+    /// @notice Only the merchant settlement contract may call this.
     error NotSettlement(address caller);
+    /// @notice Only active operators of the wallet's custodian bank may do this.
     error NotCustodianOperator(address caller, address wallet);
+    /// @notice The caller is not an operator of an active member bank.
     error NotBankOperator(address caller);
+    /// @notice The wallet is not Active: unregistered (NONE), FROZEN or CLOSED (`status` holds
+    ///         IWalletRegistry.WalletStatus values).
     error WalletNotActive(address wallet, uint8 status);
+    /// @notice The wallet's balance would exceed its tier's balance cap.
     error BalanceCapExceeded(address wallet, uint256 balanceAfter, uint256 cap);
+    /// @notice The amount exceeds the wallet's tier single-payment limit.
     error SinglePaymentLimitExceeded(address wallet, uint256 amount, uint256 limit);
+    /// @notice The wallet's outflow today plus this amount exceeds its tier's daily limit.
     error DailyOutflowLimitExceeded(address wallet, uint256 spentToday, uint256 amount, uint256 limit);
+    /// @notice Limit classes are 1-4 (personal tiers), 5 (merchant) and 6 (system).
     error InvalidLimitClass(uint8 limitClass);
+    /// @notice The authorization's nonce (EIP-3009 nonce, hold id or redemption nonce) was already used or canceled.
     error AuthorizationAlreadyUsed(address authorizer, bytes32 nonce);
+    /// @notice The block time is at or before the authorization's `validAfter`.
     error AuthorizationNotYetValid(uint256 validAfter);
+    /// @notice The block time is at or past the authorization's `validBefore`.
     error AuthorizationExpired(uint256 validBefore);
+    /// @notice The signature does not recover to `expectedSigner`.
     error InvalidSignature(address expectedSigner);
+    /// @notice `receiveWithAuthorization` must be called by the payee (`to`).
     error CallerMustBePayee(address caller, address payee);
+    /// @notice The RelayedTransfer nonce was already used (bitmap nonce).
     error UnorderedNonceUsed(address owner, uint256 nonce);
+    /// @notice No hold with this id.
     error UnknownHold(bytes32 holdId);
+    /// @notice The hold was already captured or released.
     error HoldNotActive(bytes32 holdId, HoldStatus status);
+    /// @notice The holder may release a hold only after it expires.
     error HoldNotExpired(bytes32 holdId, uint256 expiresAt);
+    /// @notice The wallet still has money on hold (a wallet cannot close with open holds).
     error HoldsOutstanding(address wallet, uint256 held);
+    /// @notice The amount is zero.
     error ZeroAmount();
+    /// @notice The settlement contract is wired once.
     error SettlementAlreadySet(address settlement);
     /// @notice Money reaches the MerchantSettlement contract only as an order payment (its own
     ///         receiveWithAuthorization call); a direct transfer would credit no merchant and be stranded.

@@ -59,17 +59,29 @@ interface IMerchantSettlement {
         bytes32 requestS;
     }
 
+    /// @notice The caller is not an operator of an active member bank.
     error NotBankOperator(address caller);
+    /// @notice A merchant with this id is already registered.
     error MerchantAlreadyRegistered(bytes32 merchantId);
+    /// @notice No merchant with this id.
     error UnknownMerchant(bytes32 merchantId);
+    /// @notice The merchant is suspended: it cannot be paid (it can still be refunded and settled).
     error MerchantNotActive(bytes32 merchantId);
+    /// @notice A merchant fee above 10,000 basis points.
     error InvalidFee(uint16 feeBps);
+    /// @notice A merchant wallet must be a registered, active wallet of kind Merchant.
     error InvalidMerchantWallet(address wallet);
+    /// @notice The order was paid before (an order is paid at most once).
     error OrderAlreadyPaid(bytes32 merchantId, bytes32 orderId);
+    /// @notice The order was never paid.
     error UnknownOrder(bytes32 merchantId, bytes32 orderId);
+    /// @notice The refund exceeds what is left of the order (amount - already refunded).
     error RefundExceedsRefundable(bytes32 merchantId, bytes32 orderId, uint256 amount, uint256 refundable);
+    /// @notice Refunds come out of the merchant's pending (unsettled) balance, which is too small.
     error RefundExceedsPending(bytes32 merchantId, uint256 amount, uint256 pending);
+    /// @notice The amount is zero.
     error ZeroAmount();
+    /// @notice Settlement with a fee needs the acquiring bank's fee wallet; set it with setFeeWallet.
     error FeeWalletNotSet(bytes32 bankId);
     /// @notice The payment's request is not signed by the acquirer's request signer nor by an active
     ///         operator of the acquirer (a request it never issued, or other terms than it signed: amount,

@@ -46,19 +46,33 @@ interface IWalletRegistry {
         uint256 dailyOutflowLimit;
     }
 
+    /// @notice Only the network operator may call this.
     error NotNetworkOperator(address caller);
+    /// @notice Only operators of the wallet's custodian bank may change it.
     error NotCustodian(address caller, address wallet, bytes32 bankId);
+    /// @notice Only the custodian bank's operators or the regulator may freeze or unfreeze the wallet.
     error NotCustodianOrRegulator(address caller, address wallet);
+    /// @notice The address is already a registered wallet.
     error WalletAlreadyRegistered(address wallet);
+    /// @notice The address is not a registered wallet.
     error WalletNotRegistered(address wallet);
+    /// @notice The wallet is closed; it cannot be changed any more.
     error WalletIsClosed(address wallet);
+    /// @notice The wallet is not Active: unregistered (NONE), FROZEN or CLOSED.
     error WalletNotActive(address wallet, WalletStatus status);
+    /// @notice `unfreeze` of a wallet that is not frozen.
     error WalletNotFrozen(address wallet);
+    /// @notice A regulator's freeze can be lifted only by the regulator.
     error RegulatorFreeze(address wallet);
+    /// @notice Personal tiers are 1-4 (merchant and system wallets use tier 1).
     error InvalidTier(address wallet, uint8 tier);
+    /// @notice Limit classes are 1-4 (personal tiers), 5 (merchant) and 6 (system).
     error InvalidLimitClass(uint8 limitClass);
+    /// @notice An address argument is the zero address.
     error ZeroAddress();
+    /// @notice The token is wired into the registry once.
     error TokenAlreadySet(address token);
+    /// @notice The registry is not wired to the token yet.
     error TokenNotSet();
 
     event WalletOpened(address indexed wallet, bytes32 indexed bankId, uint8 tier, WalletKind kind, bytes32 accountHash);

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from node.api_keys.models import CustomerSession
 from node.db.base import utcnow
+from node.errors import NodeError
 
 __all__ = ["MAX_TTL", "MIN_TTL", "TOKEN_PREFIX", "CustomerSessionNotFoundError", "MintedSession",
            "mint_session", "revoke_customer", "revoke_session", "session_for_token"]
@@ -34,7 +35,10 @@ MIN_TTL: Final = 30  # seconds
 MAX_TTL: Final = 4 * 3600  # a session lasts a few hours at most: the app asks the backend for a new one
 
 
-class CustomerSessionNotFoundError(LookupError):
+class CustomerSessionNotFoundError(NodeError, LookupError):
+    problem = "not-found"
+    status = 404
+
     def __init__(self, session_id: int) -> None:
         self.session_id = session_id
         super().__init__(f"no customer session with id {session_id}")

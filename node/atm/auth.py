@@ -45,24 +45,28 @@ class AtmAuthenticationFailedError(FlowError):
     """Unknown or disabled ATM, a wrong signature, or a timestamp outside the allowed clock skew."""
 
     problem = "atm-authentication-failed"
+    status = 401
 
 
 class AtmMessageReplayedError(FlowError):
     """This exact signed message was accepted before."""
 
     problem = "atm-message-replayed"
+    status = 409
 
 
 class AtmEventConflictError(FlowError):
     """The ATM's event id was used for another message."""
 
     problem = "idempotency-key-reused"
+    status = 409
 
 
 class AtmEventInFlightError(FlowError):
     """Another message with this event id is being handled right now; retry."""
 
     problem = "idempotency-key-in-flight"
+    status = 409
 
 
 def authenticate(session: Session, settings: NodeSettings, *, atm_id: str | None, timestamp: str | None,

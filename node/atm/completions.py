@@ -34,10 +34,11 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from node.db.base import utcnow
+from node.errors import NodeError
 from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE
 from node.operations.models import Operation, OperationKind, OperationStatus, completes, finish, operation_ledger
 from node.outbox import OutboxRow, RowOutcome
-from wallet_sdk.contract_errors import HoldNotActive
+from wallet_sdk.reverts import HoldNotActive
 
 __all__ = ["CASH_OUT_MOVES", "STAGE_STATUS", "CashOutStage", "IllegalStageError", "cash_out_stage", "move_cash_out"]
 
@@ -83,9 +84,9 @@ CASH_OUT_MOVES: Final[Mapping[CashOutStage, frozenset[CashOutStage]]] = {
 """The stages a cash-out may move to from each stage; the three final ones lead nowhere."""
 
 
-class IllegalStageError(ValueError):
+class IllegalStageError(NodeError, ValueError):
     """A cash-out was asked to move between two stages :data:`CASH_OUT_MOVES` does not link (a bug: the
-    services check the stage before they act, and each on-chain step completes once)."""
+    services check the stage before they act, and each on-chain step completes once; so ``internal``)."""
 
     def __init__(self, operation: str, current: CashOutStage, target: CashOutStage) -> None:
         self.operation = operation

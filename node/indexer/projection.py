@@ -32,6 +32,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from node.chain_ids import id_or_none, id_text
+from node.errors import NodeError
 from node.indexer.models import (
     BankIssuance,
     ChainHold,
@@ -67,7 +68,7 @@ class IndexScope(StrEnum):
     BANK = "bank"  # the bank's own wallets, merchants and issuance
 
 
-class IndexedValueTooLargeError(ValueError):
+class IndexedValueTooLargeError(NodeError, ValueError):
     """An on-chain amount does not fit the database's 64-bit money columns."""
 
     def __init__(self, event: Event, value: int) -> None:

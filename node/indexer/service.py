@@ -41,6 +41,7 @@ from node.chain_ids import id_text
 from node.confirmations import confirmed_head
 from node.db import transaction
 from node.db.base import utcnow
+from node.errors import NodeError
 from node.indexer.models import IndexerCheckpoint
 from node.indexer.projection import EVENT_NAMES, IndexedValueTooLargeError, IndexScope, Projection
 from node.wakeup import wait_for_work
@@ -78,7 +79,7 @@ time). Under overload these come and go; stopping the node for one would leave i
 sends."""
 
 
-class IndexerError(Exception):
+class IndexerError(NodeError):
     """Root of the indexer's errors."""
 
 

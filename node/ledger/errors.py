@@ -1,12 +1,15 @@
 """Ledger errors, each named after the invariant it protects and carrying the values that broke it.
 
-``status_code`` is the HTTP status the API maps the error to.
+Each is a :class:`~node.errors.NodeError` and declares the problem (and HTTP status) the API reports it as.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
+
+from node.errors import NodeError
 
 __all__ = [
     "AccountConflictError",
@@ -27,16 +30,15 @@ __all__ = [
 ]
 
 
-class LedgerError(Exception):
+class LedgerError(NodeError):
     """Root of every ledger error."""
-
-    status_code = 500
 
 
 class InvalidAmountError(LedgerError, ValueError):
     """An amount that is not a non-zero integer of minor units within 64 bits (floats and bools included)."""
 
-    status_code = 422
+    problem = "validation"
+    status = 422
 
     def __init__(self, amount: object, reason: str) -> None:
         self.amount = amount
@@ -47,7 +49,8 @@ class InvalidAmountError(LedgerError, ValueError):
 class UnbalancedEntryError(LedgerError, ValueError):
     """Debits and credits of an entry differ (per currency), or it has fewer than two legs."""
 
-    status_code = 422
+    problem = "validation"
+    status = 422
 
     def __init__(self, reference: str, imbalance_minor: Mapping[str, int]) -> None:
         self.reference = reference
@@ -57,7 +60,8 @@ class UnbalancedEntryError(LedgerError, ValueError):
 
 
 class AccountNotFoundError(LedgerError, LookupError):
-    status_code = 404
+    problem = "not-found"
+    status = 404
 
     def __init__(self, code: str) -> None:
         self.code = code
@@ -67,7 +71,8 @@ class AccountNotFoundError(LedgerError, LookupError):
 class AccountConflictError(LedgerError):
     """An account with this code exists with another kind or currency."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
     def __init__(self, code: str, existing: str, requested: str) -> None:
         self.code = code
@@ -79,22 +84,28 @@ class AccountConflictError(LedgerError):
 class InsufficientFundsError(LedgerError):
     """The posting or hold would take the account's available balance below zero."""
 
-    status_code = 422
+    problem = "insufficient-funds"
+    status = 422
 
     def __init__(self, account: str, currency: str, available_minor: int, requested_minor: int) -> None:
         self.account = account
         self.currency = currency
         self.available_minor = available_minor
         self.requested_minor = requested_minor
-        super().__init__(f"account {account!r} has {available_minor} {currency} available, "
-                         f"{requested_minor} requested")
+        super().__init__(f"the bank account has {available_minor} available, {requested_minor} requested",
+                         message=f"account {account!r} has {available_minor} {currency} available, "
+                                 f"{requested_minor} requested")
+
+    def members(self) -> dict[str, Any]:
+        return {"available": self.available_minor, "requested": self.requested_minor}
 
 
 class BalanceOverflowError(LedgerError):
     """The posting would take the account's balance past what 64 bits hold (the database sums postings in
     64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
     def __init__(self, account: str, currency: str, balance_minor: int, change_minor: int) -> None:
         self.account = account
@@ -102,13 +113,14 @@ class BalanceOverflowError(LedgerError):
         self.balance_minor = balance_minor
         self.change_minor = change_minor
         super().__init__(f"account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it "
-                         f"past 64 bits")
+                         f"past 64 bits", account=account)
 
 
 class ReferenceConflictError(LedgerError):
     """The reference was already used for an entry or hold with other legs or amounts."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
     def __init__(self, reference: str) -> None:
         self.reference = reference
@@ -116,7 +128,8 @@ class ReferenceConflictError(LedgerError):
 
 
 class EntryNotFoundError(LedgerError, LookupError):
-    status_code = 404
+    problem = "not-found"
+    status = 404
 
     def __init__(self, reference: str) -> None:
         self.reference = reference
@@ -126,7 +139,8 @@ class EntryNotFoundError(LedgerError, LookupError):
 class EntryAlreadyReversedError(LedgerError):
     """An entry is reversed at most once."""
 
-    status_code = 409
+    problem = "conflict"
+    status = 409
 
     def __init__(self, reference: str, reversed_by: str) -> None:
         self.reference = reference
@@ -135,7 +149,8 @@ class EntryAlreadyReversedError(LedgerError):
 
 
 class HoldNotFoundError(LedgerError, LookupError):
-    status_code = 404
+    problem = "not-found"
+    status = 404
 
     def __init__(self, reference: str) -> None:
         self.reference = reference
@@ -145,7 +160,8 @@ class HoldNotFoundError(LedgerError, LookupError):
 class HoldNotActiveError(LedgerError):
     """The hold was already released or captured (differently)."""
 
-    status_code = 409
+    problem = "invalid-state"
+    status = 409
 
     def __init__(self, reference: str, state: str) -> None:
         self.reference = reference
@@ -165,7 +181,8 @@ class HoldExpiredError(HoldNotActiveError):
 class HoldNotAllowedError(LedgerError):
     """Only customer deposit accounts take holds."""
 
-    status_code = 422
+    problem = "validation"
+    status = 422
 
     def __init__(self, account: str, kind: str) -> None:
         self.account = account
@@ -174,7 +191,8 @@ class HoldNotAllowedError(LedgerError):
 
 
 class CaptureExceedsHoldError(LedgerError, ValueError):
-    status_code = 422
+    problem = "validation"
+    status = 422
 
     def __init__(self, reference: str, held_minor: int, requested_minor: int) -> None:
         self.reference = reference

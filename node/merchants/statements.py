@@ -89,6 +89,8 @@ class StatementMismatchError(FlowError):
     """
 
     problem = "internal"
+    status = 500
+    public = True  # the merchant and its bank see which totals disagree
 
     def __init__(self, merchant_id: str, batch_id: int, mismatches: dict[str, dict[str, Any]]) -> None:
         self.merchant_id = merchant_id

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 import httpx
 
+from node.errors import NodeError
 from node.settings import Environment, NodeSettings
 
 __all__ = [
@@ -84,8 +85,11 @@ BLOCKED_NETWORKS: Final = _networks(
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64: the IPv4 address is the last 32 bits
 
 
-class WebhookTargetRefusedError(ValueError):
+class WebhookTargetRefusedError(NodeError, ValueError):
     """The node will not send a webhook there; ``reason`` says why (it is shown in the delivery log)."""
+
+    problem = "validation"
+    status = 422
 
     def __init__(self, reason: str) -> None:
         self.reason = reason

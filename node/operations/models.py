@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node import outbox
 from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
+from node.errors import NodeError
 from node.outbox import OutboxRow, RowOutcome
 
 if TYPE_CHECKING:
@@ -133,7 +134,10 @@ class Operation(Base):
         return f"Operation({self.public_id!r}, {self.kind.value}, {self.status.value})"
 
 
-class OperationNotFoundError(LookupError):
+class OperationNotFoundError(NodeError, LookupError):
+    problem = "not-found"
+    status = 404
+
     def __init__(self, public_id: str) -> None:
         self.public_id = public_id
         super().__init__(f"no operation {public_id!r}")

@@ -28,10 +28,12 @@ as a notice in the wallet's history (node.notices).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pyotp
 from sqlalchemy import select
@@ -40,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from node.custody import custody_for
 from node.db.durable import keep
-from node.errors import InvalidStateError
+from node.errors import InvalidStateError, NodeError
 from node.indexer.models import HistoryKind
 from node.notices import notify
 from node.second_factor.models import SecondFactor, SecondFactorAction, SecondFactorAudit, SecondFactorFailures
@@ -66,13 +68,21 @@ VALID_WINDOW = 1  # the previous and the next code are accepted too (clock drift
 _MAX_DOUBLINGS = 32  # beyond this the back-off is at its cap anyway
 
 
-class SecondFactorError(Exception):
+class SecondFactorError(NodeError):
     """Root of the second-factor errors."""
+
+
+def _seconds_until(until: datetime) -> int:
+    """Whole seconds from now until ``until``, at least 1: a ``Retry-After``."""
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
 
 
 class SecondFactorRequiredError(SecondFactorError):
     """A code is needed and none was given: the operation is above the threshold (or the wallet has no TOTP
     enrolled), or the wallet's secret is being changed (``amount_minor`` is None)."""
+
+    problem = "second-factor-required"
+    status = 403
 
     def __init__(self, wallet: str, amount_minor: int | None, threshold_minor: int | None, *,
                  enrolled: bool) -> None:
@@ -88,10 +98,16 @@ class SecondFactorRequiredError(SecondFactorError):
         super().__init__(f"{amount_minor} minor units is above the second-factor threshold of {threshold_minor}: "
                          f"{what}")
 
+    def members(self) -> dict[str, Any]:
+        return {"enrolled": self.enrolled, "threshold": self.threshold_minor}
+
 
 class SecondFactorInvalidError(SecondFactorError):
     """The code is wrong, expired, or was already used. ``attempts_left``: wrong codes left before the lock-out;
     ``locked_until``: set when this code locked the factor out."""
+
+    problem = "second-factor-invalid"
+    status = 403
 
     def __init__(self, wallet: str, *, attempts_left: int | None = None, locked_until: datetime | None = None) -> None:
         self.wallet = wallet
@@ -102,19 +118,38 @@ class SecondFactorInvalidError(SecondFactorError):
             message += f"; too many wrong codes: the second factor is locked until {locked_until.isoformat()}"
         super().__init__(message)
 
+    def members(self) -> dict[str, Any]:
+        return {"attempts_left": self.attempts_left,
+                "locked_until": self.locked_until.isoformat() if self.locked_until else None}
+
 
 class SecondFactorLockedError(SecondFactorError):
     """Too many wrong codes: until ``until`` every code is refused, even the right one."""
 
+    problem = "second-factor-locked"
+    status = 429
+
     def __init__(self, wallet: str, until: datetime) -> None:
         self.wallet = wallet
         self.until = until
+        self._retry_after: int | None = None
         super().__init__(f"too many wrong TOTP codes: the second factor is locked until {until.isoformat()}; "
                          "every code is refused until then")
+
+    def retry_after(self) -> int:
+        if self._retry_after is None:  # once: the header and the member say the same
+            self._retry_after = _seconds_until(self.until)
+        return self._retry_after
+
+    def members(self) -> dict[str, Any]:
+        return {"locked_until": self.until.isoformat(), "retry_after": self.retry_after()}
 
 
 class SecondFactorCoolingOffError(SecondFactorError):
     """A teller reset the wallet's TOTP recently: until ``until`` operations above the threshold are refused."""
+
+    problem = "second-factor-cooling-off"
+    status = 403
 
     def __init__(self, wallet: str, until: datetime, threshold_minor: int) -> None:
         self.wallet = wallet
@@ -122,6 +157,12 @@ class SecondFactorCoolingOffError(SecondFactorError):
         self.threshold_minor = threshold_minor
         super().__init__(f"the wallet's TOTP authenticator was reset by a teller: operations above "
                          f"{threshold_minor} minor units are refused until {until.isoformat()}")
+
+    def retry_after(self) -> int:
+        return _seconds_until(self.until)
+
+    def members(self) -> dict[str, Any]:
+        return {"until": self.until.isoformat(), "threshold": self.threshold_minor}
 
 
 @dataclass(frozen=True)

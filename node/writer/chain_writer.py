@@ -56,9 +56,13 @@ from node.writer.evidence import DoneBefore
 from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow, ChainTxState
 from wallet_sdk.chain.events import Event, decode_receipt
-from wallet_sdk.chain.exceptions import InvalidArgumentError, NodeConnectionError, TransactionRejectedError
 from wallet_sdk.chain.network import Network
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import (
+    ContractRevertError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    TransactionRejectedError,
+)
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.rawtx import (
     BroadcastResult,

@@ -59,6 +59,7 @@ from typing import Any, Final
 from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 
+from node.errors import NodeError
 from node.writer.evidence import DoneBefore, burned_before, minted_before, relayed_before, settled_before
 from wallet_sdk.authorizations import (
     HoldAuthorization,
@@ -74,14 +75,14 @@ from wallet_sdk.chain.encoder import PaymentItem, RelayItem
 from wallet_sdk.chain.events import Event
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import BurnReason, PayoutMode, WalletKind, WalletOpening
-from wallet_sdk.contract_errors import (
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.reverts import (
     NotBankOperator,
     RefAlreadyBurned,
     RefAlreadyMinted,
     RefAlreadySettled,
     UnorderedNonceUsed,
 )
-from wallet_sdk.errors import ContractRevertError
 
 __all__ = [
     "KINDS",
@@ -102,13 +103,13 @@ Payload = Mapping[str, Any]
 _HEX32: Final = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
-class InvalidPayloadError(ValueError):
-    """An outbox row's payload cannot become a contract call (a service wrote something wrong)."""
+class InvalidPayloadError(NodeError, ValueError):
+    """An outbox row's payload cannot become a contract call (a service wrote something wrong: internal)."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, reason: str) -> None:
         self.field = field
-        self.problem = problem
-        super().__init__(f"payload field {field!r}: {problem}")
+        self.reason = reason
+        super().__init__(f"payload field {field!r}: {reason}")
 
 
 class WriterContext:

@@ -11,7 +11,7 @@ from flow_network import BankNode
 
 from wallet_sdk.client import Client, Operation
 from wallet_sdk.client.atm import AtmClient, WithdrawalCode, withdrawal_code
-from wallet_sdk.client.errors import NotFoundError
+from wallet_sdk.exceptions import NotFoundError
 from wallet_sdk.keys import WalletKey
 
 

@@ -14,15 +14,14 @@ from node.api_keys import Scope
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.client import Client
 from wallet_sdk.client.common import ClientArgumentError
-from wallet_sdk.client.errors import (
-    PROBLEM_ERRORS,
+from wallet_sdk.client.problems import PROBLEM_ERRORS, problem_error
+from wallet_sdk.exceptions import (
     ApiProblemError,
     ChainUnavailableError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
     SecondFactorRequiredError,
-    problem_error,
 )
 
 DEAD = "http://127.0.0.1:9"

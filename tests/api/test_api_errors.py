@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+import pkgutil
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,11 +14,18 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+import api
+import node
 from api.auth import CurrentKey
-from api.errors import ConflictError
+from api.problems import KINDS, ConflictError, ProblemKind
 from node.api_keys import Scope
+from node.custody import CustodyKeyError
+from node.errors import NodeError
+from node.idempotency import IdempotencyKeyInFlightError
+from node.ledger.errors import AccountNotFoundError
 from wallet_sdk.chain.types import WalletStatus
-from wallet_sdk.contract_errors import (
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.reverts import (
     BalanceCapExceeded,
     DailyOutflowLimitExceeded,
     EnforcedPause,
@@ -25,7 +34,6 @@ from wallet_sdk.contract_errors import (
     WalletNotActive,
     WalletNotRegistered,
 )
-from wallet_sdk.errors import ContractRevertError
 
 WALLET = ChecksumAddress(HexAddress(HexStr("0x52908400098527886E0F7030069857D2E4169EE7")))
 
@@ -49,6 +57,9 @@ def raising(app: FastAPI, system: Any) -> dict[str, Exception]:
         "conflict": ConflictError("the order is already settled"),
         "bug": RuntimeError("secret internals: password=hunter2"),
         "rpc": ConnectionError("connection refused by 10.0.0.7"),
+        "account": AccountNotFoundError("cust:42"),
+        "in-flight": IdempotencyKeyInFlightError("topup", "k-1", "started"),
+        "custody": CustodyKeyError("custody_key_file /etc/walletnet/custody.key is readable by others"),
     }
     router = APIRouter(prefix="/test", tags=["test"])
 
@@ -81,6 +92,8 @@ def raising(app: FastAPI, system: Any) -> dict[str, Exception]:
     ("other", 422, "contract-rejected"),
     ("conflict", 409, "conflict"),
     ("rpc", 503, "chain-unavailable"),
+    ("account", 404, "not-found"),
+    ("in-flight", 409, "idempotency-key-in-flight"),
 ])
 def test_domain_and_contract_errors(client: TestClient, raising: dict[str, Exception], name: str, status: int,
                                     kind: str, make_key: Callable[..., str], auth: Callable[[str], dict[str, str]],
@@ -93,6 +106,45 @@ def test_domain_and_contract_errors(client: TestClient, raising: dict[str, Excep
         assert body["arguments"] == {"sender": WALLET, "balance": 5, "needed": 7}
     if name == "rpc":
         assert "10.0.0.7" not in str(body)
+    if name == "account":  # a node error surfaces with the status it declares (it was a 500)
+        assert body["detail"] == "no ledger account 'cust:42'"
+
+
+def test_a_node_error_says_when_to_retry(client: TestClient, raising: dict[str, Exception],
+                                         make_key: Callable[..., str], auth: Callable[[str], dict[str, str]]) -> None:
+    response = client.get("/test/raise/in-flight", headers=auth(make_key(Scope.TELLER)))
+    assert response.status_code == 409 and response.headers["Retry-After"] == "1"
+
+
+def test_an_internal_node_error_is_500_without_details(client: TestClient, raising: dict[str, Exception],
+                                                       make_key: Callable[..., str],
+                                                       auth: Callable[[str], dict[str, str]],
+                                                       problem: Callable[..., dict[str, Any]]) -> None:
+    body = problem(client.get("/test/raise/custody", headers=auth(make_key(Scope.TELLER))), 500, "internal")
+    assert set(body) == {"type", "title", "status", "instance"}
+
+
+def _node_errors() -> Iterator[type[NodeError]]:
+    """Every NodeError class of the node and the API (their modules imported first)."""
+    for package in (node, api):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".migrations" not in module.name:
+                importlib.import_module(module.name)
+    pending = [NodeError]
+    while pending:
+        cls = pending.pop()
+        yield cls
+        pending.extend(cls.__subclasses__())
+
+
+def test_every_node_error_declares_a_known_problem_with_its_status() -> None:
+    """The API maps node errors by what they carry: each slug must be a kind, with the kind's status (the
+    status the OpenAPI document gives it)."""
+    errors = list(_node_errors())
+    assert len(errors) > 60
+    for cls in errors:
+        kind = ProblemKind(cls.problem)
+        assert KINDS[kind].status == cls.status, f"{cls.__module__}.{cls.__name__}: {cls.problem} {cls.status}"
 
 
 def test_limit_reverts_share_one_kind() -> None:

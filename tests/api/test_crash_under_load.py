@@ -47,9 +47,9 @@ from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AtmClient, Client, Teller
 from wallet_sdk.client import Operation as OperationDoc
 from wallet_sdk.client.atm import withdrawal_code
-from wallet_sdk.client.errors import ApiConnectionError, ApiProblemError, IdempotencyKeyInFlightError
 from wallet_sdk.client.wallets import EnrolmentRow
 from wallet_sdk.deploy import BankConfig, NetworkConfig, deploy
+from wallet_sdk.exceptions import ApiConnectionError, ApiProblemError, IdempotencyKeyInFlightError
 from wallet_sdk.keys import WalletKey
 
 pytestmark = pytest.mark.slow

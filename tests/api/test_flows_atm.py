@@ -14,7 +14,7 @@ from node.db import session_factory
 from node.db.base import utcnow
 from node.ledger import SqlLedger
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import ConflictError, InvalidStateError, LimitExceededError, NotFoundError
+from wallet_sdk.exceptions import ConflictError, InvalidStateError, LimitExceededError, NotFoundError
 
 CASH = 2_000_000  # minor units loaded into the module's ATM
 

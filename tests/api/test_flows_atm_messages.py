@@ -17,7 +17,7 @@ from node.operations.models import Operation
 from wallet_sdk.client import ApiRequest, Client, model
 from wallet_sdk.client import Operation as OperationDoc
 from wallet_sdk.client.atm import AsyncAtmClient, AtmClient, atm_headers
-from wallet_sdk.client.errors import (
+from wallet_sdk.exceptions import (
     AtmAuthenticationFailedError,
     AtmMessageReplayedError,
     AuthorizationInvalidError,

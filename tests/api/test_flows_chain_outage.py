@@ -14,7 +14,7 @@ from api.app import create_app
 from tools.devnet import free_port
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import ChainUnavailableError
+from wallet_sdk.exceptions import ChainUnavailableError
 
 DEAD_RPC = "http://127.0.0.1:9"  # the discard port: nothing answers JSON-RPC there
 

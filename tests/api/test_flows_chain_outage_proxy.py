@@ -35,7 +35,7 @@ from node.ledger.types import HoldState
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import Client
 from wallet_sdk.client import Operation as OperationDoc
-from wallet_sdk.client.errors import ChainUnavailableError
+from wallet_sdk.exceptions import ChainUnavailableError
 
 RPC_TIMEOUT = 2.0  # bank A's read timeout on the chain: a request the chain never answers fails after this
 DEPOSIT = 40_000

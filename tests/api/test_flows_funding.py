@@ -28,7 +28,8 @@ from node.settings import load_settings
 from tools.devnet import Devnet
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import ApiRequest, Client
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.funding import BankAccount
+from wallet_sdk.exceptions import (
     AccountNotBoundError,
     ConflictError,
     ForbiddenError,
@@ -41,7 +42,6 @@ from wallet_sdk.client.errors import (
     WalletFrozenError,
     WalletNotCustodiedHereError,
 )
-from wallet_sdk.client.funding import BankAccount
 from wallet_sdk.keys import WalletKey
 
 # ------------------------------------------------------------------ deposit accounts

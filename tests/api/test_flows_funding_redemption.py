@@ -17,7 +17,8 @@ from money_flows_support import (
 
 from wallet_sdk.authorizations import Domain, Redemption
 from wallet_sdk.client import ApiRequest
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.funding import redemption_fields
+from wallet_sdk.exceptions import (
     AuthorizationInvalidError,
     ForbiddenError,
     IdempotencyKeyReusedError,
@@ -27,7 +28,6 @@ from wallet_sdk.client.errors import (
     ValidationError,
     WalletFrozenError,
 )
-from wallet_sdk.client.funding import redemption_fields
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import encode_payload
 

@@ -7,14 +7,9 @@ from flow_network import BankNetwork
 from money_flows_support import completed, fund_wallet, open_customer
 
 from wallet_sdk.client import ApiRequest
-from wallet_sdk.client.errors import (
-    ForbiddenError,
-    NotFoundError,
-    ValidationError,
-    WalletNotCustodiedHereError,
-)
 from wallet_sdk.client.models import Money
 from wallet_sdk.client.transfers import TierLimits
+from wallet_sdk.exceptions import ForbiddenError, NotFoundError, ValidationError, WalletNotCustodiedHereError
 from wallet_sdk.keys import WalletKey
 
 

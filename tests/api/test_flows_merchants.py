@@ -26,7 +26,7 @@ from node.ledger.accounts import FEE_INCOME
 from node.ledger.models import JournalEntry
 from node.merchants.service import FEE_WALLET_ACCOUNT, settle_due
 from wallet_sdk.chain.types import MerchantStatus, PayoutMode, WalletKind
-from wallet_sdk.client.errors import (
+from wallet_sdk.exceptions import (
     ConflictError,
     ForbiddenError,
     InsufficientBalanceError,

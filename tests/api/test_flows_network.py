@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flow_network import BankNetwork
 
-from wallet_sdk.client.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from wallet_sdk.exceptions import ForbiddenError, NotFoundError, UnauthorizedError
 
 
 def test_both_banks_serve_their_api_on_one_chain(bank_network: BankNetwork) -> None:

@@ -23,7 +23,8 @@ from money_flows_support import (
 from node.writer import WriterStep
 from wallet_sdk.authorizations import Domain, RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.transfers import transfer_fields
+from wallet_sdk.exceptions import (
     AuthorizationInvalidError,
     ForbiddenError,
     IdempotencyKeyReusedError,
@@ -36,7 +37,6 @@ from wallet_sdk.client.errors import (
     WalletFrozenError,
     WalletNotCustodiedHereError,
 )
-from wallet_sdk.client.transfers import transfer_fields
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import encode_payload
 

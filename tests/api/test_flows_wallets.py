@@ -14,14 +14,14 @@ from node.operations.models import Operation as OperationRow
 from node.wallets.models import WalletRecord, custodial_key, find_wallet
 from node.wallets.service import account_hash
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.wallets import WalletOpening, sign_registration
+from wallet_sdk.exceptions import (
     ConflictError,
     ForbiddenError,
     IdempotencyKeyReusedError,
     UnauthorizedError,
     ValidationError,
 )
-from wallet_sdk.client.wallets import WalletOpening, sign_registration
 from wallet_sdk.keys import WalletKey
 
 

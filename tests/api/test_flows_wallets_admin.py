@@ -18,7 +18,8 @@ from node.ledger import SqlLedger
 from node.wallets.models import WalletRecord, find_wallet
 from node.wallets.service import account_hash
 from wallet_sdk.client import Client, Operation
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.wallets import WalletRecord as WalletRecordDoc
+from wallet_sdk.exceptions import (
     AccountNotBoundError,
     ForbiddenError,
     InvalidStateError,
@@ -28,7 +29,6 @@ from wallet_sdk.client.errors import (
     ValidationError,
     WalletNotCustodiedHereError,
 )
-from wallet_sdk.client.wallets import WalletRecord as WalletRecordDoc
 from wallet_sdk.keys import WalletKey
 
 

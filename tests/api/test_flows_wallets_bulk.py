@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tools.cli import app as cli
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import ApiConnectionError, ForbiddenError, ValidationError
 from wallet_sdk.client.wallets import Enrolment, EnrolmentRow
+from wallet_sdk.exceptions import ApiConnectionError, ForbiddenError, ValidationError
 from wallet_sdk.keys import WalletKey
 
 KEY_ENV = "WALLETNET_TEST_ENROL_KEY"

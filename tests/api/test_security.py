@@ -33,7 +33,8 @@ from money_flows_support import (
 from node.operations.models import Operation
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, relay_nonce
 from wallet_sdk.client import ApiRequest, Client
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.transfers import transfer_fields
+from wallet_sdk.exceptions import (
     AtmMessageReplayedError,
     AuthorizationInvalidError,
     ForbiddenError,
@@ -42,9 +43,8 @@ from wallet_sdk.client.errors import (
     SecondFactorInvalidError,
     WalletNotCustodiedHereError,
 )
-from wallet_sdk.client.transfers import transfer_fields
-from wallet_sdk.contract_errors import NotCustodian, NotCustodianOperator, NotCustodianOrRegulator
 from wallet_sdk.payload import encode_payload
+from wallet_sdk.reverts import NotCustodian, NotCustodianOperator, NotCustodianOrRegulator
 
 
 def snapshot(net: BankNetwork, wallets: tuple[str, ...] = (), accounts: tuple[str, ...] = (),

@@ -38,7 +38,7 @@ from node.ledger.accounts import ensure_system_accounts
 from node.operations.models import Operation as OperationRow
 from node.settings import load_settings
 from wallet_sdk.client import ApiRequest, Client, Teller
-from wallet_sdk.client.errors import (
+from wallet_sdk.exceptions import (
     CustomerSessionRequiredError,
     ForbiddenError,
     NotFoundError,

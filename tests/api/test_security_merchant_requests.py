@@ -22,8 +22,7 @@ from money_flows_support import Customer, chain_now, completed, fresh, fund_wall
 
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
-from wallet_sdk.client.errors import AuthorizationInvalidError
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import AuthorizationInvalidError, ContractRevertError
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import PaymentRequest, decode_payload, encode_payload
 

@@ -38,7 +38,8 @@ from node.api_keys.models import ApiKey
 from node.db import session_factory, transaction
 from node.second_factor.models import SecondFactorAction, SecondFactorAudit
 from wallet_sdk.client import Client
-from wallet_sdk.client.errors import (
+from wallet_sdk.client.transfers import HistoryEntry
+from wallet_sdk.exceptions import (
     ApiProblemError,
     ForbiddenError,
     SecondFactorCoolingOffError,
@@ -46,7 +47,6 @@ from wallet_sdk.client.errors import (
     SecondFactorLockedError,
     SecondFactorRequiredError,
 )
-from wallet_sdk.client.transfers import HistoryEntry
 
 LIMIT = 5  # second_factor_max_failures (default)
 LOCKOUT = 60  # second_factor_lockout (default), seconds

@@ -16,7 +16,7 @@ from web3.types import TxReceipt
 from wallet_sdk._tx import deploy_bytecode
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.deploy import deploy_proxy
-from wallet_sdk.errors import decode_revert
+from wallet_sdk.revert_decoding import decode_revert
 
 # As deployed by the `system` fixture (tests/conftest.py).
 QUOTA = 10**13

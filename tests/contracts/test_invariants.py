@@ -74,7 +74,7 @@ from token_support import (
 from web3 import Web3
 from web3.logs import DISCARD
 
-from wallet_sdk.errors import decode_revert
+from wallet_sdk.revert_decoding import decode_revert
 
 Err = tuple[str, dict[str, Any]] | None
 

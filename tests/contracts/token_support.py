@@ -17,7 +17,8 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.revert_decoding import decode_revert
 
 # IWalletRegistry.WalletKind / WalletStatus
 PERSONAL, MERCHANT, SYSTEM = 0, 1, 2

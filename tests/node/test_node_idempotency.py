@@ -62,7 +62,7 @@ def test_the_same_key_with_another_request_is_a_conflict(sessions: sessionmaker[
         claim = begin(session, scope="teller", key="k-1", request_hash=H1)
     with sessions.begin() as session, pytest.raises(IdempotencyKeyReusedError) as in_flight:
         begin(session, scope="teller", key="k-1", request_hash=H2)
-    assert (in_flight.value.key, in_flight.value.status_code) == ("k-1", 409)
+    assert (in_flight.value.key, in_flight.value.status) == ("k-1", 409)
     with sessions.begin() as session:
         record = session.get(IdempotencyRecord, claim.record.id)
         assert record is not None
@@ -76,7 +76,7 @@ def test_the_same_key_while_the_first_is_in_flight_is_a_conflict(sessions: sessi
         begin(session, scope="teller", key="k-1", request_hash=H1)
     with sessions.begin() as session, pytest.raises(IdempotencyKeyInFlightError) as busy:
         begin(session, scope="teller", key="k-1", request_hash=H1)
-    assert (busy.value.recovery_point, busy.value.status_code) == (STARTED, 409)
+    assert (busy.value.recovery_point, busy.value.status) == (STARTED, 409)
 
 
 def test_keys_are_per_scope(sessions: sessionmaker[Session]) -> None:

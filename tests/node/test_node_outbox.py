@@ -81,7 +81,7 @@ def test_the_same_key_for_another_effect_is_a_conflict(session: Session, ledger:
     enqueue(session, "evt-1", "mint", PAYLOAD)
     with pytest.raises(OutboxConflictError) as other_payload:
         enqueue(session, "evt-1", "mint", {**PAYLOAD, "amount": 2_501})
-    assert (other_payload.value.key, other_payload.value.status_code) == ("evt-1", 409)
+    assert (other_payload.value.key, other_payload.value.status) == ("evt-1", 409)
     with pytest.raises(OutboxConflictError):
         enqueue(session, "evt-1", "burn", PAYLOAD)
     assert _rows(session) == 1

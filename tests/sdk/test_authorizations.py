@@ -41,6 +41,7 @@ from wallet_sdk.authorizations import (
     settlement_domain,
     verify,
 )
+from wallet_sdk.client.problems import PROBLEM_BASE, PROBLEM_ERRORS
 from wallet_sdk.exceptions import (
     AuthorizationError,
     ExpiredAuthorizationError,
@@ -486,12 +487,49 @@ EXCEPTION_SAMPLES: list[tuple[type[WalletnetError], dict[str, Any], str, tuple[t
      f"the payment request is not signed by bank BANKB's request signer (signed by {BOB}): not issued by that "
      "bank, or its amount or order were changed", (ValueError,)),
     (exc.QRCodeError, {"reason": "bad"}, "cannot render QR code: bad", (ValueError,)),
+    (exc.WebhookSignatureError, {"reason": "stale"}, "stale", (ValueError,)),
+    (exc.UnknownEventError, {"name": "Nope", "reason": "no such event"}, "Nope: no such event", (ValueError,)),
+    (exc.ArtifactNotFoundError, {"name": "X", "directory": Path("/a")},
+     "no artifact 'X' in /a (run `walletnet compile`)", (LookupError,)),
+    # the chain
+    (exc.NodeConnectionError, {"rpc_url": "http://n", "reason": "refused"},
+     "cannot reach the node at http://n: refused", (ConnectionError,)),
+    (exc.WrongNetworkError, {"expected": 1, "actual": 2, "rpc_url": "http://n"},
+     "the node at http://n is chain 2, but the deployment is for chain 1", (exc.WrongChainError, ValueError)),
+    (exc.ContractNotDeployedError, {"contract": "DigitalCash", "address": TOKEN, "chain_id": 7},
+     f"no contract code for DigitalCash at {TOKEN} on chain 7", (exc.ChainError,)),
+    (exc.DeploymentMismatchError, {"contract": "DigitalCash", "address": TOKEN, "reason": "other registry"},
+     f"DigitalCash at {TOKEN} is not this deployment's: other registry", (exc.ChainError,)),
+    (exc.DeploymentFileError, {"path": "d.json", "reason": "bad"}, "bad deployment file d.json: bad", (ValueError,)),
+    (exc.InvalidArgumentError, {"field": "tier", "value": 9, "reason": "1-4"}, "invalid tier 9: 1-4", (ValueError,)),
+    (exc.TransactionRejectedError, {"reason": "underpriced", "nonce": 3},
+     "the node rejected the transaction (nonce 3): underpriced", (exc.ChainError,)),
+    (exc.TransactionTimeoutError, {"tx_hash": "0xab", "timeout": 1.5}, "transaction 0xab was not mined within 1.5s",
+     (TimeoutError,)),
+    (exc.TransactionFailedError, {"tx_hash": "0xab", "receipt": {"blockNumber": 4}},
+     "transaction 0xab reverted (block 4)", (RuntimeError,)),
+    # contract reverts (the generated classes: test_contract_errors.py)
+    (exc.ContractRevertError, {"name": "Odd", "arguments": {"n": 1}, "data": b"\x01"}, "Odd(n=1)", ()),
+    (exc.UnknownRevert, {"data": b"\xde\xad"}, "Unknown(data='0xdead')", (exc.ContractRevertError,)),
+    (exc.RevertReason, {"message": "no"}, "Error(message='no')", (exc.TypedRevert,)),
+    (exc.Panic, {"code": 17}, "Panic(code=17)", (exc.TypedRevert,)),
+    # the HTTP client
+    (exc.ApiConnectionError, {"reason": "GET /v1/health: refused"}, "GET /v1/health: refused", (ConnectionError,)),
+    (exc.ApiResponseError, {"reason": "not JSON"}, "not JSON", (exc.ApiError,)),
+    (exc.ClientArgumentError, {"reason": "not an id"}, "not an id", (ValueError,)),
+    (exc.OperationTimeoutError, {"operation_id": "op_1", "status": "pending", "timeout": 2.0},
+     "operation op_1 still pending after 2s", (TimeoutError,)),
+    (exc.ApiProblemError, {"status": 418, "problem": {"type": "about:blank", "title": "teapot"}},
+     "HTTP 418 about:blank: teapot", (exc.ApiError,)),
+    *[(cls, {"status": 409, "problem": {"type": PROBLEM_BASE + str(cls.slug), "detail": "no"}},
+       f"HTTP 409 {cls.slug}: no", (exc.ApiProblemError,)) for cls in PROBLEM_ERRORS.values()],
 ]
 
 
 def test_every_exception_is_sampled() -> None:
     concrete = {getattr(exc, name) for name in exc.__all__} - {
-        exc.WalletnetError, exc.AmountError, exc.KeystoreError, exc.AuthorizationError, exc.PayloadError}
+        exc.WalletnetError, exc.AmountError, exc.KeystoreError, exc.AuthorizationError, exc.PayloadError,
+        exc.ChainError, exc.TypedRevert, exc.ApiError}
     assert concrete == {cls for cls, _, _, _ in EXCEPTION_SAMPLES}
 
 

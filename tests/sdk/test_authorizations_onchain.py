@@ -34,7 +34,7 @@ from wallet_sdk.authorizations import (
     split_signature,
     verify,
 )
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import ContractRevertError
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import PaymentRequest, decode_payload, encode_payload
 

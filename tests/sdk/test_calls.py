@@ -11,9 +11,10 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 from web3.middleware.base import Web3Middleware
 
+from wallet_sdk._abi_words import abi_type
 from wallet_sdk.chain.calls import fast_call
 from wallet_sdk.chain.network import Network
-from wallet_sdk.errors import ContractRevertError, abi_type
+from wallet_sdk.exceptions import ContractRevertError
 
 CONTRACTS = ("consortium", "registry", "token", "settlement")
 

@@ -1,4 +1,4 @@
-"""Typed reverts: one class per Solidity custom error, checked against every shipped artifact so the module
+"""Typed reverts: one generated class per Solidity custom error, checked against every shipped artifact so the module
 cannot drift, and decode_revert returning those classes (unit level; reverts from the real chain are in
 test_network*.py and test_sender.py)."""
 
@@ -16,22 +16,13 @@ from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils.abi import function_signature_to_4byte_selector
 
-from wallet_sdk import contract_errors
+from wallet_sdk import reverts
+from wallet_sdk._abi_words import abi_type
 from wallet_sdk.artifacts import artifact_names, load_artifact
 from wallet_sdk.chain.types import BankStatus, HoldStatus, MerchantStatus, ProposalStatus, WalletKind, WalletStatus
-from wallet_sdk.contract_errors import (
-    DirectTransferToSettlement,
-    Panic,
-    QuotaExceeded,
-    RevertReason,
-    SinglePaymentLimitExceeded,
-    TypedRevert,
-    UnknownRevert,
-    WalletNotActive,
-    error_class,
-    error_classes,
-)
-from wallet_sdk.errors import ContractRevertError, abi_type, decode_revert
+from wallet_sdk.exceptions import ContractRevertError, Panic, RevertReason, TypedRevert, UnknownRevert
+from wallet_sdk.revert_decoding import decode_revert, error_class, error_classes
+from wallet_sdk.reverts import DirectTransferToSettlement, QuotaExceeded, SinglePaymentLimitExceeded, WalletNotActive
 
 WALLET = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ENUMS = {
@@ -96,7 +87,7 @@ def test_every_shipped_error_has_a_class_with_its_arguments() -> None:
         cls = error_class(name)
         assert cls is not None, f"no class for {name} (declared in {[c for c, _ in declarations]})"
         assert cls.__name__ == name
-        assert getattr(contract_errors, name) is cls
+        assert getattr(reverts, name) is cls
         assert issubclass(cls, ContractRevertError)
         for contract, item in declarations:
             assert signature(item) == cls.SIGNATURE, f"{name} in {contract}"
@@ -116,7 +107,7 @@ def test_no_class_without_a_shipped_error() -> None:
     errors = shipped_errors()
     extra = set(error_classes()) - set(errors) - {"Error", "Panic"}
     assert extra == set()
-    declared = {name for name, obj in vars(contract_errors).items()
+    declared = {name for name, obj in vars(reverts).items()
                 if inspect.isclass(obj) and issubclass(obj, TypedRevert) and obj is not TypedRevert}
     assert declared == {cls.__name__ for cls in error_classes().values()}
 

@@ -26,14 +26,6 @@ from wallet_sdk.authorizations import (
     order_id,
     relay_nonce,
 )
-from wallet_sdk.chain.exceptions import (
-    ContractNotDeployedError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    InvalidArgumentError,
-    NodeConnectionError,
-    WrongNetworkError,
-)
 from wallet_sdk.chain.network import Network, load_deployment
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.chain.types import (
@@ -49,11 +41,20 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletStatus,
 )
-from wallet_sdk.contract_errors import InvalidLimitClass, UnknownBank, UnknownProposal
 from wallet_sdk.deploy import Deployment
-from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.exceptions import CurrencyMismatchError, WrongChainError
+from wallet_sdk.exceptions import (
+    ContractNotDeployedError,
+    ContractRevertError,
+    CurrencyMismatchError,
+    DeploymentFileError,
+    DeploymentMismatchError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    WrongChainError,
+    WrongNetworkError,
+)
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.reverts import InvalidLimitClass, UnknownBank, UnknownProposal
 
 DEFAULT_LIMITS = {
     1: Limits(50_000_000, 5_000_000, 10_000_000),

@@ -23,7 +23,6 @@ from wallet_sdk.authorizations import (
     order_id,
     relay_nonce,
 )
-from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator, NetworkOperator, Regulator
 from wallet_sdk.chain.types import (
@@ -36,7 +35,9 @@ from wallet_sdk.chain.types import (
     WalletOpening,
     WalletStatus,
 )
-from wallet_sdk.contract_errors import (
+from wallet_sdk.exceptions import ContractRevertError, InvalidArgumentError
+from wallet_sdk.keys import WalletKey
+from wallet_sdk.reverts import (
     AuthorizationAlreadyUsed,
     BalanceCapExceeded,
     DailyOutflowLimitExceeded,
@@ -61,8 +62,6 @@ from wallet_sdk.contract_errors import (
     WalletNotActive,
     ZeroAmount,
 )
-from wallet_sdk.errors import ContractRevertError
-from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")
 

@@ -15,11 +15,16 @@ from web3 import Web3
 from wallet_sdk._sender import PendingTransaction, TransactionSender
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import new_nonce
-from wallet_sdk.chain.exceptions import InvalidArgumentError, TransactionRejectedError, TransactionTimeoutError
 from wallet_sdk.chain.network import Network
-from wallet_sdk.contract_errors import NotCustodianOperator, UnknownRevert, WalletAlreadyRegistered
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import (
+    ContractRevertError,
+    InvalidArgumentError,
+    TransactionRejectedError,
+    TransactionTimeoutError,
+    UnknownRevert,
+)
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.reverts import NotCustodianOperator, WalletAlreadyRegistered
 
 THREADS, PER_THREAD = 20, 5
 

@@ -1,17 +1,25 @@
-"""`walletnet compile` and `walletnet compile --check` on a copy of the project's contracts."""
+"""`walletnet compile` and `walletnet compile --check` on a copy of the project's contracts: the artifacts, and the
+revert classes generated from them (wallet_sdk/reverts.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+from eth_utils.abi import function_signature_to_4byte_selector
 from typer.testing import CliRunner
 
-from tools import toolchain
+from tools import revert_classes, toolchain
 from tools.cli import app
 from wallet_sdk.artifacts import ARTIFACTS_DIR
+from wallet_sdk.chain.types import WalletStatus
+from wallet_sdk.exceptions import ContractRevertError, TypedRevert
 
 
 @pytest.fixture
@@ -19,6 +27,7 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of contracts/ and the committed artifacts; the toolchain is pointed at it."""
     shutil.copytree(toolchain.PROJECT_ROOT / "contracts", tmp_path / "contracts")
     shutil.copytree(ARTIFACTS_DIR, tmp_path / "artifacts", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copy2(toolchain.reverts_path(ARTIFACTS_DIR), tmp_path / "reverts.py")
     monkeypatch.setattr(toolchain, "PROJECT_ROOT", tmp_path)
     monkeypatch.setattr(toolchain, "ARTIFACTS_DIR", tmp_path / "artifacts")
     return tmp_path
@@ -117,3 +126,105 @@ def test_artifacts_record_compiler_and_settings() -> None:
     assert artifact["bytecode"].startswith("0x60") and artifact["deployedBytecode"].startswith("0x")
     # paris has no PUSH0 (0x5f): a Shanghai-only opcode at the very start would show this setting was lost.
     assert not artifact["deployedBytecode"].startswith("0x5f")
+
+
+# --- the revert classes ---
+
+GUARD = """// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+contract Guard {
+    enum WalletStatus { NONE, ACTIVE, FROZEN, CLOSED }
+
+    /// @notice The guard refuses `amount` from `from`.
+    /// @dev Its status says why.
+    error Refused(address from, WalletStatus status, uint256 amount);
+    error Closed();
+
+    function check(address from, uint256 amount) external pure {
+        if (amount == 0) revert Closed();
+        revert Refused(from, WalletStatus.FROZEN, amount);
+    }
+}
+"""
+
+
+def _load(path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generated_reverts", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compile_generates_a_class_per_error_and_check_finds_it_stale(small_project: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    (small_project / "contracts" / "Guard.sol").write_text(GUARD)
+    assert runner.invoke(app, ["compile"]).exit_code == 0
+    generated = small_project / "reverts.py"
+    module = _load(generated, monkeypatch)
+
+    refused = module.Refused
+    assert issubclass(refused, TypedRevert) and issubclass(refused, ContractRevertError)
+    assert refused.SIGNATURE == "Refused(address,uint8,uint256)"
+    assert function_signature_to_4byte_selector("Refused(address,uint8,uint256)") == refused.SELECTOR
+    assert refused.argument_names() == ("from", "status", "amount")
+    assert "The guard refuses `amount` from `from`. Its status says why." in (refused.__doc__ or "")
+    error = refused.from_arguments({"from": "0x" + "11" * 20, "status": 2, "amount": 5})
+    assert (error.from_, error.status, error.amount) == ("0x" + "11" * 20, WalletStatus.FROZEN, 5)
+    assert str(error) == f"Refused(from='0x{'11' * 20}', status=2 (FROZEN), amount=5)"
+    assert module.Closed.argument_names() == ()
+    assert module.REVERT_CLASSES[2:] == (module.Closed, refused)
+    assert runner.invoke(app, ["compile", "--check"]).exit_code == 0
+
+    # edited by hand: the check fails and names it; compiling writes it again
+    generated.write_text(generated.read_text().replace("amount: int", "amount: str"))
+    stale = runner.invoke(app, ["compile", "--check"])
+    assert stale.exit_code == 1
+    assert "reverts: reverts.py differs from the classes the contracts' errors generate" in stale.output
+    assert runner.invoke(app, ["compile"]).exit_code == 0
+    assert "amount: int" in generated.read_text()
+    assert runner.invoke(app, ["compile", "--check"]).exit_code == 0
+
+    # a new error in the contract without compiling: the artifact and reverts.py are both stale
+    (small_project / "contracts" / "Guard.sol").write_text(GUARD.replace("error Closed();", "error Closed();\n"
+                                                                         "    error Paused(uint256 since);"))
+    problems = toolchain.check_reverts()
+    assert problems == ["reverts: reverts.py differs from the classes the contracts' errors generate"]
+    generated.unlink()
+    assert toolchain.check_reverts() == [f"reverts: no generated reverts.py ({generated})"]
+
+
+def _artifact(name: str, *errors: dict[str, Any]) -> dict[str, Any]:
+    return {"contractName": name, "abi": list(errors), "userdoc": {}, "devdoc": {}}
+
+
+def _error(name: str, *inputs: tuple[str, str, str]) -> dict[str, Any]:
+    return {"type": "error", "name": name,
+            "inputs": [{"name": n, "type": t, "internalType": i} for n, t, i in inputs]}
+
+
+@pytest.mark.parametrize(("artifacts", "message"), [
+    ({"A.json": _artifact("A", _error("Bad", ("data", "bytes", "bytes")))},
+     "Bad: argument 'data' would hide the attribute of that name"),
+    ({"A.json": _artifact("A", _error("Twice", ("x", "uint256", "uint256"))),
+      "B.json": _artifact("B", _error("Twice", ("x", "address", "address")))},
+     "Twice is declared as Twice(address) in B and as Twice(uint256) elsewhere: one name, one error"),
+    ({"A.json": _artifact("A", _error("Odd", ("kind", "uint8", "enum A.Flavour")))},
+     "enum Flavour has no IntEnum in wallet_sdk.chain.types: add it there"),
+])
+def test_errors_that_cannot_become_classes_are_refused(artifacts: dict[str, Any], message: str) -> None:
+    with pytest.raises(revert_classes.CodegenError) as refused:
+        revert_classes.render(artifacts)
+    assert str(refused.value) == message
+
+
+def test_an_enum_in_one_declaration_types_the_shared_class() -> None:
+    """WalletNotActive is a uint8 in DigitalCash and the registry's enum in WalletRegistry: one class, the enum."""
+    text = revert_classes.render({
+        "A.json": _artifact("A", _error("Shut", ("status", "uint8", "uint8"))),
+        "B.json": _artifact("B", _error("Shut", ("status", "uint8", "enum IWalletRegistry.WalletStatus")))})
+    assert "    status: WalletStatus\n" in text
+    assert "``Shut(WalletStatus status)``, raised by A, B." in text

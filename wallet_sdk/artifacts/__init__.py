@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
+from wallet_sdk.exceptions import ArtifactNotFoundError
+
 ARTIFACTS_DIR = Path(__file__).resolve().parent
 
 __all__ = ["ARTIFACTS_DIR", "Artifact", "ArtifactNotFoundError", "artifact_names", "load_artifact"]
@@ -20,19 +22,12 @@ class Artifact(TypedDict):
     contractName: str
     sourceName: str
     abi: list[dict[str, Any]]
+    devdoc: dict[str, Any]  # the compiler's NatSpec output (the revert classes' docstrings come from it)
+    userdoc: dict[str, Any]
     bytecode: str
     deployedBytecode: str
     compiler: dict[str, Any]
     settings: dict[str, Any]
-
-
-class ArtifactNotFoundError(LookupError):
-    """No compiled artifact of that name: run ``walletnet compile``."""
-
-    def __init__(self, name: str, directory: Path) -> None:
-        self.name = name
-        self.directory = directory
-        super().__init__(f"no artifact {name!r} in {directory} (run `walletnet compile`)")
 
 
 @cache

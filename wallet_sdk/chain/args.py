@@ -1,7 +1,7 @@
 """Checks of the arguments of contract reads and calls: addresses, bytes32 ids, bounded ints.
 
 Shared by :class:`~wallet_sdk.chain.network.Network` (reads) and :mod:`wallet_sdk.chain.encoder` (calls), so
-both refuse the same bad input with the same :class:`~wallet_sdk.chain.exceptions.InvalidArgumentError`
+both refuse the same bad input with the same :class:`~wallet_sdk.exceptions.InvalidArgumentError`
 before anything reaches the node. A leaf module: it imports nothing else of ``wallet_sdk.chain``.
 """
 
@@ -13,8 +13,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 
 from wallet_sdk.authorizations import merchant_id, order_id
-from wallet_sdk.chain.exceptions import InvalidArgumentError
-from wallet_sdk.exceptions import AuthorizationError
+from wallet_sdk.exceptions import AuthorizationError, InvalidArgumentError
 
 __all__ = ["AddressLike", "to_address", "to_bank_id", "to_bytes32", "to_merchant_id", "to_uint"]
 

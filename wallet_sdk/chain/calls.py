@@ -20,8 +20,8 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
+from wallet_sdk._abi_words import abi_type
 from wallet_sdk.chain.rpc import raw_request
-from wallet_sdk.errors import abi_type
 
 try:  # web3's internals, used as web3 uses them; a web3 that moved them gets its own (slower) path
     from web3._utils.abi import map_abi_data

@@ -4,7 +4,7 @@ Every transaction walletnet sends is built here, once: by the roles of :mod:`wal
 which only sign and send what this module builds, and by the bank node's chain writer
 (``node/writer/kinds.py`` turns the JSON payloads of its outbox rows into these arguments). Each function is
 one contract function, with the Solidity parameters in their order as Python values, checked before web3
-encodes anything (:class:`~wallet_sdk.chain.exceptions.InvalidArgumentError`): addresses as text or anything
+encodes anything (:class:`~wallet_sdk.exceptions.InvalidArgumentError`): addresses as text or anything
 with an ``address``, bytes32 ids as 32 bytes or a text id ("ORDER-1"), amounts as ints in minor units or
 :class:`~wallet_sdk.amount.Amount`. Holders' signed authorizations come in as their fields and ``v, r, s``.
 
@@ -28,9 +28,9 @@ from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import Authorization, SignedAuthorization
 from wallet_sdk.chain.args import AddressLike, to_address, to_bank_id, to_bytes32, to_merchant_id, to_uint
 from wallet_sdk.chain.events import Event
-from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.types import Limits, MerchantStatus, PayoutMode, WalletKind, WalletOpening
-from wallet_sdk.errors import ContractRevertError, decode_revert
+from wallet_sdk.exceptions import ContractRevertError, InvalidArgumentError
+from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = [
     "Deployed",

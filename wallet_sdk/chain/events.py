@@ -30,7 +30,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.types import LogReceipt, TxReceipt
 
-from wallet_sdk._abi_words import decode_word, decode_words
+from wallet_sdk._abi_words import abi_type, decode_word, decode_words
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
@@ -42,8 +42,7 @@ from wallet_sdk.chain.types import (
     WalletStatus,
 )
 from wallet_sdk.deploy import Deployment
-from wallet_sdk.errors import abi_type
-from wallet_sdk.exceptions import WalletnetError
+from wallet_sdk.exceptions import UnknownEventError
 
 __all__ = [
     "CONTRACTS",
@@ -90,15 +89,6 @@ class EventSource(Protocol):
 
     @property
     def deployment(self) -> Deployment: ...
-
-
-class UnknownEventError(WalletnetError, ValueError):
-    """An event name (or indexed argument filter) that the selected contracts do not have."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"{name}: {reason}")
 
 
 class EventPosition(NamedTuple):

@@ -34,14 +34,6 @@ from wallet_sdk.authorizations import Domain, settlement_domain
 from wallet_sdk.chain.args import AddressLike, to_address, to_bank_id, to_bytes32, to_merchant_id, to_uint
 from wallet_sdk.chain.calls import fast_call
 from wallet_sdk.chain.events import iter_events
-from wallet_sdk.chain.exceptions import (
-    ContractNotDeployedError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    InvalidArgumentError,
-    NodeConnectionError,
-    WrongNetworkError,
-)
 from wallet_sdk.chain.operators import BankOperator, NetworkOperator, Regulator
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
@@ -67,7 +59,15 @@ from wallet_sdk.chain.types import (
     WalletStatus,
 )
 from wallet_sdk.deploy import CONTRACTS, Deployment
-from wallet_sdk.exceptions import CurrencyMismatchError
+from wallet_sdk.exceptions import (
+    ContractNotDeployedError,
+    CurrencyMismatchError,
+    DeploymentFileError,
+    DeploymentMismatchError,
+    InvalidArgumentError,
+    NodeConnectionError,
+    WrongNetworkError,
+)
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["AddressLike", "Network", "cache_chain_id", "load_deployment", "to_address", "to_bytes32", "to_uint"]
@@ -154,7 +154,7 @@ class Network:
 
     Reads take an optional ``block`` (a number, "latest", "pending"...). Addresses may be given as text
     or as anything with an ``address``; bank, merchant and order ids as 32 bytes or as their text code
-    ("BANKA", "ORDER-1"). A revert in a read raises its typed :class:`~wallet_sdk.errors.ContractRevertError`.
+    ("BANKA", "ORDER-1"). A revert in a read raises its typed :class:`~wallet_sdk.exceptions.ContractRevertError`.
     """
 
     def __init__(self, w3: Web3, deployment: Deployment, *, rpc_url: str = "") -> None:

@@ -4,7 +4,7 @@ Every method signs locally with the role's account (through the network's shared
 :class:`~wallet_sdk._sender.TransactionSender` for that account), waits for the receipt and returns a
 :class:`TxResult` with the decoded events, or a small result type where the transaction produces data
 (per-item outcomes of a batch, a settlement batch, a proposal id). A revert raises the typed
-:class:`~wallet_sdk.errors.ContractRevertError` named after the Solidity error, before anything is mined
+:class:`~wallet_sdk.exceptions.ContractRevertError` named after the Solidity error, before anything is mined
 when gas estimation already reverts.
 
 Wallet holders never send transactions: they sign authorizations (see :mod:`wallet_sdk.authorizations`)
@@ -40,7 +40,6 @@ from wallet_sdk.chain import encoder
 from wallet_sdk.chain.args import AddressLike
 from wallet_sdk.chain.encoder import Deployed, PaymentItem, Ref, RelayItem, signed_as
 from wallet_sdk.chain.events import Event, EventSource, decode_receipt
-from wallet_sdk.chain.exceptions import InvalidArgumentError
 from wallet_sdk.chain.types import (
     Limits,
     MerchantStatus,
@@ -49,8 +48,9 @@ from wallet_sdk.chain.types import (
     WalletKind,
     WalletOpening,
 )
-from wallet_sdk.errors import ContractRevertError
+from wallet_sdk.exceptions import ContractRevertError, InvalidArgumentError
 from wallet_sdk.keys import WalletKey
+from wallet_sdk.reverts import NotBankOperator
 
 __all__ = [
     "BankOperator",
@@ -241,8 +241,6 @@ class BankOperator(_Role):
         if self._bank_id is None:
             bank = self.network.bank_of_operator(self.address)
             if bank is None:
-                from wallet_sdk.contract_errors import NotBankOperator  # contract_errors imports this package
-
                 raise NotBankOperator(caller=self.address)
             self._bank_id = bank
         return self._bank_id

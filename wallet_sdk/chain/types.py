@@ -1,4 +1,5 @@
-"""The contracts' enums and the typed records that :class:`~wallet_sdk.chain.Network` reads return.
+"""The contracts' enums (defined in :mod:`wallet_sdk.enums`, re-exported here) and the typed records that
+:class:`~wallet_sdk.chain.Network` reads return.
 
 Enums are ``IntEnum`` with the Solidity enum's numeric values (what the ABI carries), so they compare
 equal to the raw ``uint8`` a web3 call returns. Records are frozen dataclasses; amounts are ints of minor
@@ -8,12 +9,23 @@ units; ids are 32 raw bytes; addresses are EIP-55 checksummed strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
-from typing import Final, TypeVar
+from enum import StrEnum
+from typing import Final
 
 from eth_typing import ChecksumAddress
 
 from wallet_sdk.authorizations import id_to_text
+from wallet_sdk.enums import (
+    BankStatus,
+    BurnReason,
+    HoldStatus,
+    LimitClass,
+    MerchantStatus,
+    PayoutMode,
+    ProposalStatus,
+    WalletKind,
+    WalletStatus,
+)
 
 __all__ = [
     "UNLIMITED",
@@ -43,99 +55,6 @@ __all__ = [
 
 UNLIMITED: Final = 2**256 - 1
 """A limit of ``type(uint256).max`` means "no limit" (merchant and system wallets)."""
-
-E = TypeVar("E", bound=IntEnum)
-
-
-def as_enum(enum: type[E], value: int) -> E | int:
-    """``enum(value)`` when the value is a member, else the int unchanged (a newer contract may add members)."""
-    try:
-        return enum(value)
-    except ValueError:
-        return int(value)
-
-
-# --- Solidity enums (same names and values as contracts/interfaces) ---
-
-
-class BankStatus(IntEnum):
-    """IConsortium.BankStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REMOVED = 3
-
-
-class ProposalStatus(IntEnum):
-    """IConsortium.ProposalStatus."""
-
-    NONE = 0
-    PENDING = 1
-    EXECUTED = 2
-    CANCELLED = 3
-
-
-class WalletKind(IntEnum):
-    """IWalletRegistry.WalletKind."""
-
-    PERSONAL = 0
-    MERCHANT = 1
-    SYSTEM = 2
-
-
-class WalletStatus(IntEnum):
-    """IWalletRegistry.WalletStatus (the token's wallet state uses the same values); NONE = not registered."""
-
-    NONE = 0
-    ACTIVE = 1
-    FROZEN = 2
-    CLOSED = 3
-
-
-class LimitClass(IntEnum):
-    """The registry's limit classes: personal tiers 1-4, merchant wallets 5, system wallets 6."""
-
-    TIER_1 = 1
-    TIER_2 = 2
-    TIER_3 = 3
-    TIER_4 = 4
-    MERCHANT = 5
-    SYSTEM = 6
-
-
-class HoldStatus(IntEnum):
-    """IDigitalCash.HoldStatus."""
-
-    NONE = 0
-    HELD = 1
-    CAPTURED = 2
-    RELEASED = 3
-
-
-class BurnReason(IntEnum):
-    """IDigitalCash.BurnReason (the ``reason`` of a Burned event)."""
-
-    REDEMPTION = 0
-    HOLD_CAPTURE = 1
-    WALLET_CLOSURE = 2
-    SETTLEMENT_PAYOUT = 3
-
-
-class PayoutMode(IntEnum):
-    """IMerchantSettlement.PayoutMode: net paid to the merchant's wallet, or burned for a bank-account payout."""
-
-    WALLET = 0
-    BANK_ACCOUNT = 1
-
-
-class MerchantStatus(IntEnum):
-    """IMerchantSettlement.MerchantStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-
 
 class OrderState(StrEnum):
     """Where an order stands, derived from its on-chain record (not a Solidity enum)."""

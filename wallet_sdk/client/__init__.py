@@ -12,7 +12,8 @@
 Every endpoint is a method of both :class:`Client` and :class:`AsyncClient` (same name, same arguments);
 an ATM talks through :class:`AtmClient` / :class:`AsyncAtmClient`, which sign each message with the
 device's secret, and a customer's app makes the withdrawal QR code with :func:`withdrawal_code`.
-Errors are typed (:mod:`wallet_sdk.client.errors`): a problem answer raises the class of its ``type``.
+Errors are typed (:mod:`wallet_sdk.exceptions`; :mod:`wallet_sdk.client.problems`): a problem answer raises the
+class of its ``type``.
 Money-moving calls carry an ``Idempotency-Key`` (pass ``idempotency_key=`` to choose it; retries after a
 dropped connection reuse it) and accept ``totp=`` for the second factor.
 
@@ -37,13 +38,13 @@ from wallet_sdk.client.atm import (
     withdrawal_code,
 )
 from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, TotpEnrolment, TotpReset, page_of
-from wallet_sdk.client.errors import ApiError, ApiProblemError, OperationTimeoutError
 from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
 from wallet_sdk.client.merchants import AsyncMerchantsEndpoints, MerchantsEndpoints
 from wallet_sdk.client.models import Money, Operation, Page, Teller
 from wallet_sdk.client.sessions import AsyncCustomerSessionEndpoints, CustomerSession, CustomerSessionEndpoints
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
+from wallet_sdk.exceptions import ApiError, ApiProblemError, OperationTimeoutError
 
 __all__ = [
     "ApiError",

@@ -25,8 +25,9 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Union
 
 import httpx
 
-from wallet_sdk.client.errors import ApiConnectionError, ApiResponseError, problem_error
 from wallet_sdk.client.models import Teller
+from wallet_sdk.client.problems import problem_error
+from wallet_sdk.exceptions import ApiConnectionError, ApiResponseError
 
 __all__ = [
     "DEFAULT_TIMEOUT",

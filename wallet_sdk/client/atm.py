@@ -39,8 +39,8 @@ from urllib.parse import quote, urlsplit
 from wallet_sdk.authorizations import Domain, HoldAuthorization, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, async_endpoint, endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, get_operation, page_of
-from wallet_sdk.client.errors import OperationTimeoutError
 from wallet_sdk.client.models import Money, Operation, Page
+from wallet_sdk.exceptions import OperationTimeoutError
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import encode_payload
 from wallet_sdk.qr import qr_png, qr_svg

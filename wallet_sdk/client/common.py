@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
-from wallet_sdk.client.errors import ApiError
 from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
+from wallet_sdk.exceptions import ClientArgumentError
 
 __all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "TotpReset", "page_of",
            "wallet_path"]
@@ -18,10 +18,6 @@ D = TypeVar("D")
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _OPERATION = re.compile(r"op_[0-9a-f]{32}")
-
-
-class ClientArgumentError(ApiError, ValueError):
-    """An argument the client refuses before sending anything."""
 
 
 def wallet_path(address: str, suffix: str = "") -> str:
