@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from node.settings import NodeSettings
     from tools.localnet_nodes import RunningNetwork
 
@@ -283,6 +287,19 @@ def _db_url(config: Path | None, db_url: str | None) -> str:
         err.print(f"[red]settings[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
     return settings.database_url
+
+
+@contextmanager
+def _node_session(config: Path | None, db_url: str | None, *, read_only: bool = False) -> Iterator[Session]:
+    """One transaction on the bank node's database, its engine disposed afterwards."""
+    from node.db import create_engine, session_factory, transaction
+
+    engine = create_engine(_db_url(config, db_url))
+    try:
+        with transaction(session_factory(engine, read_only=read_only)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _display(url: str) -> str:
@@ -601,11 +618,9 @@ def apikey_create_cmd(
     from sqlalchemy.exc import SQLAlchemyError
 
     from node.api_keys import create_key
-    from node.db import create_engine, session_factory, transaction
 
-    engine = create_engine(_db_url(config, db_url))
     try:
-        with transaction(session_factory(engine)) as session:
+        with _node_session(config, db_url) as session:
             created = create_key(session, name=name, scopes=scope, merchant_id=merchant)
             key_id, scopes = created.key.id, created.key.scopes
     except ValueError as exc:
@@ -615,8 +630,6 @@ def apikey_create_cmd(
         err.print(f"[red]apikey[/red]: database error ({type(exc).__name__}); is it migrated? "
                   "run `walletnet db upgrade`", highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     err.print(f"API key {key_id} '{name}' created with scopes {', '.join(scopes)}; store the secret now, "
               "it is not shown again:", highlight=False)
     console.print(created.secret, highlight=False)
@@ -632,14 +645,9 @@ def apikey_list_cmd(
     import json
 
     from node.api_keys import list_keys
-    from node.db import create_engine, session_factory, transaction
 
-    engine = create_engine(_db_url(config, db_url))
-    try:
-        with transaction(session_factory(engine, read_only=True)) as session:
-            rows = [key.summary() for key in list_keys(session)]
-    finally:
-        engine.dispose()
+    with _node_session(config, db_url, read_only=True) as session:
+        rows = [key.summary() for key in list_keys(session)]
     if as_json:
         for row in rows:
             console.print(json.dumps(row), highlight=False, soft_wrap=True)
@@ -659,17 +667,13 @@ def apikey_revoke_cmd(
 ) -> None:
     """Revoke a key: from now on it gets 401."""
     from node.api_keys import ApiKeyNotFoundError, revoke_key
-    from node.db import create_engine, session_factory, transaction
 
-    engine = create_engine(_db_url(config, db_url))
     try:
-        with transaction(session_factory(engine)) as session:
+        with _node_session(config, db_url) as session:
             revoked_at = revoke_key(session, key_id).revoked_at
     except ApiKeyNotFoundError as exc:
         err.print(f"[red]apikey[/red]: {exc}", highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     console.print(f"API key {key_id} revoked at {revoked_at.isoformat() if revoked_at else '?'}", highlight=False)
 
 
