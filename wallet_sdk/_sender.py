@@ -239,29 +239,35 @@ class TransactionSender:
         return Web3.to_checksum_address(address)
 
     def _failure(self, tx_hash: str, receipt: TxReceipt) -> ContractRevertError:
-        """Re-run a failed transaction as a call at its block (then the block before) for its revert data."""
-        error: ContractRevertError | None = None
-        try:
-            sent = self.w3.eth.get_transaction(HexBytes(tx_hash))
-        except TransactionNotFound:  # pragma: no cover - a mined transaction is always found
-            sent = None
-        if sent is not None:
-            call = {"from": sent["from"], "to": sent.get("to"), "data": sent["input"], "value": sent["value"],
-                    "gas": sent["gas"]}
-            block = int(receipt["blockNumber"])
-            for at in (block, block - 1):
-                if at < 0:
-                    continue
-                try:
-                    self.w3.eth.call(cast(TxParams, call), block_identifier=at)
-                except ContractLogicError as exc:
-                    error = revert_from(exc)
-                    if error.data:
-                        break
-                except Web3RPCError:
-                    continue
-        if error is None or not error.data:
-            error = decode_revert(None)  # no revert data: out of gas, or state the replay cannot rebuild
-        error.tx_hash = tx_hash
-        error.receipt = receipt
-        return error
+        return replay_revert(self.w3, tx_hash, receipt)
+
+
+def replay_revert(w3: Web3, tx_hash: str, receipt: TxReceipt) -> ContractRevertError:
+    """The typed revert of a mined transaction with status 0, found by running it again as a call on the
+    state before its block (then at its block); ``UnknownRevert`` if that does not reproduce it (out of gas,
+    or state a replay cannot rebuild). ``tx_hash`` and ``receipt`` are set on the returned error."""
+    error: ContractRevertError | None = None
+    try:
+        sent = w3.eth.get_transaction(HexBytes(tx_hash))
+    except TransactionNotFound:  # pragma: no cover - a mined transaction is always found
+        sent = None
+    if sent is not None:
+        call = {"from": sent["from"], "to": sent.get("to"), "data": sent["input"], "value": sent["value"],
+                "gas": sent["gas"]}
+        mined_at = int(receipt["blockNumber"])
+        for block in (mined_at - 1, mined_at):
+            if block < 0:
+                continue
+            try:
+                w3.eth.call(cast(TxParams, call), block_identifier=block)
+            except ContractLogicError as exc:
+                error = revert_from(exc)
+                if error.data:
+                    break
+            except Web3RPCError:
+                continue
+    if error is None or not error.data:
+        error = decode_revert(None)
+    error.tx_hash = tx_hash
+    error.receipt = receipt
+    return error

@@ -32,7 +32,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
-from wallet_sdk._sender import _rpc_message, revert_from
+from wallet_sdk._sender import _rpc_message, replay_revert, revert_from
 from wallet_sdk.exceptions import (
     ContractRevertError,
     InvalidArgumentError,
@@ -40,7 +40,6 @@ from wallet_sdk.exceptions import (
     TransactionRejectedError,
 )
 from wallet_sdk.keys import WalletKey
-from wallet_sdk.revert_decoding import decode_revert
 
 __all__ = [
     "BroadcastResult",
@@ -258,28 +257,7 @@ def block_number(w3: Web3) -> int:
 
 
 def revert_of(w3: Web3, tx_hash: str, receipt: Mapping[str, Any]) -> ContractRevertError:
-    """The typed revert of a mined transaction with status 0, found by running it again as a call on the
-    state before its block (then at its block); ``UnknownRevert`` if that does not reproduce it (out of gas,
-    or state a replay cannot rebuild). ``tx_hash`` and ``receipt`` are set on the returned error."""
-    error: ContractRevertError | None = None
+    """The typed revert of a mined transaction with status 0 (:func:`wallet_sdk._sender.replay_revert`), with
+    the node's failures raised as this module's errors."""
     with _node(w3):
-        sent = w3.eth.get_transaction(HexBytes(tx_hash))
-        call = {"from": sent["from"], "to": sent.get("to"), "data": sent["input"], "value": sent["value"],
-                "gas": sent["gas"]}
-        mined_at = int(receipt["blockNumber"])
-        for block in (mined_at - 1, mined_at):
-            if block < 0:
-                continue
-            try:
-                w3.eth.call(cast(TxParams, call), block_identifier=block)
-            except ContractLogicError as exc:
-                error = revert_from(exc)
-                if error.data:
-                    break
-            except Web3RPCError:
-                continue
-    if error is None or not error.data:
-        error = decode_revert(None)
-    error.tx_hash = tx_hash
-    error.receipt = receipt
-    return error
+        return replay_revert(w3, tx_hash, cast(TxReceipt, receipt))
