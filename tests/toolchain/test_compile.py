@@ -213,7 +213,7 @@ def _error(name: str, *inputs: tuple[str, str, str]) -> dict[str, Any]:
       "B.json": _artifact("B", _error("Twice", ("x", "address", "address")))},
      "Twice is declared as Twice(address) in B and as Twice(uint256) elsewhere: one name, one error"),
     ({"A.json": _artifact("A", _error("Odd", ("kind", "uint8", "enum A.Flavour")))},
-     "enum Flavour has no IntEnum in wallet_sdk.chain.types: add it there"),
+     "enum Flavour has no IntEnum in wallet_sdk.enums: add it there"),
 ])
 def test_errors_that_cannot_become_classes_are_refused(artifacts: dict[str, Any], message: str) -> None:
     with pytest.raises(revert_classes.CodegenError) as refused:
