@@ -1,8 +1,6 @@
-"""The bank's flows: each business event is a service that books the ledger, records an operation and
-enqueues its on-chain effects in one transaction (see :mod:`node.operations.models`).
-
-Importing this package registers every flow's completion, which the chain writer runs when an effect is
-confirmed or fails.
+"""The node's periodic jobs (run by :mod:`node.runner` every round), and the one import that loads every domain's
+service, so that each flow's completion is registered before the chain writer confirms or fails an effect
+(see :mod:`node.operations.models`).
 """
 
 from __future__ import annotations
