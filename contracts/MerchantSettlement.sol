@@ -75,6 +75,8 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     error InvalidMerchantStatus(MerchantStatus status);
     /// @notice The acquirer `acquirer` already settled under `ref`: a settlement's ref is used once.
     error RefAlreadySettled(bytes32 acquirer, bytes32 ref);
+    /// @notice The acquirer `acquirer` already refunded under `ref`: a refund's ref is used once.
+    error RefAlreadyRefunded(bytes32 acquirer, bytes32 ref);
 
     /// @dev An order as stored: two slots instead of the four of the `Order` view struct.
     struct OrderRecord {
@@ -95,6 +97,7 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         mapping(bytes32 bankId => address) feeWallets;
         mapping(bytes32 bankId => address) requestSigners; // appended (layout above unchanged)
         mapping(bytes32 acquirer => mapping(bytes32 ref => bool)) settledRefs; // refs each acquirer settled under
+        mapping(bytes32 acquirer => mapping(bytes32 ref => bool)) refundedRefs; // refs each acquirer refunded under
     }
 
     // keccak256(abi.encode(uint256(keccak256("walletnet.storage.MerchantSettlement")) - 1)) & ~bytes32(uint256(0xff))
@@ -289,12 +292,18 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
     ///      registered `merchantId` (UnknownMerchant); order paid (UnknownOrder); 0 < amount (ZeroAmount) <= order amount -
     ///      already refunded (RefundExceedsRefundable); amount <= the merchant's pending balance,
     ///      pendingGross - pendingRefunds (RefundExceedsPending): money already settled must be refunded
-    ///      by other means.
+    ///      by other means; the bank has not refunded under `ref` yet, for any of its merchants
+    ///      (RefAlreadyRefunded: a bank node restored from an older backup cannot refund twice).
     ///      The token transfer to the payer obeys the registry (payer active, balance cap).
-    ///      Emits OrderRefunded (and the token's Transfer).
+    ///      Records `ref` as used. Emits OrderRefunded (and the token's Transfer).
     function refund(bytes32 merchantId, bytes32 orderId, uint256 amount, bytes32 ref) external {
         Merchant storage m = _requireAcquirer(merchantId);
         MerchantSettlementStorage storage $ = _s();
+        {
+            mapping(bytes32 => bool) storage refunded_ = $.refundedRefs[m.acquirer];
+            if (refunded_[ref]) revert RefAlreadyRefunded(m.acquirer, ref);
+            refunded_[ref] = true;
+        }
         OrderRecord storage o = $.orders[_merchantKey(m.acquirer, merchantId)][orderId];
         address payer = o.payer;
         if (payer == address(0)) revert UnknownOrder(merchantId, orderId);

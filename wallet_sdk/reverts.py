@@ -91,6 +91,7 @@ __all__ = [
     "QuotaExceeded",
     "RefAlreadyBurned",
     "RefAlreadyMinted",
+    "RefAlreadyRefunded",
     "RefAlreadySettled",
     "RefundExceedsPending",
     "RefundExceedsRefundable",
@@ -1058,6 +1059,19 @@ class RefAlreadyMinted(TypedRevert):
     ref: bytes
 
 
+class RefAlreadyRefunded(TypedRevert):
+    """The acquirer `acquirer` already refunded under `ref`: a refund's ref is used once.
+
+    ``RefAlreadyRefunded(bytes32 acquirer, bytes32 ref)``, raised by MerchantSettlement.
+    """
+
+    SIGNATURE: ClassVar[str] = "RefAlreadyRefunded(bytes32,bytes32)"
+    SELECTOR: ClassVar[bytes] = bytes.fromhex("ba5de33c")
+
+    acquirer: bytes
+    ref: bytes
+
+
 class RefAlreadySettled(TypedRevert):
     """The acquirer `acquirer` already settled under `ref`: a settlement's ref is used once.
 
@@ -1425,10 +1439,10 @@ REVERT_CLASSES: Final[tuple[type[TypedRevert], ...]] = (
     NotBankOperator, NotConsortium, NotCustodian, NotCustodianOperator, NotCustodianOrRegulator, NotEnoughApprovals,
     NotGovernance, NotInitializing, NotIssuer, NotNetworkOperator, NotOperatorOfBank, NotPersonalWallet,
     NotRegistry, NotSelf, NotSettlement, OperatorAlreadyAssigned, OrderAlreadyPaid, ProposalCallFailed,
-    ProposalNotPending, QuotaExceeded, RefAlreadyBurned, RefAlreadyMinted, RefAlreadySettled, RefundExceedsPending,
-    RefundExceedsRefundable, RegulatorFreeze, SafeCastOverflowedUintDowncast, SafeERC20FailedOperation,
-    SettlementAlreadySet, SinglePaymentLimitExceeded, SupplyOverflow, TokenAlreadySet, TokenNotSet,
-    UUPSUnauthorizedCallContext, UUPSUnsupportedProxiableUUID, UnknownBank, UnknownEnode, UnknownHold,
+    ProposalNotPending, QuotaExceeded, RefAlreadyBurned, RefAlreadyMinted, RefAlreadyRefunded, RefAlreadySettled,
+    RefundExceedsPending, RefundExceedsRefundable, RegulatorFreeze, SafeCastOverflowedUintDowncast,
+    SafeERC20FailedOperation, SettlementAlreadySet, SinglePaymentLimitExceeded, SupplyOverflow, TokenAlreadySet,
+    TokenNotSet, UUPSUnauthorizedCallContext, UUPSUnsupportedProxiableUUID, UnknownBank, UnknownEnode, UnknownHold,
     UnknownMerchant, UnknownOperator, UnknownOrder, UnknownProposal, UnorderedNonceUsed, WalletAlreadyRegistered,
     WalletIsClosed, WalletNotActive, WalletNotFrozen, WalletNotRegistered, ZeroAddress, ZeroAmount
 )

@@ -2,8 +2,8 @@
 
 A row can be sent again after its effect was mined: a node restored from an older database backup has the
 row as ``received`` again, and a customer's signed transfer may have been relayed by someone else first.
-The contracts refuse the repeat (a bank's mint, redemption and settlement refs are used once:
-``RefAlreadyMinted``, ``RefAlreadyBurned``, ``RefAlreadySettled``; a relay nonce once:
+The contracts refuse the repeat (a bank's mint, redemption, refund and settlement refs are used once:
+``RefAlreadyMinted``, ``RefAlreadyBurned``, ``RefAlreadyRefunded``, ``RefAlreadySettled``; a relay nonce once:
 ``UnorderedNonceUsed``). Each outbox kind that can meet such a refusal asks here for the transaction that
 made the row's own effect: the same ref (or nonce) with the same wallet, amount and counterparty. Found,
 the writer confirms the row with that transaction's hash and events, so the operation completes once, with
@@ -29,7 +29,7 @@ from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import BurnReason
 from wallet_sdk.rawtx import receipt_of
 
-__all__ = ["DoneBefore", "burned_before", "minted_before", "relayed_before", "settled_before"]
+__all__ = ["DoneBefore", "burned_before", "minted_before", "refunded_before", "relayed_before", "settled_before"]
 
 LOOKUP_CHUNK: Final = 100_000
 """Blocks per eth_getLogs request of a look-up (the SDK halves a range the node refuses as too large)."""
@@ -79,6 +79,17 @@ def settled_before(network: Network, acquirer: bytes, merchant_id: bytes, ref: b
     for event in _events(network, "MerchantSettlement", "MerchantSettled",
                          {"merchantId": merchant_id, "acquirer": acquirer}):
         if bytes(event["ref"]) == ref:
+            return _done_by(network, event)
+    return None
+
+
+def refunded_before(network: Network, acquirer: bytes, merchant_id: bytes, order_id: bytes, ref: bytes,
+                    amount: int) -> DoneBefore | None:
+    """The refund of ``amount`` of ``merchant_id``'s order ``order_id`` that ``acquirer`` made under ``ref``, if
+    that is what the ref did."""
+    for event in _events(network, "MerchantSettlement", "OrderRefunded",
+                         {"merchantId": merchant_id, "orderId": order_id, "acquirer": acquirer}):
+        if bytes(event["ref"]) == ref and event["amount"] == amount:
             return _done_by(network, event)
     return None
 

@@ -42,7 +42,7 @@ are marked failed. Built in:
 Payloads may carry more fields than their kind reads (``operation`` and ``step`` name the flow a row
 belongs to; see :mod:`node.operations.models`).
 
-A kind may recognise its own effect in a refusal (``done_before``): a ``mint``, ``redeem`` or
+A kind may recognise its own effect in a refusal (``done_before``): a ``mint``, ``redeem``, ``refund_order`` or
 ``settle_merchant`` row whose ref the contract says was used already, or a one-transfer ``relay_transfers``
 row whose nonce was, is done if the chain holds that very effect (:mod:`node.writer.evidence`); the writer
 then confirms the row with the transaction that made it.
@@ -60,7 +60,14 @@ from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 
 from node.errors import NodeError
-from node.writer.evidence import DoneBefore, burned_before, minted_before, relayed_before, settled_before
+from node.writer.evidence import (
+    DoneBefore,
+    burned_before,
+    minted_before,
+    refunded_before,
+    relayed_before,
+    settled_before,
+)
 from wallet_sdk.authorizations import (
     HoldAuthorization,
     MerchantPayment,
@@ -80,6 +87,7 @@ from wallet_sdk.reverts import (
     NotBankOperator,
     RefAlreadyBurned,
     RefAlreadyMinted,
+    RefAlreadyRefunded,
     RefAlreadySettled,
     UnorderedNonceUsed,
 )
@@ -506,6 +514,14 @@ def _build_refund_order(context: WriterContext, payloads: Sequence[Payload]) -> 
                           _uint(_field(p, "amount"), "amount", positive=True), _bytes32(_field(p, "ref"), "ref"))
 
 
+def _refund_done_before(context: WriterContext, payload: Payload, error: ContractRevertError) -> DoneBefore | None:
+    if not isinstance(error, RefAlreadyRefunded) or not _own_ref(context, payload, error.acquirer, error.ref):
+        return None
+    return refunded_before(context.network, error.acquirer, _bytes32(_field(payload, "merchant_id"), "merchant_id"),
+                           _bytes32(_field(payload, "order_id"), "order_id"), error.ref,
+                           _uint(_field(payload, "amount"), "amount", positive=True))
+
+
 def _build_settle_merchant(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
     (p,) = payloads
     return encoder.settle(context.network, _bytes32(_field(p, "merchant_id"), "merchant_id"),
@@ -521,6 +537,7 @@ def _settle_done_before(context: WriterContext, payload: Payload, error: Contrac
 
 register_kind(OutboxKind("merchant_pay", _build_merchant_pay, max_items=100, item_failures=_payment_failures))
 for _name, _build in (("register_merchant", _build_register_merchant), ("set_fee_wallet", _build_set_fee_wallet),
-                      ("set_request_signer", _build_set_request_signer), ("refund_order", _build_refund_order)):
+                      ("set_request_signer", _build_set_request_signer)):
     register_kind(OutboxKind(_name, _build))
+register_kind(OutboxKind("refund_order", _build_refund_order, done_before=_refund_done_before))
 register_kind(OutboxKind("settle_merchant", _build_settle_merchant, done_before=_settle_done_before))

@@ -742,6 +742,30 @@ def test_refund_partial_then_full(scene: Scene) -> None:
     assert_books(system, [scene.merchant_id])
 
 
+def test_an_acquirers_refund_ref_is_used_once(scene: Scene, reverts: Any) -> None:
+    """A bank node restored from an older backup cannot refund twice: each refund ref of an acquirer is used
+    once, whichever of its operators, orders or merchants it names; another acquirer's refs are its own."""
+    system = scene.system
+    s = system.settlement
+    b = system.banks["B"]
+    refund_ref = ref()
+    scene.pay(b32("o-1"), 1_000)
+    scene.pay(b32("o-2"), 1_000)
+    system.send(s.functions.refund(scene.merchant_id, b32("o-1"), 100, refund_ref), scene.acq)
+    for oid in (b32("o-1"), b32("o-2")):  # the same order again, or another one
+        with reverts("RefAlreadyRefunded", acquirer=b.id, ref=refund_ref):
+            system.send(s.functions.refund(scene.merchant_id, oid, 100, refund_ref), b.operators[1])
+    assert [order(system, scene.merchant_id, b32(o))["refunded"] for o in ("o-1", "o-2")] == [100, 0]
+    assert balance(system, scene.payer) == FUNDS - 2_000 + 100  # refunded once
+    at_a = b32("M-AT-BANK-A")
+    system.send(s.functions.registerMerchant(at_a, open_wallet(system, "A", MERCHANT_KIND).address, 0, 1, ZERO32,
+                                             TO_WALLET), scene.other)
+    scene.pay(b32("o-3"), 500, merchant_id=at_a, acquirer="A")
+    receipt = system.send(s.functions.refund(at_a, b32("o-3"), 50, refund_ref), scene.other)
+    assert events(s, "OrderRefunded", receipt)[0]["ref"] == refund_ref
+    assert_books(system, [scene.merchant_id, ("A", at_a)])
+
+
 def test_refund_errors(scene: Scene, reverts: Any) -> None:
     system = scene.system
     s = system.settlement

@@ -1,6 +1,6 @@
 """A bank node restored from an older database backup, on SQLite and PostgreSQL (issue 18, finding 7).
 
-The backup is taken after a top-up, a redemption or a settlement was recorded and before its effect was sent;
+The backup is taken after a top-up, a redemption, a refund or a settlement was recorded and before its effect was sent;
 the node then runs, the effect is mined and the operation completes; then the backup is restored, so the
 database again holds the row as ``received``, and the node runs once more. The contracts refuse the repeated
 ref, the writer recognises its own effect in the refusal, and so the chain holds the effect once and the
@@ -21,6 +21,7 @@ import pytest
 from pg_cluster import PgServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from test_node_indexer_helpers import open_wallet, pay, sign_requests_for
 from writer_support import FAST
 
 from node.chain_ids import id_bytes
@@ -167,7 +168,8 @@ def test_a_restored_redemption_is_burned_once(node: Node, backup: Callable[[], R
     assert (_balance(node, account), _balance(node, CHAIN_ISSUED)) == (5_500, 4_500)  # credited once
 
 
-def test_a_restored_settlement_is_settled_once(node: Node, backup: Callable[[], Restore]) -> None:
+def _merchant(node: Node) -> str:
+    """A merchant of bank A, onboarded by the node (paid to its wallet)."""
     merchant_id, account = f"SHOP-{secrets.token_hex(4)}", f"MRCH-{secrets.token_hex(4)}"
     with transaction(node.sessions) as session:
         funding.open_deposit_account(session, node.settings, code=account, customer_ref=merchant_id)
@@ -175,6 +177,29 @@ def test_a_restored_settlement_is_settled_once(node: Node, backup: Callable[[], 
             merchant_id=merchant_id, legal_name="Corner shop", mcc=5411, fee_bps=100, settlement_account=account,
             payout_mode=PayoutMode.WALLET))
     node.writer.run(until_idle=True)
+    return merchant_id
+
+
+def test_a_restored_refund_is_refunded_once(node: Node, system: Any, backup: Callable[[], Restore]) -> None:
+    merchant_id = _merchant(node)
+    bank = node.network.bank_operator(system.banks["A"].operators[1])  # the writer sends with operators[0]
+    sign_requests_for(bank)  # the test signs the merchant's payment request itself
+    payer = open_wallet(bank)
+    bank.mint(payer, 5_000, f"MINT-{secrets.token_hex(4)}")
+    pay(node.network, bank, payer, merchant_id, "O-1", 4_000)
+    with transaction(node.sessions) as session:
+        public_id = merchants.refund(session, node.settings, node.network, merchant_id, "O-1",
+                                     amount_minor=1_500).public_id
+    restore = backup()
+
+    _, refunded = _restored_once(node, public_id, restore, "OrderRefunded")
+
+    order = node.network.order("BANKA", merchant_id, "O-1")
+    assert (refunded["amount"], order.refunded, node.network.balance(payer.address)) == (1_500, 1_500, 2_500)
+
+
+def test_a_restored_settlement_is_settled_once(node: Node, backup: Callable[[], Restore]) -> None:
+    merchant_id = _merchant(node)
     with transaction(node.sessions) as session:
         public_id = merchants.settle(session, node.settings, merchant_id, channel="admin")[0].public_id
     restore = backup()
