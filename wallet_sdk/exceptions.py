@@ -93,6 +93,7 @@ __all__ = [
     "SecondFactorInvalidError",
     "SecondFactorLockedError",
     "SecondFactorRequiredError",
+    "SecretAlreadyShownError",
     "ServiceUnavailableError",
     "TamperedPayloadError",
     "TooManyDecimalsError",
@@ -688,6 +689,20 @@ class ClientArgumentError(ApiError, ValueError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class SecretAlreadyShownError(ApiError):
+    """The request was done, but its answer is the replay of an Idempotency-Key (for instance a retry after a
+    dropped connection) and the secrets in it were shown once, in a first answer this client never got: the
+    API does not keep them. ``fields`` names them (the ``Idempotent-Redacted`` header); ``result`` is the
+    answer with ``"[redacted: shown once]"`` in their place. Rotate the secret: a merchant's API key is revoked
+    and a new one created, a TOTP secret enrolled again (with its current code, or a teller's reset)."""
+
+    def __init__(self, method: str, path: str, fields: tuple[str, ...], result: Any) -> None:
+        self.fields = fields
+        self.result = result
+        super().__init__(f"{method} {path} was done before; its secret(s) {', '.join(fields)} were shown once, "
+                         "in an answer this client did not receive, and cannot be shown again: rotate them")
 
 
 class OperationTimeoutError(ApiError, TimeoutError):

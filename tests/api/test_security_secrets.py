@@ -22,6 +22,7 @@ from node.ledger import AccountKind, SqlLedger
 from node.ledger.accounts import ensure_system_accounts
 from node.wallets.models import CustodyMode, Verification, WalletRecord, WalletState
 from wallet_sdk.chain.network import to_address
+from wallet_sdk.client import Client, SecretAlreadyShownError
 
 SECRET_NAMES = re.compile(r"secret|api_key(?!_id)|token|password|provisioning_uri|private|mnemonic", re.IGNORECASE)
 
@@ -88,6 +89,21 @@ def test_a_replayed_merchant_onboarding_shows_neither_the_api_key_nor_the_webhoo
     stored = _recorded(api_engine, "onboard-secret-1")
     assert api_key not in stored and webhook_secret not in stored
     assert api_key[:10] not in stored  # not even the key's prefix
+
+
+def test_the_sdk_says_a_replayed_secret_was_shown_once_instead_of_handing_back_the_placeholder(
+        client: TestClient, make_key: Callable[..., str], settlement_account: str) -> None:
+    sdk = Client("http://testserver", make_key(Scope.ADMIN), http=client)
+    terms = {"legal_name": "Secret Shop Ltd", "mcc": 5411, "fee_bps": 100, "settlement_account": settlement_account,
+             "webhook_url": "https://shop.example/hooks", "idempotency_key": "onboard-sdk-1"}
+    first = sdk.onboard_merchant("SECRETSHOP", **terms)
+    assert first.api_key is not None and first.api_key.startswith("wn_") and first.webhook_secret
+    with pytest.raises(SecretAlreadyShownError) as shown:  # as a retry whose first answer was lost would
+        sdk.onboard_merchant("SECRETSHOP", **terms)
+    assert shown.value.fields == ("api_key", "webhook_secret")
+    replayed = shown.value.result
+    assert (replayed.merchant.merchant_id, replayed.operation.id) == ("SECRETSHOP", first.operation.id)
+    assert (replayed.api_key, replayed.webhook_secret) == (REDACTED, REDACTED)
 
 
 def test_a_webhook_secret_the_bank_chose_is_not_recorded_either(

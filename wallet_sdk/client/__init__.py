@@ -44,7 +44,7 @@ from wallet_sdk.client.models import Money, Operation, Page, Teller
 from wallet_sdk.client.sessions import AsyncCustomerSessionEndpoints, CustomerSession, CustomerSessionEndpoints
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
-from wallet_sdk.exceptions import ApiError, ApiProblemError, OperationTimeoutError
+from wallet_sdk.exceptions import ApiError, ApiProblemError, OperationTimeoutError, SecretAlreadyShownError
 
 __all__ = [
     "ApiError",
@@ -60,6 +60,7 @@ __all__ = [
     "Operation",
     "OperationTimeoutError",
     "Page",
+    "SecretAlreadyShownError",
     "Teller",
     "TotpEnrolment",
     "TotpReset",

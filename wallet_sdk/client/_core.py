@@ -27,7 +27,7 @@ import httpx
 
 from wallet_sdk.client.models import Teller
 from wallet_sdk.client.problems import problem_error
-from wallet_sdk.exceptions import ApiConnectionError, ApiResponseError
+from wallet_sdk.exceptions import ApiConnectionError, ApiResponseError, SecretAlreadyShownError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -46,6 +46,7 @@ P = ParamSpec("P")
 DEFAULT_TIMEOUT = 10.0
 RETRY_STATUSES = frozenset({502, 503, 504})
 TOTP_HEADER = "X-TOTP-Code"
+REDACTED_HEADER = "Idempotent-Redacted"  # a replay's fields that held a secret shown once
 
 
 def _identity(value: Any) -> Any:
@@ -176,6 +177,10 @@ def _result(request: ApiRequest[T], response: httpx.Response) -> T:
         data = response.json()
     except ValueError:
         raise ApiResponseError(f"{request.method} {request.path}: the answer is not JSON") from None
+    redacted = response.headers.get(REDACTED_HEADER)
+    if redacted:  # a replay whose secrets were shown once: never hand back the placeholder as if it were one
+        fields = tuple(name.strip() for name in redacted.split(",") if name.strip())
+        raise SecretAlreadyShownError(request.method, request.path, fields, request.parse(data))
     return request.parse(data)
 
 
