@@ -699,6 +699,8 @@ class SecretAlreadyShownError(ApiError):
     and a new one created, a TOTP secret enrolled again (with its current code, or a teller's reset)."""
 
     def __init__(self, method: str, path: str, fields: tuple[str, ...], result: Any) -> None:
+        self.method = method
+        self.path = path
         self.fields = fields
         self.result = result
         super().__init__(f"{method} {path} was done before; its secret(s) {', '.join(fields)} were shown once, "

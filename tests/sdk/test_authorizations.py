@@ -517,6 +517,10 @@ EXCEPTION_SAMPLES: list[tuple[type[WalletnetError], dict[str, Any], str, tuple[t
     (exc.ApiConnectionError, {"reason": "GET /v1/health: refused"}, "GET /v1/health: refused", (ConnectionError,)),
     (exc.ApiResponseError, {"reason": "not JSON"}, "not JSON", (exc.ApiError,)),
     (exc.ClientArgumentError, {"reason": "not an id"}, "not an id", (ValueError,)),
+    (exc.SecretAlreadyShownError, {"method": "POST", "path": "/v1/merchants", "fields": ("api_key",),
+                                    "result": {"api_key": "[redacted: shown once]"}},
+     "POST /v1/merchants was done before; its secret(s) api_key were shown once, in an answer this client did not "
+     "receive, and cannot be shown again: rotate them", (exc.ApiError,)),
     (exc.OperationTimeoutError, {"operation_id": "op_1", "status": "pending", "timeout": 2.0},
      "operation op_1 still pending after 2s", (TimeoutError,)),
     (exc.ApiProblemError, {"status": 418, "problem": {"type": "about:blank", "title": "teapot"}},
