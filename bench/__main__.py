@@ -13,6 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from bench.api_load import LoadSizes, run_api_load
+from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
 from bench.report import BenchResult, render, render_counts, render_figures, render_stopped
@@ -20,8 +21,8 @@ from bench.report import BenchResult, render, render_counts, render_figures, ren
 ROOT = Path(__file__).resolve().parent.parent
 
 QUICK = {"payers": 5, "payees": 3, "cash_ins": 10, "p2p": 20, "merchant_payments": 10, "rate": 20.0,
-         "latency_seconds": 1.0, "concurrency": 4, "baseline": 10, "index_events": 1_000}
-DEFAULTS = {"baseline": 200, "index_events": 50_000}
+         "latency_seconds": 1.0, "concurrency": 4, "baseline": 10, "index_events": 1_000, "ceiling": 2_000}
+DEFAULTS = {"baseline": 200, "index_events": 50_000, "ceiling": 20_000}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,17 +36,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                             help=f"default {f.default}")
     parser.add_argument("--baseline", type=int, default=None, help=f"default {DEFAULTS['baseline']}")
     parser.add_argument("--index-events", type=int, default=None, help=f"default {DEFAULTS['index_events']}")
+    parser.add_argument("--ceiling", type=int, default=None,
+                        help=f"requests to the bare endpoint, default {DEFAULTS['ceiling']}")
     return parser.parse_args(argv)
 
 
-def sizes_of(args: argparse.Namespace) -> tuple[LoadSizes, int, int]:
-    """The load sizes, baseline payments and indexer events: flags, else --quick's, else the defaults."""
+def sizes_of(args: argparse.Namespace) -> tuple[LoadSizes, int, int, int]:
+    """The load sizes, baseline payments, indexer events and ceiling requests: flags, else --quick's, else the
+    defaults."""
     def pick(name: str, default: object) -> object:
         given = getattr(args, name)
         return given if given is not None else QUICK.get(name, default) if args.quick else default
 
     load = LoadSizes(**{f.name: pick(f.name, f.default) for f in fields(LoadSizes)})  # type: ignore[arg-type]
-    return load, int(pick("baseline", DEFAULTS["baseline"])), int(pick("index_events", DEFAULTS["index_events"]))  # type: ignore[call-overload]
+    counts = (int(pick(name, DEFAULTS[name])) for name in ("baseline", "index_events", "ceiling"))  # type: ignore[call-overload]
+    return (load, *counts)  # type: ignore[return-value]
 
 
 def gas_table(path: Path) -> str | None:
@@ -57,11 +62,15 @@ def gas_table(path: Path) -> str | None:
 
 
 def run(args: argparse.Namespace, command: str) -> BenchResult:
-    load, baseline_payments, index_events = sizes_of(args)
+    load, baseline_payments, index_events, ceiling_requests = sizes_of(args)
     start = time.perf_counter()
 
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - start:6.1f} s] {line}", flush=True)
+
+    say(f"ceiling: {ceiling_requests:,} requests to a bare FastAPI endpoint in a process of its own")
+    ceiling = measure_ceiling(ceiling_requests, load.concurrency)
+    say(f"ceiling: {ceiling.per_s(202):,.0f} requests/s (load generator CPU {ceiling.client_cpu_share:.0%} of a core)")
 
     say("starting the network (walletnet up, two banks) in a child process")
     with BenchNetwork() as net:
@@ -73,7 +82,7 @@ def run(args: argparse.Namespace, command: str) -> BenchResult:
     say(f"indexer catch-up: filling a fresh chain with {index_events:,} events")
     catchup = run_catchup(index_events, say)
     say(f"indexed {catchup.events:,} events in {catchup.index_seconds:.1f} s: {catchup.events_per_s:,.0f}/s")
-    return BenchResult(api, catchup, command, time.perf_counter() - start, stopped)
+    return BenchResult(api, catchup, ceiling, command, time.perf_counter() - start, stopped)
 
 
 def main(argv: list[str] | None = None) -> None:

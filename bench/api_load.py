@@ -1,48 +1,55 @@
 """Load through the HTTP API of a running two-bank network (see bench.network), as banks' systems and
-customers' apps send it, with the SDK's AsyncClient:
+customers' apps send it. Every request is prepared by the SDK's clients (keys, customer sessions, idempotency
+keys, ATM signatures), signed and serialised before the clock starts, and sent by the lean load generator
+(bench.loadgen) from a process of its own, on keep-alive connections:
 
 1. setup: self-custody payers enrolled in bulk at the first bank, custodial payees at the second;
 2. ATM cash-ins (one event per request, ATM-signed messages) that fund the payers;
-3. P2P burst: pre-signed RelayedTransfers sent as fast as the API takes them (``concurrency`` in flight), each
-   by its payer's app in that customer's session (minted before the clock starts by the bank's login backend,
-   its ``auth`` key); the node relays them in batches of up to 100 per transaction;
+3. P2P burst: pre-signed RelayedTransfers sent closed-loop (``concurrency`` connections, each sends its next
+   request when the previous one is answered), each by its payer's app in that customer's session (minted by
+   the bank's login backend, its ``auth`` key); the node relays them in batches of up to 100 per transaction;
 4. merchant QR payments: customer-presented codes the shop's POS relays through its acquiring bank
    (the second bank; payers at the first);
 5. the naive web3.py baseline (bench.baseline) on the same chain and wallets, while the network is quiet;
-6. latency: pre-signed transfers sent open-loop at a fixed rate (on a schedule, never waiting for answers);
-   a request's latency counts from its scheduled send time, so a slow server cannot hide its queue. It runs
-   last: an API pushed past what it can serve may leave its bank's node stopped (see docs/performance.md).
+6. latency: pre-signed transfers sent open-loop at a fixed rate (request ``i`` is due at ``i / rate``, whatever
+   the answers); a request's latency counts from when it was due, so a slow server cannot hide its queue in
+   the client.
 
 Each throughput phase reports requests accepted per second (the first send to the last answer) and
 confirmed per second (the first send until the last operation is final in the bank's database, i.e. its
-transaction has its confirmations). Every signature is made before the clock starts.
+transaction has its confirmations), and the generator's own CPU use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from bench.baseline import BaselineResult, run_baseline
+from bench.loadgen import LoadResult, encode_prepared, run_in_process
 from bench.network import BenchNetwork
 from bench.signing import Signer
 from node.operations.models import OperationKind
 from wallet_sdk.authorizations import MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
 from wallet_sdk.chain.network import Network
-from wallet_sdk.client import AsyncClient
+from wallet_sdk.client import ApiRequest, AsyncClient
+from wallet_sdk.client import atm as atm_requests
+from wallet_sdk.client import merchants as merchant_requests
+from wallet_sdk.client import transfers as transfer_requests
+from wallet_sdk.client._core import BaseAsyncClient
 from wallet_sdk.client.atm import AsyncAtmClient
 from wallet_sdk.client.wallets import EnrolmentRow
 from wallet_sdk.deploy import bank_id
-from wallet_sdk.exceptions import ApiError, ApiProblemError
 from wallet_sdk.keys import WalletKey
 
 __all__ = ["ApiLoadResult", "LatencyResult", "LoadSizes", "PhaseResult", "percentile", "run_api_load"]
@@ -51,7 +58,6 @@ CASH_IN = 10_000  # minor units per ATM event (one 100.00 note)
 STALL_SECONDS = 30.0  # a phase stops waiting for confirmations when none came for this long
 ENROL_CHUNK = 500  # rows per bulk enrolment request (the API's maximum)
 REQUEST_TIMEOUT = 120.0  # seconds: an overloaded API's late answer is measured, not cut off
-LATENCY_TIMEOUT = 30.0  # seconds: in the open-loop phase, no answer by then counts as refused (a timeout)
 
 
 @dataclass(frozen=True)
@@ -61,13 +67,13 @@ class LoadSizes:
     payers: int = 40  # self-custody wallets at the first bank (they sign every payment)
     payees: int = 10  # custodial wallets at the second bank
     cash_ins: int = 60
-    p2p: int = 150
+    p2p: int = 300
     merchant_payments: int = 60
     rate: float = 200.0  # requests per second in the latency phase (the target's rate)
-    latency_seconds: float = 0.5
+    latency_seconds: float = 10.0
     low_rate: float = 2.0  # the same, first at a rate the node can serve here (0: skip)
     low_rate_seconds: float = 5.0
-    concurrency: int = 8  # requests in flight in the throughput phases
+    concurrency: int = 64  # keep-alive connections of the load generator (requests in flight at most)
 
 
 @dataclass
@@ -81,6 +87,7 @@ class PhaseResult:
     accept_seconds: float
     confirm_seconds: float
     final: Counter[str]  # operation statuses once everything was final
+    client_cpu: float = 0.0  # the load generator's CPU time over the phase, as a share of one core
 
     @property
     def accepted_per_s(self) -> float:
@@ -101,9 +108,10 @@ class LatencyResult:
     sent: int
     accepted: int
     refused: Counter[str]
-    send_seconds: float  # how long the schedule took to send (late sends show the generator's own limit)
+    send_seconds: float  # first scheduled send to last answer
     latencies_ms: list[float]
     final: Counter[str]
+    client_cpu: float = 0.0
 
     def percentile(self, p: float) -> float:
         return percentile(self.latencies_ms, p)
@@ -133,29 +141,30 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def _refusal(exc: ApiError) -> str:
-    if isinstance(exc, ApiProblemError):
-        return f"{exc.status} {exc.problem.get('type', '')}".strip()
-    return type(exc).__name__
+def _problem_type(body: bytes) -> str:
+    try:
+        kind = json.loads(body).get("type", "")
+    except (ValueError, AttributeError):
+        return ""
+    return str(kind).rsplit("/", 1)[-1]
 
 
-async def _send_all(calls: Sequence[Callable[[], Awaitable[Any]]], concurrency: int) -> tuple[int, Counter[str]]:
-    """Run ``calls`` with at most ``concurrency`` in flight; how many succeeded, and the refusals by kind."""
+def _refused(load: LoadResult) -> Counter[str]:
+    """The requests not accepted, by status and problem type (and the generator's connection errors)."""
     refused: Counter[str] = Counter()
-    accepted = 0
-    it = iter(calls)
+    for status, body in zip(load.codes, load.bodies, strict=True):
+        if not 200 <= status < 300:
+            refused[f"{status} {_problem_type(body)}".strip() if status else "no answer"] += 1
+    refused.update(load.errors)
+    return refused
 
-    async def worker() -> None:
-        nonlocal accepted
-        for call in it:
-            try:
-                await call()
-                accepted += 1
-            except ApiError as exc:
-                refused[_refusal(exc)] += 1
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return accepted, refused
+async def _send(net: BenchNetwork, bank: str, requests: Sequence[bytes], connections: int, *,
+                rate: float | None = None) -> LoadResult:
+    """The requests through the lean generator in a process of its own: closed-loop, or open-loop at ``rate``."""
+    host, port = net.host_port(bank)
+    return await asyncio.to_thread(run_in_process, "closed" if rate is None else "open", host, port, requests,
+                                   connections=connections, rate=rate, keep_bodies=True)
 
 
 async def _wait_final(net: BenchNetwork, bank: str, kind: OperationKind, after_id: int,
@@ -174,14 +183,15 @@ async def _wait_final(net: BenchNetwork, bank: str, kind: OperationKind, after_i
         await asyncio.sleep(0.02)
 
 
-async def _phase(net: BenchNetwork, name: str, bank: str, kind: OperationKind,
-                 calls: Sequence[Callable[[], Awaitable[Any]]], concurrency: int) -> PhaseResult:
+async def _phase(net: BenchNetwork, name: str, bank: str, kind: OperationKind, requests: Sequence[bytes],
+                 connections: int) -> PhaseResult:
     after = await asyncio.to_thread(net.last_operation_id, bank)
-    start = time.perf_counter()
-    accepted, refused = await _send_all(calls, concurrency)
-    answered = time.perf_counter()
+    load = await _send(net, bank, requests, connections)
+    accepted = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
     final, last = await _wait_final(net, bank, kind, after, accepted)
-    return PhaseResult(name, len(calls), accepted, refused, answered - start, max(last, answered) - start, final)
+    confirm_seconds = max(last - load.started, load.seconds)  # perf_counter: one clock for all processes here
+    return PhaseResult(name, len(requests), accepted, _refused(load), load.seconds, confirm_seconds, final,
+                       load.client_cpu_share)
 
 
 class _Load:
@@ -193,18 +203,14 @@ class _Load:
         self.bank_a, self.bank_b = net.banks[0], net.banks[-1]
         self.chain = Network.connect(net.rpc_url, net.deployment_file, timeout=30.0)
         self.signer = Signer(self.chain.domain())
-        # enough connections for every request of the open-loop phase to go out on schedule
-        limits = httpx.Limits(max_connections=max(100, sizes.concurrency, int(sizes.rate * sizes.latency_seconds)),
-                              max_keepalive_connections=100)
         self._http: list[httpx.AsyncClient] = []
         self.clients: dict[tuple[str, str], AsyncClient] = {}
-        self.limits = limits
         self.run = secrets.token_hex(3)
         self.payers: list[WalletKey] = []
         self.payees: list[str] = []
 
     def http(self, url: str) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, limits=self.limits)
+        client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT)
         self._http.append(client)
         return client
 
@@ -213,6 +219,11 @@ class _Load:
             url = self.net.url(bank)
             self.clients[bank, scope] = AsyncClient(url, self.net.key(bank, scope), retries=0, http=self.http(url))
         return self.clients[bank, scope]
+
+    @staticmethod
+    def wire(client: BaseAsyncClient, request: ApiRequest[Any]) -> bytes:
+        """``request`` as ``client`` would send it (key, session, idempotency key, ATM signature), as bytes."""
+        return encode_prepared(client.prepare(request), host=urlsplit(client.base_url).netloc)
 
     async def close(self) -> None:
         for http in self._http:
@@ -255,9 +266,11 @@ class _Load:
         url = self.net.url(self.bank_a)
         atm = AsyncAtmClient(url, self.net.key(self.bank_a, "atm"), atm_id=atm_id, secret=registration.secret,
                              retries=0, http=self.http(url))
-        wallets = [str(self.payers[i % len(self.payers)].address) for i in range(self.sizes.cash_ins)]
-        calls = [partial(atm.report_cash_in, self.ref(f"IN{i}"), w, {CASH_IN: 1}) for i, w in enumerate(wallets)]
-        return await _phase(self.net, "ATM cash-in", self.bank_a, OperationKind.ATM_CASH_IN, calls,
+        requests = [self.wire(atm, atm_requests.report_cash_in(self.ref(f"IN{i}"),
+                                                               str(self.payers[i % len(self.payers)].address),
+                                                               {CASH_IN: 1}))
+                    for i in range(self.sizes.cash_ins)]
+        return await _phase(self.net, "ATM cash-in", self.bank_a, OperationKind.ATM_CASH_IN, requests,
                             self.sizes.concurrency)
 
     async def payer_apps(self) -> list[AsyncClient]:
@@ -267,13 +280,13 @@ class _Load:
         sessions = [await backend.mint_customer_session(self.ref(f"P{i}")) for i in range(len(self.payers))]
         return [backend.as_customer(session) for session in sessions]
 
-    async def transfers(self, count: int) -> list[Callable[[], Awaitable[Any]]]:
+    async def transfers(self, count: int) -> list[bytes]:
         """``count`` P2P payments, pre-signed, spread over the payers (each its own nonce word per batch), each
-        sent by its payer's app."""
+        as its payer's app sends it."""
         apps = await self.payer_apps()
         valid_before = self.chain.now() + 3_600
         words = [secrets.randbits(64) for _ in self.payers]
-        calls: list[Callable[[], Awaitable[Any]]] = []
+        requests: list[bytes] = []
         for i in range(count):
             n, bit = i % len(self.payers), i // len(self.payers)
             payer, payee = self.payers[n], self.payees[i % len(self.payees)]
@@ -281,42 +294,24 @@ class _Load:
             auth = RelayedTransfer(from_=payer.address, to=payee, value=value, valid_before=valid_before,
                                    nonce=relay_nonce(words[n] + bit // 256, bit % 256))
             signed = self.signer.sign(payer, auth)
-            calls.append(partial(apps[n].transfer, str(payer.address), payee, value, authorization=signed))
-        return calls
+            requests.append(self.wire(apps[n], transfer_requests.transfer(str(payer.address), payee, value,
+                                                                          authorization=signed)))
+        return requests
 
     async def p2p(self) -> PhaseResult:
-        calls = await self.transfers(self.sizes.p2p)
-        return await _phase(self.net, "P2P payments", self.bank_a, OperationKind.P2P, calls, self.sizes.concurrency)
+        requests = await self.transfers(self.sizes.p2p)
+        return await _phase(self.net, "P2P payments", self.bank_a, OperationKind.P2P, requests,
+                            self.sizes.concurrency)
 
     async def latency(self, rate: float, seconds: float) -> LatencyResult:
-        count = max(1, int(rate * seconds))
-        calls = await self.transfers(count)
+        requests = await self.transfers(max(1, int(rate * seconds)))
         after = await asyncio.to_thread(self.net.last_operation_id, self.bank_a)
-        latencies: list[float] = []
-        refused: Counter[str] = Counter()
-        loop = asyncio.get_running_loop()
-
-        async def one(call: Callable[[], Awaitable[Any]], scheduled: float) -> None:
-            try:
-                await asyncio.wait_for(call(), LATENCY_TIMEOUT)
-                latencies.append((loop.time() - scheduled) * 1000)
-            except ApiError as exc:
-                refused[_refusal(exc)] += 1
-            except TimeoutError:
-                refused[f"no answer within {LATENCY_TIMEOUT:.0f} s"] += 1
-
-        tasks = []
-        start = loop.time()
-        for i, call in enumerate(calls):
-            scheduled = start + i / rate
-            delay = scheduled - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(call, scheduled)))
-        send_seconds = loop.time() - start
-        await asyncio.gather(*tasks)
-        final, _ = await _wait_final(self.net, self.bank_a, OperationKind.P2P, after, len(latencies))
-        return LatencyResult(rate, count, len(latencies), refused, send_seconds, latencies, final)
+        load = await _send(self.net, self.bank_a, requests, self.sizes.concurrency, rate=rate)
+        accepted = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
+        final, _ = await _wait_final(self.net, self.bank_a, OperationKind.P2P, after, accepted)
+        latencies = [ms for code, ms in zip(load.codes, load.latencies_ms, strict=True) if 200 <= code < 300]
+        return LatencyResult(rate, len(requests), accepted, _refused(load), load.seconds, latencies, final,
+                             load.client_cpu_share)
 
     async def merchant(self) -> PhaseResult:
         """Customer-presented QR: each payer's app signs a payment, the shop's POS relays it (acquirer: bank B)."""
@@ -333,7 +328,7 @@ class _Load:
         pos = AsyncClient(url, onboarding.api_key, retries=0, http=self.http(url))
         valid_before = self.chain.now() + 3_600
         settlement = self.chain.addresses["MerchantSettlement"]
-        calls: list[Callable[[], Awaitable[Any]]] = []
+        requests: list[bytes] = []
         for i in range(self.sizes.merchant_payments):
             payer = self.payers[i % len(self.payers)]
             payment = MerchantPayment(acquirer=bank_id(self.bank_b), merchant_id=merchant_id(shop),
@@ -341,8 +336,8 @@ class _Load:
                                       valid_before=valid_before, settlement=settlement)
             signed = self.signer.sign(payer, payment)
             # the POS names the amount it charges: the acquirer issues and signs the order's request
-            calls.append(partial(pos.submit_pos_payment, shop, signed, amount=payment.amount))
-        return await _phase(self.net, "merchant QR payments", self.bank_b, OperationKind.MERCHANT_PAYMENT, calls,
+            requests.append(self.wire(pos, merchant_requests.submit_pos_payment(shop, signed, amount=payment.amount)))
+        return await _phase(self.net, "merchant QR payments", self.bank_b, OperationKind.MERCHANT_PAYMENT, requests,
                             self.sizes.concurrency)
 
 

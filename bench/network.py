@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, select
 
@@ -111,6 +112,12 @@ class BenchNetwork:
 
     def url(self, bank: str) -> str:
         return str(self.info["banks"][bank]["api_url"])
+
+    def host_port(self, bank: str) -> tuple[str, int]:
+        parts = urlsplit(self.url(bank))
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"bank {bank}'s API address {self.url(bank)} names no host and port")
+        return parts.hostname, parts.port
 
     def key(self, bank: str, scope: str) -> str:
         return self.credentials[bank][scope]

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bench.__main__ import QUICK, parse_args, sizes_of
 from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
+from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
 from bench.report import BenchResult, figures, render
@@ -48,13 +49,18 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
     assert catchup.events >= catchup.target_events == 300  # the deployment's own events come on top
     assert catchup.blocks > 0 and catchup.rounds >= 1
 
-    result = BenchResult(api, catchup, "python -m bench --quick")
+    ceiling = measure_ceiling(200, 4)
+    assert ceiling.statuses == {202: 200} and not ceiling.errors and ceiling.seconds > 0
+    assert ceiling.client_cpu_seconds > 0 and len(ceiling.answered_latencies_ms) == 200
+
+    result = BenchResult(api, catchup, ceiling, "python -m bench --quick")
     text = render(result, "| gas | row |", notes="## Notes\n")
     for figure in figures(result):
         assert f"| {figure.name} |" in text
     for row in ("| ATM cash-in |", "| P2P payments |", "| merchant QR payments |", "| P2P at 5/s open-loop |",
                 "| P2P at 10/s open-loop |",
-                "| naive web3.py baseline |", "| indexer catch-up", "| cores |", "| gas | row |"):
+                "| naive web3.py baseline |", "| ceiling (bare endpoint) | 200 | 200 | 0 |", "| indexer catch-up",
+                "| cores |", "| gas | row |"):
         assert row in text
 
     # a phase where nothing was answered renders as such and misses its target
@@ -86,10 +92,10 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 def test_quick_sizes_and_flags_over_them() -> None:
-    load, baseline, events = sizes_of(parse_args(["--quick"]))
-    assert (load.payers, load.p2p, load.rate, baseline, events) == (QUICK["payers"], QUICK["p2p"], QUICK["rate"],
-                                                                    QUICK["baseline"], QUICK["index_events"])
+    load, baseline, events, ceiling = sizes_of(parse_args(["--quick"]))
+    assert (load.payers, load.p2p, load.rate, baseline, events, ceiling) == (
+        QUICK["payers"], QUICK["p2p"], QUICK["rate"], QUICK["baseline"], QUICK["index_events"], QUICK["ceiling"])
     assert load.low_rate == LoadSizes().low_rate  # not a quick size: the default
-    load, baseline, _ = sizes_of(parse_args(["--quick", "--rate", "200", "--baseline", "3"]))
-    assert (load.rate, load.payers, baseline) == (200.0, QUICK["payers"], 3)
+    load, baseline, _, ceiling = sizes_of(parse_args(["--quick", "--rate", "200", "--baseline", "3", "--ceiling", "9"]))
+    assert (load.rate, load.payers, baseline, ceiling) == (200.0, QUICK["payers"], 3, 9)
     assert sizes_of(parse_args([]))[0] == LoadSizes()

@@ -28,7 +28,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, async_endpoint, endpoint, model
+from wallet_sdk.client._core import (
+    ApiRequest,
+    BaseAsyncClient,
+    BaseClient,
+    PreparedRequest,
+    async_endpoint,
+    endpoint,
+    model,
+)
 from wallet_sdk.client.atm import (
     AsyncAtmAdminEndpoints,
     AsyncAtmClient,
@@ -60,6 +68,7 @@ __all__ = [
     "Operation",
     "OperationTimeoutError",
     "Page",
+    "PreparedRequest",
     "SecretAlreadyShownError",
     "Teller",
     "TotpEnrolment",

@@ -21,7 +21,8 @@ import typing
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Union
+from typing import Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar, Union
+from urllib.parse import urlencode
 
 import httpx
 
@@ -34,6 +35,7 @@ __all__ = [
     "ApiRequest",
     "BaseAsyncClient",
     "BaseClient",
+    "PreparedRequest",
     "async_endpoint",
     "endpoint",
     "model",
@@ -79,6 +81,15 @@ class ApiRequest(Generic[T]):
         if not self.params:
             return None
         return {k: v for k, v in self.params.items() if v is not None}
+
+
+class PreparedRequest(NamedTuple):
+    """One request as it goes on the wire (see :meth:`BaseClient.prepare`)."""
+
+    method: str
+    path: str  # with its query string
+    headers: dict[str, str]
+    body: bytes | None
 
 
 def endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[Any, P], T]:
@@ -216,6 +227,15 @@ class _Common:
         headers.update(request.headers or {})
         headers.update(self.sign(request, body))
         return headers
+
+    def prepare(self, request: ApiRequest[Any]) -> PreparedRequest:
+        """What :meth:`send` would put on the wire for ``request`` (with a fresh idempotency key if it takes
+        one), for a caller that sends many requests itself, e.g. a load generator that serialises them all
+        before its clock starts."""
+        key, body = self._key(request), request.body()
+        query = request.query()
+        path = request.path + ("?" + urlencode(query) if query else "")
+        return PreparedRequest(request.method, path, self._headers(request, key, body), body)
 
     def sign(self, request: ApiRequest[Any], body: bytes | None) -> dict[str, str]:
         """Extra headers computed from the exact body (override: an ATM signs its messages)."""
