@@ -371,7 +371,7 @@ async def _run(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
         latency = await load.latency(sizes.rate, sizes.latency_seconds)  # last: an overload may stop a node
         progress(_latency_line(latency))
         return ApiLoadResult(sizes, setup_seconds, cash_in, p2p, latency, merchant, latency_low, baseline,
-                             net.peak_memory_kib(),
+                             net.peak_memory_kib(load.bank_a),
                              load.payers, load.payees)
     finally:
         await load.close()

@@ -1,5 +1,6 @@
-"""The network under load: ``walletnet up`` (anvil, the contracts, two banks' nodes and APIs) in a child
-process, so the load generator's CPU and GIL stay out of the measured process.
+"""The network under load: ``walletnet up --bank-processes`` (anvil, the contracts, and each bank's node and
+API in a process of its own, as a bank deploys them on SQLite) started as a child process, so the load
+generator's CPU and GIL stay out of the measured processes.
 
 The bench finds it through the files ``walletnet up`` writes (network.json, credentials.json) and counts the
 banks' operations by status in their databases (read-only), which is how it knows what is on chain.
@@ -74,7 +75,8 @@ class BenchNetwork:
             self.data_dir = Path(self._tmp.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "up.log").open("wb")
-        cmd = [sys.executable, "-m", "tools.cli", "up", "--banks", "2", "--data-dir", str(self.data_dir)]
+        cmd = [sys.executable, "-m", "tools.cli", "up", "--banks", "2", "--data-dir", str(self.data_dir),
+               "--bank-processes"]
         env = {**os.environ, "COLUMNS": "200"}
         self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
@@ -130,8 +132,9 @@ class BenchNetwork:
     def deployment_file(self) -> Path:
         return Path(self.info["deployment_file"])
 
-    def peak_memory_kib(self) -> int:
-        return peak_memory_kib(self.pid)
+    def peak_memory_kib(self, bank: str) -> int:
+        """The peak resident set of the bank's process (its node and API)."""
+        return peak_memory_kib(int(self.info["banks"][bank]["pid"]))
 
     def stopped_threads(self) -> list[str]:
         """Node threads that failed and stopped their bank's node during the run (from walletnet up's log),

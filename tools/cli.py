@@ -131,12 +131,16 @@ def up(
     port: Annotated[int | None, typer.Option(help="Chain RPC port (default: a free one).")] = None,
     api_port_base: Annotated[int | None, typer.Option(help="API port of the first bank; the next banks take the "
                                                            "next ports (default: free ones).")] = None,
+    bank_processes: Annotated[bool, typer.Option("--bank-processes", help="Run each bank's node and API in a "
+                                                 "process of its own, as a bank deploys them (make bench does).")]
+    = False,
 ) -> None:
     """Start (or resume) the local network: chain, contracts, and each bank's node and API; runs until Ctrl-C."""
     from tools.localnet_nodes import DataDirBusyError, start_network
 
     try:
-        net = start_network(data_dir=data_dir, banks=banks, port=port, api_port_base=api_port_base)
+        net = start_network(data_dir=data_dir, banks=banks, port=port, api_port_base=api_port_base,
+                            bank_processes=bank_processes)
     except DataDirBusyError as exc:
         err.print(f"[red]up[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None

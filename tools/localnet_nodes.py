@@ -12,6 +12,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -45,6 +47,8 @@ __all__ = [
     "network_description",
     "read_network_file",
     "serve_api",
+    "spawn_bank",
+    "start_bank",
     "start_network",
 ]
 
@@ -88,10 +92,11 @@ class BankService:
 
     code: str
     settings: NodeSettings
-    engine: Engine
-    runner: NodeRunner
+    engine: Engine  # this process's own engine on the bank's database
+    runner: NodeRunner | None  # None: the bank runs in a process of its own (``pid``)
     url: str
     db_path: Path
+    pid: int
 
     @property
     def docs_url(self) -> str:
@@ -123,6 +128,8 @@ class RunningNetwork:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         for bank in self.banks:
+            if bank.runner is None:
+                raise RuntimeError(f"bank {bank.code} runs in process {bank.pid}: wait for its operations instead")
             bank.runner.wait_idle(timeout)
 
     def stop(self) -> None:
@@ -182,10 +189,10 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_port: int | None,
-          fresh_chain: bool) -> tuple[BankService, bool]:
-    """Start one bank's node and API; returns it and whether its database was new."""
-    code = net.banks[index].code
+def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
+               fresh_chain: bool) -> tuple[BankService, bool]:
+    """Start one bank's node and API in this process until ``stack`` closes; returns it and whether its database
+    was new. ``operator_key``: the private key of the operator the deployment admitted for the bank."""
     bank_dir = data_dir / code.lower()  # beside the custody key the node keeps there
     bank_dir.mkdir(parents=True, exist_ok=True)
     db_path = bank_dir / "node.sqlite3"
@@ -194,7 +201,7 @@ def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_p
     new_db = not db_path.exists()
     deployment_path = data_dir / "deployment.json"
     # Merchants are settled on demand here (no daily cut-off), so the demo's settlement is its own.
-    settings = load_settings(bank_id=code, rpc_url=net.devnet.rpc_url, db_url=f"sqlite:///{db_path}",
+    settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{db_path}",
                              data_dir=data_dir, deployment_file=deployment_path, confirmations=1,
                              settlement_cutoff=None)
     engine = create_engine(settings.database_url)
@@ -204,21 +211,66 @@ def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_p
         ensure_system_accounts(SqlLedger(session), settings.currency)
 
     def connect() -> Network:
-        return Network.connect(net.devnet.rpc_url, deployment_path, timeout=30.0)
+        return Network.connect(rpc_url, deployment_path, timeout=30.0)
 
-    operator = Account.from_key(net.devnet.accounts[2 + index].private_key)  # the key the deployment admitted
-    runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.5)  # woken at once by work
+    runner = NodeRunner(settings, engine, connect, Account.from_key(operator_key),
+                        poll_interval=0.5)  # woken at once by work
     runner.start()
     stack.callback(runner.stop)
     url = serve_api(stack, settings, engine, connect(), api_port)
-    return BankService(code, settings, engine, runner, url, db_path), new_db
+    return BankService(code, settings, engine, runner, url, db_path, os.getpid()), new_db
+
+
+def spawn_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
+               fresh_chain: bool) -> tuple[BankService, bool]:
+    """:func:`start_bank` in a process of its own (``python -m tools.localnet_bank``), stopped with SIGTERM
+    when ``stack`` closes. The operator key goes to it on its standard input, never on its command line."""
+    process = subprocess.Popen([sys.executable, "-m", "tools.localnet_bank"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    stack.callback(_stop_process, process)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(json.dumps({"code": code, "rpc_url": rpc_url, "operator_key": operator_key,
+                                    "data_dir": str(data_dir), "api_port": api_port,
+                                    "fresh_chain": fresh_chain}).encode())
+    process.stdin.close()
+    line = process.stdout.readline()  # the bank's one line once its API answers (or nothing: it failed)
+    if not line:
+        raise RuntimeError(f"bank {code}'s process exited with {process.wait()} before it started")
+    ready = json.loads(line)
+    settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{ready['db_path']}", data_dir=data_dir,
+                             deployment_file=data_dir / "deployment.json", confirmations=1, settlement_cutoff=None)
+    engine = create_engine(settings.database_url)
+    stack.callback(engine.dispose)
+    return BankService(code, settings, engine, None, ready["url"], Path(ready["db_path"]), process.pid), ready["new_db"]
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the bank finishes its writer's round), SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_port: int | None,
+          fresh_chain: bool, in_process: bool) -> tuple[BankService, bool]:
+    """Start bank ``index`` of ``net``, in this process or in one of its own."""
+    start = start_bank if in_process else spawn_bank
+    return start(stack, net.banks[index].code, net.devnet.rpc_url, net.devnet.accounts[2 + index].private_key,
+                 data_dir, api_port, fresh_chain)
 
 
 def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int | None = None,
-                  api_port_base: int | None = None) -> RunningNetwork:
+                  api_port_base: int | None = None, bank_processes: bool = False) -> RunningNetwork:
     """Start (or resume) the chain, the contracts and every bank's node and API; write network.json and, for
     banks started for the first time, their demo API keys into credentials.json. Raises DataDirBusyError if
-    another process runs the network of ``data_dir``."""
+    another process runs the network of ``data_dir``.
+
+    ``bank_processes``: each bank's node and API run in a process of their own (as a bank deploys them, one
+    process on SQLite) rather than all in this one; ``runner`` is then None and ``wait_idle`` not available."""
     lock = _lock(data_dir)
     try:
         chain = start_local_network(data_dir=data_dir, banks=banks, port=port)
@@ -230,7 +282,8 @@ def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int |
         credentials = _read_credentials(running.credentials_file)
         for i in range(len(chain.banks)):
             bank, new_db = _bank(running._stack, chain, data_dir, i,
-                                 None if api_port_base is None else api_port_base + i, fresh_chain=not chain.reused)
+                                 None if api_port_base is None else api_port_base + i, fresh_chain=not chain.reused,
+                                 in_process=not bank_processes)
             running.banks.append(bank)
             if new_db or set(credentials.get(bank.code, {})) != set(DEMO_SCOPES):
                 with transaction(session_factory(bank.engine)) as session:
@@ -259,8 +312,8 @@ def network_description(net: RunningNetwork) -> dict[str, Any]:
         "contracts": dict(net.chain.deployment.contracts),
         "deployment_file": str(root / "deployment.json"),
         "credentials_file": str(root / "credentials.json"),
-        "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": f"sqlite:///{b.db_path.resolve()}"}
-                  for b in net.banks},
+        "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": f"sqlite:///{b.db_path.resolve()}",
+                           "pid": b.pid} for b in net.banks},
     }
 
 

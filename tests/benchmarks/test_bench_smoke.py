@@ -42,7 +42,7 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
         assert lat.sent == sent and lat.accepted == sent and len(lat.latencies_ms) == sent and not lat.refused
         assert lat.final == {"completed": sent}
         assert 0 < lat.percentile(50) <= lat.percentile(99) == max(lat.latencies_ms)
-    assert api.node_peak_kib > 10_000  # a Python process running two nodes holds more than 10 MiB
+    assert api.node_peak_kib > 10_000  # a Python process running a node and its API holds more than 10 MiB
     assert (api.baseline.payments, api.baseline.confirmed) == (2, 2) and api.baseline.per_s > 0
 
     catchup = run_catchup(300)

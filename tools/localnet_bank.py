@@ -1,0 +1,33 @@
+"""One bank of the local network in a process of its own (``walletnet up --bank-processes``): its node and
+API as :func:`tools.localnet_nodes.start_bank` runs them, until SIGTERM or SIGINT.
+
+It reads its settings as one JSON object on standard input (with the operator's private key, which so never
+shows on a command line), and answers with one JSON line on standard output once its API answers: the API's
+URL, its database and whether that was new."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+from tools.localnet_nodes import start_bank
+
+
+def main() -> None:
+    config = json.loads(sys.stdin.read())
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with ExitStack() as stack:
+        bank, new_db = start_bank(stack, config["code"], config["rpc_url"], config["operator_key"],
+                                  Path(config["data_dir"]), config["api_port"], config["fresh_chain"])
+        print(json.dumps({"url": bank.url, "db_path": str(bank.db_path), "new_db": new_db}), flush=True)
+        stop.wait()  # a failed node thread is logged; the API keeps answering, as in `walletnet up`
+
+
+if __name__ == "__main__":
+    main()
