@@ -10,12 +10,20 @@ sessions therefore never interleave read-then-write (the SQLite counterpart of P
 their work can be undone without giving up the write lock.
 Foreign keys are switched on for every connection.
 
+Within one process, writers to one SQLite file take turns on a Python lock before ``BEGIN IMMEDIATE`` and give
+it back when their transaction ends: SQLite's own busy handler makes a waiting writer sleep (up to 100 ms a
+time) and lets whoever polls first in, so under load (a bank's API, writer and indexer in one process) writers
+starved and requests failed as "database is locked" after ``busy_timeout``. The Python lock hands over at once.
+Other processes on the same file still wait in SQLite's busy handler.
+
 PostgreSQL (psycopg 3): the default READ COMMITTED isolation; code that must not race takes row locks
 with ``with_for_update()``.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +42,56 @@ WORK_SAVEPOINT_OPTION = "walletnet_work_savepoint"
 WORK_SAVEPOINT = "walletnet_work"
 """The savepoint a SQLite transaction of a ``WORK_SAVEPOINT_OPTION`` session starts with; ``connection.info``
 says whether the current transaction has it (the key is this name)."""
+
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}  # SQLite file -> this process's writers' turn
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(database: str) -> threading.Lock:
+    key = str(Path(database).expanduser().resolve()) if database and database != ":memory:" else database
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _TurnTakingConnection(sqlite3.Connection):
+    """A SQLite connection that holds its file's process-wide write lock (``write_lock``) from ``BEGIN
+    IMMEDIATE`` until its transaction commits or rolls back (any thread may end it: a web framework may begin a
+    request's transaction in one worker thread and commit it in another)."""
+
+    write_lock: threading.Lock | None = None
+    holds_turn = False
+
+    def take_turn(self) -> None:
+        if self.write_lock is None or self.holds_turn:
+            return
+        if not self.write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            raise sqlite3.OperationalError("database is locked")  # what SQLite says after busy_timeout
+        self.holds_turn = True
+
+    def end_turn(self) -> None:
+        if self.holds_turn:
+            self.holds_turn = False
+            assert self.write_lock is not None
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.end_turn()
 
 
 def is_sqlite(url_or_engine: str | URL | Engine) -> bool:
@@ -61,12 +119,16 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S, "factory": _TurnTakingConnection,
+                    **kwargs.pop("connect_args", {})}
     engine = sa_create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
+    write_lock = _write_lock(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see "begin" below)
+        if isinstance(dbapi_connection, _TurnTakingConnection):
+            dbapi_connection.write_lock = write_lock
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -82,7 +144,16 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
         read_only = options.get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        if not read_only:
+            dbapi = connection.connection.dbapi_connection
+            if isinstance(dbapi, _TurnTakingConnection):
+                dbapi.take_turn()
+        try:
+            connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        except BaseException:
+            if not read_only and isinstance(dbapi, _TurnTakingConnection):
+                dbapi.end_turn()
+            raise
         work = bool(options.get(WORK_SAVEPOINT_OPTION, False)) and not read_only
         if work:
             connection.exec_driver_sql(f"SAVEPOINT {WORK_SAVEPOINT}")
