@@ -97,6 +97,6 @@ def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
     )
 
 
-def one_or_none(session: Session, query: Select[tuple[_T]], *, lock: bool = False) -> _T | None:
+def one_or_none(session: Session, query: Select[_T], *, lock: bool = False) -> _T | None:
     """The one row ``query`` selects, or None; ``lock`` selects it ``FOR UPDATE`` (held to the transaction's end)."""
     return session.scalars(query.with_for_update() if lock else query).one_or_none()
