@@ -11,14 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from node.ledger.accounts import CHAIN_ISSUED
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    completes,
-    confirmed,
-    operation_ledger,
-    refused,
-)
+from node.operations.models import Operation, OperationKind, completes, confirmed, operation_ledger, refused
 from node.outbox import OutboxRow, RowOutcome
 
 __all__: list[str] = []  # nothing to call: the completions are registered with node.operations.models

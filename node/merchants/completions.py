@@ -23,14 +23,7 @@ from node.db.base import utcnow
 from node.ledger.accounts import CHAIN_ISSUED, FEE_INCOME
 from node.ledger.types import AccountKind
 from node.merchants.models import FEE_WALLET_ACCOUNT, MerchantState, PayoutMode, find_merchant
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    completes,
-    confirmed,
-    operation_ledger,
-    refused,
-)
+from node.operations.models import Operation, OperationKind, completes, confirmed, operation_ledger, refused
 from node.outbox import OutboxRow, RowOutcome
 from node.wallets.models import WalletState, find_wallet
 from wallet_sdk.chain.events import Event

@@ -44,14 +44,7 @@ from node.errors import (
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
-from node.operations.models import (
-    IN_FLIGHT,
-    Operation,
-    OperationKind,
-    new_operation,
-    new_ref,
-    operation_payload,
-)
+from node.operations.models import IN_FLIGHT, Operation, OperationKind, new_operation, new_ref, operation_payload
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
