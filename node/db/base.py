@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session
 
 __all__ = [
+    "ADDRESS",
     "CURRENCY",
     "Base",
     "IdType",
@@ -55,6 +56,9 @@ MinorUnits = BigInteger
 
 CURRENCY = String(16)
 """A currency code as the SDK accepts it (up to 16 characters, e.g. ``DCASH``)."""
+
+ADDRESS = String(42)
+"""An EIP-55 address: 0x and 40 hex digits."""
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 

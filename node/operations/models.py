@@ -35,7 +35,18 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node import outbox
-from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, one_or_none, str_enum, utcnow
+from node.db.base import (
+    ADDRESS,
+    CURRENCY,
+    Base,
+    IdType,
+    JsonType,
+    MinorUnits,
+    UTCDateTime,
+    one_or_none,
+    str_enum,
+    utcnow,
+)
 from node.errors import NodeError
 from node.outbox import OutboxRow, RowOutcome
 
@@ -67,7 +78,6 @@ __all__ = [
     "refused",
 ]
 
-ADDRESS = String(42)
 
 
 class OperationKind(StrEnum):
