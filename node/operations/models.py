@@ -47,7 +47,7 @@ from node.db.base import (
     str_enum,
     utcnow,
 )
-from node.errors import NodeError
+from node.errors import NotFoundError
 from node.outbox import OutboxRow, RowOutcome
 
 if TYPE_CHECKING:
@@ -148,10 +148,7 @@ class Operation(Base):
         return f"Operation({self.public_id!r}, {self.kind.value}, {self.status.value})"
 
 
-class OperationNotFoundError(NodeError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class OperationNotFoundError(NotFoundError):
     def __init__(self, public_id: str) -> None:
         self.public_id = public_id
         super().__init__(f"no operation {public_id!r}")
