@@ -25,6 +25,7 @@ __all__ = [
     "MerchantNotActiveError",
     "NodeError",
     "NotCustodianError",
+    "NotFoundError",
     "OrderAlreadyPaidError",
     "PaymentRequestExpiredError",
     "RefundExceedsRefundableError",
@@ -58,6 +59,13 @@ class NodeError(Exception):
     def retry_after(self) -> int | None:
         """Seconds after which the same request may succeed (HTTP ``Retry-After``), or None."""
         return None
+
+
+class NotFoundError(NodeError, LookupError):
+    """Nothing is stored under the key a caller looked up (the subclass names what, and keeps the key)."""
+
+    problem = "not-found"
+    status = 404
 
 
 class FlowError(NodeError):

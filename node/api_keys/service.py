@@ -22,7 +22,7 @@ from node.api_keys.models import ApiKey, Scope
 from node.api_keys.principal import Principal
 from node.api_keys.sessions import TOKEN_PREFIX, session_for_token
 from node.db.base import utcnow
-from node.errors import NodeError
+from node.errors import NotFoundError
 
 __all__ = ["ApiKeyNotFoundError", "CreatedKey", "authenticate", "create_key", "hash_secret", "list_keys",
            "revoke_key"]
@@ -31,10 +31,7 @@ SECRET_PREFIX: Final = "wn_"
 MAX_SECRET_LENGTH: Final = 200
 
 
-class ApiKeyNotFoundError(NodeError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class ApiKeyNotFoundError(NotFoundError):
     def __init__(self, key_id: int) -> None:
         self.key_id = key_id
         super().__init__(f"no API key with id {key_id}")

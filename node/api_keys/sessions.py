@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from node.api_keys.models import CustomerSession
 from node.db.base import utcnow
-from node.errors import NodeError
+from node.errors import NotFoundError
 
 __all__ = ["MAX_TTL", "MIN_TTL", "TOKEN_PREFIX", "CustomerSessionNotFoundError", "MintedSession",
            "mint_session", "revoke_customer", "revoke_session", "session_for_token"]
@@ -35,10 +35,7 @@ MIN_TTL: Final = 30  # seconds
 MAX_TTL: Final = 4 * 3600  # a session lasts a few hours at most: the app asks the backend for a new one
 
 
-class CustomerSessionNotFoundError(NodeError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class CustomerSessionNotFoundError(NotFoundError):
     def __init__(self, session_id: int) -> None:
         self.session_id = session_id
         super().__init__(f"no customer session with id {session_id}")

@@ -37,7 +37,7 @@ from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
 from node.atm.models import Atm, AtmState
 from node.chain_ids import id_bytes
 from node.custody import custody_for
-from node.db.base import utcnow
+from node.db.base import one_or_none, utcnow
 from node.errors import (
     AuthorizationInvalidError,
     FlowConflictError,
@@ -166,10 +166,7 @@ def register_atm(session: Session, settings: NodeSettings, *, atm_id: str, name:
 
 
 def get_atm(session: Session, atm_id: str, *, lock: bool = False) -> Atm:
-    query = select(Atm).where(Atm.atm_id == atm_id)
-    if lock:
-        query = query.with_for_update()
-    atm = session.scalars(query).one_or_none()
+    atm = one_or_none(session, select(Atm).where(Atm.atm_id == atm_id), lock=lock)
     if atm is None:
         raise FlowNotFoundError(f"no ATM {atm_id!r}", atm_id=atm_id)
     return atm

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, MetaData, Select, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 __all__ = [
+    "ADDRESS",
     "CURRENCY",
     "Base",
     "IdType",
     "JsonType",
     "MinorUnits",
     "UTCDateTime",
+    "one_or_none",
     "str_enum",
     "utcnow",
 ]
+
+_T = TypeVar("_T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -51,6 +56,9 @@ MinorUnits = BigInteger
 
 CURRENCY = String(16)
 """A currency code as the SDK accepts it (up to 16 characters, e.g. ``DCASH``)."""
+
+ADDRESS = String(42)
+"""An EIP-55 address: 0x and 40 hex digits."""
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -91,3 +99,8 @@ def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def one_or_none(session: Session, query: Select[_T], *, lock: bool = False) -> _T | None:
+    """The one row ``query`` selects, or None; ``lock`` selects it ``FOR UPDATE`` (held to the transaction's end)."""
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()

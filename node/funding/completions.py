@@ -11,15 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from node.ledger.accounts import CHAIN_ISSUED
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    OperationStatus,
-    completes,
-    failure_details,
-    finish,
-    operation_ledger,
-)
+from node.operations.models import Operation, OperationKind, completes, confirmed, operation_ledger, refused
 from node.outbox import OutboxRow, RowOutcome
 
 __all__: list[str] = []  # nothing to call: the completions are registered with node.operations.models
@@ -31,21 +23,19 @@ def _top_up_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOu
     hold_ref = str(op.details["hold"])
     if outcome.confirmed:
         ledger.capture(hold_ref, contra=CHAIN_ISSUED, entry_reference=op.ref, memo=f"top-up {op.ref}")
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+        confirmed(op, row)
     else:
         ledger.release(hold_ref)
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the mint failed",
-               **failure_details(outcome))
+        refused(op, row, outcome, "the mint failed")
 
 
 @completes(OperationKind.REDEMPTION)
 def _redemption_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     if not outcome.confirmed:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the burn failed",
-               **failure_details(outcome))
+        refused(op, row, outcome, "the burn failed")
         return
     assert op.account is not None and op.amount_minor is not None and op.ref is not None
     ledger = operation_ledger(session, op)
     ledger.credit(op.account, op.amount_minor, contra=CHAIN_ISSUED, reference=op.ref, correlation_id=op.ref,
                   memo=f"redemption {op.ref} from wallet {op.wallet}")
-    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+    confirmed(op, row)

@@ -42,13 +42,7 @@ from node.operations.checks import (
     deposit_currency,
     nonce_in_flight,
 )
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    new_operation,
-    new_ref,
-    operation_payload,
-)
+from node.operations.models import Operation, OperationKind, new_operation, new_ref, operation_payload
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings

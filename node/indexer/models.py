@@ -37,7 +37,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from node.db.base import CURRENCY, Base, IdType, MinorUnits, UTCDateTime, str_enum, utcnow
+from node.db.base import ADDRESS, CURRENCY, Base, IdType, MinorUnits, UTCDateTime, str_enum, utcnow
 
 __all__ = [
     "BankIssuance",
@@ -52,7 +52,6 @@ __all__ = [
     "WalletHistory",
 ]
 
-ADDRESS = String(42)
 ID_TEXT = String(66)  # a bytes32 id as text (<= 32 bytes of UTF-8) or 0x-hex
 TX_HASH = String(66)
 

@@ -40,7 +40,7 @@ from web3.types import RPCEndpoint
 from node.chain_ids import id_text
 from node.confirmations import confirmed_head
 from node.db import transaction
-from node.db.base import utcnow
+from node.db.base import one_or_none, utcnow
 from node.errors import NodeError
 from node.indexer.models import IndexerCheckpoint
 from node.indexer.projection import EVENT_NAMES, IndexedValueTooLargeError, IndexScope, Projection
@@ -257,8 +257,8 @@ class Indexer:
     # ------------------------------------------------------------------ the checkpoint row
 
     def _checkpoint_row(self, session: Session, *, lock: bool = False) -> IndexerCheckpoint | None:
-        query = select(IndexerCheckpoint).where(IndexerCheckpoint.name == CHECKPOINT_NAME)
-        row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+        row = one_or_none(session, select(IndexerCheckpoint).where(IndexerCheckpoint.name == CHECKPOINT_NAME),
+                          lock=lock)
         if row is not None:
             self._check_same_setup(row)
         return row

@@ -4,54 +4,25 @@
 unless the ``ledger_adapter`` setting names another).
 """
 
+from node.ledger import errors
 from node.ledger.adapter import BUILTIN, CoreBankingLedger, LedgerFactory, open_ledger
 from node.ledger.builtin import SqlLedger
-from node.ledger.errors import (
-    AccountConflictError,
-    AccountNotFoundError,
-    BalanceOverflowError,
-    CaptureExceedsHoldError,
-    EntryAlreadyReversedError,
-    EntryNotFoundError,
-    HoldExpiredError,
-    HoldNotActiveError,
-    HoldNotAllowedError,
-    HoldNotFoundError,
-    InsufficientFundsError,
-    InvalidAmountError,
-    LedgerError,
-    ReferenceConflictError,
-    UnbalancedEntryError,
-)
+from node.ledger.errors import *  # noqa: F403  (the ledger errors, as errors.__all__ lists them)
 from node.ledger.types import AccountInfo, AccountKind, Balance, Entry, Hold, HoldState, Leg, NormalSide
 
 __all__ = [
     "BUILTIN",
-    "AccountConflictError",
     "AccountInfo",
     "AccountKind",
-    "AccountNotFoundError",
     "Balance",
-    "BalanceOverflowError",
-    "CaptureExceedsHoldError",
     "CoreBankingLedger",
     "Entry",
-    "EntryAlreadyReversedError",
-    "EntryNotFoundError",
     "Hold",
-    "HoldExpiredError",
-    "HoldNotActiveError",
-    "HoldNotAllowedError",
-    "HoldNotFoundError",
     "HoldState",
-    "InsufficientFundsError",
-    "InvalidAmountError",
-    "LedgerError",
     "LedgerFactory",
     "Leg",
     "NormalSide",
-    "ReferenceConflictError",
     "SqlLedger",
-    "UnbalancedEntryError",
     "open_ledger",
+    *errors.__all__,
 ]

@@ -17,6 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,8 @@ from node.ledger.types import AccountInfo, AccountKind, Balance, Entry, Hold, Ho
 __all__ = ["MAX_AMOUNT_MINOR", "SqlLedger"]
 
 MAX_AMOUNT_MINOR = 2**63 - 1  # a BIGINT column
+
+_Row = TypeVar("_Row", LedgerAccount, LedgerHold)
 
 
 def _check_amount(amount: object, *, positive: bool = False) -> int:
@@ -82,22 +85,15 @@ class SqlLedger:
         kind = AccountKind(kind)
         if not code or len(code) > 128:
             raise ValueError("an account code must be 1..128 characters")
-        existing = self._account_or_none(code)
-        if existing is None:
-            account = LedgerAccount(code=code, kind=kind, currency=currency, name=name, owner_ref=owner_ref)
-            try:
-                with self.session.begin_nested():
-                    self.session.add(account)
-            except IntegrityError:
-                existing = self._account_or_none(code)
-                if existing is None:
-                    raise
-            else:
-                return self._account_info(account)
-        if existing.kind is not kind or existing.currency != currency:
-            raise AccountConflictError(code, f"{existing.kind.value} in {existing.currency}",
+        account = self._account_or_none(code)
+        if account is None:
+            account = self._add_or_twin(
+                LedgerAccount(code=code, kind=kind, currency=currency, name=name, owner_ref=owner_ref),
+                lambda: self._account_or_none(code))
+        if account.kind is not kind or account.currency != currency:
+            raise AccountConflictError(code, f"{account.kind.value} in {account.currency}",
                                        f"{kind.value} in {currency}")
-        return self._account_info(existing)
+        return self._account_info(account)
 
     def account_info(self, code: str) -> AccountInfo:
         return self._account_info(self._account(code))
@@ -136,17 +132,11 @@ class SqlLedger:
         available = self._available_minor(acct)
         if available < amount:
             raise InsufficientFundsError(acct.code, acct.currency, available, amount)
-        hold = LedgerHold(reference=reference, account_id=acct.id, currency=acct.currency, amount_minor=amount,
-                          state=HoldState.ACTIVE, memo=memo, expires_at=expires_at, created_at=self._clock())
-        try:
-            with self.session.begin_nested():
-                self.session.add(hold)
-        except IntegrityError:
-            existing = self._hold_or_none(reference)
-            if existing is None:
-                raise
-            return self._same_hold(existing, acct, amount)
-        return self._hold_info(hold, acct)
+        hold = self._add_or_twin(
+            LedgerHold(reference=reference, account_id=acct.id, currency=acct.currency, amount_minor=amount,
+                       state=HoldState.ACTIVE, memo=memo, expires_at=expires_at, created_at=self._clock()),
+            lambda: self._hold_or_none(reference))
+        return self._same_hold(hold, acct, amount)
 
     def release(self, reference: str) -> Hold:
         hold = self._locked_hold(reference)
@@ -304,6 +294,19 @@ class SqlLedger:
         if existing.fingerprint != digest or not existing.posted:
             raise ReferenceConflictError(existing.reference)
         return self._entry_info(existing)
+
+    def _add_or_twin(self, row: _Row, twin: Callable[[], _Row | None]) -> _Row:
+        """Add ``row`` in a savepoint; if a unique key refuses it, return instead the twin (found by ``twin``) that
+        a concurrent transaction committed first."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            existing = twin()
+            if existing is None:
+                raise
+            return existing
+        return row
 
     def _same_hold(self, existing: LedgerHold, acct: LedgerAccount, amount: int) -> Hold:
         if existing.account_id != acct.id or existing.amount_minor != amount:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from node.errors import NodeError
+from node.errors import NodeError, NotFoundError
 
 __all__ = [
     "AccountConflictError",
@@ -59,10 +59,7 @@ class UnbalancedEntryError(LedgerError, ValueError):
         super().__init__(f"entry {reference!r} does not balance: {shown}")
 
 
-class AccountNotFoundError(LedgerError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class AccountNotFoundError(LedgerError, NotFoundError):
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(f"no ledger account {code!r}")
@@ -127,10 +124,7 @@ class ReferenceConflictError(LedgerError):
         super().__init__(f"reference {reference!r} was already used with different accounts or amounts")
 
 
-class EntryNotFoundError(LedgerError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class EntryNotFoundError(LedgerError, NotFoundError):
     def __init__(self, reference: str) -> None:
         self.reference = reference
         super().__init__(f"no posted entry {reference!r}")
@@ -148,10 +142,7 @@ class EntryAlreadyReversedError(LedgerError):
         super().__init__(f"entry {reference!r} was already reversed by {reversed_by!r}")
 
 
-class HoldNotFoundError(LedgerError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class HoldNotFoundError(LedgerError, NotFoundError):
     def __init__(self, reference: str) -> None:
         self.reference = reference
         super().__init__(f"no hold {reference!r}")

@@ -23,15 +23,7 @@ from node.db.base import utcnow
 from node.ledger.accounts import CHAIN_ISSUED, FEE_INCOME
 from node.ledger.types import AccountKind
 from node.merchants.models import FEE_WALLET_ACCOUNT, MerchantState, PayoutMode, find_merchant
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    OperationStatus,
-    completes,
-    failure_details,
-    finish,
-    operation_ledger,
-)
+from node.operations.models import Operation, OperationKind, completes, confirmed, operation_ledger, refused
 from node.outbox import OutboxRow, RowOutcome
 from node.wallets.models import WalletState, find_wallet
 from wallet_sdk.chain.events import Event
@@ -58,20 +50,18 @@ def _onboarded(session: Session, op: Operation, row: OutboxRow, outcome: RowOutc
         merchant.state = MerchantState.ACTIVE if outcome.confirmed else MerchantState.FAILED
         merchant.updated_at = utcnow()
     if outcome.confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+        confirmed(op, row)
     else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the chain refused the registration",
-               **failure_details(outcome))
+        refused(op, row, outcome, "the chain refused the registration")
 
 
 @completes(OperationKind.MERCHANT_PAYMENT)
 @completes(OperationKind.MERCHANT_REFUND)
 def _relayed(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     if outcome.confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+        confirmed(op, row)
     else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or f"the chain refused the {op.kind.value}",
-               tx_hash=row.tx_hash, **failure_details(outcome))
+        refused(op, row, outcome, f"the chain refused the {op.kind.value}", tx_hash=row.tx_hash)
 
 
 def _settled_event(op: Operation, outcome: RowOutcome) -> Event | None:
@@ -82,13 +72,12 @@ def _settled_event(op: Operation, outcome: RowOutcome) -> Event | None:
 @completes(OperationKind.SETTLEMENT)
 def _settled(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     if not outcome.confirmed:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the settlement failed", tx_hash=row.tx_hash,
-               **failure_details(outcome))
+        refused(op, row, outcome, "the settlement failed", tx_hash=row.tx_hash)
         return
     event = _settled_event(op, outcome)
     if event is None:  # the writer always hands the receipt over; without it the amounts are unknown here
         log.error("settlement %s confirmed without its MerchantSettled event: nothing booked", op.public_id)
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, booked=False)
+        confirmed(op, row, booked=False)
         return
     fee, net = int(event["fee"]), int(event["net"])
     ledger = operation_ledger(session, op)
@@ -100,5 +89,5 @@ def _settled(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcom
         ledger.credit(op.account or "", net, contra=CHAIN_ISSUED, reference=f"{op.ref}:payout", correlation_id=op.ref,
                       memo=f"settlement of merchant {op.details.get('merchant_id')} batch {int(event['batchId'])}")
     op.amount_minor = net
-    finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, batch_id=int(event["batchId"]),
-           gross=int(event["gross"]), refunds=int(event["refunds"]), fee=fee, net=net, booked=True)
+    confirmed(op, row, batch_id=int(event["batchId"]), gross=int(event["gross"]), refunds=int(event["refunds"]),
+              fee=fee, net=net, booked=True)

@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
-from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
+from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, one_or_none, str_enum, utcnow
 
 __all__ = [
     "FEE_WALLET_ACCOUNT",
@@ -74,10 +74,7 @@ class Merchant(Base):
 
 
 def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant | None:
-    query = select(Merchant).where(Merchant.merchant_id == merchant_id)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    return one_or_none(session, select(Merchant).where(Merchant.merchant_id == merchant_id), lock=lock)
 
 
 class PaymentRequestRecord(Base):

@@ -76,6 +76,7 @@ from node.merchants.request_signer import request_signing_key
 from node.merchants.webhook_targets import url_refusal
 from node.operations.checks import check_authorization, check_outflow
 from node.operations.models import (
+    IN_FLIGHT,
     Operation,
     OperationKind,
     OperationStatus,
@@ -132,7 +133,6 @@ FEE_WALLET_ENROLMENT: Final = "system:fee-wallet"
 DEFAULT_REQUEST_TTL: Final = 900  # seconds a payment request is valid unless the merchant says otherwise
 MAX_REQUEST_TTL: Final = 7 * 86_400
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
-IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)
 
 
 def _identifier(value: object, field: str) -> str:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from node.custody import custody_for
 from node.db import transaction
-from node.db.base import utcnow
+from node.db.base import one_or_none, utcnow
 from node.errors import FlowNotFoundError
 from node.indexer.models import MerchantOrder, MerchantRefund, SettlementBatchRecord
 from node.merchants.models import (
@@ -373,10 +373,7 @@ def get_event(session: Session, merchant_id: str, public_id: str, *, lock: bool 
     """Raises:
         WebhookEventNotFoundError: no such event, or it is another merchant's.
     """
-    query = select(WebhookEvent).where(WebhookEvent.public_id == public_id)
-    if lock:
-        query = query.with_for_update()
-    event = session.scalars(query).one_or_none()
+    event = one_or_none(session, select(WebhookEvent).where(WebhookEvent.public_id == public_id), lock=lock)
     if event is None or event.merchant_id != merchant_id:
         raise WebhookEventNotFoundError(f"no webhook event {public_id!r}", event_id=public_id)
     return event

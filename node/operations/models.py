@@ -35,8 +35,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
 from node import outbox
-from node.db.base import CURRENCY, Base, IdType, JsonType, MinorUnits, UTCDateTime, str_enum, utcnow
-from node.errors import NodeError
+from node.db.base import (
+    ADDRESS,
+    CURRENCY,
+    Base,
+    IdType,
+    JsonType,
+    MinorUnits,
+    UTCDateTime,
+    one_or_none,
+    str_enum,
+    utcnow,
+)
+from node.errors import NotFoundError
 from node.outbox import OutboxRow, RowOutcome
 
 if TYPE_CHECKING:
@@ -44,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINAL",
+    "IN_FLIGHT",
     "Attribution",
     "Completion",
     "Operation",
@@ -52,6 +64,7 @@ __all__ = [
     "OperationStatus",
     "attribute",
     "completes",
+    "confirmed",
     "failure_details",
     "finish",
     "get_operation",
@@ -62,9 +75,9 @@ __all__ = [
     "on_outcome",
     "operation_ledger",
     "operation_payload",
+    "refused",
 ]
 
-ADDRESS = String(42)
 
 
 class OperationKind(StrEnum):
@@ -94,6 +107,7 @@ class OperationStatus(StrEnum):
 
 
 FINAL: Final = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.RELEASED})
+IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)  # not final: the chain has not answered yet
 
 
 class Operation(Base):
@@ -134,10 +148,7 @@ class Operation(Base):
         return f"Operation({self.public_id!r}, {self.kind.value}, {self.status.value})"
 
 
-class OperationNotFoundError(NodeError, LookupError):
-    problem = "not-found"
-    status = 404
-
+class OperationNotFoundError(NotFoundError):
     def __init__(self, public_id: str) -> None:
         self.public_id = public_id
         super().__init__(f"no operation {public_id!r}")
@@ -196,10 +207,7 @@ def new_operation(session: Session, kind: OperationKind, *, channel: str, api_ke
 
 
 def get_operation(session: Session, public_id: str, *, lock: bool = False) -> Operation:
-    query = select(Operation).where(Operation.public_id == public_id)
-    if lock:
-        query = query.with_for_update()
-    op = session.scalars(query).one_or_none()
+    op = one_or_none(session, select(Operation).where(Operation.public_id == public_id), lock=lock)
     if op is None:
         raise OperationNotFoundError(public_id)
     return op
@@ -269,6 +277,18 @@ def failure_details(outcome: RowOutcome) -> dict[str, str]:
     ``BalanceCapExceeded``), for a failed operation's details, so clients can branch on the reason without
     parsing; empty if no single contract error refused it."""
     return {"reason": outcome.reason} if outcome.reason else {}
+
+
+def confirmed(op: Operation, row: OutboxRow, **details: Any) -> Operation:
+    """Complete ``op``: the chain confirmed its outbox ``row`` (its transaction is recorded, with ``details``)."""
+    return finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash, **details)
+
+
+def refused(op: Operation, row: OutboxRow, outcome: RowOutcome, fallback: str, **details: Any) -> Operation:
+    """Fail ``op``: the chain refused its outbox ``row``. The error is the row's (``fallback`` if it has none) and
+    the details name the contract error (:func:`failure_details`), with ``details`` (e.g. ``tx_hash=``)."""
+    return finish(op, OperationStatus.FAILED, error=row.last_error or fallback, **details,
+                  **failure_details(outcome))
 
 
 @outbox.on_final

@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from node.custody import custody_for
+from node.db.base import one_or_none
 from node.db.durable import keep
 from node.errors import InvalidStateError, NodeError
 from node.indexer.models import HistoryKind
@@ -200,8 +201,7 @@ def _locked_record(session: Session, wallet: str) -> SecondFactor | None:
 
 
 def _failures(session: Session, wallet: str, *, lock: bool = False) -> SecondFactorFailures | None:
-    query = select(SecondFactorFailures).where(SecondFactorFailures.wallet == wallet)
-    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+    return one_or_none(session, select(SecondFactorFailures).where(SecondFactorFailures.wallet == wallet), lock=lock)
 
 
 def _made_failures(session: Session, wallet: str, at: datetime, *, lock: bool = False) -> SecondFactorFailures:

@@ -27,12 +27,11 @@ from node.operations.checks import (
 from node.operations.models import (
     Operation,
     OperationKind,
-    OperationStatus,
     completes,
-    failure_details,
-    finish,
+    confirmed,
     new_operation,
     operation_payload,
+    refused,
 )
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
@@ -137,8 +136,7 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
 @completes(OperationKind.P2P)
 def _transfer_done(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome) -> None:
     if outcome.confirmed:
-        finish(op, OperationStatus.COMPLETED, tx_hash=row.tx_hash)
+        confirmed(op, row)
     else:
-        finish(op, OperationStatus.FAILED, error=row.last_error or "the transfer failed", tx_hash=row.tx_hash,
-               **failure_details(outcome))
+        refused(op, row, outcome, "the transfer failed", tx_hash=row.tx_hash)
 

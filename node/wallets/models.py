@@ -11,7 +11,7 @@ from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from node.custody import custody_for
-from node.db.base import Base, IdType, UTCDateTime, str_enum, utcnow
+from node.db.base import Base, IdType, UTCDateTime, one_or_none, str_enum, utcnow
 from node.errors import InvalidStateError
 from node.settings import NodeSettings
 from wallet_sdk.keys import WalletKey
@@ -70,10 +70,7 @@ class WalletRecord(Base):
 
 def find_wallet(session: Session, address: str, *, lock: bool = False) -> WalletRecord | None:
     """The record of ``address`` (an EIP-55 address), or None if this bank did not open it."""
-    query = select(WalletRecord).where(WalletRecord.address == address)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    return one_or_none(session, select(WalletRecord).where(WalletRecord.address == address), lock=lock)
 
 
 def seal_key(settings: NodeSettings, key: WalletKey) -> str:

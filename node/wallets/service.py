@@ -44,14 +44,7 @@ from node.errors import (
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
-from node.operations.models import (
-    Operation,
-    OperationKind,
-    OperationStatus,
-    new_operation,
-    new_ref,
-    operation_payload,
-)
+from node.operations.models import IN_FLIGHT, Operation, OperationKind, new_operation, new_ref, operation_payload
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
@@ -99,7 +92,6 @@ CHANNEL_VERIFICATIONS: Final = {
 }
 ADMIN_KINDS: Final = frozenset({OperationKind.TIER_CHANGE, OperationKind.FREEZE, OperationKind.UNFREEZE,
                                 OperationKind.ACCOUNT_BINDING, OperationKind.WALLET_CLOSE})
-IN_FLIGHT: Final = (OperationStatus.PENDING, OperationStatus.HELD)
 
 _CUSTOMER_REF: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _PHONE: Final = re.compile(r"\+?[0-9]{6,15}")

@@ -136,6 +136,10 @@ class WriterContext:
         return bank
 
 
+Builder = Callable[[WriterContext, Sequence[Payload]], ContractFunction]
+"""``build(context, payloads)``: the contract call that writes the rows' payloads on chain."""
+
+
 def _one_item(_payload: Payload) -> int:
     return 1
 
@@ -161,7 +165,7 @@ class OutboxKind:
     """
 
     name: str
-    build: Callable[[WriterContext, Sequence[Payload]], ContractFunction]
+    build: Builder
     max_items: int = 1
     count_items: Callable[[Payload], int] = field(default=_one_item)
     item_failures: Callable[[WriterContext, Sequence[Event]], dict[int, ContractRevertError]] = field(
@@ -228,6 +232,32 @@ def _vrs(payload: Payload) -> tuple[int, bytes, bytes]:
     """The holder's signature of a signed-authorization payload."""
     return (_uint(_field(payload, "v"), "v", bits=8), _bytes32(_field(payload, "r"), "r"),
             _bytes32(_field(payload, "s"), "s"))
+
+
+_Reader = Callable[[Payload], Any]
+"""Reads one argument of a contract call from a row's payload (raising :class:`InvalidPayloadError`)."""
+
+
+def _address_at(name: str) -> _Reader:
+    return lambda payload: _address(payload, name)
+
+
+def _uint_at(name: str, *, bits: int = 256) -> _Reader:
+    return lambda payload: _uint(_field(payload, name), name, bits=bits)
+
+
+def _bytes32_at(name: str) -> _Reader:
+    return lambda payload: _bytes32(_field(payload, name), name)
+
+
+def _one_call(encode: Callable[..., ContractFunction], *arguments: _Reader) -> Builder:
+    """The ``build`` of a kind whose row is one payload, one call: ``encode(network, *arguments read from it)``."""
+
+    def build(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
+        (payload,) = payloads
+        return encode(context.network, *(read(payload) for read in arguments))
+
+    return build
 
 
 # ------------------------------------------------------------------ mint
@@ -344,32 +374,14 @@ register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
 # ------------------------------------------------------------------ wallet administration
 
 
-def _build_set_tier(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.set_tier(context.network, _address(payload, "wallet"),
-                            _uint(_field(payload, "tier"), "tier", bits=8))
+_WALLET: Final = _address_at("wallet")
 
-
-def _build_bind_account(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.bind_account(context.network, _address(payload, "wallet"),
-                                _bytes32(_field(payload, "account_hash"), "account_hash"))
-
-
-def _build_freeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.freeze(context.network, _address(payload, "wallet"),
-                          _uint(_field(payload, "reason"), "reason", bits=16))
-
-
-def _build_unfreeze(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.unfreeze(context.network, _address(payload, "wallet"))
-
-
-def _build_close_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.close_wallet(context.network, _address(payload, "wallet"), _bytes32(_field(payload, "ref"), "ref"))
+for _kind in (OutboxKind("set_tier", _one_call(encoder.set_tier, _WALLET, _uint_at("tier", bits=8))),
+              OutboxKind("bind_account", _one_call(encoder.bind_account, _WALLET, _bytes32_at("account_hash"))),
+              OutboxKind("freeze", _one_call(encoder.freeze, _WALLET, _uint_at("reason", bits=16))),
+              OutboxKind("unfreeze", _one_call(encoder.unfreeze, _WALLET)),
+              OutboxKind("close_wallet", _one_call(encoder.close_wallet, _WALLET, _bytes32_at("ref")))):
+    register_kind(_kind)
 
 
 # ------------------------------------------------------------------ redemption and holds
@@ -419,22 +431,10 @@ def _build_place_hold(context: WriterContext, payloads: Sequence[Payload]) -> Co
                               *_vrs(p))
 
 
-def _build_capture_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (p,) = payloads
-    return encoder.capture_hold(context.network, _bytes32(_field(p, "hold_id"), "hold_id"),
-                                _bytes32(_field(p, "ref"), "ref"))
-
-
-def _build_release_hold(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (p,) = payloads
-    return encoder.release_hold(context.network, _bytes32(_field(p, "hold_id"), "hold_id"))
-
-
-for _name, _build in (("set_tier", _build_set_tier), ("bind_account", _build_bind_account), ("freeze", _build_freeze),
-                      ("unfreeze", _build_unfreeze), ("close_wallet", _build_close_wallet),
-                      ("place_hold", _build_place_hold), ("capture_hold", _build_capture_hold),
-                      ("release_hold", _build_release_hold)):
-    register_kind(OutboxKind(_name, _build))
+for _kind in (OutboxKind("place_hold", _build_place_hold),
+              OutboxKind("capture_hold", _one_call(encoder.capture_hold, _bytes32_at("hold_id"), _bytes32_at("ref"))),
+              OutboxKind("release_hold", _one_call(encoder.release_hold, _bytes32_at("hold_id")))):
+    register_kind(_kind)
 register_kind(OutboxKind("redeem", _build_redeem, done_before=_redeem_done_before))
 
 
@@ -462,16 +462,6 @@ def _build_register_merchant(context: WriterContext, payloads: Sequence[Payload]
         context.network, _bytes32(_field(p, "merchant_id"), "merchant_id"), _address(p, "wallet"),
         fee_bps=_uint(_field(p, "fee_bps"), "fee_bps", bits=16), mcc=_uint(_field(p, "mcc"), "mcc", bits=16),
         settlement_account_hash=_bytes32(_field(p, "account_hash"), "account_hash"), payout_mode=_payout_mode(p))
-
-
-def _build_set_fee_wallet(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (p,) = payloads
-    return encoder.set_fee_wallet(context.network, _address(p, "wallet"))
-
-
-def _build_set_request_signer(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (p,) = payloads
-    return encoder.set_request_signer(context.network, _address(p, "signer"))
 
 
 def merchant_pay_payload(signed: SignedAuthorization[MerchantPayment]) -> dict[str, Any]:
@@ -536,8 +526,9 @@ def _settle_done_before(context: WriterContext, payload: Payload, error: Contrac
 
 
 register_kind(OutboxKind("merchant_pay", _build_merchant_pay, max_items=100, item_failures=_payment_failures))
-for _name, _build in (("register_merchant", _build_register_merchant), ("set_fee_wallet", _build_set_fee_wallet),
-                      ("set_request_signer", _build_set_request_signer)):
-    register_kind(OutboxKind(_name, _build))
+for _kind in (OutboxKind("register_merchant", _build_register_merchant),
+              OutboxKind("set_fee_wallet", _one_call(encoder.set_fee_wallet, _WALLET)),
+              OutboxKind("set_request_signer", _one_call(encoder.set_request_signer, _address_at("signer")))):
+    register_kind(_kind)
 register_kind(OutboxKind("refund_order", _build_refund_order, done_before=_refund_done_before))
 register_kind(OutboxKind("settle_merchant", _build_settle_merchant, done_before=_settle_done_before))
