@@ -26,6 +26,31 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+@contextmanager
+def _compiler_errors() -> Iterator[None]:
+    """The compiler's messages on stderr and exit 1, or a missing toolchain and exit 2, instead of a traceback."""
+    from tools import toolchain
+
+    try:
+        yield
+    except toolchain.CompileError as exc:
+        for message in exc.messages:
+            print(message, file=sys.stderr)
+        raise typer.Exit(1) from None
+    except toolchain.ToolchainMissingError as exc:
+        err.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _exit_if(problems: list[str], label: str, advice: str) -> None:
+    """Each problem in red after ``label``, then ``advice``, and exit 1; nothing when there are none."""
+    if problems:
+        for line in problems:
+            err.print(f"[red]{label}[/red] {line}", highlight=False)
+        err.print(advice)
+        raise typer.Exit(1)
+
+
 @app.command("compile")
 def compile_cmd(
     check: Annotated[bool, typer.Option(
@@ -35,25 +60,14 @@ def compile_cmd(
     """Compile contracts/ with the pinned solcjs into wallet_sdk/artifacts/ and generate wallet_sdk/reverts.py."""
     from tools import toolchain
 
-    try:
+    with _compiler_errors():
         if check:
             fresh = toolchain.compile_sources().artifacts
-            problems = toolchain.check_artifacts(artifacts=fresh) + toolchain.check_reverts(artifacts=fresh)
-            if problems:
-                for line in problems:
-                    err.print(f"[red]stale[/red] {line}", highlight=False)
-                err.print("run `walletnet compile` and commit the artifacts and wallet_sdk/reverts.py")
-                raise typer.Exit(1)
+            _exit_if(toolchain.check_artifacts(artifacts=fresh) + toolchain.check_reverts(artifacts=fresh), "stale",
+                     "run `walletnet compile` and commit the artifacts and wallet_sdk/reverts.py")
             console.print("artifacts and reverts.py match a fresh compile")
             return
         result = toolchain.compile_contracts()
-    except toolchain.CompileError as exc:
-        for message in exc.messages:
-            print(message, file=sys.stderr)
-        raise typer.Exit(1) from None
-    except toolchain.ToolchainMissingError as exc:
-        err.print(f"[red]error[/red]: {exc}")
-        raise typer.Exit(2) from None
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     names = ", ".join(sorted(a["contractName"] for a in result.artifacts.values()))
@@ -65,40 +79,39 @@ def storage_layout_cmd(
     update: Annotated[bool, typer.Option("--update", help="Rewrite the lock from the current contracts.")] = False,
 ) -> None:
     """Check the upgradeable contracts' storage layout against contracts/storage-layout.json."""
-    from tools import storage_layout, toolchain
+    from tools import storage_layout
 
-    try:
+    with _compiler_errors():
         if update:
             layout = storage_layout.update()
             console.print(f"wrote {storage_layout.lock_path()} ({len(layout)} layouts)")
             return
         problems = storage_layout.check()
-    except toolchain.CompileError as exc:
-        for message in exc.messages:
-            print(message, file=sys.stderr)
-        raise typer.Exit(1) from None
-    if problems:
-        for line in problems:
-            err.print(f"[red]layout[/red] {line}", highlight=False)
-        err.print("an upgrade with this layout would corrupt existing state; append new members instead")
-        raise typer.Exit(1)
+    _exit_if(problems, "layout", "an upgrade with this layout would corrupt existing state; append new members instead")
     console.print("storage layout compatible with the lock")
 
 
-def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C (SIGINT) or SIGTERM.
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C (SIGINT) or SIGTERM sets while the block runs; the previous handlers come back after.
 
-    With handlers of its own, as ``walletnet node run`` has, not by waiting for KeyboardInterrupt: a process
-    started with SIGINT ignored (a shell's background job, ``nohup``) keeps it ignored, Python then never raises
-    KeyboardInterrupt, and Ctrl-C or ``kill -INT`` would not stop it."""
+    Handlers of its own, not waiting for KeyboardInterrupt: a process started with SIGINT ignored (a shell's
+    background job, ``nohup``) keeps it ignored, Python then never raises KeyboardInterrupt, and Ctrl-C or
+    ``kill -INT`` would not stop it."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while not stop.wait(0.5):
-            pass
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM (see :func:`_stop_on_signals`)."""
+    with _stop_on_signals() as stop:
+        while not stop.wait(0.5):
+            pass
 
 
 @app.command()
@@ -372,21 +385,17 @@ def writer_run_cmd(
         err.print(f"[red]settings[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     writer_config = WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
                                  poll_interval=poll_interval)
-    try:
-        with open_writer(settings, writer_config) as writer:
-            console.print(f"writer for {settings.bank_id}: operator {writer.sender}, "
-                          f"database {settings.database_url_for_display()}", highlight=False)
-            writer.run(stop, until_idle=until_idle)
-    except (OperatorPasswordError, WalletnetError) as exc:
-        err.print(f"[red]writer[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with _stop_on_signals() as stop:
+        try:
+            with open_writer(settings, writer_config) as writer:
+                console.print(f"writer for {settings.bank_id}: operator {writer.sender}, "
+                              f"database {settings.database_url_for_display()}", highlight=False)
+                writer.run(stop, until_idle=until_idle)
+        except (OperatorPasswordError, WalletnetError) as exc:
+            err.print(f"[red]writer[/red]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
     console.print("writer stopped" if stop.is_set() else "writer idle: nothing left to send or confirm")
 
 
@@ -431,24 +440,20 @@ def index_run_cmd(
     settings = _node_settings(config, db_url, **({"confirmations": confirmations} if confirmations is not None
                                                   else {}))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        with open_indexer(settings, scope=IndexScope(scope), batch_blocks=batch_blocks, max_events=max_events,
-                          poll_interval=poll_interval) as indexer:
-            if once:
-                checkpoint = indexer.run_once()
-                console.print(f"indexed up to {checkpoint or 'nothing yet'}", highlight=False)
-                return
-            console.print(f"indexer for {settings.bank_id} ({scope}): database "
-                          f"{settings.database_url_for_display()}", highlight=False)
-            indexer.run(stop)
-    except (IndexerError, WalletnetError) as exc:
-        err.print(f"[red]index[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with _stop_on_signals() as stop:
+        try:
+            with open_indexer(settings, scope=IndexScope(scope), batch_blocks=batch_blocks, max_events=max_events,
+                              poll_interval=poll_interval) as indexer:
+                if once:
+                    checkpoint = indexer.run_once()
+                    console.print(f"indexed up to {checkpoint or 'nothing yet'}", highlight=False)
+                    return
+                console.print(f"indexer for {settings.bank_id} ({scope}): database "
+                              f"{settings.database_url_for_display()}", highlight=False)
+                indexer.run(stop)
+        except (IndexerError, WalletnetError) as exc:
+            err.print(f"[red]index[/red]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
     console.print("indexer stopped")
 
 
@@ -524,36 +529,34 @@ def node_run_cmd(
                   "run `walletnet db upgrade` first", highlight=False)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     engine = create_engine(settings.database_url)
 
     def connect() -> Network:  # web3's own retries off: the writer's backoff decides
         return Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
 
-    try:
-        if settings.operator_keystore is None:
-            raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
-                                        "password source (operator_password_env or operator_password_file)")
-        key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
-        runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
-                            writer_config=WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
-                                                       poll_interval=poll_interval))
-        runner.start()
-        console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
-                      f"({scope}) and periodic jobs on {settings.database_url_for_display()}", highlight=False)
-        while not stop.is_set() and not runner.failures:
-            if until_idle and runner.is_idle():
-                break
-            stop.wait(0.1)
-        runner.stop()
-    except (OperatorPasswordError, NodeStoppedError, WalletnetError) as exc:
-        err.print(f"[red]node[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        engine.dispose()
+    with _stop_on_signals() as stop:
+        try:
+            if settings.operator_keystore is None:
+                raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
+                                            "password source (operator_password_env or operator_password_file)")
+            key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
+            writer_config = WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
+                                         poll_interval=poll_interval)
+            runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
+                                writer_config=writer_config)
+            runner.start()
+            console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
+                          f"({scope}) and periodic jobs on {settings.database_url_for_display()}", highlight=False)
+            while not stop.is_set() and not runner.failures:
+                if until_idle and runner.is_idle():
+                    break
+                stop.wait(0.1)
+            runner.stop()
+        except (OperatorPasswordError, NodeStoppedError, WalletnetError) as exc:
+            err.print(f"[red]node[/red]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        finally:
+            engine.dispose()
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
 
 

@@ -1,11 +1,11 @@
 """Generate ``wallet_sdk/reverts.py``: one exception class per custom error of the shipped contracts.
 
 The classes come from the ABI of the artifacts ``walletnet compile`` writes, so they cannot drift from the
-contracts: each keeps the error's arguments as dataclass fields (the Solidity names and the Python types they
-decode to), its canonical signature and selector, and a docstring from the error's NatSpec (``@notice`` and
-``@dev``, which the artifacts carry as ``userdoc`` and ``devdoc``). What every class shares (construction,
-the message built from the fields, enum arguments, pickling) is written once, in
-:class:`wallet_sdk.exceptions.TypedRevert`.
+contracts: each names its canonical signature as a class keyword (the selector is computed from it), keeps the
+error's arguments as dataclass fields (the Solidity names and the Python types they decode to) and has a
+docstring from the error's NatSpec (``@notice`` and ``@dev``, which the artifacts carry as ``userdoc`` and
+``devdoc``). What every class shares (construction, the message built from the fields, enum arguments,
+pickling) is written once, in :class:`wallet_sdk.exceptions.TypedRevert`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
-
-from eth_utils.abi import function_signature_to_4byte_selector
 
 from wallet_sdk import enums as contract_enums
 from wallet_sdk._abi_words import abi_type
@@ -153,10 +151,11 @@ def _solidity_type(param: dict[str, Any]) -> str:
 
 
 def _class(error: _Error) -> list[str]:
-    selector = function_signature_to_4byte_selector(error.signature).hex()
-    lines = [f"class {error.name}(TypedRevert):", *_docstring(error), "",
-             f'    SIGNATURE: ClassVar[str] = "{error.signature}"',
-             f'    SELECTOR: ClassVar[bytes] = bytes.fromhex("{selector}")']
+    """The class statement naming the signature, the docstring, then one annotated field per argument."""
+    bases = f'TypedRevert, signature="{error.signature}"'
+    statement = f"class {error.name}({bases}):"
+    lines = [statement] if len(statement) <= _WIDTH else [f"class {error.name}(", f"    {bases}", "):"]
+    lines += _docstring(error)
     attributes = error.attributes()
     if attributes:
         lines.append("")
@@ -186,7 +185,7 @@ def render(artifacts: Mapping[str, Mapping[str, Any]]) -> str:
                    and issubclass(getattr(contract_enums, w), IntEnum))
     builtins = ["Panic", "RevertReason", "TypedRevert", "UnknownRevert"]
     lines = [HEADER.rstrip("\n"), "", "from __future__ import annotations", ""]
-    typing_names = ["Any", "ClassVar", "Final"] if any("tuple[" in a for a in annotations) else ["ClassVar", "Final"]
+    typing_names = ["Any", "Final"] if any("tuple[" in a for a in annotations) else ["Final"]
     lines.append(f"from typing import {', '.join(typing_names)}")
     lines.append("")
     if "ChecksumAddress" in words:

@@ -562,7 +562,12 @@ class TypedRevert(ContractRevertError):
     with the same signature is one class; where one declaration types an argument as an enum and another as
     its ``uint8`` (``WalletNotActive.status``), the class uses the enum. Construct one by keyword or position
     like the Solidity error (``WalletNotActive(wallet=..., status=WalletStatus.FROZEN)``), optionally with the
-    raw revert ``data``.
+    raw revert ``data``. A subclass names its signature as a class keyword (or sets ``SIGNATURE``) and declares
+    the arguments as annotated fields; the selector is computed::
+
+        class WalletNotActive(TypedRevert, signature="WalletNotActive(address,uint8)"):
+            wallet: ChecksumAddress
+            status: WalletStatus
     """
 
     SIGNATURE: ClassVar[str] = ""
@@ -571,9 +576,10 @@ class TypedRevert(ContractRevertError):
 
     data: bytes = field(default=b"", kw_only=True)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, signature: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         dataclass(eq=False, repr=False)(cls)
+        cls.SIGNATURE = signature or cls.SIGNATURE
         name = cls.ERROR_NAME or cls.__name__
         if cls.SIGNATURE.partition("(")[0] != name:
             raise TypeError(f"{cls.__name__}.SIGNATURE {cls.SIGNATURE!r} does not name {name}")
@@ -630,25 +636,20 @@ PANIC_REASONS: Final = {
 }
 
 
-class RevertReason(TypedRevert):
+class RevertReason(TypedRevert, signature="Error(string)"):
     """Solidity's built-in ``Error(string)``: a ``require(cond, "message")`` or ``revert("message")``.
 
     walletnet's contracts use custom errors only; this comes from other contracts or tooling. Its
     ``name`` is "Error".
     """
 
-    SIGNATURE: ClassVar[str] = "Error(string)"
-    SELECTOR: ClassVar[bytes] = bytes.fromhex("08c379a0")
     ERROR_NAME: ClassVar[str] = "Error"
 
     message: str
 
 
-class Panic(TypedRevert):
+class Panic(TypedRevert, signature="Panic(uint256)"):
     """Solidity's built-in ``Panic(uint256)``: a failed assert, overflow, division by zero, ...; see :attr:`reason`."""
-
-    SIGNATURE: ClassVar[str] = "Panic(uint256)"
-    SELECTOR: ClassVar[bytes] = bytes.fromhex("4e487b71")
 
     code: int
 

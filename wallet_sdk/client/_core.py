@@ -1,9 +1,10 @@
 """The machinery of the HTTP client: requests described as data, sent by a sync or an async transport.
 
 Each endpoint is a *builder*: a plain function that checks its arguments and returns an :class:`ApiRequest`
-(method, path, body, how to parse the answer). :func:`endpoint` and :func:`async_endpoint` turn a builder into
-a method of :class:`~wallet_sdk.client.Client` / :class:`~wallet_sdk.client.AsyncClient`, so both clients
-share one definition per endpoint and differ only in how they wait for the answer.
+(method, path, body, how to parse the answer). :class:`Endpoint` turns a builder into a method of both
+:class:`~wallet_sdk.client.Client` and :class:`~wallet_sdk.client.AsyncClient` (:func:`endpoint` and
+:func:`async_endpoint` into a method of one of them), so both clients share one definition per endpoint and
+differ only in how they wait for the answer.
 
 Money-moving POSTs are ``idempotent``: the request carries an ``Idempotency-Key`` (the caller's, or a fresh
 UUID per call) and a retry after a dropped connection or a 503 re-sends it with the SAME key, so the node
@@ -21,7 +22,7 @@ import typing
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar, Union
+from typing import Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar, Union, overload
 from urllib.parse import urlencode
 
 import httpx
@@ -35,6 +36,7 @@ __all__ = [
     "ApiRequest",
     "BaseAsyncClient",
     "BaseClient",
+    "Endpoint",
     "PreparedRequest",
     "async_endpoint",
     "endpoint",
@@ -99,10 +101,7 @@ def endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[Any, P
         result: T = self.send(builder(*args, **kwargs))
         return result
 
-    method.__name__ = builder.__name__
-    method.__qualname__ = builder.__qualname__
-    method.__doc__ = builder.__doc__
-    return method
+    return _named_after(builder, method)
 
 
 def async_endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[Any, P], Awaitable[T]]:
@@ -112,10 +111,45 @@ def async_endpoint(builder: Callable[P, ApiRequest[T]]) -> Callable[Concatenate[
         result: T = await self.send(builder(*args, **kwargs))
         return result
 
+    return _named_after(builder, method)
+
+
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _named_after(builder: Callable[..., Any], method: M) -> M:
+    """``method`` with the name, qualified name and docstring of its builder."""
     method.__name__ = builder.__name__
     method.__qualname__ = builder.__qualname__
     method.__doc__ = builder.__doc__
     return method
+
+
+class Endpoint(Generic[P, T]):
+    """An endpoint as a method of both clients: on a :class:`BaseClient` it sends what ``builder`` describes and
+    returns the answer (:func:`endpoint`), on a :class:`BaseAsyncClient` it returns a coroutine of it
+    (:func:`async_endpoint`). A class of ``Endpoint`` attributes serves as a base of either client."""
+
+    def __init__(self, builder: Callable[P, ApiRequest[T]]) -> None:
+        self.builder = builder
+        self.__doc__ = builder.__doc__
+        self._sync = endpoint(builder)
+        self._async = async_endpoint(builder)
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Endpoint[P, T]: ...
+
+    @overload
+    def __get__(self, client: BaseAsyncClient, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
+
+    @overload
+    def __get__(self, client: BaseClient, owner: type[Any]) -> Callable[P, T]: ...
+
+    def __get__(self, client: object, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        method = self._async if isinstance(client, BaseAsyncClient) else self._sync
+        return types.MethodType(method, client)
 
 
 # ------------------------------------------------------------------ JSON -> dataclasses
@@ -195,11 +229,17 @@ def _result(request: ApiRequest[T], response: httpx.Response) -> T:
     return request.parse(data)
 
 
-class _Common:
-    """What both clients share: base URL, key (an API key or a customer session token), the teller's desk, headers
-    of a request."""
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)  # the connection pool
+B = TypeVar("B", httpx.BaseTransport, httpx.AsyncBaseTransport)  # its transport
 
-    def __init__(self, base_url: str, api_key: str | None, *, retries: int, backoff: float,
+
+class _Common(Generic[H, B]):
+    """What both clients share: base URL, key (an API key or a customer session token), the teller's desk, the
+    connection pool (``http``, or one made for this client with ``transport``), headers of a request, when to
+    retry."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = 2, backoff: float = 0.2, transport: B | None = None, http: H | None = None,
                  teller: Teller | None = None) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
@@ -208,6 +248,12 @@ class _Common:
         self.retries = retries
         self.backoff = backoff
         self.teller = teller
+        self._owned = http is None
+        self._http: H = self._connect(timeout, transport) if http is None else http
+
+    def _connect(self, timeout: float, transport: B | None) -> H:
+        """A connection pool of this client's own (closed with the client)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:  # never the key
         return f"{type(self).__name__}({self.base_url!r})"
@@ -251,16 +297,29 @@ class _Common:
         # Only requests that are safe to repeat: reads, and POSTs carrying an idempotency key.
         return attempt < self.retries and (request.method in ("GET", "HEAD") or request.idempotent)
 
+    def _final(self, request: ApiRequest[Any], attempt: int,
+               outcome: httpx.Response | httpx.TransportError) -> httpx.Response | None:
+        """The answer to parse, or ``None`` to retry after :meth:`_pause`; a transport error that may not be
+        retried raises :class:`ApiConnectionError`."""
+        if isinstance(outcome, httpx.TransportError):
+            if self._may_retry(request, attempt):
+                return None
+            raise ApiConnectionError(f"{request.method} {request.path}: {type(outcome).__name__}: {outcome}"
+                                     ) from outcome
+        if outcome.status_code in RETRY_STATUSES and self._may_retry(request, attempt):
+            return None
+        return outcome
 
-class BaseClient(_Common):
+    def _pause(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt + 1`` (exponential backoff)."""
+        return float(self.backoff * 2**attempt)
+
+
+class BaseClient(_Common[httpx.Client, httpx.BaseTransport]):
     """The synchronous client's transport (see :class:`wallet_sdk.client.Client`)."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 retries: int = 2, backoff: float = 0.2, transport: httpx.BaseTransport | None = None,
-                 http: httpx.Client | None = None, teller: Teller | None = None) -> None:
-        super().__init__(base_url, api_key, retries=retries, backoff=backoff, teller=teller)
-        self._owned = http is None
-        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+    def _connect(self, timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
     def __enter__(self) -> typing.Self:
         return self
@@ -277,28 +336,24 @@ class BaseClient(_Common):
         key, body = self._key(request), request.body()
         attempt = 0
         while True:
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = self._http.request(request.method, request.path, content=body, params=request.query(),
-                                              headers=self._headers(request, key, body))
+                outcome = self._http.request(request.method, request.path, content=body, params=request.query(),
+                                             headers=self._headers(request, key, body))
             except httpx.TransportError as exc:
-                if not self._may_retry(request, attempt):
-                    raise ApiConnectionError(f"{request.method} {request.path}: {type(exc).__name__}: {exc}") from exc
-            else:
-                if response.status_code not in RETRY_STATUSES or not self._may_retry(request, attempt):
-                    return _result(request, response)
-            time.sleep(self.backoff * 2**attempt)
+                outcome = exc
+            response = self._final(request, attempt, outcome)
+            if response is not None:
+                return _result(request, response)
+            time.sleep(self._pause(attempt))
             attempt += 1
 
 
-class BaseAsyncClient(_Common):
+class BaseAsyncClient(_Common[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """The asynchronous client's transport (see :class:`wallet_sdk.client.AsyncClient`)."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 retries: int = 2, backoff: float = 0.2, transport: httpx.AsyncBaseTransport | None = None,
-                 http: httpx.AsyncClient | None = None, teller: Teller | None = None) -> None:
-        super().__init__(base_url, api_key, retries=retries, backoff=backoff, teller=teller)
-        self._owned = http is None
-        self._http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+    def _connect(self, timeout: float, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
 
     async def __aenter__(self) -> typing.Self:
         return self
@@ -315,15 +370,14 @@ class BaseAsyncClient(_Common):
         key, body = self._key(request), request.body()
         attempt = 0
         while True:
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = await self._http.request(request.method, request.path, content=body,
-                                                    params=request.query(), headers=self._headers(request, key, body))
+                outcome = await self._http.request(request.method, request.path, content=body,
+                                                   params=request.query(), headers=self._headers(request, key, body))
             except httpx.TransportError as exc:
-                if not self._may_retry(request, attempt):
-                    raise ApiConnectionError(f"{request.method} {request.path}: {type(exc).__name__}: {exc}") from exc
-            else:
-                if response.status_code not in RETRY_STATUSES or not self._may_retry(request, attempt):
-                    return _result(request, response)
-            await asyncio.sleep(self.backoff * 2**attempt)
+                outcome = exc
+            response = self._final(request, attempt, outcome)
+            if response is not None:
+                return _result(request, response)
+            await asyncio.sleep(self._pause(attempt))
             attempt += 1
-

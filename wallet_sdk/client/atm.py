@@ -37,7 +37,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from wallet_sdk.authorizations import Domain, HoldAuthorization, SignedAuthorization
-from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, get_operation, page_of
 from wallet_sdk.client.models import Money, Operation, Page
 from wallet_sdk.exceptions import OperationTimeoutError
@@ -268,29 +268,19 @@ def deliver_vault_cash(amount: int, *, idempotency_key: str | None = None) -> Ap
 
 
 class AtmAdminEndpoints:
-    register_atm = endpoint(register_atm)
-    rotate_atm_secret = endpoint(rotate_atm_secret)
-    list_atms = endpoint(list_atms)
-    get_atm = endpoint(get_atm)
-    disable_atm = endpoint(disable_atm)
-    get_atm_cash = endpoint(get_atm_cash)
-    replenish_atm = endpoint(replenish_atm)
-    unload_atm = endpoint(unload_atm)
-    get_vault_cash = endpoint(get_vault_cash)
-    deliver_vault_cash = endpoint(deliver_vault_cash)
+    register_atm = Endpoint(register_atm)
+    rotate_atm_secret = Endpoint(rotate_atm_secret)
+    list_atms = Endpoint(list_atms)
+    get_atm = Endpoint(get_atm)
+    disable_atm = Endpoint(disable_atm)
+    get_atm_cash = Endpoint(get_atm_cash)
+    replenish_atm = Endpoint(replenish_atm)
+    unload_atm = Endpoint(unload_atm)
+    get_vault_cash = Endpoint(get_vault_cash)
+    deliver_vault_cash = Endpoint(deliver_vault_cash)
 
 
-class AsyncAtmAdminEndpoints:
-    register_atm = async_endpoint(register_atm)
-    rotate_atm_secret = async_endpoint(rotate_atm_secret)
-    list_atms = async_endpoint(list_atms)
-    get_atm = async_endpoint(get_atm)
-    disable_atm = async_endpoint(disable_atm)
-    get_atm_cash = async_endpoint(get_atm_cash)
-    replenish_atm = async_endpoint(replenish_atm)
-    unload_atm = async_endpoint(unload_atm)
-    get_vault_cash = async_endpoint(get_vault_cash)
-    deliver_vault_cash = async_endpoint(deliver_vault_cash)
+AsyncAtmAdminEndpoints = AtmAdminEndpoints  # one class serves both clients
 
 
 # ------------------------------------------------------------------ the ATM's messages
@@ -353,19 +343,14 @@ def report_dispense_fault(operation_id: str, event_id: str, reason: str) -> ApiR
 
 
 class AtmEndpoints:
-    report_cash_in = endpoint(report_cash_in)
-    submit_withdrawal = endpoint(submit_withdrawal)
-    confirm_dispense = endpoint(confirm_dispense)
-    report_dispense_fault = endpoint(report_dispense_fault)
-    get_operation = endpoint(get_operation)
+    report_cash_in = Endpoint(report_cash_in)
+    submit_withdrawal = Endpoint(submit_withdrawal)
+    confirm_dispense = Endpoint(confirm_dispense)
+    report_dispense_fault = Endpoint(report_dispense_fault)
+    get_operation = Endpoint(get_operation)
 
 
-class AsyncAtmEndpoints:
-    report_cash_in = async_endpoint(report_cash_in)
-    submit_withdrawal = async_endpoint(submit_withdrawal)
-    confirm_dispense = async_endpoint(confirm_dispense)
-    report_dispense_fault = async_endpoint(report_dispense_fault)
-    get_operation = async_endpoint(get_operation)
+AsyncAtmEndpoints = AtmEndpoints  # one class serves both clients
 
 
 class _AtmSigner:

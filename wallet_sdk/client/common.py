@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
 from wallet_sdk.exceptions import ClientArgumentError
 
@@ -104,16 +104,11 @@ def reset_totp(wallet: str, *, branch_id: str, reason: str, operator_id: str | N
 
 
 class CommonEndpoints:
-    get_health = endpoint(get_health)
-    get_operation = endpoint(get_operation)
-    list_api_keys = endpoint(list_api_keys)
-    enrol_totp = endpoint(enrol_totp)
-    reset_totp = endpoint(reset_totp)
+    get_health = Endpoint(get_health)
+    get_operation = Endpoint(get_operation)
+    list_api_keys = Endpoint(list_api_keys)
+    enrol_totp = Endpoint(enrol_totp)
+    reset_totp = Endpoint(reset_totp)
 
 
-class AsyncCommonEndpoints:
-    get_health = async_endpoint(get_health)
-    get_operation = async_endpoint(get_operation)
-    list_api_keys = async_endpoint(list_api_keys)
-    enrol_totp = async_endpoint(enrol_totp)
-    reset_totp = async_endpoint(reset_totp)
+AsyncCommonEndpoints = CommonEndpoints  # one class serves both clients

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import Redemption, SignedAuthorization
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, wallet_path
 from wallet_sdk.client.models import Money, Operation
 
@@ -130,14 +130,10 @@ def redeem(wallet: str, amount: int | Amount, *, authorization: SignedAuthorizat
 
 
 class FundingEndpoints:
-    open_account = endpoint(open_account)
-    get_account = endpoint(get_account)
-    top_up = endpoint(top_up)
-    redeem = endpoint(redeem)
+    open_account = Endpoint(open_account)
+    get_account = Endpoint(get_account)
+    top_up = Endpoint(top_up)
+    redeem = Endpoint(redeem)
 
 
-class AsyncFundingEndpoints:
-    open_account = async_endpoint(open_account)
-    get_account = async_endpoint(get_account)
-    top_up = async_endpoint(top_up)
-    redeem = async_endpoint(redeem)
+AsyncFundingEndpoints = FundingEndpoints  # one class serves both clients

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, page_of
 from wallet_sdk.client.funding import amount_fields
 from wallet_sdk.client.models import Money, Operation, Page
@@ -337,44 +337,25 @@ def redeliver_webhook_event(merchant_id: str, event_id: str) -> ApiRequest[Webho
 
 
 class MerchantsEndpoints:
-    onboard_merchant = endpoint(onboard_merchant)
-    list_merchants = endpoint(list_merchants)
-    get_merchant = endpoint(get_merchant)
-    create_payment_request = endpoint(create_payment_request)
-    get_payment_request = endpoint(get_payment_request)
-    get_payment_request_png = endpoint(get_payment_request_png)
-    get_payment_request_svg = endpoint(get_payment_request_svg)
-    get_order = endpoint(get_order)
-    pay_merchant = endpoint(pay_merchant)
-    submit_pos_payment = endpoint(submit_pos_payment)
-    refund_order = endpoint(refund_order)
-    void_order = endpoint(void_order)
-    settle_merchant = endpoint(settle_merchant)
-    list_settlements = endpoint(list_settlements)
-    get_settlement_statement = endpoint(get_settlement_statement)
-    get_settlement_statement_csv = endpoint(get_settlement_statement_csv)
-    get_daily_report = endpoint(get_daily_report)
-    list_webhook_events = endpoint(list_webhook_events)
-    redeliver_webhook_event = endpoint(redeliver_webhook_event)
+    onboard_merchant = Endpoint(onboard_merchant)
+    list_merchants = Endpoint(list_merchants)
+    get_merchant = Endpoint(get_merchant)
+    create_payment_request = Endpoint(create_payment_request)
+    get_payment_request = Endpoint(get_payment_request)
+    get_payment_request_png = Endpoint(get_payment_request_png)
+    get_payment_request_svg = Endpoint(get_payment_request_svg)
+    get_order = Endpoint(get_order)
+    pay_merchant = Endpoint(pay_merchant)
+    submit_pos_payment = Endpoint(submit_pos_payment)
+    refund_order = Endpoint(refund_order)
+    void_order = Endpoint(void_order)
+    settle_merchant = Endpoint(settle_merchant)
+    list_settlements = Endpoint(list_settlements)
+    get_settlement_statement = Endpoint(get_settlement_statement)
+    get_settlement_statement_csv = Endpoint(get_settlement_statement_csv)
+    get_daily_report = Endpoint(get_daily_report)
+    list_webhook_events = Endpoint(list_webhook_events)
+    redeliver_webhook_event = Endpoint(redeliver_webhook_event)
 
 
-class AsyncMerchantsEndpoints:
-    onboard_merchant = async_endpoint(onboard_merchant)
-    list_merchants = async_endpoint(list_merchants)
-    get_merchant = async_endpoint(get_merchant)
-    create_payment_request = async_endpoint(create_payment_request)
-    get_payment_request = async_endpoint(get_payment_request)
-    get_payment_request_png = async_endpoint(get_payment_request_png)
-    get_payment_request_svg = async_endpoint(get_payment_request_svg)
-    get_order = async_endpoint(get_order)
-    pay_merchant = async_endpoint(pay_merchant)
-    submit_pos_payment = async_endpoint(submit_pos_payment)
-    refund_order = async_endpoint(refund_order)
-    void_order = async_endpoint(void_order)
-    settle_merchant = async_endpoint(settle_merchant)
-    list_settlements = async_endpoint(list_settlements)
-    get_settlement_statement = async_endpoint(get_settlement_statement)
-    get_settlement_statement_csv = async_endpoint(get_settlement_statement_csv)
-    get_daily_report = async_endpoint(get_daily_report)
-    list_webhook_events = async_endpoint(list_webhook_events)
-    redeliver_webhook_event = async_endpoint(redeliver_webhook_event)
+AsyncMerchantsEndpoints = MerchantsEndpoints  # one class serves both clients

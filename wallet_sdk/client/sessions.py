@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError
 
 __all__ = ["AsyncCustomerSessionEndpoints", "CustomerSession", "CustomerSessionEndpoints", "Revocation"]
@@ -84,16 +84,11 @@ def revoke_customer_sessions(customer_ref: str) -> ApiRequest[Revocation]:
 
 
 class CustomerSessionEndpoints:
-    mint_customer_session = endpoint(mint_customer_session)
-    get_customer_session = endpoint(get_customer_session)
-    end_customer_session = endpoint(end_customer_session)
-    revoke_customer_session = endpoint(revoke_customer_session)
-    revoke_customer_sessions = endpoint(revoke_customer_sessions)
+    mint_customer_session = Endpoint(mint_customer_session)
+    get_customer_session = Endpoint(get_customer_session)
+    end_customer_session = Endpoint(end_customer_session)
+    revoke_customer_session = Endpoint(revoke_customer_session)
+    revoke_customer_sessions = Endpoint(revoke_customer_sessions)
 
 
-class AsyncCustomerSessionEndpoints:
-    mint_customer_session = async_endpoint(mint_customer_session)
-    get_customer_session = async_endpoint(get_customer_session)
-    end_customer_session = async_endpoint(end_customer_session)
-    revoke_customer_session = async_endpoint(revoke_customer_session)
-    revoke_customer_sessions = async_endpoint(revoke_customer_sessions)
+AsyncCustomerSessionEndpoints = CustomerSessionEndpoints  # one class serves both clients

@@ -19,7 +19,7 @@ from typing import Any
 
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, page_of, wallet_path
 from wallet_sdk.client.funding import amount_fields
 from wallet_sdk.client.models import Money, Operation, Page
@@ -124,12 +124,9 @@ def get_balance(wallet: str) -> ApiRequest[WalletBalance]:
 
 
 class TransfersEndpoints:
-    transfer = endpoint(transfer)
-    get_history = endpoint(get_history)
-    get_balance = endpoint(get_balance)
+    transfer = Endpoint(transfer)
+    get_history = Endpoint(get_history)
+    get_balance = Endpoint(get_balance)
 
 
-class AsyncTransfersEndpoints:
-    transfer = async_endpoint(transfer)
-    get_history = async_endpoint(get_history)
-    get_balance = async_endpoint(get_balance)
+AsyncTransfersEndpoints = TransfersEndpoints  # one class serves both clients

@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_typing import ChecksumAddress
 
-from wallet_sdk.client._core import ApiRequest, async_endpoint, endpoint, model
+from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.common import ClientArgumentError, wallet_path
 from wallet_sdk.client.models import Money, Operation
 from wallet_sdk.keys import WalletKey
@@ -273,24 +273,15 @@ def close_wallet(wallet: str, *, totp: str | None = None, idempotency_key: str |
 
 
 class WalletsEndpoints:
-    get_wallet = endpoint(get_wallet)
-    get_wallet_record = endpoint(get_wallet_record)
-    open_wallet = endpoint(open_wallet)
-    enrol_wallets = endpoint(enrol_wallets)
-    change_tier = endpoint(change_tier)
-    freeze_wallet = endpoint(freeze_wallet)
-    unfreeze_wallet = endpoint(unfreeze_wallet)
-    bind_account = endpoint(bind_account)
-    close_wallet = endpoint(close_wallet)
+    get_wallet = Endpoint(get_wallet)
+    get_wallet_record = Endpoint(get_wallet_record)
+    open_wallet = Endpoint(open_wallet)
+    enrol_wallets = Endpoint(enrol_wallets)
+    change_tier = Endpoint(change_tier)
+    freeze_wallet = Endpoint(freeze_wallet)
+    unfreeze_wallet = Endpoint(unfreeze_wallet)
+    bind_account = Endpoint(bind_account)
+    close_wallet = Endpoint(close_wallet)
 
 
-class AsyncWalletsEndpoints:
-    get_wallet = async_endpoint(get_wallet)
-    get_wallet_record = async_endpoint(get_wallet_record)
-    open_wallet = async_endpoint(open_wallet)
-    enrol_wallets = async_endpoint(enrol_wallets)
-    change_tier = async_endpoint(change_tier)
-    freeze_wallet = async_endpoint(freeze_wallet)
-    unfreeze_wallet = async_endpoint(unfreeze_wallet)
-    bind_account = async_endpoint(bind_account)
-    close_wallet = async_endpoint(close_wallet)
+AsyncWalletsEndpoints = WalletsEndpoints  # one class serves both clients
