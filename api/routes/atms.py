@@ -14,7 +14,8 @@ from api.auth import require_scope
 from api.common import Page, PageParamsDep, check_currency, paginate
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
+from api.problems import ProblemKind
+from api.routing import route
 from api.schemas.atm import (
     AtmCashOut,
     AtmIn,
@@ -43,14 +44,8 @@ _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 # ------------------------------------------------------------------ the registry
 
 
-@router.post(
-    "",
-    operation_id="register_atm",
-    summary="Register an ATM",
-    status_code=201,
-    response_model=AtmRegistrationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT),
-)
+@route(router, "POST", "", "Register an ATM", *_AUTH, ProblemKind.CONFLICT, status_code=201,
+       response_model=AtmRegistrationOut)
 def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: SettingsDep) -> AtmRegistrationOut:
     """Register an ATM and open its cash account in the ledger. The answer carries the device secret that
     signs the ATM's messages: it is shown once (the bank keeps it encrypted); if it is lost, rotate it
@@ -60,50 +55,27 @@ def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: Settin
     return AtmRegistrationOut(atm=atm_out(registration.atm), secret=registration.secret)
 
 
-@router.get(
-    "",
-    operation_id="list_atms",
-    summary="List the bank's ATMs",
-    response_model=Page[AtmOut],
-    responses=problem_responses(*_AUTH),
-)
+@route(router, "GET", "", "List the bank's ATMs", *_AUTH, response_model=Page[AtmOut])
 def list_atms(_key: Reader, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
     """Every ATM, disabled ones included, oldest first."""
     rows, next_cursor = paginate(session, select(Atm), Atm.id, page)
     return Page[AtmOut](items=[atm_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{atm_id}",
-    operation_id="get_atm",
-    summary="An ATM",
-    response_model=AtmOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "GET", "/{atm_id}", "An ATM", *_AUTH, ProblemKind.NOT_FOUND, response_model=AtmOut)
 def get_atm(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep) -> AtmOut:
     return atm_out(service.get_atm(session, atm_id))
 
 
-@router.post(
-    "/{atm_id}/disable",
-    operation_id="disable_atm",
-    summary="Disable an ATM",
-    response_model=AtmOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "POST", "/{atm_id}/disable", "Disable an ATM", *_AUTH, ProblemKind.NOT_FOUND, response_model=AtmOut)
 def disable_atm(atm_id: AtmIdPath, _key: Admin, session: SessionDep) -> AtmOut:
     """Refuse every further message of the ATM (401 `atm-authentication-failed`). Its cash-outs that are
     held are released when their dispense timeout passes. Idempotent."""
     return atm_out(service.disable_atm(session, atm_id))
 
 
-@router.post(
-    "/{atm_id}/secret",
-    operation_id="rotate_atm_secret",
-    summary="Give an ATM a new device secret",
-    response_model=AtmRegistrationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "POST", "/{atm_id}/secret", "Give an ATM a new device secret", *_AUTH, ProblemKind.NOT_FOUND,
+       response_model=AtmRegistrationOut)
 def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
                       settings: SettingsDep) -> AtmRegistrationOut:
     """Replace the ATM's device secret (when it leaked or the registration's answer was lost); messages
@@ -115,13 +87,8 @@ def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
 # ------------------------------------------------------------------ their cash
 
 
-@router.get(
-    "/{atm_id}/cash",
-    operation_id="get_atm_cash",
-    summary="An ATM's cash by the ledger",
-    response_model=AtmCashOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "GET", "/{atm_id}/cash", "An ATM's cash by the ledger", *_AUTH, ProblemKind.NOT_FOUND,
+       response_model=AtmCashOut)
 def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, settings: SettingsDep) -> AtmCashOut:
     """The notes in the ATM by the ledger (its `cash:atm:<id>` account), to compare with the ATM's own
     count, and the part reserved for cash-outs in progress."""
@@ -129,14 +96,8 @@ def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, setti
     return atm_cash_out(atm_id, cash, reserved, settings.currency)
 
 
-@router.post(
-    "/{atm_id}/replenish",
-    operation_id="replenish_atm",
-    summary="Book notes moved from the vault into an ATM",
-    response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/{atm_id}/replenish", "Book notes moved from the vault into an ATM", *_AUTH,
+       ProblemKind.NOT_FOUND, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, response_model=CashMovementOut)
 def replenish_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                   settings: SettingsDep) -> CashMovementOut:
     """Debit the ATM's cash, credit `cash:vault`. 409 `conflict` if the vault holds less."""
@@ -148,14 +109,8 @@ def replenish_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: Idem
     return out
 
 
-@router.post(
-    "/{atm_id}/unload",
-    operation_id="unload_atm",
-    summary="Book notes moved from an ATM into the vault",
-    response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/{atm_id}/unload", "Book notes moved from an ATM into the vault", *_AUTH, ProblemKind.NOT_FOUND,
+       ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, response_model=CashMovementOut)
 def unload_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                settings: SettingsDep) -> CashMovementOut:
     """Debit `cash:vault`, credit the ATM's cash. 409 `conflict` if the ATM holds less than that beyond the
