@@ -36,8 +36,8 @@ from api.deps import AppState, AppStateDep
 from api.problems import ForbiddenError, UnauthorizedError
 from node.api_keys import Principal, Scope, authenticate
 
-__all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
-           "keyed_routes", "needs_api_key", "require_scope"]
+__all__ = ["AUTHENTICATED_KEY", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer", "ScopeRequirement",
+           "authenticate_request", "document_scopes", "keyed_routes", "needs_api_key", "require_scope"]
 
 AUTHENTICATED_KEY: Final = "api_key"
 """``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
@@ -129,6 +129,15 @@ def require_scope(*scopes: Scope) -> Any:
 
 AnyKey = Annotated[Principal, require_scope(*Scope)]
 """A live key with any scope at all."""
+
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+"""The bank's admin key."""
+
+AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+"""The bank's admin key, or the regulator's (which reads)."""
+
+Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
+"""A key that pays from a customer's wallet: the customer's app (a customer session) or a teller at the counter."""
 
 
 def _scopes_of(dependant: Any) -> list[Scope]:

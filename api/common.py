@@ -40,7 +40,10 @@ __all__ = [
     "MAX_DB_INT",
     "MAX_LIMIT",
     "MAX_PAYLOAD",
+    "PAYING_WALLET_PROBLEMS",
+    "PAYMENT_REQUEST_PROBLEMS",
     "SECOND_FACTOR_PROBLEMS",
+    "SPENDING_PROBLEMS",
     "STRICT_MARK",
     "TOTP_HEADER",
     "AddressPath",
@@ -118,6 +121,18 @@ TotpCode = Annotated[str | None, Header(
 SECOND_FACTOR_PROBLEMS: Final = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                                  ProblemKind.SECOND_FACTOR_LOCKED, ProblemKind.SECOND_FACTOR_COOLING_OFF)
 """What an endpoint that checks the customer's second factor may answer for it (its ``responses=``)."""
+
+PAYING_WALLET_PROBLEMS: Final = (ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
+                                 ProblemKind.WALLET_NOT_ACTIVE)
+"""What an endpoint that moves money of a wallet this bank keeps may answer for the wallet."""
+
+SPENDING_PROBLEMS: Final = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE,
+                            ProblemKind.LIMIT_EXCEEDED)
+"""What spending from a wallet may answer: the customer's signed authorization, the balance, the tier's limits."""
+
+PAYMENT_REQUEST_PROBLEMS: Final = (ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
+                                   ProblemKind.MERCHANT_NOT_ACTIVE)
+"""What paying a merchant's payment request may answer for the request and its merchant."""
 
 
 # ------------------------------------------------------------------ pagination

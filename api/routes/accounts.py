@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api import customers
-from api.auth import require_scope
+from api.auth import Admin, require_scope
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
@@ -20,7 +20,6 @@ from node.funding import service as funding
 
 router = APIRouter(prefix="/v1/accounts", tags=["funding"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
 AccountReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN)]
 AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account number", examples=["DEP-0001"])]
 

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, check_currency
+from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, check_currency
 from api.deps import AppState, AppStateDep, NetworkDep, SessionDep, SettingsDep
 from api.problems import ProblemKind, ReplayedResponse
 from api.routing import operation_route
@@ -45,8 +45,7 @@ OperationIdPath = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description=
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 _ATM = (*_AUTH, ProblemKind.ATM_AUTHENTICATION_FAILED, ProblemKind.ATM_MESSAGE_REPLAYED,
         ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.IDEMPOTENCY_KEY_IN_FLIGHT)
-_WALLET = (ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-           ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.CHAIN_UNAVAILABLE)
+_WALLET = (ProblemKind.NOT_FOUND, *PAYING_WALLET_PROBLEMS, ProblemKind.CHAIN_UNAVAILABLE)
 
 
 # ------------------------------------------------------------------ an ATM message: key and device signature
@@ -136,8 +135,7 @@ def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, se
 
 
 @operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,
-                 ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED,
-                 ProblemKind.CONFLICT, *SECOND_FACTOR_PROBLEMS)
+                 *SPENDING_PROBLEMS, ProblemKind.CONFLICT, *SECOND_FACTOR_PROBLEMS)
 def atm_submit_withdrawal(body: CashOutIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
                           network: NetworkDep) -> OperationOut:
     """The customer's signed hold, as scanned from the app's QR code. The bank checks it (signature,

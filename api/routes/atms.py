@@ -5,15 +5,17 @@ ledger (the ATMs' own messages are under ``/v1/atm``: :mod:`api.routes.atm`; the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from api.auth import require_scope
+from api.auth import Admin, AdminOrRegulator
 from api.common import Page, PageParamsDep, check_currency, paginate
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.idempotency import IdempotencyDep
+from api.idempotency import IdempotencyDep, IdempotentRequest
 from api.problems import ProblemKind
 from api.routing import route
 from api.schemas.atm import (
@@ -27,15 +29,13 @@ from api.schemas.atm import (
     atm_out,
     movement_out,
 )
-from node.api_keys import Principal, Scope
 from node.atm import service
 from node.atm.models import Atm
+from node.settings import NodeSettings
 from wallet_sdk.client.atm import ATM_ID_PATTERN
 
 router = APIRouter(prefix="/v1/atms", tags=["atm"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 AtmIdPath = Annotated[str, Path(pattern=ATM_ID_PATTERN, description="the ATM's id", examples=["ATM-0001"])]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
@@ -56,14 +56,14 @@ def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: Settin
 
 
 @route(router, "GET", "", "List the bank's ATMs", *_AUTH, response_model=Page[AtmOut])
-def list_atms(_key: Reader, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
+def list_atms(_key: AdminOrRegulator, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
     """Every ATM, disabled ones included, oldest first."""
     rows, next_cursor = paginate(session, select(Atm), Atm.id, page)
     return Page[AtmOut](items=[atm_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @route(router, "GET", "/{atm_id}", "An ATM", *_AUTH, ProblemKind.NOT_FOUND, response_model=AtmOut)
-def get_atm(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep) -> AtmOut:
+def get_atm(atm_id: AtmIdPath, _key: AdminOrRegulator, session: ReadSessionDep) -> AtmOut:
     return atm_out(service.get_atm(session, atm_id))
 
 
@@ -87,9 +87,22 @@ def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
 # ------------------------------------------------------------------ their cash
 
 
+def _book_notes(move: Callable[..., service.CashMovement], kind: str, atm_id: str, body: CashAmountIn,
+                idem: IdempotentRequest, session: Session, settings: NodeSettings) -> CashMovementOut:
+    """Book ``move`` (the ledger's ``kind`` of notes between the vault and the ATM) of ``body.amount``, under a
+    fresh reference; the answer is recorded under the request's idempotency key."""
+    check_currency(body.currency, settings)
+    moved = move(session, settings, atm_id, body.amount, reference=f"atm:{atm_id}:{kind}:{uuid.uuid4().hex}")
+    out = movement_out(moved, settings.currency)
+    idem.complete(session, out)
+    return out
+
+
+
 @route(router, "GET", "/{atm_id}/cash", "An ATM's cash by the ledger", *_AUTH, ProblemKind.NOT_FOUND,
        response_model=AtmCashOut)
-def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, settings: SettingsDep) -> AtmCashOut:
+def get_atm_cash(atm_id: AtmIdPath, _key: AdminOrRegulator, session: ReadSessionDep,
+                 settings: SettingsDep) -> AtmCashOut:
     """The notes in the ATM by the ledger (its `cash:atm:<id>` account), to compare with the ATM's own
     count, and the part reserved for cash-outs in progress."""
     cash, reserved = service.atm_cash(session, settings, atm_id)
@@ -101,12 +114,7 @@ def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, setti
 def replenish_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                   settings: SettingsDep) -> CashMovementOut:
     """Debit the ATM's cash, credit `cash:vault`. 409 `conflict` if the vault holds less."""
-    check_currency(body.currency, settings)
-    moved = service.replenish(session, settings, atm_id, body.amount,
-                              reference=f"atm:{atm_id}:replenish:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
-    idem.complete(session, out)
-    return out
+    return _book_notes(service.replenish, "replenish", atm_id, body, idem, session, settings)
 
 
 @route(router, "POST", "/{atm_id}/unload", "Book notes moved from an ATM into the vault", *_AUTH, ProblemKind.NOT_FOUND,
@@ -115,9 +123,4 @@ def unload_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: Idempot
                settings: SettingsDep) -> CashMovementOut:
     """Debit `cash:vault`, credit the ATM's cash. 409 `conflict` if the ATM holds less than that beyond the
     cash reserved for cash-outs in progress."""
-    check_currency(body.currency, settings)
-    moved = service.unload(session, settings, atm_id, body.amount,
-                           reference=f"atm:{atm_id}:unload:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
-    idem.complete(session, out)
-    return out
+    return _book_notes(service.unload, "unload", atm_id, body, idem, session, settings)

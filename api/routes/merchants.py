@@ -14,8 +14,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
-from api.auth import require_scope
-from api.common import MAX_DB_INT, Page, PageParamsDep, check_currency, encode_cursor, paginate
+from api.auth import Admin, AdminOrRegulator, require_scope
+from api.common import (
+    MAX_DB_INT,
+    PAYMENT_REQUEST_PROBLEMS,
+    SPENDING_PROBLEMS,
+    Page,
+    PageParamsDep,
+    check_currency,
+    encode_cursor,
+    paginate,
+)
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import ForbiddenError, ProblemKind
@@ -50,8 +59,6 @@ from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 MerchantOrAdmin = Annotated[Principal, require_scope(Scope.MERCHANT, Scope.ADMIN)]
 MerchantKey = Annotated[Principal, require_scope(Scope.MERCHANT)]
 MerchantPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's id")]
@@ -59,9 +66,8 @@ OrderPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the me
 BatchPath = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="the settlement batch number (1, 2, ...)")]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND)
-_PAYMENT = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
-            ProblemKind.MERCHANT_NOT_ACTIVE, ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED,
-            ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
+_PAYMENT = (*SPENDING_PROBLEMS, *PAYMENT_REQUEST_PROBLEMS, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+            ProblemKind.CHAIN_UNAVAILABLE)
 
 
 def own_merchant(key: Principal, merchant_id: str) -> None:

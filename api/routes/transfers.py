@@ -3,33 +3,28 @@ wallet's history and balance are under ``/v1/wallets``: :mod:`api.routes.wallets
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 
 from api import customers
 from api.attribution import DeskDep
-from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, TotpCode, check_currency
+from api.auth import Payer
+from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import ProblemKind
 from api.routing import accepted, operation_route
 from api.schemas.operations import OperationOut
 from api.schemas.transfers import TransferIn
-from node.api_keys import Principal, Scope
 from node.transfers import service as transfers
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
-Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 
 
 @operation_route(router, "", "Pay another wallet (P2P, relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
                  ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
-                 ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE,
-                 ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED,
-                 *SECOND_FACTOR_PROBLEMS, ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
+                 *PAYING_WALLET_PROBLEMS, *SPENDING_PROBLEMS, *SECOND_FACTOR_PROBLEMS,
+                 ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
              settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to

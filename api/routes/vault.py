@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.auth import require_scope
+from api.auth import Admin, AdminOrRegulator
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import ProblemKind
 from api.routing import route
 from api.schemas.atm import CashAmountIn, CashMovementOut, VaultCashOut, movement_out, vault_cash_out
-from node.api_keys import Principal, Scope
 from node.atm import service
 
 router = APIRouter(prefix="/v1/vault", tags=["atm"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 
 
 @route(router, "GET", "", "The vault's cash by the ledger", *_AUTH, response_model=VaultCashOut)
-def get_vault_cash(_key: Reader, session: ReadSessionDep, settings: SettingsDep) -> VaultCashOut:
+def get_vault_cash(_key: AdminOrRegulator, session: ReadSessionDep, settings: SettingsDep) -> VaultCashOut:
     return vault_cash_out(service.vault_cash(session, settings), settings.currency)
 
 

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 from api import customers
 from api.attribution import Desk, DeskDep, record_actor
 from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, AddressPath, Page, PageParamsDep, TotpCode, check_currency, paginate
+from api.common import (
+    PAYING_WALLET_PROBLEMS,
+    SECOND_FACTOR_PROBLEMS,
+    SPENDING_PROBLEMS,
+    AddressPath,
+    Page,
+    PageParamsDep,
+    TotpCode,
+    check_currency,
+    paginate,
+)
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import (
@@ -76,8 +86,7 @@ _READ = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_S
          ProblemKind.NOT_FOUND, ProblemKind.CHAIN_UNAVAILABLE)
 _ON_WALLET = (*_COMMON, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.INVALID_STATE)
 _MONEY_MOVE = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-               ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-               ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
+               ProblemKind.NOT_FOUND, *PAYING_WALLET_PROBLEMS, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
                ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 _CODE_PROBLEMS = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                   ProblemKind.SECOND_FACTOR_LOCKED)
@@ -306,8 +315,7 @@ def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, desk: Desk
 
 
 @operation_route(router, "/{address}/redemptions", "Redeem wallet money to the bound deposit account", *_MONEY_MOVE,
-                 ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED,
-                 tags=["funding"])
+                 *SPENDING_PROBLEMS, tags=["funding"])
 def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, desk: DeskDep, idem: IdempotencyDep,
            session: SessionDep, settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Burn `amount` from the wallet and credit the bound deposit account once the burn is confirmed.
