@@ -21,10 +21,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Generic, Self, TypeVar
 
 from fastapi import Depends, Header, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlalchemy import Select
@@ -54,6 +54,7 @@ __all__ = [
     "PageParams",
     "PageParamsDep",
     "RequestModel",
+    "SignedFormsModel",
     "StrictInt",
     "TotpCode",
     "check_currency",
@@ -87,6 +88,19 @@ class RequestModel(BaseModel):
     """Base of every request body: an unknown field is a 422, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class SignedFormsModel(RequestModel):
+    """Base of a body that carries a customer's signed authorization in either form, as fields (``authorization``)
+    or as the app's QR text (``payload``), but not both (a 422 naming :attr:`signed`)."""
+
+    signed: ClassVar[str] = "signed authorization"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if getattr(self, "authorization", None) is not None and getattr(self, "payload", None) is not None:
+            raise ValueError(f"send the {self.signed} once: as authorization or as payload, not both")
+        return self
 
 
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]

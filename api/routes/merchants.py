@@ -300,7 +300,7 @@ def get_daily_report(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
     flows.get_merchant(session, merchant_id)
     rows = statements.daily_report(session, merchant_id, start=start, end=end)
     return DailyReportOut(merchant_id=merchant_id, currency=settings.currency, start=start.isoformat(),
-                          end=end.isoformat(), days=[DayOut.model_validate(r.to_json()) for r in rows])
+                          end=end.isoformat(), days=[DayOut(**r.to_json()) for r in rows])
 
 
 # ------------------------------------------------------------------ webhooks
