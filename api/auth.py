@@ -4,11 +4,12 @@ A key or token comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secr
 function :func:`node.api_keys.authenticate`, to the :class:`Principal` the request acts as. No credential, an
 unknown one, a revoked key, or an expired or revoked customer session is a 401 problem; a principal without one
 of the endpoint's scopes is a 403 problem (a customer session has the ``app`` scope only, and api/customers.py
-keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`::
+keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`
+(the ones several routers share are here: :data:`Admin`, :data:`AdminOrRegulator`, :data:`Payer`)::
 
     TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
-    @router.get(...)
+    @route(router, "GET", ...)
     def read(key: TellerOrApp) -> ...: ...
 
 The scopes also appear in the OpenAPI document (``x-required-scopes`` and the route's description; see

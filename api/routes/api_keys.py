@@ -16,7 +16,6 @@ from node.api_keys import ApiKey
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 
 
-
 @route(router, "GET", "", "List API keys", ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN,
        response_model=Page[ApiKeyOut])
 def list_api_keys(_key: Admin, session: ReadSessionDep, page: PageParamsDep) -> Page[ApiKeyOut]:

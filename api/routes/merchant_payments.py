@@ -27,7 +27,6 @@ from node.merchants import service as flows
 router = APIRouter(prefix="/v1/merchant-payments", tags=["merchants"])
 
 
-
 @operation_route(router, "", "Pay a merchant's payment request (relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
                  ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, *SPENDING_PROBLEMS, *PAYMENT_REQUEST_PROBLEMS,
                  ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE, *PAYING_WALLET_PROBLEMS,

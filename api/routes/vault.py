@@ -17,7 +17,6 @@ from node.atm import service
 
 router = APIRouter(prefix="/v1/vault", tags=["atm"])
 
-
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 
 
