@@ -4,11 +4,12 @@ A key or token comes as ``Authorization: Bearer <secret>`` or ``X-API-Key: <secr
 function :func:`node.api_keys.authenticate`, to the :class:`Principal` the request acts as. No credential, an
 unknown one, a revoked key, or an expired or revoked customer session is a 401 problem; a principal without one
 of the endpoint's scopes is a 403 problem (a customer session has the ``app`` scope only, and api/customers.py
-keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`::
+keeps it to its customer's wallets). Endpoints declare their scopes with an alias from :func:`require_scope`
+(the ones several routers share are here: :data:`Admin`, :data:`AdminOrRegulator`, :data:`Payer`)::
 
     TellerOrApp = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP)]
 
-    @router.get(...)
+    @route(router, "GET", ...)
     def read(key: TellerOrApp) -> ...: ...
 
 The scopes also appear in the OpenAPI document (``x-required-scopes`` and the route's description; see
@@ -36,8 +37,8 @@ from api.deps import AppState, AppStateDep
 from api.problems import ForbiddenError, UnauthorizedError
 from node.api_keys import Principal, Scope, authenticate
 
-__all__ = ["AUTHENTICATED_KEY", "AnyKey", "CurrentKey", "ScopeRequirement", "authenticate_request", "document_scopes",
-           "keyed_routes", "needs_api_key", "require_scope"]
+__all__ = ["AUTHENTICATED_KEY", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer", "ScopeRequirement",
+           "authenticate_request", "document_scopes", "keyed_routes", "needs_api_key", "require_scope"]
 
 AUTHENTICATED_KEY: Final = "api_key"
 """``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
@@ -129,6 +130,15 @@ def require_scope(*scopes: Scope) -> Any:
 
 AnyKey = Annotated[Principal, require_scope(*Scope)]
 """A live key with any scope at all."""
+
+Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+"""The bank's admin key."""
+
+AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
+"""The bank's admin key, or the regulator's (which reads)."""
+
+Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
+"""A key that pays from a customer's wallet: the customer's app (a customer session) or a teller at the counter."""
 
 
 def _scopes_of(dependant: Any) -> list[Scope]:

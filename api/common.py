@@ -21,10 +21,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Generic, Self, TypeVar
 
 from fastapi import Depends, Header, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlalchemy import Select
@@ -40,7 +40,10 @@ __all__ = [
     "MAX_DB_INT",
     "MAX_LIMIT",
     "MAX_PAYLOAD",
+    "PAYING_WALLET_PROBLEMS",
+    "PAYMENT_REQUEST_PROBLEMS",
     "SECOND_FACTOR_PROBLEMS",
+    "SPENDING_PROBLEMS",
     "STRICT_MARK",
     "TOTP_HEADER",
     "AddressPath",
@@ -51,6 +54,7 @@ __all__ = [
     "PageParams",
     "PageParamsDep",
     "RequestModel",
+    "SignedFormsModel",
     "StrictInt",
     "TotpCode",
     "check_currency",
@@ -86,6 +90,19 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SignedFormsModel(RequestModel):
+    """Base of a body that carries a customer's signed authorization in either form, as fields (``authorization``)
+    or as the app's QR text (``payload``), but not both (a 422 naming :attr:`signed`)."""
+
+    signed: ClassVar[str] = "signed authorization"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if getattr(self, "authorization", None) is not None and getattr(self, "payload", None) is not None:
+            raise ValueError(f"send the {self.signed} once: as authorization or as payload, not both")
+        return self
+
+
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]
 Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="32 bytes as 0x + 64 hex digits")]
 
@@ -118,6 +135,18 @@ TotpCode = Annotated[str | None, Header(
 SECOND_FACTOR_PROBLEMS: Final = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                                  ProblemKind.SECOND_FACTOR_LOCKED, ProblemKind.SECOND_FACTOR_COOLING_OFF)
 """What an endpoint that checks the customer's second factor may answer for it (its ``responses=``)."""
+
+PAYING_WALLET_PROBLEMS: Final = (ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
+                                 ProblemKind.WALLET_NOT_ACTIVE)
+"""What an endpoint that moves money of a wallet this bank keeps may answer for the wallet."""
+
+SPENDING_PROBLEMS: Final = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE,
+                            ProblemKind.LIMIT_EXCEEDED)
+"""What spending from a wallet may answer: the customer's signed authorization, the balance, the tier's limits."""
+
+PAYMENT_REQUEST_PROBLEMS: Final = (ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
+                                   ProblemKind.MERCHANT_NOT_ACTIVE)
+"""What paying a merchant's payment request may answer for the request and its merchant."""
 
 
 # ------------------------------------------------------------------ pagination

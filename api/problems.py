@@ -198,11 +198,18 @@ class Problem(BaseModel):
 # ------------------------------------------------------------------ the API's own errors (node errors too)
 
 
-class ValidationProblemError(NodeError):
-    """The request is not valid; ``errors`` says which fields and why."""
+class _ApiError(NodeError):
+    """Base of the API's own errors: a subclass names its problem kind, ``class X(_ApiError, kind=...)``, and
+    answers with that kind's status (:data:`KINDS`)."""
 
-    problem = ProblemKind.VALIDATION
-    status = 422
+    def __init_subclass__(cls, *, kind: ProblemKind, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.problem = kind
+        cls.status = KINDS[kind].status
+
+
+class ValidationProblemError(_ApiError, kind=ProblemKind.VALIDATION):
+    """The request is not valid; ``errors`` says which fields and why."""
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
         super().__init__(detail)
@@ -212,56 +219,41 @@ class ValidationProblemError(NodeError):
         return {"errors": [e.model_dump() for e in self.errors] or None}
 
 
-class UnauthorizedError(NodeError):
-    problem = ProblemKind.UNAUTHORIZED
-    status = 401
+class UnauthorizedError(_ApiError, kind=ProblemKind.UNAUTHORIZED):
+    """No valid API key or customer session token."""
 
 
-class ForbiddenError(NodeError):
-    problem = ProblemKind.FORBIDDEN
-    status = 403
+class ForbiddenError(_ApiError, kind=ProblemKind.FORBIDDEN):
+    """The key's scopes, or the customer or merchant it is bound to, do not allow the request."""
 
 
-class NotFoundError(NodeError):
-    problem = ProblemKind.NOT_FOUND
-    status = 404
+class NotFoundError(_ApiError, kind=ProblemKind.NOT_FOUND):
+    """Nothing by that id or address (that the key may see)."""
 
 
-class CustomerSessionRequiredError(NodeError):
+class CustomerSessionRequiredError(_ApiError, kind=ProblemKind.CUSTOMER_SESSION_REQUIRED):
     """An ``app`` API key alone is bound to no customer: acting on a customer's wallets, accounts or operations
     needs a customer session token (api/customers.py)."""
 
-    problem = ProblemKind.CUSTOMER_SESSION_REQUIRED
-    status = 403
+
+class ConflictError(_ApiError, kind=ProblemKind.CONFLICT):
+    """The request conflicts with what the node holds."""
 
 
-class ConflictError(NodeError):
-    problem = ProblemKind.CONFLICT
-    status = 409
+class ChainUnavailableError(_ApiError, kind=ProblemKind.CHAIN_UNAVAILABLE):
+    """The chain node does not answer."""
 
 
-class ChainUnavailableError(NodeError):
-    problem = ProblemKind.CHAIN_UNAVAILABLE
-    status = 503
+class ServiceUnavailableError(_ApiError, kind=ProblemKind.SERVICE_UNAVAILABLE):
+    """The chain node or the database does not answer (the health check)."""
 
 
-class ServiceUnavailableError(NodeError):
-    problem = ProblemKind.SERVICE_UNAVAILABLE
-    status = 503
-
-
-class RequestTooLargeError(NodeError):
+class RequestTooLargeError(_ApiError, kind=ProblemKind.REQUEST_TOO_LARGE):
     """The body is (or says it will be) larger than the setting ``api_max_body``; it was not read."""
 
-    problem = ProblemKind.REQUEST_TOO_LARGE
-    status = 413
 
-
-class RequestTimeoutError(NodeError):
+class RequestTimeoutError(_ApiError, kind=ProblemKind.REQUEST_TIMEOUT):
     """The body did not arrive within the setting ``api_body_timeout``."""
-
-    problem = ProblemKind.REQUEST_TIMEOUT
-    status = 408
 
 
 class ReplayedResponse(Exception):

@@ -16,6 +16,6 @@
 | ``/v1/customer-sessions/*`` | :mod:`api.routes.customer_sessions` |
 
 A route parses the request, checks who may ask (its scopes, :mod:`api.customers`), calls the node's service and
-shapes the answer with :mod:`api.schemas`; it holds no domain logic of its own. :mod:`api.app` includes the
-routers.
+shapes the answer with :mod:`api.schemas`; it holds no domain logic of its own. Each is declared with
+:mod:`api.routing` (its function's name is its operation id). :mod:`api.app` includes the routers.
 """

@@ -8,31 +8,25 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api import customers
-from api.auth import require_scope
+from api.auth import Admin, require_scope
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
+from api.problems import ProblemKind
+from api.routing import route
 from api.schemas.funding import ACCOUNT_CODE, AccountOpenIn, AccountOut, account_out
 from node.api_keys import Principal, Scope
 from node.funding import service as funding
 
 router = APIRouter(prefix="/v1/accounts", tags=["funding"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
 AccountReader = Annotated[Principal, require_scope(Scope.TELLER, Scope.APP, Scope.ADMIN)]
 AccountCode = Annotated[str, Path(pattern=ACCOUNT_CODE, description="the account number", examples=["DEP-0001"])]
 
 
-@router.post(
-    "",
-    operation_id="open_account",
-    summary="Open a customer deposit account (built-in ledger)",
-    status_code=201,
-    response_model=AccountOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CONFLICT,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "", "Open a customer deposit account (built-in ledger)", ProblemKind.UNAUTHORIZED,
+       ProblemKind.FORBIDDEN, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, status_code=201,
+       response_model=AccountOut)
 def open_account(body: AccountOpenIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep) -> AccountOut:
     """Open a customer's deposit account in the node's built-in ledger, with the cash the customer paid in at
@@ -47,14 +41,8 @@ def open_account(body: AccountOpenIn, _key: Admin, idem: IdempotencyDep, session
     return out
 
 
-@router.get(
-    "/{code}",
-    operation_id="get_account",
-    summary="A customer deposit account's balance",
-    response_model=AccountOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-                                ProblemKind.NOT_FOUND),
-)
+@route(router, "GET", "/{code}", "A customer deposit account's balance", ProblemKind.UNAUTHORIZED,
+       ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND, response_model=AccountOut)
 def get_account(code: AccountCode, key: AccountReader, session: ReadSessionDep, settings: SettingsDep) -> AccountOut:
     """Booked and available balance (available = booked less holds, such as top-ups in flight). A customer
     session sees its own customer's accounts only."""

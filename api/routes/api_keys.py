@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from api.auth import require_scope
+from api.auth import Admin
 from api.common import Page, PageParamsDep, paginate
 from api.deps import ReadSessionDep
-from api.problems import ProblemKind, problem_responses
+from api.problems import ProblemKind
+from api.routing import route
 from api.schemas.api_keys import ApiKeyOut
-from node.api_keys import ApiKey, Principal, Scope
+from node.api_keys import ApiKey
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
 
-
-@router.get(
-    "",
-    operation_id="list_api_keys",
-    summary="List API keys",
-    response_model=Page[ApiKeyOut],
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN),
-)
+@route(router, "GET", "", "List API keys", ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN,
+       response_model=Page[ApiKeyOut])
 def list_api_keys(_key: Admin, session: ReadSessionDep, page: PageParamsDep) -> Page[ApiKeyOut]:
     """Every API key, revoked ones included, oldest first."""
     rows, next_cursor = paginate(session, select(ApiKey), ApiKey.id, page)

@@ -18,9 +18,10 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, check_currency
+from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, check_currency
 from api.deps import AppState, AppStateDep, NetworkDep, SessionDep, SettingsDep
-from api.problems import ProblemKind, ReplayedResponse, problem_responses
+from api.problems import ProblemKind, ReplayedResponse
+from api.routing import operation_route
 from api.schemas.atm import CashInIn, CashOutIn, DispenseIn, FaultIn
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
@@ -44,8 +45,7 @@ OperationIdPath = Annotated[str, Path(pattern=r"^op_[0-9a-f]{32}$", description=
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 _ATM = (*_AUTH, ProblemKind.ATM_AUTHENTICATION_FAILED, ProblemKind.ATM_MESSAGE_REPLAYED,
         ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.IDEMPOTENCY_KEY_IN_FLIGHT)
-_WALLET = (ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-           ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.CHAIN_UNAVAILABLE)
+_WALLET = (ProblemKind.NOT_FOUND, *PAYING_WALLET_PROBLEMS, ProblemKind.CHAIN_UNAVAILABLE)
 
 
 # ------------------------------------------------------------------ an ATM message: key and device signature
@@ -119,14 +119,8 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
 # ------------------------------------------------------------------ the messages
 
 
-@router.post(
-    "/cash-ins",
-    operation_id="atm_report_cash_in",
-    summary="ATM: notes counted for a wallet (mint)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ATM, *_WALLET, ProblemKind.LIMIT_EXCEEDED),
-)
+@operation_route(router, "/cash-ins", "ATM: notes counted for a wallet (mint)", *_ATM, *_WALLET,
+                 ProblemKind.LIMIT_EXCEEDED)
 def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
                        network: NetworkDep) -> OperationOut:
     """The ATM counted `notes` for `wallet`; the bank mints their total into it. The answer is the
@@ -140,16 +134,8 @@ def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, se
         notes=notes, api_key_id=call.api_key_id))
 
 
-@router.post(
-    "/cash-outs",
-    operation_id="atm_submit_withdrawal",
-    summary="ATM: a scanned withdrawal code (place the hold)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ATM, *_WALLET, ProblemKind.AUTHORIZATION_INVALID,
-                                ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.CONFLICT,
-                                *SECOND_FACTOR_PROBLEMS),
-)
+@operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,
+                 *SPENDING_PROBLEMS, ProblemKind.CONFLICT, *SECOND_FACTOR_PROBLEMS)
 def atm_submit_withdrawal(body: CashOutIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
                           network: NetworkDep) -> OperationOut:
     """The customer's signed hold, as scanned from the app's QR code. The bank checks it (signature,
@@ -161,14 +147,9 @@ def atm_submit_withdrawal(body: CashOutIn, call: AtmCallDep, session: SessionDep
         api_key_id=call.api_key_id))
 
 
-@router.post(
-    "/cash-outs/{operation_id}/dispense",
-    operation_id="atm_confirm_dispense",
-    summary="ATM: the notes of a held cash-out were dispensed (capture)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ATM, ProblemKind.NOT_FOUND, ProblemKind.INVALID_STATE),
-)
+@operation_route(router, "/cash-outs/{operation_id}/dispense",
+                 "ATM: the notes of a held cash-out were dispensed (capture)", *_ATM, ProblemKind.NOT_FOUND,
+                 ProblemKind.INVALID_STATE)
 def atm_confirm_dispense(operation_id: OperationIdPath, body: DispenseIn, call: AtmCallDep,
                          session: SessionDep) -> OperationOut:
     """The bank captures (burns) the hold; the operation is `completed` once that is confirmed. 409
@@ -177,14 +158,8 @@ def atm_confirm_dispense(operation_id: OperationIdPath, body: DispenseIn, call: 
         session, atm, operation_id, event_id=body.event_id))
 
 
-@router.post(
-    "/cash-outs/{operation_id}/fault",
-    operation_id="atm_report_dispense_fault",
-    summary="ATM: a held cash-out could not be dispensed (release)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ATM, ProblemKind.NOT_FOUND, ProblemKind.INVALID_STATE),
-)
+@operation_route(router, "/cash-outs/{operation_id}/fault", "ATM: a held cash-out could not be dispensed (release)",
+                 *_ATM, ProblemKind.NOT_FOUND, ProblemKind.INVALID_STATE)
 def atm_report_dispense_fault(operation_id: OperationIdPath, body: FaultIn, call: AtmCallDep,
                               session: SessionDep) -> OperationOut:
     """The bank releases the hold back to the wallet; the operation is `released` once that is confirmed.

@@ -5,16 +5,19 @@ ledger (the ATMs' own messages are under ``/v1/atm``: :mod:`api.routes.atm`; the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from api.auth import require_scope
+from api.auth import Admin, AdminOrRegulator
 from api.common import Page, PageParamsDep, check_currency, paginate
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
+from api.idempotency import IdempotencyDep, IdempotentRequest
+from api.problems import ProblemKind
+from api.routing import route
 from api.schemas.atm import (
     AtmCashOut,
     AtmIn,
@@ -26,15 +29,13 @@ from api.schemas.atm import (
     atm_out,
     movement_out,
 )
-from node.api_keys import Principal, Scope
 from node.atm import service
 from node.atm.models import Atm
+from node.settings import NodeSettings
 from wallet_sdk.client.atm import ATM_ID_PATTERN
 
 router = APIRouter(prefix="/v1/atms", tags=["atm"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 AtmIdPath = Annotated[str, Path(pattern=ATM_ID_PATTERN, description="the ATM's id", examples=["ATM-0001"])]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
@@ -43,14 +44,8 @@ _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 # ------------------------------------------------------------------ the registry
 
 
-@router.post(
-    "",
-    operation_id="register_atm",
-    summary="Register an ATM",
-    status_code=201,
-    response_model=AtmRegistrationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT),
-)
+@route(router, "POST", "", "Register an ATM", *_AUTH, ProblemKind.CONFLICT, status_code=201,
+       response_model=AtmRegistrationOut)
 def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: SettingsDep) -> AtmRegistrationOut:
     """Register an ATM and open its cash account in the ledger. The answer carries the device secret that
     signs the ATM's messages: it is shown once (the bank keeps it encrypted); if it is lost, rotate it
@@ -60,50 +55,27 @@ def register_atm(body: AtmIn, _key: Admin, session: SessionDep, settings: Settin
     return AtmRegistrationOut(atm=atm_out(registration.atm), secret=registration.secret)
 
 
-@router.get(
-    "",
-    operation_id="list_atms",
-    summary="List the bank's ATMs",
-    response_model=Page[AtmOut],
-    responses=problem_responses(*_AUTH),
-)
-def list_atms(_key: Reader, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
+@route(router, "GET", "", "List the bank's ATMs", *_AUTH, response_model=Page[AtmOut])
+def list_atms(_key: AdminOrRegulator, session: ReadSessionDep, page: PageParamsDep) -> Page[AtmOut]:
     """Every ATM, disabled ones included, oldest first."""
     rows, next_cursor = paginate(session, select(Atm), Atm.id, page)
     return Page[AtmOut](items=[atm_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{atm_id}",
-    operation_id="get_atm",
-    summary="An ATM",
-    response_model=AtmOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
-def get_atm(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep) -> AtmOut:
+@route(router, "GET", "/{atm_id}", "An ATM", *_AUTH, ProblemKind.NOT_FOUND, response_model=AtmOut)
+def get_atm(atm_id: AtmIdPath, _key: AdminOrRegulator, session: ReadSessionDep) -> AtmOut:
     return atm_out(service.get_atm(session, atm_id))
 
 
-@router.post(
-    "/{atm_id}/disable",
-    operation_id="disable_atm",
-    summary="Disable an ATM",
-    response_model=AtmOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "POST", "/{atm_id}/disable", "Disable an ATM", *_AUTH, ProblemKind.NOT_FOUND, response_model=AtmOut)
 def disable_atm(atm_id: AtmIdPath, _key: Admin, session: SessionDep) -> AtmOut:
     """Refuse every further message of the ATM (401 `atm-authentication-failed`). Its cash-outs that are
     held are released when their dispense timeout passes. Idempotent."""
     return atm_out(service.disable_atm(session, atm_id))
 
 
-@router.post(
-    "/{atm_id}/secret",
-    operation_id="rotate_atm_secret",
-    summary="Give an ATM a new device secret",
-    response_model=AtmRegistrationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
+@route(router, "POST", "/{atm_id}/secret", "Give an ATM a new device secret", *_AUTH, ProblemKind.NOT_FOUND,
+       response_model=AtmRegistrationOut)
 def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
                       settings: SettingsDep) -> AtmRegistrationOut:
     """Replace the ATM's device secret (when it leaked or the registration's answer was lost); messages
@@ -115,54 +87,40 @@ def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
 # ------------------------------------------------------------------ their cash
 
 
-@router.get(
-    "/{atm_id}/cash",
-    operation_id="get_atm_cash",
-    summary="An ATM's cash by the ledger",
-    response_model=AtmCashOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
-def get_atm_cash(atm_id: AtmIdPath, _key: Reader, session: ReadSessionDep, settings: SettingsDep) -> AtmCashOut:
+def _book_notes(move: Callable[..., service.CashMovement], kind: str, atm_id: str, body: CashAmountIn,
+                idem: IdempotentRequest, session: Session, settings: NodeSettings) -> CashMovementOut:
+    """Book ``move`` (the ledger's ``kind`` of notes between the vault and the ATM) of ``body.amount``, under a
+    fresh reference; the answer is recorded under the request's idempotency key."""
+    check_currency(body.currency, settings)
+    moved = move(session, settings, atm_id, body.amount, reference=f"atm:{atm_id}:{kind}:{uuid.uuid4().hex}")
+    out = movement_out(moved, settings.currency)
+    idem.complete(session, out)
+    return out
+
+
+
+@route(router, "GET", "/{atm_id}/cash", "An ATM's cash by the ledger", *_AUTH, ProblemKind.NOT_FOUND,
+       response_model=AtmCashOut)
+def get_atm_cash(atm_id: AtmIdPath, _key: AdminOrRegulator, session: ReadSessionDep,
+                 settings: SettingsDep) -> AtmCashOut:
     """The notes in the ATM by the ledger (its `cash:atm:<id>` account), to compare with the ATM's own
     count, and the part reserved for cash-outs in progress."""
     cash, reserved = service.atm_cash(session, settings, atm_id)
     return atm_cash_out(atm_id, cash, reserved, settings.currency)
 
 
-@router.post(
-    "/{atm_id}/replenish",
-    operation_id="replenish_atm",
-    summary="Book notes moved from the vault into an ATM",
-    response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/{atm_id}/replenish", "Book notes moved from the vault into an ATM", *_AUTH,
+       ProblemKind.NOT_FOUND, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, response_model=CashMovementOut)
 def replenish_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                   settings: SettingsDep) -> CashMovementOut:
     """Debit the ATM's cash, credit `cash:vault`. 409 `conflict` if the vault holds less."""
-    check_currency(body.currency, settings)
-    moved = service.replenish(session, settings, atm_id, body.amount,
-                              reference=f"atm:{atm_id}:replenish:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
-    idem.complete(session, out)
-    return out
+    return _book_notes(service.replenish, "replenish", atm_id, body, idem, session, settings)
 
 
-@router.post(
-    "/{atm_id}/unload",
-    operation_id="unload_atm",
-    summary="Book notes moved from an ATM into the vault",
-    response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND, ProblemKind.CONFLICT,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/{atm_id}/unload", "Book notes moved from an ATM into the vault", *_AUTH, ProblemKind.NOT_FOUND,
+       ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, response_model=CashMovementOut)
 def unload_atm(atm_id: AtmIdPath, body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                settings: SettingsDep) -> CashMovementOut:
     """Debit `cash:vault`, credit the ATM's cash. 409 `conflict` if the ATM holds less than that beyond the
     cash reserved for cash-outs in progress."""
-    check_currency(body.currency, settings)
-    moved = service.unload(session, settings, atm_id, body.amount,
-                           reference=f"atm:{atm_id}:unload:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
-    idem.complete(session, out)
-    return out
+    return _book_notes(service.unload, "unload", atm_id, body, idem, session, settings)

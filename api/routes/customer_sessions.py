@@ -20,8 +20,8 @@ from api.problems import (
     NotFoundError,
     ProblemKind,
     ValidationProblemError,
-    problem_responses,
 )
+from api.routing import route
 from api.schemas.customer_sessions import (
     CustomerSessionIn,
     CustomerSessionOut,
@@ -60,16 +60,10 @@ def _session_id(principal: Principal) -> int:
     return principal.session_id
 
 
-@router.post(
-    "",
-    operation_id="mint_customer_session",
-    summary="Mint a customer session token (login backend)",
-    status_code=201,
-    response_model=MintedSessionOut,
-    responses=problem_responses(*_AUTH),
-)
-def mint(body: CustomerSessionIn, key: Backend, session: SessionDep, settings: SettingsDep,
-         response: Response) -> MintedSessionOut:
+@route(router, "POST", "", "Mint a customer session token (login backend)", *_AUTH, status_code=201,
+       response_model=MintedSessionOut)
+def mint_customer_session(body: CustomerSessionIn, key: Backend, session: SessionDep, settings: SettingsDep,
+                          response: Response) -> MintedSessionOut:
     """After the bank's login backend has logged the customer in (by its own means), it mints a token for that
     customer and hands it to the customer's app. The token acts in the `app` scope on that customer's wallets,
     accounts and operations only, until it expires (`expires_at`; the node's `customer_session_ttl`, 15 min by
@@ -85,41 +79,26 @@ def mint(body: CustomerSessionIn, key: Backend, session: SessionDep, settings: S
     return MintedSessionOut(**_out(minted.session).model_dump(), token=minted.token)
 
 
-@router.get(
-    "/current",
-    operation_id="get_current_customer_session",
-    summary="The customer session the token belongs to (app)",
-    response_model=CustomerSessionOut,
-    responses=problem_responses(*_AUTH, ProblemKind.CUSTOMER_SESSION_REQUIRED),
-)
-def current(key: App, session: ReadSessionDep) -> CustomerSessionOut:
+@route(router, "GET", "/current", "The customer session the token belongs to (app)", *_AUTH,
+       ProblemKind.CUSTOMER_SESSION_REQUIRED, response_model=CustomerSessionOut)
+def get_current_customer_session(key: App, session: ReadSessionDep) -> CustomerSessionOut:
     """Which customer the token acts for and when it expires (ask the backend for a new one before then)."""
     found = session.get(CustomerSession, _session_id(key))
     assert found is not None  # authenticated by it just now
     return _out(found)
 
 
-@router.delete(
-    "/current",
-    operation_id="end_customer_session",
-    summary="End the customer session (app logout)",
-    status_code=204,
-    responses=problem_responses(*_AUTH, ProblemKind.CUSTOMER_SESSION_REQUIRED),
-)
-def end(key: App, session: SessionDep) -> Response:
+@route(router, "DELETE", "/current", "End the customer session (app logout)", *_AUTH,
+       ProblemKind.CUSTOMER_SESSION_REQUIRED, status_code=204)
+def end_customer_session(key: App, session: SessionDep) -> Response:
     """Revoke the token this request carries: every later request with it is 401."""
     revoke_session(session, _session_id(key))
     return Response(status_code=204)
 
 
-@router.post(
-    "/{session_id}/revoke",
-    operation_id="revoke_customer_session",
-    summary="Revoke a customer session (login backend)",
-    response_model=CustomerSessionOut,
-    responses=problem_responses(*_AUTH, ProblemKind.NOT_FOUND),
-)
-def revoke(session_id: SessionPath, _key: Backend, session: SessionDep) -> CustomerSessionOut:
+@route(router, "POST", "/{session_id}/revoke", "Revoke a customer session (login backend)", *_AUTH,
+       ProblemKind.NOT_FOUND, response_model=CustomerSessionOut)
+def revoke_customer_session(session_id: SessionPath, _key: Backend, session: SessionDep) -> CustomerSessionOut:
     """Revoke one session at once (the next request with its token is 401); revoking twice keeps the first
     time."""
     try:
@@ -128,13 +107,8 @@ def revoke(session_id: SessionPath, _key: Backend, session: SessionDep) -> Custo
         raise NotFoundError(str(exc)) from None
 
 
-@router.post(
-    "/revocations",
-    operation_id="revoke_customer_sessions",
-    summary="Revoke every session of a customer (login backend)",
-    response_model=RevocationOut,
-    responses=problem_responses(*_AUTH),
-)
-def revoke_all(body: RevocationIn, _key: Backend, session: SessionDep) -> RevocationOut:
+@route(router, "POST", "/revocations", "Revoke every session of a customer (login backend)", *_AUTH,
+       response_model=RevocationOut)
+def revoke_customer_sessions(body: RevocationIn, _key: Backend, session: SessionDep) -> RevocationOut:
     """End every live session of the customer at once: a lost phone, a changed password, a fraud alert."""
     return RevocationOut(customer_ref=body.customer_ref, revoked=revoke_customer(session, body.customer_ref))

@@ -8,20 +8,16 @@ from fastapi import APIRouter
 from sqlalchemy import Engine, text
 
 from api.deps import AppStateDep
-from api.problems import ProblemKind, ServiceUnavailableError, problem_responses
+from api.problems import ProblemKind, ServiceUnavailableError
+from api.routing import route
 from api.schemas.health import Check, Health
 from wallet_sdk.chain.network import Network
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
-@router.get(
-    "/health",
-    operation_id="get_health",
-    summary="Is the chain and the database reachable",
-    response_model=Health,
-    responses=problem_responses(ProblemKind.SERVICE_UNAVAILABLE),
-)
+@route(router, "GET", "/health", "Is the chain and the database reachable", ProblemKind.SERVICE_UNAVAILABLE,
+       response_model=Health)
 def get_health(state: AppStateDep) -> Health:
     """200 when both the chain node and the database answer; a 503 problem naming what is down otherwise."""
     health = check_health(state.network, state.engine)

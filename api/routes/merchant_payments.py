@@ -4,40 +4,33 @@ the merchant (the flow is :func:`node.merchants.service.pay_request`; the mercha
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 
 from api import customers
 from api.attribution import DeskDep
-from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, TotpCode
+from api.auth import Payer
+from api.common import (
+    PAYING_WALLET_PROBLEMS,
+    PAYMENT_REQUEST_PROBLEMS,
+    SECOND_FACTOR_PROBLEMS,
+    SPENDING_PROBLEMS,
+    TotpCode,
+)
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
+from api.problems import ProblemKind
+from api.routing import accepted, operation_route
 from api.schemas.merchants import MerchantPaymentIn
-from api.schemas.operations import OperationOut, operation_out
-from node.api_keys import Principal, Scope
+from api.schemas.operations import OperationOut
 from node.merchants import service as flows
 
 router = APIRouter(prefix="/v1/merchant-payments", tags=["merchants"])
 
-Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 
-
-@router.post(
-    "",
-    operation_id="pay_merchant",
-    summary="Pay a merchant's payment request (relayed by the payer's bank)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(
-        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.AUTHORIZATION_INVALID,
-        ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID, ProblemKind.MERCHANT_NOT_ACTIVE,
-        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, ProblemKind.IDEMPOTENCY_KEY_REUSED,
-        ProblemKind.CHAIN_UNAVAILABLE, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-        ProblemKind.WALLET_NOT_ACTIVE, *SECOND_FACTOR_PROBLEMS, ProblemKind.CUSTOMER_SESSION_REQUIRED),
-)
+@operation_route(router, "", "Pay a merchant's payment request (relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
+                 ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, *SPENDING_PROBLEMS, *PAYMENT_REQUEST_PROBLEMS,
+                 ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE, *PAYING_WALLET_PROBLEMS,
+                 *SECOND_FACTOR_PROBLEMS, ProblemKind.CUSTOMER_SESSION_REQUIRED)
 def pay_merchant(body: MerchantPaymentIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """The payer's app scanned a merchant's QR and signed the payment (`payload`: `WALLETNET:1:PAY:...`, carrying
@@ -52,6 +45,4 @@ def pay_merchant(body: MerchantPaymentIn, key: Payer, desk: DeskDep, idem: Idemp
     channel = customers.money_move(session, settings, key, desk, body.payer)
     op = flows.pay_request(session, settings, network, payer=body.payer, payload=body.payload, channel=channel,
                            api_key_id=key.id, totp_code=totp)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)

@@ -7,17 +7,28 @@ bank's admin keys see every merchant of the bank.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
-from api.auth import require_scope
-from api.common import MAX_DB_INT, Page, PageParamsDep, check_currency, encode_cursor, paginate
+from api.auth import Admin, AdminOrRegulator, require_scope
+from api.common import (
+    MAX_DB_INT,
+    PAYMENT_REQUEST_PROBLEMS,
+    SPENDING_PROBLEMS,
+    Page,
+    PageParamsDep,
+    check_currency,
+    encode_cursor,
+    paginate,
+)
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ForbiddenError, ProblemKind, problem_responses
+from api.problems import ForbiddenError, ProblemKind
+from api.routing import accepted, operation_route, route
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -48,8 +59,6 @@ from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 MerchantOrAdmin = Annotated[Principal, require_scope(Scope.MERCHANT, Scope.ADMIN)]
 MerchantKey = Annotated[Principal, require_scope(Scope.MERCHANT)]
 MerchantPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's id")]
@@ -57,9 +66,8 @@ OrderPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the me
 BatchPath = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="the settlement batch number (1, 2, ...)")]
 
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND)
-_PAYMENT = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
-            ProblemKind.MERCHANT_NOT_ACTIVE, ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED,
-            ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
+_PAYMENT = (*SPENDING_PROBLEMS, *PAYMENT_REQUEST_PROBLEMS, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+            ProblemKind.CHAIN_UNAVAILABLE)
 
 
 def own_merchant(key: Principal, merchant_id: str) -> None:
@@ -73,16 +81,9 @@ def own_merchant(key: Principal, merchant_id: str) -> None:
 # ------------------------------------------------------------------ onboarding
 
 
-@router.post(
-    "",
-    operation_id="onboard_merchant",
-    summary="Onboard a merchant this bank acquires",
-    status_code=202,
-    response_model=MerchantOnboardingOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.VALIDATION,
-                                ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED,
-                                ProblemKind.CHAIN_UNAVAILABLE),
-)
+@route(router, "POST", "", "Onboard a merchant this bank acquires", ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN,
+       ProblemKind.VALIDATION, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE,
+       status_code=202, response_model=MerchantOnboardingOut)
 def onboard_merchant(body: MerchantIn, key: Admin, idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
                      network: NetworkDep) -> MerchantOnboardingOut:
     """Open the merchant's wallet (custodial, kind merchant) and register it in MerchantSettlement with its fee,
@@ -105,26 +106,15 @@ def onboard_merchant(body: MerchantIn, key: Admin, idem: IdempotencyDep, session
     return out
 
 
-@router.get(
-    "",
-    operation_id="list_merchants",
-    summary="The merchants this bank acquires",
-    response_model=Page[MerchantOut],
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN),
-)
+@route(router, "GET", "", "The merchants this bank acquires", ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN,
+       response_model=Page[MerchantOut])
 def list_merchants(_key: AdminOrRegulator, session: ReadSessionDep, page: PageParamsDep) -> Page[MerchantOut]:
     """Every merchant of this bank, oldest first (cursor-paginated)."""
     rows, next_cursor = paginate(session, select(Merchant), Merchant.id, page)
     return Page[MerchantOut](items=[merchant_out(m) for m in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{merchant_id}",
-    operation_id="get_merchant",
-    summary="A merchant",
-    response_model=MerchantOut,
-    responses=problem_responses(*_AUTH),
-)
+@route(router, "GET", "/{merchant_id}", "A merchant", *_AUTH, response_model=MerchantOut)
 def get_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep) -> MerchantOut:
     """The merchant's terms, wallet and state (a merchant key reads its own merchant only)."""
     own_merchant(key, merchant_id)
@@ -134,15 +124,9 @@ def get_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadS
 # ------------------------------------------------------------------ payment requests
 
 
-@router.post(
-    "/{merchant_id}/payment-requests",
-    operation_id="create_payment_request",
-    summary="Ask for a payment: the QR a customer scans",
-    status_code=201,
-    response_model=PaymentRequestOut,
-    responses=problem_responses(*_AUTH, ProblemKind.VALIDATION, ProblemKind.CONFLICT, ProblemKind.MERCHANT_NOT_ACTIVE,
-                                ProblemKind.ORDER_ALREADY_PAID, ProblemKind.CHAIN_UNAVAILABLE),
-)
+@route(router, "POST", "/{merchant_id}/payment-requests", "Ask for a payment: the QR a customer scans", *_AUTH,
+       ProblemKind.VALIDATION, ProblemKind.CONFLICT, ProblemKind.MERCHANT_NOT_ACTIVE, ProblemKind.ORDER_ALREADY_PAID,
+       ProblemKind.CHAIN_UNAVAILABLE, status_code=201, response_model=PaymentRequestOut)
 def create_payment_request(merchant_id: MerchantPath, body: PaymentRequestIn, key: MerchantOrAdmin,
                            session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PaymentRequestOut:
     """A payment request for `order_id`: its QR text (`payload`, `WALLETNET:1:REQUEST:...`) and the paths of
@@ -158,58 +142,34 @@ def create_payment_request(merchant_id: MerchantPath, body: PaymentRequestIn, ke
     return payment_request_out(record, created)
 
 
-@router.get(
-    "/{merchant_id}/payment-requests/{order_id}",
-    operation_id="get_payment_request",
-    summary="A payment request",
-    response_model=PaymentRequestOut,
-    responses=problem_responses(*_AUTH),
-)
+@route(router, "GET", "/{merchant_id}/payment-requests/{order_id}", "A payment request", *_AUTH,
+       response_model=PaymentRequestOut)
 def get_payment_request(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin,
                         session: ReadSessionDep) -> PaymentRequestOut:
     own_merchant(key, merchant_id)
     return payment_request_out(flows.get_request(session, merchant_id, order_id), False)
 
 
-_PNG = {200: {"content": {"image/png": {}}, "description": "the QR code"}}
-_SVG = {200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}}
+def _qr_route(extension: str, media_type: str, draw: Callable[[str], bytes | str]) -> None:
+    """``GET .../qr.<extension>``: a payment request's QR code, drawn by ``draw`` as ``media_type``."""
+
+    @route(router, "GET", f"/{{merchant_id}}/payment-requests/{{order_id}}/qr.{extension}",
+           f"A payment request's QR code ({extension.upper()})", *_AUTH,
+           operation_id=f"get_payment_request_{extension}", response_class=Response,
+           responses={200: {"content": {media_type: {}}, "description": "the QR code"}})
+    def get_qr(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin,
+               session: ReadSessionDep) -> Response:
+        own_merchant(key, merchant_id)
+        record = flows.get_request(session, merchant_id, order_id)
+        return Response(draw(record.payload), media_type=media_type)
 
 
-@router.get(
-    "/{merchant_id}/payment-requests/{order_id}/qr.png",
-    operation_id="get_payment_request_png",
-    summary="A payment request's QR code (PNG)",
-    response_class=Response,
-    responses={**_PNG, **problem_responses(*_AUTH)},
-)
-def get_payment_request_png(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin,
-                            session: ReadSessionDep) -> Response:
-    own_merchant(key, merchant_id)
-    record = flows.get_request(session, merchant_id, order_id)
-    return Response(qr_png(record.payload), media_type="image/png")
+_qr_route("png", "image/png", qr_png)
+_qr_route("svg", "image/svg+xml", qr_svg)
 
 
-@router.get(
-    "/{merchant_id}/payment-requests/{order_id}/qr.svg",
-    operation_id="get_payment_request_svg",
-    summary="A payment request's QR code (SVG)",
-    response_class=Response,
-    responses={**_SVG, **problem_responses(*_AUTH)},
-)
-def get_payment_request_svg(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin,
-                            session: ReadSessionDep) -> Response:
-    own_merchant(key, merchant_id)
-    record = flows.get_request(session, merchant_id, order_id)
-    return Response(qr_svg(record.payload), media_type="image/svg+xml")
-
-
-@router.get(
-    "/{merchant_id}/orders/{order_id}",
-    operation_id="get_order",
-    summary="An order's payment status",
-    response_model=OrderStatusOut,
-    responses=problem_responses(*_AUTH, ProblemKind.CHAIN_UNAVAILABLE),
-)
+@route(router, "GET", "/{merchant_id}/orders/{order_id}", "An order's payment status", *_AUTH,
+       ProblemKind.CHAIN_UNAVAILABLE, response_model=OrderStatusOut)
 def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin, session: ReadSessionDep,
               settings: SettingsDep, network: NetworkDep) -> OrderStatusOut:
     """`requested` (payable), `expired`, `pending` (a payment is on its way), `paid`, `partially_refunded` or
@@ -224,14 +184,8 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
 # ------------------------------------------------------------------ payments at the point of sale
 
 
-@router.post(
-    "/{merchant_id}/pos-payments",
-    operation_id="submit_pos_payment",
-    summary="Relay a payment the customer presented at the point of sale",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_AUTH, *_PAYMENT),
-)
+@operation_route(router, "/{merchant_id}/pos-payments", "Relay a payment the customer presented at the point of sale",
+                 *_AUTH, *_PAYMENT)
 def submit_pos_payment(merchant_id: MerchantPath, body: PosPaymentIn, key: MerchantKey, idem: IdempotencyDep,
                        session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Customer-presented QR: the merchant's POS scanned the payment the customer's app signed
@@ -242,23 +196,15 @@ def submit_pos_payment(merchant_id: MerchantPath, body: PosPaymentIn, key: Merch
     own_merchant(key, merchant_id)
     op = flows.pos_payment(session, settings, network, merchant_id, payload=body.payload, amount_minor=body.amount,
                            channel="merchant", api_key_id=key.id)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
 # ------------------------------------------------------------------ refunds and settlement
 
 
-@router.post(
-    "/{merchant_id}/orders/{order_id}/refunds",
-    operation_id="refund_order",
-    summary="Refund part or all of a paid order",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.REFUND_EXCEEDS_REFUNDABLE, ProblemKind.INVALID_STATE,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
-)
+@operation_route(router, "/{merchant_id}/orders/{order_id}/refunds", "Refund part or all of a paid order", *_AUTH,
+                 ProblemKind.REFUND_EXCEEDS_REFUNDABLE, ProblemKind.INVALID_STATE, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+                 ProblemKind.CHAIN_UNAVAILABLE)
 def refund_order(merchant_id: MerchantPath, order_id: OrderPath, body: RefundIn, key: MerchantOrAdmin,
                  idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
                  network: NetworkDep) -> OperationOut:
@@ -268,20 +214,12 @@ def refund_order(merchant_id: MerchantPath, order_id: OrderPath, body: RefundIn,
     own_merchant(key, merchant_id)
     op = flows.refund(session, settings, network, merchant_id, order_id, amount_minor=body.amount,
                       channel=channel_of(key.scope_set, Scope.MERCHANT, Scope.ADMIN), api_key_id=key.id)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{merchant_id}/orders/{order_id}/void",
-    operation_id="void_order",
-    summary="Void a paid order: refund all of it that is left",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.REFUND_EXCEEDS_REFUNDABLE, ProblemKind.INVALID_STATE,
-                                ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
-)
+@operation_route(router, "/{merchant_id}/orders/{order_id}/void", "Void a paid order: refund all of it that is left",
+                 *_AUTH, ProblemKind.REFUND_EXCEEDS_REFUNDABLE, ProblemKind.INVALID_STATE,
+                 ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 def void_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdmin, idem: IdempotencyDep,
                session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Undo a payment the merchant should not have taken (another amount than requested, an order it did not
@@ -292,19 +230,11 @@ def void_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAd
     own_merchant(key, merchant_id)
     op = flows.void_order(session, settings, network, merchant_id, order_id,
                           channel=channel_of(key.scope_set, Scope.MERCHANT, Scope.ADMIN), api_key_id=key.id)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{merchant_id}/settlements",
-    operation_id="settle_merchant",
-    summary="Settle now",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_AUTH, ProblemKind.MERCHANT_NOT_ACTIVE, ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@operation_route(router, "/{merchant_id}/settlements", "Settle now", *_AUTH, ProblemKind.MERCHANT_NOT_ACTIVE,
+                 ProblemKind.IDEMPOTENCY_KEY_REUSED)
 def settle_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, idem: IdempotencyDep, session: SessionDep,
                     settings: SettingsDep) -> OperationOut:
     """Settle everything pending now, besides the daily settlement after the cut-off: the fee goes to the
@@ -314,21 +244,14 @@ def settle_merchant(merchant_id: MerchantPath, key: MerchantOrAdmin, idem: Idemp
     own_merchant(key, merchant_id)
     op, _created = flows.settle(session, settings, merchant_id,
                                 channel=channel_of(key.scope_set, Scope.MERCHANT, Scope.ADMIN), api_key_id=key.id)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
 # ------------------------------------------------------------------ statements and reports
 
 
-@router.get(
-    "/{merchant_id}/settlements",
-    operation_id="list_settlements",
-    summary="A merchant's settlement batches, newest first",
-    response_model=list[BatchOut],
-    responses=problem_responses(*_AUTH, ProblemKind.VALIDATION),
-)
+@route(router, "GET", "/{merchant_id}/settlements", "A merchant's settlement batches, newest first", *_AUTH,
+       ProblemKind.VALIDATION, response_model=list[BatchOut])
 def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
                      before: Annotated[int | None, Query(ge=1, le=MAX_DB_INT,
@@ -341,13 +264,8 @@ def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
             for b in statements.batches(session, merchant_id, limit=limit, before_batch=before)]
 
 
-@router.get(
-    "/{merchant_id}/settlements/{batch_id}",
-    operation_id="get_settlement_statement",
-    summary="A settlement batch's statement",
-    response_model=StatementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.INTERNAL),
-)
+@route(router, "GET", "/{merchant_id}/settlements/{batch_id}", "A settlement batch's statement", *_AUTH,
+       ProblemKind.INTERNAL, response_model=StatementOut)
 def get_settlement_statement(merchant_id: MerchantPath, batch_id: BatchPath, key: MerchantOrAdmin,
                              session: ReadSessionDep) -> StatementOut:
     """Every order and refund the batch settled, the fee and the net, checked to add up to the cent against
@@ -357,14 +275,9 @@ def get_settlement_statement(merchant_id: MerchantPath, batch_id: BatchPath, key
     return StatementOut.model_validate(statements.statement(session, merchant_id, batch_id).to_json())
 
 
-@router.get(
-    "/{merchant_id}/settlements/{batch_id}/statement.csv",
-    operation_id="get_settlement_statement_csv",
-    summary="A settlement batch's statement as CSV",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the statement"},
-               **problem_responses(*_AUTH, ProblemKind.INTERNAL)},
-)
+@route(router, "GET", "/{merchant_id}/settlements/{batch_id}/statement.csv", "A settlement batch's statement as CSV",
+       *_AUTH, ProblemKind.INTERNAL, response_class=Response,
+       responses={200: {"content": {"text/csv": {}}, "description": "the statement"}})
 def get_settlement_statement_csv(merchant_id: MerchantPath, batch_id: BatchPath, key: MerchantOrAdmin,
                                  session: ReadSessionDep) -> Response:
     """The statement as CSV: one row per payment, refund and the fee, then a `total` row with the net; the
@@ -375,13 +288,8 @@ def get_settlement_statement_csv(merchant_id: MerchantPath, batch_id: BatchPath,
         "Content-Disposition": f'attachment; filename="{merchant_id}-batch-{batch_id}.csv"'})
 
 
-@router.get(
-    "/{merchant_id}/reports/daily",
-    operation_id="get_daily_report",
-    summary="A merchant's daily report",
-    response_model=DailyReportOut,
-    responses=problem_responses(*_AUTH, ProblemKind.VALIDATION),
-)
+@route(router, "GET", "/{merchant_id}/reports/daily", "A merchant's daily report", *_AUTH, ProblemKind.VALIDATION,
+       response_model=DailyReportOut)
 def get_daily_report(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep,
                      settings: SettingsDep, start: Annotated[date, Query(description="first UTC day")],
                      end: Annotated[date, Query(description="last UTC day (at most 366 days in all)")],
@@ -392,7 +300,7 @@ def get_daily_report(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
     flows.get_merchant(session, merchant_id)
     rows = statements.daily_report(session, merchant_id, start=start, end=end)
     return DailyReportOut(merchant_id=merchant_id, currency=settings.currency, start=start.isoformat(),
-                          end=end.isoformat(), days=[DayOut.model_validate(r.to_json()) for r in rows])
+                          end=end.isoformat(), days=[DayOut(**r.to_json()) for r in rows])
 
 
 # ------------------------------------------------------------------ webhooks
@@ -401,13 +309,8 @@ def get_daily_report(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
 EventPath = Annotated[str, Path(pattern=r"^evt_[0-9a-f]{32}$", description="the event's id (Walletnet-Event-Id)")]
 
 
-@router.get(
-    "/{merchant_id}/webhook-events",
-    operation_id="list_webhook_events",
-    summary="The merchant's webhook events and their delivery log",
-    response_model=Page[WebhookEventOut],
-    responses=problem_responses(*_AUTH),
-)
+@route(router, "GET", "/{merchant_id}/webhook-events", "The merchant's webhook events and their delivery log", *_AUTH,
+       response_model=Page[WebhookEventOut])
 def list_webhook_events(merchant_id: MerchantPath, key: MerchantOrAdmin, session: ReadSessionDep,
                         page: PageParamsDep) -> Page[WebhookEventOut]:
     """Every notification owed to the merchant, oldest first (cursor-paginated), each with its state
@@ -421,14 +324,8 @@ def list_webhook_events(merchant_id: MerchantPath, key: MerchantOrAdmin, session
                                  next_cursor=encode_cursor(events[-1].id) if more and events else None)
 
 
-@router.post(
-    "/{merchant_id}/webhook-events/{event_id}/redeliver",
-    operation_id="redeliver_webhook_event",
-    summary="Send a webhook event again",
-    status_code=202,
-    response_model=WebhookEventOut,
-    responses=problem_responses(*_AUTH),
-)
+@route(router, "POST", "/{merchant_id}/webhook-events/{event_id}/redeliver", "Send a webhook event again", *_AUTH,
+       status_code=202, response_model=WebhookEventOut)
 def redeliver_webhook_event(merchant_id: MerchantPath, event_id: EventPath, key: MerchantOrAdmin,
                             session: SessionDep) -> WebhookEventOut:
     """Make the event due again at once, whatever its state; the next attempt is logged as manual. A failed

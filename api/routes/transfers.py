@@ -3,40 +3,27 @@ wallet's history and balance are under ``/v1/wallets``: :mod:`api.routes.wallets
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 
 from api import customers
 from api.attribution import DeskDep
-from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, TotpCode, check_currency
+from api.auth import Payer
+from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
-from api.schemas.operations import OperationOut, operation_out
+from api.problems import ProblemKind
+from api.routing import accepted, operation_route
+from api.schemas.operations import OperationOut
 from api.schemas.transfers import TransferIn
-from node.api_keys import Principal, Scope
 from node.transfers import service as transfers
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
-Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
 
-
-@router.post(
-    "",
-    operation_id="transfer",
-    summary="Pay another wallet (P2P, relayed by the payer's bank)",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(
-        ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
-        ProblemKind.WALLET_NOT_CUSTODIED_HERE,
-        ProblemKind.WALLET_FROZEN, ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.AUTHORIZATION_INVALID,
-        ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED, *SECOND_FACTOR_PROBLEMS,
-        ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE),
-)
+@operation_route(router, "", "Pay another wallet (P2P, relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
+                 ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
+                 *PAYING_WALLET_PROBLEMS, *SPENDING_PROBLEMS, *SECOND_FACTOR_PROBLEMS,
+                 ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
              settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to
@@ -59,6 +46,4 @@ def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, 
         signed = transfers.decode_transfer(network, body.payload)
     op = transfers.transfer(session, settings, network, payer=body.payer, payee=body.payee, amount_minor=body.amount,
                             signed=signed, channel=channel, api_key_id=key.id, totp_code=totp)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)

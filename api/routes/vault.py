@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.auth import require_scope
+from api.auth import Admin, AdminOrRegulator
 from api.common import check_currency
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
-from api.problems import ProblemKind, problem_responses
+from api.problems import ProblemKind
+from api.routing import route
 from api.schemas.atm import CashAmountIn, CashMovementOut, VaultCashOut, movement_out, vault_cash_out
-from node.api_keys import Principal, Scope
 from node.atm import service
 
 router = APIRouter(prefix="/v1/vault", tags=["atm"])
 
-Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
-Reader = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
-
 _AUTH = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN)
 
 
-@router.get(
-    "",
-    operation_id="get_vault_cash",
-    summary="The vault's cash by the ledger",
-    response_model=VaultCashOut,
-    responses=problem_responses(*_AUTH),
-)
-def get_vault_cash(_key: Reader, session: ReadSessionDep, settings: SettingsDep) -> VaultCashOut:
+@route(router, "GET", "", "The vault's cash by the ledger", *_AUTH, response_model=VaultCashOut)
+def get_vault_cash(_key: AdminOrRegulator, session: ReadSessionDep, settings: SettingsDep) -> VaultCashOut:
     return vault_cash_out(service.vault_cash(session, settings), settings.currency)
 
 
-@router.post(
-    "/deliveries",
-    operation_id="deliver_vault_cash",
-    summary="Book notes delivered to the vault",
-    response_model=CashMovementOut,
-    responses=problem_responses(*_AUTH, ProblemKind.CONFLICT, ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/deliveries", "Book notes delivered to the vault", *_AUTH, ProblemKind.CONFLICT,
+       ProblemKind.IDEMPOTENCY_KEY_REUSED, response_model=CashMovementOut)
 def deliver_vault_cash(body: CashAmountIn, _key: Admin, idem: IdempotencyDep, session: SessionDep,
                        settings: SettingsDep) -> CashMovementOut:
     """Notes delivered by the central bank's cash centre: debit `cash:vault`, credit `equity`. 409 `conflict`

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 from api import customers
 from api.attribution import Desk, DeskDep, record_actor
 from api.auth import require_scope
-from api.common import SECOND_FACTOR_PROBLEMS, AddressPath, Page, PageParamsDep, TotpCode, check_currency, paginate
+from api.common import (
+    PAYING_WALLET_PROBLEMS,
+    SECOND_FACTOR_PROBLEMS,
+    SPENDING_PROBLEMS,
+    AddressPath,
+    Page,
+    PageParamsDep,
+    TotpCode,
+    check_currency,
+    paginate,
+)
 from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import (
@@ -26,10 +36,10 @@ from api.problems import (
     NotFoundError,
     ProblemKind,
     ValidationProblemError,
-    problem_responses,
 )
+from api.routing import accepted, operation_route, route
 from api.schemas.funding import RedemptionIn, TopUpIn
-from api.schemas.operations import OperationOut, operation_out
+from api.schemas.operations import OperationOut
 from api.schemas.second_factor import TotpEnrolmentOut, TotpResetIn, TotpResetOut
 from api.schemas.wallets import (
     BindAccountIn,
@@ -76,8 +86,7 @@ _READ = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_S
          ProblemKind.NOT_FOUND, ProblemKind.CHAIN_UNAVAILABLE)
 _ON_WALLET = (*_COMMON, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.INVALID_STATE)
 _MONEY_MOVE = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-               ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.WALLET_FROZEN,
-               ProblemKind.WALLET_NOT_ACTIVE, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
+               ProblemKind.NOT_FOUND, *PAYING_WALLET_PROBLEMS, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
                ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
 _CODE_PROBLEMS = (ProblemKind.SECOND_FACTOR_REQUIRED, ProblemKind.SECOND_FACTOR_INVALID,
                   ProblemKind.SECOND_FACTOR_LOCKED)
@@ -122,14 +131,7 @@ def _opened_here(session: Session, address: str) -> str:
 # ------------------------------------------------------------------ the wallet and its changes
 
 
-@router.get(
-    "/{address}",
-    tags=["wallets"],
-    operation_id="get_wallet",
-    summary="A wallet's record and balance",
-    response_model=WalletOut,
-    responses=problem_responses(*_READ),
-)
+@route(router, "GET", "/{address}", "A wallet's record and balance", *_READ, response_model=WalletOut, tags=["wallets"])
 def get_wallet(address: AddressPath, key: WalletReader, session: ReadSessionDep, network: NetworkDep,
                settings: SettingsDep) -> WalletOut:
     """The wallet's custodian bank, tier, status and spendable balance, read from the chain (a customer session:
@@ -138,14 +140,8 @@ def get_wallet(address: AddressPath, key: WalletReader, session: ReadSessionDep,
     return wallet_out(history.registered_wallet(network, address), settings.currency)
 
 
-@router.get(
-    "/{address}/record",
-    tags=["wallets"],
-    operation_id="get_wallet_record",
-    summary="This bank's record of a wallet it opened",
-    response_model=WalletRecordOut,
-    responses=problem_responses(*_READ, ProblemKind.WALLET_NOT_CUSTODIED_HERE),
-)
+@route(router, "GET", "/{address}/record", "This bank's record of a wallet it opened", *_READ,
+       ProblemKind.WALLET_NOT_CUSTODIED_HERE, response_model=WalletRecordOut, tags=["wallets"])
 def get_wallet_record(address: AddressPath, key: WalletReader, session: ReadSessionDep, network: NetworkDep,
                       settings: SettingsDep) -> WalletRecordOut:
     """Customer, channel, verification, tier, custody, state and bound account, as this bank recorded them."""
@@ -153,15 +149,8 @@ def get_wallet_record(address: AddressPath, key: WalletReader, session: ReadSess
     return record_out(flows.wallet_record(session, settings, network, address))
 
 
-@router.post(
-    "",
-    tags=["wallets"],
-    operation_id="open_wallet",
-    summary="Open a wallet (counter or app)",
-    status_code=202,
-    response_model=WalletOpeningOut,
-    responses=problem_responses(*_COMMON, ProblemKind.CONFLICT, ProblemKind.CUSTOMER_SESSION_REQUIRED),
-)
+@route(router, "POST", "", "Open a wallet (counter or app)", *_COMMON, ProblemKind.CONFLICT,
+       ProblemKind.CUSTOMER_SESSION_REQUIRED, status_code=202, response_model=WalletOpeningOut, tags=["wallets"])
 def open_wallet(body: OpenWalletIn, key: CustomerDesk, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
                 settings: SettingsDep, network: NetworkDep) -> WalletOpeningOut:
     """At the counter (teller key) after an in-person identity check: tier 1. In the app (app key): a verified
@@ -182,14 +171,8 @@ def open_wallet(body: OpenWalletIn, key: CustomerDesk, desk: DeskDep, idem: Idem
     return out
 
 
-@router.post(
-    "/enrolments",
-    tags=["wallets"],
-    operation_id="enrol_wallets",
-    summary="Enrol existing customers in bulk",
-    response_model=EnrolmentOut,
-    responses=problem_responses(*_COMMON),
-)
+@route(router, "POST", "/enrolments", "Enrol existing customers in bulk", *_COMMON, response_model=EnrolmentOut,
+       tags=["wallets"])
 def enrol_wallets(body: EnrolmentIn, key: Enroller, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
                   settings: SettingsDep, network: NetworkDep) -> EnrolmentOut:
     """Open wallets for up to 500 existing customers (a chunk of the enrolment CSV). Each row is checked and
@@ -204,96 +187,51 @@ def enrol_wallets(body: EnrolmentIn, key: Enroller, desk: DeskDep, idem: Idempot
     return out
 
 
-@router.post(
-    "/{address}/tier",
-    tags=["wallets"],
-    operation_id="change_wallet_tier",
-    summary="Upgrade or downgrade a wallet's tier",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET),
-)
-def change_tier(address: AddressPath, body: TierIn, key: Administrator, desk: DeskDep, idem: IdempotencyDep,
-                session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
+@operation_route(router, "/{address}/tier", "Upgrade or downgrade a wallet's tier", *_ON_WALLET, tags=["wallets"])
+def change_wallet_tier(address: AddressPath, body: TierIn, key: Administrator, desk: DeskDep, idem: IdempotencyDep,
+                       session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Set the wallet's tier (1..4), e.g. after a further identity check; its limits change with it."""
     actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.change_tier(session, settings, network, address, body.tier, reason=body.reason, actor=actor)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{address}/freeze",
-    tags=["wallets"],
-    operation_id="freeze_wallet",
-    summary="Freeze a wallet with a reason code",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET),
-)
+@operation_route(router, "/{address}/freeze", "Freeze a wallet with a reason code", *_ON_WALLET, tags=["wallets"])
 def freeze_wallet(address: AddressPath, body: FreezeIn, key: Administrator, desk: DeskDep, idem: IdempotencyDep,
                   session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
     """Freeze an active wallet: it can neither send nor receive. The reason code is kept on chain and in the
     bank's record."""
     actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.freeze(session, settings, network, address, body.reason, note=body.note, actor=actor)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{address}/unfreeze",
-    tags=["wallets"],
-    operation_id="unfreeze_wallet",
-    summary="Lift the bank's freeze of a wallet",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET),
-)
+@operation_route(router, "/{address}/unfreeze", "Lift the bank's freeze of a wallet", *_ON_WALLET, tags=["wallets"])
 def unfreeze_wallet(address: AddressPath, key: Administrator, desk: DeskDep, idem: IdempotencyDep,
                     session: SessionDep, settings: SettingsDep, network: NetworkDep,
                     body: NoteIn | None = None) -> OperationOut:
     """Make a wallet the bank froze active again (a regulator's freeze is lifted by the regulator only)."""
     actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
     op = flows.unfreeze(session, settings, network, address, note=body.note if body else None, actor=actor)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{address}/account",
-    tags=["wallets"],
-    operation_id="bind_wallet_account",
-    summary="Bind a bank account to a wallet",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET, ProblemKind.CUSTOMER_SESSION_REQUIRED),
-)
-def bind_account(address: AddressPath, body: BindAccountIn, key: CustomerDesk, desk: DeskDep, idem: IdempotencyDep,
-                 session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
+@operation_route(router, "/{address}/account", "Bind a bank account to a wallet", *_ON_WALLET,
+                 ProblemKind.CUSTOMER_SESSION_REQUIRED, tags=["wallets"])
+def bind_wallet_account(address: AddressPath, body: BindAccountIn, key: CustomerDesk, desk: DeskDep,
+                        idem: IdempotencyDep, session: SessionDep, settings: SettingsDep,
+                        network: NetworkDep) -> OperationOut:
     """Bind a deposit account of this bank to the wallet: redemptions and the closure pay out to it. The chain
     keeps a salted hash of the account code; the code and salt stay with the bank."""
     customers.own_wallet(session, settings, key, address)
     actor = _acting(session, key, desk, Scope.TELLER, Scope.APP)
     op = flows.bind_account(session, settings, network, address, body.account, actor=actor)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{address}/close",
-    tags=["wallets"],
-    operation_id="close_wallet",
-    summary="Close a wallet, paying its balance out to the bound account",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_ON_WALLET, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.ACCOUNT_NOT_BOUND,
-                                *SECOND_FACTOR_PROBLEMS),
-)
+@operation_route(router, "/{address}/close", "Close a wallet, paying its balance out to the bound account", *_ON_WALLET,
+                 ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.ACCOUNT_NOT_BOUND, *SECOND_FACTOR_PROBLEMS,
+                 tags=["wallets"])
 def close_wallet(address: AddressPath, key: CustomerDesk, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Close the wallet for good: the chain burns its whole balance and the bank credits it to the bound
@@ -304,24 +242,17 @@ def close_wallet(address: AddressPath, key: CustomerDesk, desk: DeskDep, idem: I
     customers.own_wallet(session, settings, key, address)
     actor = _acting(session, key, desk, Scope.TELLER, Scope.APP, moves_money=True)
     op = flows.close_wallet(session, settings, network, address, totp=totp, actor=actor)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
 # ------------------------------------------------------------------ its second factor (TOTP)
 
 
-@router.post(
-    "/{address}/totp",
-    tags=["second factor"],
-    operation_id="enrol_totp",
-    summary="Enrol a TOTP authenticator for a wallet, or replace it with the current code",
-    status_code=201,
-    response_model=TotpEnrolmentOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-                                ProblemKind.NOT_FOUND, ProblemKind.IDEMPOTENCY_KEY_REUSED, *_CODE_PROBLEMS),
-)
+@route(router, "POST", "/{address}/totp",
+       "Enrol a TOTP authenticator for a wallet, or replace it with the current code", ProblemKind.UNAUTHORIZED,
+       ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
+       ProblemKind.IDEMPOTENCY_KEY_REUSED, *_CODE_PROBLEMS, status_code=201, response_model=TotpEnrolmentOut,
+       tags=["second factor"])
 def enrol_totp(address: AddressPath, key: CustomerDesk, session: SessionDep, settings: SettingsDep,
                idem: IdempotencyDep, totp: TotpCode = None) -> TotpEnrolmentOut:
     """Make a new TOTP secret for the wallet's customer. Operations above the bank's threshold then need the
@@ -339,16 +270,10 @@ def enrol_totp(address: AddressPath, key: CustomerDesk, session: SessionDep, set
     return out
 
 
-@router.post(
-    "/{address}/totp/reset",
-    tags=["second factor"],
-    operation_id="reset_totp",
-    summary="Reset a wallet's TOTP authenticator in person (teller), with a cooling-off",
-    status_code=201,
-    response_model=TotpResetOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND,
-                                ProblemKind.INVALID_STATE, ProblemKind.IDEMPOTENCY_KEY_REUSED),
-)
+@route(router, "POST", "/{address}/totp/reset",
+       "Reset a wallet's TOTP authenticator in person (teller), with a cooling-off", ProblemKind.UNAUTHORIZED,
+       ProblemKind.FORBIDDEN, ProblemKind.NOT_FOUND, ProblemKind.INVALID_STATE, ProblemKind.IDEMPOTENCY_KEY_REUSED,
+       status_code=201, response_model=TotpResetOut, tags=["second factor"])
 def reset_totp(address: AddressPath, body: TotpResetIn, key: Teller, session: SessionDep, settings: SettingsDep,
                idem: IdempotencyDep) -> TotpResetOut:
     """A teller replaces the TOTP secret of a customer who lost the authenticator, after checking the customer's
@@ -373,15 +298,8 @@ def reset_totp(address: AddressPath, body: TotpResetIn, key: Teller, session: Se
 # ------------------------------------------------------------------ money in and out: top-ups and redemptions
 
 
-@router.post(
-    "/{address}/topups",
-    tags=["funding"],
-    operation_id="top_up",
-    summary="Top up a wallet from its bound deposit account",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_MONEY_MOVE, ProblemKind.INSUFFICIENT_FUNDS),
-)
+@operation_route(router, "/{address}/topups", "Top up a wallet from its bound deposit account", *_MONEY_MOVE,
+                 ProblemKind.INSUFFICIENT_FUNDS, tags=["funding"])
 def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, desk: DeskDep, idem: IdempotencyDep,
            session: SessionDep, settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Hold `amount` on the wallet's bound deposit account and mint it into the wallet. The answer is the
@@ -393,21 +311,11 @@ def top_up(address: AddressPath, body: TopUpIn, key: CustomerChannel, desk: Desk
     channel = customers.money_move(session, settings, key, desk, address)
     op = funding.top_up(session, settings, network, wallet=address, amount_minor=body.amount, channel=channel,
                         api_key_id=key.id, totp_code=totp)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
-@router.post(
-    "/{address}/redemptions",
-    tags=["funding"],
-    operation_id="redeem",
-    summary="Redeem wallet money to the bound deposit account",
-    status_code=202,
-    response_model=OperationOut,
-    responses=problem_responses(*_MONEY_MOVE, ProblemKind.AUTHORIZATION_INVALID,
-                                ProblemKind.INSUFFICIENT_BALANCE, ProblemKind.LIMIT_EXCEEDED),
-)
+@operation_route(router, "/{address}/redemptions", "Redeem wallet money to the bound deposit account", *_MONEY_MOVE,
+                 *SPENDING_PROBLEMS, tags=["funding"])
 def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, desk: DeskDep, idem: IdempotencyDep,
            session: SessionDep, settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
     """Burn `amount` from the wallet and credit the bound deposit account once the burn is confirmed.
@@ -429,23 +337,15 @@ def redeem(address: AddressPath, body: RedemptionIn, key: CustomerChannel, desk:
         signed = funding.decode_redemption(network, body.payload)
     op = funding.redeem(session, settings, network, wallet=address, amount_minor=body.amount, signed=signed,
                         channel=channel, api_key_id=key.id, totp_code=totp)
-    out = operation_out(op)
-    idem.complete(session, out, status=202)
-    return out
+    return accepted(idem, session, op)
 
 
 # ------------------------------------------------------------------ its history and balance
 
 
-@router.get(
-    "/{address}/history",
-    tags=["transfers"],
-    operation_id="get_history",
-    summary="A wallet's history",
-    response_model=Page[HistoryItemOut],
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-                                ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE),
-)
+@route(router, "GET", "/{address}/history", "A wallet's history", ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN,
+       ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
+       response_model=Page[HistoryItemOut], tags=["transfers"])
 def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
                 page: PageParamsDep) -> Page[HistoryItemOut]:
     """The wallet's transactions as the bank's indexer saw them on chain, oldest first (cursor-paginated):
@@ -460,16 +360,10 @@ def get_history(address: AddressPath, key: WalletReader, session: ReadSessionDep
     return Page[HistoryItemOut](items=[history_item_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{address}/balance",
-    tags=["transfers"],
-    operation_id="get_balance",
-    summary="A wallet's balance, limits and what is left of today's limit",
-    response_model=WalletBalanceOut,
-    responses=problem_responses(ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
-                                ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE,
-                                ProblemKind.CHAIN_UNAVAILABLE),
-)
+@route(router, "GET", "/{address}/balance", "A wallet's balance, limits and what is left of today's limit",
+       ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
+       ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemKind.CHAIN_UNAVAILABLE, response_model=WalletBalanceOut,
+       tags=["transfers"])
 def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
                 network: NetworkDep) -> WalletBalanceOut:
     """Spendable and held balance, the tier's limits (balance cap, single payment, daily outflow) and what the

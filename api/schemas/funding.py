@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, Money, RequestModel, StrictInt
+from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, Money, RequestModel, SignedFormsModel, StrictInt
 from node.funding.service import MAX_AMOUNT, DepositAccount
 
 __all__ = ["ACCOUNT_CODE", "AccountOpenIn", "AccountOut", "RedemptionAuthorizationIn", "RedemptionIn", "TopUpIn",
@@ -57,16 +57,12 @@ class RedemptionAuthorizationIn(RequestModel):
     s: Hex32
 
 
-class RedemptionIn(RequestModel):
+class RedemptionIn(SignedFormsModel):
+    signed = "signed Redemption"
+
     amount: Amount
     currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
     authorization: RedemptionAuthorizationIn | None = Field(
         None, description="the customer's signed Redemption as fields (self-custody wallets: this or payload)")
     payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
                                 description="the signed Redemption as the app's QR text, WALLETNET:1:REDEEM:...")
-
-    @model_validator(mode="after")
-    def _one_form(self) -> RedemptionIn:
-        if self.authorization is not None and self.payload is not None:
-            raise ValueError("send the signed Redemption once: as authorization or as payload, not both")
-        return self

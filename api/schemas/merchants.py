@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Money, RequestModel, StrictInt
 from api.schemas.operations import OperationOut
 from api.shown_once import shown_once
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.merchants.service import OrderStatus
+from wallet_sdk.client.merchants import ReportDay
 
 __all__ = [
     "MERCHANT_ID_PATTERN",
@@ -185,15 +187,10 @@ class StatementOut(BatchOut):
     lines: list[StatementLineOut]
 
 
-class DayOut(BaseModel):
-    day: str = Field(description="UTC calendar day, YYYY-MM-DD")
-    payments_count: int
-    payments_minor: int
-    refunds_count: int
-    refunds_minor: int
-    batches_count: int
-    fees_minor: int
-    net_settled_minor: int
+# A day of the report is the SDK's ReportDay, the one definition its server and clients share (validated here).
+@pydantic_dataclass(frozen=True)
+class DayOut(ReportDay):
+    day: Annotated[str, Field(description="UTC calendar day, YYYY-MM-DD")]
 
 
 class DailyReportOut(BaseModel):

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
-from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, RequestModel, StrictInt
+from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, RequestModel, SignedFormsModel, StrictInt
 
 __all__ = ["RelayedTransferIn", "TransferIn"]
 
@@ -26,7 +26,9 @@ class RelayedTransferIn(RequestModel):
     s: Hex32
 
 
-class TransferIn(RequestModel):
+class TransferIn(SignedFormsModel):
+    signed = "signed transfer"
+
     payer: str = Field(pattern=ADDRESS_PATTERN, description="the paying wallet; this bank must keep it")
     payee: str = Field(pattern=ADDRESS_PATTERN, description="the receiving wallet, at any bank")
     amount: Amount
@@ -35,9 +37,3 @@ class TransferIn(RequestModel):
         None, description="the payer's signed RelayedTransfer as fields (self-custody payers: this or payload)")
     payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
                                 description="the signed RelayedTransfer as the app's QR text, WALLETNET:1:RELAY:...")
-
-    @model_validator(mode="after")
-    def _one_form(self) -> TransferIn:
-        if self.authorization is not None and self.payload is not None:
-            raise ValueError("send the signed transfer once: as authorization or as payload, not both")
-        return self

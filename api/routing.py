@@ -1,0 +1,52 @@
+"""How a route is declared, the same way in every router of :mod:`api.routes`.
+
+- :func:`route` registers an endpoint under its function's name as its stable operation id, with the problems it
+  may answer documented as ``application/problem+json`` (:func:`api.problems.problem_responses`).
+- :func:`operation_route` is the route of a request that starts an operation: a POST answered 202 with the
+  operation (:class:`~api.schemas.operations.OperationOut`), which the endpoint returns with :func:`accepted`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from api.idempotency import IdempotentRequest
+from api.problems import ProblemKind, problem_responses
+from api.schemas.operations import OperationOut, operation_out
+from node.operations.models import Operation
+
+__all__ = ["accepted", "operation_route", "route"]
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def route(router: APIRouter, method: str, path: str, summary: str, *problems: ProblemKind,
+          **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """Register the decorated function as ``method path`` on ``router``, its name as the operation id (unless
+    ``operation_id`` names another) and ``problems`` documented after the ``responses`` of ``options``; the other
+    ``options`` are FastAPI's (``status_code``, ``response_model``, ``response_class``, ``tags``)."""
+    responses = {**options.pop("responses", {}), **problem_responses(*problems)}
+    operation_id = options.pop("operation_id", None)
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        return router.api_route(path, methods=[method], operation_id=operation_id or endpoint.__name__,
+                                summary=summary, responses=responses, **options)(endpoint)
+
+    return register
+
+
+def operation_route(router: APIRouter, path: str, summary: str, *problems: ProblemKind,
+                    **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """:func:`route` for a POST that starts an operation and answers 202 with it (:func:`accepted`)."""
+    return route(router, "POST", path, summary, *problems, status_code=202, response_model=OperationOut, **options)
+
+
+def accepted(idem: IdempotentRequest, session: Session, op: Operation) -> OperationOut:
+    """The 202 answer of a request that started ``op``, recorded under the request's idempotency key."""
+    out = operation_out(op)
+    idem.complete(session, out, status=202)
+    return out
