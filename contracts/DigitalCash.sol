@@ -1083,7 +1083,7 @@ contract DigitalCash is
 
     /// @dev Only the Consortium, i.e. an executed governance proposal, may upgrade.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != _s().consortium) revert NotGovernance(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotGovernance(msg.sender);
     }
 
     function _consortium() internal view override returns (IConsortium) {

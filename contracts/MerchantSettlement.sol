@@ -533,7 +533,7 @@ contract MerchantSettlement is ConsortiumBound, IMerchantSettlement, IERC5267 {
 
     /// @dev Only the Consortium, i.e. an executed governance proposal, may upgrade.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != address(_s().consortium)) revert NotGovernance(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotGovernance(msg.sender);
     }
 
     function _consortium() internal view override returns (IConsortium) {

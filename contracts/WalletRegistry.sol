@@ -262,7 +262,7 @@ contract WalletRegistry is IWalletRegistry, ConsortiumBound {
 
     /// @dev Upgrades are governance actions, executed by the Consortium.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != address(_s().consortium)) revert NotConsortium(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotConsortium(msg.sender);
     }
 
     function _consortium() internal view override returns (IConsortium) {
