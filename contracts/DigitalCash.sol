@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -11,6 +9,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
+import {ConsortiumBound} from "./ConsortiumBound.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IDigitalCash} from "./interfaces/IDigitalCash.sol";
 import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
@@ -84,8 +83,7 @@ import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
 ///      authorization), and the contract does not depend on the import graph of OpenZeppelin's
 ///      MessageHashUtils (whose newer versions pull in `mcopy`, unavailable on the `paris` target).
 contract DigitalCash is
-    Initializable,
-    UUPSUpgradeable,
+    ConsortiumBound,
     NoncesUpgradeable,
     IDigitalCash,
     IERC20Metadata,
@@ -227,11 +225,6 @@ contract DigitalCash is
         Capture, // from's held -> destroyed
         Release, // from's held -> from's spendable
         Closure // from's whole spendable -> destroyed (wallet closure)
-    }
-
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
-        _disableInitializers();
     }
 
     /// @notice Initialise the proxy.
@@ -681,8 +674,7 @@ contract DigitalCash is
     /// @notice Wire the MerchantSettlement contract; once, by the network operator.
     /// @dev Requirements: caller is the network operator; not set yet (SettlementAlreadySet); not zero.
     ///      The registry must also open it as an active system wallet. Emits SettlementSet.
-    function setSettlement(address settlement_) external {
-        _requireNetworkOperator();
+    function setSettlement(address settlement_) external onlyNetworkOperator {
         DigitalCashStorage storage $ = _s();
         if ($.settlement != address(0)) revert SettlementAlreadySet($.settlement);
         if (settlement_ == address(0)) revert ZeroAddress();
@@ -694,8 +686,7 @@ contract DigitalCash is
 
     /// @notice Stop every movement of value (transfers, authorizations, relays, mints, burns, holds).
     /// @dev Requirements: caller is the network operator; not paused (EnforcedPause). Emits Paused.
-    function pause() external {
-        _requireNetworkOperator();
+    function pause() external onlyNetworkOperator {
         if (_paused()) revert EnforcedPause();
         _setPauseBit(true);
         emit Paused(msg.sender);
@@ -703,8 +694,7 @@ contract DigitalCash is
 
     /// @notice Lift the pause.
     /// @dev Requirements: caller is the network operator; paused (ExpectedPause). Emits Unpaused.
-    function unpause() external {
-        _requireNetworkOperator();
+    function unpause() external onlyNetworkOperator {
         if (!_paused()) revert ExpectedPause();
         _setPauseBit(false);
         emit Unpaused(msg.sender);
@@ -1053,10 +1043,6 @@ contract DigitalCash is
         }
     }
 
-    function _requireNetworkOperator() private view {
-        if (msg.sender != IConsortium(_s().consortium).networkOperator()) revert NotNetworkOperator(msg.sender);
-    }
-
     function _paused() private view returns (bool) {
         return _s().limitWords[0] & PAUSED_BIT != 0;
     }
@@ -1097,6 +1083,10 @@ contract DigitalCash is
 
     /// @dev Only the Consortium, i.e. an executed governance proposal, may upgrade.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != _s().consortium) revert NotGovernance(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotGovernance(msg.sender);
+    }
+
+    function _consortium() internal view override returns (IConsortium) {
+        return IConsortium(_s().consortium);
     }
 }

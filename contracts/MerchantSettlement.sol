@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
+import {ConsortiumBound} from "./ConsortiumBound.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
 import {IDigitalCash} from "./interfaces/IDigitalCash.sol";
@@ -42,7 +41,7 @@ import {IMerchantSettlement} from "./interfaces/IMerchantSettlement.sol";
 ///        signer can sign requests and nothing else: it is no operator and sends no transaction.
 ///      The contract is a UUPS proxy implementation; only the Consortium (an executed governance
 ///      proposal) may upgrade it. Storage lives in an ERC-7201 namespace.
-contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettlement, IERC5267 {
+contract MerchantSettlement is ConsortiumBound, IMerchantSettlement, IERC5267 {
     using SafeERC20 for IERC20;
 
     /// @notice Basis points in one whole.
@@ -107,11 +106,6 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
         assembly {
             $.slot := STORAGE_LOCATION
         }
-    }
-
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
-        _disableInitializers();
     }
 
     /// @notice Initialize the proxy.
@@ -539,6 +533,10 @@ contract MerchantSettlement is Initializable, UUPSUpgradeable, IMerchantSettleme
 
     /// @dev Only the Consortium, i.e. an executed governance proposal, may upgrade.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != address(_s().consortium)) revert NotGovernance(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotGovernance(msg.sender);
+    }
+
+    function _consortium() internal view override returns (IConsortium) {
+        return _s().consortium;
     }
 }

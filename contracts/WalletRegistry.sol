@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-
+import {ConsortiumBound} from "./ConsortiumBound.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IDigitalCash} from "./interfaces/IDigitalCash.sol";
 import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
@@ -19,7 +17,7 @@ import {IWalletRegistry} from "./interfaces/IWalletRegistry.sol";
 ///      Roles: the custodian bank's operators (an operator of the wallet's bank, bank active) open and
 ///      change its wallets; the regulator may freeze any wallet, and only the regulator lifts its own
 ///      freezes; the network operator sets limits, wires the token and registers system wallets.
-contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
+contract WalletRegistry is IWalletRegistry, ConsortiumBound {
     // --- errors added to IWalletRegistry's ---
     /// @notice Only the Consortium (an executed governance proposal) may upgrade.
     error NotConsortium(address caller);
@@ -45,16 +43,6 @@ contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
         assembly {
             $.slot := REGISTRY_STORAGE
         }
-    }
-
-    modifier onlyNetworkOperator() {
-        if (msg.sender != _s().consortium.networkOperator()) revert NotNetworkOperator(msg.sender);
-        _;
-    }
-
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
-        _disableInitializers();
     }
 
     /// @notice Set the Consortium and the default limits of the six limit classes.
@@ -274,7 +262,11 @@ contract WalletRegistry is IWalletRegistry, Initializable, UUPSUpgradeable {
 
     /// @dev Upgrades are governance actions, executed by the Consortium.
     function _authorizeUpgrade(address) internal view override {
-        if (msg.sender != address(_s().consortium)) revert NotConsortium(msg.sender);
+        if (msg.sender != address(_consortium())) revert NotConsortium(msg.sender);
+    }
+
+    function _consortium() internal view override returns (IConsortium) {
+        return _s().consortium;
     }
 
     function _requireToken() private view returns (IDigitalCash token_) {

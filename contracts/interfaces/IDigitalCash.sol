@@ -55,8 +55,7 @@ interface IDigitalCash {
     }
 
     // --- errors ---
-    /// @notice Only the network operator may call this.
-    error NotNetworkOperator(address caller);
+    // NotNetworkOperator(address caller) is IConsortium's, raised by ConsortiumBound.onlyNetworkOperator.
     /// @notice Only the wallet registry may call this.
     error NotRegistry(address caller);
     /// @notice Only the merchant settlement contract may call this.

@@ -46,8 +46,7 @@ interface IWalletRegistry {
         uint256 dailyOutflowLimit;
     }
 
-    /// @notice Only the network operator may call this.
-    error NotNetworkOperator(address caller);
+    // NotNetworkOperator(address caller) is IConsortium's, raised by ConsortiumBound.onlyNetworkOperator.
     /// @notice Only operators of the wallet's custodian bank may change it.
     error NotCustodian(address caller, address wallet, bytes32 bankId);
     /// @notice Only the custodian bank's operators or the regulator may freeze or unfreeze the wallet.

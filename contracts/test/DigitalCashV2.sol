@@ -27,13 +27,8 @@ contract DigitalCashV2 is DigitalCash {
     }
 
     /// @notice Set the new state; network operator only (as V1's admin functions).
-    function setMarker(uint256 value) external {
-        if (msg.sender != networkOperatorOf()) revert NotNetworkOperator(msg.sender);
+    function setMarker(uint256 value) external onlyNetworkOperator {
         _v2().marker = value;
-    }
-
-    function networkOperatorOf() internal view returns (address) {
-        return IConsortiumView(this.consortium()).networkOperator();
     }
 
     function _v2() private pure returns (V2Storage storage $) {
@@ -42,8 +37,4 @@ contract DigitalCashV2 is DigitalCash {
             $.slot := slot
         }
     }
-}
-
-interface IConsortiumView {
-    function networkOperator() external view returns (address);
 }
