@@ -127,35 +127,52 @@ async def _connect(host: str, port: int, count: int) -> list[_Connection]:
     return [_Connection(r, w) for r, w in pairs]
 
 
+class _Recorder:
+    """Sends requests on connections and records each one's status, latency and body (``keep_bodies``)."""
+
+    def __init__(self, requests: Sequence[bytes], keep_bodies: bool) -> None:
+        self.requests = requests
+        self.codes = [0] * len(requests)
+        self.latencies = [float("nan")] * len(requests)
+        self.bodies: list[bytes] = [b""] * len(requests) if keep_bodies else []
+        self.errors: Counter[str] = Counter()
+
+    async def send(self, conn: _Connection, i: int, since: float) -> bool:
+        """Request ``i`` on ``conn``, its latency counted from ``since``; False if the connection failed."""
+        try:
+            status, body = await conn.exchange(self.requests[i])
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            self.errors[type(exc).__name__] += 1
+            return False
+        self.latencies[i] = (time.perf_counter() - since) * 1000
+        self.codes[i] = status
+        if self.bodies:
+            self.bodies[i] = body
+        return True
+
+    def result(self, start: float, conns: list[_Connection]) -> LoadResult:
+        seconds = time.perf_counter() - start
+        for c in conns:
+            c.close()
+        return LoadResult(len(self.requests), self.codes, self.latencies, start, seconds, bodies=self.bodies,
+                          errors=self.errors)
+
+
 async def closed_loop(host: str, port: int, requests: Sequence[bytes], connections: int, *,
                       keep_bodies: bool = False) -> LoadResult:
     """Send every request, ``connections`` at a time, each connection its next as soon as it is answered."""
     conns = await _connect(host, port, min(connections, max(1, len(requests))))
-    codes = [0] * len(requests)
-    errors: Counter[str] = Counter()
-    latencies = [float("nan")] * len(requests)
-    bodies: list[bytes] = [b""] * len(requests) if keep_bodies else []
+    recorder = _Recorder(requests, keep_bodies)
     cursor = iter(range(len(requests)))
 
     async def worker(conn: _Connection) -> None:
         for i in cursor:
-            began = time.perf_counter()
-            try:
-                status, body = await conn.exchange(requests[i])
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                errors[type(exc).__name__] += 1
+            if not await recorder.send(conn, i, time.perf_counter()):
                 return
-            latencies[i] = (time.perf_counter() - began) * 1000
-            codes[i] = status
-            if keep_bodies:
-                bodies[i] = body
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
-    seconds = time.perf_counter() - start
-    for c in conns:
-        c.close()
-    return LoadResult(len(requests), codes, latencies, start, seconds, bodies=bodies, errors=errors)
+    return recorder.result(start, conns)
 
 
 async def open_loop(host: str, port: int, requests: Sequence[bytes], rate: float, connections: int, *,
@@ -163,24 +180,13 @@ async def open_loop(host: str, port: int, requests: Sequence[bytes], rate: float
     """Request ``i`` is due at ``start + i / rate``; it goes out on the first free connection, and its latency
     counts from when it was due (a queue at the client counts against the server that made it)."""
     conns = await _connect(host, port, connections)
+    recorder = _Recorder(requests, keep_bodies)
     due: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
-    codes = [0] * len(requests)
-    errors: Counter[str] = Counter()
-    latencies = [float("nan")] * len(requests)
-    bodies: list[bytes] = [b""] * len(requests) if keep_bodies else []
 
     async def worker(conn: _Connection) -> None:
         while (item := await due.get()) is not None:
-            i, scheduled = item
-            try:
-                status, body = await conn.exchange(requests[i])
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                errors[type(exc).__name__] += 1
+            if not await recorder.send(conn, *item):
                 return
-            latencies[i] = (time.perf_counter() - scheduled) * 1000
-            codes[i] = status
-            if keep_bodies:
-                bodies[i] = body
 
     workers = [asyncio.create_task(worker(c)) for c in conns]
     start = time.perf_counter()  # (uvloop's loop.time() ticks in milliseconds: too coarse for latencies)
@@ -193,10 +199,7 @@ async def open_loop(host: str, port: int, requests: Sequence[bytes], rate: float
     for _ in conns:
         due.put_nowait(None)
     await asyncio.gather(*workers)
-    seconds = time.perf_counter() - start
-    for c in conns:
-        c.close()
-    return LoadResult(len(requests), codes, latencies, start, seconds, bodies=bodies, errors=errors)
+    return recorder.result(start, conns)
 
 
 def _child(args: dict[str, Any], out: Any) -> None:
