@@ -137,7 +137,7 @@ class Endpoint(Generic[P, T]):
         self._async = async_endpoint(builder)
 
     @overload
-    def __get__(self, client: None, owner: type[Any]) -> Endpoint[P, T]: ...
+    def __get__(self, client: None, owner: type[Any]) -> Any: ...
 
     @overload
     def __get__(self, client: BaseAsyncClient, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
@@ -146,8 +146,10 @@ class Endpoint(Generic[P, T]):
     def __get__(self, client: BaseClient, owner: type[Any]) -> Callable[P, T]: ...
 
     def __get__(self, client: object, owner: type[Any]) -> Any:
-        if client is None:
-            return self
+        if client is None:  # read on a class: a client's is its plain function, as a method's would be
+            if issubclass(owner, BaseAsyncClient):
+                return self._async
+            return self._sync if issubclass(owner, BaseClient) else self
         method = self._async if isinstance(client, BaseAsyncClient) else self._sync
         return types.MethodType(method, client)
 
