@@ -20,15 +20,15 @@ bytes, no NUL), the same rule as bank ids, so ids stay readable in events and bl
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Final, Generic, Self, TypeVar, cast
 
-from eth_keys.datatypes import Signature as EcdsaSignature
-from eth_keys.exceptions import BadSignature
+import coincurve
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from wallet_sdk.exceptions import (
@@ -185,9 +185,14 @@ def _encode_value(kind: str, value: Any) -> bytes:
     raise AssertionError(f"unsupported EIP-712 type {kind}")  # pragma: no cover - the types are fixed here
 
 
+@functools.cache
+def _type_hash(primary: str, fields: tuple[tuple[str, str], ...]) -> bytes:
+    return keccak(_encode_type(primary, fields).encode())
+
+
 def _hash_struct(primary: str, fields: tuple[tuple[str, str], ...], values: dict[str, Any]) -> bytes:
     encoded = b"".join(_encode_value(kind, values[name]) for name, kind in fields)
-    return keccak(keccak(_encode_type(primary, fields).encode()) + encoded)
+    return keccak(_type_hash(primary, fields) + encoded)
 
 
 def _json_value(value: Any) -> Any:
@@ -222,10 +227,11 @@ def _recover(digest: bytes, v: int, r: bytes, s: bytes) -> ChecksumAddress | Non
     r_int, s_int = int.from_bytes(r, "big"), int.from_bytes(s, "big")
     if v not in (27, 28) or not 0 < r_int < SECP256K1_N or not 0 < s_int <= SECP256K1_N // 2:
         return None
-    try:
-        return EcdsaSignature(vrs=(v - 27, r_int, s_int)).recover_public_key_from_msg_hash(digest).to_checksum_address()
-    except BadSignature:
+    try:  # libsecp256k1 directly: eth-keys' objects around it cost more than the recovery itself
+        public = coincurve.PublicKey.from_signature_and_message(r + s + bytes([v - 27]), digest, hasher=None)
+    except ValueError:
         return None
+    return to_checksum_address(keccak(public.format(compressed=False)[1:])[12:])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,8 +262,14 @@ class Domain:
                 "verifyingContract": self.verifying_contract}
 
     def separator(self) -> bytes:
-        """The domain separator, as the contract's ``DOMAIN_SEPARATOR()`` returns it."""
-        return _hash_struct("EIP712Domain", _DOMAIN_FIELDS, self.typed_data())
+        """The domain separator, as the contract's ``DOMAIN_SEPARATOR()`` returns it (computed once per domain:
+        a node checks every payment's signature in the same one)."""
+        return _separator(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _separator(domain: Domain) -> bytes:
+    return _hash_struct("EIP712Domain", _DOMAIN_FIELDS, domain.typed_data())
 
 
 # --- authorizations ---
@@ -293,7 +305,7 @@ class Authorization:
     @classmethod
     def type_hash(cls) -> bytes:
         """keccak256 of :meth:`encode_type`: the contract's ``*_TYPEHASH`` constant."""
-        return keccak(cls.encode_type().encode())
+        return _type_hash(cls.PRIMARY_TYPE, cls.FIELDS)
 
     @property
     def signer(self) -> ChecksumAddress:

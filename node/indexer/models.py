@@ -24,6 +24,9 @@ be rebuilt by indexing again from the deployment block into an empty database.
   bank on chain, so these rows carry the ``acquirer`` and are unique per (acquirer, merchant id); a bank's
   node keeps its own merchants only (:mod:`node.indexer.projection`).
 - ``bank_issuance``: minted and burned per bank; minted - burned mirrors ``netIssued``.
+- ``chain_limits``: each limit class's balance cap, single-payment and daily outflow limits (``LimitsSet``);
+  with ``chain_wallets`` and ``wallet_history`` they are what a payment is admitted against without asking
+  the chain (:mod:`node.operations.local_state`).
 
 Ids (bank, merchant, order, ref, hold) are stored in :mod:`node.chain_ids`' text form, addresses checksummed,
 amounts as BIGINT minor units of ``currency``.
@@ -42,6 +45,7 @@ from node.db.base import ADDRESS, CURRENCY, Base, IdType, MinorUnits, UTCDateTim
 __all__ = [
     "BankIssuance",
     "ChainHold",
+    "ChainLimits",
     "ChainMerchant",
     "ChainWallet",
     "HistoryKind",
@@ -106,6 +110,7 @@ class WalletHistory(Base):
     __table_args__ = (
         UniqueConstraint("tx_hash", "log_index", "kind"),
         Index("ix_wallet_history_wallet_position", "wallet", "block_number", "log_index"),
+        Index("ix_wallet_history_wallet_time", "wallet", "block_time"),  # today's outflow of a wallet
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -243,3 +248,16 @@ class BankIssuance(Base):
     currency: Mapped[str] = mapped_column(CURRENCY)
     minted_minor: Mapped[int] = mapped_column(MinorUnits)
     burned_minor: Mapped[int] = mapped_column(MinorUnits)
+
+
+class ChainLimits(Base):
+    """A limit class's limits as the token enforces them (classes 1..4 personal tiers, 5 merchant, 6 system);
+    NULL: no limit (the token's 2**80 - 1 and above)."""
+
+    __tablename__ = "chain_limits"
+
+    limit_class: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    balance_cap: Mapped[int | None] = mapped_column(BigInteger)
+    single_payment_limit: Mapped[int | None] = mapped_column(BigInteger)
+    daily_outflow_limit: Mapped[int | None] = mapped_column(BigInteger)
+    updated_block: Mapped[int] = mapped_column(BigInteger)

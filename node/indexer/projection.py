@@ -36,6 +36,7 @@ from node.errors import NodeError
 from node.indexer.models import (
     BankIssuance,
     ChainHold,
+    ChainLimits,
     ChainMerchant,
     ChainWallet,
     HistoryKind,
@@ -58,7 +59,7 @@ EVENT_NAMES: Final = (
     "WalletOpened", "WalletTierChanged", "WalletFrozen", "WalletUnfrozen", "WalletClosed",
     "Transfer", "Minted", "Burned", "HoldPlaced", "HoldCaptured", "HoldReleased",
     "MerchantRegistered", "MerchantUpdated", "MerchantStatusChanged", "OrderPaid", "OrderRefunded",
-    "MerchantSettled",
+    "MerchantSettled", "LimitsSet",
 )
 """The events the indexer asks the node for (the rest do not change its tables)."""
 
@@ -75,6 +76,12 @@ class IndexedValueTooLargeError(NodeError, ValueError):
         self.event = event
         self.value = value
         super().__init__(f"{event!r}: {value} minor units do not fit in 64 bits")
+
+
+def _limit(value: int) -> int | None:
+    """A limit as stored: None for "no limit" (the token treats 2**80 - 1 and above so) or any value beyond
+    the 64-bit column, which no payment can reach anyway."""
+    return int(value) if int(value) <= MAX_MINOR else None
 
 
 def _name(member: object) -> str:
@@ -117,6 +124,7 @@ class Projection:
             "OrderPaid": self._order_paid,
             "OrderRefunded": self._order_refunded,
             "MerchantSettled": self._merchant_settled,
+            "LimitsSet": self._limits_set,
         }
 
     def apply(self, event: Event) -> None:
@@ -186,6 +194,17 @@ class Projection:
         if value > MAX_MINOR:
             raise IndexedValueTooLargeError(event, value)
         return value
+
+    def _limits_set(self, event: Event) -> None:
+        """A limit class's limits (WalletRegistry and the token emit the same values in one transaction)."""
+        row = self.session.get(ChainLimits, int(event["limitClass"]))
+        if row is None:
+            row = ChainLimits(limit_class=int(event["limitClass"]))
+            self.session.add(row)
+        row.balance_cap = _limit(event["balanceCap"])
+        row.single_payment_limit = _limit(event["singlePaymentLimit"])
+        row.daily_outflow_limit = _limit(event["dailyOutflowLimit"])
+        row.updated_block = event.block_number
 
     # ------------------------------------------------------------------ history and balances
 

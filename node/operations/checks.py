@@ -2,15 +2,16 @@
 cash-out), before anything is written.
 
 The chain has the last word on every effect; these checks only make obviously bad requests fail at once with
-a clear problem instead of as a failed operation later. What money *leaves* a wallet is checked here against
-the chain (spendable balance, single-payment limit, what is left of today's outflow limit), counting this
-node's own outflows that are still in flight. What a wallet may *receive* (its balance cap, the payee's
-status) is left to the chain: the operation then fails with the contract's reason.
+a clear problem instead of as a failed operation later. What money *leaves* a wallet (spendable balance,
+single-payment limit, what is left of today's outflow limit) is checked first against the node's own view
+(:mod:`node.operations.local_state`: the indexer's checkpoint and this node's outflows it does not show yet),
+with no JSON-RPC call; only when that view would refuse, or does not know the wallet, is it checked against the
+chain, counting this node's own outflows that are still in flight. What a wallet may *receive* (its balance
+cap, the payee's status) is left to the chain: the operation then fails with the contract's reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Final, TypeVar, cast
 
 from sqlalchemy import select
@@ -25,6 +26,14 @@ from node.errors import (
 )
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
+from node.operations.local_state import (
+    indexed_block,
+    keys_mined_after,
+    keys_mined_by,
+    local_now,
+    local_wallet,
+    spent_today,
+)
 from node.operations.models import Operation, OperationKind, OperationStatus, hold_key
 from node.outbox import OutboxRow, OutboxState
 from wallet_sdk.authorizations import Authorization, SignedAuthorization, verify
@@ -97,11 +106,55 @@ def _mined_by(network: Network, tx_hash: str | None, block: int) -> bool:
     return mined is not None and mined[1] <= block
 
 
-def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str) -> bool:
-    """True if a pending operation of ``kind`` of ``wallet`` carries the authorization nonce ``nonce``."""
-    details: Iterable[object] = session.scalars(select(Operation.details).where(
-        Operation.wallet == wallet, Operation.kind == kind, Operation.status == OperationStatus.PENDING))
-    return any(isinstance(d, dict) and d.get("nonce") == nonce for d in details)
+def unindexed_outflow(session: Session, wallet: str, block: int) -> int:
+    """What this node sends out of ``wallet`` that the indexer's checkpoint at ``block`` does not show: outflow
+    operations still pending whose transaction was not recorded as mined by ``block``, and later ones (held,
+    completed, released) whose transaction was mined after it. Counting a released hold's placement, or an
+    operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter."""
+    query = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor,
+                   Operation.status).where(Operation.wallet == wallet, Operation.kind.in_(OUTFLOW_KINDS),
+                                           Operation.status != OperationStatus.FAILED)
+    recent = keys_mined_after(session, block)
+    pending = [op for op in session.execute(query.where(Operation.status == OperationStatus.PENDING))]
+    reflected = keys_mined_by(session, [k for op in pending for k in _outflow_keys(op.public_id, op.kind, op.details)],
+                              block) if pending else set()
+    total = sum(op.amount_minor or 0 for op in pending
+                if not reflected.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
+    if recent:
+        later = query.where(Operation.status != OperationStatus.PENDING,
+                            Operation.public_id.in_({key.split(":", 1)[0] for key in recent})
+                            | (Operation.kind == OperationKind.ATM_CASH_OUT))
+        total += sum(op.amount_minor or 0 for op in session.execute(later)
+                     if recent.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
+    return total
+
+
+def _admitted_locally(session: Session, wallet: str, amount_minor: int) -> bool:
+    """True if the node's own view (module docstring) says the chain takes ``amount_minor`` out of ``wallet``;
+    False if it would refuse or does not know the wallet, its limits or how far the chain is indexed."""
+    block = indexed_block(session)
+    local = local_wallet(session, wallet) if block is not None else None
+    if block is None or local is None or local.status != "active":
+        return False
+    if local.single_payment_limit is not None and amount_minor > local.single_payment_limit:
+        return False
+    unindexed = unindexed_outflow(session, wallet, block)
+    if amount_minor > local.spendable - unindexed:
+        return False
+    if local.daily_outflow_limit is None:
+        return True
+    return spent_today(session, wallet, local_now(session, wallet)) + unindexed + amount_minor \
+        <= local.daily_outflow_limit
+
+
+def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str, *,
+                    completed: bool = False) -> bool:
+    """True if a pending operation of ``kind`` of ``wallet`` carries the authorization nonce ``nonce`` (with
+    ``completed``, or a completed one: its nonce is used on chain)."""
+    statuses = (OperationStatus.PENDING, OperationStatus.COMPLETED) if completed else (OperationStatus.PENDING,)
+    return session.scalar(select(Operation.id).where(
+        Operation.wallet == wallet, Operation.kind == kind, Operation.status.in_(statuses),
+        Operation.details["nonce"].as_string() == nonce).limit(1)) is not None
 
 
 def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int) -> None:
@@ -111,6 +164,8 @@ def check_outflow(session: Session, network: Network, wallet: str, amount_minor:
         InsufficientBalanceError: spendable balance less pending outflow < amount.
         LimitExceededError: above the tier's single-payment limit, or above what is left of today's limit.
     """
+    if _admitted_locally(session, wallet, amount_minor):
+        return
     block = network.block_number
     spendable = network.balance(wallet, block=block)
     pending = pending_outflow(session, network, wallet, block)

@@ -1,12 +1,14 @@
 """P2P transfers: a payer's RelayedTransfer, relayed by the payer's bank in batches (``relayTransfers``).
 
 The payer's app signs the transfer (the bank signs for custodial wallets, with the key it keeps); the payer's
-bank, which must keep the payer's wallet, checks it off chain, records a ``p2p`` operation and enqueues one
-``relay_transfers`` row. The chain writer puts up to 100 transfers in one transaction; a transfer the token
-refuses (the payee's balance cap, a frozen payee ...) is reported in a RelayFailed event and fails only its
-row, and so its operation, with the decoded reason. Moving money between two wallets changes no bank's
-issuance, so nothing is booked in the ledger. Each bank's indexer shows the transfer once in its customer's
-history (the payer's as ``transfer_out``, the payee's as ``transfer_in``).
+bank, which must keep the payer's wallet, checks it off chain against its own view of the chain
+(:mod:`node.operations.local_state`; no JSON-RPC call when that view admits it), records a ``p2p`` operation
+and enqueues one ``relay_transfers`` row. The chain writer puts up to 100 transfers in one transaction; a
+transfer the token refuses (the payee's balance cap, a frozen payee, a nonce the wallet used on chain itself
+...) is reported in a RelayFailed event and fails only its row, and so its operation, with the decoded
+reason. Moving money between two wallets changes no bank's issuance, so nothing is booked in the ledger.
+Each bank's indexer shows the transfer once in its customer's history (the payer's as ``transfer_out``, the
+payee's as ``transfer_in``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from node.operations.checks import (
     decode_signed,
     nonce_in_flight,
 )
+from node.operations.local_state import local_now, local_wallet
 from node.operations.models import (
     Operation,
     OperationKind,
@@ -67,15 +70,15 @@ def decode_transfer(network: Network, text: str) -> SignedAuthorization[RelayedT
     return decode_signed(network, text, RelayedTransfer)
 
 
-def _next_custodial_nonce(session: Session, network: Network, payer: str) -> int:
+def _next_custodial_nonce(session: Session, payer: str) -> int:
     """The bitmap nonce for the payer's next bank-signed transfer: bits of one word used in turn (cheap on
-    chain), skipping any used on chain or by a transfer in flight. The payer's record is locked."""
+    chain), skipping any a transfer of this node carries, in flight or relayed. Only this bank signs for a
+    custodial wallet, so its own records know every nonce used. The payer's record is locked."""
     count = int(session.scalar(select(func.count()).where(Operation.wallet == payer,
                                                           Operation.kind == OperationKind.P2P)) or 0)
     while True:
         nonce = relay_nonce(count >> 8, count & 0xFF)
-        if not network.relay_nonce_used(payer, nonce) \
-                and not nonce_in_flight(session, payer, OperationKind.P2P, str(nonce)):
+        if not nonce_in_flight(session, payer, OperationKind.P2P, str(nonce), completed=True):
             return nonce
         count += 1
 
@@ -101,16 +104,16 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
     found = custodied_wallet(session, network, settings, payer)
     if payee_address == found.address:
         raise FlowValidationError("payee", "payer and payee are the same wallet")
-    if not network.wallet(payee_address).registered:
+    if local_wallet(session, payee_address) is None and not network.wallet(payee_address).registered:
         raise FlowValidationError("payee", f"no wallet is registered at {payee_address}", payee=payee_address)
-    now = network.now()
+    now = local_now(session, found.address)
     if signed is None:
         if found.record.custody is not CustodyMode.CUSTODIAL:
             raise FlowValidationError("authorization", "a self-custody wallet's transfer needs the payer's signed "
                                                        "RelayedTransfer (authorization or payload)")
         auth = RelayedTransfer(from_=found.address, to=payee_address, value=amount_minor,
                                valid_before=now + CUSTODIAL_VALIDITY,
-                               nonce=_next_custodial_nonce(session, network, found.address))
+                               nonce=_next_custodial_nonce(session, found.address))
         signed = auth.sign(custodial_key(settings, found.record), network.domain())
         signed_by = "bank"
     else:
@@ -119,8 +122,8 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
         if auth.to != payee_address or auth.value != amount_minor:
             raise AuthorizationInvalidError(f"the signed transfer pays {auth.value} to {auth.to}, the request "
                                             f"{amount_minor} to {payee_address}")
-        if network.relay_nonce_used(found.address, auth.nonce) \
-                or nonce_in_flight(session, found.address, OperationKind.P2P, str(auth.nonce)):
+        # used through this node (in flight or relayed); one the wallet used on chain itself fails the relay
+        if nonce_in_flight(session, found.address, OperationKind.P2P, str(auth.nonce), completed=True):
             raise AuthorizationInvalidError("this transfer's nonce was used already", nonce=str(auth.nonce))
         signed_by = "customer"
     check_outflow(session, network, found.address, amount_minor)

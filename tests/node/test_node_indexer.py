@@ -28,6 +28,7 @@ from web3.exceptions import Web3RPCError
 from node.indexer.models import (
     BankIssuance,
     ChainHold,
+    ChainLimits,
     ChainMerchant,
     ChainWallet,
     HistoryKind,
@@ -39,6 +40,7 @@ from node.indexer.projection import Projection
 from node.indexer.service import CheckpointMismatchError, IndexedUpTo, Indexer, IndexerConfig, IndexScope
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
+from wallet_sdk.chain.types import UNLIMITED
 from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")
@@ -179,6 +181,14 @@ def test_network_scope_indexes_every_wallet_and_bank(network: Network, bank_a: B
         (11_000, 500, fee, 11_000 - 500 - fee, "ST-1")]
     assert rows(session, ChainHold, "hold_id", "status", hold_id="0x" + who.hold_left.hex()) == [
         ("0x" + who.hold_left.hex(), "held")]
+    # each limit class's limits as the chain has them (None: no limit), for admitting payments locally
+    limits = {row.limit_class: (row.balance_cap, row.single_payment_limit, row.daily_outflow_limit)
+              for row in session.scalars(select(ChainLimits))}
+    session.rollback()
+    expected = {c: tuple(None if v >= UNLIMITED else v for v in (x.balance_cap, x.single_payment_limit,
+                                                                   x.daily_outflow_limit))
+                for c in range(1, 7) for x in [network.limits(c)]}
+    assert limits == expected and expected[1][1] is not None
 
 
 def test_bank_scope_keeps_only_the_banks_wallets_merchants_and_issuance(

@@ -13,6 +13,7 @@ from node.db import session_factory
 from node.indexer.models import (
     BankIssuance,
     ChainHold,
+    ChainLimits,
     ChainMerchant,
     ChainWallet,
     IndexerCheckpoint,
@@ -34,7 +35,7 @@ from wallet_sdk.chain.types import PayoutMode, WalletKind
 from wallet_sdk.keys import WalletKey
 
 INDEXER_TABLES: tuple[Any, ...] = (IndexerCheckpoint, ChainWallet, WalletHistory, ChainHold, ChainMerchant,
-                                   MerchantOrder, SettlementBatchRecord, BankIssuance)
+                                   MerchantOrder, SettlementBatchRecord, BankIssuance, ChainLimits)
 
 
 def chain_now(network: Network) -> int:

@@ -1,0 +1,121 @@
+"""What a payment is admitted against without asking the chain: the indexer's projection at its checkpoint and
+this node's own outflows the projection does not show yet.
+
+The indexer keeps, at its checkpoint block ``B``, every wallet's registration, status, tier, spendable balance
+and history (:mod:`node.indexer.models`), and each limit class's limits. What this node sends out of a wallet
+and ``B`` does not show yet is in its own records: outflow operations still pending, and those whose
+transaction was mined after ``B`` (the writer records each transaction's block). Together they say, with no
+JSON-RPC call, whether the chain will take a payment:
+
+- **spendable** = the balance at ``B`` - this node's outflows not in ``B``;
+- **spent today** = outflows in ``B``'s history since the start of today (UTC) + the same unindexed outflows;
+- the wallet's **status** and its **limit class**'s single-payment and daily limits at ``B``.
+
+The view is conservative for this node's own traffic (it may count an outflow twice for a moment, never not at
+all), and it does not count money coming in that ``B`` does not show. So when it admits a payment the chain
+takes it, unless the wallet itself moved money on chain meanwhile (a self-custody wallet may call the token
+directly); then the payment's relay fails with the chain's reason and the view catches up at the next block.
+When it would refuse, or does not know the wallet or its limits (a wallet opened moments ago, a database
+indexed before limits were), the caller asks the chain, as before (:func:`node.operations.checks.check_outflow`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from node.indexer.models import ChainLimits, ChainWallet, HistoryKind, WalletHistory
+from node.indexer.service import load_checkpoint
+from node.outbox import OutboxRow
+from node.writer.models import ChainTransaction, ChainTxRow
+
+__all__ = ["LocalWallet", "indexed_block", "keys_mined_after", "keys_mined_by", "local_now", "local_wallet",
+           "spent_today"]
+
+MERCHANT_CLASS: Final = 5
+SYSTEM_CLASS: Final = 6
+_OUTFLOW_HISTORY: Final = (HistoryKind.TRANSFER_OUT, HistoryKind.HOLD_PLACED, HistoryKind.BURN)
+_NOT_DAILY_BURNS: Final = ("wallet_closure",)  # a closure empties the wallet outside the daily limit
+
+
+@dataclass(frozen=True)
+class LocalWallet:
+    """A wallet as the indexer's checkpoint shows it, with its limit class's limits (None: no limit)."""
+
+    address: str
+    bank_id: str | None
+    status: str  # active, frozen, closed
+    spendable: int
+    single_payment_limit: int | None
+    daily_outflow_limit: int | None
+
+
+def indexed_block(session: Session) -> int | None:
+    """The last block whose every event the indexer has applied (None: it never ran)."""
+    checkpoint = load_checkpoint(session)
+    if checkpoint is None:
+        return None
+    return checkpoint.block_number - (1 if checkpoint.log_index is not None else 0)
+
+
+def _limit_class(row: ChainWallet) -> int:
+    return {"merchant": MERCHANT_CLASS, "system": SYSTEM_CLASS}.get(row.kind, row.tier)
+
+
+def local_wallet(session: Session, address: str) -> LocalWallet | None:
+    """``address`` as the checkpoint shows it, or None if the indexer has not seen it (or its class's limits)."""
+    row = session.scalars(select(ChainWallet).where(ChainWallet.address == address)).one_or_none()
+    if row is None:
+        return None
+    limits = session.get(ChainLimits, _limit_class(row))
+    if limits is None:
+        return None
+    return LocalWallet(row.address, row.bank_id, row.status, row.spendable_minor, limits.single_payment_limit,
+                       limits.daily_outflow_limit)
+
+
+def local_now(session: Session, wallet: str) -> int:
+    """The chain's clock as this node knows it: the wall clock, or the newest block it indexed for ``wallet``
+    if that is later (a test chain's clock may run ahead)."""
+    newest = session.scalar(select(func.max(WalletHistory.block_time)).where(WalletHistory.wallet == wallet,
+                                                                             WalletHistory.block_number.is_not(None)))
+    wall = int(time.time())
+    return max(wall, int(newest.replace(tzinfo=UTC).timestamp())) if newest is not None else wall
+
+
+def spent_today(session: Session, wallet: str, now: int) -> int:
+    """What the indexed history shows ``wallet`` sent out of its spendable balance since 00:00 UTC of ``now``:
+    what the token counts against the daily outflow limit (transfers, holds, burns but a closure's)."""
+    day_start = datetime.fromtimestamp(now - now % 86_400, UTC)
+    total = session.scalar(select(func.coalesce(func.sum(-WalletHistory.spendable_delta_minor), 0)).where(
+        WalletHistory.wallet == wallet, WalletHistory.block_time >= day_start,
+        WalletHistory.block_number.is_not(None), WalletHistory.spendable_delta_minor < 0,
+        WalletHistory.kind.in_(_OUTFLOW_HISTORY),
+        (WalletHistory.burn_reason.is_(None)) | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS))))
+    return int(total or 0)
+
+
+def _keys_mined(block_filter: object) -> object:
+    return (select(OutboxRow.idempotency_key)
+            .join(ChainTxRow, ChainTxRow.outbox_id == OutboxRow.id)
+            .join(ChainTransaction, ChainTransaction.id == ChainTxRow.chain_tx_id)
+            .where(block_filter))  # type: ignore[arg-type]
+
+
+def keys_mined_after(session: Session, block: int) -> set[str]:
+    """The outbox keys whose transaction the writer recorded as mined after ``block`` (a few: those the
+    indexer has not reached yet)."""
+    return set(session.scalars(_keys_mined(ChainTransaction.block_number > block)))  # type: ignore[call-overload]
+
+
+def keys_mined_by(session: Session, keys: Iterable[str], block: int) -> set[str]:
+    """Those of ``keys`` whose transaction the writer recorded as mined in ``block`` or before."""
+    query = _keys_mined(ChainTransaction.block_number <= block).where(  # type: ignore[attr-defined]
+        OutboxRow.idempotency_key.in_(list(keys)))
+    return set(session.scalars(query))

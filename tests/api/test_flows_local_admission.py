@@ -1,0 +1,117 @@
+"""Payments admitted from the bank's own view of the chain (issue 20): no JSON-RPC call before the answer, no
+overspend under concurrency, and the chain as the final arbiter when the wallet moved money on chain itself."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flow_network import BankNetwork
+from money_flows_support import completed, fund_wallet, open_customer
+from test_flows_transfers import signed_transfer
+from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from node.writer import WriterStep
+from wallet_sdk.exceptions import ApiProblemError, InsufficientBalanceError
+
+
+@contextmanager
+def rpc_calls_by_requests(bank_code: str) -> Iterator[Counter[str]]:
+    """Count the JSON-RPC calls made outside the bank's node threads (its writer, indexer and jobs), i.e. by the
+    API while it serves requests. Every call of the SDK and of web3 goes through the HTTP provider's
+    ``make_request`` (:func:`wallet_sdk.chain.rpc.raw_request` too)."""
+    calls: Counter[str] = Counter()
+    node_threads = bank_code.lower() + "-"
+    original = HTTPProvider.make_request
+
+    def make_request(self: HTTPProvider, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if not threading.current_thread().name.startswith(node_threads):
+            calls[str(method)] += 1
+        return original(self, method, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTTPProvider, "make_request", make_request)
+        yield calls
+
+
+def test_a_payment_is_admitted_without_asking_the_chain(bank_network: BankNetwork) -> None:
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, self_custody=True, deposit=10_000)
+    payee = open_customer(b, deposit=None)
+    fund_wallet(payer, 10_000)
+    bank_network.wait_idle()  # the indexer has the payer's top-up and the payee's wallet
+    app = payer.app()
+    signed = signed_transfer(payer, payee.wallet, 2_500)
+    with rpc_calls_by_requests(a.code) as calls:
+        op = app.transfer(payer.wallet, payee.wallet, 2_500, authorization=signed)
+    assert op.status == "pending"
+    assert calls == {}, f"the request asked the chain: {dict(calls)}"
+    completed(app, op)
+
+
+def test_two_hundred_concurrent_payments_from_a_wallet_that_covers_one_hundred(bank_network: BankNetwork) -> None:
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, self_custody=True, deposit=1_000)
+    payee = open_customer(b, deposit=None)
+    fund_wallet(payer, 1_000)
+    bank_network.wait_idle()
+    app = payer.app()
+    word = 0x5EED
+    payments = [signed_transfer(payer, payee.wallet, 10, word=word + i // 256, bit=i % 256) for i in range(200)]
+
+    def pay(signed: object) -> str:
+        try:
+            app.transfer(payer.wallet, payee.wallet, 10, authorization=signed)  # type: ignore[arg-type]
+        except InsufficientBalanceError:
+            return "insufficient"
+        except ApiProblemError as exc:
+            return f"{exc.status} {exc.problem.get('type')}"
+        return "accepted"
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = Counter(pool.map(pay, payments))
+    assert outcomes == {"accepted": 100, "insufficient": 100}
+    bank_network.wait_idle()
+    assert app.get_balance(payer.wallet).spendable.amount == 0
+    assert payee.app().get_balance(payee.wallet).spendable.amount == 1_000
+
+
+def test_a_wallet_that_spends_on_chain_itself_fails_the_relayed_payment_and_the_view_converges(
+        bank_network: BankNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A self-custody wallet's payment is admitted from the bank's view; before the bank's writer sends it, the
+    customer's other signed transfer spends most of the money on chain (relayed by another bank). The chain
+    refuses the first bank's relay item: its operation fails with the chain's reason, nothing moves twice, and
+    the bank's view shows the wallet as the chain does once it has indexed the block."""
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, self_custody=True, deposit=1_000)
+    payee = open_customer(b, deposit=None)
+    fund_wallet(payer, 1_000)
+    bank_network.wait_idle()
+    elsewhere = signed_transfer(payer, payee.wallet, 700)
+    spent: list[str] = []
+
+    def spend_on_chain_first(point: WriterStep) -> None:  # A signed and stored its relay, not broadcast yet
+        if point is WriterStep.SIGNED_COMMITTED and not spent:
+            result = b.network.bank_operator(b.operator).relay_transfers([elsewhere])
+            assert result.succeeded == 1
+            spent.append(result.tx_hash)
+
+    monkeypatch.setattr(a.runner.writer, "_checkpoint", spend_on_chain_first)
+    app = payer.app()
+    op = app.transfer(payer.wallet, payee.wallet, 600, authorization=signed_transfer(payer, payee.wallet, 600))
+    assert op.status == "pending"  # admitted: the bank's view still showed 1,000
+    final = app.wait_for_operation(op.id)
+    assert spent and final.status == "failed"
+    assert final.details is not None and final.details.get("reason") == "ERC20InsufficientBalance", final
+    bank_network.wait_idle()
+    assert app.get_balance(payer.wallet).spendable.amount == 300  # only the on-chain spend moved money
+    with pytest.raises(InsufficientBalanceError):  # the view caught up: 301 is more than the wallet has
+        app.transfer(payer.wallet, payee.wallet, 301, authorization=signed_transfer(payer, payee.wallet, 301))
+    completed(app, app.transfer(payer.wallet, payee.wallet, 300,
+                                authorization=signed_transfer(payer, payee.wallet, 300)))
