@@ -101,7 +101,7 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 1 <= amount_minor <= MAX_AMOUNT:
         raise FlowValidationError("amount", f"expected an integer of minor units from 1 to {MAX_AMOUNT}")
     payee_address = to_address(payee, "payee")
-    found = custodied_wallet(session, network, settings, payer)
+    found = custodied_wallet(session, network, settings, payer, from_view=True)
     if payee_address == found.address:
         raise FlowValidationError("payee", "payer and payee are the same wallet")
     if local_wallet(session, payee_address) is None and not network.wallet(payee_address).registered:

@@ -33,8 +33,11 @@ class CustodiedWallet:
 
 
 def custodied_wallet(session: Session, network: Network, settings: NodeSettings, address: str, *,
-                     active: bool = True) -> CustodiedWallet:
+                     active: bool = True, from_view: bool = False) -> CustodiedWallet:
     """The wallet at ``address``, which this bank must keep (and, with ``active``, be able to move money).
+
+    ``from_view``: an active wallet of this bank as the node's view of the chain shows it is taken without asking
+    the chain (a payment's admission; a regulator's freeze then counts once indexed, docs/node.md).
 
     The record is locked, so concurrent requests for one wallet run one after the other.
 
@@ -45,7 +48,7 @@ def custodied_wallet(session: Session, network: Network, settings: NodeSettings,
     """
     wallet = to_address(address, "wallet")
     record = find_wallet(session, wallet, lock=True)
-    if active and record is not None and record.state is WalletState.ACTIVE:
+    if from_view and active and record is not None and record.state is WalletState.ACTIVE:
         local = local_wallet(session, wallet)
         if local is not None and local.status == "active" and local.bank_id == settings.bank_id:
             return CustodiedWallet(record, None)
