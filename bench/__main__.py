@@ -98,22 +98,28 @@ def main(argv: list[str] | None = None) -> None:
 
 NOTES = """## How to read the figures
 
-- **The network** is what `make run` starts: `walletnet up --data-dir <tmp>` in a child process (anvil with
-  automine, the contracts, and both banks' nodes and APIs in one Python process, each bank on SQLite). The load
-  generator is this bench process (asyncio, the SDK's `AsyncClient` over httpx); every signature is made before
-  the clock starts.
-- **Accepted per second**: requests answered 202/201 divided by the time from the first send to the last answer,
-  with a fixed number of requests in flight (closed loop). **Confirmed per second**: operations `completed` (their
-  transaction mined with the node's confirmations, as the bank's database says) divided by the time from the first
-  send until the last one became final. P2P payments are relayed by the node in batches of up to 100
-  (`relayTransfers`); ATM cash-ins are one mint each; merchant payments are customer-presented QR codes relayed
-  by the shop's acquirer (BANKB) for payers at BANKA, batched like P2P.
-- **Latency** is open-loop: request *i* is sent at *t0 + i / rate* whether or not earlier ones were answered,
-  and its latency counts from that scheduled time to its answer, so queueing in the server counts. Percentiles
-  are nearest-rank over answered requests; refusals are in the counts table, and the p99 target counts as not
-  met if any request was refused.
-- **Peak memory** is VmHWM of the `walletnet up` process (both banks' APIs, writers, indexers and jobs; anvil
-  is its own process and not counted).
+- **The network** is `walletnet up --bank-processes --data-dir <tmp>` in a child process: anvil (automine), the
+  contracts, and each bank's node and API in a process of its own, as a bank deploys them on SQLite (API on
+  uvicorn with uvloop and httptools; writer, indexer and jobs in threads beside it). BANKA is the paying bank.
+- **The load generator** (`bench/loadgen.py`) runs in a process of its own: raw asyncio streams on keep-alive
+  connections (64 by default), every request prepared by the SDK's clients (API key or customer session,
+  idempotency key, ATM signature), signed and serialised before the clock starts. It reports its own CPU time;
+  the share of a core it used is in the table, so a reader sees whether the client was the limit.
+- **The ceiling** is the same web stack with nothing behind it (`bench/ceiling.py`: a FastAPI endpoint that
+  validates a transfer-shaped body strictly and answers 202, on uvicorn with uvloop and httptools, in a
+  process of its own), measured in the same run by the same generator. walletnet's P2P figure is reported as a
+  ratio to it.
+- **Accepted per second**: requests answered 2xx divided by the time from the first send to the last answer
+  (closed loop: each connection sends its next request when the previous one is answered). **Confirmed per
+  second**: operations `completed` (their transaction mined with the node's confirmations, as the bank's
+  database says) divided by the time from the first send until the last one became final. P2P payments are
+  relayed by the node in batches of up to 100 (`relayTransfers`); ATM cash-ins are one mint each; merchant
+  payments are customer-presented QR codes relayed by the shop's acquirer (BANKB) for payers at BANKA.
+- **Latency** is open-loop: request *i* is due at *t0 + i / rate* whether or not earlier ones were answered,
+  and its latency counts from when it was due to its answer, so queueing anywhere counts. Percentiles are
+  nearest-rank over accepted requests; refusals are in the counts table, and the p99 target counts as not met
+  if any request was refused.
+- **Peak memory** is VmHWM of BANKA's process (its node and API; anvil is its own process and not counted).
 - **Naive baseline**: the same kind of payment with plain web3.py, one `transferWithAuthorization`
   transaction per payment submitted by one funded account, waiting for each receipt, on the same anvil. With
   automine the receipt exists as soon as the transaction is sent, so this is the naive approach's best case; on a
@@ -121,8 +127,8 @@ NOTES = """## How to read the figures
 - **Indexer catch-up**: a fresh anvil, the contracts, wallets opened in batches, one mint each and batches of
   100 relayed transfers, then the node's indexer (network scope, confirmations 1, rounds of up to 1,000 blocks
   or 5,000 events) indexes it from the deployment block into a fresh SQLite database.
-- The machine table's load average says how busy the 2 cores already were: other work (other test runs) shared
-  them during the run, so the figures are lower than on an idle machine.
+- The machine table's load average says how busy the 2 cores already were: other work shared them during the
+  run, so the figures are lower than on an idle machine.
 
 ## Targets not met, and why
 
