@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from node.db.engine import reads_of, transaction
 from node.errors import NodeError
 from node.settings import NodeSettings
 
@@ -242,5 +243,9 @@ def prune(session: Session, *, retention: timedelta, now: datetime | None = None
 
 def prune_expired(sessions: sessionmaker[Session], settings: NodeSettings) -> int:
     """The node's periodic job (node.jobs.periodic_jobs): prune keys past ``settings.idempotency_retention``."""
+    cutoff = utcnow() - timedelta(seconds=settings.idempotency_retention)
+    with transaction(reads_of(sessions)) as look:  # none expired (most rounds): no write lock taken
+        if look.scalar(select(IdempotencyRecord.id).where(IdempotencyRecord.completed_at < cutoff).limit(1)) is None:
+            return 0
     with sessions.begin() as session:
         return prune(session, retention=timedelta(seconds=settings.idempotency_retention))

@@ -37,6 +37,7 @@ from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
 from node.atm.models import Atm, AtmState
 from node.chain_ids import id_bytes
 from node.custody import custody_for
+from node.db import reads_of, transaction
 from node.db.base import one_or_none, utcnow
 from node.errors import (
     AuthorizationInvalidError,
@@ -482,13 +483,14 @@ def sweep_expired_cash_outs(sessions: sessionmaker[Session], settings: NodeSetti
     matter. One transaction per cash-out. Returns how many releases were enqueued."""
     moment = now or utcnow()
     deadline = moment - timedelta(seconds=settings.atm_hold_timeout)
-    with sessions.begin() as session:
-        candidates = session.scalars(select(Operation.public_id).where(
+    with transaction(reads_of(sessions)) as look:  # most rounds find nothing held: no write lock taken
+        candidates = look.scalars(select(Operation.public_id).where(
             Operation.kind == OperationKind.ATM_CASH_OUT, Operation.status == OperationStatus.HELD)).all()
-        last = _last_prune.get(settings.bank_id)
-        if last is None or abs(moment.timestamp() - last) >= PRUNE_EVERY:
+    last = _last_prune.get(settings.bank_id)
+    if last is None or abs(moment.timestamp() - last) >= PRUNE_EVERY:
+        with sessions.begin() as session:
             prune_messages(session, settings, now=moment.timestamp())
-            _last_prune[settings.bank_id] = moment.timestamp()
+        _last_prune[settings.bank_id] = moment.timestamp()
     released = 0
     for public_id in candidates:
         with sessions.begin() as session:

@@ -6,7 +6,7 @@ The schema is only ever created by migrations (``walletnet db upgrade`` or :func
 """
 
 from node.db.base import Base, utcnow
-from node.db.engine import create_engine, is_sqlite, session_factory, transaction
+from node.db.engine import create_engine, is_sqlite, reads_of, session_factory, transaction
 from node.db.migrate import alembic_config, current_revision, head_revision, upgrade
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "is_sqlite",
+    "reads_of",
     "session_factory",
     "transaction",
     "upgrade",

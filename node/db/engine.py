@@ -34,9 +34,11 @@ from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_S", "WORK_SAVEPOINT", "WORK_SAVEPOINT_OPTION", "create_engine", "is_sqlite",
-           "session_factory", "transaction"]
+           "reads_of", "session_factory", "transaction"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_POOL_SIZE = 20
+SQLITE_POOL_OVERFLOW = 100
 READ_ONLY_OPTION = "walletnet_read_only"
 WORK_SAVEPOINT_OPTION = "walletnet_work_savepoint"
 WORK_SAVEPOINT = "walletnet_work"
@@ -121,6 +123,13 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S, "factory": _TurnTakingConnection,
                     **kwargs.pop("connect_args", {})}
+    if database and database != ":memory:":
+        # One connection per thread that may use it at once (the API's worker threads, the node's): a waiting
+        # writer holds its connection while it waits for its turn, and a request also reads through a second
+        # one (its key, its idempotency record), so a pool the size of the default (5 + 10) ran dry under load
+        # and requests queued for a connection behind writers queued for the lock. A SQLite connection is cheap.
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
     engine = sa_create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
     write_lock = _write_lock(database)
 
@@ -175,6 +184,14 @@ def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
     return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+
+
+def reads_of(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Read-only sessions on ``factory``'s engine: for a background job's look for work, so a job with nothing
+    to do does not take SQLite's write lock from the requests (each job's round would otherwise begin
+    ``BEGIN IMMEDIATE``, and the jobs run after every round of the writer)."""
+    bind = factory.kw["bind"]
+    return session_factory(bind if isinstance(bind, Engine) else bind.engine, read_only=True)
 
 
 @contextmanager

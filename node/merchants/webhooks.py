@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from node.custody import custody_for
-from node.db import transaction
+from node.db import reads_of, transaction
 from node.db.base import one_or_none, utcnow
 from node.errors import FlowNotFoundError
 from node.indexer.models import MerchantOrder, MerchantRefund, SettlementBatchRecord
@@ -218,7 +218,7 @@ def _collect(session: Session, merchant_id: str, feed: _Feed, now: datetime) -> 
 def collect_events(sessions: sessionmaker[Session], settings: NodeSettings) -> int:
     """Make the pending events owed for new indexer rows of every merchant with a webhook endpoint (any
     state but pending or failed); one transaction per merchant. Returns how many events were made."""
-    with transaction(sessions) as session:
+    with transaction(reads_of(sessions)) as session:
         merchant_ids = list(session.scalars(
             select(Merchant.merchant_id)
             .where(Merchant.state.not_in(_NOT_NOTIFIED), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "")
@@ -343,6 +343,10 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
         CustodyKeyError: a merchant's secret does not decrypt (the node's key is wrong); nothing is tried.
     """
     due = now or utcnow()
+    with transaction(reads_of(sessions)) as look:  # nothing due (most rounds): no write lock taken
+        if look.scalar(select(WebhookEvent.id).where(WebhookEvent.state == WebhookState.PENDING,
+                                                     WebhookEvent.next_attempt_at <= due).limit(1)) is None:
+            return 0
     http = client
     tried = 0
     try:
