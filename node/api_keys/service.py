@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from sqlalchemy import select
@@ -40,7 +40,7 @@ class ApiKeyNotFoundError(NotFoundError):
 @dataclass(frozen=True)
 class CreatedKey:
     key: ApiKey
-    secret: str  # shown once; not stored
+    secret: str = field(repr=False)  # shown once; not stored, never in a log line
 
 
 def hash_secret(secret: str) -> str:
