@@ -53,7 +53,7 @@ class ChainTransaction(Base):
     state: Mapped[ChainTxState] = mapped_column(str_enum(ChainTxState, "chain_tx_state"), index=True,
                                                 default=ChainTxState.PENDING)
     mined_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
-    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, index=True)  # the txs the indexer has not reached
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,5 +1,6 @@
 """What a payment is admitted against without asking the chain (issue 20): ``chain_limits`` (each limit
-class's limits, from ``LimitsSet``) and an index on a wallet's history by time (today's outflow).
+class's limits, from ``LimitsSet``), an index on a wallet's history by time (today's outflow) and one on the
+block of each chain transaction (which of this node's transactions the indexer has not reached yet).
 
 Rows indexed before this revision have no ``chain_limits``: until the indexer sees a ``LimitsSet`` again, the
 node reads a missing class's limits from the chain.
@@ -33,8 +34,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("limit_class"),
     )
     op.create_index("ix_wallet_history_wallet_time", "wallet_history", ["wallet", "block_time"])
+    op.create_index("ix_chain_transactions_block_number", "chain_transactions", ["block_number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_chain_transactions_block_number", table_name="chain_transactions")
     op.drop_index("ix_wallet_history_wallet_time", table_name="wallet_history")
     op.drop_table("chain_limits")
