@@ -146,11 +146,12 @@ run of 600 P2P payments on 64 connections):
    `BEGIN IMMEDIATE` and holds the file's single write lock until it commits. In the counted run the lock was
    held 19.4 s for about 600 payments: requests' main transactions 12.7 s (about 18 ms each), their
    idempotency claims 3.0 s (about 5 ms each, a second write transaction per request), the writer 2.8 s, the
-   indexer 0.9 s. The CPU work inside a request's transaction is about 4 ms (py-spy); the rest of its 18 ms
-   the holder waits: the transaction begins in one worker thread (the first query of the request) and commits
-   in another after the endpoint returns (FastAPI's dependency teardown), so it queues behind the other
-   requests for a worker thread and for the GIL while the lock is held. Lowering `api_max_in_flight` from 32
-   to 8 or 4 made it slower (32 and 27 per second), not faster.
+   indexer 0.9 s. The CPU work inside a request's transaction is about 4 ms (py-spy); for the rest of its 18 ms
+   the holder is not running. Two guesses were tried and did not explain it: committing in the endpoint's own
+   thread instead of after FastAPI's dependency teardown (another worker-thread hop) gave 34 per second
+   against 28-33 without, within this machine's run-to-run noise; lowering `api_max_in_flight` from 32 to 8 or
+   4 made it slower (32 and 27 per second). What is left is waiting for the GIL among the API's worker threads
+   and the node's threads between the many short SQLite calls of a request (each releases and retakes it).
 3. **What would reach the target** is what issue 20 lays out and this run does not have yet: an async request
    path with no thread hop per request, and one writer that group-commits many requests' rows in one
    transaction while each request awaits its own commit (so the lock is held for the inserts only, not for a
