@@ -70,15 +70,16 @@ def decode_transfer(network: Network, text: str) -> SignedAuthorization[RelayedT
     return decode_signed(network, text, RelayedTransfer)
 
 
-def _next_custodial_nonce(session: Session, payer: str) -> int:
+def _next_custodial_nonce(session: Session, network: Network, payer: str) -> int:
     """The bitmap nonce for the payer's next bank-signed transfer: bits of one word used in turn (cheap on
-    chain), skipping any a transfer of this node carries, in flight or relayed. Only this bank signs for a
-    custodial wallet, so its own records know every nonce used. The payer's record is locked."""
+    chain), skipping any a transfer of this node carries (in flight or relayed) and any used on chain (a node
+    restored from an older backup does not know every nonce it used). The payer's record is locked."""
     count = int(session.scalar(select(func.count()).where(Operation.wallet == payer,
                                                           Operation.kind == OperationKind.P2P)) or 0)
     while True:
         nonce = relay_nonce(count >> 8, count & 0xFF)
-        if not nonce_in_flight(session, payer, OperationKind.P2P, str(nonce), completed=True):
+        if not nonce_in_flight(session, payer, OperationKind.P2P, str(nonce), completed=True) \
+                and not network.relay_nonce_used(payer, nonce):
             return nonce
         count += 1
 
@@ -113,7 +114,7 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
                                                        "RelayedTransfer (authorization or payload)")
         auth = RelayedTransfer(from_=found.address, to=payee_address, value=amount_minor,
                                valid_before=now + CUSTODIAL_VALIDITY,
-                               nonce=_next_custodial_nonce(session, found.address))
+                               nonce=_next_custodial_nonce(session, network, found.address))
         signed = auth.sign(custodial_key(settings, found.record), network.domain())
         signed_by = "bank"
     else:
