@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from node.indexer.models import ChainLimits, ChainWallet, HistoryKind, WalletHistory
@@ -101,21 +101,21 @@ def spent_today(session: Session, wallet: str, now: int) -> int:
     return int(total or 0)
 
 
-def _keys_mined(block_filter: object) -> object:
+def _keys_mined(block_filter: ColumnElement[bool]) -> Select[str]:
+    """The outbox keys whose transaction the writer recorded in a block that ``block_filter`` keeps."""
     return (select(OutboxRow.idempotency_key)
             .join(ChainTxRow, ChainTxRow.outbox_id == OutboxRow.id)
             .join(ChainTransaction, ChainTransaction.id == ChainTxRow.chain_tx_id)
-            .where(block_filter))  # type: ignore[arg-type]
+            .where(block_filter))
 
 
 def keys_mined_after(session: Session, block: int) -> set[str]:
     """The outbox keys whose transaction the writer recorded as mined after ``block`` (a few: those the
     indexer has not reached yet)."""
-    return set(session.scalars(_keys_mined(ChainTransaction.block_number > block)))  # type: ignore[call-overload]
+    return set(session.scalars(_keys_mined(ChainTransaction.block_number > block)))
 
 
 def keys_mined_by(session: Session, keys: Iterable[str], block: int) -> set[str]:
     """Those of ``keys`` whose transaction the writer recorded as mined in ``block`` or before."""
-    query = _keys_mined(ChainTransaction.block_number <= block).where(  # type: ignore[attr-defined]
-        OutboxRow.idempotency_key.in_(list(keys)))
+    query = _keys_mined(ChainTransaction.block_number <= block).where(OutboxRow.idempotency_key.in_(list(keys)))
     return set(session.scalars(query))
