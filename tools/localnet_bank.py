@@ -8,6 +8,7 @@ URL, its database and whether that was new."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ def main() -> None:
         bank, new_db = start_bank(stack, config["code"], config["rpc_url"], config["operator_key"],
                                   Path(config["data_dir"]), config["api_port"], config["fresh_chain"])
         print(json.dumps({"url": bank.url, "db_path": str(bank.db_path), "new_db": new_db}), flush=True)
+        os.dup2(2, 1)  # nobody reads the pipe after that line: anything written later goes to standard error
         stop.wait()  # a failed node thread is logged; the API keeps answering, as in `walletnet up`
 
 

@@ -189,6 +189,13 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _bank_settings(code: str, rpc_url: str, db_path: Path, data_dir: Path) -> NodeSettings:
+    """A local bank's settings. Merchants are settled on demand here (no daily cut-off), so the demo's settlement
+    is its own."""
+    return load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{db_path}", data_dir=data_dir,
+                         deployment_file=data_dir / "deployment.json", confirmations=1, settlement_cutoff=None)
+
+
 def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
                fresh_chain: bool) -> tuple[BankService, bool]:
     """Start one bank's node and API in this process until ``stack`` closes; returns it and whether its database
@@ -200,10 +207,7 @@ def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, dat
         db_path.rename(db_path.with_name(f"node.stale-{int(time.time())}.sqlite3"))
     new_db = not db_path.exists()
     deployment_path = data_dir / "deployment.json"
-    # Merchants are settled on demand here (no daily cut-off), so the demo's settlement is its own.
-    settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{db_path}",
-                             data_dir=data_dir, deployment_file=deployment_path, confirmations=1,
-                             settlement_cutoff=None)
+    settings = _bank_settings(code, rpc_url, db_path, data_dir)
     engine = create_engine(settings.database_url)
     stack.callback(engine.dispose)
     upgrade(engine)
@@ -237,8 +241,7 @@ def spawn_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, dat
     if not line:
         raise RuntimeError(f"bank {code}'s process exited with {process.wait()} before it started")
     ready = json.loads(line)
-    settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{ready['db_path']}", data_dir=data_dir,
-                             deployment_file=data_dir / "deployment.json", confirmations=1, settlement_cutoff=None)
+    settings = _bank_settings(code, rpc_url, Path(ready["db_path"]), data_dir)
     engine = create_engine(settings.database_url)
     stack.callback(engine.dispose)
     return BankService(code, settings, engine, None, ready["url"], Path(ready["db_path"]), process.pid), ready["new_db"]

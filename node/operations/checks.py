@@ -129,7 +129,7 @@ def unindexed_outflow(session: Session, wallet: str, block: int) -> int:
     return total
 
 
-def _admitted_locally(session: Session, wallet: str, amount_minor: int) -> bool:
+def _admitted_locally(session: Session, wallet: str, amount_minor: int, now: int | None) -> bool:
     """True if the node's own view (module docstring) says the chain takes ``amount_minor`` out of ``wallet``;
     False if it would refuse or does not know the wallet, its limits or how far the chain is indexed."""
     block = indexed_block(session)
@@ -143,8 +143,8 @@ def _admitted_locally(session: Session, wallet: str, amount_minor: int) -> bool:
         return False
     if local.daily_outflow_limit is None:
         return True
-    return spent_today(session, wallet, local_now(session, wallet)) + unindexed + amount_minor \
-        <= local.daily_outflow_limit
+    today = local_now(session, wallet) if now is None else now
+    return spent_today(session, wallet, today) + unindexed + amount_minor <= local.daily_outflow_limit
 
 
 def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str, *,
@@ -157,14 +157,16 @@ def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: s
         Operation.details["nonce"].as_string() == nonce).limit(1)) is not None
 
 
-def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int) -> None:
-    """Refuse at once a payment out of ``wallet`` that the chain would refuse.
+def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int, *,
+                  now: int | None = None) -> None:
+    """Refuse at once a payment out of ``wallet`` that the chain would refuse (``now``: the chain's clock as
+    the caller read it from the node's view, :func:`node.operations.local_state.local_now`).
 
     Raises:
         InsufficientBalanceError: spendable balance less pending outflow < amount.
         LimitExceededError: above the tier's single-payment limit, or above what is left of today's limit.
     """
-    if _admitted_locally(session, wallet, amount_minor):
+    if _admitted_locally(session, wallet, amount_minor, now):
         return
     block = network.block_number
     spendable = network.balance(wallet, block=block)

@@ -127,7 +127,7 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
         if nonce_in_flight(session, found.address, OperationKind.P2P, str(auth.nonce), completed=True):
             raise AuthorizationInvalidError("this transfer's nonce was used already", nonce=str(auth.nonce))
         signed_by = "customer"
-    check_outflow(session, network, found.address, amount_minor)
+    check_outflow(session, network, found.address, amount_minor, now=now)
     second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     details: dict[str, Any] = {"nonce": str(auth.nonce), "valid_before": auth.valid_before, "signed_by": signed_by}
     op = new_operation(session, OperationKind.P2P, channel=channel, api_key_id=api_key_id, wallet=found.address,

@@ -314,7 +314,7 @@ class _Common(Generic[H, B]):
 
     def _pause(self, attempt: int) -> float:
         """Seconds to wait before retry ``attempt + 1`` (exponential backoff)."""
-        return float(self.backoff * 2**attempt)
+        return self.backoff * 2.0**attempt
 
 
 class BaseClient(_Common[httpx.Client, httpx.BaseTransport]):
