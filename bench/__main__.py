@@ -99,8 +99,10 @@ def main(argv: list[str] | None = None) -> None:
 NOTES = """## How to read the figures
 
 - **The network** is `walletnet up --bank-processes --data-dir <tmp>` in a child process: anvil (automine), the
-  contracts, and each bank's node and API in a process of its own, as a bank deploys them on SQLite (API on
-  uvicorn with uvloop and httptools; writer, indexer and jobs in threads beside it). BANKA is the paying bank.
+  contracts, and for each bank two processes, as a bank deploys them (docker-compose.yml): the node
+  (`walletnet node run`: writer, indexer and jobs in threads) and the API (uvicorn with uvloop and httptools),
+  on one SQLite file. The node's writer looks for new outbox rows every 50 ms (no commit in its process rings
+  it). BANKA is the paying bank.
 - **The load generator** (`bench/loadgen.py`) runs in a process of its own: raw asyncio streams on keep-alive
   connections (64 by default), every request prepared by the SDK's clients (API key or customer session,
   idempotency key, ATM signature), signed and serialised before the clock starts. It reports its own CPU time;
@@ -119,7 +121,8 @@ NOTES = """## How to read the figures
   and its latency counts from when it was due to its answer, so queueing anywhere counts. Percentiles are
   nearest-rank over accepted requests; refusals are in the counts table, and the p99 target counts as not met
   if any request was refused.
-- **Peak memory** is VmHWM of BANKA's process (its node and API; anvil is its own process and not counted).
+- **Peak memory** is the sum of VmHWM of BANKA's two processes (its node and its API; anvil is its own process
+  and not counted).
 - **Naive baseline**: the same kind of payment with plain web3.py, one `transferWithAuthorization`
   transaction per payment submitted by one funded account, waiting for each receipt, on the same anvil. With
   automine the receipt exists as soon as the transaction is sent, so this is the naive approach's best case; on a

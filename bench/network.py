@@ -133,8 +133,9 @@ class BenchNetwork:
         return Path(self.info["deployment_file"])
 
     def peak_memory_kib(self, bank: str) -> int:
-        """The peak resident set of the bank's process (its node and API)."""
-        return peak_memory_kib(int(self.info["banks"][bank]["pid"]))
+        """The peak resident set of the bank: its API's process plus its node's (one figure when they share one)."""
+        pids = {int(self.info["banks"][bank]["pid"]), int(self.info["banks"][bank].get("node_pid", 0))} - {0}
+        return sum(peak_memory_kib(pid) for pid in pids)
 
     def stopped_threads(self) -> list[str]:
         """Node threads that failed and stopped their bank's node during the run (from walletnet up's log),

@@ -144,8 +144,8 @@ def up(
     port: Annotated[int | None, typer.Option(help="Chain RPC port (default: a free one).")] = None,
     api_port_base: Annotated[int | None, typer.Option(help="API port of the first bank; the next banks take the "
                                                            "next ports (default: free ones).")] = None,
-    bank_processes: Annotated[bool, typer.Option("--bank-processes", help="Run each bank's node and API in a "
-                                                 "process of its own, as a bank deploys them (make bench does).")]
+    bank_processes: Annotated[bool, typer.Option("--bank-processes", help="Run each bank's node and its API in two "
+                                                 "processes of their own, as a bank deploys them (make bench does).")]
     = False,
 ) -> None:
     """Start (or resume) the local network: chain, contracts, and each bank's node and API; runs until Ctrl-C."""

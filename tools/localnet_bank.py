@@ -1,9 +1,9 @@
-"""One bank of the local network in a process of its own (``walletnet up --bank-processes``): its node and
-API as :func:`tools.localnet_nodes.start_bank` runs them, until SIGTERM or SIGINT.
+"""One part of a bank of the local network in a process of its own (``walletnet up --bank-processes``): its
+node or its API (``part``) as :func:`tools.localnet_nodes.start_bank` runs them, until SIGTERM or SIGINT.
 
-It reads its settings as one JSON object on standard input (with the operator's private key, which so never
-shows on a command line), and answers with one JSON line on standard output once its API answers: the API's
-URL, its database and whether that was new."""
+It reads its settings as one JSON object on standard input (with the operator's private key for the node, which
+so never shows on a command line), and answers with one JSON line on standard output once it runs: the API's
+URL (empty for the node), its database and whether that was new."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     with ExitStack() as stack:
         bank, new_db = start_bank(stack, config["code"], config["rpc_url"], config["operator_key"],
-                                  Path(config["data_dir"]), config["api_port"], config["fresh_chain"])
+                                  Path(config["data_dir"]), config["api_port"], config["fresh_chain"],
+                                  config.get("part", "both"))
         print(json.dumps({"url": bank.url, "db_path": str(bank.db_path), "new_db": new_db}), flush=True)
         os.dup2(2, 1)  # nobody reads the pipe after that line: anything written later goes to standard error
         stop.wait()  # a failed node thread is logged; the API keeps answering, as in `walletnet up`

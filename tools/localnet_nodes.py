@@ -33,6 +33,7 @@ from node.ledger import SqlLedger
 from node.ledger.accounts import ensure_system_accounts
 from node.runner import NodeRunner
 from node.settings import NodeSettings, load_settings
+from node.writer import WriterConfig
 from tools.devnet import free_port
 from tools.localnet import DEFAULT_DATA_DIR, LocalNetwork, start_local_network
 from wallet_sdk.chain.network import Network
@@ -52,6 +53,8 @@ __all__ = [
     "start_network",
 ]
 
+SPLIT_WRITER_POLL_S = 0.05
+"""How often a node whose API runs in another process looks for new outbox rows (no commit rings it)."""
 DEMO_SCOPES = ("admin", "teller", "app", "atm", "auth")  # one key of each per bank (auth: the login backend)
 
 
@@ -96,7 +99,8 @@ class BankService:
     runner: NodeRunner | None  # None: the bank runs in a process of its own (``pid``)
     url: str
     db_path: Path
-    pid: int
+    pid: int  # the process serving the API
+    node_pid: int | None = None  # the node's process when it is not ``pid``'s
 
     @property
     def docs_url(self) -> str:
@@ -196,55 +200,74 @@ def _bank_settings(code: str, rpc_url: str, db_path: Path, data_dir: Path) -> No
                          deployment_file=data_dir / "deployment.json", confirmations=1, settlement_cutoff=None)
 
 
-def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
-               fresh_chain: bool) -> tuple[BankService, bool]:
-    """Start one bank's node and API in this process until ``stack`` closes; returns it and whether its database
-    was new. ``operator_key``: the private key of the operator the deployment admitted for the bank."""
+def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str | None, data_dir: Path,
+               api_port: int | None, fresh_chain: bool, part: str = "both") -> tuple[BankService, bool]:
+    """Start one bank in this process until ``stack`` closes; returns it and whether its database was new.
+
+    ``part``: ``"both"`` runs the node (writer, indexer, jobs) and the API; ``"node"`` the node alone, which
+    migrates the database first; ``"api"`` the API alone, on the database a ``"node"`` process migrated. The
+    last two are a bank as deployed (``walletnet node run`` beside the API's server). ``operator_key``: the
+    private key of the operator the deployment admitted for the bank (the node's; the API needs none)."""
     bank_dir = data_dir / code.lower()  # beside the custody key the node keeps there
     bank_dir.mkdir(parents=True, exist_ok=True)
     db_path = bank_dir / "node.sqlite3"
-    if fresh_chain and db_path.exists():  # a database of a chain that is gone: keep it aside, start anew
+    runs_node = part in ("both", "node")
+    if runs_node and fresh_chain and db_path.exists():  # a database of a chain that is gone: keep it aside
         db_path.rename(db_path.with_name(f"node.stale-{int(time.time())}.sqlite3"))
-    new_db = not db_path.exists()
-    deployment_path = data_dir / "deployment.json"
+    new_db = runs_node and not db_path.exists()
     settings = _bank_settings(code, rpc_url, db_path, data_dir)
     engine = create_engine(settings.database_url)
     stack.callback(engine.dispose)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        ensure_system_accounts(SqlLedger(session), settings.currency)
 
     def connect() -> Network:
-        return Network.connect(rpc_url, deployment_path, timeout=30.0)
+        return Network.connect(rpc_url, data_dir / "deployment.json", timeout=30.0)
 
-    runner = NodeRunner(settings, engine, connect, Account.from_key(operator_key),
-                        poll_interval=0.5)  # woken at once by work
-    runner.start()
-    stack.callback(runner.stop)
-    url = serve_api(stack, settings, engine, connect(), api_port)
+    runner = None
+    if runs_node:
+        upgrade(engine)
+        with transaction(session_factory(engine)) as session:
+            ensure_system_accounts(SqlLedger(session), settings.currency)
+        assert operator_key is not None, "the node signs with the bank's operator key"
+        # woken at once by the API's commits when it runs here; on its own, the writer looks for rows often
+        writer = WriterConfig(confirmations=settings.confirmations,
+                              poll_interval=0.5 if part == "both" else SPLIT_WRITER_POLL_S)
+        runner = NodeRunner(settings, engine, connect, Account.from_key(operator_key), poll_interval=0.5,
+                            writer_config=writer)
+        runner.start()
+        stack.callback(runner.stop)
+    url = serve_api(stack, settings, engine, connect(), api_port) if part in ("both", "api") else ""
     return BankService(code, settings, engine, runner, url, db_path, os.getpid()), new_db
 
 
 def spawn_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
                fresh_chain: bool) -> tuple[BankService, bool]:
-    """:func:`start_bank` in a process of its own (``python -m tools.localnet_bank``), stopped with SIGTERM
-    when ``stack`` closes. The operator key goes to it on its standard input, never on its command line."""
+    """One bank as deployed: its node and its API each in a process of their own (``python -m
+    tools.localnet_bank``), stopped with SIGTERM when ``stack`` closes. The node starts first (it migrates the
+    database). The operator key goes to the node on its standard input, never on a command line."""
+    config = {"code": code, "rpc_url": rpc_url, "data_dir": str(data_dir), "api_port": api_port,
+              "fresh_chain": fresh_chain}
+    node_pid, node_ready = _spawn_part(stack, {**config, "part": "node", "operator_key": operator_key})
+    api_pid, ready = _spawn_part(stack, {**config, "part": "api", "operator_key": None})
+    settings = _bank_settings(code, rpc_url, Path(ready["db_path"]), data_dir)
+    engine = create_engine(settings.database_url)
+    stack.callback(engine.dispose)
+    return BankService(code, settings, engine, None, ready["url"], Path(ready["db_path"]), api_pid,
+                       node_pid), node_ready["new_db"]
+
+
+def _spawn_part(stack: ExitStack, config: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Start ``python -m tools.localnet_bank`` with ``config`` on its standard input; its pid and ready line."""
     process = subprocess.Popen([sys.executable, "-m", "tools.localnet_bank"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE)
     stack.callback(_stop_process, process)
     assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(json.dumps({"code": code, "rpc_url": rpc_url, "operator_key": operator_key,
-                                    "data_dir": str(data_dir), "api_port": api_port,
-                                    "fresh_chain": fresh_chain}).encode())
+    process.stdin.write(json.dumps(config).encode())
     process.stdin.close()
-    line = process.stdout.readline()  # the bank's one line once its API answers (or nothing: it failed)
+    line = process.stdout.readline()  # the part's one line once it runs (or nothing: it failed)
     if not line:
-        raise RuntimeError(f"bank {code}'s process exited with {process.wait()} before it started")
-    ready = json.loads(line)
-    settings = _bank_settings(code, rpc_url, Path(ready["db_path"]), data_dir)
-    engine = create_engine(settings.database_url)
-    stack.callback(engine.dispose)
-    return BankService(code, settings, engine, None, ready["url"], Path(ready["db_path"]), process.pid), ready["new_db"]
+        raise RuntimeError(f"bank {config['code']}'s {config['part']} process exited with {process.wait()} "
+                           "before it started")
+    return process.pid, json.loads(line)
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -272,8 +295,9 @@ def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int |
     banks started for the first time, their demo API keys into credentials.json. Raises DataDirBusyError if
     another process runs the network of ``data_dir``.
 
-    ``bank_processes``: each bank's node and API run in a process of their own (as a bank deploys them, one
-    process on SQLite) rather than all in this one; ``runner`` is then None and ``wait_idle`` not available."""
+    ``bank_processes``: each bank's node and API run in two processes of their own (as a bank deploys them:
+    ``walletnet node run`` beside the API's server, on one SQLite file) rather than all in this one; ``runner``
+    is then None and ``wait_idle`` not available."""
     lock = _lock(data_dir)
     try:
         chain = start_local_network(data_dir=data_dir, banks=banks, port=port)
@@ -316,7 +340,7 @@ def network_description(net: RunningNetwork) -> dict[str, Any]:
         "deployment_file": str(root / "deployment.json"),
         "credentials_file": str(root / "credentials.json"),
         "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": f"sqlite:///{b.db_path.resolve()}",
-                           "pid": b.pid} for b in net.banks},
+                           "pid": b.pid, "node_pid": b.node_pid or b.pid} for b in net.banks},
     }
 
 
