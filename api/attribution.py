@@ -34,7 +34,7 @@ class Desk:
     operator: str | None = None
 
 
-def teller_desk(
+async def teller_desk(
     branch: Annotated[str | None, Header(alias=BRANCH_HEADER, pattern=DESK_ID,
                                          description="the teller's branch id; required on a teller's money move")
                       ] = None,

@@ -109,7 +109,7 @@ class ScopeRequirement:
             raise ValueError("require at least one scope")
         self.scopes = scopes
 
-    def __call__(self, key: CurrentKey) -> Principal:
+    async def __call__(self, key: CurrentKey) -> Principal:
         if not key.scope_set & set(self.scopes):
             raise ForbiddenError(f"this endpoint needs one of the scopes {', '.join(self.scopes)}; "
                                  f"the key has {', '.join(sorted(key.scopes))}",

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import ChainUnavailableError
 from node.db import session_factory
@@ -35,6 +36,11 @@ class AppState:
         self._network: Network | None = None
         self._lock = threading.Lock()
 
+    @property
+    def connected(self) -> Network | None:
+        """The chain connection if one was made already (reading it needs no lock)."""
+        return self._network
+
     def _connect(self) -> Network:
         return Network.connect(self.settings.rpc_url, self.settings.deployment_path, timeout=10.0)
 
@@ -49,7 +55,7 @@ class AppState:
             return self._network
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.walletnet
     return state
 
@@ -57,7 +63,7 @@ def app_state(request: Request) -> AppState:
 AppStateDep = Annotated[AppState, Depends(app_state)]
 
 
-def get_settings(state: AppStateDep) -> NodeSettings:
+async def get_settings(state: AppStateDep) -> NodeSettings:
     return state.settings
 
 
@@ -98,8 +104,10 @@ def get_read_session(state: AppStateDep) -> Iterator[Session]:
         yield session
 
 
-def get_network(state: AppStateDep) -> Network:
-    return state.network()
+async def get_network(state: AppStateDep) -> Network:
+    if state.connected is not None:  # the usual case: no thread-pool hop to hand it out
+        return state.connected
+    return await run_in_threadpool(state.network)  # connecting blocks
 
 
 SettingsDep = Annotated[NodeSettings, Depends(get_settings)]
