@@ -58,10 +58,7 @@ class IdempotentRequest:
         if not isinstance(body, BaseModel):  # a model says which of its fields are secrets; a dict cannot
             raise TypeError(f"record a response model, not {type(body).__name__}")
         encoded, _ = redacted(body)
-        record = session.get(IdempotencyRecord, self.record_id, with_for_update=True)
-        if record is None:  # pragma: no cover - the claim is committed before the endpoint runs
-            raise IdempotencyError(f"idempotency key {self.key!r} vanished")
-        records.complete(session, record, status=status, body=encoded)
+        records.complete(session, self.record_id, self.key, status=status, body=encoded)
         self.completed = True
         return encoded
 

@@ -33,12 +33,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Index, Integer, String, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.engine import reads_of, transaction
+from node.db.inserts import insert_new
 from node.errors import NodeError
 from node.settings import NodeSettings
 
@@ -193,30 +194,39 @@ def begin(
     existing = _find(session, scope, key)
     if existing is not None:
         return _judge(session, existing, request_hash, now, lock_timeout)
-    record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, state=IdempotencyState.IN_FLIGHT,
-                               recovery_point=STARTED, created_at=now, locked_at=now)
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
+    record = insert_new(session, IdempotencyRecord, {
+        "scope": scope, "key": key, "request_hash": request_hash, "state": IdempotencyState.IN_FLIGHT,
+        "recovery_point": STARTED, "created_at": now, "locked_at": now, "response_status": None,
+        "response_body": None, "completed_at": None}, unique=("scope", "key"))
+    if record is None:
         existing = _find(session, scope, key)  # a concurrent twin got there first and has committed
-        if existing is None:
-            raise
+        assert existing is not None, "the insert found the key, so it is there"
         return _judge(session, existing, request_hash, now, lock_timeout)
     return Claim(record)
 
 
-def complete(session: Session, record: IdempotencyRecord, *, status: int, body: Any) -> RecordedResponse:
-    """Store the response (commit it with the request's last piece of work) and release the key."""
-    if record.state is not IdempotencyState.IN_FLIGHT:
-        raise IdempotencyError(f"idempotency key {record.key!r} is already completed")
-    record.state = IdempotencyState.COMPLETED
-    record.recovery_point = "finished"
-    record.response_status = status
-    record.response_body = body
-    record.completed_at = utcnow()
-    record.locked_at = None
-    session.flush()
+_RECORDS: Final = IdempotencyRecord.__table__
+_COMPLETE: Final = (  # built once (the table, not the class): a request's completion costs one cached statement
+    update(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"), _RECORDS.c.state == IdempotencyState.IN_FLIGHT)
+    .values(state=bindparam("new_state", type_=_RECORDS.c.state.type),
+            recovery_point=bindparam("new_point", type_=_RECORDS.c.recovery_point.type),
+            response_status=bindparam("status", type_=_RECORDS.c.response_status.type),
+            response_body=bindparam("body", type_=_RECORDS.c.response_body.type),
+            completed_at=bindparam("completed", type_=_RECORDS.c.completed_at.type), locked_at=None))
+
+
+def complete(session: Session, record_id: int, key: str, *, status: int, body: Any) -> RecordedResponse:
+    """Store the response of the claim ``record_id`` (of ``key``; commit it with the request's last piece of
+    work) and release the key. One conditional UPDATE, with no read first: every request that records its
+    answer runs it, and the condition is what makes a second completion fail."""
+    done = session.connection().execute(_COMPLETE, {
+        "record_id": record_id, "new_state": IdempotencyState.COMPLETED, "new_point": "finished", "status": status,
+        "body": body, "completed": utcnow()})
+    if done.rowcount != 1:
+        raise IdempotencyError(f"idempotency key {key!r} is already completed")
+    loaded = session.identity_map.get(identity_key(IdempotencyRecord, record_id))
+    if loaded is not None:  # the session holds the record: it must not go on seeing it in flight
+        session.expire(loaded)
     return RecordedResponse(status, body)
 
 

@@ -36,10 +36,10 @@ from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
+from node.db.inserts import insert_new
 from node.errors import NodeError
 from wallet_sdk.chain.events import Event
 from wallet_sdk.exceptions import ContractRevertError
@@ -231,22 +231,16 @@ def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -
     _check_json(payload)
     digest = _payload_hash(kind, payload)
 
-    existing = _by_key(session, key)
-    if existing is not None:
-        return _same_or_conflict(existing, key, kind, digest)
-
-    row = OutboxRow(idempotency_key=key, kind=kind, payload=json.loads(json.dumps(payload)), payload_hash=digest,
-                    state=OutboxState.RECEIVED, attempts=0)
-    try:
-        with session.begin_nested():  # a savepoint: a concurrent twin must not roll back the caller's work
-            session.add(row)
-    except IntegrityError:
-        # Another transaction inserted the same key after our look-up and has committed since.
-        existing = _by_key(session, key)
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, key, kind, digest)
-    return row
+    now = utcnow()
+    row = insert_new(session, OutboxRow, {
+        "idempotency_key": key, "kind": kind, "payload": json.loads(json.dumps(payload)), "payload_hash": digest,
+        "state": OutboxState.RECEIVED, "attempts": 0, "tx_hash": None, "nonce": None, "last_error": None,
+        "created_at": now, "updated_at": now, "submitted_at": None, "completed_at": None}, unique=("idempotency_key",))
+    if row is not None:
+        return row
+    existing = _by_key(session, key)  # this effect enqueued before, or a concurrent twin committed first
+    assert existing is not None, "the insert found the key, so it is there"
+    return _same_or_conflict(existing, key, kind, digest)
 
 
 # ------------------------------------------------------------------ outcomes

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from node.errors import (
@@ -106,25 +106,30 @@ def _mined_by(network: Network, tx_hash: str | None, block: int) -> bool:
     return mined is not None and mined[1] <= block
 
 
+_OUTFLOWS = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor).where(
+    Operation.wallet == bindparam("wallet"), Operation.kind.in_(OUTFLOW_KINDS))
+_PENDING_OUTFLOWS = _OUTFLOWS.where(Operation.status == OperationStatus.PENDING)
+_MINED_OUTFLOWS = _OUTFLOWS.where(  # done (or released) since: their keys say which transaction they were
+    Operation.status.not_in((OperationStatus.PENDING, OperationStatus.FAILED)),
+    Operation.public_id.in_(bindparam("ids", expanding=True)) | (Operation.kind == OperationKind.ATM_CASH_OUT))
+
+
 def unindexed_outflow(session: Session, wallet: str, block: int) -> int:
     """What this node sends out of ``wallet`` that the indexer's checkpoint at ``block`` does not show: outflow
     operations still pending whose transaction was not recorded as mined by ``block``, and later ones (held,
     completed, released) whose transaction was mined after it. Counting a released hold's placement, or an
-    operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter."""
-    query = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor,
-                   Operation.status).where(Operation.wallet == wallet, Operation.kind.in_(OUTFLOW_KINDS),
-                                           Operation.status != OperationStatus.FAILED)
+    operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter.
+    (Core statements on the session's connection: every payment runs them, see local_state's docstring.)"""
+    db = session.connection()
     recent = keys_mined_after(session, block)
-    pending = [op for op in session.execute(query.where(Operation.status == OperationStatus.PENDING))]
+    pending = list(db.execute(_PENDING_OUTFLOWS, {"wallet": wallet}))
     reflected = keys_mined_by(session, [k for op in pending for k in _outflow_keys(op.public_id, op.kind, op.details)],
                               block) if pending else set()
     total = sum(op.amount_minor or 0 for op in pending
                 if not reflected.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
     if recent:
-        later = query.where(Operation.status != OperationStatus.PENDING,
-                            Operation.public_id.in_({key.split(":", 1)[0] for key in recent})
-                            | (Operation.kind == OperationKind.ATM_CASH_OUT))
-        total += sum(op.amount_minor or 0 for op in session.execute(later)
+        later = db.execute(_MINED_OUTFLOWS, {"wallet": wallet, "ids": list({key.split(":", 1)[0] for key in recent})})
+        total += sum(op.amount_minor or 0 for op in later
                      if recent.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
     return total
 
@@ -147,14 +152,19 @@ def _admitted_locally(session: Session, wallet: str, amount_minor: int, now: int
     return spent_today(session, wallet, today) + unindexed + amount_minor <= local.daily_outflow_limit
 
 
+_NONCE_USED_BY = select(Operation.id).where(
+    Operation.wallet == bindparam("wallet"), Operation.kind == bindparam("kind"),
+    Operation.status.in_(bindparam("statuses", expanding=True)),
+    Operation.details["nonce"].as_string() == bindparam("nonce")).limit(1)
+
+
 def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str, *,
                     completed: bool = False) -> bool:
     """True if a pending operation of ``kind`` of ``wallet`` carries the authorization nonce ``nonce`` (with
     ``completed``, or a completed one: its nonce is used on chain)."""
-    statuses = (OperationStatus.PENDING, OperationStatus.COMPLETED) if completed else (OperationStatus.PENDING,)
-    return session.scalar(select(Operation.id).where(
-        Operation.wallet == wallet, Operation.kind == kind, Operation.status.in_(statuses),
-        Operation.details["nonce"].as_string() == nonce).limit(1)) is not None
+    statuses = [OperationStatus.PENDING, OperationStatus.COMPLETED] if completed else [OperationStatus.PENDING]
+    return session.connection().scalar(_NONCE_USED_BY, {"wallet": wallet, "kind": kind, "statuses": statuses,
+                                                        "nonce": nonce}) is not None
 
 
 def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int, *,

@@ -47,6 +47,7 @@ from node.db.base import (
     str_enum,
     utcnow,
 )
+from node.db.inserts import insert_new
 from node.errors import NotFoundError
 from node.outbox import OutboxRow, RowOutcome
 
@@ -189,20 +190,21 @@ def new_operation(session: Session, kind: OperationKind, *, channel: str, api_ke
                   currency: str | None = None, account: str | None = None, ref: str | None = None,
                   status: OperationStatus = OperationStatus.PENDING,
                   details: Mapping[str, Any] | None = None, ledger: str | None = None) -> Operation:
-    """Add a new operation to ``session`` (flushed, so its ids are known), with the session's
+    """Insert a new operation in ``session``'s transaction (its ids are known at once), with the session's
     :class:`Attribution` if the API set one (:func:`attribute`). ``ledger``: the ledger adapter its completion
     books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
     now = utcnow()
     if ledger is not None:
         details = {**(details or {}), "ledger": ledger}
     who = session.info.get(ATTRIBUTION_INFO) or Attribution()
-    op = Operation(public_id=new_public_id(), kind=kind, status=status, channel=channel, api_key_id=api_key_id,
-                   branch=who.branch, operator=who.operator, customer_session_id=who.customer_session_id,
-                   wallet=wallet, counterparty=counterparty, amount_minor=amount_minor, currency=currency,
-                   account=account, ref=ref, details=dict(details or {}), created_at=now, updated_at=now,
-                   completed_at=now if status in FINAL else None)
-    session.add(op)
-    session.flush()
+    op = insert_new(session, Operation, {
+        "public_id": new_public_id(), "kind": kind, "status": status, "channel": channel, "api_key_id": api_key_id,
+        "branch": who.branch, "operator": who.operator, "customer_session_id": who.customer_session_id,
+        "wallet": wallet, "counterparty": counterparty, "amount_minor": amount_minor, "currency": currency,
+        "account": account, "ref": ref, "details": dict(details or {}), "error": None, "tx_hash": None,
+        "created_at": now, "updated_at": now, "completed_at": now if status in FINAL else None},
+        unique=("public_id",))
+    assert op is not None, "public ids are 128 random bits"
     return op
 
 

@@ -50,7 +50,7 @@ def test_first_call_claims_the_key_and_a_retry_replays_the_response(sessions: se
     with sessions.begin() as session:  # the work, then the response, in one transaction
         record = session.get(IdempotencyRecord, claim.record.id)
         assert record is not None
-        complete(session, record, status=201, body={"id": "topup-1", "amount": 2_500})
+        complete(session, record.id, record.key, status=201, body={"id": "topup-1", "amount": 2_500})
     with sessions.begin() as session:
         again = begin(session, scope="teller", key="k-1", request_hash=H1)
         assert again.replay == RecordedResponse(201, {"id": "topup-1", "amount": 2_500})
@@ -66,7 +66,7 @@ def test_the_same_key_with_another_request_is_a_conflict(sessions: sessionmaker[
     with sessions.begin() as session:
         record = session.get(IdempotencyRecord, claim.record.id)
         assert record is not None
-        complete(session, record, status=201, body={})
+        complete(session, record.id, record.key, status=201, body={})
     with sessions.begin() as session, pytest.raises(IdempotencyKeyReusedError):
         begin(session, scope="teller", key="k-1", request_hash=H2)
 
@@ -106,9 +106,9 @@ def test_abandon_frees_a_key_only_while_in_flight(sessions: sessionmaker[Session
         abandon(session, claim.record)
     with sessions.begin() as session:
         again = begin(session, scope="teller", key="k-1", request_hash=H2)  # a fresh start, any request
-        complete(session, again.record, status=200, body=None)
+        complete(session, again.record.id, again.record.key, status=200, body=None)
         with pytest.raises(IdempotencyError, match="already completed"):
-            complete(session, again.record, status=200, body=None)
+            complete(session, again.record.id, again.record.key, status=200, body=None)
         with pytest.raises(IdempotencyError, match="cannot be abandoned"):
             abandon(session, again.record)
 
@@ -140,7 +140,7 @@ def _completed(sessions: sessionmaker[Session], key: str, *, age: timedelta, dig
     then = utcnow() - age
     with sessions.begin() as session:
         record = begin(session, scope="teller", key=key, request_hash=digest, now=then).record
-        complete(session, record, status=201, body={"key": key})
+        complete(session, record.id, record.key, status=201, body={"key": key})
         record.completed_at = then
 
 
