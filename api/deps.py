@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,17 +69,38 @@ async def get_settings(state: AppStateDep) -> NodeSettings:
     return state.settings
 
 
-def get_session(request: Request, state: AppStateDep) -> Iterator[Session]:
+async def get_session(request: Request, state: AppStateDep) -> AsyncIterator[Session]:
     """A session per request, committed when the endpoint returns normally, rolled back otherwise; writes the
     work made durable (node.db.durable, e.g. a wrong TOTP code counted) are committed either way.
 
     Work that must wait until this session is closed (it would need SQLite's write lock, which the session
     may hold) is queued with :func:`after_session` and runs right after the session ends.
+
+    Opening the session does no I/O (its transaction begins at its first statement, in the endpoint's worker
+    thread), so only the end (commit or rollback, then the queued work) goes to the thread pool: one hop per
+    request rather than two.
     """
     request.state.sessions_open = getattr(request.state, "sessions_open", 0) + 1
+    work = unit_of_work(state.work_sessions)
+    session = work.__enter__()
     try:
-        with unit_of_work(state.work_sessions) as session:
-            yield session
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):  # a cancelled request still ends its transaction (and lock)
+            await run_in_threadpool(_close, request, work, exc)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_close, request, work, None)
+
+
+def _close(request: Request, work: AbstractContextManager[Session], error: BaseException | None) -> None:
+    """End the request's unit of work (commit, or roll back on ``error``), then run the work queued for after
+    it (:func:`after_session`) once no session of the request is open."""
+    try:
+        if error is None:
+            work.__exit__(None, None, None)
+        else:
+            work.__exit__(type(error), error, error.__traceback__)  # rolls back; the caller re-raises the error
     finally:
         request.state.sessions_open -= 1
         if request.state.sessions_open == 0:
