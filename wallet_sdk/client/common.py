@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from wallet_sdk.authorizations import Authorization, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
 from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
 from wallet_sdk.exceptions import ClientArgumentError
 
-__all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "TotpReset", "page_of",
-           "wallet_path"]
+__all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "TotpReset",
+           "authorization_fields", "page_of", "wallet_path"]
 
 D = TypeVar("D")
+A = TypeVar("A", bound=Authorization)
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _OPERATION = re.compile(r"op_[0-9a-f]{32}")
@@ -35,6 +37,18 @@ def page_of(cls: type[D]) -> Callable[[Any], Page[D]]:
         return Page(items=[item(x) for x in data.get("items", [])], next_cursor=data.get("next_cursor"))
 
     return parse
+
+
+def authorization_fields(signed: SignedAuthorization[A] | str, kind: type[A],
+                         fields: Callable[[A], dict[str, Any]]) -> dict[str, Any]:
+    """The request fields of a signed ``kind``: ``authorization`` (``fields`` of it, then the signature), or
+    ``payload`` when given its QR text."""
+    if isinstance(signed, str):
+        return {"payload": signed}
+    auth = signed.authorization
+    if not isinstance(auth, kind):
+        raise ClientArgumentError(f"expected a signed {kind.__name__}, not {type(auth).__name__}")
+    return {"authorization": {**fields(auth), "v": signed.v, "r": "0x" + signed.r.hex(), "s": "0x" + signed.s.hex()}}
 
 
 @dataclass(frozen=True)

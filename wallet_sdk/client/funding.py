@@ -23,7 +23,7 @@ from urllib.parse import quote
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import Redemption, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError, wallet_path
+from wallet_sdk.client.common import ClientArgumentError, authorization_fields, wallet_path
 from wallet_sdk.client.models import Money, Operation
 
 __all__ = [
@@ -74,20 +74,12 @@ def _account_path(code: str) -> str:
     return f"/v1/accounts/{quote(code, safe=':')}"
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def redemption_fields(signed: SignedAuthorization[Redemption] | str) -> dict[str, Any]:
     """The request fields of a signed Redemption: ``authorization`` (its fields and signature), or ``payload``
     when given the QR text (``WALLETNET:1:REDEEM:...``)."""
-    if isinstance(signed, str):
-        return {"payload": signed}
-    auth = signed.authorization
-    if not isinstance(auth, Redemption):
-        raise ClientArgumentError(f"expected a signed Redemption, not {type(auth).__name__}")
-    return {"authorization": {"holder": auth.holder, "value": auth.value, "valid_before": auth.valid_before,
-                              "nonce": _hex(auth.nonce), "v": signed.v, "r": _hex(signed.r), "s": _hex(signed.s)}}
+    return authorization_fields(signed, Redemption, lambda auth: {
+        "holder": auth.holder, "value": auth.value, "valid_before": auth.valid_before,
+        "nonce": "0x" + auth.nonce.hex()})
 
 
 def open_account(code: str, customer_ref: str, *, opening_balance: int = 0, name: str = "",

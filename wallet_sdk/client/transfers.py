@@ -20,7 +20,7 @@ from typing import Any
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError, page_of, wallet_path
+from wallet_sdk.client.common import authorization_fields, page_of, wallet_path
 from wallet_sdk.client.funding import amount_fields
 from wallet_sdk.client.models import Money, Operation, Page
 
@@ -87,14 +87,9 @@ class WalletBalance:
 def transfer_fields(signed: SignedAuthorization[RelayedTransfer] | str) -> dict[str, Any]:
     """The request fields of a signed RelayedTransfer: ``authorization`` (its fields, the nonce as a decimal
     string, and the signature), or ``payload`` when given the QR text (``WALLETNET:1:RELAY:...``)."""
-    if isinstance(signed, str):
-        return {"payload": signed}
-    auth = signed.authorization
-    if not isinstance(auth, RelayedTransfer):
-        raise ClientArgumentError(f"expected a signed RelayedTransfer, not {type(auth).__name__}")
-    return {"authorization": {"from": auth.from_, "to": auth.to, "value": auth.value,
-                              "valid_before": auth.valid_before, "nonce": str(auth.nonce), "v": signed.v,
-                              "r": "0x" + signed.r.hex(), "s": "0x" + signed.s.hex()}}
+    return authorization_fields(signed, RelayedTransfer, lambda auth: {
+        "from": auth.from_, "to": auth.to, "value": auth.value, "valid_before": auth.valid_before,
+        "nonce": str(auth.nonce)})
 
 
 def transfer(payer: str, payee: str, amount: int | Amount, *,
