@@ -231,22 +231,22 @@ class Projection:
         if receiver is not None:
             self._record(receiver, event, HistoryKind.TRANSFER_IN, value, spendable=value, counterparty=source)
 
+    def _supply_change(self, event: Event) -> tuple[int, str, ChainWallet | None]:
+        """A Minted or Burned event's amount, its bank's id as text, and its wallet's row if in scope."""
+        return self._amount(event, "amount"), id_text(event["bankId"]), self._wallet(event["wallet"])
+
     def _minted(self, event: Event) -> None:
-        amount = self._amount(event, "amount")
-        bank = id_text(event["bankId"])
+        amount, bank, wallet = self._supply_change(event)
         if self._bank_in_scope(event["bankId"]):
             self._issuance(bank).minted_minor += amount
-        wallet = self._wallet(event["wallet"])
         if wallet is not None:
             self._record(wallet, event, HistoryKind.MINT, amount, spendable=amount, bank_id=bank,
                          ref=id_or_none(event["ref"]))
 
     def _burned(self, event: Event) -> None:
-        amount = self._amount(event, "amount")
-        bank = id_text(event["bankId"])
+        amount, bank, wallet = self._supply_change(event)
         if self._bank_in_scope(event["bankId"]):
             self._issuance(bank).burned_minor += amount
-        wallet = self._wallet(event["wallet"])
         if wallet is None:
             return
         reason = event["reason"]
