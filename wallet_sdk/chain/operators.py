@@ -344,17 +344,21 @@ class BankOperator(_Role):
                           settlement_account_hash: bytes = bytes(32),
                           payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
         """Register a merchant acquired by this bank (wallet: an active Merchant wallet). Emits MerchantRegistered."""
-        return self._result(encoder.register_merchant(
-            self.network, merchant, wallet, fee_bps=fee_bps, mcc=mcc,
-            settlement_account_hash=settlement_account_hash, payout_mode=payout_mode))
+        return self._merchant_terms(encoder.register_merchant, merchant, wallet, fee_bps, mcc,
+                                    settlement_account_hash, payout_mode)
 
     def update_merchant(self, merchant: bytes | str, wallet: AddressLike, *, fee_bps: int, mcc: int,
                         settlement_account_hash: bytes = bytes(32),
                         payout_mode: PayoutMode = PayoutMode.WALLET) -> TxResult:
         """Change a merchant's wallet, fee, category code, account hash and payout mode. Emits MerchantUpdated."""
-        return self._result(encoder.update_merchant(
-            self.network, merchant, wallet, fee_bps=fee_bps, mcc=mcc,
-            settlement_account_hash=settlement_account_hash, payout_mode=payout_mode))
+        return self._merchant_terms(encoder.update_merchant, merchant, wallet, fee_bps, mcc,
+                                    settlement_account_hash, payout_mode)
+
+    def _merchant_terms(self, encode: Callable[..., ContractFunction], merchant: bytes | str, wallet: AddressLike,
+                        fee_bps: int, mcc: int, settlement_account_hash: bytes, payout_mode: PayoutMode) -> TxResult:
+        """Send ``encode`` (registerMerchant or updateMerchant) with a merchant's terms."""
+        return self._result(encode(self.network, merchant, wallet, fee_bps=fee_bps, mcc=mcc,
+                                   settlement_account_hash=settlement_account_hash, payout_mode=payout_mode))
 
     def set_merchant_status(self, merchant: bytes | str, status: MerchantStatus) -> TxResult:
         """Suspend a merchant (it cannot be paid) or make it active again. Emits MerchantStatusChanged."""
