@@ -143,27 +143,39 @@ run of 600 P2P payments on 64 connections):
 1. **A P2P payment no longer asks the chain.** Before, about eight `eth_call`s per request were made while
    holding the write lock; now the node admits it from its own view (docs/node.md, "Admitting a payment";
    `tests/api/test_flows_local_admission.py` counts zero JSON-RPC calls). The closed-loop figure rose from
-   12-17 per second (17.5 in the run of 2026-12-05) to 32-39 in this session's runs, and a payment at 2 per
-   second is answered in about 30 ms: the chain reads were not the whole story.
-2. **One write at a time, and a write takes long.** On SQLite every request's transaction begins with
-   `BEGIN IMMEDIATE` and holds the file's single write lock until it commits. In the counted run the lock was
-   held 19.4 s for about 600 payments: requests' main transactions 12.7 s (about 18 ms each), their
-   idempotency claims 3.0 s (about 5 ms each, a second write transaction per request), the writer 2.8 s, the
-   indexer 0.9 s. The CPU work inside a request's transaction is about 4 ms (py-spy); for the rest of its 18 ms
-   the holder is not running. Two guesses were tried and did not explain it: committing in the endpoint's own
-   thread instead of after FastAPI's dependency teardown (another worker-thread hop) gave 34 per second
-   against 28-33 without, within this machine's run-to-run noise; lowering `api_max_in_flight` from 32 to 8 or
-   4 made it slower (32 and 27 per second). What is left is waiting for the GIL among the API's worker threads
-   and the node's threads between the many short SQLite calls of a request (each releases and retakes it).
-3. **What would reach the target** is what issue 20 lays out and this run does not have yet: an async request
+   12-17 per second (17.5 in the run of 2026-12-05) to 32-39 in runs of 2026-12-07 morning, and a payment at 2
+   per second is answered in about 30 ms: the chain reads were not the whole story.
+2. **Where a request's CPU went, and what was cut (2026-12-07, CPU seconds of BANKA's processes read from
+   /proc over 300 P2P payments on 64 connections).** With the node (writer, indexer, jobs) in the API's
+   process, the writer alone took half of the process's GIL time (py-spy `--gil`), mostly per transaction
+   (estimate, fee, nonce, receipt calls through web3.py) in batches of about 5 payments. The bench now runs
+   a bank as docker-compose.yml deploys it, the node and the API in two processes. The API process then spent
+   about 21 ms of CPU per request, 60% of it in SQLAlchemy (about 32 statements a request through the ORM; on
+   this machine an ORM select costs 220-260 µs of CPU, the same select as a Core statement on the session's
+   connection 36 µs). The admission reads and the three inserts (operation, outbox row, idempotency claim) are
+   now Core statements built once, inserted with `ON CONFLICT DO NOTHING RETURNING id`; trivial dependencies
+   are async and a session is opened on the event loop. The API now spends about 11 ms of CPU per request.
+3. **One write at a time.** On SQLite every request's transaction begins with `BEGIN IMMEDIATE` and holds the
+   file's single write lock until it commits, and a request has two (its idempotency claim, then its work).
+   Counted over 600 transactions: the lock is held about 11.5 ms of wall time per transaction for about
+   4.8 ms of the holder's CPU, so about 23 ms a request is serialized: 40-50 payments per second, whatever
+   the number of connections. A smaller GIL switch interval (0.5 ms against 5 ms) did not change that ratio;
+   the holder also waits for SQLite's lock while the node's process writes (up to 0.5 s in one counted run).
+   What remains of a request's CPU is spread: FastAPI's dependency resolution and the thread-pool hand-offs
+   (about a quarter), the ORM for the wallet record and the customer session, response serialisation.
+4. **What would reach the target** is what issue 20 lays out and this run does not have yet: an async request
    path with no thread hop per request, and one writer that group-commits many requests' rows in one
    transaction while each request awaits its own commit (so the lock is held for the inserts only, not for a
-   request's whole life), with the admission state kept in memory per wallet under a per-wallet lock. The
-   bare endpoint's figure in the table (the ceiling) is what this stack can do at all.
-4. Confirmed/s follows accepted/s (the writer relays in batches of up to 100 per transaction); ATM cash-ins
-   (one mint each) and merchant payments still read the chain for other facts (the payer's record, the
-   acquirer's signed request) and keep the same write-lock shape.
-5. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
+   request's whole life), with the admission state kept in memory per wallet under a per-wallet lock, and the
+   idempotency claim in the same transaction as the work. The bare endpoint's figure in the table (the
+   ceiling) is what this stack can do at all.
+5. Confirmed/s follows accepted/s (the writer relays in batches of up to 100 per transaction); ATM cash-ins
+   (one mint each) and merchant payments still read the chain for other facts (a cash-in makes 5 `eth_call`s:
+   the wallet's record, its limits, balance and holds for the balance cap; a merchant payment the payer's
+   record) and keep the same write-lock shape. Admitting a cash-in from the node's view needs the cap checked
+   against money coming in that the view may not show yet; a refused mint after the notes are in the ATM is
+   worse than a slower answer, so it was left to the chain.
+6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.
 """
