@@ -115,8 +115,9 @@ NOTES = """## How to read the figures
   (closed loop: each connection sends its next request when the previous one is answered). **Confirmed per
   second**: operations `completed` (their transaction mined with the node's confirmations, as the bank's
   database says) divided by the time from the first send until the last one became final. P2P payments are
-  relayed by the node in batches of up to 100 (`relayTransfers`); ATM cash-ins are one mint each; merchant
-  payments are customer-presented QR codes relayed by the shop's acquirer (BANKB) for payers at BANKA.
+  relayed by the node in batches of up to 100 (`relayTransfers`); ATM cash-ins are minted in batches of up to
+  100 (`mintBatch`); merchant payments are customer-presented QR codes relayed by the shop's acquirer (BANKB)
+  for payers at BANKA.
 - **Latency** is open-loop: request *i* is due at *t0 + i / rate* whether or not earlier ones were answered,
   and its latency counts from when it was due to its answer, so queueing anywhere counts. Percentiles are
   nearest-rank over accepted requests; refusals are in the counts table, and the p99 target counts as not met
@@ -169,12 +170,12 @@ run of 600 P2P payments on 64 connections):
    request's whole life), with the admission state kept in memory per wallet under a per-wallet lock, and the
    idempotency claim in the same transaction as the work. The bare endpoint's figure in the table (the
    ceiling) is what this stack can do at all.
-5. Confirmed/s follows accepted/s (the writer relays in batches of up to 100 per transaction); ATM cash-ins
-   (one mint each) and merchant payments still read the chain for other facts (a cash-in makes 5 `eth_call`s:
-   the wallet's record, its limits, balance and holds for the balance cap; a merchant payment the payer's
-   record) and keep the same write-lock shape. Admitting a cash-in from the node's view needs the cap checked
-   against money coming in that the view may not show yet; a refused mint after the notes are in the ATM is
-   worse than a slower answer, so it was left to the chain.
+5. Confirmed/s follows accepted/s (the writer relays in batches of up to 100 per transaction, and mints a
+   round's ATM cash-ins in one `mintBatch`); ATM cash-ins and merchant payments still read the chain for other
+   facts (a cash-in makes 5 `eth_call`s: the wallet's record, its limits, balance and holds for the balance
+   cap; a merchant payment the payer's record) and keep the same write-lock shape. Admitting a cash-in from the
+   node's view needs the cap checked against money coming in that the view may not show yet; a refused mint
+   after the notes are in the ATM is worse than a slower answer, so it was left to the chain.
 6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.

@@ -116,6 +116,10 @@ def measure(b: Bench) -> list[Row]:
         b.open(w.address, "A" if w is sender else "B")
     rows.append(Row("mint (to an empty wallet)", b.mint(sender.address, 10_000_000), plain_mint_fresh))
     rows.append(Row("mint (steady state)", b.mint(sender.address, 1_000), plain_mint))
+    batch = b.gas(t.functions.mintBatch([(sender.address, 1_000, secrets.token_bytes(32)) for _ in range(10)]),
+                  b.bank_a)
+    rows.append(Row("mintBatch of 10, steady state (per mint)", batch // 10, plain_mint,
+                    "a writer round's ATM cash-ins and top-ups"))
     b.mint(receiver.address, 1_000, "B")
     rows.append(Row("transfer to a fresh wallet (zero balance)",
                     b.gas(t.functions.transfer(fresh.address, 1_000), sender), plain_fresh))

@@ -476,6 +476,19 @@ contract DigitalCash is
     ///      cap; within the bank's quota (the Consortium's QuotaExceeded). Records +amount as the bank's
     ///      issuance and `ref` as used. Emits Transfer(0, wallet) and Minted.
     function mint(address wallet, uint256 amount, bytes32 ref) external {
+        _mint(wallet, amount, ref);
+    }
+
+    /// @notice Mint every item as `mint` would, in one transaction (ATM cash-ins and top-ups of one writer
+    ///         round); all or nothing: a refused item reverts the whole batch with that item's error.
+    /// @dev Same requirements and events per item as `mint`. An empty batch does nothing.
+    function mintBatch(MintItem[] calldata items) external {
+        for (uint256 i = 0; i < items.length; ++i) {
+            _mint(items[i].wallet, items[i].amount, items[i].ref);
+        }
+    }
+
+    function _mint(address wallet, uint256 amount, bytes32 ref) private {
         bytes32 bankId = _requireCustodianOperator(wallet);
         mapping(bytes32 => bool) storage minted = _s().mintedRefs[bankId];
         if (minted[ref]) revert RefAlreadyMinted(bankId, ref);

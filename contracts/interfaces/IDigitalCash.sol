@@ -42,6 +42,13 @@ interface IDigitalCash {
         HoldStatus status;
     }
 
+    /// @notice One mint of a batch: `amount` to `wallet` under the off-chain event id `ref`.
+    struct MintItem {
+        address wallet;
+        uint256 amount;
+        bytes32 ref;
+    }
+
     /// @notice One signed transfer in a relay batch.
     struct RelayedTransfer {
         address from;
@@ -119,6 +126,9 @@ interface IDigitalCash {
     // --- issuance ---
     /// @notice Mint to `wallet` (caller: an operator of its custodian bank, within quota).
     function mint(address wallet, uint256 amount, bytes32 ref) external;
+    /// @notice Mint every item as `mint` would, in one transaction; all or nothing (a refused item reverts
+    ///         the batch with its own error, and the bank's node then sends the items one by one).
+    function mintBatch(MintItem[] calldata items) external;
     /// @notice Burn `value` from `holder` on the holder's signed Redemption (caller: custodian operator).
     function redeemWithAuthorization(
         address holder, uint256 value, uint256 validBefore, bytes32 nonce, bytes32 ref, uint8 v, bytes32 r, bytes32 s

@@ -264,10 +264,13 @@ def _one_call(encode: Callable[..., ContractFunction], *arguments: _Reader) -> B
 
 
 def _build_mint(context: WriterContext, payloads: Sequence[Payload]) -> ContractFunction:
-    (payload,) = payloads
-    return encoder.mint(context.network, _address(payload, "wallet"),
-                        _uint(_field(payload, "amount"), "amount", positive=True),
-                        _bytes32(_field(payload, "ref"), "ref"))
+    """One row: ``mint``; several (a round's ATM cash-ins and top-ups): one ``mintBatch``, all or nothing, so
+    a refused item makes the writer send the rows one by one and only that row fails."""
+    items = [(_address(p, "wallet"), _uint(_field(p, "amount"), "amount", positive=True),
+              _bytes32(_field(p, "ref"), "ref")) for p in payloads]
+    if len(items) == 1:
+        return encoder.mint(context.network, *items[0])
+    return encoder.mint_batch(context.network, items)
 
 
 def _own_ref(context: WriterContext, payload: Payload, bank_id: bytes, ref: bytes) -> bool:
@@ -364,7 +367,7 @@ def _build_open_wallet(context: WriterContext, payloads: Sequence[Payload]) -> C
     return encoder.open_wallets(context.network, context.bank_id, openings)
 
 
-register_kind(OutboxKind("mint", _build_mint, done_before=_mint_done_before))
+register_kind(OutboxKind("mint", _build_mint, max_items=100, done_before=_mint_done_before))
 register_kind(OutboxKind("relay_transfers", _build_relay, max_items=100,
                          count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures,
                          done_before=_relay_done_before))

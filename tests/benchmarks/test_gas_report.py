@@ -11,7 +11,8 @@ from bench.gas import Bench, measure, render
 from tools.devnet import Devnet
 
 EXPECTED = [
-    "mint (to an empty wallet)", "mint (steady state)", "transfer to a fresh wallet (zero balance)",
+    "mint (to an empty wallet)", "mint (steady state)", "mintBatch of 10, steady state (per mint)",
+    "transfer to a fresh wallet (zero balance)",
     "transfer between existing wallets (steady state)", "transferWithAuthorization",
     "relay batch of 1, steady state (per payment)", "relay batch of 10, steady state (per payment)",
     "relay batch of 100, steady state (per payment)", "placeHold (ATM cash-out authorisation)",

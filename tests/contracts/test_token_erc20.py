@@ -144,6 +144,32 @@ def test_a_banks_mint_ref_is_minted_once(system: Any, reverts: Any) -> None:
     assert supply(system) == 570
 
 
+def test_mint_batch_mints_every_item_or_none(system: Any, reverts: Any) -> None:
+    """A writer round's cash-ins in one transaction: every item as `mint` would, or nothing at all."""
+    t = system.token
+    w1, w2 = open_wallet(system, "A"), open_wallet(system, "A")
+    refs = [rand32(), rand32(), rand32()]
+    receipt = system.send(t.functions.mintBatch([(w1.address, 100, refs[0]), (w2.address, 250, refs[1]),
+                                                 (w1.address, 7, refs[2])]), op(system, "A"))
+    bank = system.banks["A"].id
+    assert events(t, "Minted", receipt) == [{"wallet": w1.address, "bankId": bank, "amount": 100, "ref": refs[0]},
+                                            {"wallet": w2.address, "bankId": bank, "amount": 250, "ref": refs[1]},
+                                            {"wallet": w1.address, "bankId": bank, "amount": 7, "ref": refs[2]}]
+    assert (balance(system, w1), balance(system, w2), net_issued(system, "A")) == (107, 250, 357)
+    assert all(t.functions.refMinted(bank, ref).call() for ref in refs)
+    other_bank = open_wallet(system, "B")
+    fresh = rand32()
+    with reverts("RefAlreadyMinted", bankId=bank, ref=refs[1]):  # one item refused: the batch does nothing
+        system.send(t.functions.mintBatch([(w2.address, 1, fresh), (w2.address, 1, refs[1])]), op(system, "A"))
+    with reverts("NotCustodianOperator", caller=op(system, "A").address, wallet=other_bank.address):
+        system.send(t.functions.mintBatch([(w1.address, 1, fresh), (other_bank.address, 1, rand32())]),
+                    op(system, "A"))
+    assert t.functions.refMinted(bank, fresh).call() is False
+    assert (balance(system, w1), balance(system, w2), supply(system)) == (107, 250, 357)
+    system.send(t.functions.mintBatch([]), op(system, "A"))  # an empty batch does nothing
+    assert supply(system) == 357
+
+
 def test_mint_only_by_the_custodian_banks_active_operators(system: Any, reverts: Any) -> None:
     w = open_wallet(system, "A")
     stranger = system.accounts[0]

@@ -94,10 +94,10 @@ def _start(network: Network, operator: LocalAccount) -> tuple[int, int]:
     return network.block_number + 1, rawtx.nonce_of(network.w3, operator.address)
 
 
-# ------------------------------------------------------------------ mint, one row per transaction
+# ------------------------------------------------------------------ mint: one row alone, a round's rows in one batch
 
 
-def test_mint_rows_are_written_once_each_in_outbox_order(
+def test_mint_rows_of_a_round_go_in_one_batch_written_once_each(
         writer: ChainWriter, sessions: sessionmaker[Session], network: Network, operator: LocalAccount,
         bank: BankOperator) -> None:
     alice, bob = open_wallets(bank, 2)
@@ -109,12 +109,43 @@ def test_mint_rows_are_written_once_each_in_outbox_order(
 
     rows = rows_by_key(sessions)
     assert {k: r.state for k, r in rows.items()} == dict.fromkeys(("CASH-1", "CASH-2", "CASH-3"), OutboxState.CONFIRMED)
-    assert [rows[k].nonce for k in ("CASH-1", "CASH-2", "CASH-3")] == [nonce, nonce + 1, nonce + 2]
+    assert [rows[k].nonce for k in ("CASH-1", "CASH-2", "CASH-3")] == [nonce] * 3  # one mintBatch
+    ((tx, _),) = chain_txs(sessions)
+    assert tx.kind == "mint" and tx.state is ChainTxState.MINED
     assert minted_refs(network, block) == {"CASH-1": 1, "CASH-2": 1, "CASH-3": 1}
     assert (network.balance(alice), network.balance(bob)) == (1_007, 2_500)
     assert_all_written_once(network, sessions, operator.address, nonce)
+    enqueue_rows(sessions, [mint_row("CASH-4", bob, 1)])
+    writer.run(until_idle=True)  # a row alone goes as a plain mint, in the next transaction
+    assert rows_by_key(sessions)["CASH-4"].nonce == nonce + 1 and network.balance(bob) == 2_501
     writer.run(until_idle=True)  # nothing left: running again sends nothing
-    assert rawtx.nonce_of(network.w3, operator.address) == nonce + 3
+    assert rawtx.nonce_of(network.w3, operator.address) == nonce + 2
+
+
+def test_a_mint_batch_mined_reverted_is_sent_again_row_by_row(
+        sessions: sessionmaker[Session], network: Network, operator: LocalAccount, bank: BankOperator,
+        system: Any) -> None:
+    """One wallet of a round's mints is frozen between the estimate and the mining: the batch changes nothing,
+    its rows go again one by one, and only the frozen wallet's row fails."""
+    alice, bob = open_wallets(bank, 2)
+    block, _ = _start(network, operator)
+    enqueue_rows(sessions, [mint_row("CASH-A", alice, 100), mint_row("CASH-B", bob, 200)])
+    frozen: list[bool] = []
+
+    def freeze_before_broadcast(point: WriterStep) -> None:
+        if point is WriterStep.SIGNED_COMMITTED and not frozen:
+            network.regulator(system.regulator).freeze(bob, 7)
+            frozen.append(True)
+
+    ChainWriter(sessions, network, operator, FAST, checkpoint=freeze_before_broadcast).run(until_idle=True)
+
+    rows = rows_by_key(sessions)
+    assert rows["CASH-A"].state is OutboxState.CONFIRMED
+    assert rows["CASH-B"].state is OutboxState.FAILED
+    assert rows["CASH-B"].last_error == f"WalletNotActive(wallet='{bob.address}', status=2 (FROZEN))"
+    assert next(tx.state for tx, _ in chain_txs(sessions)) is ChainTxState.REVERTED  # the batch
+    assert minted_refs(network, block) == {"CASH-A": 1}
+    assert (network.balance(alice), network.balance(bob)) == (100, 0)
 
 
 def test_a_call_that_would_revert_fails_its_row_without_using_a_nonce(
@@ -630,7 +661,8 @@ def test_the_writer_rides_out_a_chain_node_that_goes_away_and_comes_back(
     assert minted_refs(network, block) == {"CASH-1": 1, "CASH-2": 1, "CASH-3": 1}
     assert (network.balance(alice), network.balance(bob)) == (1_000 + 10 - 5, 20 + 5 + 30)
     assert_all_written_once(network, sessions, operator.address, nonce)
-    assert [len(attempts) for _, attempts in chain_txs(sessions)] == [1, 1, 1, 1]  # same bytes, never re-signed
+    # three transactions (CASH-1 and CASH-2 in one mintBatch, R1, CASH-3), each the same bytes, never re-signed
+    assert [len(attempts) for _, attempts in chain_txs(sessions)] == [1, 1, 1]
 
 
 # ------------------------------------------------------------------ walletnet writer run

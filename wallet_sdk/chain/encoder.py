@@ -46,6 +46,7 @@ __all__ = [
     "execute",
     "freeze",
     "mint",
+    "mint_batch",
     "open_wallet",
     "open_wallets",
     "pause",
@@ -247,6 +248,12 @@ def set_limits(c: Deployed, limit_class: int, limits: Limits) -> ContractFunctio
 def mint(c: Deployed, wallet: AddressLike, amount: int | Amount, ref: Ref) -> ContractFunction:
     """DigitalCash.mint: issue ``amount`` into a wallet of the sender's bank."""
     return c.token.functions.mint(to_address(wallet, "wallet"), c.to_minor(amount), to_bytes32(ref, "ref"))
+
+
+def mint_batch(c: Deployed, items: Sequence[tuple[AddressLike, int | Amount, Ref]]) -> ContractFunction:
+    """DigitalCash.mintBatch: several mints, ``(wallet, amount, ref)`` each, in one call; all or nothing."""
+    return c.token.functions.mintBatch([
+        (to_address(wallet, "wallet"), c.to_minor(amount), to_bytes32(ref, "ref")) for wallet, amount, ref in items])
 
 
 def transfer_with_authorization(c: Deployed, from_: AddressLike, to: AddressLike, value: int, valid_after: int,

@@ -292,6 +292,11 @@ class BankOperator(_Role):
         """Issue ``amount`` minor units into a wallet of this bank, within its quota. Emits Minted."""
         return self._result(encoder.mint(self.network, wallet, amount, ref))
 
+    def mint_batch(self, items: Sequence[tuple[AddressLike, int | Amount, Ref]]) -> TxResult:
+        """Issue ``(wallet, amount, ref)`` items in one transaction; all or nothing (one refused item reverts
+        the batch with its own error). Emits Minted per item."""
+        return self._result(encoder.mint_batch(self.network, items))
+
     def transfer_with_authorization(self, signed: SignedAuthorization[TransferAuthorization]) -> TxResult:
         """Relay a holder's signed EIP-3009 transfer. Emits Transfer and AuthorizationUsed."""
         auth = signed_as(signed, TransferAuthorization, "signed").authorization
