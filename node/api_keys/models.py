@@ -72,8 +72,5 @@ class CustomerSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    def live(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at
-
     def __repr__(self) -> str:  # never the token or its hash
         return f"CustomerSession(id={self.id!r}, customer={self.customer_ref!r}, expires_at={self.expires_at!r})"

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from node.api_keys.models import ApiKey, Scope
+from node.api_keys.models import ApiKey, CustomerSession, Scope
 from node.api_keys.principal import Principal
-from node.api_keys.sessions import TOKEN_PREFIX, session_for_token
+from node.api_keys.sessions import TOKEN_PREFIX
 from node.db.base import utcnow
 from node.errors import NotFoundError
 
@@ -90,19 +90,27 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
 def authenticate(session: Session, secret: str) -> Principal | None:
     """Who ``secret`` acts as: the live API key with this secret, or the live customer session with this token
     (not expired, not revoked, minted by a key that is not revoked); None if neither (unknown, malformed,
-    revoked or expired). Looked up on every request, so a revocation holds from the next request on."""
+    revoked or expired). Looked up on every request, so a revocation holds from the next request on: one
+    SQL Core statement built once (every request runs it), not ORM objects."""
     if not secret or len(secret) > MAX_SECRET_LENGTH or not secret.isascii():
         return None
     digest = hash_secret(secret)
+    db = session.connection()
     if secret.startswith(TOKEN_PREFIX):
-        customer_session = session_for_token(session, digest, utcnow())
-        if customer_session is None:
+        found = db.execute(_SESSION_BY_TOKEN, {"digest": digest}).first()
+        if found is None or not hmac.compare_digest(found.token_hash, digest) or found.revoked_at is not None \
+                or utcnow() >= found.expires_at or found.key_revoked_at is not None:
             return None
-        minted_by = session.get(ApiKey, customer_session.api_key_id)
-        if minted_by is None or minted_by.revoked:
-            return None
-        return Principal.of_session(customer_session)
-    key = session.scalars(select(ApiKey).where(ApiKey.secret_hash == digest)).one_or_none()
-    if key is None or not hmac.compare_digest(key.secret_hash, digest) or key.revoked:
+        return Principal.of_session(found)
+    key = db.execute(_KEY_BY_HASH, {"digest": digest}).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, digest) or key.revoked_at is not None:
         return None
     return Principal.of_key(key)
+
+
+_SESSION_BY_TOKEN: Final = (
+    select(CustomerSession.id, CustomerSession.customer_ref, CustomerSession.api_key_id, CustomerSession.token_hash,
+           CustomerSession.expires_at, CustomerSession.revoked_at, ApiKey.revoked_at.label("key_revoked_at"))
+    .join(ApiKey, ApiKey.id == CustomerSession.api_key_id).where(CustomerSession.token_hash == bindparam("digest")))
+_KEY_BY_HASH: Final = select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.merchant_id, ApiKey.secret_hash,
+                             ApiKey.revoked_at).where(ApiKey.secret_hash == bindparam("digest"))

@@ -14,13 +14,12 @@ on every request, so a revocation holds from the next request on.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from node.api_keys.models import CustomerSession
@@ -28,7 +27,7 @@ from node.db.base import utcnow
 from node.errors import NotFoundError
 
 __all__ = ["MAX_TTL", "MIN_TTL", "TOKEN_PREFIX", "CustomerSessionNotFoundError", "MintedSession",
-           "mint_session", "revoke_customer", "revoke_session", "session_for_token"]
+           "mint_session", "revoke_customer", "revoke_session"]
 
 TOKEN_PREFIX: Final = "wnc_"
 MIN_TTL: Final = 30  # seconds
@@ -65,14 +64,6 @@ def mint_session(session: Session, *, api_key_id: int, customer_ref: str, ttl_se
     session.add(record)
     session.flush()
     return MintedSession(record, token)
-
-
-def session_for_token(session: Session, token_hash: str, now: datetime) -> CustomerSession | None:
-    """The live session whose token has the sha256 ``token_hash``, or None (unknown, expired or revoked)."""
-    found = session.scalars(select(CustomerSession).where(CustomerSession.token_hash == token_hash)).one_or_none()
-    if found is None or not hmac.compare_digest(found.token_hash, token_hash) or not found.live(now):
-        return None
-    return found
 
 
 def revoke_session(session: Session, session_id: int) -> CustomerSession:
