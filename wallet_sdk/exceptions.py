@@ -21,6 +21,7 @@ import dataclasses
 import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, ClassVar, Final, dataclass_transform, get_type_hints
@@ -126,13 +127,61 @@ def _rebuild(cls: type[WalletnetError], args: tuple[Any, ...], state: dict[str, 
     return exc
 
 
-class WalletnetError(Exception):
+@dataclass_transform(eq_default=False, field_specifiers=(field,))
+class DeclaredError(Exception):
+    """An exception declared by its fields and its message, instead of an ``__init__`` that stores the one and
+    builds the other: the SDK's errors and the node's are written so.
+
+    A subclass that names its message as a class keyword is made a dataclass (without ``__eq__`` and
+    ``__repr__``) of the fields it annotates: its constructor takes them, in order, and keeps them as attributes.
+    The message is a ``str.format`` template of the error's attributes, fields and properties alike (a property
+    serves a part that is more than a field's value); a ``datetime`` is shown in ISO 8601. A subclass of such a
+    class inherits its fields and message, and may name a message of its own. The message goes to the
+    ``__init__`` of the class after this one in the MRO (the node's errors take it as their ``detail``), so this
+    class comes before the other exceptions in a class's bases::
+
+        class TooManyDecimalsError(AmountError, message="amount {value!r} has more than {decimals} decimal place(s)"):
+            value: object
+            decimals: int
+
+    Not in ``__all__``: it is how errors are written, not one the SDK raises.
+    """
+
+    MESSAGE: ClassVar[str] = ""  # the template named by the class keyword ``message``
+
+    def __init_subclass__(cls, *, message: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if message is not None:
+            cls.MESSAGE = message
+            dataclass(eq=False, repr=False)(cls)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.MESSAGE.format_map(_Attributes(self)))
+
+
+class _Attributes:
+    """The mapping ``str.format_map`` reads a message's fields from: the error's attributes."""
+
+    def __init__(self, error: DeclaredError) -> None:
+        self._error = error
+
+    def __getitem__(self, name: str) -> Any:
+        value = getattr(self._error, name)
+        return value.isoformat() if isinstance(value, datetime) else value
+
+
+class WalletnetError(DeclaredError):
     """Root of every error the SDK raises."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take their fields, not the message, in __init__: rebuild from the saved state so the
         # exceptions survive pickling (multiprocessing, task queues) without re-running __init__.
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _recovery(recovered: str | None) -> str:
+    """What a signature's recovery gave, for a message."""
+    return f"recovers to {recovered}" if recovered else "is not a valid signature"
 
 
 # --- amounts ---
@@ -142,95 +191,82 @@ class AmountError(WalletnetError, ValueError):
     """An amount could not be parsed, formatted or combined."""
 
 
-class FloatAmountError(AmountError, TypeError):
+class FloatAmountError(AmountError, TypeError,
+                       message="amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a "
+                               "Decimal"):
     """A float was given where money was expected: binary floats cannot hold 0.1 exactly."""
 
-    def __init__(self, value: float) -> None:
-        self.value = value
-        super().__init__(f"amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a Decimal")
+    value: float
 
 
-class NegativeAmountError(AmountError):
+class NegativeAmountError(AmountError, message="amount must not be negative, got {value!r}"):
     """An amount below zero: balances and payments are never negative."""
 
-    def __init__(self, value: object) -> None:
-        self.value = value
-        super().__init__(f"amount must not be negative, got {value!r}")
+    value: object
 
 
-class TooManyDecimalsError(AmountError):
+class TooManyDecimalsError(AmountError, message="amount {value!r} has more than {decimals} decimal place(s)"):
     """More fractional digits than the token has: rounding money silently is never right."""
 
-    def __init__(self, value: object, decimals: int) -> None:
-        self.value = value
-        self.decimals = decimals
-        super().__init__(f"amount {value!r} has more than {decimals} decimal place(s)")
+    value: object
+    decimals: int
 
 
-class InvalidAmountError(AmountError):
+class InvalidAmountError(AmountError, message="invalid amount {value!r}: {reason}"):
     """Not an amount at all (empty, garbage, exponent notation, NaN, a bool, out of range)."""
 
-    def __init__(self, value: object, reason: str) -> None:
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid amount {value!r}: {reason}")
+    value: object
+    reason: str
 
 
-class CurrencyMismatchError(AmountError, TypeError):
+class CurrencyMismatchError(AmountError, TypeError,
+                            message="cannot combine {left!r} with {right!r}: currency or decimals differ"):
     """Arithmetic or comparison between amounts of different currencies or decimals."""
 
-    def __init__(self, left: object, right: object) -> None:
-        self.left = left
-        self.right = right
-        super().__init__(f"cannot combine {left!r} with {right!r}: currency or decimals differ")
+    left: object
+    right: object
 
 
 # --- keys ---
 
 
-class InvalidPrivateKeyError(WalletnetError, ValueError):
+class InvalidPrivateKeyError(WalletnetError, ValueError, message="invalid private key: {reason}"):
     """Malformed private key. The message says what is wrong, never what the key was."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid private key: {reason}")
+    reason: str
 
 
-class InvalidMnemonicError(WalletnetError, ValueError):
+class InvalidMnemonicError(WalletnetError, ValueError, message="invalid mnemonic: {reason}"):
     """Not a valid BIP-39 phrase. The message never repeats the phrase."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid mnemonic: {reason}")
+    reason: str
 
 
 class KeystoreError(WalletnetError):
     """An encrypted keystore could not be read or written."""
 
 
-class MalformedKeystoreError(KeystoreError, ValueError):
+class MalformedKeystoreError(KeystoreError, ValueError, message="malformed keystore: {reason}"):
     """The keystore is not a valid scrypt/pbkdf2 v3 keyfile."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"malformed keystore: {reason}")
+    reason: str
 
 
-class WrongPasswordError(KeystoreError, ValueError):
+class WrongPasswordError(KeystoreError, ValueError, message="wrong password for the keystore{_of_whom}"):
     """The password does not open the keystore (its MAC does not match)."""
 
-    def __init__(self, address: str | None) -> None:
-        self.address = address
-        whose = f" of {address}" if address else ""
-        super().__init__(f"wrong password for the keystore{whose}")
+    address: str | None
+
+    @property
+    def _of_whom(self) -> str:
+        return f" of {self.address}" if self.address else ""
 
 
-class KeystoreExistsError(KeystoreError, FileExistsError):
+class KeystoreExistsError(KeystoreError, FileExistsError,
+                          message="keystore file {path} already exists (pass overwrite=True to replace it)"):
     """Refused to overwrite a keystore file: losing a key loses the money it holds."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        super().__init__(f"keystore file {path} already exists (pass overwrite=True to replace it)")
+    path: str
 
 
 # --- authorizations ---
@@ -240,61 +276,54 @@ class AuthorizationError(WalletnetError, ValueError):
     """An EIP-712 authorization is invalid, or not valid here and now."""
 
 
-class InvalidAuthorizationError(AuthorizationError):
+class InvalidAuthorizationError(AuthorizationError, message="invalid {field} {value!r}: {reason}"):
     """A field fails validation when the authorization is built (caught before anything is signed)."""
 
-    def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid {field} {value!r}: {reason}")
+    field: str
+    value: object
+    reason: str
 
 
-class InvalidSignatureError(AuthorizationError):
+class InvalidSignatureError(AuthorizationError, message="signature {_recovery}, expected signer {expected}"):
     """The signature does not recover to the expected signer (or is not a valid ECDSA signature)."""
 
-    def __init__(self, expected: str, recovered: str | None) -> None:
-        self.expected = expected
-        self.recovered = recovered
-        got = f"recovers to {recovered}" if recovered else "is not a valid signature"
-        super().__init__(f"signature {got}, expected signer {expected}")
+    expected: str
+    recovered: str | None
+
+    @property
+    def _recovery(self) -> str:
+        return _recovery(self.recovered)
 
 
-class ExpiredAuthorizationError(AuthorizationError):
+class ExpiredAuthorizationError(AuthorizationError,
+                                message="authorization expired: valid before {valid_before}, now {now}"):
     """``now`` is at or past the authorization's deadline; the contract would revert AuthorizationExpired."""
 
-    def __init__(self, valid_before: int, now: int) -> None:
-        self.valid_before = valid_before
-        self.now = now
-        super().__init__(f"authorization expired: valid before {valid_before}, now {now}")
+    valid_before: int
+    now: int
 
 
-class NotYetValidAuthorizationError(AuthorizationError):
+class NotYetValidAuthorizationError(AuthorizationError,
+                                    message="authorization not yet valid: valid after {valid_after}, now {now}"):
     """``now`` is at or before validAfter; the contract would revert AuthorizationNotYetValid."""
 
-    def __init__(self, valid_after: int, now: int) -> None:
-        self.valid_after = valid_after
-        self.now = now
-        super().__init__(f"authorization not yet valid: valid after {valid_after}, now {now}")
+    valid_after: int
+    now: int
 
 
-class WrongChainError(AuthorizationError):
+class WrongChainError(AuthorizationError, message="payload is for chain {actual}, expected chain {expected}"):
     """Signed for (or requested on) another chain."""
 
-    def __init__(self, expected: int, actual: int) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(f"payload is for chain {actual}, expected chain {expected}")
+    expected: int
+    actual: int
 
 
-class WrongContractError(AuthorizationError):
+class WrongContractError(AuthorizationError, message="payload is for {role} {actual!r}, expected {expected!r}"):
     """Signed for another contract. ``role`` says which: "token", "settlement" or "token name"."""
 
-    def __init__(self, expected: str, actual: str, role: str = "token") -> None:
-        self.expected = expected
-        self.actual = actual
-        self.role = role
-        super().__init__(f"payload is for {role} {actual!r}, expected {expected!r}")
+    expected: str
+    actual: str
+    role: str = "token"
 
 
 # --- payloads and QR codes ---
@@ -304,83 +333,82 @@ class PayloadError(WalletnetError, ValueError):
     """A QR text payload could not be decoded."""
 
 
-class MalformedPayloadError(PayloadError):
+class MalformedPayloadError(PayloadError, message="malformed payload: {reason}"):
     """Not a walletnet payload: garbage, unknown kind, bad encoding, missing or extra fields."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"malformed payload: {reason}")
+    reason: str
 
 
-class UnsupportedPayloadVersionError(PayloadError):
+class UnsupportedPayloadVersionError(PayloadError,
+                                     message="unsupported payload version {version!r} (supported: {_supported})"):
     """A payload format version this SDK does not know (probably from a newer app)."""
 
-    def __init__(self, version: str, supported: tuple[str, ...]) -> None:
-        self.version = version
-        self.supported = supported
-        super().__init__(f"unsupported payload version {version!r} (supported: {', '.join(supported)})")
+    version: str
+    supported: tuple[str, ...]
+
+    @property
+    def _supported(self) -> str:
+        return ", ".join(self.supported)
 
 
-class TamperedPayloadError(PayloadError):
+class TamperedPayloadError(PayloadError,
+                           message="{kind} payload was tampered with: its signature {_recovery}, stated signer "
+                                   "{signer}"):
     """The payload's signature does not recover to its stated signer: some field was changed."""
 
-    def __init__(self, kind: str, signer: str, recovered: str | None) -> None:
-        self.kind = kind
-        self.signer = signer
-        self.recovered = recovered
-        got = f"recovers to {recovered}" if recovered else "is not a valid signature"
-        super().__init__(f"{kind} payload was tampered with: its signature {got}, stated signer {signer}")
+    kind: str
+    signer: str
+    recovered: str | None
+
+    @property
+    def _recovery(self) -> str:
+        return _recovery(self.recovered)
 
 
-class UntrustedRequestError(PayloadError):
+class UntrustedRequestError(PayloadError,
+                            message="the payment request is not signed by bank {_bank}'s request signer (signed by "
+                                    "{signer}): not issued by that bank, or its amount or order were changed"):
     """A payment request (or the request signature a payment carries) is signed by a key that does not speak for
     its acquiring bank: neither the bank's request signer nor one of its active operators. Either the request
     was never issued by that bank, or its terms (amount, order, merchant, expiry) were changed after signing;
     the settlement contract would refuse the payment (InvalidPaymentRequest)."""
 
-    def __init__(self, acquirer: bytes, signer: str) -> None:
-        self.acquirer = acquirer
-        self.signer = signer
-        bank = acquirer.rstrip(b"\0").decode("utf-8", "replace")
-        super().__init__(f"the payment request is not signed by bank {bank}'s request signer (signed by {signer}): "
-                         "not issued by that bank, or its amount or order were changed")
+    acquirer: bytes
+    signer: str
+
+    @property
+    def _bank(self) -> str:
+        return self.acquirer.rstrip(b"\0").decode("utf-8", "replace")
 
 
-class QRCodeError(WalletnetError, ValueError):
+class QRCodeError(WalletnetError, ValueError, message="cannot render QR code: {reason}"):
     """A QR code could not be rendered (bad options, or the payload does not fit in a QR code)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"cannot render QR code: {reason}")
+    reason: str
 
 
 # --- webhooks, events, artifacts ---
 
 
-class WebhookSignatureError(WalletnetError, ValueError):
+class WebhookSignatureError(WalletnetError, ValueError, message="{reason}"):
     """The webhook's signature header is malformed, does not match the body, or is too old (a replay)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
-class UnknownEventError(WalletnetError, ValueError):
+class UnknownEventError(WalletnetError, ValueError, message="{name}: {reason}"):
     """An event name (or indexed argument filter) that the selected contracts do not have."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"{name}: {reason}")
+    name: str
+    reason: str
 
 
-class ArtifactNotFoundError(WalletnetError, LookupError):
+class ArtifactNotFoundError(WalletnetError, LookupError,
+                            message="no artifact {name!r} in {directory} (run `walletnet compile`)"):
     """No compiled artifact of that name: run ``walletnet compile``."""
 
-    def __init__(self, name: str, directory: Path) -> None:
-        self.name = name
-        self.directory = directory
-        super().__init__(f"no artifact {name!r} in {directory} (run `walletnet compile`)")
+    name: str
+    directory: Path
 
 
 # --- the chain: connecting, deployments, sending ---
@@ -390,97 +418,84 @@ class ChainError(WalletnetError):
     """A problem talking to the chain or with the deployment (not a contract revert)."""
 
 
-class NodeConnectionError(ChainError, ConnectionError):
+class NodeConnectionError(ChainError, ConnectionError, message="cannot reach the node at {rpc_url}: {reason}"):
     """The JSON-RPC node does not answer."""
 
-    def __init__(self, rpc_url: str, reason: str) -> None:
-        self.rpc_url = rpc_url
-        self.reason = reason
-        super().__init__(f"cannot reach the node at {rpc_url}: {reason}")
+    rpc_url: str
+    reason: str
 
 
-class WrongNetworkError(WrongChainError):
+class WrongNetworkError(WrongChainError,
+                        message="{_node} is chain {actual}, but the deployment is for chain {expected}"):
     """The node's chain id is not the deployment's: the file belongs to another network.
 
     A :class:`~wallet_sdk.exceptions.WrongChainError`, so one ``except`` covers payloads and networks.
     """
 
-    def __init__(self, expected: int, actual: int, rpc_url: str = "") -> None:
-        self.expected = expected
-        self.actual = actual
-        self.rpc_url = rpc_url
-        where = f"the node at {rpc_url}" if rpc_url else "the node"
-        # Skip WrongChainError's message, which speaks of payloads.
-        super(WrongChainError, self).__init__(
-            f"{where} is chain {actual}, but the deployment is for chain {expected}")
+    rpc_url: str = ""
+
+    @property
+    def _node(self) -> str:
+        return f"the node at {self.rpc_url}" if self.rpc_url else "the node"
 
 
-class ContractNotDeployedError(ChainError):
+class ContractNotDeployedError(ChainError, message="no contract code for {contract} at {address} on chain {chain_id}"):
     """No contract code at an address the deployment names (wrong file, or a chain reset since)."""
 
-    def __init__(self, contract: str, address: str, chain_id: int) -> None:
-        self.contract = contract
-        self.address = address
-        self.chain_id = chain_id
-        super().__init__(f"no contract code for {contract} at {address} on chain {chain_id}")
+    contract: str
+    address: str
+    chain_id: int
 
 
-class DeploymentMismatchError(ChainError):
+class DeploymentMismatchError(ChainError, message="{contract} at {address} is not this deployment's: {reason}"):
     """Code exists at the deployment's addresses, but the contracts are not wired to each other as deployed."""
 
-    def __init__(self, contract: str, address: str, reason: str) -> None:
-        self.contract = contract
-        self.address = address
-        self.reason = reason
-        super().__init__(f"{contract} at {address} is not this deployment's: {reason}")
+    contract: str
+    address: str
+    reason: str
 
 
-class DeploymentFileError(ChainError, ValueError):
+class DeploymentFileError(ChainError, ValueError, message="bad deployment file {path}: {reason}"):
     """The deployment file is missing or malformed."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"bad deployment file {path}: {reason}")
+    path: str
+    reason: str
 
 
-class InvalidArgumentError(ChainError, ValueError):
+class InvalidArgumentError(ChainError, ValueError, message="invalid {field} {value!r}: {reason}"):
     """An argument of a chain call is not valid (caught before anything is sent)."""
 
-    def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid {field} {value!r}: {reason}")
+    field: str
+    value: object
+    reason: str
 
 
-class TransactionRejectedError(ChainError):
+class TransactionRejectedError(ChainError, message="the node rejected the transaction{_at_nonce}: {reason}"):
     """The node refused a signed transaction (insufficient funds for gas, underpriced, nonce trouble...)."""
 
-    def __init__(self, reason: str, nonce: int | None = None) -> None:
-        self.reason = reason
-        self.nonce = nonce
-        at = f" (nonce {nonce})" if nonce is not None else ""
-        super().__init__(f"the node rejected the transaction{at}: {reason}")
+    reason: str
+    nonce: int | None = None
+
+    @property
+    def _at_nonce(self) -> str:
+        return f" (nonce {self.nonce})" if self.nonce is not None else ""
 
 
-class TransactionTimeoutError(ChainError, TimeoutError):
+class TransactionTimeoutError(ChainError, TimeoutError,
+                              message="transaction {tx_hash} was not mined within {timeout:g}s"):
     """No receipt within the timeout: the transaction may still be mined later (wait again with its hash)."""
 
-    def __init__(self, tx_hash: str, timeout: float) -> None:
-        self.tx_hash = tx_hash
-        self.timeout = timeout
-        super().__init__(f"transaction {tx_hash} was not mined within {timeout:g}s")
+    tx_hash: str
+    timeout: float
 
 
-class TransactionFailedError(ChainError, RuntimeError):
+class TransactionFailedError(ChainError, RuntimeError,
+                             message="transaction {tx_hash} reverted (block {receipt[blockNumber]})"):
     """A mined transaction has status 0 (the bare sender of deployments; the chain bindings raise the typed
     revert instead)."""
 
-    def __init__(self, tx_hash: str, receipt: Any) -> None:
-        self.tx_hash = tx_hash
-        self.receipt = receipt
-        super().__init__(f"transaction {tx_hash} reverted (block {receipt['blockNumber']})")
+    tx_hash: str
+    receipt: Any
 
 
 # --- contract reverts (the classes of the contracts' custom errors are generated: wallet_sdk.reverts) ---
@@ -494,18 +509,12 @@ class ContractRevertError(WalletnetError):
     built from the fields: ``WalletNotActive(wallet='0x...', status=2 (FROZEN))``.
     """
 
-    name: str
-    arguments: dict[str, Any]
-    data: bytes
-    tx_hash: str | None
-    receipt: Any
-
     def __init__(self, name: str, arguments: dict[str, Any], data: bytes) -> None:
         self.name = name
         self.arguments = arguments
         self.data = data
-        self.tx_hash = None
-        self.receipt = None
+        self.tx_hash: str | None = None
+        self.receipt: Any = None
         args = ", ".join(f"{k}={_show(v)}" for k, v in arguments.items())
         super().__init__(f"{name}({args})")
 
@@ -668,54 +677,50 @@ class ApiError(WalletnetError):
     """Root of the HTTP client's errors."""
 
 
-class ApiConnectionError(ApiError, ConnectionError):
+class ApiConnectionError(ApiError, ConnectionError, message="{reason}"):
     """The API could not be reached (after the retries the request allowed)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
-class ApiResponseError(ApiError):
+class ApiResponseError(ApiError, message="{reason}"):
     """The API answered something the client cannot read (not the documented shape)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
-class ClientArgumentError(ApiError, ValueError):
+class ClientArgumentError(ApiError, ValueError, message="{reason}"):
     """An argument the client refuses before sending anything."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
-class SecretAlreadyShownError(ApiError):
+class SecretAlreadyShownError(ApiError,
+                              message="{method} {path} was done before; its secret(s) {_fields} were shown once, in "
+                                      "an answer this client did not receive, and cannot be shown again: rotate them"):
     """The request was done, but its answer is the replay of an Idempotency-Key (for instance a retry after a
     dropped connection) and the secrets in it were shown once, in a first answer this client never got: the
     API does not keep them. ``fields`` names them (the ``Idempotent-Redacted`` header); ``result`` is the
     answer with ``"[redacted: shown once]"`` in their place. Rotate the secret: a merchant's API key is revoked
     and a new one created, a TOTP secret enrolled again (with its current code, or a teller's reset)."""
 
-    def __init__(self, method: str, path: str, fields: tuple[str, ...], result: Any) -> None:
-        self.method = method
-        self.path = path
-        self.fields = fields
-        self.result = result
-        super().__init__(f"{method} {path} was done before; its secret(s) {', '.join(fields)} were shown once, "
-                         "in an answer this client did not receive, and cannot be shown again: rotate them")
+    method: str
+    path: str
+    fields: tuple[str, ...]
+    result: Any
+
+    @property
+    def _fields(self) -> str:
+        return ", ".join(self.fields)
 
 
-class OperationTimeoutError(ApiError, TimeoutError):
+class OperationTimeoutError(ApiError, TimeoutError,
+                            message="operation {operation_id} still {status} after {timeout:g}s"):
     """An operation did not become final within the time the caller waited."""
 
-    def __init__(self, operation_id: str, status: str, timeout: float) -> None:
-        self.operation_id = operation_id
-        self.status = status
-        self.timeout = timeout
-        super().__init__(f"operation {operation_id} still {status} after {timeout:g}s")
+    operation_id: str
+    status: str
+    timeout: float
 
 
 class ApiProblemError(ApiError):
