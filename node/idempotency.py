@@ -41,6 +41,7 @@ from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.engine import reads_of, transaction
 from node.errors import NodeError
 from node.settings import NodeSettings
+from wallet_sdk.exceptions import DeclaredError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -71,34 +72,33 @@ class IdempotencyState(StrEnum):
     COMPLETED = "completed"
 
 
-class IdempotencyError(NodeError):
-    """Root of the idempotency errors."""
+class IdempotencyError(DeclaredError, NodeError):
+    """Root of the idempotency errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
     problem = "conflict"
     status = 409
 
 
-class IdempotencyKeyReusedError(IdempotencyError):
+class IdempotencyKeyReusedError(IdempotencyError,
+                                message="idempotency key {key!r} was already used for a different request"):
     """The key was first used for a different request."""
 
     problem = "idempotency-key-reused"
 
-    def __init__(self, scope: str, key: str) -> None:
-        self.scope = scope
-        self.key = key
-        super().__init__(f"idempotency key {key!r} was already used for a different request")
+    scope: str
+    key: str
 
 
-class IdempotencyKeyInFlightError(IdempotencyError):
+class IdempotencyKeyInFlightError(IdempotencyError,
+                                  message="a request with idempotency key {key!r} is still in progress (at "
+                                          "{recovery_point!r})"):
     """The first request with this key has not finished yet: retry in a second."""
 
     problem = "idempotency-key-in-flight"
 
-    def __init__(self, scope: str, key: str, recovery_point: str) -> None:
-        self.scope = scope
-        self.key = key
-        self.recovery_point = recovery_point
-        super().__init__(f"a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
+    scope: str
+    key: str
+    recovery_point: str
 
     def retry_after(self) -> int:
         return 1

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from node.errors import NodeError, NotFoundError
+from wallet_sdk.exceptions import DeclaredError
 
 __all__ = [
     "AccountConflictError",
@@ -30,20 +31,18 @@ __all__ = [
 ]
 
 
-class LedgerError(NodeError):
-    """Root of every ledger error."""
+class LedgerError(DeclaredError, NodeError):
+    """Root of every ledger error (they are declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
-class InvalidAmountError(LedgerError, ValueError):
+class InvalidAmountError(LedgerError, ValueError, message="invalid amount {amount!r}: {reason}"):
     """An amount that is not a non-zero integer of minor units within 64 bits (floats and bools included)."""
 
     problem = "validation"
     status = 422
 
-    def __init__(self, amount: object, reason: str) -> None:
-        self.amount = amount
-        self.reason = reason
-        super().__init__(f"invalid amount {amount!r}: {reason}")
+    amount: object
+    reason: str
 
 
 class UnbalancedEntryError(LedgerError, ValueError):
@@ -59,23 +58,19 @@ class UnbalancedEntryError(LedgerError, ValueError):
         super().__init__(f"entry {reference!r} does not balance: {shown}")
 
 
-class AccountNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"no ledger account {code!r}")
+class AccountNotFoundError(LedgerError, NotFoundError, message="no ledger account {code!r}"):
+    code: str
 
 
-class AccountConflictError(LedgerError):
+class AccountConflictError(LedgerError, message="account {code!r} exists as {existing}, not {requested}"):
     """An account with this code exists with another kind or currency."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, code: str, existing: str, requested: str) -> None:
-        self.code = code
-        self.existing = existing
-        self.requested = requested
-        super().__init__(f"account {code!r} exists as {existing}, not {requested}")
+    code: str
+    existing: str
+    requested: str
 
 
 class InsufficientFundsError(LedgerError):
@@ -97,67 +92,60 @@ class InsufficientFundsError(LedgerError):
         return {"available": self.available_minor, "requested": self.requested_minor}
 
 
-class BalanceOverflowError(LedgerError):
+class BalanceOverflowError(LedgerError,
+                           message="account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would "
+                                   "take it past 64 bits"):
     """The posting would take the account's balance past what 64 bits hold (the database sums postings in
     64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, account: str, currency: str, balance_minor: int, change_minor: int) -> None:
-        self.account = account
-        self.currency = currency
-        self.balance_minor = balance_minor
-        self.change_minor = change_minor
-        super().__init__(f"account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it "
-                         f"past 64 bits", account=account)
+    account: str
+    currency: str
+    balance_minor: int
+    change_minor: int
+
+    def members(self) -> dict[str, Any]:
+        return {"account": self.account}
 
 
-class ReferenceConflictError(LedgerError):
+class ReferenceConflictError(LedgerError,
+                             message="reference {reference!r} was already used with different accounts or amounts"):
     """The reference was already used for an entry or hold with other legs or amounts."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"reference {reference!r} was already used with different accounts or amounts")
+    reference: str
 
 
-class EntryNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"no posted entry {reference!r}")
+class EntryNotFoundError(LedgerError, NotFoundError, message="no posted entry {reference!r}"):
+    reference: str
 
 
-class EntryAlreadyReversedError(LedgerError):
+class EntryAlreadyReversedError(LedgerError, message="entry {reference!r} was already reversed by {reversed_by!r}"):
     """An entry is reversed at most once."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, reference: str, reversed_by: str) -> None:
-        self.reference = reference
-        self.reversed_by = reversed_by
-        super().__init__(f"entry {reference!r} was already reversed by {reversed_by!r}")
+    reference: str
+    reversed_by: str
 
 
-class HoldNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"no hold {reference!r}")
+class HoldNotFoundError(LedgerError, NotFoundError, message="no hold {reference!r}"):
+    reference: str
 
 
-class HoldNotActiveError(LedgerError):
+class HoldNotActiveError(LedgerError, message="hold {reference!r} is {state}"):
     """The hold was already released or captured (differently)."""
 
     problem = "invalid-state"
     status = 409
 
-    def __init__(self, reference: str, state: str) -> None:
-        self.reference = reference
-        self.state = state
-        super().__init__(f"hold {reference!r} is {state}")
+    reference: str
+    state: str
 
 
 class HoldExpiredError(HoldNotActiveError):
@@ -169,24 +157,21 @@ class HoldExpiredError(HoldNotActiveError):
         self.args = (f"hold {reference!r} expired at {expires_at.isoformat()}",)
 
 
-class HoldNotAllowedError(LedgerError):
+class HoldNotAllowedError(LedgerError, message="account {account!r} ({kind}) does not take holds"):
     """Only customer deposit accounts take holds."""
 
     problem = "validation"
     status = 422
 
-    def __init__(self, account: str, kind: str) -> None:
-        self.account = account
-        self.kind = kind
-        super().__init__(f"account {account!r} ({kind}) does not take holds")
+    account: str
+    kind: str
 
 
-class CaptureExceedsHoldError(LedgerError, ValueError):
+class CaptureExceedsHoldError(LedgerError, ValueError,
+                              message="hold {reference!r} holds {held_minor}, capture of {requested_minor} requested"):
     problem = "validation"
     status = 422
 
-    def __init__(self, reference: str, held_minor: int, requested_minor: int) -> None:
-        self.reference = reference
-        self.held_minor = held_minor
-        self.requested_minor = requested_minor
-        super().__init__(f"hold {reference!r} holds {held_minor}, capture of {requested_minor} requested")
+    reference: str
+    held_minor: int
+    requested_minor: int
