@@ -128,6 +128,8 @@ class IdempotencyRecord(Base):
 
 @dataclass(frozen=True)
 class RecordedResponse:
+    """The answer recorded under a completed key (HTTP status and JSON body), which a replay answers again."""
+
     status: int
     body: Any
 
