@@ -179,9 +179,17 @@ class WalletnetError(DeclaredError):
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
-def _recovery(recovered: str | None) -> str:
-    """What a signature's recovery gave, for a message."""
-    return f"recovers to {recovered}" if recovered else "is not a valid signature"
+def _recovery_of(error: InvalidSignatureError | TamperedPayloadError) -> str:
+    """What the signature of an error's message recovered to (the errors' ``_recovery`` property)."""
+    return f"recovers to {error.recovered}" if error.recovered else "is not a valid signature"
+
+
+class _InvalidField(DeclaredError, message="invalid {field} {value!r}: {reason}"):
+    """The fields and message of an invalid argument, shared by the branches that check arguments."""
+
+    field: str
+    value: object
+    reason: str
 
 
 # --- amounts ---
@@ -276,12 +284,8 @@ class AuthorizationError(WalletnetError, ValueError):
     """An EIP-712 authorization is invalid, or not valid here and now."""
 
 
-class InvalidAuthorizationError(AuthorizationError, message="invalid {field} {value!r}: {reason}"):
+class InvalidAuthorizationError(_InvalidField, AuthorizationError):
     """A field fails validation when the authorization is built (caught before anything is signed)."""
-
-    field: str
-    value: object
-    reason: str
 
 
 class InvalidSignatureError(AuthorizationError, message="signature {_recovery}, expected signer {expected}"):
@@ -290,9 +294,7 @@ class InvalidSignatureError(AuthorizationError, message="signature {_recovery}, 
     expected: str
     recovered: str | None
 
-    @property
-    def _recovery(self) -> str:
-        return _recovery(self.recovered)
+    _recovery = property(_recovery_of)
 
 
 class ExpiredAuthorizationError(AuthorizationError,
@@ -360,9 +362,7 @@ class TamperedPayloadError(PayloadError,
     signer: str
     recovered: str | None
 
-    @property
-    def _recovery(self) -> str:
-        return _recovery(self.recovered)
+    _recovery = property(_recovery_of)
 
 
 class UntrustedRequestError(PayloadError,
@@ -462,12 +462,8 @@ class DeploymentFileError(ChainError, ValueError, message="bad deployment file {
     reason: str
 
 
-class InvalidArgumentError(ChainError, ValueError, message="invalid {field} {value!r}: {reason}"):
+class InvalidArgumentError(_InvalidField, ChainError, ValueError):
     """An argument of a chain call is not valid (caught before anything is sent)."""
-
-    field: str
-    value: object
-    reason: str
 
 
 class TransactionRejectedError(ChainError, message="the node rejected the transaction{_at_nonce}: {reason}"):
