@@ -32,7 +32,7 @@ __all__ = [
 
 
 class LedgerError(DeclaredError, NodeError):
-    """Root of every ledger error (they are declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
+    """Root of every ledger error (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
 class InvalidAmountError(LedgerError, ValueError, message="invalid amount {amount!r}: {reason}"):
