@@ -3,8 +3,8 @@
 Every error derives from :class:`WalletnetError`, so ``except WalletnetError`` catches them all; most also
 derive from the built-in a caller would naturally catch (``ValueError`` for bad input, ``ConnectionError``
 when a node does not answer, ``TimeoutError``), so generic code keeps working. Each exception keeps its
-fields as attributes and builds its message from them; no message ever contains a private key, a mnemonic
-or a password. The branches:
+fields as attributes and builds its message from them (declared so: :class:`DeclaredError`); no message ever
+contains a private key, a mnemonic or a password. The branches:
 
 - amounts, keys and keystores, EIP-712 authorizations, QR payloads, webhooks, events, artifacts;
 - :class:`ChainError`: talking to the chain and its deployment (connection, deployment file, sending);
