@@ -41,7 +41,7 @@ from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.engine import reads_of, transaction
 from node.errors import NodeError
 from node.settings import NodeSettings
-from wallet_sdk.exceptions import DeclaredError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -79,8 +79,8 @@ class IdempotencyError(DeclaredError, NodeError):
     status = 409
 
 
-class IdempotencyKeyReusedError(IdempotencyError,
-                                message="idempotency key {key!r} was already used for a different request"):
+@error_message("idempotency key {key!r} was already used for a different request")
+class IdempotencyKeyReusedError(IdempotencyError):
     """The key was first used for a different request."""
 
     problem = "idempotency-key-reused"
@@ -89,9 +89,8 @@ class IdempotencyKeyReusedError(IdempotencyError,
     key: str
 
 
-class IdempotencyKeyInFlightError(IdempotencyError,
-                                  message="a request with idempotency key {key!r} is still in progress (at "
-                                          "{recovery_point!r})"):
+@error_message("a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
+class IdempotencyKeyInFlightError(IdempotencyError):
     """The first request with this key has not finished yet: retry in a second."""
 
     problem = "idempotency-key-in-flight"

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.errors import NodeError
 from wallet_sdk.chain.events import Event
-from wallet_sdk.exceptions import ContractRevertError, DeclaredError
+from wallet_sdk.exceptions import ContractRevertError, DeclaredError, error_message
 
 __all__ = [
     "TRANSITIONS",
@@ -88,7 +88,8 @@ class OutboxError(DeclaredError, NodeError):
     """Root of the outbox's errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
-class OutboxPayloadError(OutboxError, ValueError, message="outbox payload at {path}: {reason}"):
+@error_message("outbox payload at {path}: {reason}")
+class OutboxPayloadError(OutboxError, ValueError):
     """The payload is not plain JSON of dicts, lists, str, int, bool and None (floats are refused: amounts
     are integers of minor units)."""
 
@@ -99,9 +100,8 @@ class OutboxPayloadError(OutboxError, ValueError, message="outbox payload at {pa
     reason: str
 
 
-class OutboxConflictError(OutboxError,
-                          message="outbox key {key!r} already holds a different {existing_kind!r} effect "
-                                  "(got {kind!r})"):
+@error_message("outbox key {key!r} already holds a different {existing_kind!r} effect (got {kind!r})")
+class OutboxConflictError(OutboxError):
     """The idempotency key is already used by another effect (other kind or payload)."""
 
     problem = "conflict"
@@ -112,8 +112,8 @@ class OutboxConflictError(OutboxError,
     kind: str
 
 
-class IllegalTransitionError(OutboxError,
-                             message="outbox row {key!r}: {current.value} -> {target.value} is not allowed{_because}"):
+@error_message("outbox row {key!r}: {current.value} -> {target.value} is not allowed{_because}")
+class IllegalTransitionError(OutboxError):
     """The requested state change is not in :data:`TRANSITIONS`, or lacks what the new state needs."""
 
     problem = "invalid-state"

@@ -37,7 +37,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from node.errors import NodeError
-from wallet_sdk.exceptions import DeclaredError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -60,7 +60,8 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class ConfigFileError(DeclaredError, NodeError, ValueError, message="config file {path}: {reason}"):
+@error_message("config file {path}: {reason}")
+class ConfigFileError(DeclaredError, NodeError, ValueError):
     """The config file is missing, unreadable, or not a TOML/JSON object."""
 
     path: Path

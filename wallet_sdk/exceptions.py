@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, ClassVar, Final, dataclass_transform, get_type_hints
+from typing import Any, ClassVar, Final, TypeVar, dataclass_transform, get_type_hints
 
 from eth_utils.abi import function_signature_to_4byte_selector
 
@@ -132,31 +132,39 @@ class DeclaredError(Exception):
     """An exception declared by its fields and its message, instead of an ``__init__`` that stores the one and
     builds the other: the SDK's errors and the node's are written so.
 
-    A subclass that names its message as a class keyword is made a dataclass (without ``__eq__`` and
-    ``__repr__``) of the fields it annotates: its constructor takes them, in order, and keeps them as attributes.
-    The message is a ``str.format`` template of the error's attributes, fields and properties alike (a property
-    serves a part that is more than a field's value); a ``datetime`` is shown in ISO 8601. A subclass of such a
-    class inherits its fields and message, and may name a message of its own. The message goes to the
+    A subclass decorated with :func:`error_message` is made a dataclass (without ``__eq__`` and ``__repr__``) of
+    the fields it annotates: its constructor takes them, in order, and keeps them as attributes. The message is a
+    ``str.format`` template of the error's attributes, fields and properties alike (a property serves a part
+    that is more than a field's value); a ``datetime`` is shown in ISO 8601. A subclass of such a class inherits
+    its fields and message, and may be decorated with a message (and fields) of its own. The message goes to the
     ``__init__`` of the class after this one in the MRO (the node's errors take it as their ``detail``), so this
     class comes before the other exceptions in a class's bases::
 
-        class TooManyDecimalsError(AmountError, message="amount {value!r} has more than {decimals} decimal place(s)"):
+        @error_message("amount {value!r} has more than {decimals} decimal place(s)")
+        class TooManyDecimalsError(AmountError):
             value: object
             decimals: int
 
-    Not in ``__all__``: it is how errors are written, not one the SDK raises.
+    Not in ``__all__`` (nor is :func:`error_message`): it is how errors are written, not one the SDK raises.
     """
 
-    MESSAGE: ClassVar[str] = ""  # the template named by the class keyword ``message``
-
-    def __init_subclass__(cls, *, message: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if message is not None:
-            cls.MESSAGE = message
-            dataclass(eq=False, repr=False)(cls)
+    MESSAGE: ClassVar[str] = ""  # the template given to @error_message
 
     def __post_init__(self) -> None:
         super().__init__(self.MESSAGE.format_map(_Attributes(self)))
+
+
+_E = TypeVar("_E", bound=DeclaredError)
+
+
+def error_message(template: str) -> Callable[[type[_E]], type[_E]]:
+    """Declare a :class:`DeclaredError` subclass: its message ``template``, and its annotated fields."""
+
+    def declare(cls: type[_E]) -> type[_E]:
+        cls.MESSAGE = template
+        return dataclass(eq=False, repr=False)(cls)
+
+    return declare
 
 
 class _Attributes:
@@ -184,7 +192,8 @@ def _recovery_of(error: InvalidSignatureError | TamperedPayloadError) -> str:
     return f"recovers to {error.recovered}" if error.recovered else "is not a valid signature"
 
 
-class _InvalidField(DeclaredError, message="invalid {field} {value!r}: {reason}"):
+@error_message("invalid {field} {value!r}: {reason}")
+class _InvalidField(DeclaredError):
     """The fields and message of an invalid argument, shared by the branches that check arguments."""
 
     field: str
@@ -199,36 +208,38 @@ class AmountError(WalletnetError, ValueError):
     """An amount could not be parsed, formatted or combined."""
 
 
-class FloatAmountError(AmountError, TypeError,
-                       message="amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a "
-                               "Decimal"):
+@error_message("amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a Decimal")
+class FloatAmountError(AmountError, TypeError):
     """A float was given where money was expected: binary floats cannot hold 0.1 exactly."""
 
     value: float
 
 
-class NegativeAmountError(AmountError, message="amount must not be negative, got {value!r}"):
+@error_message("amount must not be negative, got {value!r}")
+class NegativeAmountError(AmountError):
     """An amount below zero: balances and payments are never negative."""
 
     value: object
 
 
-class TooManyDecimalsError(AmountError, message="amount {value!r} has more than {decimals} decimal place(s)"):
+@error_message("amount {value!r} has more than {decimals} decimal place(s)")
+class TooManyDecimalsError(AmountError):
     """More fractional digits than the token has: rounding money silently is never right."""
 
     value: object
     decimals: int
 
 
-class InvalidAmountError(AmountError, message="invalid amount {value!r}: {reason}"):
+@error_message("invalid amount {value!r}: {reason}")
+class InvalidAmountError(AmountError):
     """Not an amount at all (empty, garbage, exponent notation, NaN, a bool, out of range)."""
 
     value: object
     reason: str
 
 
-class CurrencyMismatchError(AmountError, TypeError,
-                            message="cannot combine {left!r} with {right!r}: currency or decimals differ"):
+@error_message("cannot combine {left!r} with {right!r}: currency or decimals differ")
+class CurrencyMismatchError(AmountError, TypeError):
     """Arithmetic or comparison between amounts of different currencies or decimals."""
 
     left: object
@@ -238,13 +249,15 @@ class CurrencyMismatchError(AmountError, TypeError,
 # --- keys ---
 
 
-class InvalidPrivateKeyError(WalletnetError, ValueError, message="invalid private key: {reason}"):
+@error_message("invalid private key: {reason}")
+class InvalidPrivateKeyError(WalletnetError, ValueError):
     """Malformed private key. The message says what is wrong, never what the key was."""
 
     reason: str
 
 
-class InvalidMnemonicError(WalletnetError, ValueError, message="invalid mnemonic: {reason}"):
+@error_message("invalid mnemonic: {reason}")
+class InvalidMnemonicError(WalletnetError, ValueError):
     """Not a valid BIP-39 phrase. The message never repeats the phrase."""
 
     reason: str
@@ -254,13 +267,15 @@ class KeystoreError(WalletnetError):
     """An encrypted keystore could not be read or written."""
 
 
-class MalformedKeystoreError(KeystoreError, ValueError, message="malformed keystore: {reason}"):
+@error_message("malformed keystore: {reason}")
+class MalformedKeystoreError(KeystoreError, ValueError):
     """The keystore is not a valid scrypt/pbkdf2 v3 keyfile."""
 
     reason: str
 
 
-class WrongPasswordError(KeystoreError, ValueError, message="wrong password for the keystore{_of_whom}"):
+@error_message("wrong password for the keystore{_of_whom}")
+class WrongPasswordError(KeystoreError, ValueError):
     """The password does not open the keystore (its MAC does not match)."""
 
     address: str | None
@@ -270,8 +285,8 @@ class WrongPasswordError(KeystoreError, ValueError, message="wrong password for 
         return f" of {self.address}" if self.address else ""
 
 
-class KeystoreExistsError(KeystoreError, FileExistsError,
-                          message="keystore file {path} already exists (pass overwrite=True to replace it)"):
+@error_message("keystore file {path} already exists (pass overwrite=True to replace it)")
+class KeystoreExistsError(KeystoreError, FileExistsError):
     """Refused to overwrite a keystore file: losing a key loses the money it holds."""
 
     path: str
@@ -288,7 +303,8 @@ class InvalidAuthorizationError(_InvalidField, AuthorizationError):
     """A field fails validation when the authorization is built (caught before anything is signed)."""
 
 
-class InvalidSignatureError(AuthorizationError, message="signature {_recovery}, expected signer {expected}"):
+@error_message("signature {_recovery}, expected signer {expected}")
+class InvalidSignatureError(AuthorizationError):
     """The signature does not recover to the expected signer (or is not a valid ECDSA signature)."""
 
     expected: str
@@ -297,30 +313,32 @@ class InvalidSignatureError(AuthorizationError, message="signature {_recovery}, 
     _recovery = property(_recovery_of)
 
 
-class ExpiredAuthorizationError(AuthorizationError,
-                                message="authorization expired: valid before {valid_before}, now {now}"):
+@error_message("authorization expired: valid before {valid_before}, now {now}")
+class ExpiredAuthorizationError(AuthorizationError):
     """``now`` is at or past the authorization's deadline; the contract would revert AuthorizationExpired."""
 
     valid_before: int
     now: int
 
 
-class NotYetValidAuthorizationError(AuthorizationError,
-                                    message="authorization not yet valid: valid after {valid_after}, now {now}"):
+@error_message("authorization not yet valid: valid after {valid_after}, now {now}")
+class NotYetValidAuthorizationError(AuthorizationError):
     """``now`` is at or before validAfter; the contract would revert AuthorizationNotYetValid."""
 
     valid_after: int
     now: int
 
 
-class WrongChainError(AuthorizationError, message="payload is for chain {actual}, expected chain {expected}"):
+@error_message("payload is for chain {actual}, expected chain {expected}")
+class WrongChainError(AuthorizationError):
     """Signed for (or requested on) another chain."""
 
     expected: int
     actual: int
 
 
-class WrongContractError(AuthorizationError, message="payload is for {role} {actual!r}, expected {expected!r}"):
+@error_message("payload is for {role} {actual!r}, expected {expected!r}")
+class WrongContractError(AuthorizationError):
     """Signed for another contract. ``role`` says which: "token", "settlement" or "token name"."""
 
     expected: str
@@ -335,14 +353,15 @@ class PayloadError(WalletnetError, ValueError):
     """A QR text payload could not be decoded."""
 
 
-class MalformedPayloadError(PayloadError, message="malformed payload: {reason}"):
+@error_message("malformed payload: {reason}")
+class MalformedPayloadError(PayloadError):
     """Not a walletnet payload: garbage, unknown kind, bad encoding, missing or extra fields."""
 
     reason: str
 
 
-class UnsupportedPayloadVersionError(PayloadError,
-                                     message="unsupported payload version {version!r} (supported: {_supported})"):
+@error_message("unsupported payload version {version!r} (supported: {_supported})")
+class UnsupportedPayloadVersionError(PayloadError):
     """A payload format version this SDK does not know (probably from a newer app)."""
 
     version: str
@@ -353,9 +372,8 @@ class UnsupportedPayloadVersionError(PayloadError,
         return ", ".join(self.supported)
 
 
-class TamperedPayloadError(PayloadError,
-                           message="{kind} payload was tampered with: its signature {_recovery}, stated signer "
-                                   "{signer}"):
+@error_message("{kind} payload was tampered with: its signature {_recovery}, stated signer {signer}")
+class TamperedPayloadError(PayloadError):
     """The payload's signature does not recover to its stated signer: some field was changed."""
 
     kind: str
@@ -365,9 +383,9 @@ class TamperedPayloadError(PayloadError,
     _recovery = property(_recovery_of)
 
 
-class UntrustedRequestError(PayloadError,
-                            message="the payment request is not signed by bank {_bank}'s request signer (signed by "
-                                    "{signer}): not issued by that bank, or its amount or order were changed"):
+@error_message("the payment request is not signed by bank {_bank}'s request signer (signed by {signer}): not issued "
+               "by that bank, or its amount or order were changed")
+class UntrustedRequestError(PayloadError):
     """A payment request (or the request signature a payment carries) is signed by a key that does not speak for
     its acquiring bank: neither the bank's request signer nor one of its active operators. Either the request
     was never issued by that bank, or its terms (amount, order, merchant, expiry) were changed after signing;
@@ -381,7 +399,8 @@ class UntrustedRequestError(PayloadError,
         return self.acquirer.rstrip(b"\0").decode("utf-8", "replace")
 
 
-class QRCodeError(WalletnetError, ValueError, message="cannot render QR code: {reason}"):
+@error_message("cannot render QR code: {reason}")
+class QRCodeError(WalletnetError, ValueError):
     """A QR code could not be rendered (bad options, or the payload does not fit in a QR code)."""
 
     reason: str
@@ -390,21 +409,23 @@ class QRCodeError(WalletnetError, ValueError, message="cannot render QR code: {r
 # --- webhooks, events, artifacts ---
 
 
-class WebhookSignatureError(WalletnetError, ValueError, message="{reason}"):
+@error_message("{reason}")
+class WebhookSignatureError(WalletnetError, ValueError):
     """The webhook's signature header is malformed, does not match the body, or is too old (a replay)."""
 
     reason: str
 
 
-class UnknownEventError(WalletnetError, ValueError, message="{name}: {reason}"):
+@error_message("{name}: {reason}")
+class UnknownEventError(WalletnetError, ValueError):
     """An event name (or indexed argument filter) that the selected contracts do not have."""
 
     name: str
     reason: str
 
 
-class ArtifactNotFoundError(WalletnetError, LookupError,
-                            message="no artifact {name!r} in {directory} (run `walletnet compile`)"):
+@error_message("no artifact {name!r} in {directory} (run `walletnet compile`)")
+class ArtifactNotFoundError(WalletnetError, LookupError):
     """No compiled artifact of that name: run ``walletnet compile``."""
 
     name: str
@@ -418,15 +439,16 @@ class ChainError(WalletnetError):
     """A problem talking to the chain or with the deployment (not a contract revert)."""
 
 
-class NodeConnectionError(ChainError, ConnectionError, message="cannot reach the node at {rpc_url}: {reason}"):
+@error_message("cannot reach the node at {rpc_url}: {reason}")
+class NodeConnectionError(ChainError, ConnectionError):
     """The JSON-RPC node does not answer."""
 
     rpc_url: str
     reason: str
 
 
-class WrongNetworkError(WrongChainError,
-                        message="{_node} is chain {actual}, but the deployment is for chain {expected}"):
+@error_message("{_node} is chain {actual}, but the deployment is for chain {expected}")
+class WrongNetworkError(WrongChainError):
     """The node's chain id is not the deployment's: the file belongs to another network.
 
     A :class:`~wallet_sdk.exceptions.WrongChainError`, so one ``except`` covers payloads and networks.
@@ -439,7 +461,8 @@ class WrongNetworkError(WrongChainError,
         return f"the node at {self.rpc_url}" if self.rpc_url else "the node"
 
 
-class ContractNotDeployedError(ChainError, message="no contract code for {contract} at {address} on chain {chain_id}"):
+@error_message("no contract code for {contract} at {address} on chain {chain_id}")
+class ContractNotDeployedError(ChainError):
     """No contract code at an address the deployment names (wrong file, or a chain reset since)."""
 
     contract: str
@@ -447,7 +470,8 @@ class ContractNotDeployedError(ChainError, message="no contract code for {contra
     chain_id: int
 
 
-class DeploymentMismatchError(ChainError, message="{contract} at {address} is not this deployment's: {reason}"):
+@error_message("{contract} at {address} is not this deployment's: {reason}")
+class DeploymentMismatchError(ChainError):
     """Code exists at the deployment's addresses, but the contracts are not wired to each other as deployed."""
 
     contract: str
@@ -455,7 +479,8 @@ class DeploymentMismatchError(ChainError, message="{contract} at {address} is no
     reason: str
 
 
-class DeploymentFileError(ChainError, ValueError, message="bad deployment file {path}: {reason}"):
+@error_message("bad deployment file {path}: {reason}")
+class DeploymentFileError(ChainError, ValueError):
     """The deployment file is missing or malformed."""
 
     path: str
@@ -466,7 +491,8 @@ class InvalidArgumentError(_InvalidField, ChainError, ValueError):
     """An argument of a chain call is not valid (caught before anything is sent)."""
 
 
-class TransactionRejectedError(ChainError, message="the node rejected the transaction{_at_nonce}: {reason}"):
+@error_message("the node rejected the transaction{_at_nonce}: {reason}")
+class TransactionRejectedError(ChainError):
     """The node refused a signed transaction (insufficient funds for gas, underpriced, nonce trouble...)."""
 
     reason: str
@@ -477,16 +503,16 @@ class TransactionRejectedError(ChainError, message="the node rejected the transa
         return f" (nonce {self.nonce})" if self.nonce is not None else ""
 
 
-class TransactionTimeoutError(ChainError, TimeoutError,
-                              message="transaction {tx_hash} was not mined within {timeout:g}s"):
+@error_message("transaction {tx_hash} was not mined within {timeout:g}s")
+class TransactionTimeoutError(ChainError, TimeoutError):
     """No receipt within the timeout: the transaction may still be mined later (wait again with its hash)."""
 
     tx_hash: str
     timeout: float
 
 
-class TransactionFailedError(ChainError, RuntimeError,
-                             message="transaction {tx_hash} reverted (block {receipt[blockNumber]})"):
+@error_message("transaction {tx_hash} reverted (block {receipt[blockNumber]})")
+class TransactionFailedError(ChainError, RuntimeError):
     """A mined transaction has status 0 (the bare sender of deployments; the chain bindings raise the typed
     revert instead)."""
 
@@ -673,27 +699,30 @@ class ApiError(WalletnetError):
     """Root of the HTTP client's errors."""
 
 
-class ApiConnectionError(ApiError, ConnectionError, message="{reason}"):
+@error_message("{reason}")
+class ApiConnectionError(ApiError, ConnectionError):
     """The API could not be reached (after the retries the request allowed)."""
 
     reason: str
 
 
-class ApiResponseError(ApiError, message="{reason}"):
+@error_message("{reason}")
+class ApiResponseError(ApiError):
     """The API answered something the client cannot read (not the documented shape)."""
 
     reason: str
 
 
-class ClientArgumentError(ApiError, ValueError, message="{reason}"):
+@error_message("{reason}")
+class ClientArgumentError(ApiError, ValueError):
     """An argument the client refuses before sending anything."""
 
     reason: str
 
 
-class SecretAlreadyShownError(ApiError,
-                              message="{method} {path} was done before; its secret(s) {_fields} were shown once, in "
-                                      "an answer this client did not receive, and cannot be shown again: rotate them"):
+@error_message("{method} {path} was done before; its secret(s) {_fields} were shown once, in an answer this client "
+               "did not receive, and cannot be shown again: rotate them")
+class SecretAlreadyShownError(ApiError):
     """The request was done, but its answer is the replay of an Idempotency-Key (for instance a retry after a
     dropped connection) and the secrets in it were shown once, in a first answer this client never got: the
     API does not keep them. ``fields`` names them (the ``Idempotent-Redacted`` header); ``result`` is the
@@ -710,8 +739,8 @@ class SecretAlreadyShownError(ApiError,
         return ", ".join(self.fields)
 
 
-class OperationTimeoutError(ApiError, TimeoutError,
-                            message="operation {operation_id} still {status} after {timeout:g}s"):
+@error_message("operation {operation_id} still {status} after {timeout:g}s")
+class OperationTimeoutError(ApiError, TimeoutError):
     """An operation did not become final within the time the caller waited."""
 
     operation_id: str

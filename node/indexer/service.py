@@ -47,7 +47,7 @@ from node.indexer.projection import EVENT_NAMES, IndexedValueTooLargeError, Inde
 from node.wakeup import wait_for_work
 from wallet_sdk.chain.events import Event, EventPosition, iter_events
 from wallet_sdk.chain.network import Network
-from wallet_sdk.exceptions import DeclaredError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 if TYPE_CHECKING:
     from node.settings import NodeSettings
@@ -84,8 +84,8 @@ class IndexerError(DeclaredError, NodeError):
     """Root of the indexer's errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
-class CheckpointMismatchError(IndexerError,
-                              message="the database was indexed with {what} {stored!r}, not {configured!r}"):
+@error_message("the database was indexed with {what} {stored!r}, not {configured!r}")
+class CheckpointMismatchError(IndexerError):
     """The database was indexed for another deployment or scope: index into a fresh database instead."""
 
     what: str
@@ -93,18 +93,17 @@ class CheckpointMismatchError(IndexerError,
     configured: object
 
 
-class ConcurrentIndexerError(IndexerError,
-                             message="checkpoint moved from {expected} to {found} during a round: "
-                                     "run one indexer only"):
+@error_message("checkpoint moved from {expected} to {found} during a round: run one indexer only")
+class ConcurrentIndexerError(IndexerError):
     """The checkpoint moved while a round was being prepared: another indexer runs on this database."""
 
     expected: object
     found: object
 
 
-class ChainReorganizedError(IndexerError,
-                            message="block {block_number} was {indexed_hash} when indexed and is {chain_hash} now: "
-                                    "raise the confirmations and re-index into a fresh database"):
+@error_message("block {block_number} was {indexed_hash} when indexed and is {chain_hash} now: raise the confirmations "
+               "and re-index into a fresh database")
+class ChainReorganizedError(IndexerError):
     """The block under the checkpoint is no longer the one indexed (a reorganisation deeper than the
     configured confirmations)."""
 

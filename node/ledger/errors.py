@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from node.errors import NodeError, NotFoundError
-from wallet_sdk.exceptions import DeclaredError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "AccountConflictError",
@@ -35,7 +35,8 @@ class LedgerError(DeclaredError, NodeError):
     """Root of every ledger error (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
-class InvalidAmountError(LedgerError, ValueError, message="invalid amount {amount!r}: {reason}"):
+@error_message("invalid amount {amount!r}: {reason}")
+class InvalidAmountError(LedgerError, ValueError):
     """An amount that is not a non-zero integer of minor units within 64 bits (floats and bools included)."""
 
     problem = "validation"
@@ -58,11 +59,13 @@ class UnbalancedEntryError(LedgerError, ValueError):
         super().__init__(f"entry {reference!r} does not balance: {shown}")
 
 
-class AccountNotFoundError(LedgerError, NotFoundError, message="no ledger account {code!r}"):
+@error_message("no ledger account {code!r}")
+class AccountNotFoundError(LedgerError, NotFoundError):
     code: str
 
 
-class AccountConflictError(LedgerError, message="account {code!r} exists as {existing}, not {requested}"):
+@error_message("account {code!r} exists as {existing}, not {requested}")
+class AccountConflictError(LedgerError):
     """An account with this code exists with another kind or currency."""
 
     problem = "conflict"
@@ -92,9 +95,8 @@ class InsufficientFundsError(LedgerError):
         return {"available": self.available_minor, "requested": self.requested_minor}
 
 
-class BalanceOverflowError(LedgerError,
-                           message="account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would "
-                                   "take it past 64 bits"):
+@error_message("account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it past 64 bits")
+class BalanceOverflowError(LedgerError):
     """The posting would take the account's balance past what 64 bits hold (the database sums postings in
     64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
 
@@ -110,8 +112,8 @@ class BalanceOverflowError(LedgerError,
         return {"account": self.account}
 
 
-class ReferenceConflictError(LedgerError,
-                             message="reference {reference!r} was already used with different accounts or amounts"):
+@error_message("reference {reference!r} was already used with different accounts or amounts")
+class ReferenceConflictError(LedgerError):
     """The reference was already used for an entry or hold with other legs or amounts."""
 
     problem = "conflict"
@@ -120,11 +122,13 @@ class ReferenceConflictError(LedgerError,
     reference: str
 
 
-class EntryNotFoundError(LedgerError, NotFoundError, message="no posted entry {reference!r}"):
+@error_message("no posted entry {reference!r}")
+class EntryNotFoundError(LedgerError, NotFoundError):
     reference: str
 
 
-class EntryAlreadyReversedError(LedgerError, message="entry {reference!r} was already reversed by {reversed_by!r}"):
+@error_message("entry {reference!r} was already reversed by {reversed_by!r}")
+class EntryAlreadyReversedError(LedgerError):
     """An entry is reversed at most once."""
 
     problem = "conflict"
@@ -134,11 +138,13 @@ class EntryAlreadyReversedError(LedgerError, message="entry {reference!r} was al
     reversed_by: str
 
 
-class HoldNotFoundError(LedgerError, NotFoundError, message="no hold {reference!r}"):
+@error_message("no hold {reference!r}")
+class HoldNotFoundError(LedgerError, NotFoundError):
     reference: str
 
 
-class HoldNotActiveError(LedgerError, message="hold {reference!r} is {state}"):
+@error_message("hold {reference!r} is {state}")
+class HoldNotActiveError(LedgerError):
     """The hold was already released or captured (differently)."""
 
     problem = "invalid-state"
@@ -157,7 +163,8 @@ class HoldExpiredError(HoldNotActiveError):
         self.args = (f"hold {reference!r} expired at {expires_at.isoformat()}",)
 
 
-class HoldNotAllowedError(LedgerError, message="account {account!r} ({kind}) does not take holds"):
+@error_message("account {account!r} ({kind}) does not take holds")
+class HoldNotAllowedError(LedgerError):
     """Only customer deposit accounts take holds."""
 
     problem = "validation"
@@ -167,8 +174,8 @@ class HoldNotAllowedError(LedgerError, message="account {account!r} ({kind}) doe
     kind: str
 
 
-class CaptureExceedsHoldError(LedgerError, ValueError,
-                              message="hold {reference!r} holds {held_minor}, capture of {requested_minor} requested"):
+@error_message("hold {reference!r} holds {held_minor}, capture of {requested_minor} requested")
+class CaptureExceedsHoldError(LedgerError, ValueError):
     problem = "validation"
     status = 422
 

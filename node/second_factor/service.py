@@ -48,7 +48,7 @@ from node.indexer.models import HistoryKind
 from node.notices import notify
 from node.second_factor.models import SecondFactor, SecondFactorAction, SecondFactorAudit, SecondFactorFailures
 from node.settings import NodeSettings
-from wallet_sdk.exceptions import DeclaredError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "Enrolment",
@@ -125,9 +125,8 @@ class SecondFactorInvalidError(SecondFactorError):
                 "locked_until": self.locked_until.isoformat() if self.locked_until else None}
 
 
-class SecondFactorLockedError(SecondFactorError,
-                              message="too many wrong TOTP codes: the second factor is locked until {until}; every "
-                                      "code is refused until then"):
+@error_message("too many wrong TOTP codes: the second factor is locked until {until}; every code is refused until then")
+class SecondFactorLockedError(SecondFactorError):
     """Too many wrong codes: until ``until`` every code is refused, even the right one."""
 
     problem = "second-factor-locked"
@@ -146,9 +145,9 @@ class SecondFactorLockedError(SecondFactorError,
         return {"locked_until": self.until.isoformat(), "retry_after": self.retry_after()}
 
 
-class SecondFactorCoolingOffError(SecondFactorError,
-                                  message="the wallet's TOTP authenticator was reset by a teller: operations above "
-                                          "{threshold_minor} minor units are refused until {until}"):
+@error_message("the wallet's TOTP authenticator was reset by a teller: operations above {threshold_minor} minor units "
+               "are refused until {until}")
+class SecondFactorCoolingOffError(SecondFactorError):
     """A teller reset the wallet's TOTP recently: until ``until`` operations above the threshold are refused."""
 
     problem = "second-factor-cooling-off"
