@@ -42,6 +42,7 @@ from node.db.engine import reads_of, transaction
 from node.db.inserts import insert_new
 from node.errors import NodeError
 from node.settings import NodeSettings
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -72,34 +73,32 @@ class IdempotencyState(StrEnum):
     COMPLETED = "completed"
 
 
-class IdempotencyError(NodeError):
-    """Root of the idempotency errors."""
+class IdempotencyError(DeclaredError, NodeError):
+    """Root of the idempotency errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
     problem = "conflict"
     status = 409
 
 
+@error_message("idempotency key {key!r} was already used for a different request")
 class IdempotencyKeyReusedError(IdempotencyError):
     """The key was first used for a different request."""
 
     problem = "idempotency-key-reused"
 
-    def __init__(self, scope: str, key: str) -> None:
-        self.scope = scope
-        self.key = key
-        super().__init__(f"idempotency key {key!r} was already used for a different request")
+    scope: str
+    key: str
 
 
+@error_message("a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
 class IdempotencyKeyInFlightError(IdempotencyError):
     """The first request with this key has not finished yet: retry in a second."""
 
     problem = "idempotency-key-in-flight"
 
-    def __init__(self, scope: str, key: str, recovery_point: str) -> None:
-        self.scope = scope
-        self.key = key
-        self.recovery_point = recovery_point
-        super().__init__(f"a request with idempotency key {key!r} is still in progress (at {recovery_point!r})")
+    scope: str
+    key: str
+    recovery_point: str
 
     def retry_after(self) -> int:
         return 1
@@ -129,6 +128,8 @@ class IdempotencyRecord(Base):
 
 @dataclass(frozen=True)
 class RecordedResponse:
+    """The answer recorded under a completed key (HTTP status and JSON body), which a replay answers again."""
+
     status: int
     body: Any
 

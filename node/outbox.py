@@ -42,7 +42,7 @@ from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.inserts import insert_new
 from node.errors import NodeError
 from wallet_sdk.chain.events import Event
-from wallet_sdk.exceptions import ContractRevertError
+from wallet_sdk.exceptions import ContractRevertError, DeclaredError, error_message
 
 __all__ = [
     "TRANSITIONS",
@@ -84,10 +84,11 @@ TRANSITIONS: Final[Mapping[OutboxState, frozenset[OutboxState]]] = {
 # ------------------------------------------------------------------ errors
 
 
-class OutboxError(NodeError):
-    """Root of the outbox's errors."""
+class OutboxError(DeclaredError, NodeError):
+    """Root of the outbox's errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
+@error_message("outbox payload at {path}: {reason}")
 class OutboxPayloadError(OutboxError, ValueError):
     """The payload is not plain JSON of dicts, lists, str, int, bool and None (floats are refused: amounts
     are integers of minor units)."""
@@ -95,38 +96,37 @@ class OutboxPayloadError(OutboxError, ValueError):
     problem = "validation"
     status = 422
 
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"outbox payload at {path}: {reason}")
+    path: str
+    reason: str
 
 
+@error_message("outbox key {key!r} already holds a different {existing_kind!r} effect (got {kind!r})")
 class OutboxConflictError(OutboxError):
     """The idempotency key is already used by another effect (other kind or payload)."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, key: str, existing_kind: str, kind: str) -> None:
-        self.key = key
-        self.existing_kind = existing_kind
-        self.kind = kind
-        super().__init__(f"outbox key {key!r} already holds a different {existing_kind!r} effect (got {kind!r})")
+    key: str
+    existing_kind: str
+    kind: str
 
 
+@error_message("outbox row {key!r}: {current.value} -> {target.value} is not allowed{_because}")
 class IllegalTransitionError(OutboxError):
     """The requested state change is not in :data:`TRANSITIONS`, or lacks what the new state needs."""
 
     problem = "invalid-state"
     status = 409
 
-    def __init__(self, key: str, current: OutboxState, target: OutboxState, reason: str = "") -> None:
-        self.key = key
-        self.current = current
-        self.target = target
-        self.reason = reason
-        detail = f": {reason}" if reason else ""
-        super().__init__(f"outbox row {key!r}: {current.value} -> {target.value} is not allowed{detail}")
+    key: str
+    current: OutboxState
+    target: OutboxState
+    reason: str = ""
+
+    @property
+    def _because(self) -> str:
+        return f": {self.reason}" if self.reason else ""
 
 
 # ------------------------------------------------------------------ the table

@@ -37,6 +37,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from node.errors import NodeError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -59,13 +60,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class ConfigFileError(NodeError, ValueError):
+@error_message("config file {path}: {reason}")
+class ConfigFileError(DeclaredError, NodeError, ValueError):
     """The config file is missing, unreadable, or not a TOML/JSON object."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"config file {path}: {reason}")
+    path: Path
+    reason: str
 
 
 class OperatorPasswordError(NodeError, RuntimeError):

@@ -3,8 +3,8 @@
 Every error derives from :class:`WalletnetError`, so ``except WalletnetError`` catches them all; most also
 derive from the built-in a caller would naturally catch (``ValueError`` for bad input, ``ConnectionError``
 when a node does not answer, ``TimeoutError``), so generic code keeps working. Each exception keeps its
-fields as attributes and builds its message from them; no message ever contains a private key, a mnemonic
-or a password. The branches:
+fields as attributes and builds its message from them (declared so: :class:`DeclaredError`); no message ever
+contains a private key, a mnemonic or a password. The branches:
 
 - amounts, keys and keystores, EIP-712 authorizations, QR payloads, webhooks, events, artifacts;
 - :class:`ChainError`: talking to the chain and its deployment (connection, deployment file, sending);
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, ClassVar, Final, dataclass_transform, get_type_hints
+from typing import Any, ClassVar, Final, TypeVar, dataclass_transform, get_type_hints
 
 from eth_utils.abi import function_signature_to_4byte_selector
 
@@ -126,13 +127,78 @@ def _rebuild(cls: type[WalletnetError], args: tuple[Any, ...], state: dict[str, 
     return exc
 
 
-class WalletnetError(Exception):
+@dataclass_transform(eq_default=False, field_specifiers=(field,))
+class DeclaredError(Exception):
+    """An exception declared by its fields and its message, instead of an ``__init__`` that stores the one and
+    builds the other: the SDK's errors and the node's are written so.
+
+    A subclass decorated with :func:`error_message` is made a dataclass (without ``__eq__`` and ``__repr__``) of
+    the fields it annotates: its constructor takes them, in order, and keeps them as attributes. The message is a
+    ``str.format`` template of the error's attributes, fields and properties alike (a property serves a part
+    that is more than a field's value); a ``datetime`` is shown in ISO 8601. A subclass of such a class inherits
+    its fields and message, and may be decorated with a message (and fields) of its own. The message goes to the
+    ``__init__`` of the class after this one in the MRO (the node's errors take it as their ``detail``), so this
+    class comes before the other exceptions in a class's bases::
+
+        @error_message("amount {value!r} has more than {decimals} decimal place(s)")
+        class TooManyDecimalsError(AmountError):
+            value: object
+            decimals: int
+
+    Not in ``__all__`` (nor is :func:`error_message`): it is how errors are written, not one the SDK raises.
+    """
+
+    MESSAGE: ClassVar[str] = ""  # the template given to @error_message
+
+    def __post_init__(self) -> None:
+        super().__init__(self.MESSAGE.format_map(_Attributes(self)))
+
+
+_E = TypeVar("_E", bound=DeclaredError)
+
+
+def error_message(template: str) -> Callable[[type[_E]], type[_E]]:
+    """Declare a :class:`DeclaredError` subclass: its message ``template``, and its annotated fields."""
+
+    def declare(cls: type[_E]) -> type[_E]:
+        cls.MESSAGE = template
+        return dataclass(eq=False, repr=False)(cls)
+
+    return declare
+
+
+class _Attributes:
+    """The mapping ``str.format_map`` reads a message's fields from: the error's attributes."""
+
+    def __init__(self, error: DeclaredError) -> None:
+        self._error = error
+
+    def __getitem__(self, name: str) -> Any:
+        value = getattr(self._error, name)
+        return value.isoformat() if isinstance(value, datetime) else value
+
+
+class WalletnetError(DeclaredError):
     """Root of every error the SDK raises."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take their fields, not the message, in __init__: rebuild from the saved state so the
         # exceptions survive pickling (multiprocessing, task queues) without re-running __init__.
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _recovery_of(error: InvalidSignatureError | TamperedPayloadError) -> str:
+    """What the signature of an error's message recovered to (the errors' ``_recovery`` property)."""
+    return f"recovers to {error.recovered}" if error.recovered else "is not a valid signature"
+
+
+@error_message("invalid {field} {value!r}: {reason}")
+class _InvalidField(DeclaredError):
+    """The fields and message of an invalid argument, shared by the branches that check arguments."""
+
+    field: str
+    value: object
+    reason: str
 
 
 # --- amounts ---
@@ -142,95 +208,88 @@ class AmountError(WalletnetError, ValueError):
     """An amount could not be parsed, formatted or combined."""
 
 
+@error_message("amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a Decimal")
 class FloatAmountError(AmountError, TypeError):
     """A float was given where money was expected: binary floats cannot hold 0.1 exactly."""
 
-    def __init__(self, value: float) -> None:
-        self.value = value
-        super().__init__(f"amounts must not be floats (got {value!r}); pass a str such as '12.34', an int or a Decimal")
+    value: float
 
 
+@error_message("amount must not be negative, got {value!r}")
 class NegativeAmountError(AmountError):
     """An amount below zero: balances and payments are never negative."""
 
-    def __init__(self, value: object) -> None:
-        self.value = value
-        super().__init__(f"amount must not be negative, got {value!r}")
+    value: object
 
 
+@error_message("amount {value!r} has more than {decimals} decimal place(s)")
 class TooManyDecimalsError(AmountError):
     """More fractional digits than the token has: rounding money silently is never right."""
 
-    def __init__(self, value: object, decimals: int) -> None:
-        self.value = value
-        self.decimals = decimals
-        super().__init__(f"amount {value!r} has more than {decimals} decimal place(s)")
+    value: object
+    decimals: int
 
 
+@error_message("invalid amount {value!r}: {reason}")
 class InvalidAmountError(AmountError):
     """Not an amount at all (empty, garbage, exponent notation, NaN, a bool, out of range)."""
 
-    def __init__(self, value: object, reason: str) -> None:
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid amount {value!r}: {reason}")
+    value: object
+    reason: str
 
 
+@error_message("cannot combine {left!r} with {right!r}: currency or decimals differ")
 class CurrencyMismatchError(AmountError, TypeError):
     """Arithmetic or comparison between amounts of different currencies or decimals."""
 
-    def __init__(self, left: object, right: object) -> None:
-        self.left = left
-        self.right = right
-        super().__init__(f"cannot combine {left!r} with {right!r}: currency or decimals differ")
+    left: object
+    right: object
 
 
 # --- keys ---
 
 
+@error_message("invalid private key: {reason}")
 class InvalidPrivateKeyError(WalletnetError, ValueError):
     """Malformed private key. The message says what is wrong, never what the key was."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid private key: {reason}")
+    reason: str
 
 
+@error_message("invalid mnemonic: {reason}")
 class InvalidMnemonicError(WalletnetError, ValueError):
     """Not a valid BIP-39 phrase. The message never repeats the phrase."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid mnemonic: {reason}")
+    reason: str
 
 
 class KeystoreError(WalletnetError):
     """An encrypted keystore could not be read or written."""
 
 
+@error_message("malformed keystore: {reason}")
 class MalformedKeystoreError(KeystoreError, ValueError):
     """The keystore is not a valid scrypt/pbkdf2 v3 keyfile."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"malformed keystore: {reason}")
+    reason: str
 
 
+@error_message("wrong password for the keystore{_of_whom}")
 class WrongPasswordError(KeystoreError, ValueError):
     """The password does not open the keystore (its MAC does not match)."""
 
-    def __init__(self, address: str | None) -> None:
-        self.address = address
-        whose = f" of {address}" if address else ""
-        super().__init__(f"wrong password for the keystore{whose}")
+    address: str | None
+
+    @property
+    def _of_whom(self) -> str:
+        return f" of {self.address}" if self.address else ""
 
 
+@error_message("keystore file {path} already exists (pass overwrite=True to replace it)")
 class KeystoreExistsError(KeystoreError, FileExistsError):
     """Refused to overwrite a keystore file: losing a key loses the money it holds."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        super().__init__(f"keystore file {path} already exists (pass overwrite=True to replace it)")
+    path: str
 
 
 # --- authorizations ---
@@ -240,61 +299,51 @@ class AuthorizationError(WalletnetError, ValueError):
     """An EIP-712 authorization is invalid, or not valid here and now."""
 
 
-class InvalidAuthorizationError(AuthorizationError):
+class InvalidAuthorizationError(_InvalidField, AuthorizationError):
     """A field fails validation when the authorization is built (caught before anything is signed)."""
 
-    def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid {field} {value!r}: {reason}")
 
-
+@error_message("signature {_recovery}, expected signer {expected}")
 class InvalidSignatureError(AuthorizationError):
     """The signature does not recover to the expected signer (or is not a valid ECDSA signature)."""
 
-    def __init__(self, expected: str, recovered: str | None) -> None:
-        self.expected = expected
-        self.recovered = recovered
-        got = f"recovers to {recovered}" if recovered else "is not a valid signature"
-        super().__init__(f"signature {got}, expected signer {expected}")
+    expected: str
+    recovered: str | None
+
+    _recovery = property(_recovery_of)
 
 
+@error_message("authorization expired: valid before {valid_before}, now {now}")
 class ExpiredAuthorizationError(AuthorizationError):
     """``now`` is at or past the authorization's deadline; the contract would revert AuthorizationExpired."""
 
-    def __init__(self, valid_before: int, now: int) -> None:
-        self.valid_before = valid_before
-        self.now = now
-        super().__init__(f"authorization expired: valid before {valid_before}, now {now}")
+    valid_before: int
+    now: int
 
 
+@error_message("authorization not yet valid: valid after {valid_after}, now {now}")
 class NotYetValidAuthorizationError(AuthorizationError):
     """``now`` is at or before validAfter; the contract would revert AuthorizationNotYetValid."""
 
-    def __init__(self, valid_after: int, now: int) -> None:
-        self.valid_after = valid_after
-        self.now = now
-        super().__init__(f"authorization not yet valid: valid after {valid_after}, now {now}")
+    valid_after: int
+    now: int
 
 
+@error_message("payload is for chain {actual}, expected chain {expected}")
 class WrongChainError(AuthorizationError):
     """Signed for (or requested on) another chain."""
 
-    def __init__(self, expected: int, actual: int) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(f"payload is for chain {actual}, expected chain {expected}")
+    expected: int
+    actual: int
 
 
+@error_message("payload is for {role} {actual!r}, expected {expected!r}")
 class WrongContractError(AuthorizationError):
     """Signed for another contract. ``role`` says which: "token", "settlement" or "token name"."""
 
-    def __init__(self, expected: str, actual: str, role: str = "token") -> None:
-        self.expected = expected
-        self.actual = actual
-        self.role = role
-        super().__init__(f"payload is for {role} {actual!r}, expected {expected!r}")
+    expected: str
+    actual: str
+    role: str = "token"
 
 
 # --- payloads and QR codes ---
@@ -304,83 +353,83 @@ class PayloadError(WalletnetError, ValueError):
     """A QR text payload could not be decoded."""
 
 
+@error_message("malformed payload: {reason}")
 class MalformedPayloadError(PayloadError):
     """Not a walletnet payload: garbage, unknown kind, bad encoding, missing or extra fields."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"malformed payload: {reason}")
+    reason: str
 
 
+@error_message("unsupported payload version {version!r} (supported: {_supported})")
 class UnsupportedPayloadVersionError(PayloadError):
     """A payload format version this SDK does not know (probably from a newer app)."""
 
-    def __init__(self, version: str, supported: tuple[str, ...]) -> None:
-        self.version = version
-        self.supported = supported
-        super().__init__(f"unsupported payload version {version!r} (supported: {', '.join(supported)})")
+    version: str
+    supported: tuple[str, ...]
+
+    @property
+    def _supported(self) -> str:
+        return ", ".join(self.supported)
 
 
+@error_message("{kind} payload was tampered with: its signature {_recovery}, stated signer {signer}")
 class TamperedPayloadError(PayloadError):
     """The payload's signature does not recover to its stated signer: some field was changed."""
 
-    def __init__(self, kind: str, signer: str, recovered: str | None) -> None:
-        self.kind = kind
-        self.signer = signer
-        self.recovered = recovered
-        got = f"recovers to {recovered}" if recovered else "is not a valid signature"
-        super().__init__(f"{kind} payload was tampered with: its signature {got}, stated signer {signer}")
+    kind: str
+    signer: str
+    recovered: str | None
+
+    _recovery = property(_recovery_of)
 
 
+@error_message("the payment request is not signed by bank {_bank}'s request signer (signed by {signer}): not issued "
+               "by that bank, or its amount or order were changed")
 class UntrustedRequestError(PayloadError):
     """A payment request (or the request signature a payment carries) is signed by a key that does not speak for
     its acquiring bank: neither the bank's request signer nor one of its active operators. Either the request
     was never issued by that bank, or its terms (amount, order, merchant, expiry) were changed after signing;
     the settlement contract would refuse the payment (InvalidPaymentRequest)."""
 
-    def __init__(self, acquirer: bytes, signer: str) -> None:
-        self.acquirer = acquirer
-        self.signer = signer
-        bank = acquirer.rstrip(b"\0").decode("utf-8", "replace")
-        super().__init__(f"the payment request is not signed by bank {bank}'s request signer (signed by {signer}): "
-                         "not issued by that bank, or its amount or order were changed")
+    acquirer: bytes
+    signer: str
+
+    @property
+    def _bank(self) -> str:
+        return self.acquirer.rstrip(b"\0").decode("utf-8", "replace")
 
 
+@error_message("cannot render QR code: {reason}")
 class QRCodeError(WalletnetError, ValueError):
     """A QR code could not be rendered (bad options, or the payload does not fit in a QR code)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"cannot render QR code: {reason}")
+    reason: str
 
 
 # --- webhooks, events, artifacts ---
 
 
+@error_message("{reason}")
 class WebhookSignatureError(WalletnetError, ValueError):
     """The webhook's signature header is malformed, does not match the body, or is too old (a replay)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
+@error_message("{name}: {reason}")
 class UnknownEventError(WalletnetError, ValueError):
     """An event name (or indexed argument filter) that the selected contracts do not have."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"{name}: {reason}")
+    name: str
+    reason: str
 
 
+@error_message("no artifact {name!r} in {directory} (run `walletnet compile`)")
 class ArtifactNotFoundError(WalletnetError, LookupError):
     """No compiled artifact of that name: run ``walletnet compile``."""
 
-    def __init__(self, name: str, directory: Path) -> None:
-        self.name = name
-        self.directory = directory
-        super().__init__(f"no artifact {name!r} in {directory} (run `walletnet compile`)")
+    name: str
+    directory: Path
 
 
 # --- the chain: connecting, deployments, sending ---
@@ -390,97 +439,85 @@ class ChainError(WalletnetError):
     """A problem talking to the chain or with the deployment (not a contract revert)."""
 
 
+@error_message("cannot reach the node at {rpc_url}: {reason}")
 class NodeConnectionError(ChainError, ConnectionError):
     """The JSON-RPC node does not answer."""
 
-    def __init__(self, rpc_url: str, reason: str) -> None:
-        self.rpc_url = rpc_url
-        self.reason = reason
-        super().__init__(f"cannot reach the node at {rpc_url}: {reason}")
+    rpc_url: str
+    reason: str
 
 
+@error_message("{_node} is chain {actual}, but the deployment is for chain {expected}")
 class WrongNetworkError(WrongChainError):
     """The node's chain id is not the deployment's: the file belongs to another network.
 
     A :class:`~wallet_sdk.exceptions.WrongChainError`, so one ``except`` covers payloads and networks.
     """
 
-    def __init__(self, expected: int, actual: int, rpc_url: str = "") -> None:
-        self.expected = expected
-        self.actual = actual
-        self.rpc_url = rpc_url
-        where = f"the node at {rpc_url}" if rpc_url else "the node"
-        # Skip WrongChainError's message, which speaks of payloads.
-        super(WrongChainError, self).__init__(
-            f"{where} is chain {actual}, but the deployment is for chain {expected}")
+    rpc_url: str = ""
+
+    @property
+    def _node(self) -> str:
+        return f"the node at {self.rpc_url}" if self.rpc_url else "the node"
 
 
+@error_message("no contract code for {contract} at {address} on chain {chain_id}")
 class ContractNotDeployedError(ChainError):
     """No contract code at an address the deployment names (wrong file, or a chain reset since)."""
 
-    def __init__(self, contract: str, address: str, chain_id: int) -> None:
-        self.contract = contract
-        self.address = address
-        self.chain_id = chain_id
-        super().__init__(f"no contract code for {contract} at {address} on chain {chain_id}")
+    contract: str
+    address: str
+    chain_id: int
 
 
+@error_message("{contract} at {address} is not this deployment's: {reason}")
 class DeploymentMismatchError(ChainError):
     """Code exists at the deployment's addresses, but the contracts are not wired to each other as deployed."""
 
-    def __init__(self, contract: str, address: str, reason: str) -> None:
-        self.contract = contract
-        self.address = address
-        self.reason = reason
-        super().__init__(f"{contract} at {address} is not this deployment's: {reason}")
+    contract: str
+    address: str
+    reason: str
 
 
+@error_message("bad deployment file {path}: {reason}")
 class DeploymentFileError(ChainError, ValueError):
     """The deployment file is missing or malformed."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"bad deployment file {path}: {reason}")
+    path: str
+    reason: str
 
 
-class InvalidArgumentError(ChainError, ValueError):
+class InvalidArgumentError(_InvalidField, ChainError, ValueError):
     """An argument of a chain call is not valid (caught before anything is sent)."""
 
-    def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"invalid {field} {value!r}: {reason}")
 
-
+@error_message("the node rejected the transaction{_at_nonce}: {reason}")
 class TransactionRejectedError(ChainError):
     """The node refused a signed transaction (insufficient funds for gas, underpriced, nonce trouble...)."""
 
-    def __init__(self, reason: str, nonce: int | None = None) -> None:
-        self.reason = reason
-        self.nonce = nonce
-        at = f" (nonce {nonce})" if nonce is not None else ""
-        super().__init__(f"the node rejected the transaction{at}: {reason}")
+    reason: str
+    nonce: int | None = None
+
+    @property
+    def _at_nonce(self) -> str:
+        return f" (nonce {self.nonce})" if self.nonce is not None else ""
 
 
+@error_message("transaction {tx_hash} was not mined within {timeout:g}s")
 class TransactionTimeoutError(ChainError, TimeoutError):
     """No receipt within the timeout: the transaction may still be mined later (wait again with its hash)."""
 
-    def __init__(self, tx_hash: str, timeout: float) -> None:
-        self.tx_hash = tx_hash
-        self.timeout = timeout
-        super().__init__(f"transaction {tx_hash} was not mined within {timeout:g}s")
+    tx_hash: str
+    timeout: float
 
 
+@error_message("transaction {tx_hash} reverted (block {receipt[blockNumber]})")
 class TransactionFailedError(ChainError, RuntimeError):
     """A mined transaction has status 0 (the bare sender of deployments; the chain bindings raise the typed
     revert instead)."""
 
-    def __init__(self, tx_hash: str, receipt: Any) -> None:
-        self.tx_hash = tx_hash
-        self.receipt = receipt
-        super().__init__(f"transaction {tx_hash} reverted (block {receipt['blockNumber']})")
+    tx_hash: str
+    receipt: Any
 
 
 # --- contract reverts (the classes of the contracts' custom errors are generated: wallet_sdk.reverts) ---
@@ -494,18 +531,12 @@ class ContractRevertError(WalletnetError):
     built from the fields: ``WalletNotActive(wallet='0x...', status=2 (FROZEN))``.
     """
 
-    name: str
-    arguments: dict[str, Any]
-    data: bytes
-    tx_hash: str | None
-    receipt: Any
-
     def __init__(self, name: str, arguments: dict[str, Any], data: bytes) -> None:
         self.name = name
         self.arguments = arguments
         self.data = data
-        self.tx_hash = None
-        self.receipt = None
+        self.tx_hash: str | None = None
+        self.receipt: Any = None
         args = ", ".join(f"{k}={_show(v)}" for k, v in arguments.items())
         super().__init__(f"{name}({args})")
 
@@ -668,30 +699,29 @@ class ApiError(WalletnetError):
     """Root of the HTTP client's errors."""
 
 
+@error_message("{reason}")
 class ApiConnectionError(ApiError, ConnectionError):
     """The API could not be reached (after the retries the request allowed)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
+@error_message("{reason}")
 class ApiResponseError(ApiError):
     """The API answered something the client cannot read (not the documented shape)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
+@error_message("{reason}")
 class ClientArgumentError(ApiError, ValueError):
     """An argument the client refuses before sending anything."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
+@error_message("{method} {path} was done before; its secret(s) {_fields} were shown once, in an answer this client "
+               "did not receive, and cannot be shown again: rotate them")
 class SecretAlreadyShownError(ApiError):
     """The request was done, but its answer is the replay of an Idempotency-Key (for instance a retry after a
     dropped connection) and the secrets in it were shown once, in a first answer this client never got: the
@@ -699,23 +729,23 @@ class SecretAlreadyShownError(ApiError):
     answer with ``"[redacted: shown once]"`` in their place. Rotate the secret: a merchant's API key is revoked
     and a new one created, a TOTP secret enrolled again (with its current code, or a teller's reset)."""
 
-    def __init__(self, method: str, path: str, fields: tuple[str, ...], result: Any) -> None:
-        self.method = method
-        self.path = path
-        self.fields = fields
-        self.result = result
-        super().__init__(f"{method} {path} was done before; its secret(s) {', '.join(fields)} were shown once, "
-                         "in an answer this client did not receive, and cannot be shown again: rotate them")
+    method: str
+    path: str
+    fields: tuple[str, ...]
+    result: Any
+
+    @property
+    def _fields(self) -> str:
+        return ", ".join(self.fields)
 
 
+@error_message("operation {operation_id} still {status} after {timeout:g}s")
 class OperationTimeoutError(ApiError, TimeoutError):
     """An operation did not become final within the time the caller waited."""
 
-    def __init__(self, operation_id: str, status: str, timeout: float) -> None:
-        self.operation_id = operation_id
-        self.status = status
-        self.timeout = timeout
-        super().__init__(f"operation {operation_id} still {status} after {timeout:g}s")
+    operation_id: str
+    status: str
+    timeout: float
 
 
 class ApiProblemError(ApiError):

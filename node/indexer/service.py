@@ -47,6 +47,7 @@ from node.indexer.projection import EVENT_NAMES, IndexedValueTooLargeError, Inde
 from node.wakeup import wait_for_work
 from wallet_sdk.chain.events import Event, EventPosition, iter_events
 from wallet_sdk.chain.network import Network
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 if TYPE_CHECKING:
     from node.settings import NodeSettings
@@ -79,39 +80,36 @@ time). Under overload these come and go; stopping the node for one would leave i
 sends."""
 
 
-class IndexerError(NodeError):
-    """Root of the indexer's errors."""
+class IndexerError(DeclaredError, NodeError):
+    """Root of the indexer's errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
+@error_message("the database was indexed with {what} {stored!r}, not {configured!r}")
 class CheckpointMismatchError(IndexerError):
     """The database was indexed for another deployment or scope: index into a fresh database instead."""
 
-    def __init__(self, what: str, stored: object, configured: object) -> None:
-        self.what = what
-        self.stored = stored
-        self.configured = configured
-        super().__init__(f"the database was indexed with {what} {stored!r}, not {configured!r}")
+    what: str
+    stored: object
+    configured: object
 
 
+@error_message("checkpoint moved from {expected} to {found} during a round: run one indexer only")
 class ConcurrentIndexerError(IndexerError):
     """The checkpoint moved while a round was being prepared: another indexer runs on this database."""
 
-    def __init__(self, expected: object, found: object) -> None:
-        self.expected = expected
-        self.found = found
-        super().__init__(f"checkpoint moved from {expected} to {found} during a round: run one indexer only")
+    expected: object
+    found: object
 
 
+@error_message("block {block_number} was {indexed_hash} when indexed and is {chain_hash} now: raise the confirmations "
+               "and re-index into a fresh database")
 class ChainReorganizedError(IndexerError):
     """The block under the checkpoint is no longer the one indexed (a reorganisation deeper than the
     configured confirmations)."""
 
-    def __init__(self, block_number: int, indexed_hash: str, chain_hash: str) -> None:
-        self.block_number = block_number
-        self.indexed_hash = indexed_hash
-        self.chain_hash = chain_hash
-        super().__init__(f"block {block_number} was {indexed_hash} when indexed and is {chain_hash} now: "
-                         "raise the confirmations and re-index into a fresh database")
+    block_number: int
+    indexed_hash: str
+    chain_hash: str
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from node.errors import NodeError, NotFoundError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "AccountConflictError",
@@ -30,20 +31,19 @@ __all__ = [
 ]
 
 
-class LedgerError(NodeError):
-    """Root of every ledger error."""
+class LedgerError(DeclaredError, NodeError):
+    """Root of every ledger error (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
+@error_message("invalid amount {amount!r}: {reason}")
 class InvalidAmountError(LedgerError, ValueError):
     """An amount that is not a non-zero integer of minor units within 64 bits (floats and bools included)."""
 
     problem = "validation"
     status = 422
 
-    def __init__(self, amount: object, reason: str) -> None:
-        self.amount = amount
-        self.reason = reason
-        super().__init__(f"invalid amount {amount!r}: {reason}")
+    amount: object
+    reason: str
 
 
 class UnbalancedEntryError(LedgerError, ValueError):
@@ -59,23 +59,21 @@ class UnbalancedEntryError(LedgerError, ValueError):
         super().__init__(f"entry {reference!r} does not balance: {shown}")
 
 
+@error_message("no ledger account {code!r}")
 class AccountNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"no ledger account {code!r}")
+    code: str
 
 
+@error_message("account {code!r} exists as {existing}, not {requested}")
 class AccountConflictError(LedgerError):
     """An account with this code exists with another kind or currency."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, code: str, existing: str, requested: str) -> None:
-        self.code = code
-        self.existing = existing
-        self.requested = requested
-        super().__init__(f"account {code!r} exists as {existing}, not {requested}")
+    code: str
+    existing: str
+    requested: str
 
 
 class InsufficientFundsError(LedgerError):
@@ -97,6 +95,7 @@ class InsufficientFundsError(LedgerError):
         return {"available": self.available_minor, "requested": self.requested_minor}
 
 
+@error_message("account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it past 64 bits")
 class BalanceOverflowError(LedgerError):
     """The posting would take the account's balance past what 64 bits hold (the database sums postings in
     64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
@@ -104,60 +103,55 @@ class BalanceOverflowError(LedgerError):
     problem = "conflict"
     status = 409
 
-    def __init__(self, account: str, currency: str, balance_minor: int, change_minor: int) -> None:
-        self.account = account
-        self.currency = currency
-        self.balance_minor = balance_minor
-        self.change_minor = change_minor
-        super().__init__(f"account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it "
-                         f"past 64 bits", account=account)
+    account: str
+    currency: str
+    balance_minor: int
+    change_minor: int
+
+    def members(self) -> dict[str, Any]:
+        return {"account": self.account}
 
 
+@error_message("reference {reference!r} was already used with different accounts or amounts")
 class ReferenceConflictError(LedgerError):
     """The reference was already used for an entry or hold with other legs or amounts."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"reference {reference!r} was already used with different accounts or amounts")
+    reference: str
 
 
+@error_message("no posted entry {reference!r}")
 class EntryNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"no posted entry {reference!r}")
+    reference: str
 
 
+@error_message("entry {reference!r} was already reversed by {reversed_by!r}")
 class EntryAlreadyReversedError(LedgerError):
     """An entry is reversed at most once."""
 
     problem = "conflict"
     status = 409
 
-    def __init__(self, reference: str, reversed_by: str) -> None:
-        self.reference = reference
-        self.reversed_by = reversed_by
-        super().__init__(f"entry {reference!r} was already reversed by {reversed_by!r}")
+    reference: str
+    reversed_by: str
 
 
+@error_message("no hold {reference!r}")
 class HoldNotFoundError(LedgerError, NotFoundError):
-    def __init__(self, reference: str) -> None:
-        self.reference = reference
-        super().__init__(f"no hold {reference!r}")
+    reference: str
 
 
+@error_message("hold {reference!r} is {state}")
 class HoldNotActiveError(LedgerError):
     """The hold was already released or captured (differently)."""
 
     problem = "invalid-state"
     status = 409
 
-    def __init__(self, reference: str, state: str) -> None:
-        self.reference = reference
-        self.state = state
-        super().__init__(f"hold {reference!r} is {state}")
+    reference: str
+    state: str
 
 
 class HoldExpiredError(HoldNotActiveError):
@@ -169,24 +163,22 @@ class HoldExpiredError(HoldNotActiveError):
         self.args = (f"hold {reference!r} expired at {expires_at.isoformat()}",)
 
 
+@error_message("account {account!r} ({kind}) does not take holds")
 class HoldNotAllowedError(LedgerError):
     """Only customer deposit accounts take holds."""
 
     problem = "validation"
     status = 422
 
-    def __init__(self, account: str, kind: str) -> None:
-        self.account = account
-        self.kind = kind
-        super().__init__(f"account {account!r} ({kind}) does not take holds")
+    account: str
+    kind: str
 
 
+@error_message("hold {reference!r} holds {held_minor}, capture of {requested_minor} requested")
 class CaptureExceedsHoldError(LedgerError, ValueError):
     problem = "validation"
     status = 422
 
-    def __init__(self, reference: str, held_minor: int, requested_minor: int) -> None:
-        self.reference = reference
-        self.held_minor = held_minor
-        self.requested_minor = requested_minor
-        super().__init__(f"hold {reference!r} holds {held_minor}, capture of {requested_minor} requested")
+    reference: str
+    held_minor: int
+    requested_minor: int

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -48,6 +48,7 @@ from node.indexer.models import HistoryKind
 from node.notices import notify
 from node.second_factor.models import SecondFactor, SecondFactorAction, SecondFactorAudit, SecondFactorFailures
 from node.settings import NodeSettings
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "Enrolment",
@@ -69,8 +70,8 @@ VALID_WINDOW = 1  # the previous and the next code are accepted too (clock drift
 _MAX_DOUBLINGS = 32  # beyond this the back-off is at its cap anyway
 
 
-class SecondFactorError(NodeError):
-    """Root of the second-factor errors."""
+class SecondFactorError(DeclaredError, NodeError):
+    """Root of the second-factor errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
 
 
 def _seconds_until(until: datetime) -> int:
@@ -124,18 +125,16 @@ class SecondFactorInvalidError(SecondFactorError):
                 "locked_until": self.locked_until.isoformat() if self.locked_until else None}
 
 
+@error_message("too many wrong TOTP codes: the second factor is locked until {until}; every code is refused until then")
 class SecondFactorLockedError(SecondFactorError):
     """Too many wrong codes: until ``until`` every code is refused, even the right one."""
 
     problem = "second-factor-locked"
     status = 429
 
-    def __init__(self, wallet: str, until: datetime) -> None:
-        self.wallet = wallet
-        self.until = until
-        self._retry_after: int | None = None
-        super().__init__(f"too many wrong TOTP codes: the second factor is locked until {until.isoformat()}; "
-                         "every code is refused until then")
+    wallet: str
+    until: datetime
+    _retry_after: int | None = field(default=None, init=False)
 
     def retry_after(self) -> int:
         if self._retry_after is None:  # once: the header and the member say the same
@@ -146,18 +145,17 @@ class SecondFactorLockedError(SecondFactorError):
         return {"locked_until": self.until.isoformat(), "retry_after": self.retry_after()}
 
 
+@error_message("the wallet's TOTP authenticator was reset by a teller: operations above {threshold_minor} minor units "
+               "are refused until {until}")
 class SecondFactorCoolingOffError(SecondFactorError):
     """A teller reset the wallet's TOTP recently: until ``until`` operations above the threshold are refused."""
 
     problem = "second-factor-cooling-off"
     status = 403
 
-    def __init__(self, wallet: str, until: datetime, threshold_minor: int) -> None:
-        self.wallet = wallet
-        self.until = until
-        self.threshold_minor = threshold_minor
-        super().__init__(f"the wallet's TOTP authenticator was reset by a teller: operations above "
-                         f"{threshold_minor} minor units are refused until {until.isoformat()}")
+    wallet: str
+    until: datetime
+    threshold_minor: int
 
     def retry_after(self) -> int:
         return _seconds_until(self.until)
