@@ -72,7 +72,8 @@ def figures(r: BenchResult) -> list[Figure]:
         Figure("merchant QR payments accepted per second", api.merchant.accepted_per_s, "/s", ">= 500",
                lambda v: v >= 500),
         Figure("merchant QR payments confirmed on chain per second", api.merchant.confirmed_per_s, "/s"),
-        Figure("peak memory of the paying bank's process (VmHWM, its node and API)", api.node_peak_kib / 1024, "MiB"),
+        Figure("peak memory of the paying bank (VmHWM of its node's and its API's processes, summed)",
+               api.node_peak_kib / 1024, "MiB"),
         Figure(f"indexer catch-up over {r.catchup.events:,} events", r.catchup.events_per_s, "events/s",
                ">= 5,000", lambda v: v >= 5_000),
     ]
