@@ -24,6 +24,42 @@ app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network fo
                   add_completion=False)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+_options = {"debug": False}
+
+
+@app.callback()
+def _global_options(debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of a failure that walletnet otherwise says in one line.")] = False) -> None:
+    _options["debug"] = debug
+
+
+def main() -> None:
+    """The ``walletnet`` command. A failure outside walletnet (an unreachable chain node or database, a busy port)
+    is one line on stderr naming the cause and what to do, and exit 2; ``--debug`` shows its traceback."""
+    from tools.cli_errors import describe
+
+    try:
+        app()
+    except Exception as exc:
+        line = describe(exc)
+        if line is None or _options["debug"]:
+            raise
+        err.print(f"[red]walletnet {_command_words(sys.argv[1:])}[/red]: {line}", highlight=False)
+        raise SystemExit(2) from None
+
+
+def _command_words(args: list[str]) -> str:
+    """The command a user typed (``db upgrade``): the words after the global options, up to the first option."""
+    words: list[str] = []
+    for arg in args:
+        if arg.startswith("-"):
+            if words:
+                break
+            continue
+        words.append(arg)
+        if len(words) == 2:
+            break
+    return " ".join(words)
 
 
 @contextmanager
@@ -622,8 +658,6 @@ def apikey_create_cmd(
     db_url: DbUrlOption = None,
 ) -> None:
     """Create a key and print its secret (shown only this once; only its hash is stored)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from node.api_keys import create_key
 
     try:
@@ -633,10 +667,6 @@ def apikey_create_cmd(
     except ValueError as exc:
         err.print(f"[red]apikey[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
-    except SQLAlchemyError as exc:
-        err.print(f"[red]apikey[/red]: database error ({type(exc).__name__}); is it migrated? "
-                  "run `walletnet db upgrade`", highlight=False)
-        raise typer.Exit(1) from None
     err.print(f"API key {key_id} '{name}' created with scopes {', '.join(scopes)}; store the secret now, "
               "it is not shown again:", highlight=False)
     console.print(created.secret, highlight=False)
@@ -750,4 +780,4 @@ def wallets_enrol_cmd(
         raise typer.Exit(1)
 
 if __name__ == "__main__":
-    app()
+    main()
