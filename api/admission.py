@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import AUTHENTICATED_KEY, authenticate_request
+from api.auth import AUTHENTICATED_KEY, authenticate_request, authenticated
 from api.problems import (
     RequestTimeoutError,
     RequestTooLargeError,
@@ -120,8 +120,9 @@ class InFlightLimit:
         if self._auth_threads is None:
             self._auth_threads = anyio.CapacityLimiter(AUTH_THREADS)
         state = scope["app"].state.walletnet
-        key = await anyio.to_thread.run_sync(authenticate_request, state, Headers(scope=scope),
-                                             limiter=self._auth_threads)
+        headers = Headers(scope=scope)
+        key = authenticated(state, headers) or await anyio.to_thread.run_sync(
+            authenticate_request, state, headers, limiter=self._auth_threads)
         scope.setdefault("state", {})[AUTHENTICATED_KEY] = key
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:

@@ -42,9 +42,11 @@ __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1.0.0"
 
-ROUTES = (health, wallets, accounts, transfers, atms, vault, atm, merchants, merchant_payments, operations, api_keys,
+ROUTES = (transfers, merchant_payments, atm, health, wallets, accounts, atms, vault, merchants, operations, api_keys,
           customer_sessions)
-"""The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included."""
+"""The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included: a request
+is matched against them in turn, so the payment routes come first (the OpenAPI document keeps its own order,
+api/openapi.py)."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -73,6 +75,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
         try:
             yield
         finally:
+            app.state.walletnet.close()
             if owned:
                 db.dispose()
 

@@ -19,7 +19,7 @@ from api.problems import FieldError, ValidationProblemError
 from node.api_keys import Principal, Scope
 from node.operations.models import Attribution, attribute
 
-__all__ = ["BRANCH_HEADER", "OPERATOR_HEADER", "Desk", "DeskDep", "record_actor"]
+__all__ = ["BRANCH_HEADER", "OPERATOR_HEADER", "Desk", "DeskDep", "attribution_of", "record_actor"]
 
 BRANCH_HEADER = "X-Teller-Branch"
 OPERATOR_HEADER = "X-Teller-Operator"
@@ -48,9 +48,8 @@ async def teller_desk(
 DeskDep = Annotated[Desk, Depends(teller_desk)]
 
 
-def record_actor(session: Session, principal: Principal, desk: Desk, *, channel: str,
-                 moves_money: bool = False) -> None:
-    """Record who asks on every operation this request makes in ``session``.
+def attribution_of(principal: Principal, desk: Desk, *, channel: str, moves_money: bool = False) -> Attribution:
+    """Who asks, beyond the channel and key: the desk the request named and the customer session it acts in.
 
     Raises:
         ValidationProblemError: a teller's money move without the branch or the operator id.
@@ -63,5 +62,10 @@ def record_actor(session: Session, principal: Principal, desk: Desk, *, channel:
                 f"a teller's money move names who made it: send {' and '.join(missing)}",
                 errors=[FieldError(loc=["header", name], msg="required for a teller's money move", type="missing")
                         for name in missing])
-    attribute(session, Attribution(branch=desk.branch, operator=desk.operator,
-                                   customer_session_id=principal.session_id))
+    return Attribution(branch=desk.branch, operator=desk.operator, customer_session_id=principal.session_id)
+
+
+def record_actor(session: Session, principal: Principal, desk: Desk, *, channel: str,
+                 moves_money: bool = False) -> None:
+    """Record who asks (:func:`attribution_of`) on every operation this request makes in ``session``."""
+    attribute(session, attribution_of(principal, desk, channel=channel, moves_money=moves_money))

@@ -33,12 +33,13 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
-from api.deps import AppState, AppStateDep
+from api.deps import AppState, AppStateDep, after_session
 from api.problems import ForbiddenError, UnauthorizedError
 from node.api_keys import Principal, Scope, authenticate
 
 __all__ = ["AUTHENTICATED_KEY", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer", "ScopeRequirement",
-           "authenticate_request", "document_scopes", "keyed_routes", "needs_api_key", "require_scope"]
+           "authenticate_request", "authenticated", "document_scopes", "forget_principals", "keyed_routes",
+           "needs_api_key", "require_scope"]
 
 AUTHENTICATED_KEY: Final = "api_key"
 """``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
@@ -58,18 +59,38 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key") or None
 
 
-def authenticate_request(state: AppState, headers: Mapping[str, str]) -> Principal:
-    """Who the request's headers present (an API key or a customer session); 401 problem otherwise.
-
-    Blocking (one indexed read): call it in a worker thread."""
+def _secret(headers: Mapping[str, str]) -> str:
     secret = presented_key(headers)
     if not secret:
         raise UnauthorizedError("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
+    return secret
+
+
+def authenticate_request(state: AppState, headers: Mapping[str, str]) -> Principal:
+    """Who the request's headers present (an API key or a customer session); 401 problem otherwise.
+
+    Blocking (one indexed read): call it in a worker thread, or :func:`authenticated` first."""
+    secret = _secret(headers)
     with state.read_sessions.begin() as session:  # its own short read: never holds the request's write lock
         principal = authenticate(session, secret)
     if principal is None:  # never says which credential: it may be a token, and tokens are not logged
         raise UnauthorizedError("the API key or customer session is unknown, revoked or expired")
+    state.principals.put(secret, principal)
     return principal
+
+
+def authenticated(state: AppState, headers: Mapping[str, str]) -> Principal | None:
+    """Who the request's headers present, if the app found it moments ago (node.api_keys.cache); None: look it up
+    with :func:`authenticate_request`. No I/O: call it on the event loop."""
+    return state.principals.get(_secret(headers))
+
+
+def forget_principals(request: Request) -> None:
+    """A key or session was revoked in this request: forget who every credential is (node.api_keys.cache) once
+    the request's session has committed (api.deps.after_session), so that the next request looks it up."""
+    state: AppState = request.app.state.walletnet
+    if not after_session(request, state.principals.clear):
+        state.principals.clear()
 
 
 async def current_key(
@@ -81,8 +102,8 @@ async def current_key(
     known = getattr(request.state, AUTHENTICATED_KEY, None)
     if isinstance(known, Principal):  # the admission middleware authenticated this request already
         return known
-    key: Principal = await run_in_threadpool(authenticate_request, state, request.headers)
-    return key
+    key = authenticated(state, request.headers)
+    return key if key is not None else await run_in_threadpool(authenticate_request, state, request.headers)
 
 
 def needs_api_key(dependant: Dependant) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar, cast
 
 import anyio
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import ChainUnavailableError
+from node.api_keys.cache import PrincipalCache
 from node.db import session_factory
 from node.db.durable import unit_of_work, work_sessions
 from node.settings import NodeSettings
@@ -22,6 +23,15 @@ from wallet_sdk.exceptions import WalletnetError
 
 __all__ = ["AppState", "AppStateDep", "NetworkDep", "ReadSessionDep", "SessionDep", "SettingsDep", "after_session",
            "app_state"]
+
+
+class Lane(Protocol):
+    """A request queue with a thread of its own that the app stops when it shuts down."""
+
+    def close(self) -> None: ...
+
+
+L = TypeVar("L", bound=Lane)
 
 
 class AppState:
@@ -37,6 +47,24 @@ class AppState:
         self._network_factory = network_factory or self._connect
         self._network: Network | None = None
         self._lock = threading.Lock()
+        self.principals = PrincipalCache(settings.api_key_cache_seconds)  # who keys are (api.auth)
+        self._lanes: dict[str, Lane] = {}
+        self._lanes_lock = threading.Lock()
+
+    def lane(self, name: str, make: Callable[[], L]) -> L:
+        """The lane ``name`` (e.g. node.transfers.lane.TransferLane), made by ``make`` on first use and closed
+        with the app (:meth:`close`)."""
+        with self._lanes_lock:
+            if name not in self._lanes:
+                self._lanes[name] = make()
+            return cast("L", self._lanes[name])
+
+    def close(self) -> None:
+        """Stop the lanes (each answers what it has queued first)."""
+        with self._lanes_lock:
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            lane.close()
 
     @property
     def connected(self) -> Network | None:

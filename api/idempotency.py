@@ -37,7 +37,7 @@ from api.shown_once import redacted, redacted_paths
 from node import idempotency as records
 from node.idempotency import MAX_KEY_LENGTH, IdempotencyError, IdempotencyRecord
 
-__all__ = ["REDACTED_HEADER", "IdempotencyDep", "IdempotentRequest"]
+__all__ = ["REDACTED_HEADER", "IdempotencyDep", "IdempotencyKey", "IdempotentRequest", "replay", "request_digest"]
 
 REDACTED_HEADER = "Idempotent-Redacted"
 """On a replay: the fields of the first answer that held a secret shown once, now ``[redacted: shown once]``."""
@@ -87,20 +87,41 @@ def _claim(state: AppState, scope: str, key: str, digest: str) -> records.Claim:
         return claim
 
 
+IdempotencyKeyHeader = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH,
+                                             description="a unique key per operation; retry with the same key")]
+
+
+async def idempotency_key(key: IdempotencyKeyHeader) -> str:
+    return key
+
+
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+"""The ``Idempotency-Key`` header (422 when missing), for an endpoint that records its key itself (documented
+where :data:`IdempotencyDep` documents it)."""
+
+
+async def request_digest(request: Request) -> str:
+    """The hash an idempotency key is bound to: method, path and JSON body (:func:`node.idempotency.request_hash`)."""
+    return records.request_hash(request.method, request.url.path, _body_value(await request.body()))
+
+
+def replay(status: int, body: Any) -> ReplayedResponse:
+    """The answer recorded under a key, to raise as the response of a request that repeats it (with the
+    ``Idempotent-Redacted`` header if a secret shown once is left out)."""
+    hidden = list(redacted_paths(body))
+    return ReplayedResponse(status, body, headers={REDACTED_HEADER: ", ".join(hidden)} if hidden else None)
+
+
 async def idempotent_request(
     request: Request,
     state: AppStateDep,
     api_key: CurrentKey,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH,
-                                           description="a unique key per operation; retry with the same key")],
+    idempotency_key: IdempotencyKeyHeader,
 ) -> AsyncIterator[IdempotentRequest]:
-    raw = await request.body()
-    digest = records.request_hash(request.method, request.url.path, _body_value(raw))
+    digest = await request_digest(request)
     claim = await run_in_threadpool(_claim, state, api_key.idempotency_scope, idempotency_key, digest)
     if claim.replay is not None:
-        hidden = list(redacted_paths(claim.replay.body))
-        raise ReplayedResponse(claim.replay.status, claim.replay.body,
-                               headers={REDACTED_HEADER: ", ".join(hidden)} if hidden else None)
+        raise replay(claim.replay.status, claim.replay.body)
     handle = IdempotentRequest(state, claim.record.id, idempotency_key)
     try:
         yield handle

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -57,9 +57,12 @@ __all__ = [
     "abandon",
     "begin",
     "complete",
+    "completed_row",
     "prune",
     "prune_expired",
+    "recorded",
     "request_hash",
+    "verdict",
 ]
 
 DEFAULT_LOCK_TIMEOUT: Final = timedelta(minutes=5)
@@ -159,17 +162,56 @@ def _find(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
     ).one_or_none()
 
 
-def _judge(session: Session, record: IdempotencyRecord, digest: str, now: datetime, lock_timeout: timedelta) -> Claim:
+def verdict(record: IdempotencyRecord | Any, digest: str, now: datetime,
+            lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT) -> RecordedResponse | None:
+    """What a request hashed ``digest`` gets for a key that holds ``record`` (an :class:`IdempotencyRecord`, or a
+    row of its columns): the recorded response, or None if the key is its to take over (the first caller's lock
+    is older than ``lock_timeout``: presumed dead, its work uncommitted).
+
+    Raises:
+        IdempotencyKeyReusedError, IdempotencyKeyInFlightError: as :func:`begin`.
+    """
     if record.request_hash != digest:
         raise IdempotencyKeyReusedError(record.scope, record.key)
-    if record.state is IdempotencyState.COMPLETED:
+    if record.state == IdempotencyState.COMPLETED:
         assert record.response_status is not None
-        return Claim(record, RecordedResponse(record.response_status, record.response_body))
+        return RecordedResponse(record.response_status, record.response_body)
     if record.locked_at is not None and now - record.locked_at < lock_timeout:
         raise IdempotencyKeyInFlightError(record.scope, record.key, record.recovery_point)
+    return None
+
+
+def _judge(session: Session, record: IdempotencyRecord, digest: str, now: datetime, lock_timeout: timedelta) -> Claim:
+    replay = verdict(record, digest, now, lock_timeout)
+    if replay is not None:
+        return Claim(record, replay)
     record.locked_at = now  # the first caller is presumed dead (its work was not committed): take the key over
     session.flush()
     return Claim(record)
+
+
+_RECORDS_OF = select(IdempotencyRecord.__table__).where(
+    IdempotencyRecord.key.in_(bindparam("keys", expanding=True)))
+
+
+def recorded(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The records of those (scope, key) ``pairs`` that are taken, as rows of their columns; one query for all.
+    (For a request that records its key only with its answer, in its work's transaction: node.transfers.lane.)"""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_RECORDS_OF, {"keys": list({key for _, key in wanted})})
+    return {(row.scope, row.key): row for row in rows if (row.scope, row.key) in wanted}
+
+
+def completed_row(*, scope: str, key: str, request_hash: str, status: int, body: Any,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """The column values of a key recorded at once as completed with its answer (the request's work commits in
+    the same transaction, so the key is never seen in flight)."""
+    now = now or utcnow()
+    return {"scope": scope, "key": key, "request_hash": request_hash, "state": IdempotencyState.COMPLETED,
+            "recovery_point": "finished", "created_at": now, "locked_at": None, "response_status": status,
+            "response_body": body, "completed_at": now}
 
 
 def begin(

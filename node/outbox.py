@@ -55,6 +55,7 @@ __all__ = [
     "OutcomeHook",
     "RowOutcome",
     "enqueue",
+    "new_row",
     "on_final",
     "transition",
 ]
@@ -211,14 +212,11 @@ def _same_or_conflict(row: OutboxRow, key: str, kind: str, digest: str) -> Outbo
     return row
 
 
-def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -> OutboxRow:
-    """Record the on-chain effect ``kind`` with ``payload`` under the event's idempotency ``key``, in the
-    caller's transaction (nothing is committed here; the row is flushed so a clash shows at once).
-
-    Returns the new row, or the existing one if this exact effect was enqueued before.
+def new_row(key: str, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The column values of a new row of ``kind`` under ``key`` (received now), checked: for :func:`enqueue` or
+    for an insert of many at once (node.transfers.lane).
 
     Raises:
-        OutboxConflictError: ``key`` already holds another effect.
         OutboxPayloadError: the payload is not plain JSON (floats included).
         ValueError: empty or over-long key or kind.
     """
@@ -229,18 +227,30 @@ def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -
     if not isinstance(payload, Mapping):
         raise OutboxPayloadError("$", "the payload must be a JSON object")
     _check_json(payload)
-    digest = _payload_hash(kind, payload)
-
     now = utcnow()
-    row = insert_new(session, OutboxRow, {
-        "idempotency_key": key, "kind": kind, "payload": json.loads(json.dumps(payload)), "payload_hash": digest,
-        "state": OutboxState.RECEIVED, "attempts": 0, "tx_hash": None, "nonce": None, "last_error": None,
-        "created_at": now, "updated_at": now, "submitted_at": None, "completed_at": None}, unique=("idempotency_key",))
+    return {"idempotency_key": key, "kind": kind, "payload": json.loads(json.dumps(payload)),
+            "payload_hash": _payload_hash(kind, payload), "state": OutboxState.RECEIVED, "attempts": 0,
+            "tx_hash": None, "nonce": None, "last_error": None, "created_at": now, "updated_at": now,
+            "submitted_at": None, "completed_at": None}
+
+
+def enqueue(session: Session, key: str, kind: str, payload: Mapping[str, Any]) -> OutboxRow:
+    """Record the on-chain effect ``kind`` with ``payload`` under the event's idempotency ``key``, in the
+    caller's transaction (nothing is committed here; the row is flushed so a clash shows at once).
+
+    Returns the new row, or the existing one if this exact effect was enqueued before.
+
+    Raises:
+        OutboxConflictError: ``key`` already holds another effect.
+        OutboxPayloadError, ValueError: as :func:`new_row`.
+    """
+    values = new_row(key, kind, payload)
+    row = insert_new(session, OutboxRow, values, unique=("idempotency_key",))
     if row is not None:
         return row
     existing = _by_key(session, key)  # this effect enqueued before, or a concurrent twin committed first
     assert existing is not None, "the insert found the key, so it is there"
-    return _same_or_conflict(existing, key, kind, digest)
+    return _same_or_conflict(existing, key, kind, values["payload_hash"])
 
 
 # ------------------------------------------------------------------ outcomes

@@ -172,6 +172,10 @@ class NodeSettings(BaseSettings):
         65_536, ge=1024, le=64 * 1024 * 1024, description="bytes a request body may have; larger ones get a 413")
     api_body_timeout: float = Field(
         10.0, gt=0, le=300, description="seconds a client has to send a request's whole body; then a 408")
+    api_key_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="seconds the API remembers who a key or customer session is, so a request "
+                                      "needs no database read to authenticate; a key or session revoked elsewhere "
+                                      "(the CLI, another process) is refused within this; 0: read every time")
     idempotency_retention: int = Field(
         86_400, ge=60, le=366 * 86_400,
         description="seconds a completed Idempotency-Key (and its recorded answer) is kept; then it is pruned and "

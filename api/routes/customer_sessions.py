@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from api.auth import require_scope
+from api.auth import forget_principals, require_scope
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.problems import (
     CustomerSessionRequiredError,
@@ -90,25 +90,32 @@ def get_current_customer_session(key: App, session: ReadSessionDep) -> CustomerS
 
 @route(router, "DELETE", "/current", "End the customer session (app logout)", *_AUTH,
        ProblemKind.CUSTOMER_SESSION_REQUIRED, status_code=204)
-def end_customer_session(key: App, session: SessionDep) -> Response:
+def end_customer_session(request: Request, key: App, session: SessionDep) -> Response:
     """Revoke the token this request carries: every later request with it is 401."""
     revoke_session(session, _session_id(key))
+    forget_principals(request)
     return Response(status_code=204)
 
 
 @route(router, "POST", "/{session_id}/revoke", "Revoke a customer session (login backend)", *_AUTH,
        ProblemKind.NOT_FOUND, response_model=CustomerSessionOut)
-def revoke_customer_session(session_id: SessionPath, _key: Backend, session: SessionDep) -> CustomerSessionOut:
+def revoke_customer_session(request: Request, session_id: SessionPath, _key: Backend,
+                            session: SessionDep) -> CustomerSessionOut:
     """Revoke one session at once (the next request with its token is 401); revoking twice keeps the first
     time."""
     try:
-        return _out(revoke_session(session, session_id))
+        revoked = revoke_session(session, session_id)
+        forget_principals(request)
+        return _out(revoked)
     except CustomerSessionNotFoundError as exc:
         raise NotFoundError(str(exc)) from None
 
 
 @route(router, "POST", "/revocations", "Revoke every session of a customer (login backend)", *_AUTH,
        response_model=RevocationOut)
-def revoke_customer_sessions(body: RevocationIn, _key: Backend, session: SessionDep) -> RevocationOut:
+def revoke_customer_sessions(request: Request, body: RevocationIn, _key: Backend,
+                             session: SessionDep) -> RevocationOut:
     """End every live session of the customer at once: a lost phone, a changed password, a fraud alert."""
-    return RevocationOut(customer_ref=body.customer_ref, revoked=revoke_customer(session, body.customer_ref))
+    revoked = revoke_customer(session, body.customer_ref)
+    forget_principals(request)
+    return RevocationOut(customer_ref=body.customer_ref, revoked=revoked)

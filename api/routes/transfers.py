@@ -3,29 +3,44 @@ wallet's history and balance are under ``/v1/wallets``: :mod:`api.routes.wallets
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api import customers
-from api.attribution import DeskDep
+from api.attribution import DeskDep, attribution_of
 from api.auth import Payer
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
-from api.deps import NetworkDep, SessionDep, SettingsDep
-from api.idempotency import IdempotencyDep
+from api.deps import AppState, AppStateDep
+from api.idempotency import IdempotencyKey, replay, request_digest
 from api.problems import ProblemKind
-from api.routing import accepted, operation_route
-from api.schemas.operations import OperationOut
+from api.routing import operation_route
+from api.schemas.operations import operation_out
 from api.schemas.transfers import TransferIn
-from node.transfers import service as transfers
+from api.shown_once import redacted
+from node.api_keys import Scope
+from node.operations.checks import channel_of
+from node.operations.models import Operation
+from node.transfers.lane import TransferLane, TransferRequest
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+
+
+def _render(op: Operation) -> Any:
+    return redacted(operation_out(op))[0]
+
+
+def _lane(state: AppState) -> TransferLane:
+    return state.lane("transfers", lambda: TransferLane(state.work_sessions, state.settings, state.network, _render))
 
 
 @operation_route(router, "", "Pay another wallet (P2P, relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
                  ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
                  *PAYING_WALLET_PROBLEMS, *SPENDING_PROBLEMS, *SECOND_FACTOR_PROBLEMS,
                  ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
-def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, session: SessionDep,
-             settings: SettingsDep, network: NetworkDep, totp: TotpCode = None) -> OperationOut:
+async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep, idempotency_key: IdempotencyKey,
+                   state: AppStateDep, totp: TotpCode = None) -> Any:
     """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to
     the payee, who may be at any bank; for a custodial payer the bank signs. This bank must keep the payer's
     wallet. The signature, chain, token, deadline and nonce are checked first (`authorization-invalid`), then
@@ -34,16 +49,26 @@ def transfer(body: TransferIn, key: Payer, desk: DeskDep, idem: IdempotencyDep, 
     operation becomes `completed`, or `failed` with the contract's reason (`details.reason`, e.g.
     `BalanceCapExceeded` when the payee's tier cannot take the money). A customer session pays from its own
     customer's wallets only; a teller names its desk (`X-Teller-Branch`, `X-Teller-Operator`)."""
-    check_currency(body.currency, settings)
-    channel = customers.money_move(session, settings, key, desk, body.payer)
-    signed = None
+    # admitted in batches, many requests in one transaction, the key recorded with the answer (node.transfers.lane)
+    settings = state.settings
+    channel = channel_of(key.scope_set, Scope.APP, Scope.TELLER)
+
+    def check() -> None:  # after the key is judged: a repeated request is answered as recorded first
+        check_currency(body.currency, settings)
+        customers.customer_of(key, settings)
+        attribution_of(key, desk, channel=channel, moves_money=True)
+
+    authorization = None
     if body.authorization is not None:
         a = body.authorization
-        signed = transfers.signed_transfer(network, from_=a.from_, to=a.to, value=a.value,
-                                           valid_before=a.valid_before, nonce=int(a.nonce), v=a.v,
-                                           r=bytes.fromhex(a.r[2:]), s=bytes.fromhex(a.s[2:]))
-    elif body.payload is not None:
-        signed = transfers.decode_transfer(network, body.payload)
-    op = transfers.transfer(session, settings, network, payer=body.payer, payee=body.payee, amount_minor=body.amount,
-                            signed=signed, channel=channel, api_key_id=key.id, totp_code=totp)
-    return accepted(idem, session, op)
+        authorization = {"from_": a.from_, "to": a.to, "value": a.value, "valid_before": a.valid_before,
+                         "nonce": int(a.nonce), "v": a.v, "r": bytes.fromhex(a.r[2:]), "s": bytes.fromhex(a.s[2:])}
+    answer = await _lane(state).submit(TransferRequest(
+        idempotency_scope=key.idempotency_scope, idempotency_key=idempotency_key,
+        request_hash=await request_digest(request), api_key_id=key.id, channel=channel,
+        attribution=attribution_of(key, desk, channel=Scope.APP), customer_ref=key.customer_ref, payer=body.payer,
+        payee=body.payee, amount_minor=body.amount, authorization=authorization,
+        payload=body.payload if authorization is None else None, totp_code=totp, check=check))
+    if answer.replayed:
+        raise replay(answer.status, answer.body)
+    return JSONResponse(answer.body, status_code=answer.status)

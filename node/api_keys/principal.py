@@ -8,6 +8,7 @@ the customer it is bound to (``customer_ref``) and its own id, so the API can ke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from node.api_keys.models import ApiKey, CustomerSession, Scope
 
@@ -28,6 +29,7 @@ class Principal:
     merchant_id: str | None = None
     customer_ref: str | None = None
     session_id: int | None = None
+    expires_at: datetime | None = None  # a customer session's end (node.api_keys.cache keeps it no longer)
 
     @classmethod
     def of_key(cls, key: ApiKey) -> Principal:
@@ -37,7 +39,7 @@ class Principal:
     def of_session(cls, customer_session: CustomerSession) -> Principal:
         return cls(id=customer_session.api_key_id, name=f"customer session {customer_session.id}",
                    scopes=(Scope.APP.value,), customer_ref=customer_session.customer_ref,
-                   session_id=customer_session.id)
+                   session_id=customer_session.id, expires_at=customer_session.expires_at)
 
     @property
     def scope_set(self) -> frozenset[Scope]:

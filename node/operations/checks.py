@@ -12,6 +12,7 @@ cap, the payee's status) is left to the chain: the operation then fails with the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Final, TypeVar, cast
 
 from sqlalchemy import bindparam, select
@@ -27,6 +28,7 @@ from node.errors import (
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
 from node.operations.local_state import (
+    LocalWallet,
     indexed_block,
     keys_mined_after,
     keys_mined_by,
@@ -44,13 +46,16 @@ from wallet_sdk.payload import decode_payload
 __all__ = [
     "OUTFLOW_KINDS",
     "UNLIMITED_FROM",
+    "admits",
     "channel_of",
     "check_authorization",
     "check_outflow",
     "decode_signed",
     "deposit_currency",
     "nonce_in_flight",
+    "nonces_in_flight",
     "pending_outflow",
+    "unindexed_outflows",
     "unlimited",
 ]
 
@@ -71,12 +76,14 @@ def channel_of(scopes: frozenset[str] | set[str], *allowed: str) -> str:
     return str(next((scope for scope in allowed if scope in scopes), allowed[0] if allowed else "api"))
 
 
-def _outflow_keys(public_id: str, kind: OperationKind, details: object) -> list[str]:
-    """The outbox keys under which an operation's outflow may be enqueued."""
+def _outflow_keys(public_id: str, kind: OperationKind, hold_id: object) -> list[str]:
+    """The outbox keys under which an operation's outflow may be enqueued (an ATM cash-out's: its hold's)."""
     if kind is OperationKind.ATM_CASH_OUT:
-        hold_id = details.get("hold_id") if isinstance(details, dict) else None
         return [hold_key(str(hold_id), "place")]
     return [f"{public_id}:{step}" for step in OUTFLOW_STEPS]
+
+
+_HOLD_ID = Operation.details["hold_id"].as_string()  # (not the whole of details: decoding it cost every payment)
 
 
 def pending_outflow(session: Session, network: Network, wallet: str, block: int) -> int:
@@ -84,13 +91,13 @@ def pending_outflow(session: Session, network: Network, wallet: str, block: int)
     redemptions, P2P transfers, merchant payments and ATM holds whose transaction is not sent, or not mined by
     ``block``. (Counting a mined one again would refuse a good request in the moment between mining and the
     writer recording it.) A held ATM cash-out is no longer pending: the chain shows its hold."""
-    query = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor).where(
+    query = select(Operation.public_id, Operation.kind, _HOLD_ID.label("hold_id"), Operation.amount_minor).where(
         Operation.wallet == wallet, Operation.kind.in_(OUTFLOW_KINDS), Operation.status == OperationStatus.PENDING)
     pending: dict[str, int] = {}
     keys: dict[str, str] = {}
     for op in session.execute(query):
         pending[op.public_id] = op.amount_minor or 0
-        keys.update({key: op.public_id for key in _outflow_keys(op.public_id, op.kind, op.details)})
+        keys.update({key: op.public_id for key in _outflow_keys(op.public_id, op.kind, op.hold_id)})
     if not pending:
         return 0
     total = 0
@@ -106,32 +113,56 @@ def _mined_by(network: Network, tx_hash: str | None, block: int) -> bool:
     return mined is not None and mined[1] <= block
 
 
-_OUTFLOWS = select(Operation.public_id, Operation.kind, Operation.details, Operation.amount_minor).where(
-    Operation.wallet == bindparam("wallet"), Operation.kind.in_(OUTFLOW_KINDS))
+_OUTFLOWS = select(Operation.wallet, Operation.public_id, Operation.kind, _HOLD_ID.label("hold_id"),
+                   Operation.amount_minor).where(Operation.wallet.in_(bindparam("wallets", expanding=True)),
+                                                 Operation.kind.in_(OUTFLOW_KINDS))
 _PENDING_OUTFLOWS = _OUTFLOWS.where(Operation.status == OperationStatus.PENDING)
 _MINED_OUTFLOWS = _OUTFLOWS.where(  # done (or released) since: their keys say which transaction they were
     Operation.status.not_in((OperationStatus.PENDING, OperationStatus.FAILED)),
     Operation.public_id.in_(bindparam("ids", expanding=True)) | (Operation.kind == OperationKind.ATM_CASH_OUT))
 
 
-def unindexed_outflow(session: Session, wallet: str, block: int) -> int:
-    """What this node sends out of ``wallet`` that the indexer's checkpoint at ``block`` does not show: outflow
-    operations still pending whose transaction was not recorded as mined by ``block``, and later ones (held,
-    completed, released) whose transaction was mined after it. Counting a released hold's placement, or an
-    operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter.
-    (Core statements on the session's connection: every payment runs them, see local_state's docstring.)"""
+def unindexed_outflows(session: Session, wallets: Iterable[str], block: int) -> dict[str, int]:
+    """What this node sends out of each of ``wallets`` that the indexer's checkpoint at ``block`` does not show:
+    outflow operations still pending whose transaction was not recorded as mined by ``block``, and later ones
+    (held, completed, released) whose transaction was mined after it. Counting a released hold's placement, or
+    an operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter.
+    (Core statements on the session's connection, a few for any number of wallets: every payment runs them,
+    see local_state's docstring.)"""
+    wanted = list(wallets)
+    totals = dict.fromkeys(wanted, 0)
     db = session.connection()
     recent = keys_mined_after(session, block)
-    pending = list(db.execute(_PENDING_OUTFLOWS, {"wallet": wallet}))
-    reflected = keys_mined_by(session, [k for op in pending for k in _outflow_keys(op.public_id, op.kind, op.details)],
+    pending = list(db.execute(_PENDING_OUTFLOWS, {"wallets": wanted}))
+    reflected = keys_mined_by(session, [k for op in pending for k in _outflow_keys(op.public_id, op.kind, op.hold_id)],
                               block) if pending else set()
-    total = sum(op.amount_minor or 0 for op in pending
-                if not reflected.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
+    for op in pending:
+        if not reflected.intersection(_outflow_keys(op.public_id, op.kind, op.hold_id)):
+            totals[op.wallet] += op.amount_minor or 0
     if recent:
-        later = db.execute(_MINED_OUTFLOWS, {"wallet": wallet, "ids": list({key.split(":", 1)[0] for key in recent})})
-        total += sum(op.amount_minor or 0 for op in later
-                     if recent.intersection(_outflow_keys(op.public_id, op.kind, op.details)))
-    return total
+        ids = list({key.split(":", 1)[0] for key in recent})
+        for op in db.execute(_MINED_OUTFLOWS, {"wallets": wanted, "ids": ids}):
+            if recent.intersection(_outflow_keys(op.public_id, op.kind, op.hold_id)):
+                totals[op.wallet] += op.amount_minor or 0
+    return totals
+
+
+def unindexed_outflow(session: Session, wallet: str, block: int) -> int:
+    """:func:`unindexed_outflows` of one wallet."""
+    return unindexed_outflows(session, [wallet], block)[wallet]
+
+
+def admits(local: LocalWallet, amount_minor: int, unindexed: int, spent_today: Callable[[], int]) -> bool:
+    """Whether the chain takes ``amount_minor`` out of the wallet ``local`` shows, with ``unindexed`` more sent
+    out of it that ``local`` does not show yet; ``spent_today`` reads what the indexed history shows it sent
+    today (only asked when the wallet has a daily limit)."""
+    if local.status != "active":
+        return False
+    if local.single_payment_limit is not None and amount_minor > local.single_payment_limit:
+        return False
+    if amount_minor > local.spendable - unindexed:
+        return False
+    return local.daily_outflow_limit is None or spent_today() + unindexed + amount_minor <= local.daily_outflow_limit
 
 
 def _admitted_locally(session: Session, wallet: str, amount_minor: int, now: int | None) -> bool:
@@ -141,30 +172,34 @@ def _admitted_locally(session: Session, wallet: str, amount_minor: int, now: int
     local = local_wallet(session, wallet) if block is not None else None
     if block is None or local is None or local.status != "active":
         return False
-    if local.single_payment_limit is not None and amount_minor > local.single_payment_limit:
-        return False
-    unindexed = unindexed_outflow(session, wallet, block)
-    if amount_minor > local.spendable - unindexed:
-        return False
-    if local.daily_outflow_limit is None:
-        return True
-    today = local_now(session, wallet) if now is None else now
-    return spent_today(session, wallet, today) + unindexed + amount_minor <= local.daily_outflow_limit
+    return admits(local, amount_minor, unindexed_outflow(session, wallet, block),
+                  lambda: spent_today(session, wallet, local_now(session, wallet) if now is None else now))
 
 
-_NONCE_USED_BY = select(Operation.id).where(
-    Operation.wallet == bindparam("wallet"), Operation.kind == bindparam("kind"),
-    Operation.status.in_(bindparam("statuses", expanding=True)),
-    Operation.details["nonce"].as_string() == bindparam("nonce")).limit(1)
+_NONCE = Operation.details["nonce"].as_string()
+_NONCES_USED = select(Operation.wallet, _NONCE).where(
+    Operation.wallet.in_(bindparam("wallets", expanding=True)), Operation.kind == bindparam("kind"),
+    Operation.status.in_(bindparam("statuses", expanding=True)), _NONCE.in_(bindparam("nonces", expanding=True)))
+
+
+def nonces_in_flight(session: Session, kind: OperationKind, pairs: Iterable[tuple[str, str]], *,
+                     completed: bool = False) -> set[tuple[str, str]]:
+    """Those of the (wallet, authorization nonce) ``pairs`` that a pending operation of ``kind`` carries (with
+    ``completed``, or a completed one: its nonce is used on chain); one query for all."""
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    statuses = [OperationStatus.PENDING, OperationStatus.COMPLETED] if completed else [OperationStatus.PENDING]
+    rows = session.connection().execute(_NONCES_USED, {
+        "wallets": list({w for w, _ in wanted}), "kind": kind, "statuses": statuses,
+        "nonces": list({n for _, n in wanted})})
+    return wanted.intersection((wallet, nonce) for wallet, nonce in rows)
 
 
 def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str, *,
                     completed: bool = False) -> bool:
-    """True if a pending operation of ``kind`` of ``wallet`` carries the authorization nonce ``nonce`` (with
-    ``completed``, or a completed one: its nonce is used on chain)."""
-    statuses = [OperationStatus.PENDING, OperationStatus.COMPLETED] if completed else [OperationStatus.PENDING]
-    return session.connection().scalar(_NONCE_USED_BY, {"wallet": wallet, "kind": kind, "statuses": statuses,
-                                                        "nonce": nonce}) is not None
+    """:func:`nonces_in_flight` of one wallet and nonce."""
+    return bool(nonces_in_flight(session, kind, [(wallet, nonce)], completed=completed))
 
 
 def check_outflow(session: Session, network: Network, wallet: str, amount_minor: int, *,

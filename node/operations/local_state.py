@@ -38,8 +38,8 @@ from node.indexer.service import CHECKPOINT_NAME
 from node.outbox import OutboxRow
 from node.writer.models import ChainTransaction, ChainTxRow
 
-__all__ = ["LocalWallet", "indexed_block", "keys_mined_after", "keys_mined_by", "local_now", "local_wallet",
-           "spent_today"]
+__all__ = ["LocalWallet", "day_start", "indexed_block", "keys_mined_after", "keys_mined_by", "local_now",
+           "local_times", "local_wallet", "local_wallets", "spent_since", "spent_today"]
 
 MERCHANT_CLASS: Final = 5
 SYSTEM_CLASS: Final = 6
@@ -66,14 +66,16 @@ _LIMIT_CLASS = case((ChainWallet.kind == "merchant", MERCHANT_CLASS), (ChainWall
 _WALLET = (select(ChainWallet.address, ChainWallet.bank_id, ChainWallet.status, ChainWallet.spendable_minor,
                   ChainLimits.single_payment_limit, ChainLimits.daily_outflow_limit)
            .join(ChainLimits, ChainLimits.limit_class == _LIMIT_CLASS)
-           .where(ChainWallet.address == bindparam("address")))
-_NEWEST_TIME = select(func.max(WalletHistory.block_time)).where(WalletHistory.wallet == bindparam("wallet"),
-                                                                WalletHistory.block_number.is_not(None))
-_SPENT_SINCE = select(func.coalesce(func.sum(-WalletHistory.spendable_delta_minor), 0)).where(
-    WalletHistory.wallet == bindparam("wallet"), WalletHistory.block_time >= bindparam("since"),
+           .where(ChainWallet.address.in_(bindparam("addresses", expanding=True))))
+_NEWEST_TIMES = (select(WalletHistory.wallet, func.max(WalletHistory.block_time))
+                 .where(WalletHistory.wallet.in_(bindparam("wallets", expanding=True)),
+                        WalletHistory.block_number.is_not(None)).group_by(WalletHistory.wallet))
+_SPENT_SINCE = select(WalletHistory.wallet, func.sum(-WalletHistory.spendable_delta_minor)).where(
+    WalletHistory.wallet.in_(bindparam("wallets", expanding=True)), WalletHistory.block_time >= bindparam("since"),
     WalletHistory.block_number.is_not(None), WalletHistory.spendable_delta_minor < 0,
     WalletHistory.kind.in_(_OUTFLOW_HISTORY),
-    (WalletHistory.burn_reason.is_(None)) | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS)))
+    (WalletHistory.burn_reason.is_(None)) | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS))
+).group_by(WalletHistory.wallet)
 
 
 def indexed_block(session: Session) -> int | None:
@@ -84,28 +86,53 @@ def indexed_block(session: Session) -> int | None:
     return int(row.block_number) - (1 if row.log_index is not None else 0)
 
 
+def local_wallets(session: Session, addresses: Iterable[str]) -> dict[str, LocalWallet]:
+    """Those of ``addresses`` the checkpoint shows (with their class's limits), by address; one query for all."""
+    rows = session.connection().execute(_WALLET, {"addresses": list(addresses)})
+    return {row.address: LocalWallet(row.address, row.bank_id, row.status, row.spendable_minor,
+                                     row.single_payment_limit, row.daily_outflow_limit) for row in rows}
+
+
 def local_wallet(session: Session, address: str) -> LocalWallet | None:
     """``address`` as the checkpoint shows it, or None if the indexer has not seen it (or its class's limits)."""
-    row = session.connection().execute(_WALLET, {"address": address}).first()
-    if row is None:
-        return None
-    return LocalWallet(row.address, row.bank_id, row.status, row.spendable_minor, row.single_payment_limit,
-                       row.daily_outflow_limit)
+    return local_wallets(session, [address]).get(address)
+
+
+def local_times(session: Session, wallets: Iterable[str]) -> dict[str, int]:
+    """The chain's clock as this node knows it, for each of ``wallets``: the wall clock, or the newest block it
+    indexed for the wallet if that is later (a test chain's clock may run ahead)."""
+    wanted = list(wallets)
+    wall = int(time.time())
+    clocks = dict.fromkeys(wanted, wall)
+    for wallet, newest in session.connection().execute(_NEWEST_TIMES, {"wallets": wanted}):
+        if newest is not None:
+            clocks[wallet] = max(wall, int(newest.replace(tzinfo=UTC).timestamp()))
+    return clocks
 
 
 def local_now(session: Session, wallet: str) -> int:
-    """The chain's clock as this node knows it: the wall clock, or the newest block it indexed for ``wallet``
-    if that is later (a test chain's clock may run ahead)."""
-    newest = session.connection().scalar(_NEWEST_TIME, {"wallet": wallet})
-    wall = int(time.time())
-    return max(wall, int(newest.replace(tzinfo=UTC).timestamp())) if newest is not None else wall
+    """:func:`local_times` of one wallet."""
+    return local_times(session, [wallet])[wallet]
+
+
+def day_start(now: int) -> datetime:
+    """00:00 UTC of the day of ``now`` (Unix seconds): where the token's daily outflow limit starts afresh."""
+    return datetime.fromtimestamp(now - now % 86_400, UTC)
+
+
+def spent_since(session: Session, wallets: Iterable[str], since: datetime) -> dict[str, int]:
+    """What the indexed history shows each of ``wallets`` sent out of its spendable balance since ``since``:
+    what the token counts against the daily outflow limit (transfers, holds, burns but a closure's)."""
+    wanted = list(wallets)
+    spent = dict.fromkeys(wanted, 0)
+    for wallet, total in session.connection().execute(_SPENT_SINCE, {"wallets": wanted, "since": since}):
+        spent[wallet] = int(total or 0)
+    return spent
 
 
 def spent_today(session: Session, wallet: str, now: int) -> int:
-    """What the indexed history shows ``wallet`` sent out of its spendable balance since 00:00 UTC of ``now``:
-    what the token counts against the daily outflow limit (transfers, holds, burns but a closure's)."""
-    day_start = datetime.fromtimestamp(now - now % 86_400, UTC)
-    return int(session.connection().scalar(_SPENT_SINCE, {"wallet": wallet, "since": day_start}) or 0)
+    """:func:`spent_since` 00:00 UTC of ``now``, of one wallet."""
+    return spent_since(session, [wallet], day_start(now))[wallet]
 
 
 def _keys_mined(block_filter: ColumnElement[bool]) -> Select[str]:

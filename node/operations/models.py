@@ -76,6 +76,7 @@ __all__ = [
     "on_outcome",
     "operation_ledger",
     "operation_payload",
+    "operation_row",
     "refused",
 ]
 
@@ -185,25 +186,37 @@ def new_ref(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(12)}"
 
 
+def operation_row(kind: OperationKind, *, channel: str, api_key_id: int | None = None,
+                  attribution: Attribution | None = None, wallet: str | None = None, counterparty: str | None = None,
+                  amount_minor: int | None = None, currency: str | None = None, account: str | None = None,
+                  ref: str | None = None, status: OperationStatus = OperationStatus.PENDING,
+                  details: Mapping[str, Any] | None = None, ledger: str | None = None) -> dict[str, Any]:
+    """The column values of a new operation (a fresh public id, created now), for :func:`new_operation` or for an
+    insert of many at once (node.transfers.lane). ``ledger``: the ledger adapter its completion books to
+    (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
+    now = utcnow()
+    if ledger is not None:
+        details = {**(details or {}), "ledger": ledger}
+    who = attribution or Attribution()
+    return {
+        "public_id": new_public_id(), "kind": kind, "status": status, "channel": channel, "api_key_id": api_key_id,
+        "branch": who.branch, "operator": who.operator, "customer_session_id": who.customer_session_id,
+        "wallet": wallet, "counterparty": counterparty, "amount_minor": amount_minor, "currency": currency,
+        "account": account, "ref": ref, "details": dict(details or {}), "error": None, "tx_hash": None,
+        "created_at": now, "updated_at": now, "completed_at": now if status in FINAL else None}
+
+
 def new_operation(session: Session, kind: OperationKind, *, channel: str, api_key_id: int | None = None,
                   wallet: str | None = None, counterparty: str | None = None, amount_minor: int | None = None,
                   currency: str | None = None, account: str | None = None, ref: str | None = None,
                   status: OperationStatus = OperationStatus.PENDING,
                   details: Mapping[str, Any] | None = None, ledger: str | None = None) -> Operation:
-    """Insert a new operation in ``session``'s transaction (its ids are known at once), with the session's
-    :class:`Attribution` if the API set one (:func:`attribute`). ``ledger``: the ledger adapter its completion
-    books to (``settings.ledger_adapter``), kept for :func:`operation_ledger`."""
-    now = utcnow()
-    if ledger is not None:
-        details = {**(details or {}), "ledger": ledger}
-    who = session.info.get(ATTRIBUTION_INFO) or Attribution()
-    op = insert_new(session, Operation, {
-        "public_id": new_public_id(), "kind": kind, "status": status, "channel": channel, "api_key_id": api_key_id,
-        "branch": who.branch, "operator": who.operator, "customer_session_id": who.customer_session_id,
-        "wallet": wallet, "counterparty": counterparty, "amount_minor": amount_minor, "currency": currency,
-        "account": account, "ref": ref, "details": dict(details or {}), "error": None, "tx_hash": None,
-        "created_at": now, "updated_at": now, "completed_at": now if status in FINAL else None},
-        unique=("public_id",))
+    """Insert a new operation (:func:`operation_row`) in ``session``'s transaction (its ids are known at once),
+    with the session's :class:`Attribution` if the API set one (:func:`attribute`)."""
+    op = insert_new(session, Operation, operation_row(
+        kind, channel=channel, api_key_id=api_key_id, attribution=session.info.get(ATTRIBUTION_INFO), wallet=wallet,
+        counterparty=counterparty, amount_minor=amount_minor, currency=currency, account=account, ref=ref,
+        status=status, details=details, ledger=ledger), unique=("public_id",))
     assert op is not None, "public ids are 128 random bits"
     return op
 

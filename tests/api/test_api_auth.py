@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from typer.testing import CliRunner
 
 from node.api_keys import ApiKey, Scope, revoke_key
@@ -23,6 +24,17 @@ STAFF_READERS = {Scope.TELLER, Scope.ADMIN, Scope.REGULATOR}  # any customer's w
 
 def wallet_path(system: Any) -> str:
     return f"/v1/wallets/{system.new_wallet().address}"
+
+
+def refused_within_cache_time(client: TestClient, path: str, headers: dict[str, str]) -> Any:
+    """The first answer to ``GET path`` that is not a 404 (the key still taken), which must come within the API's
+    ``api_key_cache_seconds`` of a revocation made outside it (node/api_keys/cache.py)."""
+    revoked_at = time.monotonic()
+    ttl = client.app.state.walletnet.settings.api_key_cache_seconds  # type: ignore[attr-defined]
+    while (response := client.get(path, headers=headers)).status_code == 404:
+        assert time.monotonic() - revoked_at < ttl + 0.5, "the revoked key is still taken after the cache's time"
+        time.sleep(0.05)
+    return response
 
 
 @pytest.mark.parametrize("headers", [
@@ -43,12 +55,36 @@ def test_missing_or_unknown_key_is_401(client: TestClient, system: Any, headers:
 
 def test_revoked_key_is_401(client: TestClient, system: Any, api_engine: Engine, make_key: Callable[..., str],
                             auth: Callable[[str], dict[str, str]], problem: Callable[..., dict[str, Any]]) -> None:
+    """A key revoked outside the API (the CLI, another process) is refused within ``api_key_cache_seconds``: the
+    API remembers who a key is that long (node/api_keys/cache.py), and no longer."""
     secret = make_key(Scope.TELLER)
     assert client.get(wallet_path(system), headers=auth(secret)).status_code == 404  # authenticated: no wallet
     with transaction(session_factory(api_engine)) as session:
         key = session.scalars(select(ApiKey)).one()
         revoke_key(session, key.id)
-    problem(client.get(wallet_path(system), headers=auth(secret)), 401, "unauthorized")
+    problem(refused_within_cache_time(client, wallet_path(system), auth(secret)), 401, "unauthorized")
+
+
+def test_a_known_key_is_not_read_again_within_the_cache_time(
+        client: TestClient, system: Any, api_engine: Engine, make_key: Callable[..., str],
+        auth: Callable[[str], dict[str, str]]) -> None:
+    """Who a key is comes from memory on its next requests: a read it would make shows in the engine's events."""
+    client.app.state.walletnet.principals.ttl = 60.0  # type: ignore[attr-defined]  # however slow this machine is
+    secret, path = make_key(Scope.TELLER), wallet_path(system)
+    assert client.get(path, headers=auth(secret)).status_code == 404
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "api_keys" in statement and "secret_hash" in statement:
+            reads.append(statement)
+
+    event.listen(api_engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(3):
+            assert client.get(path, headers=auth(secret)).status_code == 404
+    finally:
+        event.remove(api_engine, "before_cursor_execute", seen)
+    assert reads == []
 
 
 @pytest.mark.parametrize("scope", list(Scope), ids=[s.value for s in Scope])
@@ -111,7 +147,7 @@ def test_cli_create_list_revoke(client: TestClient, system: Any, api_db_url: str
 
     revoked = runner.invoke(cli, ["apikey", "revoke", str(rows[0]["id"]), "--db-url", api_db_url])
     assert revoked.exit_code == 0, revoked.output
-    problem(client.get(wallet_path(system), headers=auth(secret)), 401, "unauthorized")
+    problem(refused_within_cache_time(client, wallet_path(system), auth(secret)), 401, "unauthorized")
     table = runner.invoke(cli, ["apikey", "list", "--db-url", api_db_url])
     assert table.exit_code == 0 and "counter 1" in table.stdout
 

@@ -1,0 +1,380 @@
+"""The P2P lane: many payment requests admitted in one database transaction by one thread (group commit).
+
+A request that goes through :func:`node.transfers.service.transfer` on its own takes the database's write lock
+for its reads and inserts and commits alone: on SQLite one request at a time, each paying for its own
+``BEGIN IMMEDIATE``, statements and commit, and the lock handed between threads in between. The lane instead
+queues each request (:meth:`TransferLane.submit`, awaited on the event loop: no worker thread is held) and its
+thread takes every request waiting, up to ``max_batch``, into one transaction:
+
+1. **Reads for all of them at once**: the payers' records (locked: ``FOR UPDATE`` on PostgreSQL, the write lock
+   of ``BEGIN IMMEDIATE`` on SQLite), their idempotency keys, the indexer's checkpoint and the node's view of
+   payers and payees, the payers' clocks, outflows the checkpoint does not show yet and used nonces
+   (:mod:`node.operations.local_state`, :mod:`node.operations.checks`): about ten statements per batch instead
+   of about twenty per request.
+2. **Each request in turn**, in arrival order, with the same checks and errors as ``transfer``: the idempotency
+   key (a replay, a reused key), the API's own checks, the payer's owner, then either the **fast path** (a
+   signed transfer from an active wallet of this bank, to a wallet the view knows, within the second-factor
+   threshold, that the view admits: checked in memory, against the batch's reads plus what earlier requests
+   of the batch took from the payer) or the **full path** (``transfer`` itself, under a savepoint, after the
+   batch's rows so far are written so that it sees them: custodial payers, QR payloads, codes, wallets the
+   view does not know or would refuse). A payer that took the full path takes it for the rest of the batch.
+3. **Writes for all of them at once**: the operations, their outbox rows and their idempotency keys, each
+   recorded as completed with its answer (the key is never in flight: it commits with the work, or not at
+   all), then one commit. Only then is any request answered.
+
+Two payments from one wallet are strictly ordered (one thread, one transaction at a time, the payer's record
+locked), so they never both pass a balance that covers one; payments from different wallets share the
+transaction. If a batch fails as a whole (a lost connection, a key a concurrent process recorded first), it is
+rolled back and each of its requests is run again alone, so one bad request fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node import idempotency
+from node.db.base import utcnow
+from node.db.durable import unit_of_work
+from node.db.inserts import insert_new
+from node.errors import AuthorizationInvalidError, FlowNotFoundError
+from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError, IdempotencyRecord
+from node.operations.checks import admits, check_authorization, nonces_in_flight, unindexed_outflows
+from node.operations.local_state import day_start, indexed_block, local_times, local_wallets, spent_since
+from node.operations.models import (
+    Attribution,
+    Operation,
+    OperationKind,
+    attribute,
+    operation_row,
+)
+from node.outbox import OutboxRow, new_row
+from node.settings import NodeSettings
+from node.transfers.service import decode_transfer, signed_transfer, transfer
+from node.wallets.models import WalletRecord, WalletState
+from node.writer.kinds import relay_payload
+from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
+from wallet_sdk.chain.network import Network, to_address
+
+__all__ = ["DEFAULT_MAX_BATCH", "Answer", "TransferLane", "TransferRequest"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BATCH: Final = 256
+ACCEPTED: Final = 202
+
+Render = Callable[[Operation], Any]
+"""How the API answers an accepted payment: its operation as the JSON body recorded under the key."""
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """A P2P payment request as the API hands it over (its own checks are in ``check``)."""
+
+    idempotency_scope: str
+    idempotency_key: str
+    request_hash: str
+    api_key_id: int
+    channel: str
+    attribution: Attribution
+    customer_ref: str | None  # a customer session's customer: the payer must be its wallet
+    payer: str
+    payee: str
+    amount_minor: int
+    authorization: dict[str, Any] | None = None  # the fields of signed_transfer
+    payload: str | None = None  # the QR text form
+    totp_code: str | None = field(default=None, repr=False)
+    check: Callable[[], None] | None = None  # the API's own checks, run once the key is judged
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request is answered: the recorded status and body; ``replayed`` if an earlier request with its key
+    ran it."""
+
+    status: int
+    body: Any
+    replayed: bool = False
+
+
+Outcome = Answer | BaseException
+_Waiter = tuple[TransferRequest, asyncio.Future[Answer], asyncio.AbstractEventLoop]
+
+_PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.state).where(
+    WalletRecord.address.in_(bindparam("addresses", expanding=True)))
+
+
+def _address(text: str) -> str | None:
+    try:
+        return to_address(text, "address")
+    except ValueError:
+        return None
+
+
+class TransferLane:
+    """A bank's P2P lane (module docstring): one thread, started at the first request, stopped by :meth:`close`."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
+                 render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        self.sessions = sessions  # node.db.durable.work_sessions: a wrong code is counted whatever the batch does
+        self.settings = settings
+        self.network = network
+        self.render = render
+        self.max_batch = max_batch
+        self._queue: deque[_Waiter] = deque()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    async def submit(self, request: TransferRequest) -> Answer:
+        """Queue ``request`` and wait for its answer (raises its error). A request whose caller stops waiting is
+        still run, and its answer recorded under its key."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the P2P lane is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="p2p-lane", daemon=True)
+                self._thread.start()
+            self._queue.append((request, future, loop))
+            self._ready.notify()
+        return await future
+
+    def run(self, requests: list[TransferRequest]) -> list[Outcome]:
+        """Run ``requests`` as one batch in this thread (what the lane's thread does); each one's answer or error."""
+        try:
+            return self._attempt(requests)
+        except Exception:
+            if len(requests) == 1:
+                raise
+            log.warning("a batch of %d payments failed as a whole; running each alone", len(requests), exc_info=True)
+        outcomes: list[Outcome] = []
+        for request in requests:
+            try:
+                outcomes.extend(self._attempt([request]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Answer what is queued, then stop the thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _serve(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                waiters = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            try:
+                outcomes = self.run([request for request, _, _ in waiters])
+            except Exception as exc:
+                outcomes = [exc]
+            for (_, future, loop), outcome in zip(waiters, outcomes, strict=True):
+                loop.call_soon_threadsafe(_settle, future, outcome)
+
+    def _attempt(self, requests: list[TransferRequest]) -> list[Outcome]:
+        with unit_of_work(self.sessions) as session:
+            batch = _Batch(self, session, requests)
+            outcomes = [batch.answer(request) for request in requests]
+            batch.write()
+        return outcomes
+
+
+def _settle(future: asyncio.Future[Answer], outcome: Outcome) -> None:
+    if future.done():  # the caller stopped waiting (its answer is recorded under its key all the same)
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+class _Batch:
+    """One transaction of the lane: the reads for all its requests, then each request, then the writes."""
+
+    def __init__(self, lane: TransferLane, session: Session, requests: list[TransferRequest]) -> None:
+        self.lane = lane
+        self.session = session
+        self.network = lane.network()
+        self.signed: dict[int, SignedAuthorization[RelayedTransfer] | BaseException] = {}
+        self.operations: list[dict[str, Any]] = []
+        self.rows: list[dict[str, Any]] = []
+        self.keys: list[dict[str, Any]] = []
+        self.takeovers: list[tuple[int, str, Any]] = []
+        self.answered: dict[tuple[str, str], tuple[str, Answer]] = {}
+        self.taken_out: dict[str, int] = {}  # what the batch's requests took from each payer so far
+        self.nonces: set[tuple[str, str]] = set()
+        self.slow: set[str] = set()  # payers that took the full path: they keep to it in this batch
+        self.spent: dict[Any, dict[str, int]] = {}
+        for request in requests:
+            if request.authorization is not None:
+                try:
+                    self.signed[id(request)] = signed_transfer(self.network, **request.authorization)
+                except Exception as exc:
+                    self.signed[id(request)] = exc
+        self._read(requests)
+
+    def _read(self, requests: list[TransferRequest]) -> None:
+        session = self.session
+        self.taken = idempotency.recorded(session, [(r.idempotency_scope, r.idempotency_key) for r in requests])
+        payers = sorted({a for a in (_address(r.payer) for r in requests) if a is not None})
+        statement = _PAYERS.with_for_update() if session.get_bind().dialect.name == "postgresql" else _PAYERS
+        self.records = {row.address: row for row in session.connection().execute(statement, {"addresses": payers})}
+        self.block = indexed_block(session)
+        payees = {a for a in (_address(r.payee) for r in requests) if a is not None}
+        self.views = local_wallets(session, set(payers) | payees) if self.block is not None else {}
+        self.clocks = local_times(session, payers)
+        self.unindexed = unindexed_outflows(session, payers, self.block) if self.block is not None else {}
+        nonces = [(signed.authorization.from_, str(signed.authorization.nonce)) for signed in self.signed.values()
+                  if isinstance(signed, SignedAuthorization)]
+        self.used = nonces_in_flight(session, OperationKind.P2P, nonces, completed=True)
+        self.payers = payers
+
+    # ------------------------------------------------------------------ a request
+
+    def answer(self, request: TransferRequest) -> Outcome:
+        try:
+            return self._answer(request)
+        except Exception as exc:
+            return exc
+
+    def _answer(self, request: TransferRequest) -> Answer:
+        ident = (request.idempotency_scope, request.idempotency_key)
+        earlier = self.answered.get(ident)
+        if earlier is not None:  # the same key earlier in this batch
+            digest, answer = earlier
+            if digest != request.request_hash:
+                raise IdempotencyKeyReusedError(*ident)
+            return Answer(answer.status, answer.body, replayed=True)
+        takeover: int | None = None
+        taken = self.taken.get(ident)
+        if taken is not None:
+            replay = idempotency.verdict(taken, request.request_hash, utcnow())
+            if replay is not None:
+                return Answer(replay.status, replay.body, replayed=True)
+            takeover = taken.id  # in flight under a caller presumed dead (node.idempotency)
+        if request.check is not None:
+            request.check()
+        payer = _address(request.payer)
+        if request.customer_ref is not None:
+            payer = to_address(request.payer, "address")
+            record = self.records.get(payer)
+            if record is None or record.customer_ref != request.customer_ref:  # as api.customers.own_wallet
+                raise FlowNotFoundError(f"this customer has no wallet {payer} at this bank", wallet=payer)
+        values = self._fast(request, payer)
+        if values is None:
+            answer = self._full(request, takeover)
+        else:
+            answer = Answer(ACCEPTED, self.lane.render(Operation(**values)))
+            self._record(request, answer, takeover)
+        self.answered[ident] = (request.request_hash, answer)
+        return answer
+
+    def _fast(self, request: TransferRequest, payer: str | None) -> dict[str, Any] | None:
+        """The operation's values if the batch's reads admit the payment (raising what ``transfer`` raises for a
+        bad authorization); None if the full path decides."""
+        signed = self.signed.get(id(request))
+        settings = self.lane.settings
+        if payer is None or payer in self.slow or not isinstance(signed, SignedAuthorization) \
+                or request.amount_minor > settings.second_factor_threshold or request.amount_minor < 1:
+            return None
+        payee = _address(request.payee)
+        record, local = self.records.get(payer), self.views.get(payer)
+        if payee is None or payee == payer or payee not in self.views or record is None \
+                or record.state != WalletState.ACTIVE or local is None or local.status != "active" \
+                or local.bank_id != settings.bank_id:
+            return None
+        now = self.clocks[payer]
+        check_authorization(signed, self.network, signer=payer, now=now)
+        auth = signed.authorization
+        if auth.to != payee or auth.value != request.amount_minor:
+            raise AuthorizationInvalidError(f"the signed transfer pays {auth.value} to {auth.to}, the request "
+                                            f"{request.amount_minor} to {payee}")
+        nonce = str(auth.nonce)
+        if (payer, nonce) in self.used or (payer, nonce) in self.nonces:
+            raise AuthorizationInvalidError("this transfer's nonce was used already", nonce=nonce)
+        out = self.unindexed.get(payer, 0) + self.taken_out.get(payer, 0)
+        if not admits(local, request.amount_minor, out, lambda: self._spent_today(payer, now)):
+            return None  # the full path asks the chain, and says why it refuses
+        values = operation_row(
+            OperationKind.P2P, channel=request.channel, api_key_id=request.api_key_id,
+            attribution=request.attribution, wallet=payer, counterparty=payee, amount_minor=request.amount_minor,
+            currency=settings.currency,
+            details={"nonce": nonce, "valid_before": auth.valid_before, "signed_by": "customer"})
+        self.operations.append(values)
+        self.rows.append(new_row(f"{values['public_id']}:relay", "relay_transfers",
+                                 {**relay_payload([signed]), "operation": values["public_id"]}))
+        self.taken_out[payer] = self.taken_out.get(payer, 0) + request.amount_minor
+        self.nonces.add((payer, nonce))
+        return values
+
+    def _spent_today(self, payer: str, now: int) -> int:
+        day = day_start(now)
+        if day not in self.spent:  # one query for every payer of the batch (they share a day, mostly)
+            self.spent[day] = spent_since(self.session, self.payers, day)
+        return self.spent[day].get(payer, 0)
+
+    def _full(self, request: TransferRequest, takeover: int | None) -> Answer:
+        """``transfer`` itself, under a savepoint, once the batch's rows so far are written (it reads them)."""
+        self.write()
+        payer = _address(request.payer)
+        if payer is not None:
+            self.slow.add(payer)
+        with self.session.begin_nested():
+            attribute(self.session, request.attribution)
+            signed = self.signed.get(id(request))
+            if isinstance(signed, BaseException):
+                raise signed
+            if request.payload is not None:
+                signed = decode_transfer(self.network, request.payload)
+            op = transfer(self.session, self.lane.settings, self.network, payer=request.payer, payee=request.payee,
+                          amount_minor=request.amount_minor, signed=signed, channel=request.channel,
+                          api_key_id=request.api_key_id, totp_code=request.totp_code)
+            answer = Answer(ACCEPTED, self.lane.render(op))
+            self._record(request, answer, takeover)
+            self.write()
+        return answer
+
+    def _record(self, request: TransferRequest, answer: Answer, takeover: int | None) -> None:
+        if takeover is not None:
+            self.takeovers.append((takeover, request.idempotency_key, answer.body))
+        else:
+            self.keys.append(idempotency.completed_row(
+                scope=request.idempotency_scope, key=request.idempotency_key, request_hash=request.request_hash,
+                status=answer.status, body=answer.body))
+
+    def write(self) -> None:
+        """Insert what the batch's requests made so far: operations, outbox rows, idempotency keys."""
+        db = self.session.connection()
+        for table, rows in ((Operation.__table__, self.operations), (OutboxRow.__table__, self.rows)):
+            if rows:
+                db.execute(insert(table), rows)
+                rows.clear()
+        if len(self.keys) == 1:  # a request alone (or on the full path): a key a concurrent process took fails it
+            values = self.keys[0]
+            if insert_new(self.session, IdempotencyRecord, values, unique=("scope", "key")) is None:
+                raise IdempotencyKeyInFlightError(values["scope"], values["key"], "finished")
+        elif self.keys:  # such a key fails the batch, and each of its requests is run again alone (TransferLane.run)
+            db.execute(insert(IdempotencyRecord.__table__), self.keys)
+        self.keys.clear()
+        for record_id, key, body in self.takeovers:
+            idempotency.complete(self.session, record_id, key, status=ACCEPTED, body=body)
+        self.takeovers.clear()
+
