@@ -28,9 +28,10 @@ from typing import Any, ClassVar, Final, Generic, Self, TypeVar, cast
 
 import coincurve
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from wallet_sdk.addresses import checksummed
 from wallet_sdk.exceptions import (
     ExpiredAuthorizationError,
     InvalidAuthorizationError,
@@ -143,7 +144,7 @@ def _uint(name: str, value: object, *, positive: bool = False, limit: int = _UIN
 
 
 def _address(name: str, value: object) -> ChecksumAddress:
-    if not isinstance(value, str) or not is_checksum_address(value):
+    if not isinstance(value, str) or checksummed(value) != value:
         raise InvalidAuthorizationError(name, value, "expected an EIP-55 checksummed address")
     if value == _ZERO_ADDRESS:
         raise InvalidAuthorizationError(name, value, "must not be the zero address")

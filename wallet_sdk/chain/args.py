@@ -7,11 +7,12 @@ before anything reaches the node. A leaf module: it imports nothing else of ``wa
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, is_checksum_address, to_checksum_address
+from eth_utils.address import is_address
 
+from wallet_sdk.addresses import checksummed
 from wallet_sdk.authorizations import merchant_id, order_id
 from wallet_sdk.exceptions import AuthorizationError, InvalidArgumentError
 
@@ -30,12 +31,12 @@ AddressLike = str | _HasAddress
 def to_address(value: object, what: str = "address") -> ChecksumAddress:
     """A checksummed address from text (all-lowercase, or correctly checksummed) or an object's ``.address``."""
     candidate = getattr(value, "address", value)
+    proper = checksummed(candidate) if isinstance(candidate, str) else None
+    if proper is not None:
+        return cast("ChecksumAddress", proper)
     if not isinstance(candidate, str) or not candidate.startswith("0x") or not is_address(candidate):
         raise InvalidArgumentError(what, value, "expected a 0x address (20 bytes)")
-    digits = candidate[2:]
-    if digits not in (digits.lower(), digits.upper()) and not is_checksum_address(candidate):
-        raise InvalidArgumentError(what, value, "mixed-case address with a wrong EIP-55 checksum")
-    return to_checksum_address(candidate)
+    raise InvalidArgumentError(what, value, "mixed-case address with a wrong EIP-55 checksum")
 
 
 def to_bytes32(value: object, what: str) -> bytes:
