@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final, TypeVar, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from node.errors import (
@@ -31,13 +31,13 @@ from node.operations.local_state import (
     LocalWallet,
     indexed_block,
     keys_mined_after,
-    keys_mined_by,
     local_now,
     local_wallet,
     spent_today,
 )
-from node.operations.models import Operation, OperationKind, OperationStatus, hold_key
+from node.operations.models import Operation, OperationKind, OperationStatus, hold_key, hold_key_expression
 from node.outbox import OutboxRow, OutboxState
+from node.writer.models import ChainTransaction, ChainTxRow
 from wallet_sdk.authorizations import Authorization, SignedAuthorization, verify
 from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import AuthorizationError
@@ -117,6 +117,17 @@ _OUTFLOWS = select(Operation.wallet, Operation.public_id, Operation.kind, _HOLD_
                    Operation.amount_minor).where(Operation.wallet.in_(bindparam("wallets", expanding=True)),
                                                  Operation.kind.in_(OUTFLOW_KINDS))
 _PENDING_OUTFLOWS = _OUTFLOWS.where(Operation.status == OperationStatus.PENDING)
+_REFLECTED = (  # an outflow's outbox row whose transaction was mined by the block (keys as _outflow_keys)
+    select(OutboxRow.id).join(ChainTxRow, ChainTxRow.outbox_id == OutboxRow.id)
+    .join(ChainTransaction, ChainTransaction.id == ChainTxRow.chain_tx_id)
+    .where(OutboxRow.idempotency_key.in_([Operation.public_id + f":{step}" for step in OUTFLOW_STEPS]
+                                         + [hold_key_expression(_HOLD_ID, "place")]),
+           ChainTransaction.block_number <= bindparam("block")))
+_PENDING_UNREFLECTED = (
+    select(Operation.wallet, func.sum(Operation.amount_minor))
+    .where(Operation.wallet.in_(bindparam("wallets", expanding=True)), Operation.kind.in_(OUTFLOW_KINDS),
+           Operation.status == OperationStatus.PENDING, ~exists(_REFLECTED))
+    .group_by(Operation.wallet))
 _MINED_OUTFLOWS = _OUTFLOWS.where(  # done (or released) since: their keys say which transaction they were
     Operation.status.not_in((OperationStatus.PENDING, OperationStatus.FAILED)),
     Operation.public_id.in_(bindparam("ids", expanding=True)) | (Operation.kind == OperationKind.ATM_CASH_OUT))
@@ -127,18 +138,14 @@ def unindexed_outflows(session: Session, wallets: Iterable[str], block: int) -> 
     outflow operations still pending whose transaction was not recorded as mined by ``block``, and later ones
     (held, completed, released) whose transaction was mined after it. Counting a released hold's placement, or
     an operation mined at ``block`` + 1 that the indexer is applying right now, only makes the view stricter.
-    (Core statements on the session's connection, a few for any number of wallets: every payment runs them,
-    see local_state's docstring.)"""
+    (Two Core statements on the session's connection for any number of wallets, the pending ones summed in the
+    database: every payment runs them, and a writer behind leaves many pending; see local_state's docstring.)"""
     wanted = list(wallets)
     totals = dict.fromkeys(wanted, 0)
     db = session.connection()
+    for wallet, amount in db.execute(_PENDING_UNREFLECTED, {"wallets": wanted, "block": block}):
+        totals[wallet] += int(amount or 0)
     recent = keys_mined_after(session, block)
-    pending = list(db.execute(_PENDING_OUTFLOWS, {"wallets": wanted}))
-    reflected = keys_mined_by(session, [k for op in pending for k in _outflow_keys(op.public_id, op.kind, op.hold_id)],
-                              block) if pending else set()
-    for op in pending:
-        if not reflected.intersection(_outflow_keys(op.public_id, op.kind, op.hold_id)):
-            totals[op.wallet] += op.amount_minor or 0
     if recent:
         ids = list({key.split(":", 1)[0] for key in recent})
         for op in db.execute(_MINED_OUTFLOWS, {"wallets": wanted, "ids": ids}):

@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, select
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, literal, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
@@ -70,6 +70,7 @@ __all__ = [
     "finish",
     "get_operation",
     "hold_key",
+    "hold_key_expression",
     "new_operation",
     "new_public_id",
     "new_ref",
@@ -166,6 +167,7 @@ class Attribution:
     customer_session_id: int | None = None
 
 
+HOLD_KEY_PREFIX: Final = "atm-hold:"
 ATTRIBUTION_INFO: Final = "operation_attribution"
 """``session.info`` key of the :class:`Attribution` of the operations made in that database session."""
 
@@ -322,4 +324,9 @@ def on_outcome(session: Session, row: OutboxRow, outcome: RowOutcome) -> None:
 def hold_key(hold_id: str, step: str, attempt: int = 1) -> str:
     """The outbox key of a cash-out's hold ``step`` (place, capture, release): by the hold's id, so a withdrawal
     code is placed once at this bank whatever the ATM event; retries of a step count their attempt."""
-    return f"atm-hold:{hold_id}:{step}" if attempt == 1 else f"atm-hold:{hold_id}:{step}:{attempt}"
+    return f"{HOLD_KEY_PREFIX}{hold_id}:{step}" if attempt == 1 else f"{HOLD_KEY_PREFIX}{hold_id}:{step}:{attempt}"
+
+
+def hold_key_expression(hold_id: ColumnElement[str], step: str) -> ColumnElement[str]:
+    """:func:`hold_key` (first attempt) as SQL, of a column holding the hold's id."""
+    return literal(HOLD_KEY_PREFIX) + hold_id + literal(f":{step}")

@@ -46,10 +46,19 @@ def _request(payer: Customer, signed: SignedAuthorization[RelayedTransfer], *, k
                        "nonce": auth.nonce, "v": signed.v, "r": signed.r, "s": signed.s})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def payer_bank(request: pytest.FixtureRequest, bank_network: BankNetwork) -> BankNode:
+    """The payer's bank: A keeps its node's data in SQLite, B in PostgreSQL."""
+    bank = bank_network.a if request.param == "sqlite" else bank_network.b
+    assert bank.engine.dialect.name == request.param
+    return bank
+
+
 @pytest.fixture
-def pair(bank_network: BankNetwork) -> tuple[Customer, Customer]:
-    payer = open_customer(bank_network.a, self_custody=True, deposit=1_000)
-    payee = open_customer(bank_network.b, deposit=None)
+def pair(bank_network: BankNetwork, payer_bank: BankNode) -> tuple[Customer, Customer]:
+    payee_bank = bank_network.b if payer_bank is bank_network.a else bank_network.a
+    payer = open_customer(payer_bank, self_custody=True, deposit=1_000)
+    payee = open_customer(payee_bank, deposit=None)
     fund_wallet(payer, 1_000)
     bank_network.wait_idle()  # the indexer has the payer's money and the payee's wallet
     return payer, payee
@@ -63,53 +72,54 @@ def _operations(bank: BankNode, payer: str) -> list[Operation]:
 
 
 def test_a_batch_takes_its_payments_in_order_and_never_past_the_balance(
-        bank_network: BankNetwork, pair: tuple[Customer, Customer]) -> None:
+        bank_network: BankNetwork, pair: tuple[Customer, Customer], payer_bank: BankNode) -> None:
     payer, payee = pair
-    a = bank_network.a
+    bank = payer_bank
     first, second, third = (signed_transfer(payer, payee.wallet, value, bit=bit)
                             for bit, value in ((1, 600), (2, 600), (3, 400)))
-    outcomes = _lane(a).run([_request(payer, first), _request(payer, second), _request(payer, third)])
+    outcomes = _lane(bank).run([_request(payer, first), _request(payer, second), _request(payer, third)])
     assert isinstance(outcomes[0], Answer) and outcomes[0].status == 202
     assert isinstance(outcomes[1], InsufficientBalanceError)  # 600 of 1,000 taken by the first
     assert isinstance(outcomes[2], Answer) and outcomes[2].body["amount"] == 400
-    ops = _operations(a, payer.wallet)
+    ops = _operations(bank, payer.wallet)
     assert [(op.public_id, op.amount_minor, op.branch) for op in ops] == [
         (outcomes[0].body["id"], 600, "B1"), (outcomes[2].body["id"], 400, "B1")]
-    with transaction(session_factory(a.engine)) as session:
+    with transaction(session_factory(bank.engine)) as session:
         relays = session.scalars(select(OutboxRow).where(OutboxRow.kind == "relay_transfers")).all()
         assert sorted(r.payload["operation"] for r in relays if r.payload["operation"] in
                       {op.public_id for op in ops}) == sorted(op.public_id for op in ops)
     bank_network.wait_idle()
-    assert [op.status.value for op in _operations(a, payer.wallet)] == ["completed", "completed"]
+    assert [op.status.value for op in _operations(bank, payer.wallet)] == ["completed", "completed"]
     assert payee.app().get_balance(payee.wallet).spendable.amount == 1_000
 
 
 def test_a_key_is_recorded_completed_with_its_answer_and_replayed_within_the_batch(
-        bank_network: BankNetwork, pair: tuple[Customer, Customer]) -> None:
+        bank_network: BankNetwork, pair: tuple[Customer, Customer], payer_bank: BankNode) -> None:
     payer, payee = pair
-    a = bank_network.a
+    bank = payer_bank
     signed = signed_transfer(payer, payee.wallet, 100)
     other = signed_transfer(payer, payee.wallet, 200)
-    outcomes = _lane(a).run([_request(payer, signed, key="K1"), _request(payer, signed, key="K1"),
+    outcomes = _lane(bank).run([_request(payer, signed, key="K1"), _request(payer, signed, key="K1"),
                              _request(payer, other, key="K1", digest="x" * 64)])
     first, again, reused = outcomes
     assert isinstance(first, Answer) and not first.replayed
     assert isinstance(again, Answer) and again.replayed and again.body == first.body
     assert isinstance(reused, IdempotencyKeyReusedError)
-    assert len(_operations(a, payer.wallet)) == 1
-    with transaction(session_factory(a.engine)) as session:
+    assert len(_operations(bank, payer.wallet)) == 1
+    with transaction(session_factory(bank.engine)) as session:
         record = session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == "K1")).one()
         assert (record.state, record.response_status, record.response_body) == (
             IdempotencyState.COMPLETED, 202, first.body)
-    later = _lane(a).run([_request(payer, signed, key="K1")])  # a later batch: the recorded answer
+    later = _lane(bank).run([_request(payer, signed, key="K1")])  # a later batch: the recorded answer
     assert isinstance(later[0], Answer) and later[0].replayed and later[0].body == first.body
-    assert len(_operations(a, payer.wallet)) == 1
+    assert len(_operations(bank, payer.wallet)) == 1
 
 
 def test_a_batch_that_fails_as_a_whole_runs_each_request_alone(
-        bank_network: BankNetwork, pair: tuple[Customer, Customer], monkeypatch: pytest.MonkeyPatch) -> None:
+        bank_network: BankNetwork, pair: tuple[Customer, Customer], payer_bank: BankNode,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     payer, payee = pair
-    a = bank_network.a
+    bank = payer_bank
     real_write = lanes._Batch.write
     failed: list[int] = []
 
@@ -121,12 +131,12 @@ def test_a_batch_that_fails_as_a_whole_runs_each_request_alone(
 
     monkeypatch.setattr(lanes._Batch, "write", write_once_failing)
     requests = [_request(payer, signed_transfer(payer, payee.wallet, 10 * (bit + 1), bit=bit)) for bit in range(3)]
-    outcomes = _lane(a).run(requests)
+    outcomes = _lane(bank).run(requests)
     assert failed == [3]
     assert all(isinstance(o, Answer) and not o.replayed for o in outcomes), outcomes
-    ops = _operations(a, payer.wallet)
+    ops = _operations(bank, payer.wallet)
     assert sorted(op.amount_minor for op in ops) == [10, 20, 30]  # each once: the failed batch left nothing
-    with transaction(session_factory(a.engine)) as session:
+    with transaction(session_factory(bank.engine)) as session:
         keys = session.scalar(select(func.count()).select_from(IdempotencyRecord).where(
             IdempotencyRecord.key.in_([r.idempotency_key for r in requests])))
     assert keys == 3
