@@ -21,6 +21,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
 from wallet_sdk._abi_words import abi_type
+from wallet_sdk._sender import calldata
 from wallet_sdk.chain.rpc import raw_request
 
 try:  # web3's internals, used as web3 uses them; a web3 that moved them gets its own (slower) path
@@ -59,7 +60,7 @@ def fast_call(call: ContractFunction, block: BlockIdentifier = "latest") -> Any:
     outputs = call.abi.get("outputs") or []
     if not WEB3_INTERNALS or block_param is None or not outputs or not _plain_connection(w3):
         return call.call(block_identifier=block)
-    params = [{"to": call.address, "data": call._encode_transaction_data()}, block_param]
+    params = [{"to": call.address, "data": calldata(call)}, block_param]
     answer = raw_request(w3, "eth_call", params, raise_contract_logic_error_on_revert)
     data = bytes.fromhex(answer[2:]) if isinstance(answer, str) else b""
     if not data:  # no code there, or a node's odd answer: let web3 say what it says
