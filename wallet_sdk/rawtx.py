@@ -32,7 +32,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
-from wallet_sdk._sender import _rpc_message, replay_revert, revert_from
+from wallet_sdk._sender import _rpc_message, calldata, replay_revert, revert_from
 from wallet_sdk.exceptions import (
     ContractRevertError,
     InvalidArgumentError,
@@ -161,7 +161,7 @@ def call_request(w3: Web3, call: ContractFunction, sender: str, *, gas_margin: i
     if isinstance(gas_margin, bool) or not isinstance(gas_margin, int) or gas_margin < 0:
         raise InvalidArgumentError("gas_margin", gas_margin, "a percentage: an int >= 0")
     to = to_checksum_address(call.address)
-    data = bytes(HexBytes(call._encode_transaction_data()))
+    data = bytes(HexBytes(calldata(call)))
     params = {"from": to_checksum_address(sender), "to": to, "data": data, "value": 0}
     with _node(w3):
         try:

@@ -374,13 +374,14 @@ class ChainWriter:
                 session.add(tx)
                 session.flush()
                 self._add_attempt(session, tx.id, signed)
+                loaded = _load_rows(session, [row.id for row in rows])  # one read for the batch's rows
                 first_item = 0
                 for row in rows:
                     count = self._item_count(kind, row)
                     session.add(ChainTxRow(outbox_id=row.id, chain_tx_id=tx.id, first_item=first_item,
                                            item_count=count))
                     first_item += count
-                    outbox = session.get(OutboxRow, row.id)
+                    outbox = loaded.get(row.id)
                     assert outbox is not None
                     transition(session, outbox, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=nonce)
         except IllegalTransitionError as exc:  # another writer took a row meanwhile: nothing was stored
@@ -552,8 +553,9 @@ class ChainWriter:
             stored.block_number = outcome.block_number
             stored.error = outcome.error
             stored.updated_at = self._clock()
+            loaded = _load_rows(session, [slot.outbox_id for slot in tx.rows])  # one read for the batch's rows
             for slot in tx.rows:
-                row = session.get(OutboxRow, slot.outbox_id)
+                row = loaded.get(slot.outbox_id)
                 assert row is not None
                 done = outcome.done_before.get(slot.outbox_id)
                 reason = outcome.row_errors.get(slot.outbox_id)
@@ -607,3 +609,8 @@ def writer_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 for the writer: web3's own retries off, so an unreachable node surfaces at once and the
     writer's backoff decides what happens next."""
     return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+
+
+def _load_rows(session: Session, ids: list[int]) -> dict[int, OutboxRow]:
+    """The outbox rows ``ids``, by id, read in one query (a batch has up to a hundred)."""
+    return {row.id: row for row in session.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))}

@@ -12,7 +12,7 @@ The structs of batches are :class:`RelayItem`, :class:`PaymentItem` and
 :class:`~wallet_sdk.chain.types.WalletOpening`; :func:`relay_failures` and :func:`payment_failures` read which
 items of a mined batch failed.
 
-A built call is not sent: ``TransactionSender.send(call)`` sends it, ``call._encode_transaction_data()`` is its
+A built call is not sent: ``TransactionSender.send(call)`` sends it, ``wallet_sdk._sender.calldata(call)`` is its
 calldata.
 """
 

@@ -23,7 +23,7 @@ from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, TxReceipt
 
-from wallet_sdk._sender import TransactionSender
+from wallet_sdk._sender import TransactionSender, calldata
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import (
     Authorization,
@@ -435,7 +435,7 @@ class NetworkOperator(_Role):
         """Propose a contract call built with web3 (``network.consortium.functions.addBank(...)``)."""
         if call.address is None:
             raise InvalidArgumentError("call", call, "a contract call with an address")
-        return self.propose(call.address, bytes(HexBytes(call._encode_transaction_data())), description)
+        return self.propose(call.address, bytes(HexBytes(calldata(call))), description)
 
     def cancel(self, proposal_id: int) -> TxResult:
         """Cancel a pending proposal. Emits ProposalCancelled."""
