@@ -307,9 +307,11 @@ def transition(
     error: str | None = None,
     events: Sequence[Event] = (),
     revert: ContractRevertError | None = None,
+    locked: bool = False,
 ) -> OutboxRow:
     """Move ``row`` to state ``to``, in the caller's transaction (the row is locked first and re-read, so
-    two writers cannot both move it).
+    two writers cannot both move it; ``locked``: the caller read it in this transaction with
+    ``with_for_update()`` already, as the chain writer reads a batch's rows at once).
 
     - ``submitted`` needs ``tx_hash`` and ``nonce`` and counts an attempt; from ``submitted`` it records a
       replacement transaction (same nonce, new hash).
@@ -328,45 +330,45 @@ def transition(
         IllegalTransitionError: not an allowed transition, or a required field is missing.
     """
     target = OutboxState(to)
-    locked = session.scalars(
-        select(OutboxRow).where(OutboxRow.id == row.id).with_for_update().execution_options(populate_existing=True)
-    ).one()
-    current = locked.state
+    if not locked:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.id == row.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+    current = row.state
     if target not in TRANSITIONS[current]:
-        raise IllegalTransitionError(locked.idempotency_key, current, target)
+        raise IllegalTransitionError(row.idempotency_key, current, target)
     if tx_hash is not None and (len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x")):
-        raise IllegalTransitionError(locked.idempotency_key, current, target, f"malformed tx hash {tx_hash!r}")
+        raise IllegalTransitionError(row.idempotency_key, current, target, f"malformed tx hash {tx_hash!r}")
     now = utcnow()
     with _transitioning():
         if target is OutboxState.SUBMITTED:
             if tx_hash is None or nonce is None:
-                raise IllegalTransitionError(locked.idempotency_key, current, target, "needs tx_hash and nonce")
-            if current is OutboxState.SUBMITTED and nonce != locked.nonce:
-                raise IllegalTransitionError(locked.idempotency_key, current, target,
-                                             f"a replacement keeps nonce {locked.nonce}, got {nonce}")
-            locked.tx_hash = tx_hash
-            locked.nonce = nonce
-            locked.attempts += 1
-            locked.submitted_at = now
+                raise IllegalTransitionError(row.idempotency_key, current, target, "needs tx_hash and nonce")
+            if current is OutboxState.SUBMITTED and nonce != row.nonce:
+                raise IllegalTransitionError(row.idempotency_key, current, target,
+                                             f"a replacement keeps nonce {row.nonce}, got {nonce}")
+            row.tx_hash = tx_hash
+            row.nonce = nonce
+            row.attempts += 1
+            row.submitted_at = now
         elif target is OutboxState.CONFIRMED:
             if tx_hash is None and current is OutboxState.RECEIVED:
-                raise IllegalTransitionError(locked.idempotency_key, current, target,
+                raise IllegalTransitionError(row.idempotency_key, current, target,
                                              "needs the tx_hash of the transaction that made the effect")
             if tx_hash is not None:
-                locked.tx_hash = tx_hash
-            locked.completed_at = now
+                row.tx_hash = tx_hash
+            row.completed_at = now
         elif target is OutboxState.RECEIVED:
-            locked.tx_hash = None
-            locked.nonce = None
-            locked.last_error = error
+            row.tx_hash = None
+            row.nonce = None
+            row.last_error = error
         elif target is OutboxState.FAILED:
-            locked.last_error = error
-            locked.completed_at = now
+            row.last_error = error
+            row.completed_at = now
         elif target is OutboxState.REVERSED and error is not None:
-            locked.last_error = error
-        locked.state = target
-        locked.updated_at = now
+            row.last_error = error
+        row.state = target
+        row.updated_at = now
     session.flush()
     if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
-        _run_final_hooks(session, locked, RowOutcome(target is OutboxState.CONFIRMED, tuple(events), revert))
-    return locked
+        _run_final_hooks(session, row, RowOutcome(target is OutboxState.CONFIRMED, tuple(events), revert))
+    return row

@@ -383,7 +383,8 @@ class ChainWriter:
                     first_item += count
                     outbox = loaded.get(row.id)
                     assert outbox is not None
-                    transition(session, outbox, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=nonce)
+                    transition(session, outbox, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=nonce,
+                               locked=True)
         except IllegalTransitionError as exc:  # another writer took a row meanwhile: nothing was stored
             log.warning("outbox row changed while signing (%s); skipped", exc)
             return None
@@ -562,16 +563,18 @@ class ChainWriter:
                 if slot.outbox_id in outcome.send_alone:  # it leaves the reverted batch, which did nothing
                     session.delete(session.get(ChainTxRow, slot.outbox_id))
                     session.flush()
-                    transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}")
+                    transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}",
+                               locked=True)
                 elif done is not None:  # the transition hands the completion what the chain did (e.g. the
                     # amount a closure burned): the events of the transaction that made the effect
-                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events)
+                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events,
+                               locked=True)
                 elif reason is None:
                     transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash,
-                               events=outcome.events)
+                               events=outcome.events, locked=True)
                 else:
                     transition(session, row, OutboxState.FAILED, error=reason, events=outcome.events,
-                               revert=outcome.row_reverts.get(slot.outbox_id))
+                               revert=outcome.row_reverts.get(slot.outbox_id), locked=True)
             session.flush()
             self._checkpoint(WriterStep.RECEIPT_SEEN)
         for attempt in tx.attempts:
@@ -612,5 +615,7 @@ def writer_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
 
 
 def _load_rows(session: Session, ids: list[int]) -> dict[int, OutboxRow]:
-    """The outbox rows ``ids``, by id, read in one query (a batch has up to a hundred)."""
-    return {row.id: row for row in session.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))}
+    """The outbox rows ``ids``, by id, read afresh and locked in one query (a batch has up to a hundred), so
+    that ``transition(..., locked=True)`` need not read each again."""
+    query = select(OutboxRow).where(OutboxRow.id.in_(ids)).with_for_update().execution_options(populate_existing=True)
+    return {row.id: row for row in session.scalars(query)}
