@@ -54,7 +54,9 @@ __all__ = [
     "OutboxState",
     "OutcomeHook",
     "RowOutcome",
+    "before_final",
     "enqueue",
+    "final_batch",
     "new_row",
     "on_final",
     "transition",
@@ -286,6 +288,24 @@ def on_final(hook: OutcomeHook) -> OutcomeHook:
     return hook
 
 
+BatchHook = Callable[[Session, Sequence[OutboxRow]], None]
+_batch_hooks: list[BatchHook] = []
+
+
+def before_final(hook: BatchHook) -> BatchHook:
+    """Register ``hook(session, rows)`` to run when a writer is about to make many rows final in one
+    transaction (:func:`final_batch`): it may read at once what the :func:`on_final` hooks will need of each."""
+    if hook not in _batch_hooks:
+        _batch_hooks.append(hook)
+    return hook
+
+
+def final_batch(session: Session, rows: Sequence[OutboxRow]) -> None:
+    """Say that ``rows`` are about to become final in ``session``'s transaction (see :func:`before_final`)."""
+    for hook in _batch_hooks:
+        hook(session, rows)
+
+
 def _run_final_hooks(session: Session, row: OutboxRow, outcome: RowOutcome) -> None:
     if not _final_hooks and isinstance(row.payload, dict) and "operation" in row.payload:
         raise RuntimeError(f"outbox row {row.idempotency_key!r} completes operation {row.payload['operation']!r}, "
@@ -368,7 +388,8 @@ def transition(
             row.last_error = error
         row.state = target
         row.updated_at = now
-    session.flush()
+    if not locked:  # (a batch's rows, read and locked together, are flushed together: one UPDATE for many)
+        session.flush()
     if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
         _run_final_hooks(session, row, RowOutcome(target is OutboxState.CONFIRMED, tuple(events), revert))
     return row

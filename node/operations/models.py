@@ -24,11 +24,11 @@ request makes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, literal, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -223,7 +223,13 @@ def new_operation(session: Session, kind: OperationKind, *, channel: str, api_ke
     return op
 
 
+_LOCKED_OPERATIONS: Final = "walletnet_locked_operations"  # session.info: operations read by _lock_operations
+
+
 def get_operation(session: Session, public_id: str, *, lock: bool = False) -> Operation:
+    op = session.info.get(_LOCKED_OPERATIONS, {}).get(public_id)
+    if op is not None:  # read and locked in this transaction already, with a batch of rows (node.outbox)
+        return cast("Operation", op)
     op = one_or_none(session, select(Operation).where(Operation.public_id == public_id), lock=lock)
     if op is None:
         raise OperationNotFoundError(public_id)
@@ -306,6 +312,17 @@ def refused(op: Operation, row: OutboxRow, outcome: RowOutcome, fallback: str, *
     the details name the contract error (:func:`failure_details`), with ``details`` (e.g. ``tx_hash=``)."""
     return finish(op, OperationStatus.FAILED, error=row.last_error or fallback, **details,
                   **failure_details(outcome))
+
+
+@outbox.before_final
+def _lock_operations(session: Session, rows: Sequence[OutboxRow]) -> None:
+    """Read and lock the operations a writer's batch of rows will complete, in one query (each would be read
+    on its own by :func:`on_outcome`)."""
+    ids = [row.payload["operation"] for row in rows
+           if isinstance(row.payload, dict) and isinstance(row.payload.get("operation"), str)]
+    if ids:
+        found = session.scalars(select(Operation).where(Operation.public_id.in_(ids)).with_for_update())
+        session.info.setdefault(_LOCKED_OPERATIONS, {}).update({op.public_id: op for op in found})
 
 
 @outbox.on_final

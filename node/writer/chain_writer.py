@@ -50,7 +50,7 @@ from web3.types import BlockIdentifier, TxReceipt
 
 from node.confirmations import is_confirmed
 from node.db import session_factory, transaction, utcnow
-from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, transition
+from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, transition
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
 from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
@@ -555,6 +555,7 @@ class ChainWriter:
             stored.error = outcome.error
             stored.updated_at = self._clock()
             loaded = _load_rows(session, [slot.outbox_id for slot in tx.rows])  # one read for the batch's rows
+            final_batch(session, list(loaded.values()))  # and one for what their completions need
             for slot in tx.rows:
                 row = loaded.get(slot.outbox_id)
                 assert row is not None
