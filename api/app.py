@@ -35,6 +35,7 @@ from api.routes import (
     wallets,
 )
 from node.db import create_engine
+from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
 
@@ -55,11 +56,14 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: NodeSettings, *, engine: Engine | None = None,
                network_factory: Callable[[], Network] | None = None, max_in_flight: int | None = None,
-               queue_timeout: float | None = None) -> FastAPI:
+               queue_timeout: float | None = None, freeze_gc: bool = False) -> FastAPI:
     """The API of the bank ``settings.bank_id``; at most ``max_in_flight`` requests run at once, the rest wait up
     to ``queue_timeout`` seconds for their turn (api/admission.py; by default the settings' ``api_max_in_flight``
     and ``api_queue_timeout``), each authenticated and its body read first (``api_max_body``,
     ``api_body_timeout``).
+
+    ``freeze_gc``: the app is its process's server (:func:`app_from_env`): see
+    :func:`node.runner.freeze_startup_objects`.
 
     ``engine`` defaults to one on ``settings.database_url`` (disposed when the app shuts down);
     ``network_factory`` defaults to connecting to ``settings.rpc_url`` with ``settings.deployment_path``
@@ -72,6 +76,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ensure_worker_threads(in_flight)
+        if freeze_gc:
+            freeze_startup_objects()
         try:
             yield
         finally:
@@ -121,5 +127,6 @@ def _problems_only_as_problem_json(app: FastAPI) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """``create_app`` with the settings from the environment / ``$WALLETNET_CONFIG``."""
-    return create_app(load_settings())
+    """``create_app`` with the settings from the environment / ``$WALLETNET_CONFIG``, as its process's server."""
+    return create_app(load_settings(), freeze_gc=True)
+

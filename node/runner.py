@@ -13,6 +13,7 @@ flow's completions (:mod:`node.jobs`) before a row can become final.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -35,7 +36,7 @@ from node.writer import ChainWriter, WriterConfig, WriterRound, writer_web3
 from wallet_sdk.chain.network import Network
 from wallet_sdk.keys import WalletKey
 
-__all__ = ["NodeRunner", "NodeStoppedError", "open_writer"]
+__all__ = ["NodeRunner", "NodeStoppedError", "freeze_startup_objects", "open_writer"]
 
 log = logging.getLogger("walletnet.node")
 
@@ -211,3 +212,12 @@ def open_writer(settings: NodeSettings, config: WriterConfig | None = None) -> I
         yield ChainWriter(session_factory(engine), network, key, config)
     finally:
         engine.dispose()
+
+
+def freeze_startup_objects() -> None:
+    """Put what exists once a server process is up (modules, routes, SQLAlchemy's and web3's tables: it lives as
+    long as the process) out of the garbage collector's sight, so that a full collection no longer walks it: one
+    took 35-55 ms inside a request's answer under load. For a process that serves (the API's, ``walletnet node
+    run``), not for one that makes many apps or nodes (tests): what it freezes is never collected."""
+    gc.collect()
+    gc.freeze()

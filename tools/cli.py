@@ -547,7 +547,7 @@ def node_run_cmd(
 
     from node.db import create_engine, current_revision, head_revision
     from node.indexer.service import IndexScope
-    from node.runner import NodeRunner, NodeStoppedError
+    from node.runner import NodeRunner, NodeStoppedError, freeze_startup_objects
     from node.settings import OperatorPasswordError
     from node.writer import WriterConfig, writer_web3
     from wallet_sdk.chain.network import Network
@@ -581,6 +581,8 @@ def node_run_cmd(
             runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
                                 writer_config=writer_config)
             runner.start()
+            if not until_idle:  # a node process from now on
+                freeze_startup_objects()
             console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
                           f"({scope}) and periodic jobs on {settings.database_url_for_display()}", highlight=False)
             while not stop.is_set() and not runner.failures:

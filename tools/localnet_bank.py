@@ -15,6 +15,7 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
+from node.runner import freeze_startup_objects
 from tools.localnet_nodes import start_bank
 
 
@@ -29,6 +30,7 @@ def main() -> None:
                                   config.get("part", "both"))
         print(json.dumps({"url": bank.url, "db_path": str(bank.db_path), "new_db": new_db}), flush=True)
         os.dup2(2, 1)  # nobody reads the pipe after that line: anything written later goes to standard error
+        freeze_startup_objects()  # this process serves one bank from now on
         stop.wait()  # a failed node thread is logged; the API keeps answering, as in `walletnet up`
 
 
