@@ -25,6 +25,11 @@ every real request wait 10 s and get 503). So, before its turn, a request
    the request was done.
 
 Only then does it wait for its turn, and the app gets the body from memory.
+
+A route whose requests are answered by a lane (:func:`api.routing.in_lane`, e.g. ``POST /v1/transfers``,
+node/transfers/lane.py) holds no worker thread while it waits: its requests take turns of their own,
+``LANE_LIMIT`` (256) of them, as many as the lane takes into one batch, so a burst of payments is admitted in
+large batches rather than 32 at a time. They too wait at most ``queue_timeout`` for a turn.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ __all__ = ["InFlightLimit", "ensure_worker_threads"]
 THREAD_HEADROOM = 8  # worker threads beyond the limit, for the hops of the requests inside
 AUTH_THREADS: Final = 8  # threads authenticating requests that wait outside, apart from the pool of those inside
 UNLIMITED_PATHS = frozenset({"/v1/health"})
+LANE_LIMIT: Final = 256  # requests a lane's routes run at once (node.transfers.lane.DEFAULT_MAX_BATCH)
 DEFAULT_MAX_BODY: Final = 64 * 1024
 DEFAULT_BODY_TIMEOUT: Final = 10.0
 
@@ -68,7 +74,8 @@ class InFlightLimit:
     module docstring)."""
 
     def __init__(self, app: ASGIApp, limit: int, queue_timeout: float, *, max_body: int = DEFAULT_MAX_BODY,
-                 body_timeout: float = DEFAULT_BODY_TIMEOUT, keyed_routes: Sequence[BaseRoute] = ()) -> None:
+                 body_timeout: float = DEFAULT_BODY_TIMEOUT, keyed_routes: Sequence[BaseRoute] = (),
+                 lane_routes: Sequence[BaseRoute] = (), lane_limit: int = LANE_LIMIT) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.app = app
@@ -77,7 +84,10 @@ class InFlightLimit:
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.keyed_routes = tuple(keyed_routes)  # api.auth.keyed_routes(): authenticated here, before the turn
+        self.lane_routes = tuple(lane_routes)  # api.routing.lane_routes(): they wait for a lane, not a thread
+        self.lane_limit = lane_limit
         self._turns: asyncio.Semaphore | None = None  # made on the server's event loop, at the first request
+        self._lane_turns: asyncio.Semaphore | None = None
         self._auth_threads: anyio.CapacityLimiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -93,10 +103,9 @@ class InFlightLimit:
         except NodeError as refusal:  # 401, 413, 408: the body is not (all) read, so the connection closes
             await self._refuse(refusal, scope, receive, send, {"Connection": "close"})
             return
-        if self._turns is None:
-            self._turns = asyncio.Semaphore(self.limit)
-        if not await self._take_turn(self._turns):
-            busy = ServiceUnavailableError(f"the node has {self.limit} requests in progress and this one waited "
+        turns, limit = self._turns_of(scope)
+        if not await self._take_turn(turns):
+            busy = ServiceUnavailableError(f"the node has {limit} requests in progress and this one waited "
                                            f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it "
                                            "again")
             await self._refuse(busy, scope, receive, send, {"Retry-After": "1"})
@@ -104,7 +113,18 @@ class InFlightLimit:
         try:
             await self.app(scope, _replay(body, receive), send)
         finally:
-            self._turns.release()
+            turns.release()
+
+    def _turns_of(self, scope: Scope) -> tuple[asyncio.Semaphore, int]:
+        """The turns a request takes, and how many there are: a lane's (many: its requests hold no thread, and a
+        batch is as large as the requests waiting) or the threads' (``limit``)."""
+        if self.lane_routes and any(route.matches(scope)[0] is Match.FULL for route in self.lane_routes):
+            if self._lane_turns is None:
+                self._lane_turns = asyncio.Semaphore(self.lane_limit)
+            return self._lane_turns, self.lane_limit
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.limit)
+        return self._turns, self.limit
 
     @staticmethod
     async def _refuse(refusal: NodeError, scope: Scope, receive: Receive, send: Send,

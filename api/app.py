@@ -34,6 +34,7 @@ from api.routes import (
     vault,
     wallets,
 )
+from api.routing import lane_routes
 from node.db import create_engine
 from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
@@ -99,7 +100,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     app.add_middleware(InFlightLimit, limit=in_flight,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
-                       keyed_routes=keyed_routes(routers))
+                       keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers))
     for router in routers:
         document_scopes(router)
         app.include_router(router)

@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from api.idempotency import IdempotentRequest
@@ -19,7 +20,9 @@ from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
 from node.operations.models import Operation
 
-__all__ = ["accepted", "operation_route", "route"]
+__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "route"]
+
+_IN_LANE = "walletnet_in_lane"
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -43,6 +46,19 @@ def operation_route(router: APIRouter, path: str, summary: str, *problems: Probl
                     **options: Any) -> Callable[[Endpoint], Endpoint]:
     """:func:`route` for a POST that starts an operation and answers 202 with it (:func:`accepted`)."""
     return route(router, "POST", path, summary, *problems, status_code=202, response_model=OperationOut, **options)
+
+
+def in_lane(endpoint: Endpoint) -> Endpoint:
+    """Mark an async endpoint whose work a lane does (node.transfers.lane): it holds no worker thread, so its
+    requests take the admission middleware's lane turns (api/admission.py, :func:`lane_routes`)."""
+    endpoint.__dict__[_IN_LANE] = True
+    return endpoint
+
+
+def lane_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
+    """The routes of ``routers`` whose endpoints are marked :func:`in_lane`."""
+    return [route for router in routers for route in router.routes
+            if isinstance(route, APIRoute) and route.endpoint.__dict__.get(_IN_LANE, False)]
 
 
 def accepted(idem: IdempotentRequest, session: Session, op: Operation) -> OperationOut:

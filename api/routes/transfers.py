@@ -15,7 +15,7 @@ from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_
 from api.deps import AppState, AppStateDep
 from api.idempotency import IdempotencyKey, replay, request_digest
 from api.problems import ProblemKind
-from api.routing import operation_route
+from api.routing import in_lane, operation_route
 from api.schemas.operations import operation_out
 from api.schemas.transfers import TransferIn
 from api.shown_once import redacted
@@ -39,6 +39,7 @@ def _lane(state: AppState) -> TransferLane:
                  ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
                  *PAYING_WALLET_PROBLEMS, *SPENDING_PROBLEMS, *SECOND_FACTOR_PROBLEMS,
                  ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
+@in_lane
 async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep, idempotency_key: IdempotencyKey,
                    state: AppStateDep, totp: TotpCode = None) -> Any:
     """Relay the payer's signed RelayedTransfer (`authorization` as fields, or `payload` as its QR text) to

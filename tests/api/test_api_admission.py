@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from api.admission import THREAD_HEADROOM
 from api.app import create_app
+from node.api_keys import Scope
 from node.settings import NodeSettings
 from wallet_sdk.chain.network import Network
 
@@ -79,3 +80,23 @@ def test_the_server_has_more_worker_threads_than_requests_it_lets_in(settings: N
     app, _ = _app(settings, api_engine, network, max_in_flight=100)
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/test/threads").json()["tokens"] >= 100 + THREAD_HEADROOM
+
+
+def test_a_payment_waits_for_a_lane_turn_not_for_a_thread(
+        settings: NodeSettings, api_engine: Engine, network: Network, make_key: Callable[..., str],
+        auth: Callable[[str], dict[str, str]], problem: Callable[..., dict[str, object]]) -> None:
+    """``POST /v1/transfers`` holds no worker thread (its lane answers it): with the one thread turn taken, a
+    payment is still let in and answered (here refused for the teller's missing desk: it ran), while a thread
+    route waits and gets its 503."""
+    app, state = _app(settings, api_engine, network, max_in_flight=1, queue_timeout=0.3)
+    teller = auth(make_key(Scope.TELLER))
+    body = {"payer": "0x" + "ab" * 20, "payee": "0x" + "cd" * 20, "amount": 5}
+    with TestClient(app, raise_server_exceptions=False) as client, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(client.get, "/test/slow")
+        assert state["entered"].wait(30)  # the one thread turn is taken
+        problem(client.get("/test/threads"), 503, "service-unavailable")
+        paid = client.post("/v1/transfers", json=body, headers={**teller, "Idempotency-Key": "lane-turn-1"})
+        refused = problem(paid, 422, "validation")
+        assert "X-Teller-Branch" in str(refused["detail"])
+        state["release"].set()
+        assert first.result(30).status_code == 200
