@@ -136,47 +136,43 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-The API figures are far below the targets of issue 20 (1,000 P2P payments accepted per second, 500 confirmed,
-10x the naive baseline, p99 <= 50 ms at 200/s, 500/s for ATM cash-ins and merchant payments). What was measured
-on this machine (py-spy on BANKA's process, and the time each holder kept SQLite's write lock, counted in a
-run of 600 P2P payments on 64 connections):
+P2P payments now meet one target of issue 20 (10x the naive baseline) and not the others (1,000 accepted per
+second, 500 confirmed, p99 <= 50 ms at 200/s, 500/s for ATM cash-ins and merchant payments). What was measured
+on this machine (CPU seconds of BANKA's processes read from /proc, and py-spy `--gil` on its API and node
+processes, over 2,000 P2P payments on 64 connections):
 
-1. **A P2P payment no longer asks the chain.** Before, about eight `eth_call`s per request were made while
-   holding the write lock; now the node admits it from its own view (docs/node.md, "Admitting a payment";
-   `tests/api/test_flows_local_admission.py` counts zero JSON-RPC calls). The closed-loop figure rose from
-   12-17 per second (17.5 in the run of 2026-12-05) to 32-39 in runs of 2026-12-07 morning, and a payment at 2
-   per second is answered in about 30 ms: the chain reads were not the whole story.
-2. **Where a request's CPU went, and what was cut (2026-12-07, CPU seconds of BANKA's processes read from
-   /proc over 300 P2P payments on 64 connections).** With the node (writer, indexer, jobs) in the API's
-   process, the writer alone took half of the process's GIL time (py-spy `--gil`), mostly per transaction
-   (estimate, fee, nonce, receipt calls through web3.py) in batches of about 5 payments. The bench now runs
-   a bank as docker-compose.yml deploys it, the node and the API in two processes. The API process then spent
-   about 21 ms of CPU per request, 60% of it in SQLAlchemy (about 32 statements a request through the ORM; on
-   this machine an ORM select costs 220-260 µs of CPU, the same select as a Core statement on the session's
-   connection 36 µs). The admission reads, the authentication and the three inserts (operation, outbox row,
-   idempotency claim) are now Core statements built once, the inserts with `ON CONFLICT DO NOTHING RETURNING
-   id`; trivial dependencies are async and a session is opened on the event loop. The API now spends about
-   11 ms of CPU per request, and a P2P payment at 2 per second is answered in about 12 ms.
-3. **One write at a time.** On SQLite every request's transaction begins with `BEGIN IMMEDIATE` and holds the
-   file's single write lock until it commits, and a request has two (its idempotency claim, then its work).
-   Counted over 600 transactions: the lock is held about 11.5 ms of wall time per transaction for about
-   4.8 ms of the holder's CPU, so about 23 ms a request is serialized: 40-50 payments per second, whatever
-   the number of connections. A smaller GIL switch interval (0.5 ms against 5 ms) did not change that ratio;
-   the holder also waits for SQLite's lock while the node's process writes (up to 0.5 s in one counted run).
-   What remains of a request's CPU is spread: FastAPI's dependency resolution and the thread-pool hand-offs
-   (about a quarter), the ORM for the wallet record and the customer session, response serialisation.
-4. **What would reach the target** is what issue 20 lays out and this run does not have yet: an async request
-   path with no thread hop per request, and one writer that group-commits many requests' rows in one
-   transaction while each request awaits its own commit (so the lock is held for the inserts only, not for a
-   request's whole life), with the admission state kept in memory per wallet under a per-wallet lock, and the
-   idempotency claim in the same transaction as the work. The bare endpoint's figure in the table (the
-   ceiling) is what this stack can do at all.
-5. Confirmed/s follows accepted/s (the writer relays in batches of up to 100 per transaction, and mints a
-   round's ATM cash-ins in one `mintBatch`); ATM cash-ins and merchant payments still read the chain for other
-   facts (a cash-in makes 5 `eth_call`s: the wallet's record, its limits, balance and holds for the balance
-   cap; a merchant payment the payer's record) and keep the same write-lock shape. Admitting a cash-in from the
-   node's view needs the cap checked against money coming in that the view may not show yet; a refused mint
-   after the notes are in the ATM is worse than a slower answer, so it was left to the chain.
+1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
+   request waiting into one transaction: reads for all of them at once (about ten statements a batch), each
+   request checked in memory against them, one insert per table, one commit, the idempotency key recorded
+   with the answer in that transaction (docs/node.md, "The P2P lane"). Requests wait for lane turns (256), not
+   for the 32 thread turns. Before the lane: 88-90 accepted per second, every request holding SQLite's write
+   lock twice (its claim, then its work) for about 11.5 ms each. With it, and with the reads it made cheaper
+   (a wallet's pending outflow summed in SQL, EIP-55 checksums remembered, keys remembered for a second):
+   about 350-530 per second in runs of the same day, depending on the run.
+2. **Where the API process's time goes now.** About half is the web stack per request: uvicorn, the
+   middlewares, FastAPI's routing through included routers and its dependency resolution (its per-request
+   cache keys alone about 3%), pydantic, the JSON answer. The lane's thread has most of the rest: its batch
+   reads, the signature check (coincurve, about 60 µs), the operation's answer (`OperationOut` and
+   `jsonable_encoder`, about 7%), the inserts. What would reach 1,000 per second: a route outside FastAPI's
+   dependency machinery (the ceiling in the table is the bare stack), the answer serialised once, and the
+   lane's per-request Python trimmed further.
+3. **Confirmed per second is the node process's.** Its writer, indexer and jobs share one GIL, and anvil
+   takes about a fifth of a core. Per relay batch of 100 the writer used to build each row's call on its own,
+   encode the batch through web3's normalizers (64 ms) and read each row again in each transition; now one
+   build checks the group, the SDK encodes with eth_abi (6 ms), and a batch's rows and operations are read
+   and locked once and updated in one executemany. Left: web3's binding of the call's arguments (about 15% of
+   the node process), web3's formatting of 100-log receipts (about 14%), the ORM in the completions, and the
+   indexer's projection (10-19%).
+4. **The latency tail at 200 per second** (p50 about 20-30 ms, p99 120-290 ms across runs of the same code):
+   the lane waits for SQLite's write lock while the node's process writes (a writer's batch record, an indexer
+   round), in SQLite's busy handler, whose sleeps grow to 100 ms. Polling `BEGIN IMMEDIATE` every
+   millisecond or two instead was tried and made it worse (p99 1,050 ms in that run): reverted. Shorter node
+   transactions (the indexer's above all) are what is left.
+5. **ATM cash-ins and merchant payments** still run one request per transaction with their chain reads (a
+   cash-in makes 5 `eth_call`s for the balance cap; a merchant payment reads the payer's record): they need
+   lanes of their own. Admitting a cash-in from the node's view needs the cap checked against money coming in
+   that the view may not show yet; a refused mint after the notes are in the ATM is worse than a slower
+   answer, so it was left to the chain.
 6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.
