@@ -187,7 +187,10 @@ class TransferLane:
             except Exception as exc:
                 outcomes = [exc]
             for (_, future, loop), outcome in zip(waiters, outcomes, strict=True):
-                loop.call_soon_threadsafe(_settle, future, outcome)
+                try:
+                    loop.call_soon_threadsafe(_settle, future, outcome)
+                except RuntimeError:  # its event loop is closed (the server stopped): nobody waits for it
+                    log.info("a payment was answered after its server stopped; its answer is under its key")
 
     def _attempt(self, requests: list[TransferRequest]) -> list[Outcome]:
         with unit_of_work(self.sessions) as session:
