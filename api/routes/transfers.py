@@ -67,7 +67,7 @@ async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep
     answer = await _lane(state).submit(TransferRequest(
         idempotency_scope=key.idempotency_scope, idempotency_key=idempotency_key,
         request_hash=await request_digest(request), api_key_id=key.id, channel=channel,
-        attribution=attribution_of(key, desk, channel=Scope.APP), customer_ref=key.customer_ref, payer=body.payer,
+        attribution=attribution_of(key, desk, channel=channel), customer_ref=key.customer_ref, payer=body.payer,
         payee=body.payee, amount_minor=body.amount, authorization=authorization,
         payload=body.payload if authorization is None else None, totp_code=totp, check=check))
     if answer.replayed:

@@ -4,6 +4,7 @@ result per row, idempotent per customer) and ``walletnet wallets enrol`` (chunks
 from __future__ import annotations
 
 import csv
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from wallet_sdk.exceptions import ApiConnectionError, ForbiddenError, Validation
 from wallet_sdk.keys import WalletKey
 
 KEY_ENV = "WALLETNET_TEST_ENROL_KEY"
+# In os.environ from import on (before any bank's threads run): CliRunner's env= then only changes its value
+# and puts the old one back. Adding and deleting the key made the environment change size while a node thread
+# iterated it (requests looks for proxy settings on every call): the writer died of a KeyError in one CI run.
+os.environ.setdefault(KEY_ENV, "")
 
 
 def fresh(prefix: str) -> str:
