@@ -160,9 +160,10 @@ processes, over 2,000 P2P payments on 64 connections):
    takes about a fifth of a core. Per relay batch of 100 the writer used to build each row's call on its own,
    encode the batch through web3's normalizers (64 ms) and read each row again in each transition; now one
    build checks the group, the SDK encodes with eth_abi (6 ms), and a batch's rows and operations are read
-   and locked once and updated in one executemany. Left: web3's binding of the call's arguments (about 15% of
-   the node process), web3's formatting of 100-log receipts (about 14%), the ORM in the completions, and the
-   indexer's projection (10-19%).
+   and locked once and updated in one executemany. In the last profile taken (before the group build, when
+   web3's binding of each row's call was still about 15% of the node process), what remained was web3's
+   formatting of 100-log receipts (about 14%), the ORM in the completions and the indexer's projection
+   (10-19%).
 4. **The latency tail at 200 per second** (p50 about 20-30 ms, p99 120-290 ms across runs of the same code):
    the lane waits for SQLite's write lock while the node's process writes (a writer's batch record, an indexer
    round), in SQLite's busy handler, whose sleeps grow to 100 ms. Polling `BEGIN IMMEDIATE` every
