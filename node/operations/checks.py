@@ -30,6 +30,7 @@ from node.ledger.errors import AccountNotFoundError
 from node.operations.local_state import (
     LocalWallet,
     indexed_block,
+    keys_mined,
     keys_mined_after,
     local_now,
     local_wallet,
@@ -37,7 +38,7 @@ from node.operations.local_state import (
 )
 from node.operations.models import Operation, OperationKind, OperationStatus, hold_key, hold_key_expression
 from node.outbox import OutboxRow, OutboxState
-from node.writer.models import ChainTransaction, ChainTxRow
+from node.writer.models import ChainTransaction
 from wallet_sdk.authorizations import Authorization, SignedAuthorization, verify
 from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import AuthorizationError
@@ -117,12 +118,9 @@ _OUTFLOWS = select(Operation.wallet, Operation.public_id, Operation.kind, _HOLD_
                    Operation.amount_minor).where(Operation.wallet.in_(bindparam("wallets", expanding=True)),
                                                  Operation.kind.in_(OUTFLOW_KINDS))
 _PENDING_OUTFLOWS = _OUTFLOWS.where(Operation.status == OperationStatus.PENDING)
-_REFLECTED = (  # an outflow's outbox row whose transaction was mined by the block (keys as _outflow_keys)
-    select(OutboxRow.id).join(ChainTxRow, ChainTxRow.outbox_id == OutboxRow.id)
-    .join(ChainTransaction, ChainTransaction.id == ChainTxRow.chain_tx_id)
-    .where(OutboxRow.idempotency_key.in_([Operation.public_id + f":{step}" for step in OUTFLOW_STEPS]
-                                         + [hold_key_expression(_HOLD_ID, "place")]),
-           ChainTransaction.block_number <= bindparam("block")))
+_REFLECTED = keys_mined(ChainTransaction.block_number <= bindparam("block")).where(  # keys as _outflow_keys
+    OutboxRow.idempotency_key.in_([Operation.public_id + f":{step}" for step in OUTFLOW_STEPS]
+                                  + [hold_key_expression(_HOLD_ID, "place")]))
 _PENDING_UNREFLECTED = (
     select(Operation.wallet, func.sum(Operation.amount_minor))
     .where(Operation.wallet.in_(bindparam("wallets", expanding=True)), Operation.kind.in_(OUTFLOW_KINDS),

@@ -38,7 +38,7 @@ from node.indexer.service import CHECKPOINT_NAME
 from node.outbox import OutboxRow
 from node.writer.models import ChainTransaction, ChainTxRow
 
-__all__ = ["LocalWallet", "day_start", "indexed_block", "keys_mined_after", "keys_mined_by", "local_now",
+__all__ = ["LocalWallet", "day_start", "indexed_block", "keys_mined", "keys_mined_after", "local_now",
            "local_times", "local_wallet", "local_wallets", "spent_since", "spent_today"]
 
 MERCHANT_CLASS: Final = 5
@@ -135,7 +135,7 @@ def spent_today(session: Session, wallet: str, now: int) -> int:
     return spent_since(session, [wallet], day_start(now))[wallet]
 
 
-def _keys_mined(block_filter: ColumnElement[bool]) -> Select[str]:
+def keys_mined(block_filter: ColumnElement[bool]) -> Select[str]:
     """The outbox keys whose transaction the writer recorded in a block that ``block_filter`` keeps."""
     return (select(OutboxRow.idempotency_key)
             .join(ChainTxRow, ChainTxRow.outbox_id == OutboxRow.id)
@@ -143,17 +143,10 @@ def _keys_mined(block_filter: ColumnElement[bool]) -> Select[str]:
             .where(block_filter))
 
 
-_MINED_AFTER = _keys_mined(ChainTransaction.block_number > bindparam("block"))
-_MINED_BY = _keys_mined(ChainTransaction.block_number <= bindparam("block")).where(
-    OutboxRow.idempotency_key.in_(bindparam("keys", expanding=True)))
+_MINED_AFTER = keys_mined(ChainTransaction.block_number > bindparam("block"))
 
 
 def keys_mined_after(session: Session, block: int) -> set[str]:
     """The outbox keys whose transaction the writer recorded as mined after ``block`` (a few: those the
     indexer has not reached yet)."""
     return set(session.connection().scalars(_MINED_AFTER, {"block": block}))
-
-
-def keys_mined_by(session: Session, keys: Iterable[str], block: int) -> set[str]:
-    """Those of ``keys`` whose transaction the writer recorded as mined in ``block`` or before."""
-    return set(session.connection().scalars(_MINED_BY, {"block": block, "keys": list(keys)}))

@@ -61,6 +61,7 @@ from node.settings import NodeSettings
 from node.transfers.service import decode_transfer, signed_transfer, transfer
 from node.wallets.models import WalletRecord, WalletState
 from node.writer.kinds import relay_payload
+from wallet_sdk.addresses import checksummed
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
 from wallet_sdk.chain.network import Network, to_address
 
@@ -110,13 +111,6 @@ _Waiter = tuple[TransferRequest, asyncio.Future[Answer], asyncio.AbstractEventLo
 
 _PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.state).where(
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
-
-
-def _address(text: str) -> str | None:
-    try:
-        return to_address(text, "address")
-    except ValueError:
-        return None
 
 
 class TransferLane:
@@ -237,11 +231,11 @@ class _Batch:
     def _read(self, requests: list[TransferRequest]) -> None:
         session = self.session
         self.taken = idempotency.recorded(session, [(r.idempotency_scope, r.idempotency_key) for r in requests])
-        payers = sorted({a for a in (_address(r.payer) for r in requests) if a is not None})
+        payers = sorted({a for a in (checksummed(r.payer) for r in requests) if a is not None})
         statement = _PAYERS.with_for_update() if session.get_bind().dialect.name == "postgresql" else _PAYERS
         self.records = {row.address: row for row in session.connection().execute(statement, {"addresses": payers})}
         self.block = indexed_block(session)
-        payees = {a for a in (_address(r.payee) for r in requests) if a is not None}
+        payees = {a for a in (checksummed(r.payee) for r in requests) if a is not None}
         self.views = local_wallets(session, set(payers) | payees) if self.block is not None else {}
         self.clocks = local_times(session, payers)
         self.unindexed = unindexed_outflows(session, payers, self.block) if self.block is not None else {}
@@ -275,7 +269,7 @@ class _Batch:
             takeover = taken.id  # in flight under a caller presumed dead (node.idempotency)
         if request.check is not None:
             request.check()
-        payer = _address(request.payer)
+        payer = checksummed(request.payer)
         if request.customer_ref is not None:
             payer = to_address(request.payer, "address")
             record = self.records.get(payer)
@@ -298,7 +292,7 @@ class _Batch:
         if payer is None or payer in self.slow or not isinstance(signed, SignedAuthorization) \
                 or request.amount_minor > settings.second_factor_threshold or request.amount_minor < 1:
             return None
-        payee = _address(request.payee)
+        payee = checksummed(request.payee)
         record, local = self.records.get(payer), self.views.get(payer)
         if payee is None or payee == payer or payee not in self.views or record is None \
                 or record.state != WalletState.ACTIVE or local is None or local.status != "active" \
@@ -337,7 +331,7 @@ class _Batch:
     def _full(self, request: TransferRequest, takeover: int | None) -> Answer:
         """``transfer`` itself, under a savepoint, once the batch's rows so far are written (it reads them)."""
         self.write()
-        payer = _address(request.payer)
+        payer = checksummed(request.payer)
         if payer is not None:
             self.slow.add(payer)
         with self.session.begin_nested():
