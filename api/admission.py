@@ -60,7 +60,7 @@ __all__ = ["InFlightLimit", "ensure_worker_threads"]
 THREAD_HEADROOM = 8  # worker threads beyond the limit, for the hops of the requests inside
 AUTH_THREADS: Final = 8  # threads authenticating requests that wait outside, apart from the pool of those inside
 UNLIMITED_PATHS = frozenset({"/v1/health"})
-LANE_LIMIT: Final = 256  # requests a lane's routes run at once (node.transfers.lane.DEFAULT_MAX_BATCH)
+LANE_LIMIT: Final = 256  # requests a lane's routes run at once (node.lanes.DEFAULT_MAX_BATCH)
 DEFAULT_MAX_BODY: Final = 64 * 1024
 DEFAULT_BODY_TIMEOUT: Final = 10.0
 

@@ -12,15 +12,18 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from api.idempotency import IdempotentRequest
+from api.deps import AppState
+from api.idempotency import IdempotentRequest, replay
 from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
+from node.lanes import Answer, Work, WorkLane
 from node.operations.models import Operation
 
-__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "route"]
+__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "route", "run_in_lane"]
 
 _IN_LANE = "walletnet_in_lane"
 
@@ -49,10 +52,24 @@ def operation_route(router: APIRouter, path: str, summary: str, *problems: Probl
 
 
 def in_lane(endpoint: Endpoint) -> Endpoint:
-    """Mark an async endpoint whose work a lane does (node.transfers.lane): it holds no worker thread, so its
+    """Mark an async endpoint whose work a lane does (node.lanes): it holds no worker thread, so its
     requests take the admission middleware's lane turns (api/admission.py, :func:`lane_routes`)."""
     endpoint.__dict__[_IN_LANE] = True
     return endpoint
+
+
+async def run_in_lane(state: AppState, name: str, work: Work) -> JSONResponse:
+    """Have the app's :class:`~node.lanes.WorkLane` ``name`` run ``work`` and answer as it did (a repeated
+    request: as first answered, ``Idempotent-Replayed``)."""
+    lane = state.lane(name, lambda: WorkLane(state.work_sessions, name))
+    return respond(await lane.submit(work))
+
+
+def respond(answer: Answer) -> JSONResponse:
+    """The response of a lane's ``answer`` (raised as a replay if an earlier request with its key ran it)."""
+    if answer.replayed:
+        raise replay(answer.status, answer.body)
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
 def lane_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:

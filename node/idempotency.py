@@ -196,7 +196,7 @@ _RECORDS_OF = select(IdempotencyRecord.__table__).where(
 
 def recorded(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """The records of those (scope, key) ``pairs`` that are taken, as rows of their columns; one query for all.
-    (For a request that records its key only with its answer, in its work's transaction: node.transfers.lane.)"""
+    (For a request that records its key only with its answer, in its work's transaction: node.lanes.)"""
     wanted = set(pairs)
     if not wanted:
         return {}

@@ -1,9 +1,11 @@
 """``/v1/atm``: the ATMs' own messages (cash-in, cash-out and its dispense or fault), each authenticated by a key of
 scope ``atm`` AND the device's signature; the flows are :mod:`node.atm.service`.
 
-The signature check runs in its own short transaction, committed before the endpoint: the message's
-signature is remembered even if the endpoint then fails, so the same message can never be accepted twice.
-:func:`handle_event` gives an ATM event (its ``event_id``) its first answer again when it is re-sent.
+The signature check is committed whatever the message's work does: the message's signature is remembered even
+if the work then fails, so the same message can never be accepted twice. Cash-ins go through the ATM lane
+(:class:`node.lanes.WorkLane`: many in one transaction), the check under a savepoint of its own; the other
+messages check it in a short transaction of its own before the endpoint runs. :func:`handle_event` gives an
+ATM event (its ``event_id``) its first answer again when it is re-sent.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from api.auth import require_scope
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, check_currency
 from api.deps import AppState, AppStateDep, NetworkDep, SessionDep, SettingsDep
 from api.problems import ProblemKind, ReplayedResponse
-from api.routing import operation_route
+from api.routing import in_lane, operation_route, run_in_lane
 from api.schemas.atm import CashInIn, CashOutIn, DispenseIn, FaultIn
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
@@ -30,7 +32,9 @@ from node.atm import service
 from node.atm.auth import Replay, authenticate, claim_event, complete_event
 from node.atm.models import Atm
 from node.idempotency import request_hash
+from node.lanes import Work
 from node.operations.models import Operation
+from node.settings import NodeSettings
 from wallet_sdk.client.atm import (
     ATM_ID_HEADER,
     ATM_NONCE_HEADER,
@@ -68,15 +72,31 @@ class AtmCall:
         return request_hash(self.method, self.path, self.body)
 
 
-def _authenticate(state: AppState, **message: Any) -> str:
-    with state.sessions.begin() as session:
-        atm = authenticate(session, state.settings, **message)
-        return atm.atm_id
+@dataclass(frozen=True)
+class SignedMessage:
+    """An ATM message as received, its device signature not checked yet (:meth:`authenticate`)."""
+
+    api_key_id: int
+    headers: dict[str, str | None]  # atm_id, timestamp, nonce, signature
+    method: str
+    path: str
+    raw: bytes
+
+    def authenticate(self, session: Session, settings: NodeSettings) -> str:
+        """The id of the ATM that signed it; the signature is recorded so a replay is refused (node.atm.auth)."""
+        return authenticate(session, settings, **self.headers, method=self.method, path=self.path, body=self.raw).atm_id
+
+    def call(self, atm_id: str) -> AtmCall:
+        """The message as :meth:`authenticate` found it signed by ``atm_id``."""
+        try:
+            body = json.loads(self.raw) if self.raw else None
+        except (ValueError, UnicodeDecodeError):
+            body = {"bytes_hex": self.raw.hex()}  # FastAPI refuses the body itself (422)
+        return AtmCall(atm_id=atm_id, api_key_id=self.api_key_id, method=self.method, path=self.path, body=body)
 
 
-async def atm_call(
+async def signed_message(
     request: Request,
-    state: AppStateDep,
     key: AtmKey,
     atm_id: Annotated[str | None, Header(alias=ATM_ID_HEADER, description="the ATM's id")] = None,
     timestamp: Annotated[str | None, Header(alias=ATM_TIMESTAMP_HEADER,
@@ -86,16 +106,22 @@ async def atm_call(
     signature: Annotated[str | None, Header(alias=ATM_SIGNATURE_HEADER,
                                             description="hex HMAC-SHA256 with the device secret of "
                                                         "timestamp, nonce, method, path and body")] = None,
-) -> AtmCall:
-    raw = await request.body()
-    path = request.url.path
-    checked = await run_in_threadpool(_authenticate, state, atm_id=atm_id, timestamp=timestamp, nonce=nonce,
-                                      signature=signature, method=request.method, path=path, body=raw)
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        body = {"bytes_hex": raw.hex()}  # FastAPI refuses the body itself (422)
-    return AtmCall(atm_id=checked, api_key_id=key.id, method=request.method, path=path, body=body)
+) -> SignedMessage:
+    return SignedMessage(api_key_id=key.id, headers={"atm_id": atm_id, "timestamp": timestamp, "nonce": nonce,
+                                                     "signature": signature},
+                         method=request.method, path=request.url.path, raw=await request.body())
+
+
+SignedMessageDep = Annotated[SignedMessage, Depends(signed_message)]
+
+
+def _authenticate(state: AppState, message: SignedMessage) -> str:
+    with state.sessions.begin() as session:
+        return message.authenticate(session, state.settings)
+
+
+async def atm_call(state: AppStateDep, message: SignedMessageDep) -> AtmCall:
+    return message.call(await run_in_threadpool(_authenticate, state, message))
 
 
 AtmCallDep = Annotated[AtmCall, Depends(atm_call)]
@@ -105,6 +131,12 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
                  work: Callable[[Atm], Operation], *, status: int = 202) -> OperationOut:
     """Run ``work`` for the ATM's event ``event_id`` once: a re-sent event gets its first answer (raised as a
     :class:`ReplayedResponse`); the same event id with another body is 409 ``idempotency-key-reused``."""
+    return _handle(session, call, event_id, work, status)[0]
+
+
+def _handle(session: Session, call: AtmCall, event_id: str, work: Callable[[Atm], Operation],
+            status: int) -> tuple[OperationOut, Any]:
+    """:func:`handle_event`, and its answer as recorded."""
     atm = service.get_atm(session, call.atm_id)
     claim = claim_event(session, atm, event_id, call.request_hash())
     if isinstance(claim, Replay):
@@ -113,7 +145,7 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
     out = operation_out(op)
     recorded, _ = redacted(out)  # like every recorded answer: a secret it may carry one day is not kept
     complete_event(session, claim, status, recorded, operation=op.public_id)
-    return out
+    return out, recorded
 
 
 # ------------------------------------------------------------------ the messages
@@ -121,17 +153,26 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
 
 @operation_route(router, "/cash-ins", "ATM: notes counted for a wallet (mint)", *_ATM, *_WALLET,
                  ProblemKind.LIMIT_EXCEEDED)
-def atm_report_cash_in(body: CashInIn, call: AtmCallDep, session: SessionDep, settings: SettingsDep,
-                       network: NetworkDep) -> OperationOut:
+@in_lane
+async def atm_report_cash_in(body: CashInIn, message: SignedMessageDep, state: AppStateDep) -> Any:
     """The ATM counted `notes` for `wallet`; the bank mints their total into it. The answer is the
     `atm_cash_in` operation, `pending` until the mint is confirmed (`completed`); if the chain refuses the
     mint the operation `failed` and the notes are booked as owed to the customer. The wallet must be an
     active wallet of this bank (`wallet-not-custodied-here` otherwise) with room under its balance cap."""
-    check_currency(body.currency, settings)
+    # many cash-ins in one transaction (node.lanes); the signature is recorded even if the cash-in fails
+    settings = state.settings
     notes = [service.NoteCount(n.denomination, n.count) for n in body.notes]
-    return handle_event(session, call, body.event_id, lambda atm: service.cash_in(
-        session, settings, network, atm, event_id=body.event_id, wallet=body.wallet, amount_minor=body.amount,
-        notes=notes, api_key_id=call.api_key_id))
+
+    def run(session: Session, atm_id: str) -> tuple[int, Any]:
+        check_currency(body.currency, settings)
+        network = state.network()
+        _, recorded = _handle(session, message.call(atm_id), body.event_id, lambda atm: service.cash_in(
+            session, settings, network, atm, event_id=body.event_id, wallet=body.wallet, amount_minor=body.amount,
+            notes=notes, api_key_id=message.api_key_id), 202)
+        return 202, recorded
+
+    return await run_in_lane(state, "atm-lane", Work(run, admit=lambda session: message.authenticate(session,
+                                                                                                    settings)))
 
 
 @operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,

@@ -6,20 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from api import customers
 from api.attribution import DeskDep, attribution_of
 from api.auth import Payer
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
 from api.deps import AppState, AppStateDep
-from api.idempotency import IdempotencyKey, replay, request_digest
+from api.idempotency import IdempotencyKey, request_digest
 from api.problems import ProblemKind
-from api.routing import in_lane, operation_route
+from api.routing import in_lane, operation_route, respond
 from api.schemas.operations import operation_out
 from api.schemas.transfers import TransferIn
 from api.shown_once import redacted
 from node.api_keys import Scope
+from node.lanes import Keyed
 from node.operations.checks import channel_of
 from node.operations.models import Operation
 from node.transfers.lane import TransferLane, TransferRequest
@@ -65,11 +65,9 @@ async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep
         authorization = {"from_": a.from_, "to": a.to, "value": a.value, "valid_before": a.valid_before,
                          "nonce": int(a.nonce), "v": a.v, "r": bytes.fromhex(a.r[2:]), "s": bytes.fromhex(a.s[2:])}
     answer = await _lane(state).submit(TransferRequest(
-        idempotency_scope=key.idempotency_scope, idempotency_key=idempotency_key,
-        request_hash=await request_digest(request), api_key_id=key.id, channel=channel,
+        keyed=Keyed(key.idempotency_scope, idempotency_key, await request_digest(request)), api_key_id=key.id,
+        channel=channel,
         attribution=attribution_of(key, desk, channel=channel), customer_ref=key.customer_ref, payer=body.payer,
         payee=body.payee, amount_minor=body.amount, authorization=authorization,
         payload=body.payload if authorization is None else None, totp_code=totp, check=check))
-    if answer.replayed:
-        raise replay(answer.status, answer.body)
-    return JSONResponse(answer.body, status_code=answer.status)
+    return respond(answer)

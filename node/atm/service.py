@@ -57,6 +57,7 @@ from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
 from node.operations.checks import check_outflow, decode_signed
+from node.operations.local_state import LocalWallet, indexed_block, local_wallet
 from node.operations.models import (
     Operation,
     OperationKind,
@@ -74,7 +75,7 @@ from node.wallets.models import WalletState, find_wallet
 from node.writer.kinds import hold_payload
 from wallet_sdk.authorizations import HoldAuthorization, SignedAuthorization
 from wallet_sdk.chain.network import Network
-from wallet_sdk.chain.types import UNLIMITED, HoldStatus, WalletInfo, WalletStatus
+from wallet_sdk.chain.types import UNLIMITED, HoldStatus, WalletStatus
 from wallet_sdk.exceptions import AuthorizationError, PayloadError
 
 __all__ = [
@@ -293,8 +294,15 @@ def _address(field: str, value: str) -> str:
     return to_checksum_address(value)
 
 
-def _served_wallet(session: Session, settings: NodeSettings, network: Network, address: str) -> WalletInfo:
-    """The chain's record of ``address``, which must be an active wallet this bank keeps."""
+def _served_wallet(session: Session, settings: NodeSettings, network: Network, address: str) -> LocalWallet | None:
+    """Check that ``address`` is an active wallet this bank keeps: against the node's view (the indexer's
+    checkpoint, no JSON-RPC call), which it returns; against the chain when the view does not know the wallet or
+    would refuse it (it may be behind: a wallet unfrozen a moment ago), and then None."""
+    local = local_wallet(session, address) if indexed_block(session) is not None else None
+    record = find_wallet(session, address)
+    if local is not None and local.bank_id == settings.bank_id and local.status == "active" \
+            and (record is None or record.state is WalletState.ACTIVE):
+        return local
     info = network.wallet(address)
     if not info.registered:
         raise FlowNotFoundError(f"wallet {address} is not registered", wallet=address)
@@ -303,10 +311,9 @@ def _served_wallet(session: Session, settings: NodeSettings, network: Network, a
                                 "at an ATM", wallet=address, bank=info.bank_code)
     if info.status is WalletStatus.FROZEN:
         raise WalletFrozenError(f"wallet {address} is frozen", wallet=address)
-    record = find_wallet(session, address)
     if info.status is not WalletStatus.ACTIVE or (record is not None and record.state is not WalletState.ACTIVE):
         raise WalletNotActiveError(f"wallet {address} is not active", wallet=address)
-    return info
+    return None
 
 
 # ------------------------------------------------------------------ cash-in
@@ -327,6 +334,10 @@ def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm
         NotCustodianError, WalletFrozenError, WalletNotActiveError, FlowNotFoundError: not a wallet this bank
             can mint into.
         LimitExceededError: the wallet's balance cap would be exceeded.
+
+    The wallet and its cap are checked against the node's view, and against the chain only where the view would
+    refuse (:func:`_served_wallet`): money coming in that the view does not show yet is the chain's to judge,
+    and a mint it refuses fails its operation, the notes booked as owed to the customer.
     """
     _positive(amount_minor)
     if not notes:
@@ -335,8 +346,8 @@ def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm
     if total != amount_minor:
         raise FlowValidationError("amount", f"the notes add up to {total}, not {amount_minor}")
     address = _address("wallet", wallet)
-    _served_wallet(session, settings, network, address)
-    limits = network.wallet_limits(address)
+    local = _served_wallet(session, settings, network, address)
+    limits = None if local is not None and local.has_room_for(amount_minor) else network.wallet_limits(address)
     if limits is not None and limits.balance_cap != UNLIMITED:
         owned = network.balance(address) + network.held_balance(address)
         if owned + amount_minor > limits.balance_cap:

@@ -57,6 +57,13 @@ class LocalWallet:
     spendable: int
     single_payment_limit: int | None
     daily_outflow_limit: int | None
+    held: int = 0  # money held on it (an ATM cash-out in progress): part of what it owns
+    balance_cap: int | None = None  # what it may own at most
+
+    def has_room_for(self, amount_minor: int) -> bool:
+        """Whether ``amount_minor`` more leaves it under its balance cap (money coming in that the checkpoint
+        does not show is not counted: the chain has the last word)."""
+        return self.balance_cap is None or self.spendable + self.held + amount_minor <= self.balance_cap
 
 
 _CHECKPOINT = select(IndexerCheckpoint.block_number, IndexerCheckpoint.log_index).where(
@@ -64,7 +71,8 @@ _CHECKPOINT = select(IndexerCheckpoint.block_number, IndexerCheckpoint.log_index
 _LIMIT_CLASS = case((ChainWallet.kind == "merchant", MERCHANT_CLASS), (ChainWallet.kind == "system", SYSTEM_CLASS),
                     else_=ChainWallet.tier)
 _WALLET = (select(ChainWallet.address, ChainWallet.bank_id, ChainWallet.status, ChainWallet.spendable_minor,
-                  ChainLimits.single_payment_limit, ChainLimits.daily_outflow_limit)
+                  ChainLimits.single_payment_limit, ChainLimits.daily_outflow_limit, ChainWallet.held_minor,
+                  ChainLimits.balance_cap)
            .join(ChainLimits, ChainLimits.limit_class == _LIMIT_CLASS)
            .where(ChainWallet.address.in_(bindparam("addresses", expanding=True))))
 _NEWEST_TIMES = (select(WalletHistory.wallet, func.max(WalletHistory.block_time))
@@ -90,7 +98,8 @@ def local_wallets(session: Session, addresses: Iterable[str]) -> dict[str, Local
     """Those of ``addresses`` the checkpoint shows (with their class's limits), by address; one query for all."""
     rows = session.connection().execute(_WALLET, {"addresses": list(addresses)})
     return {row.address: LocalWallet(row.address, row.bank_id, row.status, row.spendable_minor,
-                                     row.single_payment_limit, row.daily_outflow_limit) for row in rows}
+                                     row.single_payment_limit, row.daily_outflow_limit, row.held_minor,
+                                     row.balance_cap) for row in rows}
 
 
 def local_wallet(session: Session, address: str) -> LocalWallet | None:

@@ -1,10 +1,7 @@
-"""The P2P lane: many payment requests admitted in one database transaction by one thread (group commit).
+"""The P2P lane: many payment requests admitted in one database transaction by one thread (a
+:class:`node.lanes.Lane`: group commit).
 
-A request that goes through :func:`node.transfers.service.transfer` on its own takes the database's write lock
-for its reads and inserts and commits alone: on SQLite one request at a time, each paying for its own
-``BEGIN IMMEDIATE``, statements and commit, and the lock handed between threads in between. The lane instead
-queues each request (:meth:`TransferLane.submit`, awaited on the event loop: no worker thread is held) and its
-thread takes every request waiting, up to ``max_batch``, into one transaction:
+Rather than running :func:`node.transfers.service.transfer` per request, each batch is:
 
 1. **Reads for all of them at once**: the payers' records (locked: ``FOR UPDATE`` on PostgreSQL, the write lock
    of ``BEGIN IMMEDIATE`` on SQLite), their idempotency keys, the indexer's checkpoint and the node's view of
@@ -24,29 +21,21 @@ thread takes every request waiting, up to ``max_batch``, into one transaction:
 
 Two payments from one wallet are strictly ordered (one thread, one transaction at a time, the payer's record
 locked), so they never both pass a balance that covers one; payments from different wallets share the
-transaction. If a batch fails as a whole (a lost connection, a key a concurrent process recorded first), it is
-rolled back and each of its requests is run again alone, so one bad request fails only itself.
+transaction. A batch that fails as a whole is run again request by request (:meth:`node.lanes.Lane.run`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node import idempotency
-from node.db.base import utcnow
 from node.db.durable import unit_of_work
-from node.db.inserts import insert_new
 from node.errors import AuthorizationInvalidError, FlowNotFoundError
-from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError, IdempotencyRecord
+from node.lanes import ACCEPTED, DEFAULT_MAX_BATCH, Answer, BatchKeys, Keyed, Lane, Outcome
 from node.operations.checks import admits, check_authorization, nonces_in_flight, unindexed_outflows
 from node.operations.local_state import day_start, indexed_block, local_times, local_wallets, spent_since
 from node.operations.models import (
@@ -67,11 +56,6 @@ from wallet_sdk.chain.network import Network, to_address
 
 __all__ = ["DEFAULT_MAX_BATCH", "Answer", "TransferLane", "TransferRequest"]
 
-log = logging.getLogger(__name__)
-
-DEFAULT_MAX_BATCH: Final = 256
-ACCEPTED: Final = 202
-
 Render = Callable[[Operation], Any]
 """How the API answers an accepted payment: its operation as the JSON body recorded under the key."""
 
@@ -80,9 +64,7 @@ Render = Callable[[Operation], Any]
 class TransferRequest:
     """A P2P payment request as the API hands it over (its own checks are in ``check``)."""
 
-    idempotency_scope: str
-    idempotency_key: str
-    request_hash: str
+    keyed: Keyed  # its Idempotency-Key
     api_key_id: int
     channel: str
     attribution: Attribution
@@ -96,95 +78,21 @@ class TransferRequest:
     check: Callable[[], None] | None = None  # the API's own checks, run once the key is judged
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What a request is answered: the recorded status and body; ``replayed`` if an earlier request with its key
-    ran it."""
-
-    status: int
-    body: Any
-    replayed: bool = False
-
-
-Outcome = Answer | BaseException
-_Waiter = tuple[TransferRequest, asyncio.Future[Answer], asyncio.AbstractEventLoop]
-
 _PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.state).where(
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 
 
-class TransferLane:
-    """A bank's P2P lane (module docstring): one thread, started at the first request, stopped by :meth:`close`."""
+class TransferLane(Lane[TransferRequest]):
+    """A bank's P2P lane (module docstring)."""
+
+    thread_name = "p2p-lane"
 
     def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
                  render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
-        self.sessions = sessions  # node.db.durable.work_sessions: a wrong code is counted whatever the batch does
+        super().__init__(sessions, max_batch=max_batch)
         self.settings = settings
         self.network = network
         self.render = render
-        self.max_batch = max_batch
-        self._queue: deque[_Waiter] = deque()
-        self._ready = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-
-    async def submit(self, request: TransferRequest) -> Answer:
-        """Queue ``request`` and wait for its answer (raises its error). A request whose caller stops waiting is
-        still run, and its answer recorded under its key."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Answer] = loop.create_future()
-        with self._ready:
-            if self._closed:
-                raise RuntimeError("the P2P lane is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="p2p-lane", daemon=True)
-                self._thread.start()
-            self._queue.append((request, future, loop))
-            self._ready.notify()
-        return await future
-
-    def run(self, requests: list[TransferRequest]) -> list[Outcome]:
-        """Run ``requests`` as one batch in this thread (what the lane's thread does); each one's answer or error."""
-        try:
-            return self._attempt(requests)
-        except Exception:
-            if len(requests) == 1:
-                raise
-            log.warning("a batch of %d payments failed as a whole; running each alone", len(requests), exc_info=True)
-        outcomes: list[Outcome] = []
-        for request in requests:
-            try:
-                outcomes.extend(self._attempt([request]))
-            except Exception as exc:
-                outcomes.append(exc)
-        return outcomes
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Answer what is queued, then stop the thread."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _serve(self) -> None:
-        while True:
-            with self._ready:
-                while not self._queue and not self._closed:
-                    self._ready.wait()
-                if not self._queue:
-                    return
-                waiters = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
-            try:
-                outcomes = self.run([request for request, _, _ in waiters])
-            except Exception as exc:
-                outcomes = [exc]
-            for (_, future, loop), outcome in zip(waiters, outcomes, strict=True):
-                try:
-                    loop.call_soon_threadsafe(_settle, future, outcome)
-                except RuntimeError:  # its event loop is closed (the server stopped): nobody waits for it
-                    log.info("a payment was answered after its server stopped; its answer is under its key")
 
     def _attempt(self, requests: list[TransferRequest]) -> list[Outcome]:
         with unit_of_work(self.sessions) as session:
@@ -192,15 +100,6 @@ class TransferLane:
             outcomes = [batch.answer(request) for request in requests]
             batch.write()
         return outcomes
-
-
-def _settle(future: asyncio.Future[Answer], outcome: Outcome) -> None:
-    if future.done():  # the caller stopped waiting (its answer is recorded under its key all the same)
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
 
 
 class _Batch:
@@ -213,9 +112,6 @@ class _Batch:
         self.signed: dict[int, SignedAuthorization[RelayedTransfer] | BaseException] = {}
         self.operations: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
-        self.keys: list[dict[str, Any]] = []
-        self.takeovers: list[tuple[int, str, Any]] = []
-        self.answered: dict[tuple[str, str], tuple[str, Answer]] = {}
         self.taken_out: dict[str, int] = {}  # what the batch's requests took from each payer so far
         self.nonces: set[tuple[str, str]] = set()
         self.slow: set[str] = set()  # payers that took the full path: they keep to it in this batch
@@ -230,7 +126,7 @@ class _Batch:
 
     def _read(self, requests: list[TransferRequest]) -> None:
         session = self.session
-        self.taken = idempotency.recorded(session, [(r.idempotency_scope, r.idempotency_key) for r in requests])
+        self.keys = BatchKeys(session, [r.keyed for r in requests])
         payers = sorted({a for a in (checksummed(r.payer) for r in requests) if a is not None})
         statement = _PAYERS.with_for_update() if session.get_bind().dialect.name == "postgresql" else _PAYERS
         self.records = {row.address: row for row in session.connection().execute(statement, {"addresses": payers})}
@@ -253,20 +149,9 @@ class _Batch:
             return exc
 
     def _answer(self, request: TransferRequest) -> Answer:
-        ident = (request.idempotency_scope, request.idempotency_key)
-        earlier = self.answered.get(ident)
-        if earlier is not None:  # the same key earlier in this batch
-            digest, answer = earlier
-            if digest != request.request_hash:
-                raise IdempotencyKeyReusedError(*ident)
-            return Answer(answer.status, answer.body, replayed=True)
-        takeover: int | None = None
-        taken = self.taken.get(ident)
-        if taken is not None:
-            replay = idempotency.verdict(taken, request.request_hash, utcnow())
-            if replay is not None:
-                return Answer(replay.status, replay.body, replayed=True)
-            takeover = taken.id  # in flight under a caller presumed dead (node.idempotency)
+        replay = self.keys.judge(request.keyed)
+        if replay is not None:
+            return replay
         if request.check is not None:
             request.check()
         payer = checksummed(request.payer)
@@ -277,11 +162,9 @@ class _Batch:
                 raise FlowNotFoundError(f"this customer has no wallet {payer} at this bank", wallet=payer)
         values = self._fast(request, payer)
         if values is None:
-            answer = self._full(request, takeover)
-        else:
-            answer = Answer(ACCEPTED, self.lane.render(Operation(**values)))
-            self._record(request, answer, takeover)
-        self.answered[ident] = (request.request_hash, answer)
+            return self._full(request)
+        answer = Answer(ACCEPTED, self.lane.render(Operation(**values)))
+        self.keys.record(request.keyed, answer)
         return answer
 
     def _fast(self, request: TransferRequest, payer: str | None) -> dict[str, Any] | None:
@@ -328,7 +211,7 @@ class _Batch:
             self.spent[day] = spent_since(self.session, self.payers, day)
         return self.spent[day].get(payer, 0)
 
-    def _full(self, request: TransferRequest, takeover: int | None) -> Answer:
+    def _full(self, request: TransferRequest) -> Answer:
         """``transfer`` itself, under a savepoint, once the batch's rows so far are written (it reads them)."""
         self.write()
         payer = checksummed(request.payer)
@@ -345,17 +228,9 @@ class _Batch:
                           amount_minor=request.amount_minor, signed=signed, channel=request.channel,
                           api_key_id=request.api_key_id, totp_code=request.totp_code)
             answer = Answer(ACCEPTED, self.lane.render(op))
-            self._record(request, answer, takeover)
+            self.keys.record(request.keyed, answer)
             self.write()
         return answer
-
-    def _record(self, request: TransferRequest, answer: Answer, takeover: int | None) -> None:
-        if takeover is not None:
-            self.takeovers.append((takeover, request.idempotency_key, answer.body))
-        else:
-            self.keys.append(idempotency.completed_row(
-                scope=request.idempotency_scope, key=request.idempotency_key, request_hash=request.request_hash,
-                status=answer.status, body=answer.body))
 
     def write(self) -> None:
         """Insert what the batch's requests made so far: operations, outbox rows, idempotency keys."""
@@ -364,14 +239,4 @@ class _Batch:
             if rows:
                 db.execute(insert(table), rows)
                 rows.clear()
-        if len(self.keys) == 1:  # a request alone (or on the full path): a key a concurrent process took fails it
-            values = self.keys[0]
-            if insert_new(self.session, IdempotencyRecord, values, unique=("scope", "key")) is None:
-                raise IdempotencyKeyInFlightError(values["scope"], values["key"], "finished")
-        elif self.keys:  # such a key fails the batch, and each of its requests is run again alone (TransferLane.run)
-            db.execute(insert(IdempotencyRecord.__table__), self.keys)
-        self.keys.clear()
-        for record_id, key, body in self.takeovers:
-            idempotency.complete(self.session, record_id, key, status=ACCEPTED, body=body)
-        self.takeovers.clear()
-
+        self.keys.write()

@@ -20,6 +20,7 @@ from node.db import session_factory, transaction
 from node.db.durable import work_sessions
 from node.errors import InsufficientBalanceError
 from node.idempotency import IdempotencyKeyReusedError, IdempotencyRecord, IdempotencyState
+from node.lanes import Keyed
 from node.operations.models import Attribution, Operation, OperationKind
 from node.outbox import OutboxRow
 from node.transfers import lane as lanes
@@ -39,7 +40,7 @@ def _request(payer: Customer, signed: SignedAuthorization[RelayedTransfer], *, k
              digest: str | None = None) -> TransferRequest:
     auth = signed.authorization
     return TransferRequest(
-        idempotency_scope="test", idempotency_key=key or secrets.token_hex(8), request_hash=digest or "h" * 64,
+        keyed=Keyed("test", key or secrets.token_hex(8), digest or "h" * 64),
         api_key_id=1, channel="teller", attribution=Attribution(branch="B1", operator="OP1"), customer_ref=None,
         payer=payer.wallet, payee=auth.to, amount_minor=auth.value,
         authorization={"from_": auth.from_, "to": auth.to, "value": auth.value, "valid_before": auth.valid_before,
@@ -138,5 +139,5 @@ def test_a_batch_that_fails_as_a_whole_runs_each_request_alone(
     assert sorted(op.amount_minor for op in ops) == [10, 20, 30]  # each once: the failed batch left nothing
     with transaction(session_factory(bank.engine)) as session:
         keys = session.scalar(select(func.count()).select_from(IdempotencyRecord).where(
-            IdempotencyRecord.key.in_([r.idempotency_key for r in requests])))
+            IdempotencyRecord.key.in_([r.keyed.key for r in requests])))
     assert keys == 3
