@@ -23,16 +23,16 @@ from api.auth import require_scope
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, check_currency
 from api.deps import AppState, AppStateDep, NetworkDep, SessionDep, SettingsDep
 from api.problems import ProblemKind, ReplayedResponse
-from api.routing import in_lane, operation_route, run_in_lane
+from api.routing import in_lane, operation_route, respond
 from api.schemas.atm import CashInIn, CashOutIn, DispenseIn, FaultIn
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
 from node.api_keys import Principal, Scope
 from node.atm import service
 from node.atm.auth import Replay, authenticate, claim_event, complete_event
+from node.atm.lane import CashInLane, CashInRequest
 from node.atm.models import Atm
 from node.idempotency import request_hash
-from node.lanes import Work
 from node.operations.models import Operation
 from node.settings import NodeSettings
 from wallet_sdk.client.atm import (
@@ -131,12 +131,7 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
                  work: Callable[[Atm], Operation], *, status: int = 202) -> OperationOut:
     """Run ``work`` for the ATM's event ``event_id`` once: a re-sent event gets its first answer (raised as a
     :class:`ReplayedResponse`); the same event id with another body is 409 ``idempotency-key-reused``."""
-    return _handle(session, call, event_id, work, status)[0]
 
-
-def _handle(session: Session, call: AtmCall, event_id: str, work: Callable[[Atm], Operation],
-            status: int) -> tuple[OperationOut, Any]:
-    """:func:`handle_event`, and its answer as recorded."""
     atm = service.get_atm(session, call.atm_id)
     claim = claim_event(session, atm, event_id, call.request_hash())
     if isinstance(claim, Replay):
@@ -145,7 +140,7 @@ def _handle(session: Session, call: AtmCall, event_id: str, work: Callable[[Atm]
     out = operation_out(op)
     recorded, _ = redacted(out)  # like every recorded answer: a secret it may carry one day is not kept
     complete_event(session, claim, status, recorded, operation=op.public_id)
-    return out, recorded
+    return out
 
 
 # ------------------------------------------------------------------ the messages
@@ -159,20 +154,18 @@ async def atm_report_cash_in(body: CashInIn, message: SignedMessageDep, state: A
     `atm_cash_in` operation, `pending` until the mint is confirmed (`completed`); if the chain refuses the
     mint the operation `failed` and the notes are booked as owed to the customer. The wallet must be an
     active wallet of this bank (`wallet-not-custodied-here` otherwise) with room under its balance cap."""
-    # many cash-ins in one transaction (node.lanes); the signature is recorded even if the cash-in fails
+    # many cash-ins in one transaction (node.atm.lane); the signature is recorded even if the cash-in fails
     settings = state.settings
-    notes = [service.NoteCount(n.denomination, n.count) for n in body.notes]
+    lane = state.lane("cash-ins", lambda: CashInLane(state.work_sessions, settings, state.network, _render))
+    return respond(await lane.submit(CashInRequest(
+        api_key_id=message.api_key_id, headers=message.headers, method=message.method, path=message.path,
+        raw=message.raw, request_hash=message.call("").request_hash(), event_id=body.event_id, wallet=body.wallet,
+        amount_minor=body.amount, notes=[service.NoteCount(n.denomination, n.count) for n in body.notes],
+        check=lambda: check_currency(body.currency, settings))))
 
-    def run(session: Session, atm_id: str) -> tuple[int, Any]:
-        check_currency(body.currency, settings)
-        network = state.network()
-        _, recorded = _handle(session, message.call(atm_id), body.event_id, lambda atm: service.cash_in(
-            session, settings, network, atm, event_id=body.event_id, wallet=body.wallet, amount_minor=body.amount,
-            notes=notes, api_key_id=message.api_key_id), 202)
-        return 202, recorded
 
-    return await run_in_lane(state, "atm-lane", Work(run, admit=lambda session: message.authenticate(session,
-                                                                                                    settings)))
+def _render(op: Operation) -> Any:
+    return redacted(operation_out(op))[0]
 
 
 @operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,

@@ -33,12 +33,16 @@ __all__ = [
     "AtmMessageReplayedError",
     "Replay",
     "authenticate",
+    "check_message",
     "claim_event",
     "complete_event",
+    "message_row",
     "prune_messages",
+    "replayed",
 ]
 
 _GENERIC = "the ATM message is not authenticated: unknown ATM or wrong signature"
+_REPLAYED = "this signed message was received before: sign each message afresh (new timestamp and nonce)"
 
 
 class AtmAuthenticationFailedError(FlowError):
@@ -79,13 +83,34 @@ def authenticate(session: Session, settings: NodeSettings, *, atm_id: str | None
             wrong, or the timestamp is more than ``settings.atm_clock_skew`` seconds off.
         AtmMessageReplayedError: the same signed message was accepted before.
     """
+    atm = session.scalars(select(Atm).where(Atm.atm_id == atm_id)).one_or_none() if atm_id else None
+    ts = check_message(atm, settings, atm_id=atm_id, timestamp=timestamp, nonce=nonce, signature=signature,
+                       method=method, path=path, body=body, now=now)
+    assert atm is not None and signature is not None
+    record = AtmMessage(**message_row(atm.atm_id, signature, ts))
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        raise AtmMessageReplayedError(_REPLAYED) from None
+    return atm
+
+
+def check_message(atm: Atm | Any | None, settings: NodeSettings, *, atm_id: str | None, timestamp: str | None,
+                  nonce: str | None, signature: str | None, method: str, path: str, body: bytes,
+                  now: float | None = None) -> int:
+    """:func:`authenticate`'s checks of a message of ``atm`` (its record or a row of its columns; None: no such
+    ATM), short of the replay; the message's timestamp.
+
+    Raises:
+        AtmAuthenticationFailedError: as :func:`authenticate`.
+    """
     if not (atm_id and timestamp and nonce and signature):
         raise AtmAuthenticationFailedError("sign the message: send X-ATM-Id, X-ATM-Timestamp, X-ATM-Nonce and "
                                            "X-ATM-Signature")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise AtmAuthenticationFailedError("X-ATM-Timestamp must be Unix seconds")
     ts = int(timestamp)
-    atm = session.scalars(select(Atm).where(Atm.atm_id == atm_id)).one_or_none()
     if atm is None:
         # the same work as a real check, so the answer's timing does not tell which ATM ids exist
         sign_atm_message(secrets.token_hex(16), timestamp=0, nonce="x" * 16, method=method, path=path, body=body)
@@ -93,21 +118,24 @@ def authenticate(session: Session, settings: NodeSettings, *, atm_id: str | None
     secret = custody_for(settings).decrypt(atm.secret_ciphertext).decode("utf-8")
     if not verify_atm_signature(secret, signature, timestamp=ts, nonce=nonce, method=method, path=path, body=body):
         raise AtmAuthenticationFailedError(_GENERIC)
-    if atm.state is not AtmState.ACTIVE:
+    if atm.state != AtmState.ACTIVE:
         raise AtmAuthenticationFailedError(f"ATM {atm.atm_id} is disabled")
     clock = time.time() if now is None else now
     skew = settings.atm_clock_skew
     if abs(clock - ts) > skew:
         raise AtmAuthenticationFailedError(f"X-ATM-Timestamp is {int(clock - ts)} s off the bank's clock "
                                            f"(at most {skew} s allowed): check the ATM's clock")
-    record = AtmMessage(atm_id=atm.atm_id, signature=signature.strip().lower(), timestamp=ts, received_at=utcnow())
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
-        raise AtmMessageReplayedError("this signed message was received before: sign each message afresh "
-                                      "(new timestamp and nonce)") from None
-    return atm
+    return ts
+
+
+def message_row(atm_id: str, signature: str, timestamp: int) -> dict[str, Any]:
+    """The column values of an accepted message (its signature, so that the same message again is refused)."""
+    return {"atm_id": atm_id, "signature": signature.strip().lower(), "timestamp": timestamp, "received_at": utcnow()}
+
+
+def replayed() -> AtmMessageReplayedError:
+    """The error of a message accepted before."""
+    return AtmMessageReplayedError(_REPLAYED)
 
 
 def prune_messages(session: Session, settings: NodeSettings, *, now: float | None = None) -> int:

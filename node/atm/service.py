@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from eth_utils.address import is_hex_address, to_checksum_address
 from sqlalchemy import func, select
@@ -39,6 +39,7 @@ from node.chain_ids import id_bytes
 from node.custody import custody_for
 from node.db import reads_of, transaction
 from node.db.base import one_or_none, utcnow
+from node.db.inserts import insert_new
 from node.errors import (
     AuthorizationInvalidError,
     FlowConflictError,
@@ -67,6 +68,7 @@ from node.operations.models import (
     new_operation,
     new_ref,
     operation_payload,
+    operation_row,
 )
 from node.outbox import OutboxRow
 from node.second_factor import service as second_factor
@@ -339,13 +341,7 @@ def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm
     refuse (:func:`_served_wallet`): money coming in that the view does not show yet is the chain's to judge,
     and a mint it refuses fails its operation, the notes booked as owed to the customer.
     """
-    _positive(amount_minor)
-    if not notes:
-        raise FlowValidationError("notes", "report the counted notes")
-    total = sum(n.denomination * n.count for n in notes)
-    if total != amount_minor:
-        raise FlowValidationError("amount", f"the notes add up to {total}, not {amount_minor}")
-    address = _address("wallet", wallet)
+    address = counted(wallet, amount_minor, notes)
     local = _served_wallet(session, settings, network, address)
     limits = None if local is not None and local.has_room_for(amount_minor) else network.wallet_limits(address)
     if limits is not None and limits.balance_cap != UNLIMITED:
@@ -353,16 +349,41 @@ def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm
         if owned + amount_minor > limits.balance_cap:
             raise LimitExceededError(f"wallet {address} may hold at most {limits.balance_cap}; it holds {owned}",
                                      balance_cap=limits.balance_cap, balance=owned)
-    ref = new_ref("CASHIN")
-    op = new_operation(session, OperationKind.ATM_CASH_IN, channel=CHANNEL, api_key_id=api_key_id, wallet=address,
-                       amount_minor=amount_minor, currency=settings.currency, account=atm_account(atm.atm_id),
-                       ref=ref, details={"atm_id": atm.atm_id, "event_id": event_id,
-                                         "notes": [{"denomination": n.denomination, "count": n.count}
-                                                   for n in notes]},
-                       ledger=settings.ledger_adapter)
-    outbox.enqueue(session, f"{op.public_id}:mint", "mint",
-                   operation_payload(op, wallet=address, amount=amount_minor, ref=ref))
+    values, row = cash_in_rows(settings, atm.atm_id, event_id=event_id, wallet=address, amount_minor=amount_minor,
+                               notes=notes, api_key_id=api_key_id)
+    op = insert_new(session, Operation, values, unique=("public_id",))
+    assert op is not None, "public ids are 128 random bits"
+    outbox.enqueue(session, row["idempotency_key"], row["kind"], row["payload"])
     return op
+
+
+def counted(wallet: str, amount_minor: int, notes: Sequence[NoteCount]) -> str:
+    """The checksummed address of a cash-in's ``wallet``, once its notes add up to ``amount_minor``.
+
+    Raises:
+        FlowValidationError: a bad amount or address; no notes, or notes that add up to another amount.
+    """
+    _positive(amount_minor)
+    if not notes:
+        raise FlowValidationError("notes", "report the counted notes")
+    total = sum(n.denomination * n.count for n in notes)
+    if total != amount_minor:
+        raise FlowValidationError("amount", f"the notes add up to {total}, not {amount_minor}")
+    return _address("wallet", wallet)
+
+
+def cash_in_rows(settings: NodeSettings, atm_id: str, *, event_id: str, wallet: str, amount_minor: int,
+                 notes: Sequence[NoteCount], api_key_id: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operation and the outbox row (its mint) of a cash-in that passed its checks, as column values."""
+    ref = new_ref("CASHIN")
+    values = operation_row(OperationKind.ATM_CASH_IN, channel=CHANNEL, api_key_id=api_key_id, wallet=wallet,
+                           amount_minor=amount_minor, currency=settings.currency, account=atm_account(atm_id), ref=ref,
+                           details={"atm_id": atm_id, "event_id": event_id,
+                                    "notes": [{"denomination": n.denomination, "count": n.count} for n in notes]},
+                           ledger=settings.ledger_adapter)
+    public_id = values["public_id"]
+    return values, outbox.new_row(f"{public_id}:mint", "mint",
+                                  {"wallet": wallet, "amount": amount_minor, "ref": ref, "operation": public_id})
 
 
 # ------------------------------------------------------------------ cash-out
