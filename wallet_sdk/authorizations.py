@@ -328,9 +328,8 @@ class Authorization:
         """Sign with ``key``, which must be the authorization's :attr:`signer` (anything else would revert)."""
         if key.address != self.signer:
             raise InvalidAuthorizationError(self.SIGNER, self.signer, f"the signing key is {key.address}")
-        signed = key.sign_typed_data(self.typed_data(domain))
-        return SignedAuthorization(authorization=self, domain=domain, v=signed.v,
-                                   r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big"))
+        v, r, s = key.sign_digest(self.digest(domain))
+        return SignedAuthorization(authorization=self, domain=domain, v=v, r=r, s=s)
 
     def check_time(self, now: int | None = None) -> None:
         """Raise if the contract would refuse it at ``now`` (Unix seconds; default: the clock)."""
@@ -552,8 +551,8 @@ class PaymentRequestTerms:
 
     def sign(self, key: WalletKey, domain: Domain) -> bytes:
         """The 65-byte r ‖ s ‖ v signature of these terms by ``key`` (the acquirer's request signer)."""
-        signed = key.sign_typed_data(self.typed_data(domain))
-        return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
+        v, r, s = key.sign_digest(self.digest(domain))
+        return r + s + bytes([v])
 
     def recover(self, signature: bytes, domain: Domain) -> ChecksumAddress:
         """Who signed these terms with ``signature`` (:class:`InvalidSignatureError` if the contract would

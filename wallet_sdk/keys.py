@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+import coincurve
 from eth_account import Account
 from eth_account.datastructures import SignedMessage, SignedTransaction
 from eth_account.hdaccount import generate_mnemonic, key_from_seed, seed_from_mnemonic
@@ -210,6 +211,14 @@ class WalletKey:
     def sign_typed_data(self, typed_data: Mapping[str, Any]) -> SignedMessage:
         """Sign a full EIP-712 message (``types``, ``primaryType``, ``domain``, ``message``)."""
         return self._account.sign_typed_data(full_message=dict(typed_data))
+
+    def sign_digest(self, digest: bytes) -> tuple[int, bytes, bytes]:
+        """``(v, r, s)`` (v 27/28) of a 32-byte digest, e.g. an EIP-712 message's: the signature eth-account makes
+        (RFC 6979, low s), with libsecp256k1 directly and without building the typed data (a fifth of the time)."""
+        if not isinstance(digest, bytes) or len(digest) != 32:
+            raise ValueError("a digest is 32 bytes")
+        signature = coincurve.PrivateKey(bytes(self._account.key)).sign_recoverable(digest, hasher=None)
+        return signature[64] + 27, signature[:32], signature[32:64]
 
     def sign_transaction(self, transaction: Mapping[str, Any]) -> SignedTransaction:
         """Sign a transaction dict (for bank operators; wallet holders sign authorizations instead)."""

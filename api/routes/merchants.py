@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import Admin, AdminOrRegulator, require_scope
 from api.common import (
@@ -25,10 +26,10 @@ from api.common import (
     encode_cursor,
     paginate,
 )
-from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
-from api.idempotency import IdempotencyDep
+from api.deps import AppStateDep, NetworkDep, ReadSessionDep, SessionDep, SettingsDep
+from api.idempotency import IdempotencyDep, IdempotencyKey, request_digest
 from api.problems import ForbiddenError, ProblemKind
-from api.routing import accepted, operation_route, route
+from api.routing import accepted, in_lane, operation_route, route, run_in_lane
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -50,7 +51,9 @@ from api.schemas.merchants import (
     webhook_event_out,
 )
 from api.schemas.operations import OperationOut, operation_out
+from api.shown_once import redacted
 from node.api_keys import Principal, Scope, create_key
+from node.lanes import Keyed, Work
 from node.merchants import service as flows
 from node.merchants import statements, webhooks
 from node.merchants.models import Merchant, PayoutMode
@@ -186,17 +189,24 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
 
 @operation_route(router, "/{merchant_id}/pos-payments", "Relay a payment the customer presented at the point of sale",
                  *_AUTH, *_PAYMENT)
-def submit_pos_payment(merchant_id: MerchantPath, body: PosPaymentIn, key: MerchantKey, idem: IdempotencyDep,
-                       session: SessionDep, settings: SettingsDep, network: NetworkDep) -> OperationOut:
+@in_lane
+async def submit_pos_payment(request: Request, merchant_id: MerchantPath, body: PosPaymentIn, key: MerchantKey,
+                             idempotency_key: IdempotencyKey, state: AppStateDep) -> Any:
     """Customer-presented QR: the merchant's POS scanned the payment the customer's app signed
     (`WALLETNET:1:PAY:...`, for this merchant) and the acquiring bank relays it, signing the request it answers;
     the customer may be at any bank. The bank signs only what the merchant asked for: the payment must be of the
     amount of the order's payment request, or, for an order not requested yet, of the `amount` the POS names
     (the bank then issues the request). Anything else is `authorization-invalid`."""
     own_merchant(key, merchant_id)
-    op = flows.pos_payment(session, settings, network, merchant_id, payload=body.payload, amount_minor=body.amount,
-                           channel="merchant", api_key_id=key.id)
-    return accepted(idem, session, op)
+    settings = state.settings
+
+    def run(session: Session, _: object) -> tuple[int, Any]:  # in a batch of the lane (node.lanes.WorkLane)
+        op = flows.pos_payment(session, settings, state.network(), merchant_id, payload=body.payload,
+                               amount_minor=body.amount, channel="merchant", api_key_id=key.id)
+        return 202, redacted(operation_out(op))[0]
+
+    keyed = Keyed(key.idempotency_scope, idempotency_key, await request_digest(request))
+    return await run_in_lane(state, "pos-payments", Work(run, keyed=keyed))
 
 
 # ------------------------------------------------------------------ refunds and settlement

@@ -87,6 +87,7 @@ class IndexerCheckpoint(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int | None] = mapped_column(Integer)  # NULL: every event of block_number is applied
     block_hash: Mapped[str] = mapped_column(TX_HASH)  # of block_number, to notice a reorganisation
+    block_time: Mapped[int | None] = mapped_column(BigInteger)  # of block_number (Unix seconds): the chain's clock
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

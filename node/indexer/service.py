@@ -248,7 +248,7 @@ class Indexer:
             for event in events:
                 projection.apply(event)
             projection.flush()
-            self._save_checkpoint(session, row, end)
+            self._save_checkpoint(session, row, end, int(blocks[end.block_number]["timestamp"], 16))
         log.info("indexed %d events up to %s", len(events), end)
         return IndexerRound(end, len(events))
 
@@ -272,7 +272,8 @@ class Indexer:
             if stored != configured:
                 raise CheckpointMismatchError(what, stored, configured)
 
-    def _save_checkpoint(self, session: Session, row: IndexerCheckpoint | None, end: IndexedUpTo) -> None:
+    def _save_checkpoint(self, session: Session, row: IndexerCheckpoint | None, end: IndexedUpTo,
+                         block_time: int) -> None:
         if row is None:
             bank = self.config.bank_id if self.config.scope is IndexScope.BANK else None
             row = IndexerCheckpoint(name=CHECKPOINT_NAME, chain_id=self.network.chain_id, token_address=self._token,
@@ -283,6 +284,7 @@ class Indexer:
         row.block_number = end.block_number
         row.log_index = end.log_index
         row.block_hash = end.block_hash
+        row.block_time = block_time
         row.updated_at = utcnow()
 
     # ------------------------------------------------------------------ chain reads

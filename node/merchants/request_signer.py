@@ -32,13 +32,27 @@ __all__ = ["PAYMENT_REQUESTS", "request_signing_key"]
 PAYMENT_REQUESTS: Final = "payment-requests"  # the purpose of the one key this module keeps
 
 
+_SEALED = select(RequestSigner.key_ciphertext).where(RequestSigner.purpose == PAYMENT_REQUESTS)
+_OPENED: dict[str, WalletKey] = {}  # sealed key -> the key: every payment at a POS signs with it
+
+
 def _current(session: Session) -> RequestSigner | None:
     return session.scalars(select(RequestSigner).where(RequestSigner.purpose == PAYMENT_REQUESTS)).one_or_none()
+
+
+def _open(settings: NodeSettings, sealed: str) -> WalletKey:
+    key = _OPENED.get(sealed)
+    if key is None:
+        key = _OPENED.setdefault(sealed, open_key(settings, sealed))
+    return key
 
 
 def request_signing_key(session: Session, settings: NodeSettings) -> WalletKey:
     """The key that signs this bank's payment requests; made, sealed and queued for registration on chain (in
     the caller's transaction) if the bank has none yet."""
+    sealed = session.connection().execute(_SEALED).scalar()
+    if sealed is not None:
+        return _open(settings, sealed)
     record = _current(session)
     if record is None:
         key = WalletKey.create()
@@ -52,4 +66,4 @@ def request_signing_key(session: Session, settings: NodeSettings) -> WalletKey:
         else:
             enqueue(session, f"request-signer:{key.address}", "set_request_signer", {"signer": str(key.address)})
             return key
-    return open_key(settings, record.key_ciphertext)
+    return _open(settings, record.key_ciphertext)

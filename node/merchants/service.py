@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,7 +58,7 @@ from node.errors import (
     RefundExceedsRefundableError,
 )
 from node.funding.service import MAX_AMOUNT
-from node.indexer.models import MerchantOrder
+from node.indexer.models import ChainMerchant, MerchantOrder
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
@@ -75,6 +75,7 @@ from node.merchants.models import (
 from node.merchants.request_signer import request_signing_key
 from node.merchants.webhook_targets import url_refusal
 from node.operations.checks import check_authorization, check_outflow
+from node.operations.local_state import chain_now, local_wallet
 from node.operations.models import (
     IN_FLIGHT,
     Operation,
@@ -334,22 +335,40 @@ def _bank_bytes(settings: NodeSettings) -> bytes:
     return merchant_id_bytes(settings.bank_id)  # a bank code is a text id like a merchant's
 
 
-def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id: str) -> Operation | None:
-    ops = session.scalars(select(Operation).where(Operation.kind == OperationKind.MERCHANT_PAYMENT,
-                                                  Operation.status.in_(IN_FLIGHT)))
-    return next((op for op in ops if op.details.get("acquirer", acquirer) == acquirer
-                 and op.details.get("merchant_id") == merchant_id and op.details.get("order_id") == order_id), None)
+_ORDER_IN_FLIGHT = select(Operation.public_id, Operation.details).where(
+    Operation.kind == OperationKind.MERCHANT_PAYMENT, Operation.status.in_(IN_FLIGHT),
+    Operation.details["merchant_id"].as_string() == bindparam("merchant_id"),
+    Operation.details["order_id"].as_string() == bindparam("order_id"))
+_ORDER_PAID = select(MerchantOrder.id).where(MerchantOrder.acquirer == bindparam("acquirer"),
+                                             MerchantOrder.merchant_id == bindparam("merchant_id"),
+                                             MerchantOrder.order_id == bindparam("order_id"))
 
 
-def _require_unpaid(session: Session, network: Network, acquirer: str, merchant_id: str, order_id: str) -> None:
-    order = network.order(acquirer, merchant_id, order_id)
-    if order.paid_at:
+def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id: str) -> str | None:
+    """The id of this node's payment of the order that is on its way, if any (one indexed query: every payment
+    asks, and many may be on their way)."""
+    rows = session.connection().execute(_ORDER_IN_FLIGHT, {"merchant_id": merchant_id, "order_id": order_id})
+    return next((row.public_id for row in rows if row.details.get("acquirer", acquirer) == acquirer), None)
+
+
+def _require_unpaid(session: Session, settings: NodeSettings, network: Network, acquirer: str, merchant_id: str,
+                    order_id: str) -> None:
+    """Refuse an order paid, or being paid through this node. An order of this bank's merchants is looked up in
+    the node's view (the indexer's orders): one paid after the view's checkpoint (through another bank) is the
+    chain's to refuse, and the operation then fails with ``OrderAlreadyPaid``. The view does not hold other
+    banks' orders: the chain is asked."""
+    if acquirer == settings.bank_id:
+        paid = session.connection().execute(_ORDER_PAID, {"acquirer": acquirer, "merchant_id": merchant_id,
+                                                          "order_id": order_id}).first() is not None
+    else:
+        paid = bool(network.order(acquirer, merchant_id, order_id).paid_at)
+    if paid:
         raise OrderAlreadyPaidError(f"order {order_id} of merchant {merchant_id} is paid already",
                                     merchant_id=merchant_id, order_id=order_id)
     pending = _order_in_flight(session, acquirer, merchant_id, order_id)
     if pending is not None:
-        raise OrderAlreadyPaidError(f"a payment of order {order_id} is on its way ({pending.public_id})",
-                                    merchant_id=merchant_id, order_id=order_id, operation=pending.public_id)
+        raise OrderAlreadyPaidError(f"a payment of order {order_id} is on its way ({pending})",
+                                    merchant_id=merchant_id, order_id=order_id, operation=pending)
 
 
 def create_payment_request(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *,
@@ -378,7 +397,7 @@ def create_payment_request(session: Session, settings: NodeSettings, network: Ne
         if existing.amount_minor != amount_minor or existing.description != description:
             raise FlowConflictError(f"order {order_id} was requested with other details", order_id=order_id)
         return existing, False
-    _require_unpaid(session, network, settings.bank_id, merchant_id, order_id)
+    _require_unpaid(session, settings, network, settings.bank_id, merchant_id, order_id)
     record = _new_request(session, settings, network, merchant_id, order_id, amount_minor=amount_minor,
                           expires_at=network.now() + expires_in, description=description, api_key_id=api_key_id)
     return record, True
@@ -470,7 +489,8 @@ def order_status(session: Session, settings: NodeSettings, network: Network, mer
 # ------------------------------------------------------------------ payments
 
 
-def _check_payment(session: Session, network: Network, auth: MerchantPayment, now: int) -> tuple[str, str, str]:
+def _check_payment(session: Session, settings: NodeSettings, network: Network, auth: MerchantPayment,
+                   now: int) -> tuple[str, str, str]:
     """The acquirer's, merchant's and order's text ids of a payment that may be relayed now."""
     acquirer, merchant_id, order_id = id_text(auth.acquirer), id_text(auth.merchant_id), id_text(auth.order_id)
     if auth.settlement != network.addresses["MerchantSettlement"]:
@@ -478,12 +498,23 @@ def _check_payment(session: Session, network: Network, auth: MerchantPayment, no
     if now >= auth.valid_before:
         raise PaymentRequestExpiredError(f"the payment of order {order_id} expired at {auth.valid_before} "
                                          f"(chain time {now})", expires_at=auth.valid_before)
-    info = network.merchant(auth.acquirer, merchant_id)
-    if info.status is not MerchantStatus.ACTIVE:
-        raise MerchantNotActiveError(f"merchant {merchant_id} of bank {acquirer} is {info.status.name.lower()}",
-                                     merchant_id=merchant_id, acquirer=acquirer)
-    _require_unpaid(session, network, acquirer, merchant_id, order_id)
+    if _merchant_wallet(session, acquirer, merchant_id) is None:  # not active as the view shows it: ask the chain
+        info = network.merchant(auth.acquirer, merchant_id)
+        if info.status is not MerchantStatus.ACTIVE:
+            raise MerchantNotActiveError(f"merchant {merchant_id} of bank {acquirer} is {info.status.name.lower()}",
+                                         merchant_id=merchant_id, acquirer=acquirer)
+    _require_unpaid(session, settings, network, acquirer, merchant_id, order_id)
     return acquirer, merchant_id, order_id
+
+
+_ACTIVE_MERCHANT = select(ChainMerchant.wallet).where(
+    ChainMerchant.acquirer == bindparam("acquirer"), ChainMerchant.merchant_id == bindparam("merchant_id"),
+    ChainMerchant.status == "active")
+
+
+def _merchant_wallet(session: Session, acquirer: str, merchant_id: str) -> str | None:
+    """The wallet of the merchant if the node's view (the indexer's merchants) shows it active, else None."""
+    return session.connection().execute(_ACTIVE_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id}).scalar()
 
 
 def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAuthorization[Any]:
@@ -531,7 +562,7 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         InsufficientBalanceError / LimitExceededError / SecondFactorRequiredError / SecondFactorInvalidError.
     """
     found = custodied_wallet(session, network, settings, payer)
-    now = network.now()
+    now = chain_now(session)
     item = _decode(network, payload, now)
     if isinstance(item, PaymentRequest):
         if found.record.custody is not CustodyMode.CUSTODIAL:
@@ -550,7 +581,7 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         signed_by = "customer"
     else:
         raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
-    acquirer, merchant_id, order_id = _check_payment(session, network, signed.authorization, now)
+    acquirer, merchant_id, order_id = _check_payment(session, settings, network, signed.authorization, now)
     check_outflow(session, network, found.address, signed.authorization.amount)
     second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
                           api_key_id=api_key_id)
@@ -580,7 +611,7 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     _require_active(merchant)
     if amount_minor is not None:
         _amount(amount_minor)
-    now = network.now()
+    now = chain_now(session)
     item = _decode(network, payload, now)
     if not isinstance(item, SignedAuthorization) or not isinstance(item.authorization, MerchantPayment):
         raise AuthorizationInvalidError("the payload is not a signed merchant payment (PAY)")
@@ -588,13 +619,11 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     if id_text(auth.merchant_id) != merchant_id or auth.acquirer != _bank_bytes(settings):
         raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)} of bank "
                                         f"{id_text(auth.acquirer)}, not {merchant_id} of {settings.bank_id}")
-    acquirer, _, order_id = _check_payment(session, network, auth, now)
+    acquirer, _, order_id = _check_payment(session, settings, network, auth, now)
     request = _requested(session, merchant_id, order_id, auth, amount_minor)
     check_authorization(item, network, signer=auth.payer, now=now)
-    payer = network.wallet(auth.payer)
-    if payer.status is not WalletStatus.ACTIVE:
-        raise AuthorizationInvalidError(f"the payer's wallet {auth.payer} is {payer.status.name.lower()}")
-    check_outflow(session, network, auth.payer, auth.amount)
+    _require_active_payer(session, network, auth.payer)
+    check_outflow(session, network, auth.payer, auth.amount, now=now)
     if request is None:  # the POS named the amount: this bank requests the order now
         _new_request(session, settings, network, merchant_id, order_id, amount_minor=auth.amount,
                      expires_at=auth.valid_before, description="", api_key_id=api_key_id)
@@ -604,6 +633,17 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by="customer",
                               merchant_wallet=merchant.wallet)
+
+
+def _require_active_payer(session: Session, network: Network, payer: str) -> None:
+    """Refuse a payer whose wallet is not active: as the node's view shows it, or the chain if the view does not
+    show it active (it may be behind)."""
+    local = local_wallet(session, payer)
+    if local is not None and local.status == "active":
+        return
+    status = network.wallet(payer).status
+    if status is not WalletStatus.ACTIVE:
+        raise AuthorizationInvalidError(f"the payer's wallet {payer} is {status.name.lower()}")
 
 
 def _requested(session: Session, merchant_id: str, order_id: str, auth: MerchantPayment,

@@ -38,7 +38,7 @@ from node.indexer.service import CHECKPOINT_NAME
 from node.outbox import OutboxRow
 from node.writer.models import ChainTransaction, ChainTxRow
 
-__all__ = ["LocalWallet", "day_start", "indexed_block", "keys_mined", "keys_mined_after", "local_now",
+__all__ = ["LocalWallet", "chain_now", "day_start", "indexed_block", "keys_mined", "keys_mined_after", "local_now",
            "local_times", "local_wallet", "local_wallets", "spent_since", "spent_today"]
 
 MERCHANT_CLASS: Final = 5
@@ -68,6 +68,7 @@ class LocalWallet:
 
 _CHECKPOINT = select(IndexerCheckpoint.block_number, IndexerCheckpoint.log_index).where(
     IndexerCheckpoint.name == CHECKPOINT_NAME)
+_CHECKPOINT_TIME = select(IndexerCheckpoint.block_time).where(IndexerCheckpoint.name == CHECKPOINT_NAME)
 _LIMIT_CLASS = case((ChainWallet.kind == "merchant", MERCHANT_CLASS), (ChainWallet.kind == "system", SYSTEM_CLASS),
                     else_=ChainWallet.tier)
 _WALLET = (select(ChainWallet.address, ChainWallet.bank_id, ChainWallet.status, ChainWallet.spendable_minor,
@@ -107,11 +108,18 @@ def local_wallet(session: Session, address: str) -> LocalWallet | None:
     return local_wallets(session, [address]).get(address)
 
 
+def chain_now(session: Session) -> int:
+    """The chain's clock as this node knows it: the wall clock, or the time of the newest block the indexer
+    reached if that is later (a test chain's clock may run ahead)."""
+    seen = session.connection().execute(_CHECKPOINT_TIME).scalar()
+    return max(int(time.time()), int(seen or 0))
+
+
 def local_times(session: Session, wallets: Iterable[str]) -> dict[str, int]:
-    """The chain's clock as this node knows it, for each of ``wallets``: the wall clock, or the newest block it
-    indexed for the wallet if that is later (a test chain's clock may run ahead)."""
+    """The chain's clock as this node knows it, for each of ``wallets``: :func:`chain_now`, or the newest block it
+    indexed for the wallet if that is later."""
     wanted = list(wallets)
-    wall = int(time.time())
+    wall = chain_now(session)
     clocks = dict.fromkeys(wanted, wall)
     for wallet, newest in session.connection().execute(_NEWEST_TIMES, {"wallets": wanted}):
         if newest is not None:

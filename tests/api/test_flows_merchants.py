@@ -172,6 +172,7 @@ def test_an_expired_request_cannot_be_paid(bank_network: BankNetwork) -> None:
     request = shop.client.create_payment_request(shop.merchant_id, "LATE-1", 700, expires_in=30)
     signed = sign_request(self_custody, request.payload)  # signed in time, presented too late
     bank_network.increase_time(31)
+    bank_network.wait_idle()  # the banks have seen the chain's clock move (the node checks deadlines by it)
     app_a = custodial.app()
     with pytest.raises(PaymentRequestExpiredError):
         app_a.pay_merchant(custodial.wallet, request.payload)

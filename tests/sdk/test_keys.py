@@ -362,3 +362,31 @@ def test_module_examples_run() -> None:
 
     result = doctest.testmod(wallet_sdk.keys)
     assert (result.failed, result.attempted) == (0, 2)
+
+
+def test_sign_digest_is_the_signature_eth_account_makes_of_the_typed_data() -> None:
+    from wallet_sdk.authorizations import (
+        Domain,
+        PaymentRequestTerms,
+        RelayedTransfer,
+        recover_signer,
+        settlement_domain,
+    )
+
+    key = WalletKey.create()
+    domain = Domain.for_token("Digital Cash", 31337, "0x" + "11" * 20)
+    for i in range(20):  # a fifth of signatures have a high s before normalising: both must give the low one
+        transfer = RelayedTransfer(from_=key.address, to="0x" + "22" * 20, value=1 + i, valid_before=2**40, nonce=i)
+        signed = transfer.sign(key, domain)
+        reference = key.sign_typed_data(transfer.typed_data(domain))
+        assert (signed.v, signed.r, signed.s) == (reference.v, reference.r.to_bytes(32, "big"),
+                                                  reference.s.to_bytes(32, "big"))
+        assert recover_signer(signed, domain) == key.address
+    terms = PaymentRequestTerms(acquirer=b"B" * 32, merchant_id=b"M" * 32, order_id=b"O" * 32, amount=500,
+                                expires_at=2**40)
+    settlement = settlement_domain(31337, "0x" + "33" * 20)
+    reference = key.sign_typed_data(terms.typed_data(settlement))
+    assert terms.sign(key, settlement) == reference.signature
+    assert terms.recover(terms.sign(key, settlement), settlement) == key.address
+    with pytest.raises(ValueError, match="32 bytes"):
+        key.sign_digest(b"short")
