@@ -16,14 +16,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from api.deps import AppState
 from api.idempotency import IdempotentRequest, replay
 from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
-from node.lanes import Answer, Work, WorkLane
+from node.lanes import Answer
 from node.operations.models import Operation
 
-__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "route", "run_in_lane"]
+__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "respond", "route"]
 
 _IN_LANE = "walletnet_in_lane"
 
@@ -56,13 +55,6 @@ def in_lane(endpoint: Endpoint) -> Endpoint:
     requests take the admission middleware's lane turns (api/admission.py, :func:`lane_routes`)."""
     endpoint.__dict__[_IN_LANE] = True
     return endpoint
-
-
-async def run_in_lane(state: AppState, name: str, work: Work) -> JSONResponse:
-    """Have the app's :class:`~node.lanes.WorkLane` ``name`` run ``work`` and answer as it did (a repeated
-    request: as first answered, ``Idempotent-Replayed``)."""
-    lane = state.lane(name, lambda: WorkLane(state.work_sessions, name))
-    return respond(await lane.submit(work))
 
 
 def respond(answer: Answer) -> JSONResponse:

@@ -12,9 +12,10 @@ request fails only itself.
 - :class:`Lane` is that machinery; a lane says how a batch runs (``_attempt``).
 - :class:`BatchKeys` judges and records the batch's ``Idempotency-Key`` s: each key is recorded as completed
   with its answer in the batch's transaction (never in flight: it commits with the work, or not at all).
-- :class:`WorkLane` runs any flow this way: each request is a :class:`Work`, run under a savepoint of the
-  batch's transaction (ATM cash-ins, merchant payments at the point of sale). The P2P lane
-  (:mod:`node.transfers.lane`) reads for all its requests at once and checks most of them in memory.
+
+Each lane reads for all the requests of a batch at once and checks most of them in memory, running a flow's own
+function under a savepoint only for what its reads cannot decide: P2P payments (:mod:`node.transfers.lane`), ATM
+cash-ins (:mod:`node.atm.lane`), payments at merchants' points of sale (:mod:`node.merchants.lane`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -32,11 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node import idempotency
 from node.db.base import utcnow
-from node.db.durable import unit_of_work
 from node.db.inserts import insert_new
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError, IdempotencyRecord
 
-__all__ = ["ACCEPTED", "DEFAULT_MAX_BATCH", "Answer", "BatchKeys", "Keyed", "Lane", "Outcome", "Work", "WorkLane"]
+__all__ = ["ACCEPTED", "DEFAULT_MAX_BATCH", "Answer", "BatchKeys", "Keyed", "Lane", "Outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -217,55 +216,3 @@ class BatchKeys:
         for record_id, key, (status, body) in self.takeovers:
             idempotency.complete(self.session, record_id, key, status=status, body=body)
         self.takeovers.clear()
-
-
-# ------------------------------------------------------------------ a lane for any flow
-
-
-@dataclass(frozen=True)
-class Work:
-    """A request for a :class:`WorkLane`: ``run`` does the flow's work in the session and returns its answer
-    (status, JSON body). ``admit``, if given, runs first under a savepoint of its own that stays even if ``run``
-    fails (an ATM message's signature, remembered so it is never accepted twice); what it returns is passed to
-    ``run``. ``keyed``: the request's Idempotency-Key, judged before and recorded with the answer."""
-
-    run: Callable[[Session, Any], tuple[int, Any]]
-    admit: Callable[[Session], Any] | None = None
-    keyed: Keyed | None = None
-
-
-class WorkLane(Lane[Work]):
-    """Requests of any flow, each under a savepoint of the batch's transaction (module docstring)."""
-
-    def __init__(self, sessions: sessionmaker[Session], name: str, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
-        super().__init__(sessions, max_batch=max_batch)
-        self.thread_name = name
-
-    def _attempt(self, requests: list[Work]) -> list[Outcome]:
-        with unit_of_work(self.sessions) as session:
-            keys = BatchKeys(session, [work.keyed for work in requests if work.keyed is not None])
-            outcomes: list[Outcome] = []
-            for work in requests:
-                try:
-                    outcomes.append(self._one(session, keys, work))
-                except Exception as exc:
-                    outcomes.append(exc)
-            keys.write()
-        return outcomes
-
-    @staticmethod
-    def _one(session: Session, keys: BatchKeys, work: Work) -> Answer:
-        if work.keyed is not None:
-            answer = keys.judge(work.keyed)
-            if answer is not None:
-                return answer
-        admitted = None
-        if work.admit is not None:
-            with session.begin_nested():
-                admitted = work.admit(session)
-        with session.begin_nested():
-            status, body = work.run(session, admitted)
-        answer = Answer(status, body)
-        if work.keyed is not None:
-            keys.record(work.keyed, answer)
-        return answer

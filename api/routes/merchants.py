@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from api.auth import Admin, AdminOrRegulator, require_scope
 from api.common import (
@@ -29,7 +28,7 @@ from api.common import (
 from api.deps import AppStateDep, NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep, IdempotencyKey, request_digest
 from api.problems import ForbiddenError, ProblemKind
-from api.routing import accepted, in_lane, operation_route, route, run_in_lane
+from api.routing import accepted, in_lane, operation_route, respond, route
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -53,11 +52,13 @@ from api.schemas.merchants import (
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
 from node.api_keys import Principal, Scope, create_key
-from node.lanes import Keyed, Work
+from node.lanes import Keyed
 from node.merchants import service as flows
 from node.merchants import statements, webhooks
+from node.merchants.lane import PosLane, PosRequest
 from node.merchants.models import Merchant, PayoutMode
 from node.operations.checks import channel_of
+from node.operations.models import Operation
 from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
@@ -198,15 +199,15 @@ async def submit_pos_payment(request: Request, merchant_id: MerchantPath, body: 
     amount of the order's payment request, or, for an order not requested yet, of the `amount` the POS names
     (the bank then issues the request). Anything else is `authorization-invalid`."""
     own_merchant(key, merchant_id)
-    settings = state.settings
+    # many payments in one transaction, the key recorded with the answer (node.merchants.lane)
+    lane = state.lane("pos-payments", lambda: PosLane(state.work_sessions, state.settings, state.network, _render))
+    return respond(await lane.submit(PosRequest(
+        keyed=Keyed(key.idempotency_scope, idempotency_key, await request_digest(request)), api_key_id=key.id,
+        merchant_id=merchant_id, payload=body.payload, amount_minor=body.amount)))
 
-    def run(session: Session, _: object) -> tuple[int, Any]:  # in a batch of the lane (node.lanes.WorkLane)
-        op = flows.pos_payment(session, settings, state.network(), merchant_id, payload=body.payload,
-                               amount_minor=body.amount, channel="merchant", api_key_id=key.id)
-        return 202, redacted(operation_out(op))[0]
 
-    keyed = Keyed(key.idempotency_scope, idempotency_key, await request_digest(request))
-    return await run_in_lane(state, "pos-payments", Work(run, keyed=keyed))
+def _render(op: Operation) -> Any:
+    return redacted(operation_out(op))[0]
 
 
 # ------------------------------------------------------------------ refunds and settlement

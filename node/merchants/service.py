@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.chain_ids import id_text
 from node.db import transaction
 from node.db.base import utcnow
+from node.db.inserts import insert_new
 from node.errors import (
     AuthorizationInvalidError,
     FlowConflictError,
@@ -77,15 +78,18 @@ from node.merchants.webhook_targets import url_refusal
 from node.operations.checks import check_authorization, check_outflow
 from node.operations.local_state import chain_now, local_wallet
 from node.operations.models import (
+    ATTRIBUTION_INFO,
     IN_FLIGHT,
+    Attribution,
     Operation,
     OperationKind,
     OperationStatus,
     new_operation,
     new_ref,
     operation_payload,
+    operation_row,
 )
-from node.outbox import enqueue
+from node.outbox import enqueue, new_row
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
 from node.wallets.access import custodied_wallet
@@ -143,7 +147,7 @@ def _identifier(value: object, field: str) -> str:
     return value
 
 
-def _amount(value: object, field: str = "amount") -> int:
+def check_amount(value: object, field: str = "amount") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_AMOUNT:
         raise FlowValidationError(field, f"expected an integer of minor units from 1 to {MAX_AMOUNT}")
     return value
@@ -386,7 +390,7 @@ def create_payment_request(session: Session, settings: NodeSettings, network: Ne
     merchant = get_merchant(session, merchant_id)
     _require_active(merchant)
     _identifier(order_id, "order_id")
-    _amount(amount_minor)
+    check_amount(amount_minor)
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 30 <= expires_in <= MAX_REQUEST_TTL:
         raise FlowValidationError("expires_in", f"a request is valid for 30 to {MAX_REQUEST_TTL} seconds")
     if len(description) > MAX_DESCRIPTION:
@@ -407,16 +411,28 @@ def _new_request(session: Session, settings: NodeSettings, network: Network, mer
                  amount_minor: int, expires_at: int, description: str,
                  api_key_id: int | None) -> PaymentRequestRecord:
     """Record the request of an order, its QR text signed by this bank's request signer."""
-    record = PaymentRequestRecord(merchant_id=merchant_id, order_id=order_id, amount_minor=amount_minor,
-                                  currency=settings.currency, description=description, expires_at=expires_at,
-                                  payload="", api_key_id=api_key_id, created_at=utcnow())
-    record.payload = encode_payload(payment_request(settings, network, request_signing_key(session, settings), record))
+    record = PaymentRequestRecord(**request_row(settings, network, request_signing_key(session, settings),
+                                                merchant_id, order_id, amount_minor=amount_minor,
+                                                expires_at=expires_at, description=description,
+                                                api_key_id=api_key_id))
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
         raise FlowConflictError(f"order {order_id} is being requested by another request", order_id=order_id) from None
     return record
+
+
+def request_row(settings: NodeSettings, network: Network, key: WalletKey, merchant_id: str, order_id: str, *,
+                amount_minor: int, expires_at: int, description: str, api_key_id: int | None) -> dict[str, Any]:
+    """The column values of an order's request, its QR text signed by ``key`` (this bank's request signer)."""
+    record = PaymentRequestRecord(merchant_id=merchant_id, order_id=order_id, amount_minor=amount_minor,
+                                  currency=settings.currency, description=description, expires_at=expires_at,
+                                  payload="", api_key_id=api_key_id, created_at=utcnow())
+    return {"merchant_id": merchant_id, "order_id": order_id, "amount_minor": amount_minor,
+            "currency": settings.currency, "description": description, "expires_at": expires_at,
+            "payload": encode_payload(payment_request(settings, network, key, record)), "api_key_id": api_key_id,
+            "created_at": record.created_at}
 
 
 def _find_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord | None:
@@ -493,11 +509,7 @@ def _check_payment(session: Session, settings: NodeSettings, network: Network, a
                    now: int) -> tuple[str, str, str]:
     """The acquirer's, merchant's and order's text ids of a payment that may be relayed now."""
     acquirer, merchant_id, order_id = id_text(auth.acquirer), id_text(auth.merchant_id), id_text(auth.order_id)
-    if auth.settlement != network.addresses["MerchantSettlement"]:
-        raise AuthorizationInvalidError("the payment is for another settlement contract")
-    if now >= auth.valid_before:
-        raise PaymentRequestExpiredError(f"the payment of order {order_id} expired at {auth.valid_before} "
-                                         f"(chain time {now})", expires_at=auth.valid_before)
+    check_payment_terms(network, auth, now)
     if _merchant_wallet(session, acquirer, merchant_id) is None:  # not active as the view shows it: ask the chain
         info = network.merchant(auth.acquirer, merchant_id)
         if info.status is not MerchantStatus.ACTIVE:
@@ -505,6 +517,15 @@ def _check_payment(session: Session, settings: NodeSettings, network: Network, a
                                          merchant_id=merchant_id, acquirer=acquirer)
     _require_unpaid(session, settings, network, acquirer, merchant_id, order_id)
     return acquirer, merchant_id, order_id
+
+
+def check_payment_terms(network: Network, auth: MerchantPayment, now: int) -> None:
+    """Refuse a payment to another settlement contract, or expired at ``now`` (chain time)."""
+    if auth.settlement != network.addresses["MerchantSettlement"]:
+        raise AuthorizationInvalidError("the payment is for another settlement contract")
+    if now >= auth.valid_before:
+        raise PaymentRequestExpiredError(f"the payment of order {id_text(auth.order_id)} expired at "
+                                         f"{auth.valid_before} (chain time {now})", expires_at=auth.valid_before)
 
 
 _ACTIVE_MERCHANT = select(ChainMerchant.wallet).where(
@@ -517,15 +538,17 @@ def _merchant_wallet(session: Session, acquirer: str, merchant_id: str) -> str |
     return session.connection().execute(_ACTIVE_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id}).scalar()
 
 
-def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAuthorization[Any]:
+def decode_payment(network: Network, text: str, now: int, *,
+            ask_chain: bool = True) -> PaymentRequest | SignedAuthorization[Any]:
     """The payload, checked for this network; a request (or a payment's request signature) must be signed by
     its acquirer's request signer or an active operator, as the chain says (else AuthorizationInvalidError:
-    an edited amount or an order its acquirer never requested)."""
+    an edited amount or an order its acquirer never requested). Without ``ask_chain`` who signed a request is
+    not checked: the caller must not use its request signature."""
     domain = network.domain()
     try:
         return decode_payload(text, chain_id=domain.chain_id, contract=domain.verifying_contract,
                               settlement=network.addresses["MerchantSettlement"], token_name=domain.name, now=now,
-                              is_request_signer=network.is_request_signer)
+                              is_request_signer=network.is_request_signer if ask_chain else None)
     except ExpiredAuthorizationError as exc:
         raise PaymentRequestExpiredError(str(exc)) from None
     except (PayloadError, AuthorizationError) as exc:
@@ -535,15 +558,29 @@ def _decode(network: Network, text: str, now: int) -> PaymentRequest | SignedAut
 def _payment_operation(session: Session, settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *,
                        acquirer: str, merchant_id: str, order_id: str, channel: str, api_key_id: int | None,
                        signed_by: str, merchant_wallet: str) -> Operation:
-    auth = signed.authorization
-    op = new_operation(session, OperationKind.MERCHANT_PAYMENT, channel=channel, api_key_id=api_key_id,
-                       wallet=auth.payer, counterparty=merchant_wallet, amount_minor=auth.amount,
-                       currency=settings.currency,
-                       details={"acquirer": acquirer, "merchant_id": merchant_id, "order_id": order_id,
-                                "valid_before": auth.valid_before, "signed_by": signed_by,
-                                "nonce": "0x" + auth.nonce.hex()})
-    enqueue(session, f"{op.public_id}:pay", "merchant_pay", operation_payload(op, **merchant_pay_payload(signed)))
+    values, row = payment_rows(settings, signed, acquirer=acquirer, merchant_id=merchant_id, order_id=order_id,
+                               channel=channel, api_key_id=api_key_id, signed_by=signed_by,
+                               merchant_wallet=merchant_wallet, attribution=session.info.get(ATTRIBUTION_INFO))
+    op = insert_new(session, Operation, values, unique=("public_id",))
+    assert op is not None, "public ids are 128 random bits"
+    enqueue(session, row["idempotency_key"], row["kind"], row["payload"])
     return op
+
+
+def payment_rows(settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *, acquirer: str,
+                 merchant_id: str, order_id: str, channel: str, api_key_id: int | None, signed_by: str,
+                 merchant_wallet: str, attribution: Attribution | None = None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operation and the outbox row (``merchant_pay``) of a payment that passed its checks, as column values."""
+    auth = signed.authorization
+    values = operation_row(OperationKind.MERCHANT_PAYMENT, channel=channel, api_key_id=api_key_id,
+                           attribution=attribution, wallet=auth.payer, counterparty=merchant_wallet,
+                           amount_minor=auth.amount, currency=settings.currency,
+                           details={"acquirer": acquirer, "merchant_id": merchant_id, "order_id": order_id,
+                                    "valid_before": auth.valid_before, "signed_by": signed_by,
+                                    "nonce": "0x" + auth.nonce.hex()})
+    public_id = values["public_id"]
+    return values, new_row(f"{public_id}:pay", "merchant_pay", {**merchant_pay_payload(signed), "operation": public_id})
 
 
 def pay_request(session: Session, settings: NodeSettings, network: Network, *, payer: str, payload: str,
@@ -563,7 +600,7 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
     """
     found = custodied_wallet(session, network, settings, payer)
     now = chain_now(session)
-    item = _decode(network, payload, now)
+    item = decode_payment(network, payload, now)
     if isinstance(item, PaymentRequest):
         if found.record.custody is not CustodyMode.CUSTODIAL:
             raise AuthorizationInvalidError("a self-custody wallet pays with its own signed payment (PAY payload)")
@@ -610,15 +647,13 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     merchant = get_merchant(session, merchant_id, lock=True)
     _require_active(merchant)
     if amount_minor is not None:
-        _amount(amount_minor)
+        check_amount(amount_minor)
     now = chain_now(session)
-    item = _decode(network, payload, now)
+    item = decode_payment(network, payload, now)
     if not isinstance(item, SignedAuthorization) or not isinstance(item.authorization, MerchantPayment):
         raise AuthorizationInvalidError("the payload is not a signed merchant payment (PAY)")
     auth = item.authorization
-    if id_text(auth.merchant_id) != merchant_id or auth.acquirer != _bank_bytes(settings):
-        raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)} of bank "
-                                        f"{id_text(auth.acquirer)}, not {merchant_id} of {settings.bank_id}")
+    check_for_merchant(settings, merchant_id, auth)
     acquirer, _, order_id = _check_payment(session, settings, network, auth, now)
     request = _requested(session, merchant_id, order_id, auth, amount_minor)
     check_authorization(item, network, signer=auth.payer, now=now)
@@ -633,6 +668,13 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by="customer",
                               merchant_wallet=merchant.wallet)
+
+
+def check_for_merchant(settings: NodeSettings, merchant_id: str, auth: MerchantPayment) -> None:
+    """Refuse a payment a POS of ``merchant_id`` hands in that pays another merchant, or another bank's."""
+    if id_text(auth.merchant_id) != merchant_id or auth.acquirer != _bank_bytes(settings):
+        raise AuthorizationInvalidError(f"the payment is for merchant {id_text(auth.merchant_id)} of bank "
+                                        f"{id_text(auth.acquirer)}, not {merchant_id} of {settings.bank_id}")
 
 
 def _require_active_payer(session: Session, network: Network, payer: str) -> None:
@@ -654,6 +696,17 @@ def _requested(session: Session, merchant_id: str, order_id: str, auth: Merchant
         AuthorizationInvalidError: the payment is not for what the merchant asked.
     """
     request = _find_request(session, merchant_id, order_id)
+    check_requested(request, order_id, auth, amount_minor)
+    return request
+
+
+def check_requested(request: PaymentRequestRecord | Any | None, order_id: str, auth: MerchantPayment,
+                    amount_minor: int | None) -> None:
+    """:func:`_requested`'s checks, of the order's request (a record or a row of its columns; None: not requested).
+
+    Raises:
+        AuthorizationInvalidError: the payment is not for what the merchant asked.
+    """
     asked = request.amount_minor if request is not None else amount_minor
     if asked is None:
         raise AuthorizationInvalidError(f"order {order_id} was not requested: name the amount the customer pays "
@@ -664,7 +717,6 @@ def _requested(session: Session, merchant_id: str, order_id: str, auth: Merchant
     if request is not None and auth.valid_before > request.expires_at:
         raise AuthorizationInvalidError(f"the payment is valid until {auth.valid_before}, after its request "
                                         f"expires ({request.expires_at})", order_id=order_id)
-    return request
 
 
 # ------------------------------------------------------------------ refunds
@@ -687,7 +739,7 @@ def refund(session: Session, settings: NodeSettings, network: Network, merchant_
     """
     merchant = get_merchant(session, merchant_id, lock=True)  # refunds and settlements of a merchant in turn
     _identifier(order_id, "order_id")
-    _amount(amount_minor)
+    check_amount(amount_minor)
     if _in_flight_of(session, OperationKind.SETTLEMENT, merchant_id):
         raise InvalidStateError(f"a settlement of merchant {merchant_id} is on its way; refund when it is final")
     order, refundable, refunds = _refundable(session, settings, network, merchant_id, order_id)
