@@ -26,9 +26,9 @@ every real request wait 10 s and get 503). So, before its turn, a request
 
 Only then does it wait for its turn, and the app gets the body from memory.
 
-A route whose requests are answered by a lane (:func:`api.routing.in_lane`, e.g. ``POST /v1/transfers``,
-node/transfers/lane.py) holds no worker thread while it waits: its requests take turns of their own,
-``LANE_LIMIT`` (256) of them, as many as the lane takes into one batch, so a burst of payments is admitted in
+A route whose requests are answered by a lane (:func:`api.routing.in_lane`: ``POST /v1/transfers``, ATM cash-ins,
+POS payments; node/lanes.py) holds no worker thread while it waits: the lane routes' requests share turns of their
+own, ``LANE_LIMIT`` (256) of them, as many as a lane takes into one batch, so a burst of payments is admitted in
 large batches rather than 32 at a time. They too wait at most ``queue_timeout`` for a turn.
 """
 
