@@ -16,13 +16,16 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from api.deps import AppState
 from api.idempotency import IdempotentRequest, replay
 from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
-from node.lanes import Answer
+from api.shown_once import redacted
+from node.lanes import Answer, FlowLane
 from node.operations.models import Operation
 
-__all__ = ["accepted", "in_lane", "lane_routes", "operation_route", "respond", "route"]
+__all__ = ["accepted", "flow_lane", "in_lane", "lane_routes", "operation_route", "recorded_operation", "respond",
+           "route"]
 
 _IN_LANE = "walletnet_in_lane"
 
@@ -55,6 +58,21 @@ def in_lane(endpoint: Endpoint) -> Endpoint:
     requests take the admission middleware's lane turns (api/admission.py, :func:`lane_routes`)."""
     endpoint.__dict__[_IN_LANE] = True
     return endpoint
+
+
+FL = TypeVar("FL", bound=FlowLane[Any])
+
+
+def flow_lane(state: AppState, name: str, lane: type[FL]) -> FL:
+    """The app's lane ``name`` of a money flow (e.g. node.transfers.lane.TransferLane), made on first use and
+    closed with the app; it answers with :func:`recorded_operation`."""
+    return state.lane(name, lambda: lane(state.work_sessions, state.settings, state.network, recorded_operation))
+
+
+def recorded_operation(op: Operation) -> Any:
+    """An accepted operation as a lane records and answers it (node.lanes.Render): the 202 body, secrets
+    redacted as in every recorded answer (api/shown_once.py)."""
+    return redacted(operation_out(op))[0]
 
 
 def respond(answer: Answer) -> JSONResponse:

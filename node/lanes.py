@@ -9,7 +9,8 @@ transaction; only once it commits is any of them answered. If a batch fails as a
 a concurrent process recorded first), it is rolled back and each of its requests is run again alone, so one bad
 request fails only itself.
 
-- :class:`Lane` is that machinery; a lane says how a batch runs (``_attempt``).
+- :class:`Lane` is that machinery; a lane says how a batch runs (``_attempt``). A :class:`FlowLane` runs each
+  batch as a :class:`Batch` of its flow: the reads for all its requests, each request in turn, the writes.
 - :class:`BatchKeys` judges and records the batch's ``Idempotency-Key`` s: each key is recorded as completed
   with its answer in the batch's transaction (never in flight: it commits with the work, or not at all).
 
@@ -24,6 +25,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -32,10 +34,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node import idempotency
 from node.db.base import utcnow
+from node.db.durable import unit_of_work
 from node.db.inserts import insert_new
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError, IdempotencyRecord
+from node.operations.models import Operation
+from node.settings import NodeSettings
+from wallet_sdk.chain.network import Network
 
-__all__ = ["ACCEPTED", "DEFAULT_MAX_BATCH", "Answer", "BatchKeys", "Keyed", "Lane", "Outcome"]
+__all__ = ["ACCEPTED", "DEFAULT_MAX_BATCH", "Answer", "Batch", "BatchKeys", "FlowLane", "Keyed", "Lane", "Outcome",
+           "Render"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +142,53 @@ class Lane(Generic[R]):
                     loop.call_soon_threadsafe(_settle, future, outcome)
                 except RuntimeError:  # its event loop is closed (the server stopped): nobody waits for it
                     log.info("a request was answered after its server stopped; its answer is under its key")
+
+
+Render = Callable[[Operation], Any]
+"""How the API answers an accepted request: its operation as the JSON body recorded for it."""
+
+
+class Batch(Generic[R]):
+    """One transaction of a :class:`FlowLane`: its constructor reads for all the requests, :meth:`answer` takes
+    each in turn (in arrival order), :meth:`write` inserts what they made."""
+
+    def __init__(self, lane: FlowLane[R], session: Session, requests: list[R]) -> None:
+        self.lane = lane
+        self.session = session
+
+    def answer(self, request: R) -> Outcome:
+        """The request's answer, or the error it fails with (it fails alone)."""
+        try:
+            return self._answer(request)
+        except Exception as exc:
+            return exc
+
+    def _answer(self, request: R) -> Answer:  # pragma: no cover - every batch says
+        raise NotImplementedError
+
+    def write(self) -> None:  # pragma: no cover - every batch says
+        raise NotImplementedError
+
+
+class FlowLane(Lane[R]):
+    """A lane of one money flow: its batches are ``batch`` (a :class:`Batch`); the flow's settings, the chain
+    (asked only for what the node's view cannot decide) and how the API renders an accepted request."""
+
+    batch: type[Batch[R]]
+
+    def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
+                 render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        super().__init__(sessions, max_batch=max_batch)
+        self.settings = settings
+        self.network = network
+        self.render = render
+
+    def _attempt(self, requests: list[R]) -> list[Outcome]:
+        with unit_of_work(self.sessions) as session:
+            batch = self.batch(self, session, requests)
+            outcomes = [batch.answer(request) for request in requests]
+            batch.write()
+        return outcomes
 
 
 def _settle(future: asyncio.Future[Answer], outcome: Outcome) -> None:

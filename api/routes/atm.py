@@ -23,7 +23,7 @@ from api.auth import require_scope
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, check_currency
 from api.deps import AppState, AppStateDep, NetworkDep, SessionDep, SettingsDep
 from api.problems import ProblemKind, ReplayedResponse
-from api.routing import in_lane, operation_route, respond
+from api.routing import flow_lane, in_lane, operation_route, respond
 from api.schemas.atm import CashInIn, CashOutIn, DispenseIn, FaultIn
 from api.schemas.operations import OperationOut, operation_out
 from api.shown_once import redacted
@@ -156,16 +156,13 @@ async def atm_report_cash_in(body: CashInIn, message: SignedMessageDep, state: A
     active wallet of this bank (`wallet-not-custodied-here` otherwise) with room under its balance cap."""
     # many cash-ins in one transaction (node.atm.lane); the signature is recorded even if the cash-in fails
     settings = state.settings
-    lane = state.lane("cash-ins", lambda: CashInLane(state.work_sessions, settings, state.network, _render))
+    lane = flow_lane(state, "cash-ins", CashInLane)
     return respond(await lane.submit(CashInRequest(
         api_key_id=message.api_key_id, headers=message.headers, method=message.method, path=message.path,
         raw=message.raw, request_hash=message.call("").request_hash(), event_id=body.event_id, wallet=body.wallet,
         amount_minor=body.amount, notes=[service.NoteCount(n.denomination, n.count) for n in body.notes],
         check=lambda: check_currency(body.currency, settings))))
 
-
-def _render(op: Operation) -> Any:
-    return redacted(operation_out(op))[0]
 
 
 @operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,

@@ -28,7 +28,7 @@ from api.common import (
 from api.deps import AppStateDep, NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep, IdempotencyKey, request_digest
 from api.problems import ForbiddenError, ProblemKind
-from api.routing import accepted, in_lane, operation_route, respond, route
+from api.routing import accepted, flow_lane, in_lane, operation_route, respond, route
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -50,7 +50,6 @@ from api.schemas.merchants import (
     webhook_event_out,
 )
 from api.schemas.operations import OperationOut, operation_out
-from api.shown_once import redacted
 from node.api_keys import Principal, Scope, create_key
 from node.lanes import Keyed
 from node.merchants import service as flows
@@ -58,7 +57,6 @@ from node.merchants import statements, webhooks
 from node.merchants.lane import PosLane, PosRequest
 from node.merchants.models import Merchant, PayoutMode
 from node.operations.checks import channel_of
-from node.operations.models import Operation
 from wallet_sdk.qr import qr_png, qr_svg
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
@@ -200,14 +198,11 @@ async def submit_pos_payment(request: Request, merchant_id: MerchantPath, body: 
     (the bank then issues the request). Anything else is `authorization-invalid`."""
     own_merchant(key, merchant_id)
     # many payments in one transaction, the key recorded with the answer (node.merchants.lane)
-    lane = state.lane("pos-payments", lambda: PosLane(state.work_sessions, state.settings, state.network, _render))
+    lane = flow_lane(state, "pos-payments", PosLane)
     return respond(await lane.submit(PosRequest(
         keyed=Keyed(key.idempotency_scope, idempotency_key, await request_digest(request)), api_key_id=key.id,
         merchant_id=merchant_id, payload=body.payload, amount_minor=body.amount)))
 
-
-def _render(op: Operation) -> Any:
-    return redacted(operation_out(op))[0]
 
 
 # ------------------------------------------------------------------ refunds and settlement

@@ -11,28 +11,18 @@ from api import customers
 from api.attribution import DeskDep, attribution_of
 from api.auth import Payer
 from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
-from api.deps import AppState, AppStateDep
+from api.deps import AppStateDep
 from api.idempotency import IdempotencyKey, request_digest
 from api.problems import ProblemKind
-from api.routing import in_lane, operation_route, respond
-from api.schemas.operations import operation_out
+from api.routing import flow_lane, in_lane, operation_route, respond
 from api.schemas.transfers import TransferIn
-from api.shown_once import redacted
 from node.api_keys import Scope
 from node.lanes import Keyed
 from node.operations.checks import channel_of
-from node.operations.models import Operation
 from node.transfers.lane import TransferLane, TransferRequest
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
-
-def _render(op: Operation) -> Any:
-    return redacted(operation_out(op))[0]
-
-
-def _lane(state: AppState) -> TransferLane:
-    return state.lane("transfers", lambda: TransferLane(state.work_sessions, state.settings, state.network, _render))
 
 
 @operation_route(router, "", "Pay another wallet (P2P, relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
@@ -64,7 +54,7 @@ async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep
         a = body.authorization
         authorization = {"from_": a.from_, "to": a.to, "value": a.value, "valid_before": a.valid_before,
                          "nonce": int(a.nonce), "v": a.v, "r": bytes.fromhex(a.r[2:]), "s": bytes.fromhex(a.s[2:])}
-    answer = await _lane(state).submit(TransferRequest(
+    answer = await flow_lane(state, "transfers", TransferLane).submit(TransferRequest(
         keyed=Keyed(key.idempotency_scope, idempotency_key, await request_digest(request)), api_key_id=key.id,
         channel=channel,
         attribution=attribution_of(key, desk, channel=channel), customer_ref=key.customer_ref, payer=body.payer,

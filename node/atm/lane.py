@@ -21,28 +21,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from node.atm import service
 from node.atm.auth import AtmEventConflictError, AtmEventInFlightError, check_message, message_row, replayed
 from node.atm.models import Atm, AtmEvent, AtmMessage
 from node.db.base import utcnow
-from node.db.durable import unit_of_work
 from node.db.inserts import insert_new
-from node.lanes import ACCEPTED, DEFAULT_MAX_BATCH, Answer, Lane, Outcome
+from node.lanes import ACCEPTED, Answer, Batch, FlowLane
 from node.operations.local_state import indexed_block, local_wallets
 from node.operations.models import Operation
 from node.outbox import OutboxRow
-from node.settings import NodeSettings
 from node.wallets.models import WalletRecord, WalletState
 from wallet_sdk.addresses import checksummed
-from wallet_sdk.chain.network import Network
 
 __all__ = ["CashInLane", "CashInRequest"]
-
-Render = Callable[[Operation], Any]
-"""How the API answers an accepted cash-in: its operation as the JSON body recorded for the event."""
-
 
 @dataclass(frozen=True)
 class CashInRequest:
@@ -72,30 +65,11 @@ _RECORDS = select(WalletRecord.address, WalletRecord.state).where(
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 
 
-class CashInLane(Lane[CashInRequest]):
-    """A bank's cash-in lane (module docstring)."""
+class _Batch(Batch[CashInRequest]):
+    lane: CashInLane
 
-    thread_name = "cash-in-lane"
-
-    def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
-                 render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
-        super().__init__(sessions, max_batch=max_batch)
-        self.settings = settings
-        self.network = network
-        self.render = render
-
-    def _attempt(self, requests: list[CashInRequest]) -> list[Outcome]:
-        with unit_of_work(self.sessions) as session:
-            batch = _Batch(self, session, requests)
-            outcomes = [batch.answer(request) for request in requests]
-            batch.write()
-        return outcomes
-
-
-class _Batch:
     def __init__(self, lane: CashInLane, session: Session, requests: list[CashInRequest]) -> None:
-        self.lane = lane
-        self.session = session
+        super().__init__(lane, session, requests)
         self.messages: list[dict[str, Any]] = []
         self.operations: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
@@ -113,12 +87,6 @@ class _Batch:
         self.views = local_wallets(session, wallets) if indexed_block(session) is not None else {}
         self.records = {row.address: row.state for row in db.execute(_RECORDS, {"addresses": wallets})}
         self.added: dict[str, int] = {}  # what earlier cash-ins of the batch put into each wallet
-
-    def answer(self, request: CashInRequest) -> Outcome:
-        try:
-            return self._answer(request)
-        except Exception as exc:
-            return exc
 
     def _answer(self, request: CashInRequest) -> Answer:
         settings = self.lane.settings
@@ -200,3 +168,10 @@ class _Batch:
                 raise AtmEventInFlightError(f"event {event['event_id']} is being handled; retry it shortly")
         elif self.events:
             db.execute(insert(AtmEvent.__table__), self.events)
+
+
+class CashInLane(FlowLane[CashInRequest]):
+    """A bank's cash-in lane (module docstring)."""
+
+    thread_name = "cash-in-lane"
+    batch = _Batch

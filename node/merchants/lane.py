@@ -19,18 +19,16 @@ operations, outbox rows, keys) and one commit, and only then are the points of s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from node.chain_ids import id_text
-from node.db.durable import unit_of_work
 from node.errors import FlowNotFoundError
 from node.indexer.models import ChainMerchant, MerchantOrder
-from node.lanes import ACCEPTED, DEFAULT_MAX_BATCH, Answer, BatchKeys, Keyed, Lane, Outcome
+from node.lanes import ACCEPTED, Answer, Batch, BatchKeys, FlowLane, Keyed
 from node.merchants import service
 from node.merchants.models import Merchant, MerchantState, PaymentRequestRecord
 from node.merchants.request_signer import request_signing_key
@@ -38,16 +36,10 @@ from node.operations.checks import admits, check_authorization, unindexed_outflo
 from node.operations.local_state import chain_now, day_start, indexed_block, local_wallets, spent_since
 from node.operations.models import IN_FLIGHT, Operation, OperationKind
 from node.outbox import OutboxRow
-from node.settings import NodeSettings
 from node.wallets.models import WalletRecord
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
-from wallet_sdk.chain.network import Network
 
 __all__ = ["PosLane", "PosRequest"]
-
-Render = Callable[[Operation], Any]
-"""How the API answers an accepted payment: its operation as the JSON body recorded under the key."""
-
 
 @dataclass(frozen=True)
 class PosRequest:
@@ -79,30 +71,11 @@ _ON_THEIR_WAY = select(Operation.details).where(
     Operation.details["order_id"].as_string().in_(bindparam("orders", expanding=True)))
 
 
-class PosLane(Lane[PosRequest]):
-    """A bank's POS lane (module docstring)."""
+class _Batch(Batch[PosRequest]):
+    lane: PosLane
 
-    thread_name = "pos-lane"
-
-    def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
-                 render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
-        super().__init__(sessions, max_batch=max_batch)
-        self.settings = settings
-        self.network = network
-        self.render = render
-
-    def _attempt(self, requests: list[PosRequest]) -> list[Outcome]:
-        with unit_of_work(self.sessions) as session:
-            batch = _Batch(self, session, requests)
-            outcomes = [batch.answer(request) for request in requests]
-            batch.write()
-        return outcomes
-
-
-class _Batch:
     def __init__(self, lane: PosLane, session: Session, requests: list[PosRequest]) -> None:
-        self.lane = lane
-        self.session = session
+        super().__init__(lane, session, requests)
         self.network = lane.network()
         self.bank = lane.settings.bank_id
         self.requests: list[dict[str, Any]] = []
@@ -148,12 +121,6 @@ class _Batch:
         self._key: Any = None
 
     # ------------------------------------------------------------------ a payment
-
-    def answer(self, request: PosRequest) -> Outcome:
-        try:
-            return self._answer(request)
-        except Exception as exc:
-            return exc
 
     def _answer(self, request: PosRequest) -> Answer:
         replay = self.keys.judge(request.keyed)
@@ -257,3 +224,10 @@ class _Asked:
 
     amount_minor: int
     expires_at: int
+
+
+class PosLane(FlowLane[PosRequest]):
+    """A bank's POS lane (module docstring)."""
+
+    thread_name = "pos-lane"
+    batch = _Batch

@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from node.db.durable import unit_of_work
 from node.errors import AuthorizationInvalidError, FlowNotFoundError
-from node.lanes import ACCEPTED, DEFAULT_MAX_BATCH, Answer, BatchKeys, Keyed, Lane, Outcome
+from node.lanes import ACCEPTED, DEFAULT_MAX_BATCH, Answer, Batch, BatchKeys, FlowLane, Keyed
 from node.operations.checks import admits, check_authorization, nonces_in_flight, unindexed_outflows
 from node.operations.local_state import day_start, indexed_block, local_times, local_wallets, spent_since
 from node.operations.models import (
@@ -46,19 +45,14 @@ from node.operations.models import (
     operation_row,
 )
 from node.outbox import OutboxRow, new_row
-from node.settings import NodeSettings
 from node.transfers.service import decode_transfer, signed_transfer, transfer
 from node.wallets.models import WalletRecord, WalletState
 from node.writer.kinds import relay_payload
 from wallet_sdk.addresses import checksummed
 from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
-from wallet_sdk.chain.network import Network, to_address
+from wallet_sdk.chain.network import to_address
 
 __all__ = ["DEFAULT_MAX_BATCH", "Answer", "TransferLane", "TransferRequest"]
-
-Render = Callable[[Operation], Any]
-"""How the API answers an accepted payment: its operation as the JSON body recorded under the key."""
-
 
 @dataclass(frozen=True)
 class TransferRequest:
@@ -82,32 +76,13 @@ _PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.s
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 
 
-class TransferLane(Lane[TransferRequest]):
-    """A bank's P2P lane (module docstring)."""
-
-    thread_name = "p2p-lane"
-
-    def __init__(self, sessions: sessionmaker[Session], settings: NodeSettings, network: Callable[[], Network],
-                 render: Render, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
-        super().__init__(sessions, max_batch=max_batch)
-        self.settings = settings
-        self.network = network
-        self.render = render
-
-    def _attempt(self, requests: list[TransferRequest]) -> list[Outcome]:
-        with unit_of_work(self.sessions) as session:
-            batch = _Batch(self, session, requests)
-            outcomes = [batch.answer(request) for request in requests]
-            batch.write()
-        return outcomes
-
-
-class _Batch:
+class _Batch(Batch[TransferRequest]):
     """One transaction of the lane: the reads for all its requests, then each request, then the writes."""
 
+    lane: TransferLane
+
     def __init__(self, lane: TransferLane, session: Session, requests: list[TransferRequest]) -> None:
-        self.lane = lane
-        self.session = session
+        super().__init__(lane, session, requests)
         self.network = lane.network()
         self.signed: dict[int, SignedAuthorization[RelayedTransfer] | BaseException] = {}
         self.operations: list[dict[str, Any]] = []
@@ -141,12 +116,6 @@ class _Batch:
         self.payers = payers
 
     # ------------------------------------------------------------------ a request
-
-    def answer(self, request: TransferRequest) -> Outcome:
-        try:
-            return self._answer(request)
-        except Exception as exc:
-            return exc
 
     def _answer(self, request: TransferRequest) -> Answer:
         replay = self.keys.judge(request.keyed)
@@ -240,3 +209,10 @@ class _Batch:
                 db.execute(insert(table), rows)
                 rows.clear()
         self.keys.write()
+
+
+class TransferLane(FlowLane[TransferRequest]):
+    """A bank's P2P lane (module docstring)."""
+
+    thread_name = "p2p-lane"
+    batch = _Batch
