@@ -49,9 +49,16 @@ def _payments(bank: BankNode, payer: str) -> list[Operation]:
                                     .order_by(Operation.id)))
 
 
-@pytest.fixture
-def shop(bank_network: BankNetwork) -> Shop:
-    return onboard_shop(bank_network.b)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shop(request: pytest.FixtureRequest, bank_network: BankNetwork) -> Shop:
+    """A merchant of A (its node's data in SQLite) or of B (in PostgreSQL)."""
+    bank = bank_network.a if request.param == "sqlite" else bank_network.b
+    assert bank.engine.dialect.name == request.param
+    return onboard_shop(bank)
+
+
+def _other(bank_network: BankNetwork, shop: Shop) -> BankNode:
+    return bank_network.b if shop.bank is bank_network.a else bank_network.a
 
 
 def _payer(bank: BankNode, bank_network: BankNetwork, amount: int) -> Customer:
@@ -98,9 +105,10 @@ def test_a_batch_checks_a_payer_of_the_bank_as_alone_and_asks_for_each_order_onc
 
 def test_a_payer_of_another_bank_is_checked_by_the_view_and_a_wallet_it_does_not_show_by_the_chain(
         bank_network: BankNetwork, shop: Shop) -> None:
-    payer = _payer(bank_network.a, bank_network, 500)  # at bank A: the acquirer's view shows every wallet
+    other = _other(bank_network, shop)
+    payer = _payer(other, bank_network, 500)  # at the other bank: the acquirer's view shows every wallet
     key = WalletKey.create()  # no wallet at all: the view does not show it, and the chain refuses its payment
-    nobody = Customer(bank_network.a, "NOBODY", str(key.address), None, key)
+    nobody = Customer(other, "NOBODY", str(key.address), None, key)
     first, second, unknown = _lane(shop.bank).run([
         _pos(shop, sign_payment(payer, shop, "X-1", 400)),
         _pos(shop, sign_payment(payer, shop, "X-2", 400)),
