@@ -115,7 +115,7 @@ def check_message(atm: Atm | Any | None, settings: NodeSettings, *, atm_id: str 
         # the same work as a real check, so the answer's timing does not tell which ATM ids exist
         sign_atm_message(secrets.token_hex(16), timestamp=0, nonce="x" * 16, method=method, path=path, body=body)
         raise AtmAuthenticationFailedError(_GENERIC)
-    secret = custody_for(settings).decrypt(atm.secret_ciphertext).decode("utf-8")
+    secret = _device_secret(settings, atm.secret_ciphertext)
     if not verify_atm_signature(secret, signature, timestamp=ts, nonce=nonce, method=method, path=path, body=body):
         raise AtmAuthenticationFailedError(_GENERIC)
     if atm.state != AtmState.ACTIVE:
@@ -126,6 +126,21 @@ def check_message(atm: Atm | Any | None, settings: NodeSettings, *, atm_id: str 
         raise AtmAuthenticationFailedError(f"X-ATM-Timestamp is {int(clock - ts)} s off the bank's clock "
                                            f"(at most {skew} s allowed): check the ATM's clock")
     return ts
+
+
+_SECRETS: dict[tuple[int, str], str] = {}  # (custody, sealed secret) -> the device secret: every message uses it
+_SECRETS_KEPT = 4096
+
+
+def _device_secret(settings: NodeSettings, sealed: str) -> str:
+    custody = custody_for(settings)
+    secret = _SECRETS.get((id(custody), sealed))
+    if secret is None:
+        secret = custody.decrypt(sealed).decode("utf-8")
+        if len(_SECRETS) >= _SECRETS_KEPT:  # a rotated secret's entry is never asked for again
+            _SECRETS.clear()
+        _SECRETS[(id(custody), sealed)] = secret
+    return secret
 
 
 def message_row(atm_id: str, signature: str, timestamp: int) -> dict[str, Any]:
