@@ -232,7 +232,14 @@ def _recover(digest: bytes, v: int, r: bytes, s: bytes) -> ChecksumAddress | Non
         public = coincurve.PublicKey.from_signature_and_message(r + s + bytes([v - 27]), digest, hasher=None)
     except ValueError:
         return None
-    return to_checksum_address(keccak(public.format(compressed=False)[1:])[12:])
+    return _address_of(public.format(compressed=False)[1:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_of(public_key: bytes) -> ChecksumAddress:
+    """The address of a 64-byte public key (remembered: a wallet signs many payments, and its keccak and EIP-55
+    checksum cost as much as the recovery)."""
+    return to_checksum_address(keccak(public_key)[12:])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -155,7 +155,7 @@ class _Batch(Batch[PosRequest]):
             return None  # pos_payment says which
         asked = self.asked.get(order)
         service.check_requested(asked, order[1], auth, request.amount_minor)
-        check_authorization(item, self.network, signer=auth.payer, now=self.now)
+        check_authorization(item, self.network, signer=auth.payer, now=self.now, recovered=True)  # by decoding
         payer, local = auth.payer, self.views.get(auth.payer)
         if payer in self.slow:
             return None

@@ -240,9 +240,10 @@ def check_outflow(session: Session, network: Network, wallet: str, amount_minor:
 
 
 def check_authorization(signed: SignedAuthorization[Authorization], network: Network, *, signer: str,
-                        now: int | None = None) -> None:
+                        now: int | None = None, recovered: bool = False) -> None:
     """Check a customer's signed authorization off chain as the contract will: our chain and token, the
-    stated signer's signature, and its deadline against the chain's clock.
+    stated signer's signature (not again if it was ``recovered`` in this domain already, as decoding a payload
+    does), and its deadline against the chain's clock.
 
     Raises:
         AuthorizationInvalidError: for another chain or token, not signed by ``signer``, or expired.
@@ -254,7 +255,8 @@ def check_authorization(signed: SignedAuthorization[Authorization], network: Net
     if signed.signer != signer:
         raise AuthorizationInvalidError(f"the authorization is for wallet {signed.signer}, not {signer}")
     try:
-        verify(signed, domain)
+        if not recovered:
+            verify(signed, domain)
         signed.authorization.check_time(network.now() if now is None else now)
     except AuthorizationError as exc:
         raise AuthorizationInvalidError(str(exc)) from None
