@@ -33,6 +33,7 @@ from typing import Any, Final
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_hex_address, to_checksum_address
 
+from wallet_sdk.addresses import checksummed
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import (
     DOMAIN_VERSION,
@@ -217,7 +218,7 @@ def _from_wire(codec: str, attr: str, value: Any) -> Any:
     if codec in sizes:
         if not isinstance(value, bytes) or len(value) != sizes[codec]:
             raise MalformedPayloadError(f"{attr} must be {sizes[codec]} bytes")
-        return to_checksum_address(value) if codec == "address" else value
+        return checksummed("0x" + value.hex()) if codec == "address" else value
     expected = int if codec == "uint" else str
     if not isinstance(value, expected):
         raise MalformedPayloadError(f"{attr} must be {'an unsigned integer' if codec == 'uint' else 'text'}")
@@ -299,7 +300,8 @@ def _take(body: dict[int, Any], spec: tuple[tuple[int, str, str], ...]) -> dict[
 def _checksummed(name: str, value: str) -> str:
     if not isinstance(value, str) or not is_hex_address(value):
         raise InvalidAuthorizationError(name, value, "expected an address")
-    return to_checksum_address(value)
+    proper = checksummed(value)
+    return proper if proper is not None else to_checksum_address(value)  # mixed case, checksum wrong: as before
 
 
 def decode_payload(text: str, *, chain_id: int, contract: str, settlement: str | None = None,
