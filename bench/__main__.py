@@ -144,7 +144,7 @@ processes, over 2,000 P2P payments on 64 connections):
 1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
    request waiting into one transaction: reads for all of them at once (about ten statements a batch), each
    request checked in memory against them, one insert per table, one commit, the idempotency key recorded
-   with the answer in that transaction (docs/node.md, "The P2P lane"). Requests wait for lane turns (256), not
+   with the answer in that transaction (docs/node.md, "Lanes"). Requests wait for lane turns (256), not
    for the 32 thread turns. Before the lane: 88-90 accepted per second, every request holding SQLite's write
    lock twice (its claim, then its work) for about 11.5 ms each. With it, and with the reads it made cheaper
    (a wallet's pending outflow summed in SQL, EIP-55 checksums remembered, keys remembered for a second):
@@ -169,11 +169,19 @@ processes, over 2,000 P2P payments on 64 connections):
    round), in SQLite's busy handler, whose sleeps grow to 100 ms. Polling `BEGIN IMMEDIATE` every
    millisecond or two instead was tried and made it worse (p99 1,050 ms in that run): reverted. Shorter node
    transactions (the indexer's above all) are what is left.
-5. **ATM cash-ins and merchant payments** still run one request per transaction with their chain reads (a
-   cash-in makes 5 `eth_call`s for the balance cap; a merchant payment reads the payer's record): they need
-   lanes of their own. Admitting a cash-in from the node's view needs the cap checked against money coming in
-   that the view may not show yet; a refused mint after the notes are in the ATM is worse than a slower
-   answer, so it was left to the chain.
+5. **ATM cash-ins and merchant payments have lanes of their own (2026-12-07)**, built like the P2P lane, with
+   no JSON-RPC call when the node's view admits them (docs/node.md, "Lanes"). Before: 41 and 37 per second, a
+   cash-in making 5 `eth_call`s (the wallet and its balance cap) and a POS payment 6 (the chain's clock, the
+   merchant twice, the order, the payer) while holding SQLite's write lock, and scanning every payment on its
+   way in Python to find one for the same order. The bench used to send 60 of each, which measured one
+   batch and the first request's FastAPI route preparation (about 0.4 s for the whole API on a first
+   request, now done at startup); it sends 300. In profiles of 600 (py-spy `--gil` on BANKA's, resp. BANKB's,
+   process): a cash-in costs about 1 ms on the lane's thread (the device signature, the rows) and about 2 ms
+   in the web stack (FastAPI's dependency resolution alone a quarter of the process: an ATM message has four
+   signature headers, an API key and a body); a POS payment about 2 ms on the lane (decoding the payload and
+   recovering its signature, the bank's request signature and its QR payload: keccak and secp256k1 in
+   Python-facing libraries) and 1.5 ms in the web stack. What would reach 500 per second is the same as for
+   P2P: routes outside FastAPI's dependency machinery, and fewer hashes per payment.
 6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.
