@@ -20,7 +20,7 @@ operations, outbox rows, keys) and one commit, and only then are the points of s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from node.operations.models import IN_FLIGHT, Operation, OperationKind
 from node.outbox import OutboxRow
 from node.wallets.models import WalletRecord
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
+from wallet_sdk.chain.network import Network
 
 __all__ = ["PosLane", "PosRequest"]
 
@@ -85,13 +86,7 @@ class _Batch(Batch[PosRequest]):
         self.slow: set[str] = set()  # payers that took the full path: they keep to it in this batch
         self.spent: dict[Any, dict[str, int]] = {}
         self.now = chain_now(session)
-        self.decoded: dict[int, SignedAuthorization[MerchantPayment] | BaseException] = {}
-        for request in requests:
-            try:
-                item = service.decode_payment(self.network, request.payload, self.now, ask_chain=False)
-                self.decoded[id(request)] = item
-            except Exception as exc:
-                self.decoded[id(request)] = exc
+        self.decoded = {id(request): _payment_of(self.network, request.payload, self.now) for request in requests}
         self._read(requests)
 
     def _read(self, requests: list[PosRequest]) -> None:
@@ -101,18 +96,20 @@ class _Batch(Batch[PosRequest]):
         statement = _MERCHANTS.with_for_update() if session.get_bind().dialect.name == "postgresql" else _MERCHANTS
         self.merchants = {row.merchant_id: row for row in db.execute(statement, {"ids": ids})}
         self.active = set(db.execute(_ACTIVE, {"acquirer": self.bank, "ids": ids}).scalars())
-        payments = [d.authorization for d in self.decoded.values() if isinstance(d, SignedAuthorization)]
+        payments = [d.authorization for d in self.decoded.values() if d is not None]
         orders = sorted({(id_text(p.merchant_id), id_text(p.order_id)) for p in payments})
         self.paid = {(row.merchant_id, row.order_id) for row in db.execute(
             _PAID, {"acquirer": self.bank, "orders": orders})} if orders else set()
-        self.asked = {(row.merchant_id, row.order_id): row for row in db.execute(
+        self.asked: dict[tuple[str, str], Any] = {(row.merchant_id, row.order_id): row for row in db.execute(
             _REQUESTS, {"orders": orders})} if orders else {}
         self.on_their_way: set[tuple[str, str]] = set()
         if orders:
-            for (details,) in db.execute(_ON_THEIR_WAY, {"ids": sorted({m for m, _ in orders}),
-                                                         "orders": sorted({o for _, o in orders})}):
+            rows = db.execute(_ON_THEIR_WAY, {"ids": sorted({m for m, _ in orders}),
+                                              "orders": sorted({o for _, o in orders})})
+            details: dict[str, Any]
+            for details in rows.scalars():  # this node's payments of these orders not final yet
                 if details.get("acquirer", self.bank) == self.bank:
-                    self.on_their_way.add((details.get("merchant_id"), details.get("order_id")))
+                    self.on_their_way.add((str(details.get("merchant_id")), str(details.get("order_id"))))
         self.payers = sorted({p.payer for p in payments})
         self.block = indexed_block(session)
         self.views = local_wallets(session, self.payers) if self.block is not None else {}
@@ -140,9 +137,7 @@ class _Batch(Batch[PosRequest]):
         """The operation's values if the batch's reads admit the payment (raising what ``pos_payment`` raises for
         a bad one); None if ``pos_payment`` itself is to decide."""
         item = self.decoded[id(request)]
-        if merchant.state != MerchantState.ACTIVE or isinstance(item, BaseException) \
-                or not isinstance(item.authorization, MerchantPayment) or item.authorization.request_signature \
-                or request.merchant_id not in self.active:
+        if item is None or merchant.state != MerchantState.ACTIVE or request.merchant_id not in self.active:
             return None  # pos_payment says why it refuses, or asks the chain
         settings = self.lane.settings
         if request.amount_minor is not None:
@@ -198,7 +193,7 @@ class _Batch(Batch[PosRequest]):
         """``pos_payment`` itself, under a savepoint, once the batch's rows so far are written (it reads them)."""
         self.write()
         item = self.decoded[id(request)]
-        if isinstance(item, SignedAuthorization):
+        if item is not None:
             self.slow.add(item.authorization.payer)
         with self.session.begin_nested():
             op = service.pos_payment(self.session, self.lane.settings, self.network, request.merchant_id,
@@ -216,6 +211,19 @@ class _Batch(Batch[PosRequest]):
                 db.execute(insert(table), rows)
                 rows.clear()
         self.keys.write()
+
+
+def _payment_of(network: Network, payload: str, now: int) -> SignedAuthorization[MerchantPayment] | None:
+    """The payload as a customer's signed merchant payment that does not bring a request signature of its own, or
+    None: ``pos_payment`` then says what is wrong with it (or asks the chain who signed its request)."""
+    try:
+        item = service.decode_payment(network, payload, now, ask_chain=False)
+    except Exception:
+        return None
+    if isinstance(item, SignedAuthorization) and isinstance(item.authorization, MerchantPayment) \
+            and item.authorization.request_signature is None:
+        return cast("SignedAuthorization[MerchantPayment]", item)
+    return None
 
 
 @dataclass(frozen=True)

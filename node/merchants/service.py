@@ -499,7 +499,7 @@ def order_status(session: Session, settings: NodeSettings, network: Network, mer
                        paid_minor=order.amount, refunded_minor=order.refunded,
                        payer=order.payer if order.paid_at else None, paid_at=order.paid_at or None,
                        expires_at=request.expires_at if request else None,
-                       operation=pending.public_id if pending else None)
+                       operation=pending)
 
 
 # ------------------------------------------------------------------ payments
@@ -539,7 +539,7 @@ def _merchant_wallet(session: Session, acquirer: str, merchant_id: str) -> str |
 
 
 def decode_payment(network: Network, text: str, now: int, *,
-            ask_chain: bool = True) -> PaymentRequest | SignedAuthorization[Any]:
+                   ask_chain: bool = True) -> PaymentRequest | SignedAuthorization[Any]:
     """The payload, checked for this network; a request (or a payment's request signature) must be signed by
     its acquirer's request signer or an active operator, as the chain says (else AuthorizationInvalidError:
     an edited amount or an order its acquirer never requested). Without ``ask_chain`` who signed a request is

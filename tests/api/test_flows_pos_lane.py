@@ -19,6 +19,7 @@ from node.db import session_factory, transaction
 from node.db.durable import work_sessions
 from node.errors import AuthorizationInvalidError, InsufficientBalanceError, OrderAlreadyPaidError
 from node.lanes import Answer, Keyed
+from node.merchants import service
 from node.merchants.lane import PosLane, PosRequest
 from node.merchants.models import PaymentRequestRecord
 from node.operations.models import Operation, OperationKind
@@ -122,3 +123,31 @@ def test_a_payer_of_another_bank_is_checked_by_the_view_and_a_wallet_it_does_not
     assert refused.status.value == "failed" and refused.error  # with the contract's reason
     assert payer.app().get_balance(payer.wallet).spendable.amount == 100
     assert shop.client.get_order(shop.merchant_id, "X-1").status == "paid"
+
+
+def test_an_order_with_a_payment_on_its_way_says_so_and_names_it(bank_network: BankNetwork, shop: Shop) -> None:
+    payer = _payer(shop.bank, bank_network, 500)
+    bank = shop.bank
+    with transaction(session_factory(bank.engine)) as session:  # seen before it commits: no race with the writer
+        op = service.pos_payment(session, bank.settings, bank.network, shop.merchant_id,
+                                 payload=encode_payload(sign_payment(payer, shop, "P-1", 120)), amount_minor=120)
+        status = service.order_status(session, bank.settings, bank.network, shop.merchant_id, "P-1")
+        assert (status.status, status.operation, status.amount_minor) == ("pending", op.public_id, 120)
+        session.rollback()
+
+
+def test_a_payload_that_is_no_customer_payment_fails_alone(bank_network: BankNetwork, shop: Shop) -> None:
+    payer = _payer(shop.bank, bank_network, 500)
+    request = shop.client.create_payment_request(shop.merchant_id, "Q-1", 50)  # the merchant's QR, not a payment
+    good = sign_payment(payer, shop, "Q-2", 70)
+    outcomes = _lane(shop.bank).run([
+        PosRequest(keyed=Keyed("test", "K-REQ", "h" * 64), api_key_id=1, merchant_id=shop.merchant_id,
+                   payload=request.payload, amount_minor=None),
+        PosRequest(keyed=Keyed("test", "K-BAD", "h" * 64), api_key_id=1, merchant_id=shop.merchant_id,
+                   payload="WALLETNET:1:PAY:not-a-payload", amount_minor=70),
+        _pos(shop, good)])
+    not_a_payment, garbage, paid = outcomes
+    assert isinstance(not_a_payment, AuthorizationInvalidError) and "not a signed merchant payment" in str(
+        not_a_payment)
+    assert isinstance(garbage, AuthorizationInvalidError)
+    assert isinstance(paid, Answer) and paid.body["order"] == "Q-2"
