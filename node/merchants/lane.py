@@ -160,15 +160,20 @@ class _Batch(Batch[PosRequest]):
                 return None
         elif payer in self.own:  # this bank's, but not in the view yet: asked of the chain
             return None
-        key = self._signing_key()
+        key, terms = self._signing_key(), auth.request_terms()
+        signature = None
         if asked is None:  # the POS named the amount: this bank requests the order now
-            self.requests.append(service.request_row(
-                settings, self.network, key, request.merchant_id, order[1], amount_minor=auth.amount,
-                expires_at=auth.valid_before, description="", api_key_id=request.api_key_id))
+            row, issued = service.request_row(settings, self.network, key, request.merchant_id, order[1],
+                                              amount_minor=auth.amount, expires_at=auth.valid_before,
+                                              description="", api_key_id=request.api_key_id)
+            self.requests.append(row)
             self.asked[order] = _Asked(auth.amount, auth.valid_before)
-        signed = SignedAuthorization(authorization=auth.with_request_signature(
-            auth.request_terms().sign(key, self.network.settlement_domain())), domain=item.domain, v=item.v,
-            r=item.r, s=item.s)
+            if issued.terms() == terms:  # what the payment answers: signed once
+                signature = issued.signature
+        if signature is None:
+            signature = terms.sign(key, self.network.settlement_domain())
+        signed = SignedAuthorization(authorization=auth.with_request_signature(signature), domain=item.domain,
+                                     v=item.v, r=item.r, s=item.s)
         values, row = service.payment_rows(settings, signed, acquirer=self.bank, merchant_id=request.merchant_id,
                                            order_id=order[1], channel="merchant", api_key_id=request.api_key_id,
                                            signed_by="customer", merchant_wallet=merchant.wallet)

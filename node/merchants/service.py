@@ -411,10 +411,10 @@ def _new_request(session: Session, settings: NodeSettings, network: Network, mer
                  amount_minor: int, expires_at: int, description: str,
                  api_key_id: int | None) -> PaymentRequestRecord:
     """Record the request of an order, its QR text signed by this bank's request signer."""
-    record = PaymentRequestRecord(**request_row(settings, network, request_signing_key(session, settings),
-                                                merchant_id, order_id, amount_minor=amount_minor,
-                                                expires_at=expires_at, description=description,
-                                                api_key_id=api_key_id))
+    row, _ = request_row(settings, network, request_signing_key(session, settings), merchant_id, order_id,
+                         amount_minor=amount_minor, expires_at=expires_at, description=description,
+                         api_key_id=api_key_id)
+    record = PaymentRequestRecord(**row)
     try:
         with session.begin_nested():
             session.add(record)
@@ -424,15 +424,17 @@ def _new_request(session: Session, settings: NodeSettings, network: Network, mer
 
 
 def request_row(settings: NodeSettings, network: Network, key: WalletKey, merchant_id: str, order_id: str, *,
-                amount_minor: int, expires_at: int, description: str, api_key_id: int | None) -> dict[str, Any]:
-    """The column values of an order's request, its QR text signed by ``key`` (this bank's request signer)."""
+                amount_minor: int, expires_at: int, description: str,
+                api_key_id: int | None) -> tuple[dict[str, Any], PaymentRequest]:
+    """The column values of an order's request, its QR text signed by ``key`` (this bank's request signer); and
+    the request itself."""
     record = PaymentRequestRecord(merchant_id=merchant_id, order_id=order_id, amount_minor=amount_minor,
                                   currency=settings.currency, description=description, expires_at=expires_at,
                                   payload="", api_key_id=api_key_id, created_at=utcnow())
+    request = payment_request(settings, network, key, record)
     return {"merchant_id": merchant_id, "order_id": order_id, "amount_minor": amount_minor,
             "currency": settings.currency, "description": description, "expires_at": expires_at,
-            "payload": encode_payload(payment_request(settings, network, key, record)), "api_key_id": api_key_id,
-            "created_at": record.created_at}
+            "payload": encode_payload(request), "api_key_id": api_key_id, "created_at": record.created_at}, request
 
 
 def _find_request(session: Session, merchant_id: str, order_id: str) -> PaymentRequestRecord | None:
