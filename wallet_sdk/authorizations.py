@@ -622,8 +622,8 @@ class MerchantPayment(Authorization):
             raise InvalidAuthorizationError("valid_before", self.valid_before,
                                             f"must be after valid_after ({self.valid_after})")
 
-    @property
-    def nonce(self) -> bytes:
+    @functools.cached_property
+    def nonce(self) -> bytes:  # remembered: a payment's message, signer and relay each ask for it (a keccak)
         return payment_nonce(self.acquirer, self.merchant_id, self.order_id)
 
     def request_terms(self) -> PaymentRequestTerms:
