@@ -46,11 +46,11 @@ __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1.0.0"
 
-ROUTES = (transfers, merchant_payments, atm, health, wallets, accounts, atms, vault, merchants, operations, api_keys,
+ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
           customer_sessions)
 """The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included: a request
-is matched against them in turn, so the payment routes come first (the OpenAPI document keeps its own order,
-api/openapi.py)."""
+is matched against them in turn, so the payment routes come first (P2P, merchant payments, ATM cash, POS payments;
+the OpenAPI document keeps its own order, api/openapi.py)."""
 
 
 def _operation_id(route: APIRoute) -> str:
