@@ -2,10 +2,10 @@
 scope ``atm`` AND the device's signature; the flows are :mod:`node.atm.service`.
 
 The signature check is committed whatever the message's work does: the message's signature is remembered even
-if the work then fails, so the same message can never be accepted twice. Cash-ins go through the ATM lane
-(:class:`node.lanes.WorkLane`: many in one transaction), the check under a savepoint of its own; the other
-messages check it in a short transaction of its own before the endpoint runs. :func:`handle_event` gives an
-ATM event (its ``event_id``) its first answer again when it is re-sent.
+if the work then fails, so the same message can never be accepted twice. Cash-ins go through the cash-in lane
+(:mod:`node.atm.lane`: many in one transaction), which records an accepted message whatever becomes of its
+cash-in; the other messages check it in a short transaction of its own before the endpoint runs.
+:func:`handle_event` gives an ATM event (its ``event_id``) its first answer again when it is re-sent.
 """
 
 from __future__ import annotations
@@ -131,7 +131,6 @@ def handle_event(session: Session, call: AtmCall, event_id: str,
                  work: Callable[[Atm], Operation], *, status: int = 202) -> OperationOut:
     """Run ``work`` for the ATM's event ``event_id`` once: a re-sent event gets its first answer (raised as a
     :class:`ReplayedResponse`); the same event id with another body is 409 ``idempotency-key-reused``."""
-
     atm = service.get_atm(session, call.atm_id)
     claim = claim_event(session, atm, event_id, call.request_hash())
     if isinstance(claim, Replay):
@@ -162,7 +161,6 @@ async def atm_report_cash_in(body: CashInIn, message: SignedMessageDep, state: A
         raw=message.raw, request_hash=message.call("").request_hash(), event_id=body.event_id, wallet=body.wallet,
         amount_minor=body.amount, notes=[service.NoteCount(n.denomination, n.count) for n in body.notes],
         check=lambda: check_currency(body.currency, settings))))
-
 
 
 @operation_route(router, "/cash-outs", "ATM: a scanned withdrawal code (place the hold)", *_ATM, *_WALLET,
