@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from eth_utils.address import is_hex_address, to_checksum_address
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,7 +35,7 @@ from node import outbox
 from node.atm.auth import prune_messages
 from node.atm.completions import CashOutStage, cash_out_stage, move_cash_out
 from node.atm.models import Atm, AtmState
-from node.chain_ids import id_bytes
+from node.chain_ids import id_bytes, id_text
 from node.custody import custody_for
 from node.db import reads_of, transaction
 from node.db.base import one_or_none, utcnow
@@ -52,13 +52,14 @@ from node.errors import (
     WalletFrozenError,
     WalletNotActiveError,
 )
+from node.indexer.models import ChainHold
 from node.ledger import open_ledger
 from node.ledger.accounts import EQUITY, VAULT, atm_account, ensure_system_accounts
 from node.ledger.adapter import CoreBankingLedger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
 from node.operations.checks import check_outflow, decode_signed
-from node.operations.local_state import LocalWallet, indexed_block, local_wallet
+from node.operations.local_state import LocalWallet, chain_now, indexed_block, local_wallet
 from node.operations.models import (
     Operation,
     OperationKind,
@@ -77,7 +78,7 @@ from node.wallets.models import WalletState, find_wallet
 from node.writer.kinds import hold_payload
 from wallet_sdk.authorizations import HoldAuthorization, SignedAuthorization
 from wallet_sdk.chain.network import Network
-from wallet_sdk.chain.types import UNLIMITED, HoldStatus, WalletStatus
+from wallet_sdk.chain.types import UNLIMITED, WalletStatus
 from wallet_sdk.exceptions import AuthorizationError, PayloadError
 
 __all__ = [
@@ -396,6 +397,19 @@ def _decode_code(network: Network, code: str, now: int) -> SignedAuthorization[H
         raise AuthorizationInvalidError(f"the withdrawal code is not valid: {exc}") from None
 
 
+def _hold_used(session: Session, hold_id: str, indexed_id: str) -> bool:
+    """Whether this node placed the hold (its outbox row), or the indexer saw it placed: no JSON-RPC call. A
+    withdrawal code whose id the wallet used on chain in another way (a cancelled authorization) is the chain's
+    to refuse: the placement fails, and nothing is dispensed."""
+    db = session.connection()
+    return db.execute(_PLACED_HERE, {"key": hold_key(hold_id, "place")}).first() is not None \
+        or db.execute(_HOLD_INDEXED, {"hold_id": indexed_id}).first() is not None
+
+
+_PLACED_HERE = select(OutboxRow.id).where(OutboxRow.idempotency_key == bindparam("key"))
+_HOLD_INDEXED = select(ChainHold.id).where(ChainHold.hold_id == bindparam("hold_id"))
+
+
 def submit_cash_out(session: Session, settings: NodeSettings, network: Network, atm: Atm, *, event_id: str,
                     code: str, totp: str | None = None, api_key_id: int | None = None) -> Operation:
     """The ATM scanned a withdrawal code: check it off chain and enqueue the hold.
@@ -410,7 +424,7 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
         AtmCashError: the ATM does not have the cash.
         SecondFactorRequiredError, SecondFactorInvalidError: above the bank's threshold without a valid TOTP.
     """
-    now = network.now()
+    now = chain_now(session)
     signed = _decode_code(network, code, now)
     auth = signed.authorization
     earliest = now + settings.atm_hold_timeout + CAPTURE_MARGIN
@@ -423,12 +437,10 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
     holder = auth.holder
     _served_wallet(session, settings, network, holder)
     hold_id = "0x" + auth.hold_id.hex()
-    used_here = session.scalars(select(OutboxRow.id).where(OutboxRow.idempotency_key == hold_key(hold_id, "place")))
-    if (used_here.first() is not None or network.hold(auth.hold_id).status is not HoldStatus.NONE
-            or network.authorization_used(holder, auth.hold_id)):
+    if _hold_used(session, hold_id, id_text(auth.hold_id)):
         raise AuthorizationInvalidError("this withdrawal code was used before: make a new one")
     value = auth.value
-    check_outflow(session, network, holder, value)
+    check_outflow(session, network, holder, value, now=now)
     cash, reserved = atm_cash(session, settings, atm.atm_id)
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",

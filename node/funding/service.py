@@ -7,7 +7,8 @@ against ``chain:issued`` under the mint's ref; when it fails (a cap, a paused ne
 So the customer's money is either in the wallet or back in the account, never both or neither.
 
 Redemption: the customer signs a Redemption (the bank signs it for custodial wallets); the service checks it
-off chain and enqueues a ``redeem`` (a burn carrying the ref). Only when the burn is confirmed does the
+off chain, against the node's view of the chain (no JSON-RPC call when the view admits it), and enqueues a
+``redeem`` (a burn carrying the ref). Only when the burn is confirmed does the
 completion credit the account, debiting ``chain:issued``; a failed burn books nothing.
 
 Both book ``chain:issued`` under the ref the chain effect carries (see :mod:`node.reconcile.service`); the
@@ -42,6 +43,7 @@ from node.operations.checks import (
     deposit_currency,
     nonce_in_flight,
 )
+from node.operations.local_state import local_now
 from node.operations.models import Operation, OperationKind, new_operation, new_ref, operation_payload
 from node.outbox import enqueue
 from node.second_factor import service as second_factor
@@ -215,16 +217,17 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
     Raises:
         FlowNotFoundError, NotCustodianError, WalletFrozenError, WalletNotActiveError, AccountNotBoundError.
         FlowValidationError: a self-custody wallet without a signed Redemption.
-        AuthorizationInvalidError: not this wallet's, another amount, another chain or token, expired, used.
+        AuthorizationInvalidError: not this wallet's, another amount, another chain or token, expired, used
+            through this node (a nonce the wallet used on chain itself fails the burn with the chain's reason).
         InsufficientBalanceError / LimitExceededError: the chain would refuse the burn.
         SecondFactorRequiredError / SecondFactorInvalidError.
     """
     _check_amount(amount_minor)
-    found = custodied_wallet(session, network, settings, wallet)
+    found = custodied_wallet(session, network, settings, wallet, from_view=True)
     account = _bound_account(found)
     ledger = open_ledger(session, settings.ledger_adapter)
     deposit_currency(ledger, account, settings.currency)
-    now = network.now()
+    now = local_now(session, found.address)
     if signed is None:
         if found.record.custody is not CustodyMode.CUSTODIAL:
             raise FlowValidationError("authorization", "a self-custody wallet's redemption needs the customer's "
@@ -240,10 +243,9 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
                                             f"the request for {amount_minor}")
         signed_by = "customer"
     nonce = "0x" + signed.authorization.nonce.hex()
-    if network.authorization_used(found.address, signed.authorization.nonce) \
-            or nonce_in_flight(session, found.address, OperationKind.REDEMPTION, nonce):
+    if nonce_in_flight(session, found.address, OperationKind.REDEMPTION, nonce, completed=True):
         raise AuthorizationInvalidError("this Redemption was used already", nonce=nonce)
-    check_outflow(session, network, found.address, amount_minor)
+    check_outflow(session, network, found.address, amount_minor, now=now)
     second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("REDEEM")

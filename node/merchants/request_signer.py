@@ -16,18 +16,18 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from node.db.base import utcnow
 from node.merchants.models import RequestSigner
-from node.outbox import enqueue
+from node.outbox import OutboxRow, OutboxState, enqueue
 from node.settings import NodeSettings
 from node.wallets.models import open_key, seal_key
 from wallet_sdk.keys import WalletKey
 
-__all__ = ["PAYMENT_REQUESTS", "request_signing_key"]
+__all__ = ["PAYMENT_REQUESTS", "registered_signer", "request_signing_key"]
 
 PAYMENT_REQUESTS: Final = "payment-requests"  # the purpose of the one key this module keeps
 
@@ -67,3 +67,14 @@ def request_signing_key(session: Session, settings: NodeSettings) -> WalletKey:
             enqueue(session, f"request-signer:{key.address}", "set_request_signer", {"signer": str(key.address)})
             return key
     return _open(settings, record.key_ciphertext)
+
+
+_REGISTERED = (select(RequestSigner.address)
+               .join(OutboxRow, OutboxRow.idempotency_key == literal("request-signer:") + RequestSigner.address)
+               .where(RequestSigner.purpose == PAYMENT_REQUESTS, OutboxRow.state == OutboxState.CONFIRMED))
+
+
+def registered_signer(session: Session) -> str | None:
+    """The address of this bank's request signer once its ``setRequestSigner`` is confirmed on chain (None
+    before): a payer's bank of this bank's own merchants knows its signer without asking the chain."""
+    return session.connection().execute(_REGISTERED).scalar()

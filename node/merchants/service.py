@@ -73,7 +73,7 @@ from node.merchants.models import (
     PayoutMode,
     find_merchant,
 )
-from node.merchants.request_signer import request_signing_key
+from node.merchants.request_signer import registered_signer, request_signing_key
 from node.merchants.webhook_targets import url_refusal
 from node.operations.checks import check_authorization, check_outflow
 from node.operations.local_state import chain_now, local_wallet
@@ -111,7 +111,7 @@ from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import MerchantStatus, OrderInfo, WalletStatus
 from wallet_sdk.exceptions import AuthorizationError, ExpiredAuthorizationError, PayloadError
 from wallet_sdk.keys import WalletKey
-from wallet_sdk.payload import MAX_DESCRIPTION, PaymentRequest, decode_payload, encode_payload
+from wallet_sdk.payload import MAX_DESCRIPTION, PaymentRequest, RequestSignerCheck, decode_payload, encode_payload
 
 __all__ = [
     "DEFAULT_REQUEST_TTL",
@@ -508,17 +508,20 @@ def order_status(session: Session, settings: NodeSettings, network: Network, mer
 
 
 def _check_payment(session: Session, settings: NodeSettings, network: Network, auth: MerchantPayment,
-                   now: int) -> tuple[str, str, str]:
-    """The acquirer's, merchant's and order's text ids of a payment that may be relayed now."""
+                   now: int) -> tuple[str, str, str, str]:
+    """The acquirer's, merchant's and order's text ids of a payment that may be relayed now, and the merchant's
+    wallet."""
     acquirer, merchant_id, order_id = id_text(auth.acquirer), id_text(auth.merchant_id), id_text(auth.order_id)
     check_payment_terms(network, auth, now)
-    if _merchant_wallet(session, acquirer, merchant_id) is None:  # not active as the view shows it: ask the chain
+    wallet = _merchant_wallet(session, acquirer, merchant_id)
+    if wallet is None:  # not active as the view shows it (or another bank's merchant): ask the chain
         info = network.merchant(auth.acquirer, merchant_id)
         if info.status is not MerchantStatus.ACTIVE:
             raise MerchantNotActiveError(f"merchant {merchant_id} of bank {acquirer} is {info.status.name.lower()}",
                                          merchant_id=merchant_id, acquirer=acquirer)
+        wallet = info.wallet
     _require_unpaid(session, settings, network, acquirer, merchant_id, order_id)
-    return acquirer, merchant_id, order_id
+    return acquirer, merchant_id, order_id, wallet
 
 
 def check_payment_terms(network: Network, auth: MerchantPayment, now: int) -> None:
@@ -540,21 +543,36 @@ def _merchant_wallet(session: Session, acquirer: str, merchant_id: str) -> str |
     return session.connection().execute(_ACTIVE_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id}).scalar()
 
 
-def decode_payment(network: Network, text: str, now: int, *,
-                   ask_chain: bool = True) -> PaymentRequest | SignedAuthorization[Any]:
+def decode_payment(network: Network, text: str, now: int, *, ask_chain: bool = True,
+                   signer_check: RequestSignerCheck | None = None) -> PaymentRequest | SignedAuthorization[Any]:
     """The payload, checked for this network; a request (or a payment's request signature) must be signed by
-    its acquirer's request signer or an active operator, as the chain says (else AuthorizationInvalidError:
-    an edited amount or an order its acquirer never requested). Without ``ask_chain`` who signed a request is
-    not checked: the caller must not use its request signature."""
+    its acquirer's request signer or an active operator, as ``signer_check`` says (by default the chain; else
+    AuthorizationInvalidError: an edited amount or an order its acquirer never requested). Without ``ask_chain``
+    who signed a request is not checked: the caller must not use its request signature."""
     domain = network.domain()
+    check = (signer_check or network.is_request_signer) if ask_chain else None
     try:
         return decode_payload(text, chain_id=domain.chain_id, contract=domain.verifying_contract,
                               settlement=network.addresses["MerchantSettlement"], token_name=domain.name, now=now,
-                              is_request_signer=network.is_request_signer if ask_chain else None)
+                              is_request_signer=check)
     except ExpiredAuthorizationError as exc:
         raise PaymentRequestExpiredError(str(exc)) from None
     except (PayloadError, AuthorizationError) as exc:
         raise AuthorizationInvalidError(str(exc)) from None
+
+
+def _signer_check(session: Session, settings: NodeSettings, network: Network) -> RequestSignerCheck:
+    """Who may sign a bank's payment requests: this bank's own signer, once registered on chain, is known
+    locally (no JSON-RPC call for a payment to this bank's merchants); anyone else is asked of the chain (another
+    bank's signer, or an operator of this one)."""
+    own = _bank_bytes(settings)
+
+    def is_request_signer(bank: bytes, signer: str) -> bool:
+        if bytes(bank) == own and signer == registered_signer(session):
+            return True
+        return network.is_request_signer(bank, signer)
+
+    return is_request_signer
 
 
 def _payment_operation(session: Session, settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *,
@@ -600,9 +618,9 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         PaymentRequestExpiredError, MerchantNotActiveError, OrderAlreadyPaidError.
         InsufficientBalanceError / LimitExceededError / SecondFactorRequiredError / SecondFactorInvalidError.
     """
-    found = custodied_wallet(session, network, settings, payer)
+    found = custodied_wallet(session, network, settings, payer, from_view=True)
     now = chain_now(session)
-    item = decode_payment(network, payload, now)
+    item = decode_payment(network, payload, now, signer_check=_signer_check(session, settings, network))
     if isinstance(item, PaymentRequest):
         if found.record.custody is not CustodyMode.CUSTODIAL:
             raise AuthorizationInvalidError("a self-custody wallet pays with its own signed payment (PAY payload)")
@@ -620,13 +638,14 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
         signed_by = "customer"
     else:
         raise AuthorizationInvalidError("the payload is neither a payment request nor a signed merchant payment")
-    acquirer, merchant_id, order_id = _check_payment(session, settings, network, signed.authorization, now)
-    check_outflow(session, network, found.address, signed.authorization.amount)
+    acquirer, merchant_id, order_id, merchant_wallet = _check_payment(session, settings, network,
+                                                                      signed.authorization, now)
+    check_outflow(session, network, found.address, signed.authorization.amount, now=now)
     second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
                           api_key_id=api_key_id)
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by=signed_by,
-                              merchant_wallet=network.merchant(acquirer, merchant_id).wallet)
+                              merchant_wallet=merchant_wallet)
 
 
 def pos_payment(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *, payload: str,
@@ -656,7 +675,7 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
         raise AuthorizationInvalidError("the payload is not a signed merchant payment (PAY)")
     auth = item.authorization
     check_for_merchant(settings, merchant_id, auth)
-    acquirer, _, order_id = _check_payment(session, settings, network, auth, now)
+    acquirer, _, order_id, _ = _check_payment(session, settings, network, auth, now)
     request = _requested(session, merchant_id, order_id, auth, amount_minor)
     check_authorization(item, network, signer=auth.payer, now=now)
     _require_active_payer(session, network, auth.payer)

@@ -11,28 +11,33 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from atm_support import new_atm, new_customer
 from flow_network import BankNetwork
-from money_flows_support import completed, fund_wallet, open_customer
+from merchant_support import onboard_shop, sign_request
+from money_flows_support import chain_now, completed, fresh, fund_wallet, open_customer
 from test_flows_transfers import signed_transfer
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from node.writer import WriterStep
-from wallet_sdk.exceptions import ApiProblemError, InsufficientBalanceError
+from wallet_sdk.authorizations import Redemption
+from wallet_sdk.exceptions import ApiProblemError, AuthorizationInvalidError, InsufficientBalanceError
+from wallet_sdk.payload import encode_payload
 
 
 @contextmanager
-def rpc_calls_by_requests(bank_code: str) -> Iterator[Counter[str]]:
-    """Count the JSON-RPC calls made outside the bank's node threads (its writer, indexer and jobs), i.e. by the
-    API while it serves requests. Every call of the SDK and of web3 goes through the HTTP provider's
-    ``make_request`` (:func:`wallet_sdk.chain.rpc.raw_request` too)."""
+def rpc_calls_by_requests(net: BankNetwork) -> Iterator[Counter[str]]:
+    """Count the JSON-RPC calls made outside the banks' node threads (their writers, indexers and jobs), i.e. by
+    the APIs while they serve requests, by method and thread. Every call of the SDK and of web3 goes through the
+    HTTP provider's ``make_request`` (:func:`wallet_sdk.chain.rpc.raw_request` too)."""
     calls: Counter[str] = Counter()
-    node_threads = bank_code.lower() + "-"
+    node_threads = tuple(bank.code.lower() + "-" for bank in (net.a, net.b))
     original = HTTPProvider.make_request
 
     def make_request(self: HTTPProvider, method: RPCEndpoint, params: Any) -> RPCResponse:
-        if not threading.current_thread().name.startswith(node_threads):
-            calls[str(method)] += 1
+        thread = threading.current_thread().name
+        if not thread.startswith(node_threads):
+            calls[f"{method} in {thread}"] += 1
         return original(self, method, params)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -48,11 +53,54 @@ def test_a_payment_is_admitted_without_asking_the_chain(bank_network: BankNetwor
     bank_network.wait_idle()  # the indexer has the payer's top-up and the payee's wallet
     app = payer.app()
     signed = signed_transfer(payer, payee.wallet, 2_500)
-    with rpc_calls_by_requests(a.code) as calls:
+    with rpc_calls_by_requests(bank_network) as calls:
         op = app.transfer(payer.wallet, payee.wallet, 2_500, authorization=signed)
     assert op.status == "pending"
     assert calls == {}, f"the request asked the chain: {dict(calls)}"
     completed(app, op)
+
+
+def test_redemptions_cash_outs_and_merchant_payments_are_admitted_without_asking_the_chain(
+        bank_network: BankNetwork) -> None:
+    """A redemption (bank-signed and customer-signed), an ATM cash-out and a payment of the bank's own merchant's
+    request (bank-signed and customer-signed) are answered from the bank's view, and each then completes."""
+    a = bank_network.a
+    custodial = open_customer(a, deposit=10_000)
+    fund_wallet(custodial, 10_000)
+    own = open_customer(a, self_custody=True, deposit=10_000)
+    fund_wallet(own, 10_000)
+    shop = onboard_shop(a)
+    first = shop.client.create_payment_request(shop.merchant_id, fresh("ORD"), 1_500)
+    second = shop.client.create_payment_request(shop.merchant_id, fresh("ORD"), 1_200)
+    admin = a.client("admin")
+    atm = new_atm(a, admin, stock=50_000)
+    holder = new_customer(a)
+    cash_in = atm.client.report_cash_in(fresh("EV"), holder.wallet, {20_000: 1})
+    assert atm.client.wait_for_status(cash_in.id, ()).status == "completed"
+    bank_network.wait_idle()  # the indexer has the wallets, their money, the merchant and its request signer
+    teller, app = a.client("teller"), own.app()
+    redemption = own.sign(Redemption(holder=own.wallet, value=3_000, valid_before=chain_now(a) + 600))
+    code = holder.code(2_000)
+    paid_by_customer = encode_payload(sign_request(own, second.payload))
+
+    with rpc_calls_by_requests(bank_network) as calls:
+        redeemed = [teller.redeem(custodial.wallet, 4_000), app.redeem(own.wallet, 3_000, authorization=redemption)]
+        cash_out = atm.client.submit_withdrawal(fresh("EV"), code.text)
+        paid = [custodial.app().pay_merchant(custodial.wallet, first.payload),
+                app.pay_merchant(own.wallet, paid_by_customer)]
+    assert calls == {}, f"the requests asked the chain: {dict(calls)}"
+
+    assert [completed(teller, op).status for op in redeemed + paid] == ["completed"] * 4
+    atm.client.wait_until_held(cash_out.id)
+    atm.client.confirm_dispense(cash_out.id, fresh("EV"))
+    assert atm.client.wait_for_status(cash_out.id, ()).status == "completed"
+    assert teller.get_balance(custodial.wallet).spendable.amount == 10_000 - 4_000 - 1_500
+    assert teller.get_balance(own.wallet).spendable.amount == 10_000 - 3_000 - 1_200
+    assert teller.get_balance(holder.wallet).spendable.amount == 20_000 - 2_000
+    with pytest.raises(AuthorizationInvalidError):  # its nonce is known to be used without asking the chain
+        app.redeem(own.wallet, 3_000, authorization=redemption)
+    with pytest.raises(AuthorizationInvalidError):  # so is the withdrawal code's hold
+        atm.client.submit_withdrawal(fresh("EV"), code.text)
 
 
 def test_two_hundred_concurrent_payments_from_a_wallet_that_covers_one_hundred(bank_network: BankNetwork) -> None:
