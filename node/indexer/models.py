@@ -23,6 +23,11 @@ be rebuilt by indexing again from the deployment block into an empty database.
   gets its ``batch_id``: a batch's statement lists exactly what it settled. Merchant ids are per acquiring
   bank on chain, so these rows carry the ``acquirer`` and are unique per (acquirer, merchant id); a bank's
   node keeps its own merchants only (:mod:`node.indexer.projection`).
+- ``directory_merchants``, ``directory_request_signers``, ``directory_orders_paid``: in a network-wide index,
+  what a payer's bank checks a payment of *any* bank's merchant against without asking the chain: each
+  merchant's wallet and status, each bank's request signer, and which orders are paid (their keys only: never
+  their amounts or payers, which only the acquirer's tables above hold). Kept from the events applied after
+  revision 0014; what they do not show is asked of the chain.
 - ``bank_issuance``: minted and burned per bank; minted - burned mirrors ``netIssued``.
 - ``chain_limits``: each limit class's balance cap, single-payment and daily outflow limits (``LimitsSet``);
   with ``chain_wallets`` and ``wallet_history`` they are what a payment is admitted against without asking
@@ -48,6 +53,9 @@ __all__ = [
     "ChainLimits",
     "ChainMerchant",
     "ChainWallet",
+    "DirectoryMerchant",
+    "DirectoryOrderPaid",
+    "DirectoryRequestSigner",
     "HistoryKind",
     "IndexerCheckpoint",
     "MerchantOrder",
@@ -239,6 +247,42 @@ class SettlementBatchRecord(Base):
     block_time: Mapped[datetime] = mapped_column(UTCDateTime())
     tx_hash: Mapped[str] = mapped_column(TX_HASH)
     log_index: Mapped[int] = mapped_column(Integer)
+
+
+class DirectoryMerchant(Base):
+    """A merchant of any bank as the chain's registry shows it (MerchantRegistered, MerchantUpdated,
+    MerchantStatusChanged)."""
+
+    __tablename__ = "directory_merchants"
+    __table_args__ = (UniqueConstraint("acquirer", "merchant_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    acquirer: Mapped[str] = mapped_column(ID_TEXT)
+    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
+    wallet: Mapped[str] = mapped_column(ADDRESS)
+    status: Mapped[str] = mapped_column(String(16))  # active, suspended
+
+
+class DirectoryRequestSigner(Base):
+    """The key a bank registered to sign its payment requests (RequestSignerSet)."""
+
+    __tablename__ = "directory_request_signers"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ID_TEXT, unique=True)
+    signer: Mapped[str] = mapped_column(ADDRESS)
+
+
+class DirectoryOrderPaid(Base):
+    """An order of any bank's merchant that is paid (OrderPaid): its keys only."""
+
+    __tablename__ = "directory_orders_paid"
+    __table_args__ = (UniqueConstraint("acquirer", "merchant_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    acquirer: Mapped[str] = mapped_column(ID_TEXT)
+    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
+    order_id: Mapped[str] = mapped_column(ID_TEXT)
 
 
 class BankIssuance(Base):

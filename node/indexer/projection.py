@@ -10,6 +10,10 @@ multi-row INSERT there: one ORM object per row was most of a round's database ti
   settlement contract's system wallet are not projected (its settlement batches are, for the bank's
   merchants).
 
+A network-wide index also keeps the merchant directory (every bank's merchants, request signers and paid
+orders' keys: :class:`~node.indexer.models.DirectoryMerchant` and its neighbours), which a payer's bank checks a
+payment of another bank's merchant against; nothing else reads it.
+
 Merchants, in either scope, are those the bank acquires (all of them only in a network-wide index without
 a bank): merchant ids are per acquirer on chain, so two banks' "SHOP1" are two merchants, and a bank's
 statements, webhooks and daily settlement must never see another bank's orders. Merchant rows are keyed
@@ -39,6 +43,9 @@ from node.indexer.models import (
     ChainLimits,
     ChainMerchant,
     ChainWallet,
+    DirectoryMerchant,
+    DirectoryOrderPaid,
+    DirectoryRequestSigner,
     HistoryKind,
     MerchantOrder,
     MerchantRefund,
@@ -59,7 +66,7 @@ EVENT_NAMES: Final = (
     "WalletOpened", "WalletTierChanged", "WalletFrozen", "WalletUnfrozen", "WalletClosed",
     "Transfer", "Minted", "Burned", "HoldPlaced", "HoldCaptured", "HoldReleased",
     "MerchantRegistered", "MerchantUpdated", "MerchantStatusChanged", "OrderPaid", "OrderRefunded",
-    "MerchantSettled", "LimitsSet",
+    "MerchantSettled", "LimitsSet", "RequestSignerSet",
 )
 """The events the indexer asks the node for (the rest do not change its tables)."""
 
@@ -102,6 +109,7 @@ class Projection:
     _merchants: dict[tuple[str, str], ChainMerchant | None] = field(default_factory=dict)
     _issuances: dict[str, BankIssuance] = field(default_factory=dict)
     _history: list[dict[str, Any]] = field(default_factory=list)  # WalletHistory rows not written yet
+    _orders_paid: list[dict[str, str]] = field(default_factory=list)  # DirectoryOrderPaid rows not written yet
 
     def __post_init__(self) -> None:
         if self.scope is IndexScope.BANK and self.bank_id is None:
@@ -125,6 +133,7 @@ class Projection:
             "OrderRefunded": self._order_refunded,
             "MerchantSettled": self._merchant_settled,
             "LimitsSet": self._limits_set,
+            "RequestSignerSet": self._request_signer_set,
         }
 
     def apply(self, event: Event) -> None:
@@ -138,6 +147,9 @@ class Projection:
         if self._history:
             self.session.execute(insert(WalletHistory), self._history)
             self._history.clear()
+        if self._orders_paid:
+            self.session.execute(insert(DirectoryOrderPaid), self._orders_paid)
+            self._orders_paid.clear()
 
     # ------------------------------------------------------------------ scope and look-ups
 
@@ -322,7 +334,30 @@ class Projection:
 
     # ------------------------------------------------------------------ merchants
 
+    def _directory(self, event: Event) -> DirectoryMerchant | None:
+        """The directory's row of the event's merchant (None: not in the directory, or a bank-scope index)."""
+        if self.scope is not IndexScope.NETWORK:
+            return None
+        return self.session.scalars(select(DirectoryMerchant).where(
+            DirectoryMerchant.acquirer == id_text(event["acquirer"]),
+            DirectoryMerchant.merchant_id == id_text(event["merchantId"]))).one_or_none()
+
+    def _request_signer_set(self, event: Event) -> None:
+        if self.scope is not IndexScope.NETWORK:
+            return
+        bank = id_text(event["bankId"])
+        row = self.session.scalars(select(DirectoryRequestSigner).where(
+            DirectoryRequestSigner.bank_id == bank)).one_or_none()
+        if row is None:
+            self.session.add(DirectoryRequestSigner(bank_id=bank, signer=event["signer"]))
+        else:
+            row.signer = event["signer"]
+
     def _merchant_registered(self, event: Event) -> None:
+        if self.scope is IndexScope.NETWORK:
+            self.session.add(DirectoryMerchant(acquirer=id_text(event["acquirer"]),
+                                               merchant_id=id_text(event["merchantId"]), wallet=event["wallet"],
+                                               status="active"))
         if not self._merchant_in_scope(event["acquirer"]):
             return
         merchant = ChainMerchant(
@@ -333,6 +368,9 @@ class Projection:
         self._merchants[merchant.acquirer, merchant.merchant_id] = merchant
 
     def _merchant_updated(self, event: Event) -> None:
+        listed = self._directory(event)
+        if listed is not None:
+            listed.wallet = event["wallet"]
         merchant = self._merchant(event)
         if merchant is not None:
             merchant.wallet = event["wallet"]
@@ -340,11 +378,18 @@ class Projection:
             merchant.payout_mode = _name(PayoutMode(event["payoutMode"]))
 
     def _merchant_status_changed(self, event: Event) -> None:
+        listed = self._directory(event)
+        if listed is not None:
+            listed.status = _name(MerchantStatus(event["status"]))
         merchant = self._merchant(event)
         if merchant is not None:
             merchant.status = _name(MerchantStatus(event["status"]))
 
     def _order_paid(self, event: Event) -> None:
+        if self.scope is IndexScope.NETWORK:
+            self._orders_paid.append({"acquirer": id_text(event["acquirer"]),
+                                      "merchant_id": id_text(event["merchantId"]),
+                                      "order_id": id_text(event["orderId"])})
         merchant = self._merchant(event)
         if merchant is None:
             return

@@ -59,7 +59,13 @@ from node.errors import (
     RefundExceedsRefundableError,
 )
 from node.funding.service import MAX_AMOUNT
-from node.indexer.models import ChainMerchant, MerchantOrder
+from node.indexer.models import (
+    ChainMerchant,
+    DirectoryMerchant,
+    DirectoryOrderPaid,
+    DirectoryRequestSigner,
+    MerchantOrder,
+)
 from node.ledger import open_ledger
 from node.ledger.errors import AccountNotFoundError
 from node.ledger.types import AccountKind
@@ -76,7 +82,7 @@ from node.merchants.models import (
 from node.merchants.request_signer import registered_signer, request_signing_key
 from node.merchants.webhook_targets import url_refusal
 from node.operations.checks import check_authorization, check_outflow
-from node.operations.local_state import chain_now, local_wallet
+from node.operations.local_state import chain_now, local_wallet, network_indexed
 from node.operations.models import (
     ATTRIBUTION_INFO,
     IN_FLIGHT,
@@ -346,6 +352,9 @@ _ORDER_IN_FLIGHT = select(Operation.public_id, Operation.details).where(
 _ORDER_PAID = select(MerchantOrder.id).where(MerchantOrder.acquirer == bindparam("acquirer"),
                                              MerchantOrder.merchant_id == bindparam("merchant_id"),
                                              MerchantOrder.order_id == bindparam("order_id"))
+_LISTED_PAID = select(DirectoryOrderPaid.id).where(DirectoryOrderPaid.acquirer == bindparam("acquirer"),
+                                                   DirectoryOrderPaid.merchant_id == bindparam("merchant_id"),
+                                                   DirectoryOrderPaid.order_id == bindparam("order_id"))
 
 
 def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id: str) -> str | None:
@@ -357,13 +366,15 @@ def _order_in_flight(session: Session, acquirer: str, merchant_id: str, order_id
 
 def _require_unpaid(session: Session, settings: NodeSettings, network: Network, acquirer: str, merchant_id: str,
                     order_id: str) -> None:
-    """Refuse an order paid, or being paid through this node. An order of this bank's merchants is looked up in
-    the node's view (the indexer's orders): one paid after the view's checkpoint (through another bank) is the
-    chain's to refuse, and the operation then fails with ``OrderAlreadyPaid``. The view does not hold other
-    banks' orders: the chain is asked."""
+    """Refuse an order paid, or being paid through this node. The order is looked up in the node's view: this
+    bank's merchants' orders, or the network's directory of paid orders (another bank's merchant); one paid after
+    the view's checkpoint (through another bank) is the chain's to refuse, and the operation then fails with
+    ``OrderAlreadyPaid``. A node that indexes its own bank only has no directory: the chain is asked."""
+    keys = {"acquirer": acquirer, "merchant_id": merchant_id, "order_id": order_id}
     if acquirer == settings.bank_id:
-        paid = session.connection().execute(_ORDER_PAID, {"acquirer": acquirer, "merchant_id": merchant_id,
-                                                          "order_id": order_id}).first() is not None
+        paid = session.connection().execute(_ORDER_PAID, keys).first() is not None
+    elif network_indexed(session):
+        paid = session.connection().execute(_LISTED_PAID, keys).first() is not None
     else:
         paid = bool(network.order(acquirer, merchant_id, order_id).paid_at)
     if paid:
@@ -536,11 +547,20 @@ def check_payment_terms(network: Network, auth: MerchantPayment, now: int) -> No
 _ACTIVE_MERCHANT = select(ChainMerchant.wallet).where(
     ChainMerchant.acquirer == bindparam("acquirer"), ChainMerchant.merchant_id == bindparam("merchant_id"),
     ChainMerchant.status == "active")
+_LISTED_MERCHANT = select(DirectoryMerchant.wallet).where(
+    DirectoryMerchant.acquirer == bindparam("acquirer"), DirectoryMerchant.merchant_id == bindparam("merchant_id"),
+    DirectoryMerchant.status == "active")
+_LISTED_SIGNER = select(DirectoryRequestSigner.signer).where(DirectoryRequestSigner.bank_id == bindparam("bank"))
 
 
 def _merchant_wallet(session: Session, acquirer: str, merchant_id: str) -> str | None:
-    """The wallet of the merchant if the node's view (the indexer's merchants) shows it active, else None."""
-    return session.connection().execute(_ACTIVE_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id}).scalar()
+    """The wallet of the merchant if the node's view shows it active (the indexer's merchants of this bank, or
+    the network's directory for another bank's), else None."""
+    own = session.connection().execute(_ACTIVE_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id}).scalar()
+    if own is not None:
+        return str(own)
+    listed = session.connection().execute(_LISTED_MERCHANT, {"acquirer": acquirer, "merchant_id": merchant_id})
+    return listed.scalar()
 
 
 def decode_payment(network: Network, text: str, now: int, *, ask_chain: bool = True,
@@ -562,15 +582,17 @@ def decode_payment(network: Network, text: str, now: int, *, ask_chain: bool = T
 
 
 def _signer_check(session: Session, settings: NodeSettings, network: Network) -> RequestSignerCheck:
-    """Who may sign a bank's payment requests: this bank's own signer, once registered on chain, is known
-    locally (no JSON-RPC call for a payment to this bank's merchants); anyone else is asked of the chain (another
-    bank's signer, or an operator of this one)."""
+    """Who may sign a bank's payment requests, with no JSON-RPC call for a bank's registered signer: this bank's
+    own once its registration is confirmed, another bank's as the network's directory shows it. Anyone else (an
+    operator signing requests, a signer the view does not show yet) is asked of the chain."""
     own = _bank_bytes(settings)
 
     def is_request_signer(bank: bytes, signer: str) -> bool:
-        if bytes(bank) == own and signer == registered_signer(session):
-            return True
-        return network.is_request_signer(bank, signer)
+        if bytes(bank) == own:
+            known = registered_signer(session)
+        else:
+            known = session.connection().execute(_LISTED_SIGNER, {"bank": id_text(bank)}).scalar()
+        return signer == known or network.is_request_signer(bank, signer)
 
     return is_request_signer
 

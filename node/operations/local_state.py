@@ -39,7 +39,7 @@ from node.outbox import OutboxRow
 from node.writer.models import ChainTransaction, ChainTxRow
 
 __all__ = ["LocalWallet", "chain_now", "day_start", "indexed_block", "keys_mined", "keys_mined_after", "local_now",
-           "local_times", "local_wallet", "local_wallets", "spent_since", "spent_today"]
+           "local_times", "local_wallet", "local_wallets", "network_indexed", "spent_since", "spent_today"]
 
 MERCHANT_CLASS: Final = 5
 SYSTEM_CLASS: Final = 6
@@ -69,6 +69,7 @@ class LocalWallet:
 _CHECKPOINT = select(IndexerCheckpoint.block_number, IndexerCheckpoint.log_index).where(
     IndexerCheckpoint.name == CHECKPOINT_NAME)
 _CHECKPOINT_TIME = select(IndexerCheckpoint.block_time).where(IndexerCheckpoint.name == CHECKPOINT_NAME)
+_CHECKPOINT_SCOPE = select(IndexerCheckpoint.scope).where(IndexerCheckpoint.name == CHECKPOINT_NAME)
 _LIMIT_CLASS = case((ChainWallet.kind == "merchant", MERCHANT_CLASS), (ChainWallet.kind == "system", SYSTEM_CLASS),
                     else_=ChainWallet.tier)
 _WALLET = (select(ChainWallet.address, ChainWallet.bank_id, ChainWallet.status, ChainWallet.spendable_minor,
@@ -93,6 +94,12 @@ def indexed_block(session: Session) -> int | None:
     if row is None:
         return None
     return int(row.block_number) - (1 if row.log_index is not None else 0)
+
+
+def network_indexed(session: Session) -> bool:
+    """Whether the indexer keeps the whole network (and so the merchant directory of every bank), not only this
+    bank's own wallets and merchants."""
+    return session.connection().execute(_CHECKPOINT_SCOPE).scalar() == "network"
 
 
 def local_wallets(session: Session, addresses: Iterable[str]) -> dict[str, LocalWallet]:

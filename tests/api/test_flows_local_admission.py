@@ -21,7 +21,12 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from node.writer import WriterStep
 from wallet_sdk.authorizations import Redemption
-from wallet_sdk.exceptions import ApiProblemError, AuthorizationInvalidError, InsufficientBalanceError
+from wallet_sdk.exceptions import (
+    ApiProblemError,
+    AuthorizationInvalidError,
+    InsufficientBalanceError,
+    OrderAlreadyPaidError,
+)
 from wallet_sdk.payload import encode_payload
 
 
@@ -101,6 +106,28 @@ def test_redemptions_cash_outs_and_merchant_payments_are_admitted_without_asking
         app.redeem(own.wallet, 3_000, authorization=redemption)
     with pytest.raises(AuthorizationInvalidError):  # so is the withdrawal code's hold
         atm.client.submit_withdrawal(fresh("EV"), code.text)
+
+
+def test_a_payment_of_another_banks_merchant_is_admitted_from_the_network_directory(
+        bank_network: BankNetwork) -> None:
+    """The payer's bank finds the other bank's merchant, its request signer and its paid orders in its own index:
+    a payment, and a second payment of the paid order (refused), make no JSON-RPC call."""
+    a, b = bank_network.a, bank_network.b
+    shop = onboard_shop(b)
+    payer = open_customer(a, deposit=5_000)
+    fund_wallet(payer, 5_000)
+    request = shop.client.create_payment_request(shop.merchant_id, fresh("ORD"), 1_000)
+    bank_network.wait_idle()  # bank A has indexed bank B's merchant and request signer
+    app = payer.app()
+    with rpc_calls_by_requests(bank_network) as calls:
+        op = app.pay_merchant(payer.wallet, request.payload)
+    assert calls == {}, f"the request asked the chain: {dict(calls)}"
+    assert completed(app, op).counterparty == shop.wallet
+    bank_network.wait_idle()
+    with rpc_calls_by_requests(bank_network) as calls, pytest.raises(OrderAlreadyPaidError):
+        app.pay_merchant(payer.wallet, request.payload)  # paid, as bank A's directory shows
+    assert calls == {}, f"the request asked the chain: {dict(calls)}"
+    assert app.get_balance(payer.wallet).spendable.amount == 4_000
 
 
 def test_two_hundred_concurrent_payments_from_a_wallet_that_covers_one_hundred(bank_network: BankNetwork) -> None:

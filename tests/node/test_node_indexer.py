@@ -31,6 +31,9 @@ from node.indexer.models import (
     ChainLimits,
     ChainMerchant,
     ChainWallet,
+    DirectoryMerchant,
+    DirectoryOrderPaid,
+    DirectoryRequestSigner,
     HistoryKind,
     MerchantOrder,
     SettlementBatchRecord,
@@ -40,7 +43,7 @@ from node.indexer.projection import Projection
 from node.indexer.service import CheckpointMismatchError, IndexedUpTo, Indexer, IndexerConfig, IndexScope
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
-from wallet_sdk.chain.types import UNLIMITED
+from wallet_sdk.chain.types import UNLIMITED, MerchantStatus
 from wallet_sdk.keys import WalletKey
 
 BANK_A = b"BANKA".ljust(32, b"\0")
@@ -254,11 +257,29 @@ def test_two_banks_merchants_of_the_same_id_are_two_merchants(
 def test_a_banks_node_keeps_its_own_merchants_only(network: Network, bank_a: BankOperator, bank_b: BankOperator,
                                                   sessions: sessionmaker[Session], session: Session) -> None:
     payer = twin_merchants(network, bank_a, bank_b)
+    signer = WalletKey.create().address
+    bank_b.set_request_signer(signer)
+    bank_b.set_merchant_status("TWIN", MerchantStatus.SUSPENDED)
     indexer(network, sessions, scope=IndexScope.NETWORK, bank_id=BANK_A).run_once()
     assert rows(session, ChainMerchant, "acquirer", "merchant_id") == [("BANKA", "TWIN")]
     assert rows(session, MerchantOrder, "acquirer", "paid_minor", "refunded_minor") == [("BANKA", 3_000, 500)]
     assert rows(session, SettlementBatchRecord, "merchant_id") == []
     assert rows(session, ChainWallet, "address", address=payer.address) == [(payer.address,)]  # wallets: all
+    # the directory a payer's bank admits payments of any bank's merchant against: no amounts, no payers
+    assert rows(session, DirectoryMerchant, "acquirer", "merchant_id", "wallet", "status") == [
+        ("BANKB", "TWIN", network.merchant("BANKB", "TWIN").wallet, "suspended"),
+        ("BANKA", "TWIN", network.merchant("BANKA", "TWIN").wallet, "active")]
+    assert rows(session, DirectoryOrderPaid, "acquirer", "merchant_id", "order_id") == [
+        ("BANKB", "TWIN", "O-1"), ("BANKA", "TWIN", "O-1")]
+    assert ("BANKB", str(signer)) in rows(session, DirectoryRequestSigner, "bank_id", "signer")
+
+
+def test_a_bank_scope_index_keeps_no_directory(network: Network, bank_a: BankOperator, bank_b: BankOperator,
+                                              sessions: sessionmaker[Session], session: Session) -> None:
+    twin_merchants(network, bank_a, bank_b)
+    indexer(network, sessions, scope=IndexScope.BANK, bank_id=BANK_A).run_once()
+    assert rows(session, ChainMerchant, "acquirer", "merchant_id") == [("BANKA", "TWIN")]
+    assert rows(session, DirectoryMerchant, "id") == rows(session, DirectoryOrderPaid, "id") == []
 
 
 def test_confirmations_keep_the_last_blocks_out(network: Network, bank_a: BankOperator,
