@@ -4,7 +4,7 @@ overspend under concurrency, and the chain as the final arbiter when the wallet 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,6 +19,7 @@ from test_flows_transfers import signed_transfer
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
+from node.transfers import service as transfer_service
 from node.writer import WriterStep
 from wallet_sdk.authorizations import Redemption
 from wallet_sdk.exceptions import (
@@ -128,6 +129,28 @@ def test_a_payment_of_another_banks_merchant_is_admitted_from_the_network_direct
         app.pay_merchant(payer.wallet, request.payload)  # paid, as bank A's directory shows
     assert calls == {}, f"the request asked the chain: {dict(calls)}"
     assert app.get_balance(payer.wallet).spendable.amount == 4_000
+
+
+def test_bank_signed_transfers_ask_no_chain_and_a_new_process_signs_in_a_word_of_its_own(
+        bank_network: BankNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A custodial payer's transfers take relay nonces without asking the chain which are used: bits of one word
+    in turn, and a new word in a new process (one restored from an older backup does not know every nonce it
+    used, so it must not continue an old word)."""
+    a, b = bank_network.a, bank_network.b
+    payer = open_customer(a, deposit=5_000)
+    fund_wallet(payer, 5_000)
+    payee = open_customer(b, deposit=None)
+    bank_network.wait_idle()
+    teller = a.client("teller")
+    with rpc_calls_by_requests(bank_network) as calls:
+        ops = [teller.transfer(payer.wallet, payee.wallet, 100) for _ in range(2)]
+    assert calls == {}, f"the requests asked the chain: {dict(calls)}"
+    monkeypatch.setattr(transfer_service, "_CUSTODIAL_WORDS", OrderedDict())  # as in a new node process
+    ops.append(teller.transfer(payer.wallet, payee.wallet, 100))
+    nonces = [int(op.details["nonce"]) for op in ops]
+    assert nonces[1] == nonces[0] + 1 and nonces[2] >> 8 > nonces[1] >> 8, nonces
+    assert [completed(teller, op).status for op in ops] == ["completed"] * 3
+    assert teller.get_balance(payer.wallet).spendable.amount == 4_700
 
 
 def test_two_hundred_concurrent_payments_from_a_wallet_that_covers_one_hundred(bank_network: BankNetwork) -> None:
