@@ -36,7 +36,7 @@ from api.routes import (
     vault,
     wallets,
 )
-from api.routing import lane_routes
+from api.routing import install_fast_routes, lane_routes
 from node.db import create_engine
 from node.db.engine import API_CHECKPOINT_PAGES
 from node.runner import freeze_startup_objects
@@ -107,6 +107,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     for router in routers:
         document_scopes(router)
         app.include_router(router)
+    install_fast_routes(app, routers)
     _problems_only_as_problem_json(app)
     keep_published_order(app)
     _prepare_routing(app)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -37,7 +37,8 @@ from api.shown_once import redacted, redacted_paths
 from node import idempotency as records
 from node.idempotency import MAX_KEY_LENGTH, IdempotencyError, IdempotencyRecord
 
-__all__ = ["REDACTED_HEADER", "IdempotencyDep", "IdempotencyKey", "IdempotentRequest", "replay", "request_digest"]
+__all__ = ["IDEMPOTENCY_HEADER", "REDACTED_HEADER", "IdempotencyDep", "IdempotencyKey", "IdempotentRequest", "replay",
+           "request_digest"]
 
 REDACTED_HEADER = "Idempotent-Redacted"
 """On a replay: the fields of the first answer that held a secret shown once, now ``[redacted: shown once]``."""
@@ -87,7 +88,8 @@ def _claim(state: AppState, scope: str, key: str, digest: str) -> records.Claim:
         return claim
 
 
-IdempotencyKeyHeader = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH,
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+IdempotencyKeyHeader = Annotated[str, Header(alias=IDEMPOTENCY_HEADER, min_length=1, max_length=MAX_KEY_LENGTH,
                                              description="a unique key per operation; retry with the same key")]
 
 

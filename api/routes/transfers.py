@@ -6,17 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 
 from api import customers
-from api.attribution import DeskDep, attribution_of
-from api.auth import Payer
-from api.common import PAYING_WALLET_PROBLEMS, SECOND_FACTOR_PROBLEMS, SPENDING_PROBLEMS, TotpCode, check_currency
+from api.attribution import BRANCH_HEADER, OPERATOR_HEADER, Desk, DeskDep, attribution_of
+from api.auth import AUTHENTICATED_KEY, Payer
+from api.common import (
+    PAYING_WALLET_PROBLEMS,
+    SECOND_FACTOR_PROBLEMS,
+    SPENDING_PROBLEMS,
+    TOTP_HEADER,
+    TotpCode,
+    check_currency,
+)
 from api.deps import AppStateDep
-from api.idempotency import IdempotencyKey, request_digest
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotencyKey, request_digest
 from api.problems import ProblemKind
-from api.routing import flow_lane, in_lane, operation_route, respond
+from api.routing import bound_fast, flow_lane, in_lane, json_body, operation_route, respond
 from api.schemas.transfers import TransferIn
-from node.api_keys import Scope
+from node.api_keys import Principal, Scope
+from node.idempotency import MAX_KEY_LENGTH
 from node.lanes import Keyed
 from node.operations.checks import channel_of
 from node.transfers.lane import TransferLane, TransferRequest
@@ -25,10 +34,33 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 
 
+_PAYER_SCOPES = frozenset({Scope.APP, Scope.TELLER})  # as api.auth.Payer requires
+_LEFT_TO_FASTAPI = (TOTP_HEADER, BRANCH_HEADER, OPERATOR_HEADER)
+
+
+async def _common_transfer(request: Request) -> dict[str, Any] | None:
+    """The arguments of :func:`transfer` for the common request (an app's: a payer's key, an Idempotency-Key,
+    a JSON body that validates; no TOTP code, no teller desk), as FastAPI's dependencies would give them; None
+    for any other request, which FastAPI binds (api.routing.bound_fast)."""
+    key = request.scope.get("state", {}).get(AUTHENTICATED_KEY)  # the admission middleware authenticated it
+    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
+    if not isinstance(key, Principal) or not key.scope_set & _PAYER_SCOPES or idempotency_key is None \
+            or not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH \
+            or any(header in request.headers for header in _LEFT_TO_FASTAPI):
+        return None
+    try:
+        body = TransferIn.model_validate(await json_body(request))
+    except ValidationError:
+        return None
+    return {"request": request, "body": body, "key": key, "desk": Desk(), "idempotency_key": idempotency_key,
+            "state": request.app.state.walletnet, "totp": None}
+
+
 @operation_route(router, "", "Pay another wallet (P2P, relayed by the payer's bank)", ProblemKind.UNAUTHORIZED,
                  ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED, ProblemKind.NOT_FOUND,
                  *PAYING_WALLET_PROBLEMS, *SPENDING_PROBLEMS, *SECOND_FACTOR_PROBLEMS,
                  ProblemKind.IDEMPOTENCY_KEY_REUSED, ProblemKind.CHAIN_UNAVAILABLE)
+@bound_fast(_common_transfer)
 @in_lane
 async def transfer(request: Request, body: TransferIn, key: Payer, desk: DeskDep, idempotency_key: IdempotencyKey,
                    state: AppStateDep, totp: TotpCode = None) -> Any:
