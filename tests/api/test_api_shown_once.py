@@ -10,8 +10,10 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from api.common import Money
-from api.schemas.operations import OperationOut
-from api.shown_once import REDACTED, redacted, shown_once
+from api.routing import recorded_operation
+from api.schemas.operations import OperationOut, operation_out
+from api.shown_once import REDACTED, is_secret, redacted, shown_once
+from node.operations.models import Operation, OperationKind, OperationStatus
 
 
 class _Secretive(BaseModel):
@@ -51,3 +53,15 @@ def test_a_secret_anywhere_inside_is_replaced() -> None:
     assert body["items"][0] == {"name": "b", "token": REDACTED}
     assert paths == ["extra.who.token", "items[0].token"]
     assert "s3cret" not in str(body) and "t0ken" not in str(body)
+
+
+def test_an_operation_holds_no_secret_so_a_lane_dumps_it_without_looking() -> None:
+    """api.routing.recorded_operation skips the walk for secrets: no field of an operation's answer, or of a model
+    inside it, may be shown once (its details are JSON from the database)."""
+    for model in (OperationOut, Money):
+        assert not any(is_secret(field) for field in model.model_fields.values()), model
+    now = datetime(2026, 12, 7, 11, 0, 0, 123456, tzinfo=UTC)
+    op = Operation(public_id="op_1", kind=OperationKind.P2P, status=OperationStatus.PENDING, channel="app",
+                   wallet="0x" + "ab" * 20, amount_minor=5, currency="EUR", details={"nonce": "12"},
+                   created_at=now, updated_at=now)
+    assert recorded_operation(op) == redacted(operation_out(op))[0]
