@@ -17,19 +17,23 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from api.auth import AUTHENTICATED_KEY
 from api.deps import AppState
-from api.idempotency import IdempotentRequest, replay
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentRequest, replay
 from api.problems import ProblemKind, problem_responses
 from api.schemas.operations import OperationOut, operation_out
+from node.api_keys import Principal
+from node.idempotency import MAX_KEY_LENGTH
 from node.lanes import Answer, FlowLane
 from node.operations.models import Operation
 
-__all__ = ["accepted", "bound_fast", "flow_lane", "in_lane", "install_fast_routes", "json_body", "lane_routes",
+__all__ = ["accepted", "bind_common", "bound_fast", "flow_lane", "in_lane", "install_fast_routes", "lane_routes",
            "operation_route", "recorded_operation", "respond", "route"]
 
 _IN_LANE = "walletnet_in_lane"
@@ -125,16 +129,30 @@ def bound_fast(binder: Binder) -> Callable[[Endpoint], Endpoint]:
     return mark
 
 
-async def json_body(request: Request) -> Any:
-    """The request's JSON body if FastAPI would read it as JSON (a JSON media type, a body that parses), else
-    None."""
+M = TypeVar("M", bound=BaseModel)
+
+
+async def bind_common(request: Request, scopes: frozenset[str], model: type[M], *,
+                      left_to_fastapi: Iterable[str] = ()) -> tuple[Principal, str, M] | None:
+    """What a lane's endpoint takes from the common request, as FastAPI's dependencies would give it: the key the
+    admission middleware authenticated, if it has one of ``scopes`` (as :func:`api.auth.require_scope`); the
+    ``Idempotency-Key`` (as :data:`api.idempotency.IdempotencyKey`); the JSON body validated by ``model``. None if
+    any of them is missing or bad, or the request sends a header of ``left_to_fastapi`` (an optional header the
+    binder does not check itself)."""
+    key = request.scope.get("state", {}).get(AUTHENTICATED_KEY)
+    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
+    if not isinstance(key, Principal) or not key.scope_set & scopes or idempotency_key is None \
+            or not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH \
+            or any(header in request.headers for header in left_to_fastapi):
+        return None
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
+    if media_type != "application/json":  # FastAPI takes any JSON media type; the rest is its to judge
         return None
     try:
-        return json.loads(await request.body())
-    except ValueError:
+        body = model.model_validate(json.loads(await request.body()))
+    except (ValueError, ValidationError):  # a body that does not parse or validate: FastAPI's problem to answer
         return None
+    return key, idempotency_key, body
 
 
 class _FastRoute(Route):

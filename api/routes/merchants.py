@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from api.auth import Admin, AdminOrRegulator, require_scope
@@ -28,7 +29,7 @@ from api.common import (
 from api.deps import AppStateDep, NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep, IdempotencyKey, request_digest
 from api.problems import ForbiddenError, ProblemKind
-from api.routing import accepted, flow_lane, in_lane, operation_route, respond, route
+from api.routing import accepted, bind_common, bound_fast, flow_lane, in_lane, operation_route, respond, route
 from api.schemas.merchants import (
     MERCHANT_ID_PATTERN,
     BatchOut,
@@ -186,8 +187,28 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
 # ------------------------------------------------------------------ payments at the point of sale
 
 
+_MERCHANT_SCOPES = frozenset({Scope.MERCHANT})  # as MerchantKey requires
+_MERCHANT_ID: TypeAdapter[str] = TypeAdapter(MerchantPath)
+
+
+async def _common_pos_payment(request: Request) -> dict[str, Any] | None:
+    """The arguments of :func:`submit_pos_payment` as FastAPI's dependencies would give them, or None for a request
+    FastAPI is to bind (api.routing.bound_fast)."""
+    common = await bind_common(request, _MERCHANT_SCOPES, PosPaymentIn)
+    try:
+        merchant_id = _MERCHANT_ID.validate_python(request.path_params.get("merchant_id"))
+    except ValidationError:
+        return None
+    if common is None:
+        return None
+    key, idempotency_key, body = common
+    return {"request": request, "merchant_id": merchant_id, "body": body, "key": key,
+            "idempotency_key": idempotency_key, "state": request.app.state.walletnet}
+
+
 @operation_route(router, "/{merchant_id}/pos-payments", "Relay a payment the customer presented at the point of sale",
                  *_AUTH, *_PAYMENT)
+@bound_fast(_common_pos_payment)
 @in_lane
 async def submit_pos_payment(request: Request, merchant_id: MerchantPath, body: PosPaymentIn, key: MerchantKey,
                              idempotency_key: IdempotencyKey, state: AppStateDep) -> Any:

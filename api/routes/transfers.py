@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 
 from api import customers
 from api.attribution import BRANCH_HEADER, OPERATOR_HEADER, Desk, DeskDep, attribution_of
-from api.auth import AUTHENTICATED_KEY, Payer
+from api.auth import Payer
 from api.common import (
     PAYING_WALLET_PROBLEMS,
     SECOND_FACTOR_PROBLEMS,
@@ -20,12 +19,11 @@ from api.common import (
     check_currency,
 )
 from api.deps import AppStateDep
-from api.idempotency import IDEMPOTENCY_HEADER, IdempotencyKey, request_digest
+from api.idempotency import IdempotencyKey, request_digest
 from api.problems import ProblemKind
-from api.routing import bound_fast, flow_lane, in_lane, json_body, operation_route, respond
+from api.routing import bind_common, bound_fast, flow_lane, in_lane, operation_route, respond
 from api.schemas.transfers import TransferIn
-from node.api_keys import Principal, Scope
-from node.idempotency import MAX_KEY_LENGTH
+from node.api_keys import Scope
 from node.lanes import Keyed
 from node.operations.checks import channel_of
 from node.transfers.lane import TransferLane, TransferRequest
@@ -39,19 +37,13 @@ _LEFT_TO_FASTAPI = (TOTP_HEADER, BRANCH_HEADER, OPERATOR_HEADER)
 
 
 async def _common_transfer(request: Request) -> dict[str, Any] | None:
-    """The arguments of :func:`transfer` for the common request (an app's: a payer's key, an Idempotency-Key,
-    a JSON body that validates; no TOTP code, no teller desk), as FastAPI's dependencies would give them; None
-    for any other request, which FastAPI binds (api.routing.bound_fast)."""
-    key = request.scope.get("state", {}).get(AUTHENTICATED_KEY)  # the admission middleware authenticated it
-    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
-    if not isinstance(key, Principal) or not key.scope_set & _PAYER_SCOPES or idempotency_key is None \
-            or not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH \
-            or any(header in request.headers for header in _LEFT_TO_FASTAPI):
+    """The arguments of :func:`transfer` for the common request (an app's: no TOTP code, no teller desk), as
+    FastAPI's dependencies would give them; None for any other request, which FastAPI binds
+    (api.routing.bound_fast)."""
+    common = await bind_common(request, _PAYER_SCOPES, TransferIn, left_to_fastapi=_LEFT_TO_FASTAPI)
+    if common is None:
         return None
-    try:
-        body = TransferIn.model_validate(await json_body(request))
-    except ValidationError:
-        return None
+    key, idempotency_key, body = common
     return {"request": request, "body": body, "key": key, "desk": Desk(), "idempotency_key": idempotency_key,
             "state": request.app.state.walletnet, "totp": None}
 

@@ -1,5 +1,5 @@
-"""The P2P route's fast binding (api.routing.bound_fast): the common payment is bound without FastAPI's dependency
-machinery, and every other request is FastAPI's to bind and answer, exactly as before."""
+"""The lane routes' fast binding (api.routing.bound_fast): the common payment (P2P, at a merchant's POS) is bound
+without FastAPI's dependency machinery, and every other request is FastAPI's to bind and answer, as before."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import fastapi.routing
 import httpx
 import pytest
 from flow_network import BankNetwork
+from merchant_support import onboard_shop, sign_payment
 from money_flows_support import completed, fund_wallet, open_customer
 from test_flows_transfers import signed_transfer
 
+from wallet_sdk.client import merchants as merchant_requests
 from wallet_sdk.client import transfers as transfer_requests
 
 
@@ -64,3 +66,24 @@ def test_the_common_payment_skips_fastapis_dependencies_and_the_rest_take_them(
     assert bad_amount.status_code == 422 and "amount" in bad_amount.text, bad_amount.text
     assert bindings.count("/v1/transfers") == 4
     assert app.get_balance(payer.wallet).spendable.amount == 5_000 - 1_500  # none of the refused ones moved money
+
+
+def test_a_pos_payment_skips_fastapis_dependencies_and_a_bad_merchant_id_is_fastapis_422(
+        bank_network: BankNetwork, bindings: list[str]) -> None:
+    a = bank_network.a
+    shop = onboard_shop(a)
+    payer = open_customer(a, self_custody=True, deposit=5_000)
+    fund_wallet(payer, 5_000)
+    bank_network.wait_idle()
+    bindings.clear()
+    path = f"/v1/merchants/{shop.merchant_id}/pos-payments"
+    op = shop.client.submit_pos_payment(shop.merchant_id, sign_payment(payer, shop, "FAST-1", 700), amount=700)
+    assert op.status == "pending" and path not in bindings
+    assert completed(shop.client, op).status == "completed"
+    prepared = shop.client.prepare(merchant_requests.submit_pos_payment(
+        shop.merchant_id, sign_payment(payer, shop, "FAST-2", 300), amount=300))
+    bad = httpx.post(a.url + prepared.path.replace(shop.merchant_id, "not%20an%20id"), headers=prepared.headers,
+                     content=prepared.body)
+    assert bad.status_code == 422 and "merchant_id" in bad.text, bad.text
+    assert [p for p in bindings if p.endswith("/pos-payments")] == ["/v1/merchants/not an id/pos-payments"]
+    assert payer.app().get_balance(payer.wallet).spendable.amount == 5_000 - 700
