@@ -67,8 +67,8 @@ class LoadSizes:
     payers: int = 40  # self-custody wallets at the first bank (they sign every payment)
     payees: int = 10  # custodial wallets at the second bank
     cash_ins: int = 300
-    p2p: int = 300
-    merchant_payments: int = 300
+    p2p: int = 2_000  # about 2 s of load: 300 (0.3 s) measured a burst, and one stall moved it by a third
+    merchant_payments: int = 1_000
     rate: float = 200.0  # requests per second in the latency phase (the target's rate)
     latency_seconds: float = 10.0
     low_rate: float = 2.0  # the same, first at a rate the node can serve here (0: skip)
