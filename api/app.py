@@ -38,7 +38,6 @@ from api.routes import (
 )
 from api.routing import install_fast_routes, lane_routes
 from node.db import create_engine
-from node.db.engine import API_CHECKPOINT_PAGES
 from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
@@ -75,7 +74,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     """
     owned = engine is None
     in_flight = settings.api_max_in_flight if max_in_flight is None else max_in_flight
-    db = engine if engine is not None else create_engine(settings.database_url, checkpoint_pages=API_CHECKPOINT_PAGES)
+    db = engine if engine is not None else create_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

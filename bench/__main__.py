@@ -136,11 +136,14 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-Of issue 20's targets, 10x the naive baseline and 500 ATM cash-ins per second are met in every run of the
-current code; merchant payments reach 500 per second in some runs and not in others (427-608 in five runs of
-2026-12-07); 1,000 P2P payments accepted per second (645-712), 500 confirmed (237-283) and p99 <= 50 ms at
-200/s (81-248 ms) are not. What was measured on this machine (CPU seconds of BANKA's processes read from
-/proc, and py-spy `--gil` on its API and node processes, over 2,000 P2P payments on 64 connections):
+Of issue 20's targets, 10x the naive baseline, 1,000 P2P payments accepted per second and 500 ATM cash-ins and
+500 merchant payments per second are met in most runs of the current code on this machine (eight runs of
+2026-12-07 with 2,000 P2P and 1,000 merchant payments: P2P 781-1,294 accepted per second, six of them at or
+above 1,000; ATM cash-ins 615-1,179; merchant payments 573-864); 500 confirmed per second (258-385) and p99
+<= 50 ms at 200/s (50-155 ms) are not. The machine's spread is wide: two runs in a row of the same code differ
+by up to a third. What was measured (CPU seconds of BANKA's processes read from /proc, and py-spy on its API
+and node processes, `--gil` for CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64
+connections):
 
 1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
    request waiting into one transaction: reads for all of them at once (about ten statements a batch), each
@@ -154,11 +157,23 @@ current code; merchant payments reach 500 per second in some runs and not in oth
    middlewares, FastAPI's routing through included routers and its dependency resolution (its per-request
    cache keys alone about 3%), pydantic, the JSON answer. The lane's thread has most of the rest: its batch
    reads, the signature check (coincurve, about 60 µs), the operation's answer (`OperationOut` and
-   `jsonable_encoder`, about 7%), the inserts. What would reach 1,000 per second: a route outside FastAPI's
-   dependency machinery (the ceiling in the table is the bare stack), the answer serialised once, and the
-   lane's per-request Python trimmed further.
-3. **Confirmed per second is the node process's.** Its writer, indexer and jobs share one GIL, and anvil
-   takes about a fifth of a core. Per relay batch of 100 the writer used to build each row's call on its own,
+   `jsonable_encoder`, about 7%), the inserts. Then (same day, a profile of 8,000 payments): FastAPI's
+   dependency resolution was a fifth of the process, the walk of each answer for secrets shown once 5% and
+   json.dumps of it 2%. The common P2P and POS requests are now bound by a route in front of FastAPI's
+   (`api.routing.bound_fast`: the key the admission middleware authenticated, the Idempotency-Key, the body
+   validated by the same model; any other request is FastAPI's), an operation's answer is dumped without the
+   walk (it declares no secret) and written by pydantic-core: 645-712 accepted per second before, 781-1,294
+   after. Since, the API process holds its GIL about 60% of the time under load: it waits for SQLite's write
+   lock too.
+3. **Confirmed per second is held back by SQLite's one write lock.** Sampled with `--idle` while the node
+   worked through a backlog of 6,000 payments, the node process held its GIL only a few percent of the time;
+   its writer thread spent about half of its time waiting for SQLite's write lock, which the API's lanes take
+   for every batch (in SQLite's busy handler, whose sleeps grow to 100 ms), and its indexer waited for the
+   writer's turn. Making the node ask for the lock every millisecond instead (the API keeping SQLite's
+   handler) starved the lanes: P2P 439-758 accepted and 266-357 confirmed per second, p99 211-309 ms; not
+   kept. What is left: fewer, shorter write transactions on both sides, or a database with row locks
+   (PostgreSQL: issue 21's deployment). Its writer, indexer and jobs share one GIL, and anvil takes about a
+   fifth of a core. Per relay batch of 100 the writer used to build each row's call on its own,
    encode the batch through web3's normalizers (64 ms) and read each row again in each transition; now one
    build checks the group, the SDK encodes with eth_abi (6 ms), and a batch's rows and operations are read
    and locked once and updated in one executemany. In the last profile taken (before the group build, when
@@ -171,28 +186,25 @@ current code; merchant payments reach 500 per second in some runs and not in oth
    millisecond or two instead was tried and made it worse (p99 1,050 ms in that run): reverted. So was a turn
    shared by the two processes (an `flock` beside the database, polled every 2 ms at most, so that the lane
    would go in as soon as the node's transaction ended): p50 23-41 ms and p99 110-248 ms in two runs, against
-   14 ms and 127 ms without it. What helped a little: the API's connections leave the write-ahead log's
-   checkpoint (and its fsync, inside whichever commit passes SQLite's 1,000-page mark) to the node's process
-   (`API_CHECKPOINT_PAGES`): p50 10-11 ms, p95 50-55 ms, p99 81-104 ms in two runs. Shorter node transactions
-   (the indexer's above all) are what is left.
-5. **ATM cash-ins and merchant payments have lanes of their own (2026-12-07)**, built like the P2P lane, with
-   no JSON-RPC call when the node's view admits them (docs/node.md, "Lanes"). Before: 41 and 37 per second, a
-   cash-in making 5 `eth_call`s (the wallet and its balance cap) and a POS payment 6 (the chain's clock, the
-   merchant twice, the order, the payer) while holding SQLite's write lock, and scanning every payment on its
-   way in Python to find one for the same order. The bench used to send 60 of each, which measured one
-   batch and the first request's FastAPI route preparation (about 0.4 s for the whole API on a first
-   request, now done at startup); it sends 300. In profiles of 600 (py-spy `--gil` on BANKA's, resp. BANKB's,
-   process): a cash-in costs about 1 ms on the lane's thread (the device signature, the rows) and about 2 ms
-   in the web stack (FastAPI's dependency resolution alone a quarter of the process: an ATM message has four
-   signature headers, an API key and a body); a POS payment about 2 ms on the lane (decoding the payload and
-   recovering its signature, the bank's request signature and its QR payload: keccak and secp256k1 in
-   Python-facing libraries) and 1.5 ms in the web stack. Cash-ins now pass 500 per second in every run;
-   what would make merchant payments pass it in every run is the same as for P2P: routes outside FastAPI's
-   dependency machinery, and fewer hashes per payment.
-   Redemptions, ATM cash-outs, payments a payer's bank relays for a merchant (of this bank or another, from
-   the network's merchant directory in its index) and bank-signed transfers make no JSON-RPC call either when
-   the view admits them (tests/api/test_flows_local_admission.py counts the calls); the bench does not time
-   them.
+   14 ms and 127 ms without it. So was leaving the write-ahead log's checkpoint to the node's process (the
+   API's connections checkpointing only at 20,000 pages): P2P 781-797 accepted per second against 1,009-1,211
+   in the runs just after without it. Shorter node transactions (the indexer's above all) are what is left.
+5. **ATM cash-ins and merchant payments have lanes of their own (2026-12-07)**, built like the P2P lane, with no
+   JSON-RPC call when the node's view admits them (docs/node.md, "Lanes"). Before: 41 and 37 per second, a cash-in
+   making 5 `eth_call`s (the wallet and its balance cap) and a POS payment 6 (the chain's clock, the merchant
+   twice, the order, the payer) while holding SQLite's write lock, and scanning every payment on its way in Python
+   to find one for the same order. The bench used to send 60 of each, which measured one batch and the first
+   request's FastAPI route preparation (about 0.4 s for the whole API on a first request, now done at startup); it
+   sends 300 cash-ins, 1,000 merchant payments and 2,000 P2P payments (300, about 0.3 s of load, measured a burst
+   that one stall moved by a third). In profiles of 600 (py-spy `--gil` on BANKA's, resp. BANKB's, process): a
+   cash-in costs about 1 ms on the lane's thread (the device signature, the rows) and about 2 ms in the web stack
+   (FastAPI's dependency resolution alone a quarter of the process: an ATM message has four signature headers, an
+   API key and a body); a POS payment about 2 ms on the lane (decoding the payload and recovering its signature,
+   the bank's request signature and its QR payload: keccak and secp256k1 in Python-facing libraries) and 1.5 ms in
+   the web stack; POS payments are now bound outside FastAPI's dependency machinery too (above).
+   Redemptions, ATM cash-outs, payments a payer's bank relays for a merchant (of this bank or another, from the
+   network's merchant directory in its index) and bank-signed transfers make no JSON-RPC call either when the view
+   admits them (tests/api/test_flows_local_admission.py counts the calls); the bench does not time them.
 6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.

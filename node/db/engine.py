@@ -33,15 +33,10 @@ from sqlalchemy import URL, Engine, event, make_url
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["API_CHECKPOINT_PAGES", "SQLITE_BUSY_TIMEOUT_S", "WORK_SAVEPOINT", "WORK_SAVEPOINT_OPTION", "create_engine",
-           "is_sqlite", "reads_of", "session_factory", "transaction"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_S", "WORK_SAVEPOINT", "WORK_SAVEPOINT_OPTION", "create_engine", "is_sqlite",
+           "reads_of", "session_factory", "transaction"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
-API_CHECKPOINT_PAGES = 20_000
-"""The API's SQLite connections copy the write-ahead log into the database only once it holds this many pages
-(about 80 MB), the node's at SQLite's default of 1,000: the commit that passes the mark runs the checkpoint
-(and its fsync) before it returns, and a payment waiting on that commit waited for it too. The node's
-process keeps the log short; the API does it only while no node runs."""
 SQLITE_POOL_SIZE = 20
 SQLITE_POOL_OVERFLOW = 100
 READ_ONLY_OPTION = "walletnet_read_only"
@@ -114,12 +109,10 @@ def _normalise(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, echo: bool = False, checkpoint_pages: int | None = None,
-                  **kwargs: Any) -> Engine:
+def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
     """An engine for ``url`` set up as described in the module docstring.
 
-    For a SQLite file the parent folder is created if missing. ``checkpoint_pages``: SQLite's
-    ``wal_autocheckpoint`` for this engine's connections (default 1,000 pages); see :data:`API_CHECKPOINT_PAGES`.
+    For a SQLite file the parent folder is created if missing.
     """
     parsed = _normalise(url)
     if parsed.get_backend_name() != "sqlite":
@@ -153,8 +146,6 @@ def create_engine(url: str | URL, *, echo: bool = False, checkpoint_pages: int |
             if database and database != ":memory:":
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = FULL")  # a committed posting survives a power cut
-                if checkpoint_pages is not None:
-                    cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
         finally:
             cursor.close()
 
