@@ -128,6 +128,7 @@ class ApiLoadResult:
     latency_low: LatencyResult | None
     baseline: BaselineResult
     node_peak_kib: int
+    differences: dict[str, int]  # reconciliation differences of each bank after the run
     payers: list[WalletKey] = field(repr=False)
     payees: list[str] = field(repr=False)
 
@@ -370,8 +371,10 @@ async def _run(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
             progress(_latency_line(latency_low))
         latency = await load.latency(sizes.rate, sizes.latency_seconds)  # last: an overload may stop a node
         progress(_latency_line(latency))
+        differences = {bank: await asyncio.to_thread(net.reconciliation_differences, bank) for bank in net.banks}
+        progress(f"reconciliation after the run: {differences}")
         return ApiLoadResult(sizes, setup_seconds, cash_in, p2p, latency, merchant, latency_low, baseline,
-                             net.peak_memory_kib(load.bank_a),
+                             net.peak_memory_kib(load.bank_a), differences,
                              load.payers, load.payees)
     finally:
         await load.close()

@@ -26,7 +26,9 @@ from sqlalchemy import Engine, func, select
 
 from node.db import create_engine, session_factory, transaction
 from node.operations.models import Operation, OperationKind
+from node.reconcile.service import reconcile
 from tools.localnet_nodes import read_network_file
+from wallet_sdk.chain.network import Network
 
 __all__ = ["BenchNetwork", "NetworkStartError", "peak_memory_kib"]
 
@@ -136,6 +138,17 @@ class BenchNetwork:
         """The peak resident set of the bank: its API's process plus its node's (one figure when they share one)."""
         pids = {int(self.info["banks"][bank]["pid"]), int(self.info["banks"][bank].get("node_pid", 0))} - {0}
         return sum(peak_memory_kib(pid) for pid in pids)
+
+    def reconciliation_differences(self, bank: str, *, settle_seconds: float = 30.0) -> int:
+        """How many differences reconciling ``bank`` finds (node.reconcile: its ledger, outbox and index against
+        the chain), asked again each second for up to ``settle_seconds`` while its indexer catches up."""
+        network = Network.connect(self.rpc_url, self.deployment_file, timeout=30.0)
+        deadline = time.monotonic() + settle_seconds
+        while True:
+            report = reconcile(network, self._engine(bank), bank, confirmations=1)
+            if report.ok or time.monotonic() >= deadline:
+                return len(report.differences)
+            time.sleep(1.0)
 
     def stopped_threads(self) -> list[str]:
         """Node threads that failed and stopped their bank's node during the run (from walletnet up's log),

@@ -74,6 +74,8 @@ def figures(r: BenchResult) -> list[Figure]:
         Figure("merchant QR payments confirmed on chain per second", api.merchant.confirmed_per_s, "/s"),
         Figure("peak memory of the paying bank (VmHWM of its node's and its API's processes, summed)",
                api.node_peak_kib / 1024, "MiB"),
+        *(Figure(f"reconciliation differences of {bank} after the run (ledger, outbox and index against the chain)",
+                 count, "count", "0", lambda v: v == 0) for bank, count in api.differences.items()),
         Figure(f"indexer catch-up over {r.catchup.events:,} events", r.catchup.events_per_s, "events/s",
                ">= 5,000", lambda v: v >= 5_000),
     ]
@@ -103,6 +105,8 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value:,.1f} ms"
     if unit == "MiB":
         return f"{value:,.0f} MiB"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 

@@ -45,6 +45,7 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
         assert lat.final == {"completed": sent}
         assert 0 < lat.percentile(50) <= lat.percentile(99) == max(lat.latencies_ms)
     assert api.node_peak_kib > 20_000  # two Python processes (a node, an API) hold more than 10 MiB each
+    assert api.differences == {"BANKA": 0, "BANKB": 0}  # reconciled after the run: every effect once, books agree
     assert (api.baseline.payments, api.baseline.confirmed) == (2, 2) and api.baseline.per_s > 0
 
     catchup = run_catchup(300)
