@@ -122,6 +122,9 @@ NOTES = """## How to read the figures
   and its latency counts from when it was due to its answer, so queueing anywhere counts. Percentiles are
   nearest-rank over accepted requests; refusals are in the counts table, and the p99 target counts as not met
   if any request was refused.
+- **Reconciliation differences**: after the last phase each bank is reconciled (`node.reconcile`: its ledger,
+  its outbox and its index against the chain, as `walletnet node reconcile` does), asked again each second for
+  up to 30 s while its indexer catches up; the target is none.
 - **Peak memory** is the sum of VmHWM of BANKA's two processes (its node and its API; anvil is its own process
   and not counted).
 - **Naive baseline**: the same kind of payment with plain web3.py, one `transferWithAuthorization`
