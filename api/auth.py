@@ -37,9 +37,9 @@ from api.deps import AppState, AppStateDep, after_session
 from api.problems import ForbiddenError, UnauthorizedError
 from node.api_keys import Principal, Scope, authenticate
 
-__all__ = ["AUTHENTICATED_KEY", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer", "ScopeRequirement",
-           "authenticate_request", "authenticated", "document_scopes", "forget_principals", "keyed_routes",
-           "needs_api_key", "require_scope"]
+__all__ = ["AUTHENTICATED_KEY", "PAYER_SCOPES", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer",
+           "ScopeRequirement", "authenticate_request", "authenticated", "document_scopes", "forget_principals",
+           "keyed_routes", "needs_api_key", "require_scope"]
 
 AUTHENTICATED_KEY: Final = "api_key"
 """``request.state.api_key``: the key :func:`authenticate_request` found for the request (set by the middleware)."""
@@ -158,7 +158,8 @@ Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
 AdminOrRegulator = Annotated[Principal, require_scope(Scope.ADMIN, Scope.REGULATOR)]
 """The bank's admin key, or the regulator's (which reads)."""
 
-Payer = Annotated[Principal, require_scope(Scope.APP, Scope.TELLER)]
+PAYER_SCOPES: Final = (Scope.APP, Scope.TELLER)
+Payer = Annotated[Principal, require_scope(*PAYER_SCOPES)]
 """A key that pays from a customer's wallet: the customer's app (a customer session) or a teller at the counter."""
 
 

@@ -5,7 +5,7 @@
 - :func:`operation_route` is the route of a request that starts an operation: a POST answered 202 with the
   operation (:class:`~api.schemas.operations.OperationOut`), which the endpoint returns with :func:`accepted`.
 - :func:`bound_fast` gives a lane's endpoint a way to take its arguments from the common request itself, without
-  FastAPI's dependency machinery (a quarter of the API's CPU per payment); anything else is FastAPI's to bind.
+  FastAPI's dependency machinery (a fifth of the API's CPU per payment); anything else is FastAPI's to bind.
 """
 
 from __future__ import annotations

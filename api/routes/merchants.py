@@ -63,7 +63,8 @@ from wallet_sdk.qr import qr_png, qr_svg
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
 MerchantOrAdmin = Annotated[Principal, require_scope(Scope.MERCHANT, Scope.ADMIN)]
-MerchantKey = Annotated[Principal, require_scope(Scope.MERCHANT)]
+_MERCHANT_SCOPES = frozenset({Scope.MERCHANT})
+MerchantKey = Annotated[Principal, require_scope(*_MERCHANT_SCOPES)]
 MerchantPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's id")]
 OrderPath = Annotated[str, Path(pattern=MERCHANT_ID_PATTERN, description="the merchant's order id")]
 BatchPath = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="the settlement batch number (1, 2, ...)")]
@@ -187,7 +188,6 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
 # ------------------------------------------------------------------ payments at the point of sale
 
 
-_MERCHANT_SCOPES = frozenset({Scope.MERCHANT})  # as MerchantKey requires
 _MERCHANT_ID: TypeAdapter[str] = TypeAdapter(MerchantPath)
 
 

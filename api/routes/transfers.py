@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from api import customers
 from api.attribution import BRANCH_HEADER, OPERATOR_HEADER, Desk, DeskDep, attribution_of
-from api.auth import Payer
+from api.auth import PAYER_SCOPES, Payer
 from api.common import (
     PAYING_WALLET_PROBLEMS,
     SECOND_FACTOR_PROBLEMS,
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 
 
-_PAYER_SCOPES = frozenset({Scope.APP, Scope.TELLER})  # as api.auth.Payer requires
+_PAYER = frozenset(PAYER_SCOPES)
 _LEFT_TO_FASTAPI = (TOTP_HEADER, BRANCH_HEADER, OPERATOR_HEADER)
 
 
@@ -40,7 +40,7 @@ async def _common_transfer(request: Request) -> dict[str, Any] | None:
     """The arguments of :func:`transfer` for the common request (an app's: no TOTP code, no teller desk), as
     FastAPI's dependencies would give them; None for any other request, which FastAPI binds
     (api.routing.bound_fast)."""
-    common = await bind_common(request, _PAYER_SCOPES, TransferIn, left_to_fastapi=_LEFT_TO_FASTAPI)
+    common = await bind_common(request, _PAYER, TransferIn, left_to_fastapi=_LEFT_TO_FASTAPI)
     if common is None:
         return None
     key, idempotency_key, body = common
