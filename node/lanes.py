@@ -29,13 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from node import idempotency
 from node.db.base import utcnow
 from node.db.durable import unit_of_work
-from node.db.inserts import insert_new
+from node.db.inserts import insert_batch
 from node.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError, IdempotencyRecord
 from node.operations.models import Operation
 from node.settings import NodeSettings
@@ -260,12 +259,8 @@ class BatchKeys:
 
     def write(self) -> None:
         """Insert the keys recorded so far."""
-        if len(self.rows) == 1:  # a request alone (or on a full path): a key a concurrent process took fails it
-            values = self.rows[0]
-            if insert_new(self.session, IdempotencyRecord, values, unique=("scope", "key")) is None:
-                raise IdempotencyKeyInFlightError(values["scope"], values["key"], "finished")
-        elif self.rows:  # such a key fails the batch, and each of its requests is run again alone (Lane.run)
-            self.session.connection().execute(insert(IdempotencyRecord.__table__), self.rows)
+        insert_batch(self.session, IdempotencyRecord, self.rows, unique=("scope", "key"),
+                     taken=lambda row: IdempotencyKeyInFlightError(row["scope"], row["key"], "finished"))
         self.rows.clear()
         for record_id, key, (status, body) in self.takeovers:
             idempotency.complete(self.session, record_id, key, status=status, body=body)

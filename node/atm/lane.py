@@ -27,7 +27,7 @@ from node.atm import service
 from node.atm.auth import AtmEventConflictError, AtmEventInFlightError, check_message, message_row, replayed
 from node.atm.models import Atm, AtmEvent, AtmMessage
 from node.db.base import utcnow
-from node.db.inserts import insert_new
+from node.db.inserts import insert_batch
 from node.lanes import ACCEPTED, Answer, Batch, FlowLane
 from node.operations.local_state import indexed_block, local_wallets
 from node.operations.models import Operation
@@ -157,17 +157,11 @@ class _Batch(Batch[CashInRequest]):
         for table, rows in ((Operation.__table__, self.operations), (OutboxRow.__table__, self.rows)):
             if rows:
                 db.execute(insert(table), rows)
-        if len(self.messages) == 1:  # a message alone: one a concurrent process took fails it
-            if insert_new(self.session, AtmMessage, self.messages[0], unique=("atm_id", "signature")) is None:
-                raise replayed()
-        elif self.messages:  # such a message fails the batch, and each is run again alone (Lane.run)
-            db.execute(insert(AtmMessage.__table__), self.messages)
-        if len(self.events) == 1:
-            event = self.events[0]
-            if insert_new(self.session, AtmEvent, event, unique=("atm_id", "event_id")) is None:
-                raise AtmEventInFlightError(f"event {event['event_id']} is being handled; retry it shortly")
-        elif self.events:
-            db.execute(insert(AtmEvent.__table__), self.events)
+        insert_batch(self.session, AtmMessage, self.messages, unique=("atm_id", "signature"),
+                     taken=lambda _row: replayed())
+        insert_batch(self.session, AtmEvent, self.events, unique=("atm_id", "event_id"),
+                     taken=lambda row: AtmEventInFlightError(f"event {row['event_id']} is being handled; retry it "
+                                                             "shortly"))
 
 
 class CashInLane(FlowLane[CashInRequest]):

@@ -9,16 +9,16 @@ exists inserts nothing, and the caller looks at what is there.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Executable, Table
+from sqlalchemy import Executable, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from node.db.base import Base
 
-__all__ = ["insert_new"]
+__all__ = ["insert_batch", "insert_new"]
 
 M = TypeVar("M", bound=Base)
 
@@ -46,3 +46,16 @@ def _statement(dialect: str, table: Table, unique: tuple[str, ...]) -> Executabl
     statement nor its cache key costs anything per row (the table, not the class: no ORM work either)."""
     return (_INSERT_INTO[dialect](table).on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
             .returning(table.c.id))
+
+
+def insert_batch(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], *, unique: Sequence[str],
+                 taken: Callable[[Mapping[str, Any]], Exception]) -> None:
+    """Insert a batch's ``rows`` of ``model``, each keyed by its ``unique`` columns. One row (a request alone, or on
+    its full path) that a concurrent transaction took already raises ``taken(row)``: that request fails alone.
+    Many go in one statement, and such a row fails it, so the whole batch, whose requests are then run again one
+    by one (node.lanes.Lane.run)."""
+    if len(rows) == 1:
+        if insert_new(session, model, rows[0], unique=unique) is None:
+            raise taken(rows[0])
+    elif rows:
+        session.connection().execute(insert(model.__table__), list(rows))
