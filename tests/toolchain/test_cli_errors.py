@@ -49,8 +49,11 @@ def dead_settings(tmp_path_factory: pytest.TempPathFactory, dead_rpc: str, dead_
     (["node", "run", "--config", "{settings}", "--until-idle"], "cannot use the database: connection failed"),
     (["db", "upgrade", "--config", "{tmp}/missing.toml"], "config file {tmp}/missing.toml"),
     (["reconcile", "--config", "{tmp}/missing.toml"], "config file {tmp}/missing.toml"),
+    (["node", "run", "--config", "{settings}", "--roles", "api,ledger"], "--roles takes a comma-separated subset"),
+    (["node", "run", "--config", "{settings}", "--roles", "api", "--until-idle"],
+     "--until-idle runs the background roles only"),
 ], ids=["deploy-dead-rpc", "db-upgrade-dead-db", "apikey-list-dead-db", "apikey-create-dead-db", "node-run-dead-db",
-        "db-upgrade-missing-config", "reconcile-missing-config"])
+        "db-upgrade-missing-config", "reconcile-missing-config", "node-run-unknown-role", "node-run-idle-api"])
 def test_a_command_that_cannot_reach_what_it_needs_says_why_in_one_line(
         argv: list[str], cause: str, tmp_path: Path, dead_rpc: str, dead_db: str, dead_settings: Path) -> None:
     values = {"rpc": dead_rpc, "db": dead_db, "settings": str(dead_settings), "tmp": str(tmp_path)}
