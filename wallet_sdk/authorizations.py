@@ -334,15 +334,17 @@ class Authorization(_Struct):
     """What every signed type shares: EIP-712 encoding, signing, and its validity window.
 
     Subclasses set ``PRIMARY_TYPE``, ``FIELDS`` and ``POSITIVE`` (see :class:`_Struct`: the fields are checked
-    and the message made from them) and ``SIGNER`` (the field naming who must sign), and implement
-    :meth:`_window`.
+    and the message made from them), ``SIGNER`` (the field naming who must sign) and ``WINDOW``.
     """
 
     SIGNER: ClassVar[str]
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, None)
+    """The attributes the contract checks the time against, (valid after, valid before); None: it checks none."""
 
     def _window(self) -> tuple[int | None, int | None]:
         """(valid after, valid before) as the contract checks them; None where it checks nothing."""
-        raise NotImplementedError
+        after, before = (None if attr is None else int(getattr(self, attr)) for attr in self.WINDOW)
+        return after, before
 
     @classmethod
     def encode_type(cls) -> str:
@@ -399,13 +401,11 @@ class _Eip3009Fields(Authorization):
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = _EIP3009_FIELDS
     POSITIVE: ClassVar[frozenset[str]] = frozenset({"value"})
     SIGNER: ClassVar[str] = "from"
+    WINDOW: ClassVar[tuple[str | None, str | None]] = ("valid_after", "valid_before")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_window(self.valid_after, self.valid_before)
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return self.valid_after, self.valid_before
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -433,9 +433,6 @@ class CancelAuthorization(Authorization):
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("authorizer", "address"), ("nonce", "bytes32"))
     SIGNER: ClassVar[str] = "authorizer"
 
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, None
-
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class RelayedTransfer(Authorization):
@@ -452,9 +449,7 @@ class RelayedTransfer(Authorization):
         ("from", "address"), ("to", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "uint256"))
     POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "valid_before"})
     SIGNER: ClassVar[str] = "from"
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.valid_before
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -474,9 +469,7 @@ class HoldAuthorization(Authorization):
         ("holder", "address"), ("value", "uint256"), ("holdId", "bytes32"), ("expiresAt", "uint256"))
     POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "expires_at"})
     SIGNER: ClassVar[str] = "holder"
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.expires_at
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "expires_at")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -493,9 +486,7 @@ class Redemption(Authorization):
         ("holder", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32"))
     POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "valid_before"})
     SIGNER: ClassVar[str] = "holder"
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.valid_before
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -584,6 +575,7 @@ class MerchantPayment(Authorization):
     PRIMARY_TYPE: ClassVar[str] = "ReceiveWithAuthorization"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = _EIP3009_FIELDS
     SIGNER: ClassVar[str] = "from"
+    WINDOW: ClassVar[tuple[str | None, str | None]] = ("valid_after", "valid_before")
 
     def __post_init__(self) -> None:
         _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
@@ -619,9 +611,6 @@ class MerchantPayment(Authorization):
 
     def message(self) -> dict[str, Any]:
         return self.as_receive().message()
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return self.valid_after, self.valid_before
 
 
 # --- signatures ---
