@@ -41,10 +41,6 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
-    def scope_set(self) -> frozenset[Scope]:
-        return frozenset(Scope(s) for s in self.scopes)
-
-    @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
