@@ -10,6 +10,8 @@ import math
 from collections import Counter
 from dataclasses import replace
 
+import pytest
+
 from bench.__main__ import QUICK, parse_args, sizes_of
 from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
 from bench.ceiling import measure_ceiling
@@ -32,6 +34,7 @@ def _all_confirmed(phase: PhaseResult) -> None:
     assert phase.confirmed_per_s > 0 and phase.confirm_seconds >= phase.accept_seconds
 
 
+@pytest.mark.timeout(900)  # three networks (SQLite, PostgreSQL) and two chains, on a busy 2-core machine
 def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
     with BenchNetwork() as net:
         bank = net.info["banks"]["BANKA"]
