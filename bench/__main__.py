@@ -218,6 +218,55 @@ connections):
 6. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.
+
+## Scale-out on PostgreSQL (issue 21)
+
+The table "Scale-out" runs the same P2P payments against a network whose banks keep their databases in one
+PostgreSQL cluster (durable: fsync on, `synchronous_commit=off`, the counterpart of the node's SQLite WAL with
+`synchronous=NORMAL`; tools/postgres.py) and serve their API as 1, 2 and 4 uvicorn worker processes
+(`walletnet up --db-url-template ... --api-workers N`), a fresh network for each point. On this 2-core machine
+the curve is flat or falls past one worker, and for a plain reason: the load generator, anvil, both banks' node
+processes (writer, indexer, jobs), PostgreSQL's backends and the API's workers all share the same two cores, so
+a second worker adds a process that competes for them rather than a core of its own. One PostgreSQL round trip
+per statement (about 0.1-0.3 ms on loopback, against a function call for SQLite) makes a single worker on
+PostgreSQL slower than on SQLite here; what PostgreSQL buys is that workers on other machines write side by side
+(row locks: the payer's row orders one wallet's payments, tests/api/test_failover.py) instead of taking turns
+at SQLite's one write lock, so the curve rises with cores that are not shared.
+
+## Capacity for a bank of 10 million wallets and 5,000 payments a second at peak (an estimate on paper)
+
+Measured here on PostgreSQL (`pg_database_size` before and after): a P2P payment adds about **5.4 KB** to the
+paying bank's database (an operation, its outbox row, its idempotency key, its chain-transaction row and two
+history rows, with their indexes; 4,000 payments, 21.5 MB), a custodial wallet about **4.5 KB** (its record,
+its customer's ledger account, its opening's operation and outbox row, its index rows) and a self-custody wallet
+about **1.8 KB** (2,000 wallets each).
+
+- **Database size**: 10 million wallets, about 45 GB. Payments: at an average of a fifth of the peak over a day
+  (1,000/s, 86 million payments), about 470 GB a day, 14 TB a month. The idempotency keys (about a tenth of
+  it) are deleted after `idempotency_retention`; the outbox and chain-transaction rows are needed only until a
+  payment is final and reconciled. A bank this size partitions operations, outbox and history by month and
+  moves reconciled months to cheaper storage; walletnet does not do that yet.
+- **Write rate**: about six inserts and four updates per payment (the operation's, the outbox row's and the
+  idempotency key's completion; the indexed balances), so **about 50,000 row writes a second** and 27 MB/s of
+  table and index growth at the peak, twice or three times that in WAL. The lanes commit a batch of requests in
+  one transaction, so the commit rate is a few hundred a second, not 5,000.
+- **Indexer rate needed**: at least one event per payment (the `Transfer`; more for merchant payments and cash),
+  so **5,000 events a second sustained** for a bank-scope index of one bank at peak, more for the network scope
+  (every bank's events), and about twice that to catch up after an outage. The catch-up measured above is about
+  4,000 events a second into SQLite on this machine: about half of what is needed; the indexer must become two to
+  three times faster, or run per-contract in parallel, before a bank this size can index the whole network.
+- **Block gas**: a relayed payment in a batch of 100 costs about 22,800 gas (docs/gas.md), so 5,000 a second is
+  **about 115 million gas a second** of relays alone: with QBFT's 1-second blocks a block gas limit of at least
+  about 150 million with room for mints, burns and merchant payments (160,000 gas each), or proportionally more
+  with longer blocks. Here, anvil confirms about 350 payments a second (about 8 million gas a second) while
+  sharing two cores with everything else; the validators' execution rate on the bank's hardware is what to
+  measure first.
+- **What the figures above imply**: the API takes about 1,000 payments a second on one core here on SQLite and
+  less per worker on PostgreSQL; 5,000 a second needs roughly 5-10 API cores spread over replicas, a PostgreSQL
+  server that takes 50,000 row writes a second (a large but ordinary server with NVMe storage), one writer per
+  bank sending about 50 batch transactions a second (it signs each once; its operator key's nonce orders them),
+  an indexer two to three times faster than today's, a chain whose blocks carry well over 100 million gas a
+  second, and reconciliation that checks only the wallets a day touched.
 """
 
 if __name__ == "__main__":
