@@ -15,10 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from wsgiref.simple_server import WSGIServer
+
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from node.settings import NodeSettings
     from tools.localnet_nodes import RunningNetwork
+    from wallet_sdk.chain.network import Network
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
                   add_completion=False)
@@ -540,13 +545,16 @@ def node_run_cmd(
     poll_interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 1.0,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Send and confirm every outbox row, index up "
                                                                   "to the confirmed head, then exit.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port (/metrics; "
+                                                          "default: none).")] = None,
+    log_format: Annotated[str | None, typer.Option(help="'json' (one object per line) or 'text' (default: the "
+                                                        "settings' log_format, json).")] = None,
 ) -> None:
     """Run the bank node from its settings: the chain writer, the indexer and the flows' periodic jobs (such as
     releasing ATM holds nobody confirmed), until Ctrl-C/SIGTERM."""
-    import logging
-
     from node.db import create_engine, current_revision, head_revision
     from node.indexer.service import IndexScope
+    from node.logs import configure_logging, remove_logging
     from node.runner import NodeRunner, NodeStoppedError, freeze_startup_objects
     from node.settings import OperatorPasswordError
     from node.writer import WriterConfig, writer_web3
@@ -557,15 +565,19 @@ def node_run_cmd(
     if scope not in {s.value for s in IndexScope}:
         err.print(f"[red]node[/red]: --scope must be 'network' or 'bank', not {scope!r}", highlight=False)
         raise typer.Exit(2)
-    settings = _node_settings(config, db_url)
+    if log_format not in (None, "json", "text"):
+        err.print(f"[red]node[/red]: --log-format must be 'json' or 'text', not {log_format!r}", highlight=False)
+        raise typer.Exit(2)
+    settings = _node_settings(config, db_url, **({"log_format": log_format} if log_format else {}))
     # Refuse an unmigrated database rather than migrate it behind the operator's back.
     current, head = current_revision(settings.database_url), head_revision()
     if current != head:
         err.print(f"[red]node[/red]: the database is at revision {current or 'none'}, not {head}: "
                   "run `walletnet db upgrade` first", highlight=False)
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = configure_logging(settings.log_format)
     engine = create_engine(settings.database_url)
+    metrics_server: WSGIServer | None = None
 
     def connect() -> Network:  # web3's own retries off: the writer's backoff decides
         return Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
@@ -581,6 +593,8 @@ def node_run_cmd(
             runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
                                 writer_config=writer_config)
             runner.start()
+            if metrics_port is not None:
+                metrics_server = _serve_node_metrics(settings, engine, connect, metrics_port)
             if not until_idle:  # a node process from now on
                 freeze_startup_objects()
             console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
@@ -594,8 +608,32 @@ def node_run_cmd(
             err.print(f"[red]node[/red]: {exc}", highlight=False)
             raise typer.Exit(2) from None
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             engine.dispose()
+            remove_logging(logs)
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
+
+
+NODE_ROLES = frozenset({"writer", "indexer", "jobs"})
+
+
+def _serve_node_metrics(settings: NodeSettings, engine: Engine, connect: Callable[[], Network],
+                        port: int) -> WSGIServer:
+    """``/metrics`` of the node process on ``port`` (a daemon thread of prometheus-client's): the writer's batch
+    sizes and the bank's state from the database (node/metrics.py)."""
+    from functools import cache
+
+    from prometheus_client import start_http_server
+
+    from node.db import session_factory
+    from node.metrics import VitalsCollector, metrics_registry
+
+    collector = VitalsCollector(session_factory(engine, read_only=True), network=cache(connect),
+                                confirmations=settings.confirmations, held_roles=lambda: NODE_ROLES)
+    server, _thread = start_http_server(port, registry=metrics_registry(collector))
+    return server
 
 
 @node_app.command("permissions")
