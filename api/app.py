@@ -106,7 +106,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
                        keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers))
-    install_metrics(app, app.state.walletnet, held_roles=lambda: API_ROLES)  # outermost: it times the others too
+    # outermost (added last): it times the admission middleware's refusals too
+    install_metrics(app, app.state.walletnet, routers, held_roles=lambda: API_ROLES)
     for router in routers:
         document_scopes(router)
         app.include_router(router)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from prometheus_client.registry import CollectorRegistry
 from starlette.concurrency import run_in_threadpool
@@ -50,8 +50,9 @@ REQUEST_SECONDS: Final = Histogram(
 class RequestMetrics:
     """ASGI middleware: time each HTTP request into :data:`REQUEST_SECONDS` and set its log context."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
+        self.routes = tuple(routes)  # to name a request refused before routing
         self._numbers = itertools.count(1)
         self._children: dict[tuple[str, str, int], Histogram] = {}  # (route, method, status) -> its series
 
@@ -78,7 +79,7 @@ class RequestMetrics:
             self._series(scope, status).observe(time.perf_counter() - start)
 
     def _series(self, scope: Scope, status: int) -> Histogram:
-        route = scope.get("route") or _route_of(scope)
+        route = scope.get("route") or self._route_of(scope)
         template = getattr(route, "path", UNMATCHED) if route is not None else UNMATCHED
         key = (template, scope["method"], status)
         series = self._children.get(key)
@@ -87,13 +88,9 @@ class RequestMetrics:
         return series
 
 
-def _route_of(scope: Scope) -> BaseRoute | None:
-    """The route a request refused before routing (by the admission middleware: 401, 413, 503) was for."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        if route.matches(scope)[0] is Match.FULL:
-            return route  # type: ignore[no-any-return]
-    return None
+    def _route_of(self, scope: Scope) -> BaseRoute | None:
+        """The route a request refused before routing (by the admission middleware: 401, 413, 503) was for."""
+        return next((route for route in self.routes if route.matches(scope)[0] is Match.FULL), None)
 
 
 def _client_request_id(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
@@ -106,9 +103,11 @@ def _client_request_id(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def install_metrics(app: FastAPI, state: AppState, held_roles: Callable[[], Iterable[str]]) -> CollectorRegistry:
+def install_metrics(app: FastAPI, state: AppState, routers: Iterable[APIRouter],
+                    held_roles: Callable[[], Iterable[str]]) -> CollectorRegistry:
     """Add :class:`RequestMetrics` (outermost: call after every other ``add_middleware``) and ``GET /metrics``
-    (not in the OpenAPI document) to ``app``; returns the registry it answers from."""
+    (not in the OpenAPI document) to ``app``, whose routes are those of ``routers``; returns the registry it answers
+    from."""
     registry = metrics_registry(VitalsCollector(state.read_sessions, network=state.network,
                                                 confirmations=state.settings.confirmations, held_roles=held_roles))
 
@@ -117,5 +116,5 @@ def install_metrics(app: FastAPI, state: AppState, held_roles: Callable[[], Iter
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.add_route(METRICS_PATH, metrics, methods=["GET"], include_in_schema=False)
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestMetrics, routes=[route for router in routers for route in router.routes])
     return registry
