@@ -1,8 +1,8 @@
 """The last reconciliations' results (issue 21: ``/metrics`` shows the newest one's differences by kind),
 ``reconciliation_runs``: one row per ``walletnet node reconcile`` run, the newest hundred kept.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
