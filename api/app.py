@@ -40,6 +40,7 @@ from api.routes import (
 from api.routing import install_fast_routes, lane_routes
 from node.db import create_engine
 from node.logs import configure_logging
+from node.roles import held_roles
 from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
@@ -47,7 +48,7 @@ from wallet_sdk.chain.network import Network
 __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1.0.0"
-API_ROLES: Final = frozenset({"api"})  # what an API process does, as /metrics says (walletnet_role_held)
+API_ROLES: Final = frozenset({"api"})  # /metrics says it (walletnet_role_held), beside the roles held (node/roles)
 
 ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
           customer_sessions)
@@ -107,7 +108,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
                        keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers))
     # outermost (added last): it times the admission middleware's refusals too
-    install_metrics(app, app.state.walletnet, routers, held_roles=lambda: API_ROLES)
+    install_metrics(app, app.state.walletnet, routers, held_roles=lambda: API_ROLES | held_roles())
     for router in routers:
         document_scopes(router)
         app.include_router(router)

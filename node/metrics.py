@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Final
 
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -21,6 +22,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.db.base import utcnow
 from node.operations.models import IN_FLIGHT, OperationKind
 from node.reconcile.report import DifferenceKind
 from node.vitals import OUTBOX_WAITING, DatabaseVitals, indexer_lag, read_database
@@ -42,7 +44,8 @@ class _ProcessLocal(Collector):
 
 class VitalsCollector(Collector):
     """The bank's state at scrape time: operations and outbox rows not final, the writer's transactions in flight,
-    the indexer's lag (needs ``network``), the newest reconciliation, and the roles this process holds."""
+    the indexer's lag (needs ``network``), the newest reconciliation, who holds each background role and since
+    when it last said so, and the roles this process holds."""
 
     def __init__(self, sessions: sessionmaker[Session], *, network: Callable[[], Network] | None = None,
                  confirmations: int = 1, held_roles: Callable[[], Iterable[str]] = frozenset) -> None:
@@ -62,7 +65,7 @@ class VitalsCollector(Collector):
         yield _roles(frozenset(self.held_roles()))
         if vitals is None:
             return
-        yield from _database_metrics(vitals)
+        yield from _database_metrics(vitals, utcnow())
         if self.network is not None:
             yield from self._lag(vitals)
 
@@ -98,7 +101,7 @@ def _roles(held: frozenset[str]) -> GaugeMetricFamily:
     return family
 
 
-def _database_metrics(vitals: DatabaseVitals) -> Iterator[Metric]:
+def _database_metrics(vitals: DatabaseVitals, now: datetime) -> Iterator[Metric]:
     operations = GaugeMetricFamily("walletnet_operations_open", "Operations not final yet, by kind and state",
                                    labels=["kind", "state"])
     for kind in OperationKind:
@@ -117,6 +120,17 @@ def _database_metrics(vitals: DatabaseVitals) -> Iterator[Metric]:
     if vitals.checkpoint is not None:
         yield _gauge("walletnet_indexer_checkpoint_block", "Block of the indexer's checkpoint",
                      vitals.checkpoint.block)
+    heartbeat = GaugeMetricFamily("walletnet_role_heartbeat_age_seconds", "Seconds since the holder of each "
+                                  "background role last said it holds it (no sample: nobody holds it)",
+                                  labels=["role"])
+    holders = GaugeMetricFamily("walletnet_role_holder_info", "1 for the process (host:pid) holding each "
+                                "background role", labels=["role", "holder"])
+    for role, holder in vitals.roles.items():
+        if holder is not None:
+            heartbeat.add_metric([role.value], max(holder.silent_for(now).total_seconds(), 0.0))
+            holders.add_metric([role.value, holder.holder], 1.0)
+    yield heartbeat
+    yield holders
     run = vitals.reconciliation
     if run is not None:
         yield _labelled("walletnet_reconciliation_differences", "Differences the newest reconciliation found, by "

@@ -4,7 +4,8 @@ time (node/metrics.py) and ``/v1/health/ready`` judges (api/routes/health.py).
 Read from the database rather than counted in a process, so that every process (any API worker, any node
 process) shows the bank-wide truth. Each reading is a cheap aggregate over an index: operations and outbox rows
 not final yet (their counts and the oldest one's age), the writer's transactions in flight, the indexer's
-checkpoint, the newest reconciliation's result. Final rows (which grow without end) are never counted.
+checkpoint, the newest reconciliation's result, who holds each background role (``node_roles``). Final rows
+(which grow without end) are never counted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from node.indexer.service import CHECKPOINT_NAME
 from node.operations.models import IN_FLIGHT, Operation, OperationKind, OperationStatus
 from node.outbox import OutboxRow, OutboxState
 from node.reconcile.runs import ReconciliationRun, last_run
+from node.roles import Role, RoleHolder, role_holders
 from node.writer.models import ChainTransaction, ChainTxState
 from wallet_sdk.chain.network import Network
 
@@ -57,6 +59,7 @@ class DatabaseVitals:
     transactions: Queue  # the writer's pending chain transactions (signed, not final)
     checkpoint: Checkpoint | None
     reconciliation: ReconciliationRun | None
+    roles: dict[Role, RoleHolder | None]  # who holds each background role (node/roles), as last recorded
 
 
 def _age(now: datetime, since: datetime | None) -> float | None:
@@ -99,7 +102,7 @@ def read_database(session: Session, *, now: datetime | None = None) -> DatabaseV
     return DatabaseVitals(operations=_operations(session),
                           outbox={state.value: _outbox_queue(session, state, now) for state in OUTBOX_WAITING},
                           transactions=_transactions(session, now), checkpoint=_checkpoint(session),
-                          reconciliation=last_run(session))
+                          reconciliation=last_run(session), roles=role_holders(session))
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 process answers (no I/O, for a liveness probe); ``/v1/health/ready``: can this node serve, and is the bank's
 background work being done (for a readiness probe and for people).
 
-Ready checks the database, the chain, that the database is at the newest migration, and each role (writer,
-indexer, jobs): whether some process in the bank does it and how far behind it is (node/vitals.py). A role with
-no active process for longer than the setting ``role_grace_seconds`` fails the check.
+Ready checks the database, the chain, that the database is at the newest migration, and each background role
+(writer, indexer, jobs): whether some process in the bank holds it (``node_roles``, node/roles) and how far
+behind it is (node/vitals.py). A role whose holder has not said it holds it for longer than the setting
+``role_grace_seconds``, or that nobody holds, fails the check.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter
 from sqlalchemy import Engine, text
@@ -21,6 +23,7 @@ from api.problems import ProblemKind, ServiceUnavailableError
 from api.routing import route
 from api.schemas.health import Check, Health, Live, MigrationCheck, Readiness, RoleState
 from node.db import current_revision, head_revision, utcnow
+from node.roles import Role, RoleHolder
 from node.vitals import DatabaseVitals, IndexerLag, indexer_lag, read_database
 from wallet_sdk.chain.network import Network
 
@@ -109,32 +112,51 @@ def check_ready(state: AppState) -> Readiness:
                 lag = indexer_lag(vitals.checkpoint, state.network, state.settings.confirmations)
             except Exception as exc:  # the chain went away between the two looks
                 chain = Check(ok=False, detail=type(exc).__name__)
-    roles = role_states(vitals, lag, grace=state.settings.role_grace_seconds, now=utcnow())
+    roles = role_states(state, vitals, lag, now=utcnow())
     ready = database.ok and chain.ok and migrations.ok and all(role.ok for role in roles.values())
     return Readiness(status="ready" if ready else "not_ready", database=database, chain=chain,
                      migrations=migrations, roles=roles)
 
 
-def role_states(vitals: DatabaseVitals | None, lag: IndexerLag | None, *, grace: float,
+class _LastSeen:
+    """When this process last saw each role held (its holder's newest heartbeat): a role whose row is gone (its
+    holder let it go) is counted as silent from then, so a takeover within the grace does not fail the check."""
+
+    def __init__(self) -> None:
+        self._at: dict[Role, datetime] = {}
+
+    def silent_for(self, role: Role, holder: RoleHolder | None, now: datetime) -> float | None:
+        """Seconds since ``role`` was last seen held; None: never seen held by this process."""
+        if holder is not None:
+            self._at[role] = max(holder.heartbeat_at, self._at.get(role, holder.heartbeat_at))
+        seen = self._at.get(role)
+        return None if seen is None else max((now - seen).total_seconds(), 0.0)
+
+
+_LAST_SEEN: WeakKeyDictionary[AppState, _LastSeen] = WeakKeyDictionary()
+
+
+def role_states(state: AppState, vitals: DatabaseVitals | None, lag: IndexerLag | None, *,
                 now: datetime) -> dict[str, RoleState]:
-    """Each role's state, judged from its progress: the writer is active unless an outbox row has waited to be
-    sent longer than ``grace``; the indexer unless it is behind and its checkpoint has not moved for ``grace``;
-    the jobs leave no trace to judge by (active unknown, not failing)."""
+    """Each background role's state: active when its holder said so within ``role_grace_seconds`` (node/roles);
+    with how far behind it is: the writer's oldest outbox row not sent and transactions in flight, the indexer's
+    lag."""
     if vitals is None:
-        unknown = RoleState(ok=False, detail="database not reachable")
-        return {"writer": unknown, "indexer": unknown, "jobs": unknown}
-    waiting = vitals.outbox["received"].oldest_age
-    writer_active = waiting is None or waiting <= grace
-    writer = RoleState(ok=writer_active, active=writer_active, outbox_oldest_pending_seconds=waiting,
-                       transactions_in_flight=vitals.transactions.depth,
-                       detail=None if writer_active else f"an outbox row has waited {waiting:.0f}s to be sent")
-    if lag is None:
-        indexer = RoleState(ok=False, detail="chain not reachable")
-    else:
-        checkpoint = vitals.checkpoint
-        idle_for = None if checkpoint is None else (now - checkpoint.updated_at).total_seconds()
-        indexer_active = lag.blocks == 0 or (idle_for is not None and idle_for <= grace)
-        indexer = RoleState(ok=indexer_active, active=indexer_active, lag_blocks=lag.blocks, lag_seconds=lag.seconds,
-                            detail=None if indexer_active else f"{lag.blocks} blocks behind and its checkpoint "
-                                                               f"has not moved for {grace:g}s")
-    return {"writer": writer, "indexer": indexer, "jobs": RoleState(ok=True, active=None)}
+        return {role.value: RoleState(ok=False, detail="database not reachable") for role in Role}
+    grace = state.settings.role_grace_seconds
+    seen = _LAST_SEEN.setdefault(state, _LastSeen())
+    found: dict[str, RoleState] = {}
+    for role in Role:
+        holder = vitals.roles.get(role)
+        silent = seen.silent_for(role, holder, now)
+        active = silent is not None and silent <= grace
+        detail = None if active else ("no process has held it" if silent is None else
+                                      f"no process has held it for {silent:.0f}s (more than {grace:g}s)")
+        found[role.value] = RoleState(ok=active, active=active, holder=holder.holder if holder else None,
+                                      heartbeat_age_seconds=silent, detail=detail)
+    writer, indexer = found[Role.WRITER.value], found[Role.INDEXER.value]
+    writer.outbox_oldest_pending_seconds = vitals.outbox["received"].oldest_age
+    writer.transactions_in_flight = vitals.transactions.depth
+    if lag is not None:
+        indexer.lag_blocks, indexer.lag_seconds = lag.blocks, lag.seconds
+    return found

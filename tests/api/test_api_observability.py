@@ -23,6 +23,7 @@ from api.app import create_app
 from node.db import session_factory, transaction, utcnow
 from node.outbox import OutboxRow, enqueue
 from node.reconcile.service import reconcile_node
+from node.roles import NodeRole, Role
 from node.settings import NodeSettings
 from wallet_sdk.chain.network import Network
 
@@ -134,6 +135,19 @@ def test_the_indexer_lag_returns_to_zero_on_both_databases(bank_network: BankNet
         assert body["roles"]["indexer"]["lag_blocks"] == 0  # type: ignore[index]
 
 
+def test_ready_and_metrics_name_the_holder_of_each_role(bank_network: BankNetwork) -> None:
+    for bank in bank_network.banks:
+        roles = ready(bank)["roles"]
+        samples = scrape(bank)
+        for role in ("writer", "indexer", "jobs"):
+            state = roles[role]  # type: ignore[index]
+            assert state["ok"] and state["active"] and state["holder"], (bank.code, role, state)
+            assert state["heartbeat_age_seconds"] <= bank.settings.role_grace_seconds
+            assert value(samples, "walletnet_role_holder_info", role=role, holder=state["holder"]) == 1
+            assert value(samples, "walletnet_role_heartbeat_age_seconds", role=role) <= 5  # refreshed every second
+            assert value(samples, "walletnet_role_held", role=role) == 1  # the test's node runs in this process
+
+
 def test_the_newest_reconciliation_shows_its_differences(bank_network: BankNetwork) -> None:
     b = bank_network.b
     bank_network.wait_idle()
@@ -147,13 +161,13 @@ def test_the_newest_reconciliation_shows_its_differences(bank_network: BankNetwo
 
 @pytest.fixture
 def strict_app(settings: NodeSettings, api_engine: Engine, network: Network) -> TestClient:
-    """The API of a bank whose writer, indexer and jobs run nowhere (no node process), with a 5 s grace."""
-    app = create_app(settings.model_copy(update={"role_grace_seconds": 5.0}), engine=api_engine,
-                     network_factory=lambda: network)
+    """The API of a bank whose writer, indexer and jobs run nowhere (no node process)."""
+    app = create_app(settings, engine=api_engine, network_factory=lambda: network)
     return TestClient(app)
 
 
-def test_ready_fails_when_nobody_sends_the_outbox_but_live_answers(strict_app: TestClient, api_engine: Engine) -> None:
+def test_ready_fails_when_no_process_holds_the_roles_but_live_answers(strict_app: TestClient,
+                                                                     api_engine: Engine) -> None:
     with transaction(session_factory(api_engine)) as session:
         enqueue(session, "OBS-STALE-1", "freeze", {"wallet": "0x" + "11" * 20, "reason": 1})
         session.execute(update(OutboxRow).where(OutboxRow.idempotency_key == "OBS-STALE-1")
@@ -163,7 +177,18 @@ def test_ready_fails_when_nobody_sends_the_outbox_but_live_answers(strict_app: T
     assert response.status_code == 503
     problem = response.json()
     assert problem["type"] == "https://walletnet.dev/problems/service-unavailable"
-    assert "writer" in problem["detail"]
+    assert problem["detail"] == "not ready: writer, indexer, jobs"
     writer = problem["checks"]["roles"]["writer"]
-    assert writer["ok"] is False and writer["outbox_oldest_pending_seconds"] >= 55
+    assert writer["ok"] is False and writer["holder"] is None and writer["detail"] == "no process has held it"
+    assert writer["outbox_oldest_pending_seconds"] >= 55  # how far behind: the row waits since a minute ago
+
+    now = utcnow()  # the indexer and the jobs are held; the writer's holder went silent a minute ago
+    with transaction(session_factory(api_engine)) as session:
+        for role, heartbeat in ((Role.WRITER, now - timedelta(seconds=60)), (Role.INDEXER, now), (Role.JOBS, now)):
+            session.add(NodeRole(role=role, holder=f"host-{role}:1", acquired_at=heartbeat, heartbeat_at=heartbeat))
+    problem = strict_app.get("/v1/health/ready").json()
+    assert problem["detail"] == "not ready: writer"
+    writer = problem["checks"]["roles"]["writer"]
+    assert writer["holder"] == "host-writer:1" and writer["heartbeat_age_seconds"] >= 55
+    assert problem["checks"]["roles"]["jobs"]["ok"] and problem["checks"]["roles"]["jobs"]["holder"] == "host-jobs:1"
     assert problem["checks"]["database"]["ok"] and problem["checks"]["chain"]["ok"]
