@@ -6,7 +6,7 @@ reconciliation's result shows."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from flow_network import BankNetwork, BankNode
-from money_flows_support import fresh, fund_wallet, open_customer
+from money_flows_support import fresh, fund_wallet, open_customer, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, update
 from test_flows_transfers import signed_transfer
@@ -48,13 +48,6 @@ def ready(bank: BankNode) -> dict[str, object]:
     assert response.status_code == 200, response.text
     body: dict[str, object] = response.json()
     return body
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout:g}s: {what}"
-        time.sleep(0.1)
 
 
 def test_request_counters_grow_by_the_requests_sent(bank_network: BankNetwork) -> None:
@@ -107,7 +100,7 @@ def test_the_outbox_and_transactions_in_flight_rise_then_drain(bank_network: Ban
                     and value(samples, "walletnet_outbox_depth", state="submitted") >= 3
                     and value(samples, "walletnet_operations_open", kind="wallet_open", state="pending") >= 3)
 
-        eventually(waiting, "the three openings sent and waiting for the chain")
+        wait_for(waiting, "the three openings sent and waiting for the chain")
         writer = ready(a)["roles"]["writer"]  # type: ignore[index]
         assert writer["ok"] and writer["transactions_in_flight"] >= 1
     bank_network.wait_idle()
