@@ -190,13 +190,20 @@ def up(
     bank_processes: Annotated[bool, typer.Option("--bank-processes", help="Run each bank's node and its API in two "
                                                  "processes of their own, as a bank deploys them (make bench does).")]
     = False,
+    db_url_template: Annotated[str | None, typer.Option(help="Each bank's database instead of SQLite: a URL with "
+                                                             "{bank} for the bank code in lower case, e.g. "
+                                                             "postgresql://walletnet@127.0.0.1/{bank} (empty "
+                                                             "databases for a new chain).")] = None,
+    api_workers: Annotated[int | None, typer.Option(min=1, max=64, help="Serve each bank's API as this many "
+                                                                        "uvicorn worker processes.")] = None,
 ) -> None:
     """Start (or resume) the local network: chain, contracts, and each bank's node and API; runs until Ctrl-C."""
     from tools.localnet_nodes import DataDirBusyError, start_network
 
     try:
         net = start_network(data_dir=data_dir, banks=banks, port=port, api_port_base=api_port_base,
-                            bank_processes=bank_processes)
+                            bank_processes=bank_processes, db_url_template=db_url_template,
+                            api_workers=api_workers)
     except DataDirBusyError as exc:
         err.print(f"[red]up[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None

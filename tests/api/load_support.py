@@ -26,7 +26,6 @@ from typing import Any, Protocol, TypeVar
 
 from crash_support import BankProcesses
 from eth_account import Account
-from pg_cluster import PgServer
 from sqlalchemy import func, select
 from web3 import Web3
 
@@ -38,6 +37,7 @@ from node.outbox import OutboxRow, OutboxState
 from node.reconcile.service import reconcile
 from node.writer.models import ChainTransaction, ChainTxState
 from tools.devnet import Devnet
+from tools.postgres import PgServer
 from wallet_sdk.chain.network import Network
 from wallet_sdk.client import AtmClient, Client, Teller
 from wallet_sdk.client import Operation as OperationDoc

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 from load_support import OPERATIONS, Bank, check_after_load, deployed_bank, run_load
-from pg_cluster import PgServer
 from sqlalchemy import func, select
 
 from node.db import session_factory
 from node.outbox import OutboxRow, OutboxState
+from tools.postgres import PgServer
 
 pytestmark = pytest.mark.slow
 

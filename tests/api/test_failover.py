@@ -27,7 +27,6 @@ import httpx
 import pytest
 from crash_support import BankProcesses, _Proc
 from load_support import DESK, WAIT, Bank, check_after_load, deployed_bank, run_load, wait_done
-from pg_cluster import PgServer
 from sqlalchemy import func, select
 
 from node.db import session_factory
@@ -35,6 +34,7 @@ from node.operations.models import Operation
 from node.outbox import OutboxRow, OutboxState
 from node.roles import Role, role_holders
 from tools.devnet import free_port
+from tools.postgres import PgServer
 from wallet_sdk.client import Client
 from wallet_sdk.client.wallets import EnrolmentRow
 from wallet_sdk.exceptions import ApiProblemError, InsufficientBalanceError

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from pg_cluster import PgServer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +20,7 @@ from node.db import create_engine, transaction
 from node.roles import AdvisoryLease, FileLease, Role, advisory_key, lease_for, process_name, role_holders
 from node.runner import NodeRunner
 from node.settings import load_settings
+from tools.postgres import PgServer
 from wallet_sdk.chain.network import Network
 
 
