@@ -8,8 +8,8 @@ taken by a request waiting for that lock while the request holding it waited for
 hop: the API stalled until SQLite's 30 s busy timeout (seen in `make bench` at 200 requests/s;
 docs/performance.md). With fewer requests inside than worker threads, a thread is always free for the lock
 holder's next hop. A request that waits longer than ``queue_timeout`` for its turn gets a 503
-``service-unavailable`` problem with ``Retry-After``; nothing of it was run. ``/v1/health`` is never held back.
-The settings ``api_max_in_flight`` (32) and ``api_queue_timeout`` (10 s) set both.
+``service-unavailable`` problem with ``Retry-After``; nothing of it was run. The health probes and ``/metrics``
+are never held back. The settings ``api_max_in_flight`` (32) and ``api_queue_timeout`` (10 s) set both.
 
 Why the order: a turn taken before authentication and before the body arrived let anyone hold every turn
 with connections that send headers and then trickle a body (issue 18, finding 5: 40 such connections made
@@ -54,12 +54,13 @@ from api.problems import (
     problem_response,
 )
 from node.errors import NodeError
+from node.logs import API_KEY_ID
 
 __all__ = ["InFlightLimit", "ensure_worker_threads"]
 
 THREAD_HEADROOM = 8  # worker threads beyond the limit, for the hops of the requests inside
 AUTH_THREADS: Final = 8  # threads authenticating requests that wait outside, apart from the pool of those inside
-UNLIMITED_PATHS = frozenset({"/v1/health"})
+UNLIMITED_PATHS = frozenset({"/v1/health", "/v1/health/live", "/v1/health/ready", "/metrics"})
 LANE_LIMIT: Final = 256  # requests a lane's routes run at once (node.lanes.DEFAULT_MAX_BATCH)
 DEFAULT_MAX_BODY: Final = 64 * 1024
 DEFAULT_BODY_TIMEOUT: Final = 10.0
@@ -144,6 +145,7 @@ class InFlightLimit:
         key = authenticated(state, headers) or await anyio.to_thread.run_sync(
             authenticate_request, state, headers, limiter=self._auth_threads)
         scope.setdefault("state", {})[AUTHENTICATED_KEY] = key
+        API_KEY_ID.set(key.id)  # the request's log lines name the key (node/logs.py)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         """The whole body, at most ``max_body`` bytes, within ``body_timeout`` seconds."""

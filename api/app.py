@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -20,6 +20,7 @@ from starlette.routing import NoMatchFound
 from api.admission import InFlightLimit, ensure_worker_threads
 from api.auth import document_scopes, keyed_routes
 from api.deps import AppState
+from api.metrics import install_metrics
 from api.openapi import keep_published_order
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routes import (
@@ -38,6 +39,8 @@ from api.routes import (
 )
 from api.routing import install_fast_routes, lane_routes
 from node.db import create_engine
+from node.logs import configure_logging
+from node.roles import held_roles
 from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
 from wallet_sdk.chain.network import Network
@@ -45,6 +48,7 @@ from wallet_sdk.chain.network import Network
 __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1.0.0"
+API_ROLES: Final = frozenset({"api"})  # /metrics says it (walletnet_role_held), beside the roles held (node/roles)
 
 ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
           customer_sessions)
@@ -103,6 +107,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
                        keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers))
+    # outermost (added last): it times the admission middleware's refusals too
+    install_metrics(app, app.state.walletnet, routers, held_roles=lambda: API_ROLES | held_roles())
     for router in routers:
         document_scopes(router)
         app.include_router(router)
@@ -140,6 +146,9 @@ def _problems_only_as_problem_json(app: FastAPI) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """``create_app`` with the settings from the environment / ``$WALLETNET_CONFIG``, as its process's server."""
-    return create_app(load_settings(), freeze_gc=True)
+    """``create_app`` with the settings from the environment / ``$WALLETNET_CONFIG``, as its process's server: it
+    logs in the settings' ``log_format`` (JSON lines by default, uvicorn's own lines included)."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings, freeze_gc=True)
 

@@ -36,6 +36,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from api.deps import AppState, AppStateDep, after_session
 from api.problems import ForbiddenError, UnauthorizedError
 from node.api_keys import Principal, Scope, authenticate
+from node.logs import API_KEY_ID
 
 __all__ = ["AUTHENTICATED_KEY", "PAYER_SCOPES", "Admin", "AdminOrRegulator", "AnyKey", "CurrentKey", "Payer",
            "ScopeRequirement", "authenticate_request", "authenticated", "document_scopes", "forget_principals",
@@ -103,7 +104,10 @@ async def current_key(
     if isinstance(known, Principal):  # the admission middleware authenticated this request already
         return known
     key = authenticated(state, request.headers)
-    return key if key is not None else await run_in_threadpool(authenticate_request, state, request.headers)
+    if key is None:
+        key = await run_in_threadpool(authenticate_request, state, request.headers)
+    API_KEY_ID.set(key.id)  # the request's log lines name the key (node/logs.py)
+    return key
 
 
 def needs_api_key(dependant: Dependant) -> bool:

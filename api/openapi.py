@@ -19,6 +19,8 @@ __all__ = ["PATH_ORDER", "in_published_order", "keep_published_order"]
 
 PATH_ORDER: Final = (
     "/v1/health",
+    "/v1/health/live",
+    "/v1/health/ready",
     "/v1/wallets/{address}",
     "/v1/wallets/{address}/record",
     "/v1/wallets",

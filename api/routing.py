@@ -31,6 +31,7 @@ from api.schemas.operations import OperationOut, operation_out
 from node.api_keys import Principal
 from node.idempotency import MAX_KEY_LENGTH
 from node.lanes import Answer, FlowLane
+from node.logs import OPERATION_IDS
 from node.operations.models import Operation
 
 __all__ = ["accepted", "bind_common", "bound_fast", "flow_lane", "in_lane", "install_fast_routes", "lane_routes",
@@ -99,6 +100,8 @@ def respond(answer: Answer) -> JSONResponse:
     """The response of a lane's ``answer`` (raised as a replay if an earlier request with its key ran it)."""
     if answer.replayed:
         raise replay(answer.status, answer.body)
+    if answer.status == 202 and isinstance(answer.body, dict) and "id" in answer.body:
+        OPERATION_IDS.set((answer.body["id"],))  # the request's log lines name its operation (node/logs.py)
     return _LaneJSON(answer.body, status_code=answer.status)
 
 
@@ -112,6 +115,7 @@ def accepted(idem: IdempotentRequest, session: Session, op: Operation) -> Operat
     """The 202 answer of a request that started ``op``, recorded under the request's idempotency key."""
     out = operation_out(op)
     idem.complete(session, out, status=202)
+    OPERATION_IDS.set((out.id,))  # the request's log lines name its operation (node/logs.py)
     return out
 
 

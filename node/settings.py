@@ -28,7 +28,7 @@ import tomllib
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -180,6 +180,12 @@ class NodeSettings(BaseSettings):
         86_400, ge=60, le=366 * 86_400,
         description="seconds a completed Idempotency-Key (and its recorded answer) is kept; then it is pruned and "
                     "the same key is a new request")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="how `walletnet node run` and the API server log: one JSON object per line, or text for "
+                            "people")
+    role_grace_seconds: float = Field(
+        15.0, ge=1, le=3600, description="seconds a role (writer, indexer, jobs) may have no active process before "
+                                         "/v1/health/ready answers 503")
     config_file: Path | None = Field(None, validation_alias=CONFIG_ENV_VAR, exclude=True,
                                      description="the TOML/JSON file these settings were read from")
 

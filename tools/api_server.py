@@ -3,7 +3,9 @@ httptools) on one listening socket, started as a child of the node process and s
 
 The workers share nothing but the database: each builds its app from the same settings (``api.app:
 app_from_env``, which reads ``$WALLETNET_CONFIG`` and ``WALLETNET_*``), so they can run on any number of
-machines as well. The child is told to end when its parent dies (Linux's parent-death signal), so a node
+machines as well. With several workers, each keeps its metrics in files of a directory they share
+(``PROMETHEUS_MULTIPROC_DIR``, made here unless the environment names one), so any worker's ``/metrics`` adds up
+all of them. The child is told to end when its parent dies (Linux's parent-death signal), so a node
 process that is SIGKILLed leaves no API behind on its port.
 """
 
@@ -15,10 +17,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["ApiServer"]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode (node/metrics.py)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -34,21 +39,27 @@ class ApiServer:
     """``uvicorn --factory api.app:app_from_env`` with ``workers`` processes on ``host:port``."""
 
     def __init__(self, host: str, port: int, workers: int, *, config: Path | None = None,
-                 db_url: str | None = None, log_level: str = "warning") -> None:
+                 db_url: str | None = None, log_level: str = "warning", log_format: str | None = None) -> None:
         self.host, self.port, self.workers = host, port, workers
         self.argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host", host,
                      "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
                      "--log-level", log_level, "--no-access-log"]
         self.env: Mapping[str, str] = {**os.environ, **({"WALLETNET_CONFIG": str(config)} if config else {}),
-                                       **({"WALLETNET_DB_URL": db_url} if db_url else {})}
+                                       **({"WALLETNET_DB_URL": db_url} if db_url else {}),
+                                       **({"WALLETNET_LOG_FORMAT": log_format} if log_format else {})}
         self.process: subprocess.Popen[bytes] | None = None
+        self._metrics_dir: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=dict(self.env), preexec_fn=_die_with_parent)
+        env = dict(self.env)
+        if self.workers > 1 and not env.get(MULTIPROC_ENV):  # /metrics adds up every worker's (api/metrics.py)
+            self._metrics_dir = tempfile.TemporaryDirectory(prefix="walletnet-metrics-")
+            env[MULTIPROC_ENV] = self._metrics_dir.name
+        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=_die_with_parent)
 
     def exited(self) -> int | None:
         """The exit code if the server ended on its own, else None."""
@@ -64,3 +75,5 @@ class ApiServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self._metrics_dir is not None:
+            self._metrics_dir.cleanup()

@@ -15,12 +15,17 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from wsgiref.simple_server import WSGIServer
+
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from node.runner import NodeRunner
     from node.settings import NodeSettings
     from tools.api_server import ApiServer
     from tools.localnet_nodes import RunningNetwork
+    from wallet_sdk.chain.network import Network
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
                   add_completion=False)
@@ -573,16 +578,19 @@ def node_run_cmd(
     poll_interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 1.0,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Send and confirm every outbox row, index up "
                                                                   "to the confirmed head, then exit.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port (/metrics; "
+                                                          "default: none).")] = None,
+    log_format: Annotated[str | None, typer.Option(help="'json' (one object per line) or 'text' (default: the "
+                                                        "settings' log_format, json).")] = None,
 ) -> None:
     """Run the bank node from its settings: the HTTP API (api), the chain writer (writer), the indexer (indexer)
     and the flows' periodic jobs such as releasing ATM holds nobody confirmed (jobs), until Ctrl-C/SIGTERM.
     Writer, indexer and jobs are each active in one process of the bank at a time (a PostgreSQL advisory lock;
     on SQLite a file lock): run this on several machines and a standby takes a role over within seconds of its
     holder's death."""
-    import logging
-
     from node.db import create_engine, current_revision, head_revision
     from node.indexer.service import IndexScope
+    from node.logs import configure_logging, remove_logging
     from node.roles import Role
     from node.runner import NodeRunner, NodeStoppedError, freeze_startup_objects
     from node.settings import OperatorPasswordError
@@ -600,20 +608,25 @@ def node_run_cmd(
         err.print("[red]node[/red]: --until-idle runs the background roles only (writer, indexer, jobs), not the api",
                   highlight=False)
         raise typer.Exit(2)
-    settings = _node_settings(config, db_url)
+    if log_format not in (None, "json", "text"):
+        err.print(f"[red]node[/red]: --log-format must be 'json' or 'text', not {log_format!r}", highlight=False)
+        raise typer.Exit(2)
+    settings = _node_settings(config, db_url, **({"log_format": log_format} if log_format else {}))
     # Refuse an unmigrated database rather than migrate it behind the operator's back.
     current, head = current_revision(settings.database_url), head_revision()
     if current != head:
         err.print(f"[red]node[/red]: the database is at revision {current or 'none'}, not {head}: "
                   "run `walletnet db upgrade` first", highlight=False)
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = configure_logging(settings.log_format)
     engine = create_engine(settings.database_url)
+    metrics_server: WSGIServer | None = None
 
     def connect() -> Network:  # web3's own retries off: the writer's backoff decides
         return Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
 
-    api = ApiServer(api_host, api_port, api_workers, config=config, db_url=db_url) if serve_api else None
+    api = ApiServer(api_host, api_port, api_workers, config=config, db_url=db_url,
+                    log_format=settings.log_format) if serve_api else None
     with _stop_on_signals() as stop:
         runner = None
         try:
@@ -633,6 +646,8 @@ def node_run_cmd(
                                     scope=IndexScope(scope), writer_config=writer_config,
                                     roles=[Role(r) for r in background])
                 runner.start()
+            if metrics_port is not None:
+                metrics_server = _serve_node_metrics(settings, engine, connect, metrics_port)
             if not until_idle:  # a node process from now on
                 freeze_startup_objects()
             console.print(f"bank node {settings.bank_id}: {_roles_banner(runner, scope, api)} on "
@@ -651,8 +666,30 @@ def node_run_cmd(
         finally:
             if api is not None:
                 api.stop()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             engine.dispose()
+            remove_logging(logs)
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
+
+
+def _serve_node_metrics(settings: NodeSettings, engine: Engine, connect: Callable[[], Network],
+                        port: int) -> WSGIServer:
+    """``/metrics`` of the node process on ``port`` (a daemon thread of prometheus-client's): the writer's batch
+    sizes, the roles this process holds now and the bank's state from the database (node/metrics.py)."""
+    from functools import cache
+
+    from prometheus_client import start_http_server
+
+    from node.db import session_factory
+    from node.metrics import VitalsCollector, metrics_registry
+    from node.roles import held_roles
+
+    collector = VitalsCollector(session_factory(engine, read_only=True), network=cache(connect),
+                                confirmations=settings.confirmations, held_roles=held_roles)
+    server, _thread = start_http_server(port, registry=metrics_registry(collector))
+    return server
 
 
 def _roles_banner(runner: NodeRunner | None, scope: str, api: ApiServer | None) -> str:

@@ -47,18 +47,21 @@ value, ``actual`` the node's record):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from node.chain_ids import id_bytes, id_text
 from node.confirmations import confirmed_head
 from node.db.base import utcnow
 from node.outbox import OutboxState
 from node.reconcile.report import Difference, DifferenceKind, ReconciliationReport
+from node.reconcile.runs import record_run
 from node.reconcile.sources import ChainFacts, IndexerView, NodeRecords, read_balances, read_chain, read_node
 from wallet_sdk.chain.network import Network
 
@@ -78,6 +81,8 @@ __all__ = [
 DEFAULT_STUCK_AFTER: Final = timedelta(minutes=15)
 IN_FLIGHT: Final = frozenset({OutboxState.RECEIVED, OutboxState.SUBMITTED})
 ISSUANCE_EVENTS: Final = frozenset({"Minted", "Burned"})
+
+log = logging.getLogger("walletnet.reconcile")
 
 
 def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: str = "DCASH",
@@ -211,14 +216,20 @@ def _compare_indexer(network: Network, bank: bytes, chain: ChainFacts,
 def reconcile_node(settings: NodeSettings, *, include_indexer: bool = True,
                    stuck_after: timedelta = DEFAULT_STUCK_AFTER) -> ReconciliationReport:
     """:func:`reconcile` for the node described by ``settings`` (chain, deployment, database, bank, currency,
-    confirmations)."""
-    from node.db import create_engine
+    confirmations); its result is recorded (node/reconcile/runs.py) for ``/metrics``."""
+    from node.db import create_engine, session_factory, transaction
 
     network = Network.connect(settings.rpc_url, settings.deployment_path)
     engine = create_engine(settings.database_url)
     try:
-        return reconcile(network, engine, settings.bank_id, currency=settings.currency,
-                         confirmations=settings.confirmations, include_indexer=include_indexer,
-                         stuck_after=stuck_after)
+        report = reconcile(network, engine, settings.bank_id, currency=settings.currency,
+                           confirmations=settings.confirmations, include_indexer=include_indexer,
+                           stuck_after=stuck_after)
+        try:
+            with transaction(session_factory(engine)) as session:
+                record_run(session, report)
+        except SQLAlchemyError as exc:  # the report matters more than its record: say so and go on
+            log.warning("reconciliation result not recorded (%s): is the database migrated?", type(exc).__name__)
+        return report
     finally:
         engine.dispose()

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +50,8 @@ from web3.types import BlockIdentifier, TxReceipt
 
 from node.confirmations import is_confirmed
 from node.db import session_factory, transaction, utcnow
+from node.instruments import WRITER_BATCH_ITEMS, WRITER_BATCH_ROWS
+from node.logs import bound
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, transition
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
@@ -359,7 +361,8 @@ class ChainWriter:
                 outbox = session.get(OutboxRow, row.id)
                 if outbox is not None and outbox.state is OutboxState.RECEIVED:
                     transition(session, outbox, OutboxState.FAILED, error=reason, revert=revert)
-        log.info("outbox rows %s failed before sending: %s", [row.id for row in rows], reason)
+        with bound(operation_ids=_operations(row.payload for row in rows)):
+            log.info("outbox rows %s failed before sending: %s", [row.id for row in rows], reason)
 
     def _next_nonce(self, session: Session, chain_nonce: int) -> int:
         """One more than the highest nonce the writer stored, or the node's pending count if that is higher
@@ -394,8 +397,11 @@ class ChainWriter:
         except IllegalTransitionError as exc:  # another writer took a row meanwhile: nothing was stored
             log.warning("outbox row changed while signing (%s); skipped", exc)
             return None
-        log.info("nonce %d: %s for outbox rows %s signed as %s", nonce, kind.name, [row.id for row in rows],
-                 signed.tx_hash)
+        WRITER_BATCH_ROWS.labels(kind.name).observe(len(rows))
+        WRITER_BATCH_ITEMS.labels(kind.name).observe(first_item)
+        with bound(tx_hash=signed.tx_hash, operation_ids=_operations(row.payload for row in rows)):
+            log.info("nonce %d: %s for outbox rows %s signed as %s", nonce, kind.name, [row.id for row in rows],
+                     signed.tx_hash)
         return signed
 
     def _add_attempt(self, session: Session, chain_tx_id: int, signed: SignedRawTransaction) -> None:
@@ -587,10 +593,12 @@ class ChainWriter:
         for attempt in tx.attempts:
             self._handed_over.pop(attempt.tx_hash, None)
         self._nonce_passed.pop(tx.id, None)
-        log.info("nonce %d: %s %s; %d row(s) confirmed (%d done before), %d failed, %d to send again alone",
-                 tx.nonce, outcome.state.value, outcome.mined_hash or "",
-                 len(tx.rows) - len(outcome.row_errors) - len(outcome.send_alone), len(outcome.done_before),
-                 len(outcome.row_errors), len(outcome.send_alone))
+        with bound(tx_hash=outcome.mined_hash or tx.newest.tx_hash,
+                   operation_ids=_operations(slot.payload for slot in tx.rows)):
+            log.info("nonce %d: %s %s; %d row(s) confirmed (%d done before), %d failed, %d to send again alone",
+                     tx.nonce, outcome.state.value, outcome.mined_hash or "",
+                     len(tx.rows) - len(outcome.row_errors) - len(outcome.send_alone), len(outcome.done_before),
+                     len(outcome.row_errors), len(outcome.send_alone))
         return len(tx.rows) - len(outcome.send_alone)
 
     def _replace(self, tx: _PendingTx) -> None:
@@ -606,8 +614,9 @@ class ChainWriter:
                 row = session.get(OutboxRow, slot.outbox_id)
                 assert row is not None
                 transition(session, row, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=tx.nonce)
-        log.warning("nonce %d: %s not mined after %.0fs; replaced by %s with higher fees", tx.nonce,
-                    tx.newest.tx_hash, self.config.stuck_after, signed.tx_hash)
+        with bound(tx_hash=signed.tx_hash, operation_ids=_operations(slot.payload for slot in tx.rows)):
+            log.warning("nonce %d: %s not mined after %.0fs; replaced by %s with higher fees", tx.nonce,
+                        tx.newest.tx_hash, self.config.stuck_after, signed.tx_hash)
         self._checkpoint(WriterStep.SIGNED_COMMITTED)
         self._broadcast(signed)
 
@@ -619,6 +628,12 @@ def writer_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 for the writer: web3's own retries off, so an unreachable node surfaces at once and the
     writer's backoff decides what happens next."""
     return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+
+
+def _operations(payloads: Iterable[Payload]) -> list[str]:
+    """The operations the rows of these payloads belong to (``"operation"``, node/outbox.py), for the log."""
+    return [str(payload["operation"]) for payload in payloads
+            if isinstance(payload, Mapping) and payload.get("operation")]
 
 
 def _load_rows(session: Session, ids: list[int]) -> dict[int, OutboxRow]:

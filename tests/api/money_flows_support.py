@@ -106,6 +106,14 @@ def totp_code(secret: str, *, ahead: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30 * ahead)
 
 
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not seen within {timeout:g}s: {what}"
+        time.sleep(0.05)
+
+
 def freeze_by_regulator(net: BankNetwork, wallet: str, reason: int = 7) -> None:
     """The regulator freezes ``wallet`` on chain (its own key: no bank's writer is involved)."""
     net.a.network.regulator(net.regulator).freeze(wallet, reason)

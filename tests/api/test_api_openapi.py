@@ -16,6 +16,8 @@ from api.openapi import PATH_ORDER, in_published_order
 
 EXPECTED = {
     ("get", "/v1/health"): ("get_health", None),
+    ("get", "/v1/health/live"): ("get_health_live", None),
+    ("get", "/v1/health/ready"): ("get_health_ready", None),
     ("get", "/v1/wallets/{address}"): ("get_wallet", ["teller", "app", "admin", "regulator"]),
     ("get", "/v1/wallets/{address}/record"): ("get_wallet_record", ["teller", "app", "admin", "regulator"]),
     ("post", "/v1/wallets"): ("open_wallet", ["teller", "app"]),
@@ -82,7 +84,7 @@ EXPECTED = {
     ("post", "/v1/customer-sessions/{session_id}/revoke"): ("revoke_customer_session", ["auth", "admin"]),
     ("post", "/v1/customer-sessions/revocations"): ("revoke_customer_sessions", ["auth", "admin"]),
 }
-PUBLIC = {"/v1/health"}
+PUBLIC = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 
 
 def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

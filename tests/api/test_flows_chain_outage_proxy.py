@@ -9,7 +9,6 @@ The network is this module's own (its anvil, bank A behind the proxy), so the ou
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +24,7 @@ from money_flows_support import (
     open_customer,
     operations_of,
     outbox_rows_naming,
+    wait_for,
 )
 from rpc_proxy import RpcProxy
 from sqlalchemy import select
@@ -119,13 +119,6 @@ def _chain_answers(proxy: RpcProxy) -> bool:
         return False
 
 
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not seen within {timeout:g}s: {what}"
-        time.sleep(0.05)
-
-
 def _assert_drained(outage: Outage, teller: Client, payers: list[Payer], payee: Customer) -> None:
     """Every accepted operation completed, once on chain; the refused ones left nothing behind."""
     a, chain = outage.net.a, outage.chain
@@ -214,7 +207,7 @@ def test_a_chain_that_never_answers_does_not_wedge_the_node(outage: Outage) -> N
         asking = threading.Thread(target=ask)
         asking.start()
         # bank A's clients give up on the silent connections and try new ones (which are silent too)
-        _wait_for(lambda: proxy.accepted >= seen + 3, "bank A reconnecting while the chain is silent")
+        wait_for(lambda: proxy.accepted >= seen + 3, "bank A reconnecting while the chain is silent")
         proxy.restore()
         asking.join(60)
         assert not asking.is_alive(), "the API did not answer"

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -18,6 +24,7 @@ from writer_support import enqueue_rows, mint_row, minted_refs, open_wallets, ro
 from node.indexer.models import ChainWallet
 from node.outbox import OutboxState
 from tools.cli import app
+from tools.devnet import free_port
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.keys import WalletKey
@@ -79,3 +86,49 @@ def test_node_run_refuses_an_unmigrated_database(tmp_path: Path, monkeypatch: py
     refused = CliRunner().invoke(app, ["node", "run", "--config", str(config), "--until-idle"])
     assert refused.exit_code == 2
     assert "run `walletnet db upgrade` first" in refused.output
+
+
+def _scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
+    try:
+        text = httpx.get(url, timeout=2.0).text
+    except httpx.HTTPError:
+        return None  # not serving yet
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_node_run_serves_its_metrics_and_logs_json_lines(node_config: Path, sessions: sessionmaker[Session],
+                                                         system: Any, tmp_path: Path) -> None:
+    """`--metrics-port`: the node process's own metrics (the writer's batch sizes, its roles) beside the bank's
+    state; its log is one JSON object per line, the writer's naming their transaction."""
+    network = Network.connect(system.w3.provider.endpoint_uri, system.deployment)  # type: ignore[attr-defined]
+    (alice,) = open_wallets(BankOperator(network, system.banks["A"].operators[0]), 1)
+    enqueue_rows(sessions, [mint_row(f"MET-{i}", alice, 100 + i) for i in range(3)])  # one batch of three
+    port = free_port()
+    log = tmp_path / "node.log"
+    root = Path(__file__).resolve().parents[2]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.cli", "node", "run", "--config", str(node_config), "--roles",
+             "writer,indexer,jobs", "--metrics-port", str(port), "--poll-interval", "0.1"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            samples = _scrape(f"http://127.0.0.1:{port}/metrics")
+            batches = (samples or {}).get(("walletnet_writer_batch_rows_count", frozenset({("kind", "mint")})), 0)
+            depth = sum(v for (name, _), v in (samples or {}).items() if name == "walletnet_outbox_depth")
+            if samples and batches >= 1 and depth == 0:
+                break
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    assert samples[("walletnet_writer_batch_rows_count", frozenset({("kind", "mint")}))] == 1
+    assert samples[("walletnet_writer_batch_rows_sum", frozenset({("kind", "mint")}))] == 3
+    assert samples[("walletnet_role_held", frozenset({("role", "writer")}))] == 1
+    assert samples[("walletnet_database_up", frozenset())] == 1
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    signed = [line for line in lines if line["logger"] == "walletnet.writer" and "signed as" in line["message"]]
+    assert len(signed) == 1 and signed[0]["message"].endswith(signed[0]["tx_hash"])
