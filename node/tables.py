@@ -17,6 +17,7 @@ from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.operations.models import Operation
 from node.outbox import OutboxRow
+from node.reconcile.runs import ReconciliationRun
 from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
 from node.wallets.models import WalletRecord
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxRow",
     "PaymentRequestRecord",
     "Posting",
+    "ReconciliationRun",
     "SecondFactor",
     "SecondFactorAudit",
     "SecondFactorFailures",
