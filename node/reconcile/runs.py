@@ -53,12 +53,12 @@ class Since:
     changed_after: datetime
 
 
-def last_clean(session: Session, bank: str) -> Since | None:
+def last_clean(session: Session, bank: str, margin: timedelta = CHANGE_MARGIN) -> Since | None:
     """The start of an incremental run of ``bank``: None if no run of it compared the indexer and came out clean
-    (the run is then a full one)."""
+    (the run is then a full one). ``margin``: how far before that run's snapshot a change counts."""
     run = session.scalars(select(ReconciliationRun).where(
         ReconciliationRun.bank_id == bank, ReconciliationRun.differences == 0,
         ReconciliationRun.indexer_block.is_not(None)).order_by(ReconciliationRun.id.desc()).limit(1)).first()
     if run is None or run.indexer_block is None:
         return None
-    return Since(run.chain_block, run.indexer_block, run.snapshot_at - CHANGE_MARGIN)
+    return Since(run.chain_block, run.indexer_block, run.snapshot_at - margin)

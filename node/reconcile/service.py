@@ -70,7 +70,7 @@ from node.db import session_factory, transaction
 from node.db.base import utcnow
 from node.outbox import OutboxState
 from node.reconcile.report import Difference, DifferenceKind, ReconciliationReport
-from node.reconcile.runs import ReconciliationMode, ReconciliationRun, Since, last_clean
+from node.reconcile.runs import CHANGE_MARGIN, ReconciliationMode, ReconciliationRun, Since, last_clean
 from node.reconcile.sources import (
     ChainFacts,
     IndexerView,
@@ -103,14 +103,16 @@ ISSUANCE_EVENTS: Final = frozenset({"Minted", "Burned"})
 
 def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: str = "DCASH",
               confirmations: int = 1, include_indexer: bool = True, stuck_after: timedelta = DEFAULT_STUCK_AFTER,
-              now: datetime | None = None, mode: ReconciliationMode = ReconciliationMode.FULL) -> ReconciliationReport:
+              now: datetime | None = None, mode: ReconciliationMode = ReconciliationMode.FULL,
+              change_margin: timedelta = CHANGE_MARGIN) -> ReconciliationReport:
     """Reconcile ``bank`` (its id, or its code such as "BANKA") on ``network`` with the node database of
-    ``engine``, in full or incrementally; see the module docstring for what is compared. The run is recorded."""
+    ``engine``, in full or incrementally; see the module docstring for what is compared. The run is recorded.
+    ``change_margin``: see :data:`~node.reconcile.runs.CHANGE_MARGIN`."""
     bank_id = bank if isinstance(bank, bytes) else id_bytes(bank)
     if bank_id is None or len(bank_id) != 32:
         raise ValueError(f"not a bank id: {bank!r}")
-    since = _start_of(engine, id_text(bank_id)) if mode is ReconciliationMode.INCREMENTAL and include_indexer \
-        else None
+    incremental = mode is ReconciliationMode.INCREMENTAL and include_indexer
+    since = _start_of(engine, id_text(bank_id), change_margin) if incremental else None
     snapshot_at = utcnow()
     records = read_node(engine, bank_id, currency, since)
     block = max(confirmed_head(network.block_number, confirmations), 0)
@@ -137,9 +139,9 @@ def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: 
     return report
 
 
-def _start_of(engine: Engine, bank: str) -> Since | None:
+def _start_of(engine: Engine, bank: str, margin: timedelta) -> Since | None:
     with transaction(session_factory(engine, read_only=True)) as session:
-        return last_clean(session, bank)
+        return last_clean(session, bank, margin)
 
 
 def _record(engine: Engine, report: ReconciliationReport, mode: ReconciliationMode, snapshot_at: datetime) -> None:
