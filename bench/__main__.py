@@ -1,7 +1,9 @@
-"""``make bench`` / ``python -m bench [--quick] [sizes]``: throughput and latency through the HTTP API of a local
-two-bank network (``walletnet up`` in a child process), the naive web3.py baseline on the same chain, and the
-indexer's catch-up over a pre-filled chain; prints the tables and writes docs/performance.md (with the gas
-table ``make gas`` wrote to docs/gas.md in the same ``make bench``)."""
+"""``make bench`` / ``python -m bench [--quick] [--only scale] [sizes]``: throughput and latency through the HTTP API
+of a local two-bank network (``walletnet up`` in a child process), the naive web3.py baseline on the same chain, the
+indexer's catch-up over a pre-filled chain, and the work that grows with the number of wallets (bulk enrolment,
+full and incremental reconciliation: bench.scale); prints the tables and writes docs/performance.md (with the gas
+table ``make gas`` wrote to docs/gas.md in the same ``make bench``). ``--only scale`` runs that last phase alone
+and prints its table without writing the file."""
 
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
 from bench.report import BenchResult, render, render_counts, render_figures, render_stopped
+from bench.scale import ScaleResult, ScaleSizes, render_scale, run_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 
 QUICK = {"payers": 5, "payees": 3, "cash_ins": 10, "p2p": 20, "merchant_payments": 10, "rate": 20.0,
          "latency_seconds": 1.0, "concurrency": 4, "baseline": 10, "index_events": 1_000, "ceiling": 2_000}
 DEFAULTS = {"baseline": 200, "index_events": 50_000, "ceiling": 20_000}
+QUICK_SCALE = ScaleSizes(enrol=500, wallets=2_000, payments=500, payers=10)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,7 +42,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--index-events", type=int, default=None, help=f"default {DEFAULTS['index_events']}")
     parser.add_argument("--ceiling", type=int, default=None,
                         help=f"requests to the bare endpoint, default {DEFAULTS['ceiling']}")
+    parser.add_argument("--only", choices=["scale"], default=None,
+                        help="run one phase alone and print its table (docs/performance.md is left as it is)")
+    for f in fields(ScaleSizes):
+        parser.add_argument(f"--scale-{f.name}", type=int, default=None, dest=f"scale_{f.name}",
+                            help=f"scale phase: {f.name}, default {f.default:,}")
     return parser.parse_args(argv)
+
+
+def scale_sizes_of(args: argparse.Namespace) -> ScaleSizes:
+    """The scale phase's sizes: flags, else --quick's, else the defaults."""
+    base = QUICK_SCALE if args.quick else ScaleSizes()
+    given = {f.name: getattr(args, f"scale_{f.name}") for f in fields(ScaleSizes)}
+    return ScaleSizes(**{name: value if value is not None else getattr(base, name) for name, value in given.items()})
 
 
 def sizes_of(args: argparse.Namespace) -> tuple[LoadSizes, int, int, int]:
@@ -82,15 +98,26 @@ def run(args: argparse.Namespace, command: str) -> BenchResult:
     say(f"indexer catch-up: filling a fresh chain with {index_events:,} events")
     catchup = run_catchup(index_events, say)
     say(f"indexed {catchup.events:,} events in {catchup.index_seconds:.1f} s: {catchup.events_per_s:,.0f}/s")
-    return BenchResult(api, catchup, ceiling, command, time.perf_counter() - start, stopped)
+    scale = run_scale(scale_sizes_of(args), say)
+    return BenchResult(api, catchup, ceiling, command, time.perf_counter() - start, stopped, scale)
+
+
+def run_only_scale(args: argparse.Namespace) -> ScaleResult:
+    start = time.perf_counter()
+    return run_scale(scale_sizes_of(args),
+                     lambda line: print(f"[{time.perf_counter() - start:6.1f} s] {line}", flush=True))
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     command = "python -m bench" + ("" if argv is None and len(sys.argv) == 1 else
                                    " " + shlex.join(argv if argv is not None else sys.argv[1:]))
+    if args.only == "scale":
+        print("\n" + render_scale(run_only_scale(args)))
+        return
     result = run(args, command)
-    print("\n" + render_figures(result) + "\n\n" + render_counts(result) + "\n\n" + render_stopped(result))
+    print("\n" + render_figures(result) + "\n\n" + render_counts(result) + "\n\n" + render_stopped(result)
+          + ("" if result.scale is None else "\n\n" + render_scale(result.scale)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(result, gas_table(args.gas_md), NOTES), encoding="utf-8")
     print(f"\nwrote {args.out}")
