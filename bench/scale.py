@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.api_load import ENROL_CHUNK, LoadSizes, _Load, _wait_final
 from bench.indexer_catchup import deploy_one_bank, send_many
-from bench.network import BenchNetwork
+from bench.network import BenchNetwork, cpu_seconds
 from bench.signing import Signer
 from node.db import create_engine, session_factory, transaction, upgrade
 from node.indexer.service import Indexer, IndexerConfig, IndexScope
@@ -66,6 +66,7 @@ class ScaleResult:
     enrolled: int  # openings completed on chain
     enrol_accept_seconds: float
     enrol_complete_seconds: float
+    enrol_cpu: dict[str, float]  # CPU seconds the bank's API and node processes spent on the enrolment
     fill_seconds: float
     index_seconds: float
     full: ReconciliationReport
@@ -83,10 +84,12 @@ class ScaleResult:
 # ------------------------------------------------------------------ bulk enrolment through the API
 
 
-async def _enrol(net: BenchNetwork, count: int) -> tuple[int, float, float]:
+async def _enrol(net: BenchNetwork, count: int) -> tuple[int, float, float, dict[str, float]]:
     load = _Load(net, LoadSizes())
     try:
         bank = net.banks[0]
+        pids = net.process_ids(bank)
+        cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
         teller = load.client(bank, "teller")
         rows = [EnrolmentRow(customer_ref=load.ref(f"E{i}"), verification="in_person") for i in range(count)]
         after = await asyncio.to_thread(net.last_operation_id, bank)
@@ -102,7 +105,8 @@ async def _enrol(net: BenchNetwork, count: int) -> tuple[int, float, float]:
         await asyncio.gather(*(chunk(i) for i in range(0, count, ENROL_CHUNK)))
         accepted = time.perf_counter() - started
         final, last = await _wait_final(net, bank, OperationKind.WALLET_OPEN, after, count)
-        return final.get("completed", 0), accepted, last - started
+        spent = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+        return final.get("completed", 0), accepted, last - started, spent
     finally:
         await load.close()
 
@@ -182,7 +186,7 @@ def _timed(bank: _Bank, mode: ReconciliationMode) -> tuple[ReconciliationReport,
 def run_scale(sizes: ScaleSizes, progress: Callable[[str], None] = lambda _: None) -> ScaleResult:
     progress(f"scale: enrolling {sizes.enrol:,} customers through the API of a fresh network")
     with BenchNetwork() as net:
-        enrolled, accept_seconds, complete_seconds = asyncio.run(_enrol(net, sizes.enrol))
+        enrolled, accept_seconds, complete_seconds, enrol_cpu = asyncio.run(_enrol(net, sizes.enrol))
     progress(f"scale: {enrolled:,} wallets open on chain in {complete_seconds:.1f} s "
              f"({enrolled / complete_seconds:,.0f}/s; accepted in {accept_seconds:.1f} s)")
     with Devnet(accounts=4) as devnet, tempfile.TemporaryDirectory(prefix="walletnet-scale-") as tmp:
@@ -202,7 +206,7 @@ def run_scale(sizes: ScaleSizes, progress: Callable[[str], None] = lambda _: Non
         progress(f"scale: incremental reconciliation after {sizes.payments:,} payments in {incremental_seconds:.1f} s "
                  f"({incremental.checked['wallets']:,} wallets), {len(incremental.differences)} differences")
         bank.engine.dispose()  # type: ignore[attr-defined]
-    return ScaleResult(sizes, enrolled, accept_seconds, complete_seconds, fill_seconds, index_seconds, full,
+    return ScaleResult(sizes, enrolled, accept_seconds, complete_seconds, enrol_cpu, fill_seconds, index_seconds, full,
                        full_seconds, full_cpu, payment_seconds, incremental, incremental_seconds)
 
 
@@ -222,6 +226,8 @@ def render_scale(r: ScaleResult) -> str:
          f"{r.enrolled_per_s:,.0f} /s", ">= 2,000", verdict(r.enrolled_per_s >= 2_000)),
         ("bulk enrolment: requests answered (wallets accepted per second)",
          f"{r.enrolled / r.enrol_accept_seconds:,.0f} /s" if r.enrol_accept_seconds else "—", "", ""),
+        *((f"bulk enrolment: CPU of the bank's {name} process per wallet",
+           f"{1e3 * seconds / max(1, r.enrolled):.2f} ms", "", "") for name, seconds in r.enrol_cpu.items()),
         (f"full reconciliation of {wallets:,} wallets", f"{r.full_seconds:,.1f} s", "<= 60 s (100,000 wallets)",
          verdict(r.full_seconds <= 60 * max(1, wallets) / 100_000)),
         ("full reconciliation: client CPU per wallet", f"{1e3 * r.full_cpu_seconds / max(1, wallets):.2f} ms", "", ""),
