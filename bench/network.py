@@ -142,8 +142,17 @@ class BenchNetwork:
         return Path(self.info["deployment_file"])
 
     def process_ids(self, bank: str) -> dict[str, int]:
-        """The bank's API and node processes."""
-        return {"api": int(self.info["banks"][bank]["pid"]), "node": int(self.info["banks"][bank]["node_pid"])}
+        """The bank's API and node processes, and the chain's (anvil, found by its port in /proc)."""
+        found = {"api": int(self.info["banks"][bank]["pid"]), "node": int(self.info["banks"][bank]["node_pid"])}
+        port = str(urlsplit(self.rpc_url).port)
+        for entry in Path("/proc").iterdir():
+            try:
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(w.endswith(b"anvil") for w in words) and port.encode() in words:
+                found["chain"] = int(entry.name)
+        return found
 
     def peak_memory_kib(self, bank: str) -> int:
         """The peak resident set of the bank: its API's process plus its node's (one figure when they share one)."""

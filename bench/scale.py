@@ -226,7 +226,7 @@ def render_scale(r: ScaleResult) -> str:
          f"{r.enrolled_per_s:,.0f} /s", ">= 2,000", verdict(r.enrolled_per_s >= 2_000)),
         ("bulk enrolment: requests answered (wallets accepted per second)",
          f"{r.enrolled / r.enrol_accept_seconds:,.0f} /s" if r.enrol_accept_seconds else "—", "", ""),
-        *((f"bulk enrolment: CPU of the bank's {name} process per wallet",
+        *((f"bulk enrolment: CPU per wallet of the {name} process",
            f"{1e3 * seconds / max(1, r.enrolled):.2f} ms", "", "") for name, seconds in r.enrol_cpu.items()),
         (f"full reconciliation of {wallets:,} wallets", f"{r.full_seconds:,.1f} s", "<= 60 s (100,000 wallets)",
          verdict(r.full_seconds <= 60 * max(1, wallets) / 100_000)),
