@@ -50,6 +50,7 @@ RELAY_BATCH = 100
 RELAY_GAS = 12_000_000
 FUNDING = 1_000_000  # minor units minted to each payer
 ENROL_CONNECTIONS = 4
+KEEP_STATES = 64  # blocks whose state anvil keeps: reconciliation reads at the indexer's block, the newest here
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,8 @@ def run_scale(sizes: ScaleSizes, progress: Callable[[str], None] = lambda _: Non
         enrolled, accept_seconds, complete_seconds, enrol_cpu = asyncio.run(_enrol(net, sizes.enrol))
     progress(f"scale: {enrolled:,} wallets open on chain in {complete_seconds:.1f} s "
              f"({enrolled / complete_seconds:,.0f}/s; accepted in {accept_seconds:.1f} s)")
-    with Devnet(accounts=4) as devnet, tempfile.TemporaryDirectory(prefix="walletnet-scale-") as tmp:
+    with Devnet(accounts=4, keep_states=KEEP_STATES) as devnet, \
+            tempfile.TemporaryDirectory(prefix="walletnet-scale-") as tmp:
         started = time.perf_counter()
         bank = _fill(devnet, sizes, f"sqlite:///{Path(tmp) / 'node.sqlite3'}")
         fill_seconds = time.perf_counter() - started
