@@ -120,16 +120,16 @@ def reconcile(network: Network, engine: Engine, bank: bytes | str, *, currency: 
     hashes = {e.tx_hash for e in records.outbox
               if e.state is OutboxState.CONFIRMED and e.ref is None and e.tx_hash is not None
               and (changed is None or e.key in changed)}
-    refs = None if since is None else _touched_refs(records, changed or set())
+    refs = None if since is None else _touched_refs(records, changed or set())  # the chain adds what it issued
     chain = read_chain(network, bank_id, block, hashes, since=since, refs=refs)
     differences = list(compare(chain, records, now=now or utcnow(), stuck_after=stuck_after, refs=refs,
                                rows=changed))
-    indexer_block, compared = None, len(chain.wallets)
+    indexer_block, compared = None, None
     if include_indexer:
         indexer_differences, indexer_block, compared = _compare_indexer(network, bank_id, chain, records.indexer,
                                                                         since)
         differences += indexer_differences
-    checked = {"wallets": compared, "merchants": len(chain.merchants),
+    checked = {"wallets": len(chain.wallets) if compared is None else compared, "merchants": len(chain.merchants),
                "refs": len(_compared_refs(chain, records, refs)),
                "outbox rows": len(records.outbox) if changed is None else len(changed)}
     differences.sort(key=lambda d: d.sort_key)
@@ -241,15 +241,16 @@ def _compare_outbox(chain: ChainFacts, records: NodeRecords, now: datetime, stuc
 
 
 def _compare_indexer(network: Network, bank: bytes, chain: ChainFacts, view: IndexerView | None,
-                     since: Since | None) -> tuple[list[Difference], int | None, int]:
-    """The differences of (b), the indexer's block they were compared at, and how many wallets were compared."""
+                     since: Since | None) -> tuple[list[Difference], int | None, int | None]:
+    """The differences of (b), the indexer's block they were compared at, and how many wallets were compared
+    (None: none could be)."""
     if view is None:
         return [Difference(DifferenceKind.INDEXER_NOT_RUN, "indexer", "a checkpoint", None,
-                           "run `walletnet index run` first")], None, 0
+                           "run `walletnet index run` first")], None, None
     checkpoint = view.checkpoint
     if checkpoint.log_index is not None:
         return [Difference(DifferenceKind.INDEXER_MID_BLOCK, "indexer", "a whole block", str(checkpoint),
-                           "the indexer stopped inside a block; reconcile once it finishes it")], None, 0
+                           "the indexer stopped inside a block; reconcile once it finishes it")], None, None
     at = checkpoint.block_number
     if view.moved is None:
         wallets = {w for w, opened in chain.wallets.items() if opened <= at} | set(view.wallets)

@@ -206,12 +206,12 @@ def _issuance(network: Network, bank: bytes, block: int, since: Since | None,
 
 
 def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str], *, since: Since | None = None,
-               refs: set[bytes] | None = None) -> ChainFacts:
+               refs: set[bytes | str] | None = None) -> ChainFacts:
     """Facts about ``bank`` and the network up to ``block``, and the receipts of ``tx_hashes``. With ``since``
-    (an incremental run): issuance of ``refs`` and of what was issued after it only, and the wallets opened
-    after its indexer block."""
+    (an incremental run): issuance of ``refs`` (a ref that is no bytes32 has none) and of what was issued after
+    it only, and the wallets opened after its indexer block."""
     ids = network.bank_ids(block=block)
-    issuance = _issuance(network, bank, block, since, refs or set())
+    issuance = _issuance(network, bank, block, since, {r for r in refs or () if isinstance(r, bytes)})
     by_ref: dict[bytes, int] = defaultdict(int)
     ref_events: dict[bytes, list[Event]] = defaultdict(list)
     for event in issuance:
