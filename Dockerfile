@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY wallet_sdk ./wallet_sdk
 COPY node ./node
 COPY api ./api
+COPY tools ./tools
 RUN pip install . \
  && useradd --uid 1000 --create-home walletnet \
  && mkdir /data && chown walletnet:walletnet /data

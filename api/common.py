@@ -50,6 +50,7 @@ __all__ = [
     "Amount",
     "Hex32",
     "Money",
+    "NodeCurrency",
     "Page",
     "PageParams",
     "PageParamsDep",
@@ -105,6 +106,8 @@ class SignedFormsModel(RequestModel):
 
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer amount in minor units", examples=[5_000])]
 Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="32 bytes as 0x + 64 hex digits")]
+NodeCurrency = Annotated[str | None, Field(description="the node's currency (the default); another one is refused")]
+"""A request's optional ``currency`` (give it the default None): :func:`check_currency` checks it."""
 
 
 class Money(BaseModel):

@@ -18,8 +18,9 @@ from bench.api_load import LoadSizes, run_api_load
 from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
-from bench.report import BenchResult, render, render_counts, render_figures, render_stopped
+from bench.report import BenchResult, render, render_counts, render_figures, render_scale_out, render_stopped
 from bench.scale import ScaleResult, ScaleSizes, render_scale, run_scale
+from bench.scale_out import run_scale_out
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--index-events", type=int, default=None, help=f"default {DEFAULTS['index_events']}")
     parser.add_argument("--ceiling", type=int, default=None,
                         help=f"requests to the bare endpoint, default {DEFAULTS['ceiling']}")
+    parser.add_argument("--scale-out-workers", default="1,2,4",
+                        help="API worker processes of each run on PostgreSQL, comma-separated ('' skips them)")
     parser.add_argument("--only", choices=["scale"], default=None,
                         help="run one phase alone and print its table (docs/performance.md is left as it is)")
     for f in fields(ScaleSizes):
@@ -98,8 +101,11 @@ def run(args: argparse.Namespace, command: str) -> BenchResult:
     say(f"indexer catch-up: filling a fresh chain with {index_events:,} events")
     catchup = run_catchup(index_events, say)
     say(f"indexed {catchup.events:,} events in {catchup.index_seconds:.1f} s: {catchup.events_per_s:,.0f}/s")
+    workers = [int(n) for n in args.scale_out_workers.split(",") if n.strip()]
+    say(f"scale-out: P2P on PostgreSQL with {workers} API worker processes, a network each")
+    scale_out = run_scale_out(load, workers, say) if workers else []
     scale = run_scale(scale_sizes_of(args), say)
-    return BenchResult(api, catchup, ceiling, command, time.perf_counter() - start, stopped, scale)
+    return BenchResult(api, catchup, ceiling, command, time.perf_counter() - start, stopped, scale_out, scale)
 
 
 def run_only_scale(args: argparse.Namespace) -> ScaleResult:
@@ -116,8 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + render_scale(run_only_scale(args)))
         return
     result = run(args, command)
-    print("\n" + render_figures(result) + "\n\n" + render_counts(result) + "\n\n" + render_stopped(result)
-          + ("" if result.scale is None else "\n\n" + render_scale(result.scale)))
+    print("\n" + render_figures(result) + "\n\n" + render_counts(result) + "\n\n" + render_stopped(result) + "\n\n"
+          + render_scale_out(result) + ("" if result.scale is None else "\n\n" + render_scale(result.scale)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(result, gas_table(args.gas_md), NOTES), encoding="utf-8")
     print(f"\nwrote {args.out}")

@@ -60,6 +60,8 @@ class BenchNetwork:
     """``walletnet up --data-dir <tmp>`` as a child process; use as a context manager."""
 
     data_dir: Path | None = None
+    db_url_template: str | None = None  # each bank's database (walletnet up --db-url-template); None: SQLite
+    api_workers: int | None = None  # each bank's API as that many uvicorn processes; None: in the API's process
     info: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = None
@@ -86,6 +88,10 @@ class BenchNetwork:
         log = (self.data_dir / "up.log").open("wb")
         cmd = [sys.executable, "-m", "tools.cli", "up", "--banks", "2", "--data-dir", str(self.data_dir),
                "--bank-processes"]
+        if self.db_url_template is not None:
+            cmd += ["--db-url-template", self.db_url_template]
+        if self.api_workers is not None:
+            cmd += ["--api-workers", str(self.api_workers)]
         env = {**os.environ, "COLUMNS": "200"}
         self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()

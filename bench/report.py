@@ -15,8 +15,10 @@ from bench.api_load import ApiLoadResult, LatencyResult
 from bench.indexer_catchup import CatchUpResult
 from bench.loadgen import LoadResult
 from bench.scale import ScaleResult, render_scale
+from bench.scale_out import WorkersPoint
 
-__all__ = ["BenchResult", "Figure", "figures", "machine", "render", "render_counts", "render_figures", "render_stopped"]
+__all__ = ["BenchResult", "Figure", "figures", "machine", "render", "render_counts", "render_figures",
+           "render_scale_out", "render_stopped"]
 
 
 @dataclass
@@ -29,6 +31,7 @@ class BenchResult:
     command: str
     seconds: float = 0.0  # the whole run
     stopped_threads: list[str] = field(default_factory=list)  # node threads that failed during the run
+    scale_out: list[WorkersPoint] = field(default_factory=list)  # P2P on PostgreSQL by API workers (empty: skipped)
     scale: ScaleResult | None = None  # work that grows with the number of wallets (bench.scale)
 
 
@@ -152,6 +155,30 @@ def render_counts(r: BenchResult) -> str:
     return "\n".join(lines)
 
 
+def render_scale_out(r: BenchResult, cores: int | None = None) -> str:
+    """P2P accepted/s on PostgreSQL by the API's worker processes, beside the main run's single-process SQLite."""
+    if not r.scale_out:
+        return "The runs on PostgreSQL were skipped (`--scale-out-workers` empty)."
+    single = r.api.p2p
+    lines = ["| database, API processes | P2P accepted/s | confirmed/s | accepted | ÷ 1 worker | reconciliation "
+             "differences |", "|---|---:|---:|---:|---:|---|",
+             f"| SQLite, 1 (the main run) | {single.accepted_per_s:,.0f} | {single.confirmed_per_s:,.0f} | "
+             f"{single.accepted:,} of {single.sent:,} | — | {_differences(r.api.differences)} |"]
+    first = r.scale_out[0].p2p.accepted_per_s
+    for point in r.scale_out:
+        p = point.p2p
+        lines.append(f"| PostgreSQL, {point.workers} | {p.accepted_per_s:,.0f} | {p.confirmed_per_s:,.0f} | "
+                     f"{p.accepted:,} of {p.sent:,} | {_ratio(p.accepted_per_s, first):.2f}x | "
+                     f"{_differences(point.differences)} |")
+    shared = (f"{cores or os.cpu_count()} cores: the load generator, anvil, both banks' nodes and PostgreSQL "
+              "share them with the API's workers.")
+    return "\n".join(lines) + "\n\n" + shared
+
+
+def _differences(by_bank: dict[str, int]) -> str:
+    return " / ".join(f"{bank} {n}" for bank, n in sorted(by_bank.items()))
+
+
 def render_stopped(r: BenchResult) -> str:
     if not r.stopped_threads:
         return "No node thread failed during the run."
@@ -201,6 +228,8 @@ def render(r: BenchResult, gas_table: str | None, notes: str, host: dict[str, st
         "## Counts\n",
         render_counts(r) + "\n",
         render_stopped(r) + "\n",
+        "## Scale-out: API worker processes on PostgreSQL\n",
+        render_scale_out(r) + "\n",
     ]
     if r.scale is not None:
         parts += ["## Work that grows with the number of wallets\n",

@@ -15,12 +15,14 @@ from typing import Any, ClassVar
 __all__ = [
     "AccountNotBoundError",
     "AuthorizationInvalidError",
+    "ConflictProblem",
     "FlowConflictError",
     "FlowError",
     "FlowNotFoundError",
     "FlowValidationError",
     "InsufficientBalanceError",
     "InvalidStateError",
+    "InvalidStateProblem",
     "LimitExceededError",
     "MerchantNotActiveError",
     "NodeError",
@@ -29,6 +31,7 @@ __all__ = [
     "OrderAlreadyPaidError",
     "PaymentRequestExpiredError",
     "RefundExceedsRefundableError",
+    "ValidationProblem",
     "WalletFrozenError",
     "WalletNotActiveError",
 ]
@@ -66,6 +69,27 @@ class NotFoundError(NodeError, LookupError):
 
     problem = "not-found"
     status = 404
+
+
+class ConflictProblem(NodeError):
+    """A 409 ``conflict``: the request contradicts what is stored (a key or reference used otherwise)."""
+
+    problem = "conflict"
+    status = 409
+
+
+class ValidationProblem(NodeError):
+    """A 422 ``validation``: a value the request carries cannot be used."""
+
+    problem = "validation"
+    status = 422
+
+
+class InvalidStateProblem(NodeError):
+    """A 409 ``invalid-state``: what the request acts on is not in a state that allows it."""
+
+    problem = "invalid-state"
+    status = 409
 
 
 class FlowError(NodeError):

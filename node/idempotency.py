@@ -40,7 +40,7 @@ from sqlalchemy.orm.util import identity_key
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.engine import reads_of, transaction
 from node.db.inserts import insert_new
-from node.errors import NodeError
+from node.errors import ConflictProblem
 from node.settings import NodeSettings
 from wallet_sdk.exceptions import DeclaredError, error_message
 
@@ -76,11 +76,8 @@ class IdempotencyState(StrEnum):
     COMPLETED = "completed"
 
 
-class IdempotencyError(DeclaredError, NodeError):
+class IdempotencyError(DeclaredError, ConflictProblem):
     """Root of the idempotency errors (declared: see :class:`~wallet_sdk.exceptions.DeclaredError`)."""
-
-    problem = "conflict"
-    status = 409
 
 
 @error_message("idempotency key {key!r} was already used for a different request")

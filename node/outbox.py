@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
 from node.db.inserts import insert_new
-from node.errors import NodeError
+from node.errors import ConflictProblem, InvalidStateProblem, NodeError, ValidationProblem
 from wallet_sdk.chain.events import Event
 from wallet_sdk.exceptions import ContractRevertError, DeclaredError, error_message
 
@@ -92,23 +92,17 @@ class OutboxError(DeclaredError, NodeError):
 
 
 @error_message("outbox payload at {path}: {reason}")
-class OutboxPayloadError(OutboxError, ValueError):
+class OutboxPayloadError(OutboxError, ValidationProblem, ValueError):
     """The payload is not plain JSON of dicts, lists, str, int, bool and None (floats are refused: amounts
     are integers of minor units)."""
-
-    problem = "validation"
-    status = 422
 
     path: str
     reason: str
 
 
 @error_message("outbox key {key!r} already holds a different {existing_kind!r} effect (got {kind!r})")
-class OutboxConflictError(OutboxError):
+class OutboxConflictError(OutboxError, ConflictProblem):
     """The idempotency key is already used by another effect (other kind or payload)."""
-
-    problem = "conflict"
-    status = 409
 
     key: str
     existing_kind: str
@@ -116,11 +110,8 @@ class OutboxConflictError(OutboxError):
 
 
 @error_message("outbox row {key!r}: {current.value} -> {target.value} is not allowed{_because}")
-class IllegalTransitionError(OutboxError):
+class IllegalTransitionError(OutboxError, InvalidStateProblem):
     """The requested state change is not in :data:`TRANSITIONS`, or lacks what the new state needs."""
-
-    problem = "invalid-state"
-    status = 409
 
     key: str
     current: OutboxState

@@ -6,9 +6,12 @@ database; this is what turns its outbox rows into chain effects and the chain's 
         ...                       # serve the API
         runner.wait_idle()        # every outbox row final, the indexer at the confirmed head
 
-A thread that fails stops the others (the node does not half-run); :meth:`wait_idle` and :meth:`stop`
-re-raise the first failure. :func:`open_writer` runs the writer alone (``walletnet writer``). Both load every
-flow's completions (:mod:`node.jobs`) before a row can become final.
+Each of the three is a *role* that one process of the bank holds at a time (:mod:`node.roles`): a runner
+takes the roles it is given when their locks are free and waits as a standby where another process holds
+them, taking over within about a second of that process's death. A thread that fails stops the others (the
+node does not half-run); :meth:`wait_idle` and :meth:`stop` re-raise the first failure. :func:`open_writer` runs
+the writer alone (``walletnet writer``). Both load every flow's completions (:mod:`node.jobs`) before a row can
+become final.
 """
 
 from __future__ import annotations
@@ -17,19 +20,21 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 
 from node.chain_ids import id_bytes
 from node.confirmations import confirmed_head
-from node.db import create_engine, session_factory
+from node.db import create_engine, session_factory, transaction
 from node.errors import NodeError
 from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexerRound, IndexScope
 from node.jobs import periodic_jobs  # (loads every flow's completions, which the writer runs)
+from node.outbox import OutboxRow, OutboxState
+from node.roles import Role, forget_role, lease_for, record_heartbeat, record_role
 from node.settings import NodeSettings, OperatorPasswordError
 from node.wakeup import wait_for_work
 from node.writer import ChainWriter, WriterConfig, WriterRound, writer_web3
@@ -53,13 +58,25 @@ class NodeRunner:
     """
 
     def __init__(self, settings: NodeSettings, engine: Engine, network_factory: Callable[[], Network],
-                 operator: WalletKey | LocalAccount, *, poll_interval: float = 0.2,
-                 scope: IndexScope = IndexScope.NETWORK, writer_config: WriterConfig | None = None) -> None:
+                 operator: WalletKey | LocalAccount | None, *, poll_interval: float = 0.2,
+                 scope: IndexScope = IndexScope.NETWORK, writer_config: WriterConfig | None = None,
+                 roles: Iterable[Role] = tuple(Role), role_poll: float = 1.0, heartbeat: float = 1.0) -> None:
         self.settings = settings
         self.sessions = session_factory(engine)
         self.poll_interval = poll_interval
-        self.writer = ChainWriter(self.sessions, network_factory(), operator, writer_config or WriterConfig(
-            confirmations=settings.confirmations, poll_interval=poll_interval))
+        self.roles = tuple(Role(role) for role in roles)
+        self.role_poll = role_poll  # a standby tries the role's lock this often
+        self.heartbeat = heartbeat  # the holder checks its locks and refreshes its node_roles rows this often
+        if operator is None and Role.WRITER in self.roles:
+            raise OperatorPasswordError("the writer role signs with the operator key: set operator_keystore")
+
+        def new_writer() -> ChainWriter | None:
+            return None if operator is None else ChainWriter(self.sessions, network_factory(), operator,
+                                                             writer_config or WriterConfig(
+                confirmations=settings.confirmations, poll_interval=poll_interval))
+
+        self._new_writer = new_writer
+        self.writer = new_writer()  # None where the process holds no operator key (no writer role)
         self.indexer = Indexer(network_factory(), self.sessions, IndexerConfig(
             scope=scope, bank_id=id_bytes(settings.bank_id), confirmations=settings.confirmations,
             currency=settings.currency, poll_interval=poll_interval))
@@ -68,8 +85,12 @@ class NodeRunner:
         self._stop = threading.Event()
         # each loop's wake-up (node/wakeup.py): the writer's is rung by any commit on the engine but its own
         # (the API, when it runs in this process), the indexer's and the jobs' by the writer's progress
-        self._wake = {name: threading.Event() for name in ("writer", "indexer", "jobs")}
+        self._wake = {role: threading.Event() for role in Role}
+        self._leases = {role: lease_for(engine, settings.bank_id, role) for role in self.roles}
+        self._tenures: dict[Role, threading.Event] = {}  # role -> set when this holding of it is to end
+        self.tenures = {role: 0 for role in Role}  # how many times this runner took each role
         self._threads: list[threading.Thread] = []
+        self._writer_thread: threading.Thread | None = None
         self.failures: list[BaseException] = []
 
     def __enter__(self) -> NodeRunner:
@@ -88,22 +109,33 @@ class NodeRunner:
         if self._threads:
             raise RuntimeError("the node is already running")
         bank = self.settings.bank_id.lower()
-        for name, target in (("writer", self._run_writer), ("indexer", self._run_indexer),
-                             ("jobs", self._run_jobs)):
-            thread = threading.Thread(target=self._guarded, args=(target,), name=f"{bank}-{name}", daemon=True)
+        bodies = {Role.WRITER: self._run_writer, Role.INDEXER: self._run_indexer, Role.JOBS: self._run_jobs}
+        for role in self.roles:
+            thread = threading.Thread(target=self._guarded, args=(self._hold, role, bodies[role]),
+                                      name=f"{bank}-{role}", daemon=True)
             self._threads.append(thread)
+            if role is Role.WRITER:
+                self._writer_thread = thread
+        self._threads.append(threading.Thread(target=self._guarded, args=(self._keep_roles,), name=f"{bank}-roles",
+                                              daemon=True))
         event.listen(self._engine, "commit", self._on_commit)
         for thread in self._threads:
             thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the threads (each finishes its round first); re-raise the first failure, if any."""
+        """Stop the threads (each finishes its round first and lets its role go); re-raise the first failure."""
         self._halt()
         if event.contains(self._engine, "commit", self._on_commit):
             event.remove(self._engine, "commit", self._on_commit)
         for thread in self._threads:
             thread.join(timeout)
+        for lease in self._leases.values():
+            lease.close()
         self._raise_failure()
+
+    def holds(self, role: Role) -> bool:
+        """Whether this runner is the active holder of ``role`` now."""
+        return role in self._tenures
 
     def wake(self) -> None:
         """Have every loop look for work now rather than at its next poll."""
@@ -112,40 +144,104 @@ class NodeRunner:
 
     def _halt(self) -> None:
         self._stop.set()
+        for tenure in list(self._tenures.values()):
+            tenure.set()
         self.wake()  # the loops wait on their wake-up, not on the stop event
 
     def _on_commit(self, _connection: object) -> None:
         """A commit on the node's engine: new outbox rows may be waiting (the writer's own commits add none)."""
-        if threading.current_thread() is not self._threads[0]:  # threads[0] is the writer's
-            self._wake["writer"].set()
+        if threading.current_thread() is not self._writer_thread:
+            self._wake[Role.WRITER].set()
 
-    def _guarded(self, target: Callable[[], None]) -> None:
+    def _guarded(self, target: Callable[..., None], *args: Any) -> None:
         try:
-            target()
+            target(*args)
         except BaseException as exc:  # the node stops as a whole rather than half-running
             log.exception("%s failed; stopping the node", threading.current_thread().name)
             self.failures.append(exc)
             self._halt()
 
-    def _run_writer(self) -> None:
+    # ------------------------------------------------------------------ roles
+
+    def _hold(self, role: Role, body: Callable[[threading.Event], None]) -> None:
+        """Take ``role`` whenever its lock is free and run ``body`` until the node stops or the lock is lost;
+        meanwhile wait as a standby."""
+        lease = self._leases[role]
+        standby = False
+        while not self._stop.is_set():
+            try:
+                got = lease.try_acquire()
+            except TRANSIENT_ERRORS as exc:
+                log.warning("%s role: cannot try its lock (%s); trying again", role, exc)
+                got = False
+            if not got:
+                if not standby:
+                    log.info("%s role: held by another process of the bank; standing by", role)
+                    standby = True
+                self._stop.wait(self.role_poll)
+                continue
+            standby = False
+            tenure = threading.Event()
+            self._tenures[role] = tenure
+            if self._stop.is_set():  # _halt ran before the tenure was there to be ended
+                tenure.set()
+            self.tenures[role] += 1
+            try:
+                self._record(lambda session: record_role(session, role))
+                log.info("%s role: taken (this process is its active holder)", role)
+                body(tenure)
+            finally:
+                del self._tenures[role]
+                lease.release()
+                self._record(lambda session: forget_role(session, role), failed=lambda: forget_role(None, role))
+                log.info("%s role: let go", role)
+
+    def _keep_roles(self) -> None:
+        """Every ``heartbeat`` seconds: end the holding of a role whose lock was lost, refresh the others' rows."""
+        while not self._stop.wait(self.heartbeat):
+            kept = []
+            for role, tenure in list(self._tenures.items()):
+                if self._leases[role].still_held():
+                    kept.append(role)
+                else:
+                    log.error("%s role: its lock is lost; stopping it here (a standby takes it over)", role)
+                    tenure.set()
+                    self._wake[role].set()
+            self._record(lambda session, kept=kept: record_heartbeat(session, kept))
+
+    def _record(self, write: Callable[[Any], None], failed: Callable[[], None] | None = None) -> None:
+        """Write a role row; the database being away is logged, not fatal (the lock decides who holds a role)."""
+        try:
+            with transaction(self.sessions) as session:
+                write(session)
+        except TRANSIENT_ERRORS as exc:
+            log.warning("cannot record the node's roles (%s)", exc)
+            if failed is not None:
+                failed()
+
+    def _run_writer(self, stop: threading.Event) -> None:
+        if self.tenures[Role.WRITER] > 1:  # taken again: start afresh from the database, like a restarted writer
+            self.writer = self._new_writer()
+        assert self.writer is not None, "a writer role without an operator key"
+
         def after_round(result: WriterRound) -> None:
             if result.finished:  # transactions final: new blocks to index, completions for the jobs
-                self._wake["indexer"].set()
-                self._wake["jobs"].set()
+                self._wake[Role.INDEXER].set()
+                self._wake[Role.JOBS].set()
 
-        self.writer.run(self._stop, wake=self._wake["writer"], after_round=after_round)
+        self.writer.run(stop, wake=self._wake[Role.WRITER], after_round=after_round)
 
-    def _run_indexer(self) -> None:
+    def _run_indexer(self, stop: threading.Event) -> None:
         def after_round(result: IndexerRound) -> None:
             if result.events:  # new history: webhook events to make
-                self._wake["jobs"].set()
+                self._wake[Role.JOBS].set()
 
-        self.indexer.run(self._stop, wake=self._wake["indexer"], after_round=after_round)
+        self.indexer.run(stop, wake=self._wake[Role.INDEXER], after_round=after_round)
 
-    def _run_jobs(self) -> None:
-        while not self._stop.is_set():
+    def _run_jobs(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             self.run_jobs()
-            wait_for_work(self._stop, self._wake["jobs"], self.poll_interval)
+            wait_for_work(stop, self._wake[Role.JOBS], self.poll_interval)
 
     def run_jobs(self) -> int:
         """Run each periodic job once; returns how many things they did (a failing job is logged and retried)."""
@@ -167,9 +263,17 @@ class NodeRunner:
 
     # ------------------------------------------------------------------ waiting
 
+    def outstanding(self) -> int:
+        """Outbox rows not yet final (with the writer: received rows plus its transactions awaiting receipts)."""
+        if self.writer is not None:
+            return self.writer.count_outstanding()
+        with self.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.state.in_([OutboxState.RECEIVED, OutboxState.SUBMITTED]))) or 0)
+
     def is_idle(self) -> bool:
         """No outbox row waits for the chain, and the indexer has every confirmed block."""
-        if self.writer.count_outstanding():
+        if self.outstanding():
             return False
         checkpoint = self.indexer.checkpoint()
         head = confirmed_head(self._network.block_number, self.settings.confirmations)
@@ -191,7 +295,7 @@ class NodeRunner:
             self.wake()  # e.g. blocks mined by someone else: the indexer need not wait for its next poll
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"bank node {self.settings.bank_id} not idle after {timeout:g}s "
-                                   f"({self.writer.count_outstanding()} outbox rows outstanding, indexer at "
+                                   f"({self.outstanding()} outbox rows outstanding, indexer at "
                                    f"{self.indexer.checkpoint()})")
             time.sleep(0.05)
 

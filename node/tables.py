@@ -18,6 +18,7 @@ from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt
 from node.operations.models import Operation
 from node.outbox import OutboxRow
 from node.reconcile.runs import ReconciliationRun
+from node.roles.models import NodeRole
 from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
 from node.wallets.models import WalletRecord
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
@@ -37,6 +38,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerHold",
     "Merchant",
+    "NodeRole",
     "Operation",
     "OutboxRow",
     "PaymentRequestRecord",

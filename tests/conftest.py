@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pg_cluster import PgServer, start_postgres, stop_postgres
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -25,6 +24,7 @@ from web3.types import TxReceipt
 
 from node.db import upgrade
 from tools.devnet import IMPLEMENTATIONS, Devnet
+from tools.postgres import PgServer, start_postgres, stop_postgres
 from wallet_sdk._tx import send_call
 from wallet_sdk.chain.network import cache_chain_id
 from wallet_sdk.deploy import BankConfig, Deployment, NetworkConfig, deploy

@@ -17,7 +17,9 @@ from rich.table import Table
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from node.runner import NodeRunner
     from node.settings import NodeSettings
+    from tools.api_server import ApiServer
     from tools.localnet_nodes import RunningNetwork
 
 app = typer.Typer(help="walletnet: a permissioned digital-cash wallet network for banks.", no_args_is_help=True,
@@ -183,13 +185,20 @@ def up(
     bank_processes: Annotated[bool, typer.Option("--bank-processes", help="Run each bank's node and its API in two "
                                                  "processes of their own, as a bank deploys them (make bench does).")]
     = False,
+    db_url_template: Annotated[str | None, typer.Option(help="Each bank's database instead of SQLite: a URL with "
+                                                             "{bank} for the bank code in lower case, e.g. "
+                                                             "postgresql://walletnet@127.0.0.1/{bank} (empty "
+                                                             "databases for a new chain).")] = None,
+    api_workers: Annotated[int | None, typer.Option(min=1, max=64, help="Serve each bank's API as this many "
+                                                                        "uvicorn worker processes.")] = None,
 ) -> None:
     """Start (or resume) the local network: chain, contracts, and each bank's node and API; runs until Ctrl-C."""
     from tools.localnet_nodes import DataDirBusyError, start_network
 
     try:
         net = start_network(data_dir=data_dir, banks=banks, port=port, api_port_base=api_port_base,
-                            bank_processes=bank_processes)
+                            bank_processes=bank_processes, db_url_template=db_url_template,
+                            api_workers=api_workers)
     except DataDirBusyError as exc:
         err.print(f"[red]up[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -535,10 +544,34 @@ app.add_typer(node_app, name="node")
 node_app.command("reconcile")(reconcile_cmd)
 
 
+ALL_ROLES = "api,writer,indexer,jobs"
+
+
+def _parse_roles(text: str) -> tuple[bool, tuple[str, ...]]:
+    """``--roles``: whether the API runs here, and the background roles (in their usual order)."""
+    from node.roles import Role
+
+    wanted = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = wanted - {"api", *Role}
+    if unknown or not wanted:
+        err.print(f"[red]node[/red]: --roles takes a comma-separated subset of {ALL_ROLES}, not {text!r}",
+                  highlight=False)
+        raise typer.Exit(2)
+    return "api" in wanted, tuple(role.value for role in Role if role in wanted)
+
+
 @node_app.command("run")
 def node_run_cmd(
     config: ConfigOption = None,
     db_url: DbUrlOption = None,
+    roles: Annotated[str | None, typer.Option(help=f"What this process runs: a subset of {ALL_ROLES} (default: "
+                                                   "all; with --until-idle: writer,indexer,jobs). Any number of "
+                                                   "processes may run writer, indexer and jobs: each is active in "
+                                                   "one of them at a time, the others stand by.")] = None,
+    api_workers: Annotated[int, typer.Option(min=1, max=64, help="API worker processes (the api role).")] = 1,
+    api_host: Annotated[str, typer.Option(help="Address the API listens on (the api role).")] = "127.0.0.1",
+    api_port: Annotated[int, typer.Option(min=1, max=65_535, help="Port the API listens on (the api role).")]
+    = 8000,
     scope: Annotated[str, typer.Option(help="Indexer scope: 'network' (every wallet) or 'bank'.")] = "network",
     stuck_after: Annotated[float, typer.Option(help="Seconds before an unmined transaction is replaced with "
                                                     "higher fees.")] = 120.0,
@@ -546,21 +579,31 @@ def node_run_cmd(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Send and confirm every outbox row, index up "
                                                                   "to the confirmed head, then exit.")] = False,
 ) -> None:
-    """Run the bank node from its settings: the chain writer, the indexer and the flows' periodic jobs (such as
-    releasing ATM holds nobody confirmed), until Ctrl-C/SIGTERM."""
+    """Run the bank node from its settings: the HTTP API (api), the chain writer (writer), the indexer (indexer)
+    and the flows' periodic jobs such as releasing ATM holds nobody confirmed (jobs), until Ctrl-C/SIGTERM.
+    Writer, indexer and jobs are each active in one process of the bank at a time (a PostgreSQL advisory lock;
+    on SQLite a file lock): run this on several machines and a standby takes a role over within seconds of its
+    holder's death."""
     import logging
 
     from node.db import create_engine, current_revision, head_revision
     from node.indexer.service import IndexScope
+    from node.roles import Role
     from node.runner import NodeRunner, NodeStoppedError, freeze_startup_objects
     from node.settings import OperatorPasswordError
     from node.writer import WriterConfig, writer_web3
+    from tools.api_server import ApiServer
     from wallet_sdk.chain.network import Network
     from wallet_sdk.exceptions import WalletnetError
     from wallet_sdk.keys import WalletKey
 
     if scope not in {s.value for s in IndexScope}:
         err.print(f"[red]node[/red]: --scope must be 'network' or 'bank', not {scope!r}", highlight=False)
+        raise typer.Exit(2)
+    serve_api, background = _parse_roles(roles or ("writer,indexer,jobs" if until_idle else ALL_ROLES))
+    if until_idle and serve_api:
+        err.print("[red]node[/red]: --until-idle runs the background roles only (writer, indexer, jobs), not the api",
+                  highlight=False)
         raise typer.Exit(2)
     settings = _node_settings(config, db_url)
     # Refuse an unmigrated database rather than migrate it behind the operator's back.
@@ -575,32 +618,60 @@ def node_run_cmd(
     def connect() -> Network:  # web3's own retries off: the writer's backoff decides
         return Network.from_web3(writer_web3(settings.rpc_url), settings.deployment_path, rpc_url=settings.rpc_url)
 
+    api = ApiServer(api_host, api_port, api_workers, config=config, db_url=db_url) if serve_api else None
     with _stop_on_signals() as stop:
+        runner = None
         try:
-            if settings.operator_keystore is None:
-                raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and its "
-                                            "password source (operator_password_env or operator_password_file)")
-            key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
-            writer_config = WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
-                                         poll_interval=poll_interval)
-            runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval, scope=IndexScope(scope),
-                                writer_config=writer_config)
-            runner.start()
+            key = None
+            if Role.WRITER in background:
+                if settings.operator_keystore is None:
+                    raise OperatorPasswordError("the writer signs with the operator key: set operator_keystore and "
+                                                "its password source (operator_password_env or "
+                                                "operator_password_file)")
+                key = WalletKey.load(settings.operator_keystore, settings.operator_password().get_secret_value())
+            if api is not None:
+                api.start()
+            if background:
+                writer_config = WriterConfig(confirmations=settings.confirmations, stuck_after=stuck_after,
+                                             poll_interval=poll_interval)
+                runner = NodeRunner(settings, engine, connect, key, poll_interval=poll_interval,
+                                    scope=IndexScope(scope), writer_config=writer_config,
+                                    roles=[Role(r) for r in background])
+                runner.start()
             if not until_idle:  # a node process from now on
                 freeze_startup_objects()
-            console.print(f"bank node {settings.bank_id}: writer (operator {runner.writer.sender}), indexer "
-                          f"({scope}) and periodic jobs on {settings.database_url_for_display()}", highlight=False)
-            while not stop.is_set() and not runner.failures:
-                if until_idle and runner.is_idle():
+            console.print(f"bank node {settings.bank_id}: {_roles_banner(runner, scope, api)} on "
+                          f"{settings.database_url_for_display()}", highlight=False)
+            while not stop.is_set() and not (runner and runner.failures):
+                if until_idle and runner is not None and runner.is_idle():
                     break
+                if api is not None and (code := api.exited()) is not None:
+                    raise NodeStoppedError(f"the API server exited with {code}")
                 stop.wait(0.1)
-            runner.stop()
+            if runner is not None:
+                runner.stop()
         except (OperatorPasswordError, NodeStoppedError, WalletnetError) as exc:
             err.print(f"[red]node[/red]: {exc}", highlight=False)
             raise typer.Exit(2) from None
         finally:
+            if api is not None:
+                api.stop()
             engine.dispose()
     console.print("bank node stopped" if stop.is_set() else "bank node idle: outbox sent and chain indexed")
+
+
+def _roles_banner(runner: NodeRunner | None, scope: str, api: ApiServer | None) -> str:
+    """What a ``node run`` process runs, for its start-up line."""
+    from node.roles import Role
+
+    parts = []
+    if runner is not None:
+        names = {Role.WRITER: f"writer (operator {runner.writer.sender if runner.writer else '?'})",
+                 Role.INDEXER: f"indexer ({scope})", Role.JOBS: "periodic jobs"}
+        parts.append(", ".join(names[role] for role in runner.roles))
+    if api is not None:
+        parts.append(f"the API at {api.url} ({api.workers} worker{'s' if api.workers > 1 else ''})")
+    return " and ".join(parts)
 
 
 @node_app.command("permissions")

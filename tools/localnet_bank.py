@@ -27,8 +27,9 @@ def main() -> None:
     with ExitStack() as stack:
         bank, new_db = start_bank(stack, config["code"], config["rpc_url"], config["operator_key"],
                                   Path(config["data_dir"]), config["api_port"], config["fresh_chain"],
-                                  config.get("part", "both"))
-        print(json.dumps({"url": bank.url, "db_path": str(bank.db_path), "new_db": new_db}), flush=True)
+                                  config.get("part", "both"), db_url_template=config.get("db_url_template"),
+                                  api_workers=config.get("api_workers"))
+        print(json.dumps({"url": bank.url, "db_url": bank.db_url, "new_db": new_db}), flush=True)
         os.dup2(2, 1)  # nobody reads the pipe after that line: anything written later goes to standard error
         freeze_startup_objects()  # this process serves one bank from now on
         stop.wait()  # a failed node thread is logged; the API keeps answering, as in `walletnet up`

@@ -25,15 +25,16 @@ from typing import Any
 
 import uvicorn
 from eth_account import Account
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from node.api_keys import Scope, create_key
-from node.db import create_engine, session_factory, transaction, upgrade
+from node.db import create_engine, current_revision, session_factory, transaction, upgrade
 from node.ledger import SqlLedger
 from node.ledger.accounts import ensure_system_accounts
 from node.runner import NodeRunner
 from node.settings import NodeSettings, load_settings
 from node.writer import WriterConfig
+from tools.api_server import ApiServer
 from tools.devnet import free_port
 from tools.localnet import DEFAULT_DATA_DIR, LocalNetwork, start_local_network
 from wallet_sdk.chain.network import Network
@@ -98,7 +99,7 @@ class BankService:
     engine: Engine  # this process's own engine on the bank's database
     runner: NodeRunner | None  # None: the bank runs in a process of its own (``pid``)
     url: str
-    db_path: Path
+    db_url: str  # the bank's database (SQLite ``<data_dir>/<bank>/node.sqlite3`` unless a template was given)
     pid: int  # the process serving the API
     node_pid: int | None = None  # the node's process when it is not ``pid``'s
 
@@ -193,29 +194,51 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _bank_settings(code: str, rpc_url: str, db_path: Path, data_dir: Path) -> NodeSettings:
+def _bank_settings(code: str, rpc_url: str, db_url: str, data_dir: Path) -> NodeSettings:
     """A local bank's settings. Merchants are settled on demand here (no daily cut-off), so the demo's settlement
     is its own."""
-    return load_settings(bank_id=code, rpc_url=rpc_url, db_url=f"sqlite:///{db_path}", data_dir=data_dir,
-                         deployment_file=data_dir / "deployment.json", confirmations=1, settlement_cutoff=None)
+    return load_settings(**_bank_config(code, rpc_url, db_url, data_dir))
+
+
+def _bank_config(code: str, rpc_url: str, db_url: str, data_dir: Path) -> dict[str, Any]:
+    return {"bank_id": code, "rpc_url": rpc_url, "db_url": db_url, "data_dir": str(data_dir),
+            "deployment_file": str(data_dir / "deployment.json"), "confirmations": 1, "settlement_cutoff": None}
+
+
+def _bank_db_url(code: str, data_dir: Path, fresh_chain: bool, db_url_template: str | None, runs_node: bool) \
+        -> tuple[str, bool]:
+    """The bank's database URL and whether it is new. SQLite: ``<data_dir>/<bank>/node.sqlite3``, kept aside
+    when the chain is new. A template (``postgresql://.../{bank}``, the bank code in lower case) names an existing
+    database, which must be empty for a new chain."""
+    if db_url_template is not None:
+        db_url = db_url_template.format(bank=code.lower())
+        new_db = runs_node and current_revision(db_url) is None
+        if runs_node and fresh_chain and not new_db:
+            raise RuntimeError(f"bank {code}'s database {make_url(db_url).render_as_string(hide_password=True)} "
+                               "holds another chain's node: give walletnet up an empty one")
+        return db_url, new_db
+    db_path = data_dir / code.lower() / "node.sqlite3"
+    if runs_node and fresh_chain and db_path.exists():  # a database of a chain that is gone: keep it aside
+        db_path.rename(db_path.with_name(f"node.stale-{int(time.time())}.sqlite3"))
+    return f"sqlite:///{db_path.resolve()}", runs_node and not db_path.exists()
 
 
 def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str | None, data_dir: Path,
-               api_port: int | None, fresh_chain: bool, part: str = "both") -> tuple[BankService, bool]:
+               api_port: int | None, fresh_chain: bool, part: str = "both", *, db_url_template: str | None = None,
+               api_workers: int | None = None) -> tuple[BankService, bool]:
     """Start one bank in this process until ``stack`` closes; returns it and whether its database was new.
 
     ``part``: ``"both"`` runs the node (writer, indexer, jobs) and the API; ``"node"`` the node alone, which
     migrates the database first; ``"api"`` the API alone, on the database a ``"node"`` process migrated. The
     last two are a bank as deployed (``walletnet node run`` beside the API's server). ``operator_key``: the
-    private key of the operator the deployment admitted for the bank (the node's; the API needs none)."""
+    private key of the operator the deployment admitted for the bank (the node's; the API needs none).
+    ``db_url_template``: see :func:`_bank_db_url`. ``api_workers``: the API as that many uvicorn worker
+    processes (the api role of ``walletnet node run``) rather than in a thread of this process."""
     bank_dir = data_dir / code.lower()  # beside the custody key the node keeps there
     bank_dir.mkdir(parents=True, exist_ok=True)
-    db_path = bank_dir / "node.sqlite3"
     runs_node = part in ("both", "node")
-    if runs_node and fresh_chain and db_path.exists():  # a database of a chain that is gone: keep it aside
-        db_path.rename(db_path.with_name(f"node.stale-{int(time.time())}.sqlite3"))
-    new_db = runs_node and not db_path.exists()
-    settings = _bank_settings(code, rpc_url, db_path, data_dir)
+    db_url, new_db = _bank_db_url(code, data_dir, fresh_chain, db_url_template, runs_node)
+    settings = _bank_settings(code, rpc_url, db_url, data_dir)
     engine = create_engine(settings.database_url)
     stack.callback(engine.dispose)
 
@@ -235,23 +258,43 @@ def start_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str | No
                             writer_config=writer)
         runner.start()
         stack.callback(runner.stop)
-    url = serve_api(stack, settings, engine, connect(), api_port) if part in ("both", "api") else ""
-    return BankService(code, settings, engine, runner, url, db_path, os.getpid()), new_db
+    url = ""
+    if part in ("both", "api"):
+        url = serve_api(stack, settings, engine, connect(), api_port) if api_workers is None else \
+            _serve_api_workers(stack, code, rpc_url, db_url, data_dir, api_port, api_workers)
+    return BankService(code, settings, engine, runner, url, db_url, os.getpid()), new_db
+
+
+def _serve_api_workers(stack: ExitStack, code: str, rpc_url: str, db_url: str, data_dir: Path, port: int | None,
+                       workers: int) -> str:
+    """The bank's API as ``workers`` uvicorn processes (tools/api_server.py) from a settings file of its own."""
+    config = data_dir / code.lower() / "api.json"
+    _write_private(config, _bank_config(code, rpc_url, db_url, data_dir))
+    server = ApiServer("127.0.0.1", port or free_port(), workers, config=config)
+    server.start()
+    stack.callback(server.stop)
+    deadline = time.monotonic() + 60
+    while not api_answers(server.url):
+        if server.exited() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the API of {code} ({workers} workers) did not start on {server.url}")
+        time.sleep(0.1)
+    return server.url
 
 
 def spawn_bank(stack: ExitStack, code: str, rpc_url: str, operator_key: str, data_dir: Path, api_port: int | None,
-               fresh_chain: bool) -> tuple[BankService, bool]:
+               fresh_chain: bool, *, db_url_template: str | None = None,
+               api_workers: int | None = None) -> tuple[BankService, bool]:
     """One bank as deployed: its node and its API each in a process of their own (``python -m
     tools.localnet_bank``), stopped with SIGTERM when ``stack`` closes. The node starts first (it migrates the
     database). The operator key goes to the node on its standard input, never on a command line."""
     config = {"code": code, "rpc_url": rpc_url, "data_dir": str(data_dir), "api_port": api_port,
-              "fresh_chain": fresh_chain}
+              "fresh_chain": fresh_chain, "db_url_template": db_url_template, "api_workers": api_workers}
     node_pid, node_ready = _spawn_part(stack, {**config, "part": "node", "operator_key": operator_key})
     api_pid, ready = _spawn_part(stack, {**config, "part": "api", "operator_key": None})
-    settings = _bank_settings(code, rpc_url, Path(ready["db_path"]), data_dir)
+    settings = _bank_settings(code, rpc_url, ready["db_url"], data_dir)
     engine = create_engine(settings.database_url)
     stack.callback(engine.dispose)
-    return BankService(code, settings, engine, None, ready["url"], Path(ready["db_path"]), api_pid,
+    return BankService(code, settings, engine, None, ready["url"], ready["db_url"], api_pid,
                        node_pid), node_ready["new_db"]
 
 
@@ -282,22 +325,24 @@ def _stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 def _bank(stack: ExitStack, net: LocalNetwork, data_dir: Path, index: int, api_port: int | None,
-          fresh_chain: bool, in_process: bool) -> tuple[BankService, bool]:
-    """Start bank ``index`` of ``net``, in this process or in one of its own."""
+          fresh_chain: bool, in_process: bool, **options: Any) -> tuple[BankService, bool]:
+    """Start bank ``index`` of ``net``, in this process or in one of its own (``options``: start_bank's)."""
     start = start_bank if in_process else spawn_bank
     return start(stack, net.banks[index].code, net.devnet.rpc_url, net.devnet.accounts[2 + index].private_key,
-                 data_dir, api_port, fresh_chain)
+                 data_dir, api_port, fresh_chain, **options)
 
 
 def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int | None = None,
-                  api_port_base: int | None = None, bank_processes: bool = False) -> RunningNetwork:
+                  api_port_base: int | None = None, bank_processes: bool = False, db_url_template: str | None = None,
+                  api_workers: int | None = None) -> RunningNetwork:
     """Start (or resume) the chain, the contracts and every bank's node and API; write network.json and, for
     banks started for the first time, their demo API keys into credentials.json. Raises DataDirBusyError if
     another process runs the network of ``data_dir``.
 
     ``bank_processes``: each bank's node and API run in two processes of their own (as a bank deploys them:
     ``walletnet node run`` beside the API's server, on one SQLite file) rather than all in this one; ``runner``
-    is then None and ``wait_idle`` not available."""
+    is then None and ``wait_idle`` not available. ``db_url_template`` and ``api_workers``: see start_bank (the
+    benchmark's runs on PostgreSQL with several API workers)."""
     lock = _lock(data_dir)
     try:
         chain = start_local_network(data_dir=data_dir, banks=banks, port=port)
@@ -310,7 +355,8 @@ def start_network(data_dir: Path = DEFAULT_DATA_DIR, banks: int = 2, port: int |
         for i in range(len(chain.banks)):
             bank, new_db = _bank(running._stack, chain, data_dir, i,
                                  None if api_port_base is None else api_port_base + i, fresh_chain=not chain.reused,
-                                 in_process=not bank_processes)
+                                 in_process=not bank_processes, db_url_template=db_url_template,
+                                 api_workers=api_workers)
             running.banks.append(bank)
             if new_db or set(credentials.get(bank.code, {})) != set(DEMO_SCOPES):
                 with transaction(session_factory(bank.engine)) as session:
@@ -339,7 +385,7 @@ def network_description(net: RunningNetwork) -> dict[str, Any]:
         "contracts": dict(net.chain.deployment.contracts),
         "deployment_file": str(root / "deployment.json"),
         "credentials_file": str(root / "credentials.json"),
-        "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": f"sqlite:///{b.db_path.resolve()}",
+        "banks": {b.code: {"api_url": b.url, "docs_url": b.docs_url, "db_url": b.db_url,
                            "pid": b.pid, "node_pid": b.node_pid or b.pid} for b in net.banks},
     }
 

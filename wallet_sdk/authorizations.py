@@ -21,6 +21,8 @@ bytes, no NUL), the same rule as bank ids, so ids stay readable in events and bl
 from __future__ import annotations
 
 import functools
+import keyword
+import re
 import secrets
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -167,6 +169,51 @@ def _normalize(obj: object, attr: str, value: object) -> None:
     object.__setattr__(obj, attr, value)  # frozen dataclass: the one sanctioned write, in __post_init__
 
 
+def _attribute(name: str) -> str:
+    """The Python attribute of an EIP-712 field: snake case, a keyword with a trailing underscore."""
+    snake = re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+    return snake + "_" if keyword.iskeyword(snake) else snake
+
+
+def _check_window(valid_after: int, valid_before: int) -> None:
+    if valid_before <= valid_after:
+        raise InvalidAuthorizationError("valid_before", valid_before, f"must be after valid_after ({valid_after})")
+
+
+class _Struct:
+    """An EIP-712 struct kept as a frozen dataclass: ``FIELDS`` names its fields (EIP-712 names and types, in the
+    contract's order), each the attribute of that name in snake case (``from`` is ``from_``, ``validBefore``
+    ``valid_before``). Constructing one checks each field as its type says (an EIP-55 address other than zero,
+    an int of uint256, 32 bytes, made plain bytes); ``POSITIVE`` names the uint256 attributes that must not be
+    0. :meth:`message` is the fields by their EIP-712 names."""
+
+    PRIMARY_TYPE: ClassVar[str]
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    POSITIVE: ClassVar[frozenset[str]] = frozenset()
+    _ATTRIBUTES: ClassVar[tuple[tuple[str, str, str], ...]] = ()  # (EIP-712 name, type, attribute)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ATTRIBUTES = tuple((name, kind, _attribute(name)) for name, kind in cls.FIELDS)
+
+    def __post_init__(self) -> None:
+        for _, kind, attr in self._ATTRIBUTES:
+            value = getattr(self, attr)
+            if kind == "address":
+                _address(attr, value)
+            elif kind == "bytes32":
+                _normalize(self, attr, _bytes32(attr, value))
+            else:  # uint256
+                _uint(attr, value, positive=attr in self.POSITIVE)
+
+    def message(self) -> dict[str, Any]:
+        """The EIP-712 message: field name -> value (addresses as checksummed str, bytes32 as bytes)."""
+        return {name: getattr(self, attr) for name, _, attr in self._ATTRIBUTES}
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+
 # --- EIP-712 encoding (all walletnet types are flat structs of atomic fields) ---
 
 
@@ -283,27 +330,21 @@ def _separator(domain: Domain) -> bytes:
 # --- authorizations ---
 
 
-class Authorization:
+class Authorization(_Struct):
     """What every signed type shares: EIP-712 encoding, signing, and its validity window.
 
-    Subclasses set ``PRIMARY_TYPE``, ``FIELDS`` (EIP-712 names and types, in the contract's order) and
-    ``SIGNER`` (the field naming who must sign), and implement :meth:`message`.
+    Subclasses set ``PRIMARY_TYPE``, ``FIELDS`` and ``POSITIVE`` (see :class:`_Struct`: the fields are checked
+    and the message made from them), ``SIGNER`` (the field naming who must sign) and ``WINDOW``.
     """
 
-    PRIMARY_TYPE: ClassVar[str]
-    FIELDS: ClassVar[tuple[tuple[str, str], ...]]
     SIGNER: ClassVar[str]
-
-    def message(self) -> dict[str, Any]:
-        """The EIP-712 message: field name -> value (addresses as checksummed str, bytes32 as bytes)."""
-        raise NotImplementedError
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, None)
+    """The attributes the contract checks the time against, (valid after, valid before); None: it checks none."""
 
     def _window(self) -> tuple[int | None, int | None]:
         """(valid after, valid before) as the contract checks them; None where it checks nothing."""
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return _repr(self)
+        after, before = (None if attr is None else int(getattr(self, attr)) for attr in self.WINDOW)
+        return after, before
 
     @classmethod
     def encode_type(cls) -> str:
@@ -348,18 +389,6 @@ class Authorization:
             raise NotYetValidAuthorizationError(valid_after, moment)
 
 
-def _check_eip3009(auth: _Eip3009Fields) -> None:
-    _address("from_", auth.from_)
-    _address("to", auth.to)
-    _uint("value", auth.value, positive=True)
-    _uint("valid_after", auth.valid_after)
-    _uint("valid_before", auth.valid_before)
-    if auth.valid_before <= auth.valid_after:
-        raise InvalidAuthorizationError("valid_before", auth.valid_before,
-                                        f"must be after valid_after ({auth.valid_after})")
-    _normalize(auth, "nonce", _bytes32("nonce", auth.nonce))
-
-
 @dataclass(frozen=True, kw_only=True, repr=False)
 class _Eip3009Fields(Authorization):
     from_: str
@@ -370,17 +399,13 @@ class _Eip3009Fields(Authorization):
     nonce: bytes = field(default_factory=new_nonce)
 
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = _EIP3009_FIELDS
+    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value"})
     SIGNER: ClassVar[str] = "from"
+    WINDOW: ClassVar[tuple[str | None, str | None]] = ("valid_after", "valid_before")
 
     def __post_init__(self) -> None:
-        _check_eip3009(self)
-
-    def message(self) -> dict[str, Any]:
-        return {"from": self.from_, "to": self.to, "value": self.value, "validAfter": self.valid_after,
-                "validBefore": self.valid_before, "nonce": self.nonce}
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return self.valid_after, self.valid_before
+        super().__post_init__()
+        _check_window(self.valid_after, self.valid_before)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -408,16 +433,6 @@ class CancelAuthorization(Authorization):
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("authorizer", "address"), ("nonce", "bytes32"))
     SIGNER: ClassVar[str] = "authorizer"
 
-    def __post_init__(self) -> None:
-        _address("authorizer", self.authorizer)
-        _normalize(self, "nonce", _bytes32("nonce", self.nonce))
-
-    def message(self) -> dict[str, Any]:
-        return {"authorizer": self.authorizer, "nonce": self.nonce}
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, None
-
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class RelayedTransfer(Authorization):
@@ -432,21 +447,9 @@ class RelayedTransfer(Authorization):
     PRIMARY_TYPE: ClassVar[str] = "RelayedTransfer"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("from", "address"), ("to", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "uint256"))
+    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "valid_before"})
     SIGNER: ClassVar[str] = "from"
-
-    def __post_init__(self) -> None:
-        _address("from_", self.from_)
-        _address("to", self.to)
-        _uint("value", self.value, positive=True)
-        _uint("valid_before", self.valid_before, positive=True)
-        _uint("nonce", self.nonce)
-
-    def message(self) -> dict[str, Any]:
-        return {"from": self.from_, "to": self.to, "value": self.value, "validBefore": self.valid_before,
-                "nonce": self.nonce}
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.valid_before
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -464,19 +467,9 @@ class HoldAuthorization(Authorization):
     PRIMARY_TYPE: ClassVar[str] = "Hold"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("holder", "address"), ("value", "uint256"), ("holdId", "bytes32"), ("expiresAt", "uint256"))
+    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "expires_at"})
     SIGNER: ClassVar[str] = "holder"
-
-    def __post_init__(self) -> None:
-        _address("holder", self.holder)
-        _uint("value", self.value, positive=True)
-        _uint("expires_at", self.expires_at, positive=True)
-        _normalize(self, "hold_id", _bytes32("hold_id", self.hold_id))
-
-    def message(self) -> dict[str, Any]:
-        return {"holder": self.holder, "value": self.value, "holdId": self.hold_id, "expiresAt": self.expires_at}
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.expires_at
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "expires_at")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -491,23 +484,13 @@ class Redemption(Authorization):
     PRIMARY_TYPE: ClassVar[str] = "Redemption"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("holder", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32"))
+    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "valid_before"})
     SIGNER: ClassVar[str] = "holder"
-
-    def __post_init__(self) -> None:
-        _address("holder", self.holder)
-        _uint("value", self.value, positive=True)
-        _uint("valid_before", self.valid_before, positive=True)
-        _normalize(self, "nonce", _bytes32("nonce", self.nonce))
-
-    def message(self) -> dict[str, Any]:
-        return {"holder": self.holder, "value": self.value, "validBefore": self.valid_before, "nonce": self.nonce}
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return None, self.valid_before
+    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
-class PaymentRequestTerms:
+class PaymentRequestTerms(_Struct):
     """What the acquiring bank signs for each order it asks to be paid: the EIP-712
     ``PaymentRequest(bytes32 acquirer,bytes32 merchantId,bytes32 orderId,uint256 amount,uint256 expiresAt)`` in
     the settlement contract's domain (:func:`settlement_domain`).
@@ -528,25 +511,12 @@ class PaymentRequestTerms:
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("acquirer", "bytes32"), ("merchantId", "bytes32"), ("orderId", "bytes32"), ("amount", "uint256"),
         ("expiresAt", "uint256"))
-
-    def __post_init__(self) -> None:
-        _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
-        _normalize(self, "merchant_id", _bytes32("merchant_id", self.merchant_id))
-        _normalize(self, "order_id", _bytes32("order_id", self.order_id))
-        _uint("amount", self.amount, positive=True)
-        _uint("expires_at", self.expires_at, positive=True)
-
-    def __repr__(self) -> str:
-        return _repr(self)
+    POSITIVE: ClassVar[frozenset[str]] = frozenset({"amount", "expires_at"})
 
     @classmethod
     def type_hash(cls) -> bytes:
         """keccak256 of the EIP-712 type string: the contract's ``PAYMENT_REQUEST_TYPEHASH``."""
         return keccak(_encode_type(cls.PRIMARY_TYPE, cls.FIELDS).encode())
-
-    def message(self) -> dict[str, Any]:
-        return {"acquirer": self.acquirer, "merchantId": self.merchant_id, "orderId": self.order_id,
-                "amount": self.amount, "expiresAt": self.expires_at}
 
     def typed_data(self, domain: Domain) -> dict[str, Any]:
         return _typed_data(self.PRIMARY_TYPE, self.FIELDS, domain, self.message())
@@ -605,6 +575,7 @@ class MerchantPayment(Authorization):
     PRIMARY_TYPE: ClassVar[str] = "ReceiveWithAuthorization"
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = _EIP3009_FIELDS
     SIGNER: ClassVar[str] = "from"
+    WINDOW: ClassVar[tuple[str | None, str | None]] = ("valid_after", "valid_before")
 
     def __post_init__(self) -> None:
         _normalize(self, "acquirer", _bytes32("acquirer", self.acquirer))
@@ -618,9 +589,7 @@ class MerchantPayment(Authorization):
         _uint("amount", self.amount, positive=True)
         _uint("valid_after", self.valid_after)
         _uint("valid_before", self.valid_before)
-        if self.valid_before <= self.valid_after:
-            raise InvalidAuthorizationError("valid_before", self.valid_before,
-                                            f"must be after valid_after ({self.valid_after})")
+        _check_window(self.valid_after, self.valid_before)
 
     @functools.cached_property
     def nonce(self) -> bytes:  # remembered: a payment's message, signer and relay each ask for it (a keccak)
@@ -642,9 +611,6 @@ class MerchantPayment(Authorization):
 
     def message(self) -> dict[str, Any]:
         return self.as_receive().message()
-
-    def _window(self) -> tuple[int | None, int | None]:
-        return self.valid_after, self.valid_before
 
 
 # --- signatures ---

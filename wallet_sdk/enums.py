@@ -32,82 +32,25 @@ def as_enum(enum: type[E], value: int) -> E | int:
 
 
 # --- Solidity enums (same names and values as contracts/interfaces) ---
+# A Solidity enum numbers its members in the order declared, from 0: so do these (``start=0``), each member named
+# once. LimitClass is no Solidity enum but the registry's uint8 limit classes, numbered from 1.
 
-
-class BankStatus(IntEnum):
-    """IConsortium.BankStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REMOVED = 3
-
-
-class ProposalStatus(IntEnum):
-    """IConsortium.ProposalStatus."""
-
-    NONE = 0
-    PENDING = 1
-    EXECUTED = 2
-    CANCELLED = 3
-
-
-class WalletKind(IntEnum):
-    """IWalletRegistry.WalletKind."""
-
-    PERSONAL = 0
-    MERCHANT = 1
-    SYSTEM = 2
-
-
-class WalletStatus(IntEnum):
-    """IWalletRegistry.WalletStatus (the token's wallet state uses the same values); NONE = not registered."""
-
-    NONE = 0
-    ACTIVE = 1
-    FROZEN = 2
-    CLOSED = 3
-
-
-class LimitClass(IntEnum):
-    """The registry's limit classes: personal tiers 1-4, merchant wallets 5, system wallets 6."""
-
-    TIER_1 = 1
-    TIER_2 = 2
-    TIER_3 = 3
-    TIER_4 = 4
-    MERCHANT = 5
-    SYSTEM = 6
-
-
-class HoldStatus(IntEnum):
-    """IDigitalCash.HoldStatus."""
-
-    NONE = 0
-    HELD = 1
-    CAPTURED = 2
-    RELEASED = 3
-
-
-class BurnReason(IntEnum):
-    """IDigitalCash.BurnReason (the ``reason`` of a Burned event)."""
-
-    REDEMPTION = 0
-    HOLD_CAPTURE = 1
-    WALLET_CLOSURE = 2
-    SETTLEMENT_PAYOUT = 3
-
-
-class PayoutMode(IntEnum):
-    """IMerchantSettlement.PayoutMode: net paid to the merchant's wallet, or burned for a bank-account payout."""
-
-    WALLET = 0
-    BANK_ACCOUNT = 1
-
-
-class MerchantStatus(IntEnum):
-    """IMerchantSettlement.MerchantStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
+BankStatus = IntEnum("BankStatus", "NONE ACTIVE SUSPENDED REMOVED", start=0, module=__name__)
+"""IConsortium.BankStatus."""
+ProposalStatus = IntEnum("ProposalStatus", "NONE PENDING EXECUTED CANCELLED", start=0, module=__name__)
+"""IConsortium.ProposalStatus."""
+WalletKind = IntEnum("WalletKind", "PERSONAL MERCHANT SYSTEM", start=0, module=__name__)
+"""IWalletRegistry.WalletKind."""
+WalletStatus = IntEnum("WalletStatus", "NONE ACTIVE FROZEN CLOSED", start=0, module=__name__)
+"""IWalletRegistry.WalletStatus (the token's wallet state uses the same values); NONE = not registered."""
+LimitClass = IntEnum("LimitClass", "TIER_1 TIER_2 TIER_3 TIER_4 MERCHANT SYSTEM", start=1, module=__name__)
+"""The registry's limit classes: personal tiers 1-4, merchant wallets 5, system wallets 6."""
+HoldStatus = IntEnum("HoldStatus", "NONE HELD CAPTURED RELEASED", start=0, module=__name__)
+"""IDigitalCash.HoldStatus."""
+BurnReason = IntEnum("BurnReason", "REDEMPTION HOLD_CAPTURE WALLET_CLOSURE SETTLEMENT_PAYOUT", start=0,
+                     module=__name__)
+"""IDigitalCash.BurnReason (the ``reason`` of a Burned event)."""
+PayoutMode = IntEnum("PayoutMode", "WALLET BANK_ACCOUNT", start=0, module=__name__)
+"""IMerchantSettlement.PayoutMode: net paid to the merchant's wallet, or burned for a bank-account payout."""
+MerchantStatus = IntEnum("MerchantStatus", "NONE ACTIVE SUSPENDED", start=0, module=__name__)
+"""IMerchantSettlement.MerchantStatus."""

@@ -287,7 +287,7 @@ def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
     """The batches as the chain recorded them (MerchantSettled), with their totals and line counts."""
     own_merchant(key, merchant_id)
     flows.get_merchant(session, merchant_id)
-    return [BatchOut.model_validate(b.to_json())
+    return [BatchOut(**b.to_json())
             for b in statements.batches(session, merchant_id, limit=limit, before_batch=before)]
 
 
@@ -299,7 +299,7 @@ def get_settlement_statement(merchant_id: MerchantPath, batch_id: BatchPath, key
     the batch's totals before it is served (a node whose records disagree answers 500, never a wrong
     statement)."""
     own_merchant(key, merchant_id)
-    return StatementOut.model_validate(statements.statement(session, merchant_id, batch_id).to_json())
+    return StatementOut(**statements.statement(session, merchant_id, batch_id).to_json())
 
 
 @route(router, "GET", "/{merchant_id}/settlements/{batch_id}/statement.csv", "A settlement batch's statement as CSV",

@@ -7,7 +7,17 @@ from typing import Final
 
 from pydantic import BaseModel, Field
 
-from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, Money, RequestModel, SignedFormsModel, StrictInt
+from api.common import (
+    ADDRESS_PATTERN,
+    MAX_PAYLOAD,
+    Amount,
+    Hex32,
+    Money,
+    NodeCurrency,
+    RequestModel,
+    SignedFormsModel,
+    StrictInt,
+)
 from node.funding.service import MAX_AMOUNT, DepositAccount
 
 __all__ = ["ACCOUNT_CODE", "AccountOpenIn", "AccountOut", "RedemptionAuthorizationIn", "RedemptionIn", "TopUpIn",
@@ -23,7 +33,7 @@ class AccountOpenIn(RequestModel):
     opening_balance: StrictInt = Field(0, ge=0, le=MAX_AMOUNT,
                                  description="cash the customer paid in at the branch, in minor units")
     name: str = Field("", max_length=200)
-    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    currency: NodeCurrency = None
 
 
 class AccountOut(BaseModel):
@@ -42,7 +52,7 @@ def account_out(account: DepositAccount) -> AccountOut:
 
 class TopUpIn(RequestModel):
     amount: Amount
-    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    currency: NodeCurrency = None
 
 
 class RedemptionAuthorizationIn(RequestModel):
@@ -61,7 +71,7 @@ class RedemptionIn(SignedFormsModel):
     signed = "signed Redemption"
 
     amount: Amount
-    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    currency: NodeCurrency = None
     authorization: RedemptionAuthorizationIn | None = Field(
         None, description="the customer's signed Redemption as fields (self-custody wallets: this or payload)")
     payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,

@@ -15,7 +15,7 @@ from api.schemas.operations import OperationOut
 from api.shown_once import shown_once
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
 from node.merchants.service import OrderStatus
-from wallet_sdk.client.merchants import ReportDay
+from wallet_sdk.client.merchants import Batch, ReportDay, StatementLine
 
 __all__ = [
     "MERCHANT_ID_PATTERN",
@@ -151,43 +151,28 @@ def order_status_out(o: OrderStatus, currency: str) -> OrderStatusOut:
                           paid_at=o.paid_at, expires_at=o.expires_at, operation=o.operation)
 
 
-class BatchOut(BaseModel):
+# A batch, a statement's line and a day of the report are the SDK's Batch, StatementLine and ReportDay, the one
+# definition the server and its clients share (validated here, with what the document says of some fields).
+@pydantic_dataclass(frozen=True)
+class BatchOut(Batch):
     """A settlement batch (minor units of `currency`): refunds + fee + net == gross."""
 
-    merchant_id: str
-    batch_id: int
-    currency: str
-    payout_mode: str
-    ref: str | None
-    tx_hash: str
-    block_number: int
-    settled_at: str = Field(description="ISO 8601 UTC")
-    gross_minor: int
-    refunds_minor: int
-    fee_minor: int
-    net_minor: int
-    payments_count: int
-    refunds_count: int
-    fee_bps: int | None
+    settled_at: Annotated[str, Field(description="ISO 8601 UTC")]
 
 
-class StatementLineOut(BaseModel):
+@pydantic_dataclass(frozen=True)
+class StatementLineOut(StatementLine):
     type: Literal["payment", "refund", "fee", "net"]
-    order_id: str | None
-    ref: str | None
-    payer: str | None
-    time: str = Field(description="ISO 8601 UTC")
-    tx_hash: str
-    amount_minor: int
-    signed_amount_minor: int = Field(description="the line's effect on the payout: payments +, refunds and fee -; "
-                                                 "the net line carries the net")
+    time: Annotated[str, Field(description="ISO 8601 UTC")]
+    signed_amount_minor: Annotated[int, Field(description="the line's effect on the payout: payments +, refunds "
+                                                          "and fee -; the net line carries the net")]
 
 
+@pydantic_dataclass(frozen=True)
 class StatementOut(BatchOut):
     lines: list[StatementLineOut]
 
 
-# A day of the report is the SDK's ReportDay, the one definition its server and clients share (validated here).
 @pydantic_dataclass(frozen=True)
 class DayOut(ReportDay):
     day: Annotated[str, Field(description="UTC calendar day, YYYY-MM-DD")]

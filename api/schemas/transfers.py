@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Hex32, RequestModel, SignedFormsModel, StrictInt
+from api.common import (
+    ADDRESS_PATTERN,
+    MAX_PAYLOAD,
+    Amount,
+    Hex32,
+    NodeCurrency,
+    RequestModel,
+    SignedFormsModel,
+    StrictInt,
+)
 
 __all__ = ["RelayedTransferIn", "TransferIn"]
 
@@ -32,7 +41,7 @@ class TransferIn(SignedFormsModel):
     payer: str = Field(pattern=ADDRESS_PATTERN, description="the paying wallet; this bank must keep it")
     payee: str = Field(pattern=ADDRESS_PATTERN, description="the receiving wallet, at any bank")
     amount: Amount
-    currency: str | None = Field(None, description="the node's currency (the default); another one is refused")
+    currency: NodeCurrency = None
     authorization: RelayedTransferIn | None = Field(
         None, description="the payer's signed RelayedTransfer as fields (self-custody payers: this or payload)")
     payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,

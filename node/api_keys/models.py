@@ -3,16 +3,17 @@ secret or token is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, utcnow
 
-__all__ = ["ApiKey", "CustomerSession", "Scope"]
+__all__ = ["ApiKey", "CustomerSession", "Scope", "revoke"]
 
 
 class Scope(StrEnum):
@@ -38,10 +39,6 @@ class ApiKey(Base):
     merchant_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    @property
-    def scope_set(self) -> frozenset[Scope]:
-        return frozenset(Scope(s) for s in self.scopes)
 
     @property
     def revoked(self) -> bool:
@@ -74,3 +71,19 @@ class CustomerSession(Base):
 
     def __repr__(self) -> str:  # never the token or its hash
         return f"CustomerSession(id={self.id!r}, customer={self.customer_ref!r}, expires_at={self.expires_at!r})"
+
+
+_Revocable = TypeVar("_Revocable", ApiKey, CustomerSession)
+
+
+def revoke(session: Session, model: type[_Revocable], ident: int, missing: Callable[[int], Exception]
+           ) -> _Revocable:
+    """Revoke the key or session ``ident`` (revoking twice keeps the first timestamp); ``missing(ident)`` is
+    raised when there is none."""
+    found = session.get(model, ident)
+    if found is None:
+        raise missing(ident)
+    if found.revoked_at is None:
+        found.revoked_at = utcnow()
+        session.flush()
+    return found

@@ -18,11 +18,12 @@ from typing import Final
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from node.api_keys.models import ApiKey, CustomerSession, Scope
+from node.api_keys.models import ApiKey, CustomerSession, Scope, revoke
 from node.api_keys.principal import Principal
 from node.api_keys.sessions import TOKEN_PREFIX
 from node.db.base import utcnow
 from node.errors import NotFoundError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = ["ApiKeyNotFoundError", "CreatedKey", "authenticate", "create_key", "hash_secret", "list_keys",
            "revoke_key"]
@@ -31,10 +32,9 @@ SECRET_PREFIX: Final = "wn_"
 MAX_SECRET_LENGTH: Final = 200
 
 
-class ApiKeyNotFoundError(NotFoundError):
-    def __init__(self, key_id: int) -> None:
-        self.key_id = key_id
-        super().__init__(f"no API key with id {key_id}")
+@error_message("no API key with id {key_id}")
+class ApiKeyNotFoundError(DeclaredError, NotFoundError):
+    key_id: int
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,7 @@ def list_keys(session: Session, *, include_revoked: bool = True) -> list[ApiKey]
 
 def revoke_key(session: Session, key_id: int) -> ApiKey:
     """Revoke a key (revoking twice keeps the first timestamp)."""
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise ApiKeyNotFoundError(key_id)
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.flush()
-    return key
+    return revoke(session, ApiKey, key_id, ApiKeyNotFoundError)
 
 
 def authenticate(session: Session, secret: str) -> Principal | None:

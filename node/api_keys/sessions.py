@@ -22,9 +22,10 @@ from typing import Final
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from node.api_keys.models import CustomerSession
+from node.api_keys.models import CustomerSession, revoke
 from node.db.base import utcnow
 from node.errors import NotFoundError
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = ["MAX_TTL", "MIN_TTL", "TOKEN_PREFIX", "CustomerSessionNotFoundError", "MintedSession",
            "mint_session", "revoke_customer", "revoke_session"]
@@ -34,10 +35,9 @@ MIN_TTL: Final = 30  # seconds
 MAX_TTL: Final = 4 * 3600  # a session lasts a few hours at most: the app asks the backend for a new one
 
 
-class CustomerSessionNotFoundError(NotFoundError):
-    def __init__(self, session_id: int) -> None:
-        self.session_id = session_id
-        super().__init__(f"no customer session with id {session_id}")
+@error_message("no customer session with id {session_id}")
+class CustomerSessionNotFoundError(DeclaredError, NotFoundError):
+    session_id: int
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,7 @@ def mint_session(session: Session, *, api_key_id: int, customer_ref: str, ttl_se
 
 def revoke_session(session: Session, session_id: int) -> CustomerSession:
     """Revoke one session (revoking twice keeps the first timestamp)."""
-    found = session.get(CustomerSession, session_id)
-    if found is None:
-        raise CustomerSessionNotFoundError(session_id)
-    if found.revoked_at is None:
-        found.revoked_at = utcnow()
-        session.flush()
-    return found
+    return revoke(session, CustomerSession, session_id, CustomerSessionNotFoundError)
 
 
 def revoke_customer(session: Session, customer_ref: str) -> int:

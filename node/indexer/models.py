@@ -83,6 +83,24 @@ class HistoryKind(StrEnum):
     TOTP_LOCKED = "totp_locked"
 
 
+class _OrderKey:
+    """The key of an order on chain: merchant ids are per acquiring bank, order ids per merchant."""
+
+    acquirer: Mapped[str] = mapped_column(ID_TEXT)
+    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
+    order_id: Mapped[str] = mapped_column(ID_TEXT)
+
+
+class _LoggedEvent:
+    """Where the event a row records was logged: its block (number and time) and its place in a transaction
+    (unique per event: each table's ``(tx_hash, log_index)`` constraint)."""
+
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    tx_hash: Mapped[str] = mapped_column(TX_HASH)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
 class IndexerCheckpoint(Base):
     __tablename__ = "indexer_checkpoints"
 
@@ -177,7 +195,7 @@ class ChainMerchant(Base):
     last_batch_id: Mapped[int] = mapped_column(BigInteger)
 
 
-class MerchantOrder(Base):
+class MerchantOrder(_OrderKey, Base):
     __tablename__ = "merchant_orders"
     __table_args__ = (
         UniqueConstraint("acquirer", "merchant_id", "order_id"),
@@ -185,9 +203,6 @@ class MerchantOrder(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    acquirer: Mapped[str] = mapped_column(ID_TEXT)
-    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
-    order_id: Mapped[str] = mapped_column(ID_TEXT)
     payer: Mapped[str] = mapped_column(ADDRESS, index=True)
     currency: Mapped[str] = mapped_column(CURRENCY)
     paid_minor: Mapped[int] = mapped_column(MinorUnits)
@@ -200,7 +215,7 @@ class MerchantOrder(Base):
     batch_id: Mapped[int | None] = mapped_column(BigInteger)  # the settlement batch its payment went into
 
 
-class MerchantRefund(Base):
+class MerchantRefund(_OrderKey, _LoggedEvent, Base):
     """One refund of an order (OrderRefunded), and the settlement batch it went into."""
 
     __tablename__ = "merchant_refunds"
@@ -210,22 +225,15 @@ class MerchantRefund(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    acquirer: Mapped[str] = mapped_column(ID_TEXT)
-    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
-    order_id: Mapped[str] = mapped_column(ID_TEXT)
     payer: Mapped[str] = mapped_column(ADDRESS)
     currency: Mapped[str] = mapped_column(CURRENCY)
     amount_minor: Mapped[int] = mapped_column(MinorUnits)
     refunded_total_minor: Mapped[int] = mapped_column(MinorUnits)  # of the order, this refund included
     ref: Mapped[str | None] = mapped_column(ID_TEXT)
-    block_number: Mapped[int] = mapped_column(BigInteger)
-    block_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    tx_hash: Mapped[str] = mapped_column(TX_HASH)
-    log_index: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class SettlementBatchRecord(Base):
+class SettlementBatchRecord(_LoggedEvent, Base):
     __tablename__ = "settlement_batches"
     __table_args__ = (
         UniqueConstraint("acquirer", "merchant_id", "batch_id"),
@@ -243,10 +251,6 @@ class SettlementBatchRecord(Base):
     net_minor: Mapped[int] = mapped_column(MinorUnits)
     payout_mode: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str | None] = mapped_column(ID_TEXT)
-    block_number: Mapped[int] = mapped_column(BigInteger)
-    block_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    tx_hash: Mapped[str] = mapped_column(TX_HASH)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
 class DirectoryMerchant(Base):
@@ -273,16 +277,13 @@ class DirectoryRequestSigner(Base):
     signer: Mapped[str] = mapped_column(ADDRESS)
 
 
-class DirectoryOrderPaid(Base):
+class DirectoryOrderPaid(_OrderKey, Base):
     """An order of any bank's merchant that is paid (OrderPaid): its keys only."""
 
     __tablename__ = "directory_orders_paid"
     __table_args__ = (UniqueConstraint("acquirer", "merchant_id", "order_id"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    acquirer: Mapped[str] = mapped_column(ID_TEXT)
-    merchant_id: Mapped[str] = mapped_column(ID_TEXT)
-    order_id: Mapped[str] = mapped_column(ID_TEXT)
 
 
 class BankIssuance(Base):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from node.errors import NodeError, NotFoundError
+from node.errors import ConflictProblem, InvalidStateProblem, NodeError, NotFoundError, ValidationProblem
 from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
@@ -36,21 +36,15 @@ class LedgerError(DeclaredError, NodeError):
 
 
 @error_message("invalid amount {amount!r}: {reason}")
-class InvalidAmountError(LedgerError, ValueError):
+class InvalidAmountError(LedgerError, ValidationProblem, ValueError):
     """An amount that is not a non-zero integer of minor units within 64 bits (floats and bools included)."""
-
-    problem = "validation"
-    status = 422
 
     amount: object
     reason: str
 
 
-class UnbalancedEntryError(LedgerError, ValueError):
+class UnbalancedEntryError(LedgerError, ValidationProblem, ValueError):
     """Debits and credits of an entry differ (per currency), or it has fewer than two legs."""
-
-    problem = "validation"
-    status = 422
 
     def __init__(self, reference: str, imbalance_minor: Mapping[str, int]) -> None:
         self.reference = reference
@@ -65,11 +59,8 @@ class AccountNotFoundError(LedgerError, NotFoundError):
 
 
 @error_message("account {code!r} exists as {existing}, not {requested}")
-class AccountConflictError(LedgerError):
+class AccountConflictError(LedgerError, ConflictProblem):
     """An account with this code exists with another kind or currency."""
-
-    problem = "conflict"
-    status = 409
 
     code: str
     existing: str
@@ -96,12 +87,9 @@ class InsufficientFundsError(LedgerError):
 
 
 @error_message("account {account!r} holds {balance_minor} {currency}: {change_minor:+d} would take it past 64 bits")
-class BalanceOverflowError(LedgerError):
+class BalanceOverflowError(LedgerError, ConflictProblem):
     """The posting would take the account's balance past what 64 bits hold (the database sums postings in
     64-bit integers: SQLite fails the sum, and every reading of the account with it)."""
-
-    problem = "conflict"
-    status = 409
 
     account: str
     currency: str
@@ -113,11 +101,8 @@ class BalanceOverflowError(LedgerError):
 
 
 @error_message("reference {reference!r} was already used with different accounts or amounts")
-class ReferenceConflictError(LedgerError):
+class ReferenceConflictError(LedgerError, ConflictProblem):
     """The reference was already used for an entry or hold with other legs or amounts."""
-
-    problem = "conflict"
-    status = 409
 
     reference: str
 
@@ -128,11 +113,8 @@ class EntryNotFoundError(LedgerError, NotFoundError):
 
 
 @error_message("entry {reference!r} was already reversed by {reversed_by!r}")
-class EntryAlreadyReversedError(LedgerError):
+class EntryAlreadyReversedError(LedgerError, ConflictProblem):
     """An entry is reversed at most once."""
-
-    problem = "conflict"
-    status = 409
 
     reference: str
     reversed_by: str
@@ -144,11 +126,8 @@ class HoldNotFoundError(LedgerError, NotFoundError):
 
 
 @error_message("hold {reference!r} is {state}")
-class HoldNotActiveError(LedgerError):
+class HoldNotActiveError(LedgerError, InvalidStateProblem):
     """The hold was already released or captured (differently)."""
-
-    problem = "invalid-state"
-    status = 409
 
     reference: str
     state: str
@@ -164,21 +143,15 @@ class HoldExpiredError(HoldNotActiveError):
 
 
 @error_message("account {account!r} ({kind}) does not take holds")
-class HoldNotAllowedError(LedgerError):
+class HoldNotAllowedError(LedgerError, ValidationProblem):
     """Only customer deposit accounts take holds."""
-
-    problem = "validation"
-    status = 422
 
     account: str
     kind: str
 
 
 @error_message("hold {reference!r} holds {held_minor}, capture of {requested_minor} requested")
-class CaptureExceedsHoldError(LedgerError, ValueError):
-    problem = "validation"
-    status = 422
-
+class CaptureExceedsHoldError(LedgerError, ValidationProblem, ValueError):
     reference: str
     held_minor: int
     requested_minor: int

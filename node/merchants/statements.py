@@ -142,22 +142,16 @@ class BatchSummary:
     fee_bps: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "merchant_id": self.merchant_id, "batch_id": self.batch_id, "currency": self.currency,
-            "payout_mode": self.payout_mode, "ref": self.ref, "tx_hash": self.tx_hash,
-            "block_number": self.block_number, "settled_at": _iso(self.settled_at),
-            "gross_minor": self.gross_minor, "refunds_minor": self.refunds_minor, "fee_minor": self.fee_minor,
-            "net_minor": self.net_minor, "payments_count": self.payments_count,
-            "refunds_count": self.refunds_count, "fee_bps": self.fee_bps,
-        }
+        """The SDK's :class:`~wallet_sdk.client.merchants.Batch`, the JSON served (``settled_at`` ISO 8601)."""
+        return {**asdict(self), "settled_at": _iso(self.settled_at)}
 
 
-def _line(kind: LineType, moment: datetime, amount_minor: int, signed_amount_minor: int, tx_hash: str,
-          **rest: str | None) -> StatementLine:
+def _line(kind: LineType, moment: datetime, amount_minor: int, signed_amount_minor: int, tx_hash: str, *,
+          order_id: str | None = None, ref: str | None = None, payer: str | None = None) -> StatementLine:
     """A line of type ``kind`` at ``moment`` (``amount_minor`` >= 0 as the chain says it; ``signed_amount_minor``
     its effect on the payout: payments +, refunds and fee -, and the net line carries the net itself)."""
-    return StatementLine(type=kind.value, time=_iso(moment), tx_hash=tx_hash, amount_minor=amount_minor,
-                         signed_amount_minor=signed_amount_minor, **rest)
+    return StatementLine(type=kind.value, order_id=order_id, ref=ref, payer=payer, time=_iso(moment),
+                         tx_hash=tx_hash, amount_minor=amount_minor, signed_amount_minor=signed_amount_minor)
 
 
 @dataclass(frozen=True)

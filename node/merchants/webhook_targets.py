@@ -28,8 +28,9 @@ from typing import Any, Final
 
 import httpx
 
-from node.errors import NodeError
+from node.errors import ValidationProblem
 from node.settings import Environment, NodeSettings
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 __all__ = [
     "BLOCKED_NETWORKS",
@@ -85,15 +86,11 @@ BLOCKED_NETWORKS: Final = _networks(
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64: the IPv4 address is the last 32 bits
 
 
-class WebhookTargetRefusedError(NodeError, ValueError):
+@error_message("{reason}")
+class WebhookTargetRefusedError(DeclaredError, ValidationProblem, ValueError):
     """The node will not send a webhook there; ``reason`` says why (it is shown in the delivery log)."""
 
-    problem = "validation"
-    status = 422
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    reason: str
 
 
 def _restricted(settings: NodeSettings) -> bool:

@@ -50,6 +50,7 @@ from node.db.base import (
 from node.db.inserts import insert_new
 from node.errors import NotFoundError
 from node.outbox import OutboxRow, RowOutcome
+from wallet_sdk.exceptions import DeclaredError, error_message
 
 if TYPE_CHECKING:
     from node.ledger.adapter import CoreBankingLedger
@@ -151,10 +152,9 @@ class Operation(Base):
         return f"Operation({self.public_id!r}, {self.kind.value}, {self.status.value})"
 
 
-class OperationNotFoundError(NotFoundError):
-    def __init__(self, public_id: str) -> None:
-        self.public_id = public_id
-        super().__init__(f"no operation {public_id!r}")
+@error_message("no operation {public_id!r}")
+class OperationNotFoundError(DeclaredError, NotFoundError):
+    public_id: str
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from flow_network import BankNetwork, network_session
-from pg_cluster import PgServer
 from sqlalchemy import Engine
 
 from api.app import create_app
 from node.api_keys import Scope, create_key, mint_session
 from node.db import create_engine, session_factory, transaction, upgrade
 from node.settings import NodeSettings, load_settings
+from tools.postgres import PgServer
 from wallet_sdk.chain.network import Network
 
 DEAD_RPC = "http://127.0.0.1:9"  # the discard port: nothing answers JSON-RPC there

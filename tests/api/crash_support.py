@@ -1,7 +1,8 @@
-"""One bank as production runs it (docker-compose.yml), for the crash-under-load test: the bank node
-(``walletnet node run``: writer, indexer, periodic jobs) and the API (``uvicorn --factory api.app:app_from_env``)
-as two OS processes on one PostgreSQL database, configured by a settings file and the environment only, the
-operator key in an encrypted keystore. Either process can be SIGKILLed and started again."""
+"""One bank as production runs it (docker-compose.yml), for the crash-under-load and failover tests: the bank
+node (``walletnet node run --roles writer,indexer,jobs``, one or more processes: one holds each role, the
+others stand by) and the API (``uvicorn --factory api.app:app_from_env``, or ``walletnet node run --roles api``
+with several workers) as OS processes on one PostgreSQL database, configured by a settings file and the
+environment only, the operator key in an encrypted keystore. Any process can be SIGKILLed and started again."""
 
 from __future__ import annotations
 
@@ -72,6 +73,11 @@ class _Proc:
             self.popen = None
             return code
 
+    @property
+    def pid(self) -> int | None:
+        """The current run's process id (None when it is not running)."""
+        return None if self.popen is None or self.popen.poll() is not None else self.popen.pid
+
     def cpu_seconds(self) -> float:
         """CPU seconds of every run so far, the current one included."""
         return self.cpu + (_cpu_seconds(self.popen.pid) if self.popen is not None else 0.0)
@@ -109,7 +115,7 @@ class BankProcesses:
     processes. ``engine`` is the test's own look at the bank's database."""
 
     def __init__(self, root: Path, *, rpc_url: str, deployment_file: Path, db_url: str, engine: Engine,
-                 operator: LocalAccount) -> None:
+                 operator: LocalAccount, nodes: int = 1, api_workers: int | None = None) -> None:
         self.root = root
         self.engine = engine
         password = secrets.token_urlsafe(24)  # never logged
@@ -124,9 +130,15 @@ class BankProcesses:
                     "CRASH_OPERATOR_PASSWORD": password, "CRASH_CUSTODY_KEY": Fernet.generate_key().decode()}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.node = _Proc("node", [str(BIN / "walletnet"), "node", "run", "--poll-interval", "0.2"], root)
-        self.api = _Proc("api", [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host",
-                                 "127.0.0.1", "--port", str(self.port), "--log-level", "warning"], root)
+        node = [str(BIN / "walletnet"), "node", "run", "--roles", "writer,indexer,jobs", "--poll-interval", "0.2"]
+        self.nodes = [_Proc(f"node{i}" if nodes > 1 else "node", node, root) for i in range(1, nodes + 1)]
+        if api_workers is None:  # the API's server as the deployment guide runs it
+            api = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--log-level", "warning"]
+        else:  # the api role of `walletnet node run`, with its workers
+            api = [str(BIN / "walletnet"), "node", "run", "--roles", "api", "--api-workers", str(api_workers),
+                   "--api-port", str(self.port)]
+        self.api = _Proc("api", api, root)
         with transaction(session_factory(engine)) as session:
             ensure_system_accounts(SqlLedger(session), "DCASH")
 
@@ -135,17 +147,26 @@ class BankProcesses:
         with transaction(session_factory(self.engine)) as session:
             return create_key(session, name="crash", scopes=tuple(Scope(s) for s in scopes)).secret
 
-    # ------------------------------------------------------------------ the node
+    # ------------------------------------------------------------------ the nodes
 
-    def start_node(self) -> None:
-        self.node.start(self.env)
+    @property
+    def node(self) -> _Proc:
+        """The first (with one node process, the only) node process."""
+        return self.nodes[0]
 
-    def kill_node(self) -> int:
-        return self.node.signal(signal.SIGKILL)
+    def start_nodes(self) -> None:
+        for node in self.nodes:
+            node.start(self.env)
 
-    def stop_node(self) -> int:
+    def start_node(self, node: _Proc | None = None) -> None:
+        (node or self.node).start(self.env)
+
+    def kill_node(self, node: _Proc | None = None) -> int:
+        return (node or self.node).signal(signal.SIGKILL)
+
+    def stop_node(self, node: _Proc | None = None) -> int:
         """SIGTERM: the node finishes its round and exits 0."""
-        return self.node.signal(signal.SIGTERM)
+        return (node or self.node).signal(signal.SIGTERM)
 
     # ------------------------------------------------------------------ the API
 
@@ -158,7 +179,7 @@ class BankProcesses:
 
     def stop(self) -> None:
         """Stop whatever still runs (the end of the test, or a failure)."""
-        for proc in (self.node, self.api):
+        for proc in (*self.nodes, self.api):
             if proc.popen is not None:
                 proc.signal(signal.SIGKILL)
 

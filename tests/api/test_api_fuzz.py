@@ -42,7 +42,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from merchant_support import onboard_shop
 from money_flows_support import completed, fresh, fund_wallet, open_customer
-from pg_cluster import PgServer
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.meta import TestPhase
@@ -61,6 +60,7 @@ from node.db import create_engine, session_factory
 from node.ledger.builtin import MAX_AMOUNT_MINOR
 from node.operations.models import Operation
 from node.settings import load_settings
+from tools.postgres import PgServer
 from wallet_sdk.client.atm import atm_headers
 from wallet_sdk.keys import WalletKey
 

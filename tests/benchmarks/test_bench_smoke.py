@@ -10,13 +10,16 @@ import math
 from collections import Counter
 from dataclasses import replace
 
+import pytest
+
 from bench.__main__ import QUICK, QUICK_SCALE, parse_args, scale_sizes_of, sizes_of
 from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
 from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
-from bench.report import BenchResult, figures, render
+from bench.report import BenchResult, figures, render, render_scale_out
 from bench.scale import ScaleSizes, render_scale, run_scale
+from bench.scale_out import run_scale_out
 from bench.signing import Signer
 from wallet_sdk.authorizations import Domain, MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
 from wallet_sdk.keys import WalletKey
@@ -32,6 +35,7 @@ def _all_confirmed(phase: PhaseResult) -> None:
     assert phase.confirmed_per_s > 0 and phase.confirm_seconds >= phase.accept_seconds
 
 
+@pytest.mark.timeout(900)  # three networks (SQLite, PostgreSQL) and two chains, on a busy 2-core machine
 def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
     with BenchNetwork() as net:
         bank = net.info["banks"]["BANKA"]
@@ -57,14 +61,22 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
     assert ceiling.statuses == {202: 200} and not ceiling.errors and ceiling.seconds > 0
     assert ceiling.client_cpu_seconds > 0 and len(ceiling.answered_latencies_ms) == 200
 
-    result = BenchResult(api, catchup, ceiling, "python -m bench --quick")
+    (point,) = run_scale_out(TINY, [2])  # the same payments on PostgreSQL, the API as two worker processes
+    assert point.workers == 2 and point.p2p.sent == TINY.p2p
+    _all_confirmed(point.p2p)
+    assert point.differences == {"BANKA": 0, "BANKB": 0}
+
+    result = BenchResult(api, catchup, ceiling, "python -m bench --quick", scale_out=[point])
     text = render(result, "| gas | row |", notes="## Notes\n")
+    assert "| SQLite, 1 (the main run) |" in render_scale_out(result, cores=2)
+    assert f"| {TINY.p2p:,} of {TINY.p2p:,} | 1.00x | BANKA 0 / BANKB 0 |" in text  # the PostgreSQL row
+    assert "2 cores: the load generator" in render_scale_out(result, cores=2)
     for figure in figures(result):
         assert f"| {figure.name} |" in text
     for row in ("| ATM cash-in |", "| P2P payments |", "| merchant QR payments |", "| P2P at 5/s open-loop |",
                 "| P2P at 10/s open-loop |",
                 "| naive web3.py baseline |", "| ceiling (bare endpoint) | 200 | 200 | 0 |", "| indexer catch-up",
-                "| cores |", "| gas | row |"):
+                "| cores |", "| gas | row |", "## Scale-out: API worker processes on PostgreSQL", "| PostgreSQL, 2 |"):
         assert row in text
 
     # a phase where nothing was answered renders as such and misses its target

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from node_support import ACCOUNTS, CURRENCY
-from pg_cluster import PgServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import create_engine, session_factory, upgrade
 from node.ledger import SqlLedger
+from tools.postgres import PgServer
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -249,7 +249,7 @@ def test_compose_profiles_and_services() -> None:
     profiles = {name: tuple(s.get("profiles", ())) for name, s in services.items()}
     assert {n for n, p in profiles.items() if p == ("dev",)} == {"chain", "dev-init", "bank-node", "bank-api"}
     expected = {f"{kind}-{bank}" for bank in BANKS
-                for kind in ("besu", "postgres", "migrate", "node", "api", "permissions")}
+                for kind in ("besu", "postgres", "migrate", "node", "replica", "permissions")}
     assert {n for n, p in profiles.items() if p == ("consortium",)} == expected
     assert all(p for p in profiles.values())  # nothing starts without a profile
     for bank, ip in zip(BANKS, ("172.28.0.11", "172.28.0.12", "172.28.0.13", "172.28.0.14"), strict=True):
@@ -257,7 +257,9 @@ def test_compose_profiles_and_services() -> None:
         assert besu["image"].startswith("${BESU_IMAGE:-hyperledger/besu:")
         assert besu["networks"]["walletnet"]["ipv4_address"] == ip
         assert besu["command"] == [f"--config-file=/walletnet/{bank}/besu/config.toml"]
-        assert services[f"node-{bank}"]["environment"]["WALLETNET_CONFIG"] == f"/walletnet/{bank}/node.toml"
+        for replica in (f"node-{bank}", f"replica-{bank}"):  # two of the bank's node, every role in each
+            assert services[replica]["environment"]["WALLETNET_CONFIG"] == f"/walletnet/{bank}/node.toml"
+            assert "--roles" not in services[replica]["command"]
     assert _compose()["networks"]["walletnet"]["ipam"]["config"][0]["subnet"] == "172.28.0.0/24"
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_cluster import PgServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from test_node_indexer_helpers import open_wallet, pay, sign_requests_for
@@ -36,6 +35,7 @@ from node.settings import NodeSettings, load_settings
 from node.wallets import service as wallets
 from node.wallets.models import CustodyMode, Verification
 from node.writer import ChainWriter
+from tools.postgres import PgServer
 from wallet_sdk.chain.events import Event, iter_events
 from wallet_sdk.chain.network import Network
 

@@ -209,16 +209,15 @@ class SettlementBatch:
 
 
 @dataclass(frozen=True)
-class BankInfo:
-    """A member bank: status, issuance quota and position (``net_issued`` = minted - burned, may be negative)."""
+class BankPosition:
+    """A bank's interbank position: what it issued net of redemptions (``net_issued`` = minted - burned, may be
+    negative), against its quota."""
 
     bank_id: bytes
     name: str
     status: BankStatus
     quota: int
     net_issued: int
-    operators: tuple[ChecksumAddress, ...]
-    enodes: tuple[str, ...]
 
     @property
     def code(self) -> str:
@@ -226,18 +225,11 @@ class BankInfo:
 
 
 @dataclass(frozen=True)
-class BankPosition:
-    """A bank's interbank position: what it issued net of redemptions, against its quota."""
+class BankInfo(BankPosition):
+    """A member bank: its status, issuance quota and position, and its operators and enodes."""
 
-    bank_id: bytes
-    name: str
-    status: BankStatus
-    quota: int
-    net_issued: int
-
-    @property
-    def code(self) -> str:
-        return id_to_text(self.bank_id)
+    operators: tuple[ChecksumAddress, ...]
+    enodes: tuple[str, ...]
 
 
 @dataclass(frozen=True)

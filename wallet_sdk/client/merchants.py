@@ -114,10 +114,15 @@ class OrderStatus:
 
 @dataclass(frozen=True)
 class Batch:
+    """A settlement batch as the API serves it (its ``BatchOut`` is this class, validated): minor units of
+    ``currency``, refunds + fee + net == gross; ``settled_at`` ISO 8601 UTC; ``fee_bps`` the merchant's rate if
+    it reproduces the batch's fee, else None."""
+
     merchant_id: str
     batch_id: int
     currency: str
     payout_mode: str
+    ref: str | None
     tx_hash: str
     block_number: int
     settled_at: str
@@ -127,24 +132,24 @@ class Batch:
     net_minor: int
     payments_count: int
     refunds_count: int
-    ref: str | None = None
-    fee_bps: int | None = None
+    fee_bps: int | None
 
 
 @dataclass(frozen=True)
 class StatementLine:
-    """One line of a settlement statement, as the API serves it (the node builds its statements of this class):
-    ``amount_minor`` >= 0 as the chain says it; ``signed_amount_minor`` its effect on the payout (payments +,
-    refunds and the fee -; the net line carries the net itself); ``time`` ISO 8601 UTC."""
+    """One line of a settlement statement, as the API serves it (the node builds its statements of this class,
+    the API's ``StatementLineOut`` is it validated): ``amount_minor`` >= 0 as the chain says it;
+    ``signed_amount_minor`` its effect on the payout (payments +, refunds and the fee -; the net line carries
+    the net itself); ``time`` ISO 8601 UTC."""
 
     type: str  # payment, refund, fee, net
+    order_id: str | None
+    ref: str | None
+    payer: str | None
     time: str
     tx_hash: str
     amount_minor: int
     signed_amount_minor: int
-    order_id: str | None = None
-    ref: str | None = None
-    payer: str | None = None
 
 
 @dataclass(frozen=True)

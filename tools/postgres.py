@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the tests (the ``pg_server`` fixture in tests/conftest.py uses it).
+"""A throwaway PostgreSQL cluster for the tests (the ``pg_server`` fixture in tests/conftest.py) and the
+benchmark (``make bench``'s runs on PostgreSQL).
 
 Its binaries come from /usr/lib/postgresql/*/bin (installed with ``apt-get install -y postgresql`` when
 missing); ``initdb`` runs as the ``postgres`` user in a temporary folder; the server listens on a free
@@ -77,7 +78,12 @@ def _as_postgres(argv: list[str]) -> list[str]:
     return ["runuser", "-u", PG_USER, "--", *argv] if os.geteuid() == 0 else argv
 
 
-def start_postgres() -> tuple[PgServer, str]:
+def start_postgres(*, durable: bool = False) -> tuple[PgServer, str]:
+    """Install (when missing), initialise and start a cluster; the server and its data folder. The tests' is
+    not ``durable`` (no fsync at all: a crash of the machine may lose it, which a test does not mind); the
+    benchmark's is, as a bank would run it, but without waiting for each commit's flush
+    (``synchronous_commit=off``: a crash loses the last fraction of a second, never consistency), the
+    counterpart of SQLite's WAL with ``synchronous=NORMAL`` that the node uses."""
     bin_dir = _find_pg_bin()
     if bin_dir is None:
         if os.geteuid() != 0:
@@ -106,8 +112,8 @@ def start_postgres() -> tuple[PgServer, str]:
     if initdb.returncode != 0:
         raise RuntimeError(f"initdb failed:\n{initdb.stdout[-2000:]}\n{initdb.stderr[-2000:]}")
     port = free_port()
-    options = (f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=50")
+    safety = "" if durable else "-c fsync=off -c full_page_writes=off "
+    options = f"-p {port} -h 127.0.0.1 -k {root} {safety}-c synchronous_commit=off -c max_connections=100"
     start = subprocess.run(
         _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options,
                       "start"]),
