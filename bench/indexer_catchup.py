@@ -30,7 +30,7 @@ from wallet_sdk.chain.network import Network
 from wallet_sdk.deploy import BankConfig, NetworkConfig, bank_id, deploy
 from wallet_sdk.keys import WalletKey
 
-__all__ = ["CatchUpResult", "fill_chain", "run_catchup"]
+__all__ = ["CatchUpResult", "deploy_one_bank", "fill_chain", "run_catchup", "send_many"]
 
 OPEN_BATCH = 50
 RELAY_BATCH = 100
@@ -52,7 +52,7 @@ class CatchUpResult:
         return self.events / self.index_seconds if self.index_seconds else 0.0
 
 
-def _send_many(w3: Web3, sender: LocalAccount, calls: list[Any], gas: int) -> None:
+def send_many(w3: Web3, sender: LocalAccount, calls: list[Any], gas: int) -> list[str]:
     """Sign and broadcast every call with consecutive nonces (automine mines each on arrival), then check every
     receipt's status from the raw JSON-RPC answer (web3's formatting of 100 logs a receipt would cost more than
     the fill itself)."""
@@ -70,26 +70,32 @@ def _send_many(w3: Web3, sender: LocalAccount, calls: list[Any], gas: int) -> No
         receipt = w3.provider.make_request("eth_getTransactionReceipt", ["0x" + h.hex()])  # type: ignore[arg-type]
         if (receipt.get("result") or {}).get("status") != "0x1":
             raise RuntimeError(f"fill transaction 0x{h.hex()} failed: {receipt}")
+    return ["0x" + h.hex() for h in hashes]
 
 
-def fill_chain(devnet: Devnet, events: int, payers: int = 200) -> tuple[Network, int]:
-    """Deploy on ``devnet`` and fill it with at least ``events`` indexable events; the network and how many
-    events were made."""
+def deploy_one_bank(devnet: Devnet) -> tuple[Web3, LocalAccount, Network]:
+    """The contracts on ``devnet`` with one bank, BANKA, whose operator (returned) fills the chain."""
     w3 = Web3(Web3.HTTPProvider(devnet.rpc_url, request_kwargs={"timeout": 120}))
     keys = [Account.from_key(a.private_key) for a in devnet.accounts]
     operator, regulator, bank = keys[0], keys[1], keys[2]
     deployment = deploy(w3, operator, NetworkConfig(
         network_operator=operator.address, regulator=regulator.address, threshold=1,
         banks=[BankConfig("BANKA", "Bank A", [bank.address], quota=10**15)]))
-    network = Network.connect(devnet.rpc_url, deployment, timeout=120.0)
+    return w3, bank, Network.connect(devnet.rpc_url, deployment, timeout=120.0)
+
+
+def fill_chain(devnet: Devnet, events: int, payers: int = 200) -> tuple[Network, int]:
+    """Deploy on ``devnet`` and fill it with at least ``events`` indexable events; the network and how many
+    events were made."""
+    w3, bank, network = deploy_one_bank(devnet)
     registry, token = network.contract("WalletRegistry"), network.token
     wallets = [WalletKey.create() for _ in range(max(2, min(payers, events // 4)))]
     made = 0
     openings = [(str(k.address), 1, 0, secrets.token_bytes(32)) for k in wallets]
-    _send_many(w3, bank, [registry.functions.openWallets(bank_id("BANKA"), openings[i:i + OPEN_BATCH])
+    send_many(w3, bank, [registry.functions.openWallets(bank_id("BANKA"), openings[i:i + OPEN_BATCH])
                           for i in range(0, len(openings), OPEN_BATCH)], 15_000_000)
     made += len(wallets)
-    _send_many(w3, bank, [token.functions.mint(str(k.address), MINT, secrets.token_bytes(32)) for k in wallets],
+    send_many(w3, bank, [token.functions.mint(str(k.address), MINT, secrets.token_bytes(32)) for k in wallets],
                500_000)
     made += 2 * len(wallets)
     signer = Signer(network.domain())
@@ -109,7 +115,7 @@ def fill_chain(devnet: Devnet, events: int, payers: int = 200) -> tuple[Network,
         batches.append(token.functions.relayTransfers(items))
     if batches:
         send_call(w3, bank, batches[0])  # the first alone, estimated: fails loudly if a batch cannot go
-        _send_many(w3, bank, batches[1:], RELAY_GAS)
+        send_many(w3, bank, batches[1:], RELAY_GAS)
     return network, made + count
 
 

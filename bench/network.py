@@ -30,7 +30,7 @@ from node.reconcile.service import reconcile
 from tools.localnet_nodes import read_network_file
 from wallet_sdk.chain.network import Network
 
-__all__ = ["BenchNetwork", "NetworkStartError", "peak_memory_kib"]
+__all__ = ["BenchNetwork", "NetworkStartError", "cpu_seconds", "peak_memory_kib"]
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout)\b.*: ")
 START_TIMEOUT = 180.0  # seconds: anvil, the deployment and two nodes from scratch
@@ -46,6 +46,13 @@ def peak_memory_kib(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise LookupError(f"no VmHWM for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, from /proc): what a phase cost it, whoever else shared the
+    cores meanwhile."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -139,6 +146,19 @@ class BenchNetwork:
     @property
     def deployment_file(self) -> Path:
         return Path(self.info["deployment_file"])
+
+    def process_ids(self, bank: str) -> dict[str, int]:
+        """The bank's API and node processes, and the chain's (anvil, found by its port in /proc)."""
+        found = {"api": int(self.info["banks"][bank]["pid"]), "node": int(self.info["banks"][bank]["node_pid"])}
+        port = str(urlsplit(self.rpc_url).port)
+        for entry in Path("/proc").iterdir():
+            try:
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(w.endswith(b"anvil") for w in words) and port.encode() in words:
+                found["chain"] = int(entry.name)
+        return found
 
     def peak_memory_kib(self, bank: str) -> int:
         """The peak resident set of the bank: its API's process plus its node's (one figure when they share one)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.api_load import ApiLoadResult, LatencyResult
 from bench.indexer_catchup import CatchUpResult
 from bench.loadgen import LoadResult
+from bench.scale import ScaleResult, render_scale
 from bench.scale_out import WorkersPoint
 
 __all__ = ["BenchResult", "Figure", "figures", "machine", "render", "render_counts", "render_figures",
@@ -31,6 +32,7 @@ class BenchResult:
     seconds: float = 0.0  # the whole run
     stopped_threads: list[str] = field(default_factory=list)  # node threads that failed during the run
     scale_out: list[WorkersPoint] = field(default_factory=list)  # P2P on PostgreSQL by API workers (empty: skipped)
+    scale: ScaleResult | None = None  # work that grows with the number of wallets (bench.scale)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,11 @@ def render(r: BenchResult, gas_table: str | None, notes: str, host: dict[str, st
         "## Scale-out: API worker processes on PostgreSQL\n",
         render_scale_out(r) + "\n",
     ]
+    if r.scale is not None:
+        parts += ["## Work that grows with the number of wallets\n",
+                  "Bulk enrolment through a bank's API, and reconciliation of a bank with many wallets in full and "
+                  "incrementally (`python -m bench --only scale`; bench/scale.py says how each is made):\n",
+                  render_scale(r.scale) + "\n"]
     if gas_table:
         parts += ["## Gas\n", "From the same `make bench` run (`make gas`, details and notes in [gas.md](gas.md)):\n",
                   gas_table + "\n"]

@@ -515,16 +515,21 @@ def reconcile_cmd(
     stuck_after: Annotated[float, typer.Option(help="Seconds after which an unfinished outbox row is stuck.")]
     = 900.0,
     no_indexer: Annotated[bool, typer.Option("--no-indexer", help="Leave the indexer's projection out.")] = False,
+    incremental: Annotated[bool, typer.Option(
+        "--incremental/--full", help="Only what changed since the last clean run (the frequent run), or everything "
+                                     "(the default: audits, and the daily close).")] = False,
 ) -> None:
     """Compare the chain with the indexer, the ledger and the outbox; exit 1 if anything differs."""
     from datetime import timedelta
 
-    from node.reconcile.service import reconcile_node
+    from node.reconcile.service import ReconciliationMode, reconcile_node
     from wallet_sdk.exceptions import WalletnetError
 
     settings = _node_settings(config, db_url)
+    mode = ReconciliationMode.INCREMENTAL if incremental else ReconciliationMode.FULL
     try:
-        report = reconcile_node(settings, include_indexer=not no_indexer, stuck_after=timedelta(seconds=stuck_after))
+        report = reconcile_node(settings, include_indexer=not no_indexer, stuck_after=timedelta(seconds=stuck_after),
+                                mode=mode)
     except WalletnetError as exc:
         err.print(f"[red]reconcile[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from None

@@ -111,6 +111,7 @@ class Devnet:
         log_file: Path | None = None,
         own_session: bool = False,
         implementation: str = "anvil",
+        keep_states: int | None = None,
     ) -> None:
         if implementation not in IMPLEMENTATIONS:
             raise DevnetError(f"unknown chain implementation {implementation!r}: expected one of {IMPLEMENTATIONS}")
@@ -129,6 +130,9 @@ class Devnet:
         self.gas_limit = gas_limit
         self.log_file = log_file
         self.own_session = own_session  # True: a terminal's Ctrl-C reaches only the owner, which stops anvil last
+        # anvil only: keep the state of just the last N blocks (--prune-history N). Keeping every block's state
+        # made each block of a chain with 100,000 wallets cost seconds and gigabytes (the bench's scale phase).
+        self.keep_states = keep_states
         self.process: subprocess.Popen[bytes] | None = None
         self._accounts: list[DevAccount] | None = None
 
@@ -163,6 +167,8 @@ class Devnet:
         ]  # fmt: skip
         if self.block_time is not None:
             cmd += ["--block-time", str(self.block_time)]
+        if self.keep_states is not None:
+            cmd += ["--prune-history", str(self.keep_states)]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--state", str(self.state_file)]  # load if present, dump on exit

@@ -23,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from eth_account.types import Language
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_hex_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from wallet_sdk.exceptions import (
     InvalidMnemonicError,
@@ -32,7 +33,7 @@ from wallet_sdk.exceptions import (
     WrongPasswordError,
 )
 
-__all__ = ["MNEMONIC_WORD_COUNTS", "WalletKey", "derivation_path"]
+__all__ = ["MNEMONIC_WORD_COUNTS", "WalletKey", "derivation_path", "fresh_keys"]
 
 SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MNEMONIC_WORD_COUNTS: Final = (12, 15, 18, 21, 24)
@@ -265,3 +266,18 @@ def _write_private(path: Path, data: bytes) -> None:
             os.close(fd)
         path.unlink(missing_ok=True)
         raise
+
+
+def fresh_keys(count: int) -> list[tuple[ChecksumAddress, str]]:
+    """``count`` new random keys, each as (its address, the private key as 0x-hex), for a bank that makes thousands
+    of custodial wallets at once. The same keys :meth:`WalletKey.create` draws, with the address computed straight
+    from coincurve's public key: building a signing account per key (eth_account) cost about 0.2 ms, a third of a
+    bulk enrolment's work per wallet. Wrap one in :class:`WalletKey` to sign with it."""
+    keys: list[tuple[ChecksumAddress, str]] = []
+    while len(keys) < count:
+        raw = secrets.token_bytes(32)
+        if not 0 < int.from_bytes(raw, "big") < SECP256K1_N:
+            continue  # probability ~2**-128, as in WalletKey.create
+        public = coincurve.PublicKey.from_secret(raw).format(compressed=False)[1:]
+        keys.append((to_checksum_address(keccak(public)[-20:]), "0x" + raw.hex()))
+    return keys

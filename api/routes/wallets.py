@@ -65,7 +65,7 @@ from node.api_keys import Principal, Scope
 from node.funding import service as funding
 from node.indexer.models import WalletHistory
 from node.second_factor import service as second_factor
-from node.wallets import history
+from node.wallets import bulk, history
 from node.wallets import service as flows
 from node.wallets.models import CustodyMode, find_wallet
 from wallet_sdk.chain.network import to_address
@@ -181,7 +181,7 @@ def enrol_wallets(body: EnrolmentIn, key: Enroller, desk: DeskDep, idem: Idempot
     harmless, so an interrupted enrolment is resumed by sending the rest (``walletnet wallets enrol``)."""
     rows = [row.model_dump() for row in body.rows]
     actor = _acting(session, key, desk, Scope.TELLER, Scope.ADMIN)
-    outcomes = flows.enrol(session, settings, network, rows, actor=actor)
+    outcomes = bulk.enrol(session, settings, network, rows, actor=actor)
     out = enrolment_out(outcomes)
     idem.complete(session, out, status=200)
     return out

@@ -180,16 +180,15 @@ def row_error(exc: FlowError) -> RowErrorOut:
 def enrolment_out(outcomes: list[EnrolmentOutcome]) -> EnrolmentOut:
     results = []
     for outcome in outcomes:
-        if outcome.opening is None:
+        shown = outcome.shown
+        if shown is None:
             assert outcome.error is not None
             results.append(EnrolmentResultOut(index=outcome.index, customer_ref=outcome.customer_ref, status="failed",
                                               error=row_error(outcome.error)))
             continue
-        record = outcome.opening.record
         results.append(EnrolmentResultOut(
-            index=outcome.index, customer_ref=outcome.customer_ref,
-            status="opened" if outcome.opening.created else "existing", wallet=record.address,
-            operation_id=outcome.opening.operation.public_id, tier=record.tier, custody=record.custody.value))
+            index=outcome.index, customer_ref=outcome.customer_ref, status="opened" if shown.created else "existing",
+            wallet=shown.wallet, operation_id=shown.operation_id, tier=shown.tier, custody=shown.custody.value))
     return EnrolmentOut(results=results)
 
 

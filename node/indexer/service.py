@@ -245,6 +245,7 @@ class Indexer:
                 raise ConcurrentIndexerError(start, found)
             projection = Projection(session, self.config.scope, self.config.bank_id, self._token,
                                     self.config.currency, times)
+            projection.prefetch(events)
             for event in events:
                 projection.apply(event)
             projection.flush()

@@ -3,6 +3,11 @@
 :func:`read_node` takes everything from the database in one read-only transaction (REPEATABLE READ on
 PostgreSQL; a WAL snapshot on SQLite); :func:`read_chain` then reads the chain at fixed blocks. Nothing here
 compares or judges: that is :mod:`node.reconcile.service`.
+
+Both read as plain rows and in JSON-RPC batches (:mod:`wallet_sdk.chain.reads`): the client's work per wallet
+is what bounds a large bank's run. Given a :class:`~node.reconcile.runs.Since` (an incremental run), they read
+only what can have changed after it: the bank's wallets the indexer moved since its block, the refs booked,
+enqueued or issued since, and the chain's events after its blocks.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from node.indexer.service import IndexedUpTo, load_checkpoint
 from node.ledger.models import JournalEntry, LedgerAccount, Posting
 from node.ledger.types import AccountKind
 from node.outbox import OutboxRow, OutboxState
+from node.reconcile.runs import Since
 from wallet_sdk.chain.events import Event, iter_events
 from wallet_sdk.chain.network import Network
+from wallet_sdk.chain.reads import mined_many, wallet_balances
 
 __all__ = [
     "ChainBalances",
@@ -35,7 +42,11 @@ __all__ = [
     "read_balances",
     "read_chain",
     "read_node",
+    "touched_wallets",
 ]
+
+MOVES = ["Transfer", "HoldPlaced", "HoldCaptured", "HoldReleased"]  # the events that change a wallet's balances
+REFS_PER_QUERY = 100  # refs in one eth_getLogs topic filter (an incremental run's issuance events)
 
 
 # ------------------------------------------------------------------ the node's side
@@ -58,9 +69,10 @@ class OutboxEffect:
 class IndexerView:
     checkpoint: IndexedUpTo
     wallets: dict[str, tuple[int, int]]  # address -> (spendable, held) of the bank's wallets
-    history: dict[str, int]  # address -> sum of the history's deltas (spendable + held)
+    history: dict[str, int]  # address -> sum of the history's deltas (spendable + held) (incremental: of moved)
     merchants: dict[str, int]  # merchant id -> pending (gross - refunds) of the bank's merchants
     net_issued: int  # minted - burned by the bank
+    moved: frozenset[str] | None = None  # incremental: the wallets the indexer moved after the run's start
 
 
 @dataclass(frozen=True)
@@ -68,46 +80,59 @@ class NodeRecords:
     indexer: IndexerView | None  # None: the indexer never ran on this database
     ledger_by_ref: dict[bytes | str, int]  # chain-issued balance booked per ref (text if not a bytes32)
     outbox: tuple[OutboxEffect, ...]
+    ledger_changed: frozenset[bytes | str] = frozenset()  # incremental: refs with an entry made or posted since
 
 
-def read_node(engine: Engine, bank: bytes, currency: str) -> NodeRecords:
-    """The indexer's projection for ``bank``, the ledger's chain-issued bookings and the outbox, at one instant."""
+def read_node(engine: Engine, bank: bytes, currency: str, since: Since | None = None) -> NodeRecords:
+    """The indexer's projection for ``bank``, the ledger's chain-issued bookings and the outbox, at one instant
+    (``since``: the projection of the wallets moved after its indexer block only)."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with session_factory(engine, read_only=True)() as session, session.begin():
-        return NodeRecords(indexer=_indexer_view(session, id_text(bank)),
-                           ledger_by_ref=_ledger_by_ref(session, currency),
-                           outbox=_outbox(session))
+        booked, changed = _ledger_by_ref(session, currency, since)
+        return NodeRecords(indexer=_indexer_view(session, id_text(bank), since), ledger_by_ref=booked,
+                           outbox=_outbox(session), ledger_changed=changed)
 
 
-def _indexer_view(session: Session, bank: str) -> IndexerView | None:
+def _indexer_view(session: Session, bank: str, since: Since | None) -> IndexerView | None:
     checkpoint = load_checkpoint(session)
     if checkpoint is None:
         return None
-    wallets = {w.address: (w.spendable_minor, w.held_minor)
-               for w in session.scalars(select(ChainWallet).where(ChainWallet.bank_id == bank))}
+    chosen = ChainWallet.bank_id == bank
+    moved: set[str] = set()
+    wallets = {}
+    for address, spendable, held, block in session.execute(select(
+            ChainWallet.address, ChainWallet.spendable_minor, ChainWallet.held_minor, ChainWallet.updated_block)
+            .where(chosen)):
+        wallets[address] = (spendable, held)
+        if since is not None and block > since.indexer_block:  # the indexer stamps what an event moves
+            moved.add(address)
+    if since is not None:
+        chosen = chosen & (ChainWallet.updated_block > since.indexer_block)
     history = {
         wallet: int(total) for wallet, total in session.execute(
             select(WalletHistory.wallet,
                    func.sum(WalletHistory.spendable_delta_minor + WalletHistory.held_delta_minor))
-            .where(WalletHistory.wallet.in_(select(ChainWallet.address).where(ChainWallet.bank_id == bank)))
+            .where(WalletHistory.wallet.in_(select(ChainWallet.address).where(chosen)))
             .group_by(WalletHistory.wallet))
     }
     merchants = {m.merchant_id: m.pending_gross_minor - m.pending_refunds_minor
                  for m in session.scalars(select(ChainMerchant).where(ChainMerchant.acquirer == bank))}
     issuance = session.scalars(select(BankIssuance).where(BankIssuance.bank_id == bank)).one_or_none()
     net = 0 if issuance is None else issuance.minted_minor - issuance.burned_minor
-    return IndexerView(checkpoint, wallets, history, merchants, net)
+    return IndexerView(checkpoint, wallets, history, merchants, net, None if since is None else frozenset(moved))
 
 
-def _ledger_by_ref(session: Session, currency: str) -> dict[bytes | str, int]:
-    """Per ref, the balance booked on chain-issued accounts (credit-normal: a mint's booking is positive).
+def _ledger_by_ref(session: Session, currency: str,
+                   since: Since | None) -> tuple[dict[bytes | str, int], frozenset[bytes | str]]:
+    """Per ref, the balance booked on chain-issued accounts (credit-normal: a mint's booking is positive); and
+    (``since``) the refs of entries made or posted after its time.
 
     An entry's ref is its ``correlation_id``, else (for a reversal) the ref of the entry it reverses, else its
     ``reference``."""
     rows = session.execute(
         select(JournalEntry.id, JournalEntry.reference, JournalEntry.correlation_id, JournalEntry.reverses_id,
-               Posting.amount_minor)
+               JournalEntry.created_at, JournalEntry.posted_at, Posting.amount_minor)
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
         .where(LedgerAccount.kind == AccountKind.CHAIN_ISSUED, LedgerAccount.currency == currency,
@@ -125,22 +150,28 @@ def _ledger_by_ref(session: Session, currency: str) -> dict[bytes | str, int]:
         return reference
 
     booked: dict[bytes | str, int] = defaultdict(int)
+    changed: set[bytes | str] = set()
     for row in rows:
         text = ref_of(row.id)
-        booked[id_bytes(text) or text] -= row.amount_minor  # postings are debit-positive
-    return dict(booked)
+        ref = id_bytes(text) or text
+        booked[ref] -= row.amount_minor  # postings are debit-positive
+        if since is not None and max(row.created_at, row.posted_at or row.created_at) > since.changed_after:
+            changed.add(ref)
+    return dict(booked), frozenset(changed)
 
 
 def _outbox(session: Session) -> tuple[OutboxEffect, ...]:
+    """Every row, as plain tuples (no ORM object per row: a bank has millions)."""
     effects = []
-    for row in session.scalars(select(OutboxRow).order_by(OutboxRow.id)):
-        payload: dict[str, Any] = row.payload if isinstance(row.payload, dict) else {}
-        ref, amount = payload.get("ref"), payload.get("amount")
+    for key, kind, state, payload, tx_hash, updated_at in session.execute(
+            select(OutboxRow.idempotency_key, OutboxRow.kind, OutboxRow.state, OutboxRow.payload, OutboxRow.tx_hash,
+                   OutboxRow.updated_at).order_by(OutboxRow.id)):
+        fields: dict[str, Any] = payload if isinstance(payload, dict) else {}
+        ref, amount = fields.get("ref"), fields.get("amount")
         effects.append(OutboxEffect(
-            key=row.idempotency_key, kind=row.kind, state=row.state,
-            ref=id_bytes(ref) if isinstance(ref, str) else None,
+            key=key, kind=kind, state=OutboxState(state), ref=id_bytes(ref) if isinstance(ref, str) else None,
             amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
-            tx_hash=row.tx_hash, updated_at=row.updated_at))
+            tx_hash=tx_hash, updated_at=updated_at))
     return tuple(effects)
 
 
@@ -160,10 +191,27 @@ class ChainFacts:
     receipts: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # tx hash -> (status, block)
 
 
-def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str]) -> ChainFacts:
-    """Facts about ``bank`` and the network up to ``block``, and the receipts of ``tx_hashes``."""
+def _issuance(network: Network, bank: bytes, block: int, since: Since | None,
+              refs: set[bytes]) -> list[Event]:
+    """The bank's Minted and Burned up to ``block``: all of them; or (``since``) those of ``refs`` and of the refs
+    issued after its chain block, each ref's whole history (the ref is an indexed topic: the node filters)."""
+    if since is None:
+        return list(iter_events(network, None, block, ["Minted", "Burned"], indexed={"bankId": bank}))
+    wanted = set(refs)
+    wanted.update(bytes(e["ref"]) for e in iter_events(network, since.chain_block + 1, block, ["Minted", "Burned"],
+                                                       indexed={"bankId": bank}))
+    ordered = sorted(wanted)
+    return [event for i in range(0, len(ordered), REFS_PER_QUERY) for event in iter_events(
+        network, None, block, ["Minted", "Burned"], indexed={"bankId": bank, "ref": ordered[i:i + REFS_PER_QUERY]})]
+
+
+def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str], *, since: Since | None = None,
+               refs: set[bytes | str] | None = None) -> ChainFacts:
+    """Facts about ``bank`` and the network up to ``block``, and the receipts of ``tx_hashes``. With ``since``
+    (an incremental run): issuance of ``refs`` (a ref that is no bytes32 has none) and of what was issued after
+    it only, and the wallets opened after its indexer block."""
     ids = network.bank_ids(block=block)
-    issuance = list(iter_events(network, None, block, ["Minted", "Burned"], indexed={"bankId": bank}))
+    issuance = _issuance(network, bank, block, since, {r for r in refs or () if isinstance(r, bytes)})
     by_ref: dict[bytes, int] = defaultdict(int)
     ref_events: dict[bytes, list[Event]] = defaultdict(list)
     for event in issuance:
@@ -176,13 +224,14 @@ def read_chain(network: Network, bank: bytes, block: int, tx_hashes: set[str]) -
     for event in others:
         ref_events[bytes(event["ref"])].append(event)
     wallets = {e["wallet"]: e.block_number for e in iter_events(
-        network, None, block, ["WalletOpened"], indexed={"bankId": bank})}
+        network, None if since is None else since.indexer_block + 1, block, ["WalletOpened"],
+        indexed={"bankId": bank})}
     return ChainFacts(
         block=block, total_supply=network.total_supply(block=block),
         net_issued_all=sum(network.net_issued(b, block=block) for b in ids),
         net_issued=network.net_issued(bank, block=block), issuance_by_ref=dict(by_ref),
         ref_events=dict(ref_events), wallets=wallets, merchants=merchants,
-        receipts={h: network.mined(h) for h in sorted(tx_hashes)})
+        receipts=mined_many(network, sorted(tx_hashes)))
 
 
 @dataclass(frozen=True)
@@ -201,7 +250,15 @@ def read_balances(network: Network, bank: bytes, block: int, wallets: Iterable[s
     for merchant in sorted(merchants):
         info = network.merchant(bank, id_bytes(merchant) or merchant, block=block)
         pending[merchant] = info.pending_gross - info.pending_refunds
-    return ChainBalances(
-        block=block,
-        wallets={w: (network.balance(w, block=block), network.held_balance(w, block=block)) for w in sorted(wallets)},
-        merchants=pending, net_issued=network.net_issued(bank, block=block))
+    return ChainBalances(block=block, wallets=wallet_balances(network, sorted(wallets), block),
+                         merchants=pending, net_issued=network.net_issued(bank, block=block))
+
+
+def touched_wallets(network: Network, start: int, end: int, wallets: frozenset[str]) -> set[str]:
+    """Which of ``wallets`` a ``Transfer`` (payments, mints, burns) or a hold moved in blocks ``[start, end]``: the
+    chain's own word on what an incremental run compares, beside the indexer's."""
+    moved: set[str] = set()
+    for event in iter_events(network, start, end, MOVES, contracts=["DigitalCash"]):
+        moved.update(event[name] for name in ("from", "to", "holder") if name in event.args
+                     and event[name] in wallets)
+    return moved

@@ -73,10 +73,11 @@ def find_wallet(session: Session, address: str, *, lock: bool = False) -> Wallet
     return one_or_none(session, select(WalletRecord).where(WalletRecord.address == address), lock=lock)
 
 
-def seal_key(settings: NodeSettings, key: WalletKey) -> str:
-    """A private key the bank keeps (a custodial wallet's, or the key that signs its payment requests),
-    encrypted with the node's custody key (for ``key_ciphertext``)."""
-    return custody_for(settings).encrypt(key.export_private_key().encode("ascii"))
+def seal_key(settings: NodeSettings, key: WalletKey | str) -> str:
+    """A private key the bank keeps (a custodial wallet's, or the key that signs its payment requests; a
+    :class:`WalletKey` or its 0x-hex), encrypted with the node's custody key (for ``key_ciphertext``)."""
+    text = key if isinstance(key, str) else key.export_private_key()
+    return custody_for(settings).encrypt(text.encode("ascii"))
 
 
 def open_key(settings: NodeSettings, ciphertext: str) -> WalletKey:

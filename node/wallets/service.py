@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -62,13 +62,15 @@ __all__ = [
     "Actor",
     "Channel",
     "EnrolmentOutcome",
+    "Opened",
     "Opening",
     "OpeningRequest",
     "account_hash",
     "bind_account",
     "change_tier",
+    "check_request",
     "close_wallet",
-    "enrol",
+    "enrol_row",
     "freeze",
     "open_wallet",
     "opening_request",
@@ -283,7 +285,7 @@ def opening_request(row: Mapping[str, Any], channel: Channel = Channel.BULK) -> 
                           tier=None if tier is None or tier == "" else _tier(tier))
 
 
-def _check_request(request: OpeningRequest, settings: NodeSettings) -> tuple[int, str | None, str | None]:
+def check_request(request: OpeningRequest, settings: NodeSettings) -> tuple[int, str | None, str | None]:
     """The tier, the normalized phone and the (checksummed) self-custody address of a valid request."""
     if not _CUSTOMER_REF.fullmatch(request.customer_ref):
         raise FlowValidationError("customer_ref", "a customer reference is 1..64 letters, digits and ._:/-, "
@@ -366,7 +368,7 @@ def open_wallet(session: Session, settings: NodeSettings, network: Network | Non
         FlowValidationError: a field is wrong for the channel or verification (or the account is unknown).
         FlowConflictError: the enrolment opened a wallet with other details, or the address is taken.
     """
-    tier, phone, address = _check_request(request, settings)
+    tier, phone, address = check_request(request, settings)
     key = request.enrolment_key
     existing = _by_enrolment(session, key)
     if existing is not None:
@@ -413,30 +415,48 @@ def open_wallet(session: Session, settings: NodeSettings, network: Network | Non
 
 
 @dataclass(frozen=True)
+class Opened:
+    """What an enrolment's answer shows of one opening."""
+
+    wallet: str
+    operation_id: str
+    tier: int
+    custody: CustodyMode
+    created: bool
+
+
+@dataclass(frozen=True)
 class EnrolmentOutcome:
-    """One bulk row: its opening, or the error that stopped it (nothing of that row was written)."""
+    """One bulk row: its opening (the records, or what the answer shows of them), or the error that stopped it
+    (nothing of that row was written)."""
 
     index: int
     customer_ref: str
     opening: Opening | None = None
     error: FlowError | None = None
+    opened: Opened | None = None  # a batch's opening: no ORM object is made for the answer
+
+    @property
+    def shown(self) -> Opened | None:
+        if self.opened is not None or self.opening is None:
+            return self.opened
+        record = self.opening.record
+        return Opened(record.address, self.opening.operation.public_id, record.tier, record.custody,
+                      self.opening.created)
 
 
-def enrol(session: Session, settings: NodeSettings, network: Network | None, rows: Sequence[Mapping[str, Any]], *,
-          actor: Actor) -> list[EnrolmentOutcome]:
-    """Bulk enrolment of existing customers: each row opens (or finds) the wallet of ``bulk:<customer_ref>`` in a
-    savepoint of its own, so a bad row is reported and the others go through."""
-    outcomes = []
-    for index, row in enumerate(rows):
-        customer_ref = str(row.get("customer_ref") or "")
-        try:
-            with session.begin_nested():
-                opening = open_wallet(session, settings, network, opening_request(row), actor=actor)
-        except FlowError as exc:
-            outcomes.append(EnrolmentOutcome(index, customer_ref, error=exc))
-        else:
-            outcomes.append(EnrolmentOutcome(index, customer_ref, opening=opening))
-    return outcomes
+def enrol_row(session: Session, settings: NodeSettings, network: Network | None, index: int,
+              row: Mapping[str, Any], *, actor: Actor) -> EnrolmentOutcome:
+    """One row of a bulk enrolment on its own: it opens (or finds) the wallet of ``bulk:<customer_ref>`` in a
+    savepoint of its own, so a bad row is reported and the others go through (:mod:`node.wallets.bulk` sends the
+    rows it cannot batch here)."""
+    customer_ref = str(row.get("customer_ref") or "")
+    try:
+        with session.begin_nested():
+            opening = open_wallet(session, settings, network, opening_request(row), actor=actor)
+    except FlowError as exc:
+        return EnrolmentOutcome(index, customer_ref, error=exc)
+    return EnrolmentOutcome(index, customer_ref, opening=opening)
 
 
 # ------------------------------------------------------------------ tier, freeze, binding

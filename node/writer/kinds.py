@@ -371,7 +371,7 @@ register_kind(OutboxKind("mint", _build_mint, max_items=100, done_before=_mint_d
 register_kind(OutboxKind("relay_transfers", _build_relay, max_items=100,
                          count_items=lambda payload: len(_relay_items(payload)), item_failures=_relay_failures,
                          done_before=_relay_done_before))
-register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=50))
+register_kind(OutboxKind("open_wallet", _build_open_wallet, max_items=250))
 
 
 # ------------------------------------------------------------------ wallet administration

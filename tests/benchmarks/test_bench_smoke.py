@@ -12,12 +12,13 @@ from dataclasses import replace
 
 import pytest
 
-from bench.__main__ import QUICK, parse_args, sizes_of
+from bench.__main__ import QUICK, QUICK_SCALE, parse_args, scale_sizes_of, sizes_of
 from bench.api_load import LatencyResult, LoadSizes, PhaseResult, percentile, run_api_load
 from bench.ceiling import measure_ceiling
 from bench.indexer_catchup import run_catchup
 from bench.network import BenchNetwork
 from bench.report import BenchResult, figures, render, render_scale_out
+from bench.scale import ScaleSizes, render_scale, run_scale
 from bench.scale_out import run_scale_out
 from bench.signing import Signer
 from wallet_sdk.authorizations import Domain, MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
@@ -114,3 +115,24 @@ def test_quick_sizes_and_flags_over_them() -> None:
     load, baseline, _, ceiling = sizes_of(parse_args(["--quick", "--rate", "200", "--baseline", "3", "--ceiling", "9"]))
     assert (load.rate, load.payers, baseline, ceiling) == (200.0, QUICK["payers"], 3, 9)
     assert sizes_of(parse_args([]))[0] == LoadSizes()
+
+
+def test_the_scale_phase_enrols_and_reconciles_a_bank_with_no_difference() -> None:
+    result = run_scale(ScaleSizes(enrol=300, wallets=600, payments=200, payers=4))
+    assert result.enrolled == 300  # every opening completed on chain
+    assert result.full.ok and result.full.checked["wallets"] == 600 and result.full.checked["refs"] == 4
+    assert result.incremental.ok  # the payments moved money: every touched wallet agrees with the index
+    touched = result.incremental.checked["wallets"]
+    assert 4 < touched <= 4 + 200 < result.full.checked["wallets"]  # the payers and their payees, no other
+    text = render_scale(result)
+    for row in ("| bulk enrolment through the API", "| full reconciliation of 600 wallets |",
+                "| incremental reconciliation after 200 payments",
+                "| reconciliation differences (full, incremental) | 0, 0"):
+        assert row in text
+
+
+def test_the_scale_phase_runs_alone_at_its_sizes() -> None:
+    args = parse_args(["--only", "scale", "--scale-wallets", "5000"])
+    assert args.only == "scale"
+    assert scale_sizes_of(args) == ScaleSizes(wallets=5_000)
+    assert scale_sizes_of(parse_args(["--quick"])) == QUICK_SCALE
