@@ -87,7 +87,6 @@ class RequestMetrics:
             series = self._children[key] = REQUEST_SECONDS.labels(template, scope["method"], str(status))
         return series
 
-
     def _route_of(self, scope: Scope) -> BaseRoute | None:
         """The route a request refused before routing (by the admission middleware: 401, 413, 503) was for."""
         return next((route for route in self.routes if route.matches(scope)[0] is Match.FULL), None)
