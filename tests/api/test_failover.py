@@ -3,6 +3,7 @@ active in one process, the other standing by) and its API as `walletnet node run
 workers, on one PostgreSQL database. 1,000 mixed operations run through the API while the process that holds
 the writer's role is SIGKILLed five times, each time started again as the new standby. Each takeover (the
 standby holding writer, indexer and jobs, as node_roles shows) is timed and printed, and must take at most 5 s;
+the API's /v1/health/ready and /metrics then name the new holder;
 afterwards every accepted operation is on chain exactly once, nothing refused left a trace, and reconciliation
 finds no difference (the checks of tests/api/load_support.py).
 
@@ -69,6 +70,7 @@ class HolderKiller:
         self.bank, self.rng, self.asked = bank, rng, asked
         self.sessions = session_factory(bank.procs.engine, read_only=True)
         self.kills: list[tuple[str, int, float]] = []  # (node killed, its exit code, seconds until taken over)
+        self.shown = 0  # takeovers the API's /v1/health/ready and /metrics named
         self.done = threading.Event()
         self.error: BaseException | None = None
 
@@ -85,6 +87,18 @@ class HolderKiller:
         pids = _holder_pids(self.bank.procs)
         running = {node.pid: node for node in self.bank.procs.nodes if node.pid is not None}
         return running.get(pids[Role.WRITER]) if set(pids.values()) <= running.keys() else None
+
+    def check_shown(self, holder: _Proc) -> None:
+        """The API's readiness and metrics name the new holder of the writer's role (what operations watch)."""
+        url = self.bank.procs.url
+        ready = httpx.get(f"{url}/v1/health/ready", timeout=30.0).json()
+        roles = ready["roles"] if "roles" in ready else ready["checks"]["roles"]  # 503: the checks in the problem
+        assert str(roles["writer"]["holder"]).endswith(f":{holder.pid}"), roles["writer"]
+        metrics = httpx.get(f"{url}/metrics", timeout=30.0).text
+        shown = [line for line in metrics.splitlines()
+                 if line.startswith("walletnet_role_holder_info{") and 'role="writer"' in line]
+        assert len(shown) == 1 and f':{holder.pid}"' in shown[0] and shown[0].endswith(" 1.0"), shown
+        self.shown += 1
 
     def run(self) -> None:
         try:
@@ -107,6 +121,7 @@ class HolderKiller:
                     assert time.monotonic() - killed_at < 60, f"no takeover: {_holder_pids(self.bank.procs)}"
                     time.sleep(0.02)
                 self.kills.append((victim.name, code, round(time.monotonic() - killed_at, 2)))
+                self.check_shown(standby)
                 time.sleep(self.rng.uniform(0.1, 1.0))
                 self.bank.procs.start_node(victim)  # back as the standby
         except BaseException as exc:
@@ -188,4 +203,5 @@ def test_failover_under_load_takeovers_within_5s_accepted_once_reconciled(bank: 
     assert len(killer.kills) == KILLS, context
     assert all(code == -signal.SIGKILL for _, code, _ in killer.kills), context
     assert max(seconds for *_, seconds in killer.kills) <= TAKEOVER_LIMIT, context
+    assert killer.shown == KILLS, context
     check_after_load(bank, ops, workers, context)
