@@ -57,12 +57,10 @@ def send_many(w3: Web3, sender: LocalAccount, calls: list[Any], gas: int) -> lis
     receipt's status from the raw JSON-RPC answer (web3's formatting of 100 logs a receipt would cost more than
     the fill itself)."""
     nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    price = w3.eth.gas_price * 2
     chain_id = w3.eth.chain_id
     hashes = []
-    price = 0
     for i, call in enumerate(calls):  # encoded and signed here: web3's build_transaction formats far more
-        if i % 4 == 0:  # full blocks raise the base fee by up to 1/8 each: twice today's price covers four
-            price = w3.eth.gas_price * 2
         tx = {"to": call.address, "data": call._encode_transaction_data(), "value": 0, "nonce": nonce + i,
               "gas": gas, "gasPrice": price, "chainId": chain_id}
         hashes.append(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))

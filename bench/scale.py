@@ -46,7 +46,7 @@ __all__ = ["ScaleResult", "ScaleSizes", "render_scale", "run_scale"]
 
 # Few, large transactions: anvil's cost per block grows with the state (100,000 wallets), so the fill is counted
 # in blocks. The node's writer sends smaller batches (250 openings, 100 transfers).
-OPEN_BATCH = 1_000  # about 78 million gas, under the devnet's 100 million
+OPEN_BATCH = 500  # about 39 million gas: under half the devnet's 100 million, so full blocks do not raise the base fee
 OPEN_GAS = 95_000_000
 RELAY_BATCH = 400  # about 9 million gas
 RELAY_GAS = 20_000_000
