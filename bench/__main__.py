@@ -273,10 +273,10 @@ PostgreSQL cluster (durable: fsync on, `synchronous_commit=off`, the counterpart
 `synchronous=NORMAL`; tools/postgres.py) and serve their API as 1, 2 and 4 uvicorn worker processes
 (`walletnet up --db-url-template ... --api-workers N`), a fresh network for each point. On this 2-core machine
 the curve is flat within the machine's spread (two runs of 2026-12-07 gave 451, 614 and 223, then 225, 203 and
-252 accepted per second for 1, 2 and 4 workers), for a plain reason: the load generator, anvil, both banks' node processes (writer, indexer, jobs), PostgreSQL's
-backends and the API's workers all share the same two cores, so more workers add processes that compete for
-them rather than cores of their own; with
-several workers the request counters also go through prometheus-client's multiprocess files. A network round
+252 accepted per second for 1, 2 and 4 workers), for a plain reason: the load generator, anvil, both banks'
+node processes (writer, indexer, jobs), PostgreSQL's backends and the API's workers all share the same two
+cores, so more workers add processes that compete for them rather than cores of their own; with several
+workers the request counters also go through prometheus-client's multiprocess files. A network round
 trip per statement (a function call for SQLite) makes one worker on PostgreSQL slower than the single SQLite
 process here; what PostgreSQL buys is that workers on other machines write side by side (row locks: the payer's
 row orders one wallet's payments, tests/api/test_failover.py) instead of taking turns at SQLite's one write
