@@ -256,7 +256,7 @@ class RowOutcome:
     the text of ``last_error``."""
 
     confirmed: bool
-    events: tuple[Event, ...] = ()  # decoded events of the transaction that made the row's effect
+    events: Sequence[Event] = ()  # decoded events of the transaction that made the row's effect
     revert: ContractRevertError | None = None  # the contract's decoded refusal of this row, if that failed it
 
     @property
@@ -382,5 +382,5 @@ def transition(
     if not locked:  # (a batch's rows, read and locked together, are flushed together: one UPDATE for many)
         session.flush()
     if target in (OutboxState.CONFIRMED, OutboxState.FAILED):
-        _run_final_hooks(session, row, RowOutcome(target is OutboxState.CONFIRMED, tuple(events), revert))
+        _run_final_hooks(session, row, RowOutcome(target is OutboxState.CONFIRMED, events, revert))
     return row

@@ -48,6 +48,7 @@ __all__ = [
     "Fees",
     "SignedRawTransaction",
     "block_number",
+    "bounded_request",
     "broadcast",
     "call_request",
     "fee_quote",
@@ -173,6 +174,27 @@ def call_request(w3: Web3, call: ContractFunction, sender: str, *, gas_margin: i
             raise TransactionRejectedError(_rpc_message(exc)) from None
         chain_id = int(w3.eth.chain_id)
     return CallRequest(chain_id=chain_id, to=to, data=data, gas=estimate * (100 + gas_margin) // 100)
+
+
+def bounded_request(w3: Web3, call: ContractFunction, sender: str, gas: int, *, chain_id: int,
+                    block: BlockIdentifier = "latest") -> CallRequest:
+    """The :class:`CallRequest` of a contract call from ``sender`` with ``gas`` given by the caller (who knows a
+    bound of what it costs): the call is run once (``eth_call``) to refuse one that would revert, where an
+    estimate runs it several times over (a node searches for the least gas that works). A call that would
+    revert raises its typed :class:`~wallet_sdk.exceptions.ContractRevertError` (nothing is signed)."""
+    if call.address is None:
+        raise InvalidArgumentError("call", call, "a contract call with an address")
+    to = to_checksum_address(call.address)
+    data = bytes(HexBytes(calldata(call)))
+    params = {"from": to_checksum_address(sender), "to": to, "data": data, "value": 0, "gas": gas}
+    with _node(w3):
+        try:
+            w3.eth.call(cast(TxParams, params), block)
+        except ContractLogicError as exc:
+            raise revert_from(exc) from None
+        except Web3RPCError as exc:
+            raise TransactionRejectedError(_rpc_message(exc)) from None
+    return CallRequest(chain_id=chain_id, to=to, data=data, gas=gas)
 
 
 def fee_quote(w3: Web3) -> Fees:

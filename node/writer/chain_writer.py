@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, TxReceipt
 
 from node.confirmations import is_confirmed
@@ -55,9 +57,9 @@ from node.logs import bound
 from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, transition
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
-from node.writer.kinds import KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
+from node.writer.kinds import BATCH_BASE_GAS, KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow, ChainTxState
-from wallet_sdk.chain.events import Event, decode_receipt
+from wallet_sdk.chain.events import Event, ReceiptEvents
 from wallet_sdk.chain.network import Network
 from wallet_sdk.exceptions import (
     ContractRevertError,
@@ -72,6 +74,7 @@ from wallet_sdk.rawtx import (
     Fees,
     SignedRawTransaction,
     block_number,
+    bounded_request,
     broadcast,
     call_request,
     fee_quote,
@@ -177,7 +180,7 @@ class _Outcome:
     block_number: int | None
     error: str | None  # of the whole transaction
     row_errors: Mapping[int, str]  # outbox id -> why it failed; the other rows are confirmed
-    events: tuple[Event, ...] = ()  # decoded events of the mined transaction, for the flows' completions
+    events: Sequence[Event] = ()  # decoded events of the mined transaction (when read), for the flows' completions
     row_reverts: Mapping[int, ContractRevertError] = field(default_factory=dict)  # outbox id -> its refusal
     done_before: Mapping[int, DoneBefore] = field(default_factory=dict)  # outbox id -> what made its effect
     send_alone: tuple[int, ...] = ()  # outbox ids of a reverted batch, back to received to go one by one
@@ -215,6 +218,8 @@ class ChainWriter:
         self._clock = clock
         self._handed_over: dict[str, datetime] = {}  # tx hash -> when this process last broadcast it
         self._nonce_passed: dict[int, datetime] = {}  # chain tx id -> when its nonce was first seen used, unmined
+        self._known_chain_id: int | None = None
+        self._gas_limit_read: tuple[float, int] | None = None  # (monotonic time, the newest block's gas limit)
 
     def __repr__(self) -> str:
         return f"ChainWriter(sender='{self.sender}')"
@@ -300,13 +305,12 @@ class ChainWriter:
 
     def _submit_group(self, rows: list[_ReceivedRow]) -> int:
         kind = self.kinds[rows[0].kind]
-        rows = self._valid_rows(kind, rows)
-        if not rows:
+        rows, call = self._valid_rows(kind, rows)
+        if call is None:
             return 0
         try:
-            call = kind.build(self.context, [row.payload for row in rows])
-            request = call_request(self.w3, call, self.sender, gas_margin=self.config.gas_margin,
-                                   block=self.config.estimate_block)
+            request = self._fixed_gas_request(kind, rows, call) or call_request(
+                self.w3, call, self.sender, gas_margin=self.config.gas_margin, block=self.config.estimate_block)
         except ContractRevertError as error:
             if error.name in self.config.wait_on_reverts:
                 log.warning("outbox rows %s wait: the call would revert with %s", [row.id for row in rows], error)
@@ -328,23 +332,52 @@ class ChainWriter:
         self._broadcast(signed)
         return len(rows)
 
-    def _valid_rows(self, kind: OutboxKind, rows: list[_ReceivedRow]) -> list[_ReceivedRow]:
-        """The rows whose payload encodes; the others are failed (a payload never gets better by waiting)."""
-        if len(rows) > 1:
-            try:  # all of them at once first: the usual case, and a hundred builds of one cost far more
-                kind.build(self.context, [row.payload for row in rows])
-                return rows
-            except (InvalidPayloadError, InvalidArgumentError, KeyError, TypeError, ValueError):
-                pass  # one of them does not encode: find which, row by row
+    def _valid_rows(self, kind: OutboxKind, rows: list[_ReceivedRow]
+                    ) -> tuple[list[_ReceivedRow], ContractFunction | None]:
+        """The rows whose payload encodes and their call (None if none does); the others are failed (a payload
+        never gets better by waiting)."""
+        bad = (InvalidPayloadError, InvalidArgumentError, KeyError, TypeError, ValueError)
+        try:  # all of them at once first: the usual case, and a hundred builds of one cost far more
+            return rows, kind.build(self.context, [row.payload for row in rows])
+        except bad:
+            pass  # one of them does not encode: find which, row by row
         valid = []
         for row in rows:
             try:
                 kind.build(self.context, [row.payload])
-            except (InvalidPayloadError, InvalidArgumentError, KeyError, TypeError, ValueError) as exc:
+            except bad as exc:
                 self._fail_received([row], f"invalid payload: {exc}")
             else:
                 valid.append(row)
-        return valid
+        if not valid:
+            return [], None
+        return valid, kind.build(self.context, [row.payload for row in valid])
+
+    def _fixed_gas_request(self, kind: OutboxKind, rows: Sequence[_ReceivedRow],
+                           call: ContractFunction) -> CallRequest | None:
+        """The request of a batch of a kind that bounds its gas per item, without an estimate (see
+        :attr:`OutboxKind.gas_per_item`); None when it must be estimated: one item, no bound, or a bound over
+        half the block gas limit."""
+        items = sum(self._item_count(kind, row) for row in rows)
+        if kind.gas_per_item is None or items < 2:
+            return None
+        gas = BATCH_BASE_GAS + items * kind.gas_per_item
+        if gas > self._block_gas_limit() // 2:
+            return None
+        return bounded_request(self.w3, call, self.sender, gas, chain_id=self._chain_id(),
+                               block=self.config.estimate_block)
+
+    def _chain_id(self) -> int:
+        if self._known_chain_id is None:
+            self._known_chain_id = int(self.w3.eth.chain_id)
+        return self._known_chain_id
+
+    def _block_gas_limit(self) -> int:
+        """The newest block's gas limit, read again once a minute (a permissioned chain's operators may change it)."""
+        now = time.monotonic()
+        if self._gas_limit_read is None or now - self._gas_limit_read[0] > 60:
+            self._gas_limit_read = (now, int(self.w3.eth.get_block("latest")["gasLimit"]))
+        return self._gas_limit_read[1]
 
     def _confirm_received(self, row: _ReceivedRow, done: DoneBefore) -> None:
         """Confirm a row whose effect the chain holds already (made by ``done``), without sending anything."""
@@ -503,7 +536,7 @@ class ChainWriter:
             failed = [slot.outbox_id for slot in tx.rows if slot.outbox_id not in done]
             return _Outcome(ChainTxState.REVERTED, attempt.tx_hash, mined_at, reason,
                             dict.fromkeys(failed, reason), done_before=done, row_reverts=dict.fromkeys(failed, error))
-        events = tuple(decode_receipt(self.network, receipt))
+        events = ReceiptEvents(self.network, receipt)
         failures = kind.item_failures(self.context, events) if kind else {}
         done = self._done_before(kind, tx.rows, failures)
         failures = {i: e for i, e in failures.items()

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any, Final, NamedTuple, Protocol
+from typing import Any, Final, NamedTuple, Protocol, overload
 
 from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
@@ -50,6 +50,7 @@ __all__ = [
     "Event",
     "EventPosition",
     "EventSource",
+    "ReceiptEvents",
     "UnknownEventError",
     "decode_logs",
     "decode_receipt",
@@ -247,6 +248,41 @@ def decode_logs(network: EventSource, logs: Iterable[LogReceipt | Mapping[str, A
 def decode_receipt(network: EventSource, receipt: TxReceipt) -> list[Event]:
     """The decoded events of one transaction, in log order."""
     return decode_logs(network, receipt["logs"])
+
+
+class ReceiptEvents(Sequence[Event]):
+    """The decoded events of one transaction, decoded when first read: a chain writer hands them to every row's
+    completion, and most completions (a batch of 250 wallet openings: 500 events) never read them."""
+
+    def __init__(self, network: EventSource, receipt: TxReceipt) -> None:
+        self._network = network
+        self._receipt: TxReceipt | None = receipt
+        self._decoded: tuple[Event, ...] | None = None
+
+    @property
+    def _events(self) -> tuple[Event, ...]:
+        if self._decoded is None:
+            assert self._receipt is not None
+            self._decoded = tuple(decode_receipt(self._network, self._receipt))
+            self._receipt = None
+        return self._decoded
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Event, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | tuple[Event, ...]:
+        return self._events[index]
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._events)
+
+    def __repr__(self) -> str:
+        return f"ReceiptEvents({'not decoded' if self._decoded is None else len(self._decoded)})"
 
 
 def _selection(names: Sequence[str] | None, contracts: Sequence[str] | None) -> list[_EventAbi]:
