@@ -13,9 +13,9 @@ module) picks rows up in state ``received`` and moves them along::
     submitted -> received   its batch transaction was mined reverted, which changed nothing: it goes again, alone
     received -> confirmed   the chain holds its effect already, made by an earlier transaction (a restored backup)
 
-State changes happen here and only here (:func:`transition`); assigning ``OutboxRow.state`` anywhere else
-raises. The idempotency key is unique: enqueueing the same effect again returns the existing row, and the
-same key with another effect is a conflict.
+State changes happen here and only here (:func:`transition`; :func:`submit_rows` for a writer's batch); assigning
+``OutboxRow.state`` anywhere else raises. The idempotency key is unique: enqueueing the same effect again returns
+the existing row, and the same key with another effect is a conflict.
 
 When a row becomes final (``confirmed`` or ``failed``) the hooks registered with :func:`on_final` run in the
 same transaction with a :class:`RowOutcome`: what the chain did with the row as the writer saw it (the
@@ -35,7 +35,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from node.db.base import Base, IdType, JsonType, UTCDateTime, str_enum, utcnow
@@ -59,6 +59,7 @@ __all__ = [
     "final_batch",
     "new_row",
     "on_final",
+    "submit_rows",
     "transition",
 ]
 
@@ -306,6 +307,29 @@ def _run_final_hooks(session: Session, row: OutboxRow, outcome: RowOutcome) -> N
 
 
 # ------------------------------------------------------------------ transitions
+
+
+def submit_rows(session: Session, ids: Sequence[int], *, tx_hash: str, nonce: int) -> None:
+    """Move the ``received`` rows ``ids`` to ``submitted`` in the transaction ``tx_hash`` with ``nonce``, in the
+    caller's transaction, with one UPDATE (a writer's batch: a row-by-row :func:`transition` of a few hundred
+    rows was most of the time it spent storing a signed batch). Nothing runs on ``submitted``: no hook is missed.
+
+    Raises:
+        IllegalTransitionError: one of the rows is not ``received`` any more (another writer took it); the
+            caller rolls back.
+    """
+    if len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x"):
+        raise IllegalTransitionError(str(ids), OutboxState.RECEIVED, OutboxState.SUBMITTED,
+                                     f"malformed tx hash {tx_hash!r}")
+    now = utcnow()
+    moved = session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.state == OutboxState.RECEIVED)
+        .values(state=OutboxState.SUBMITTED, tx_hash=tx_hash, nonce=nonce, attempts=OutboxRow.attempts + 1,
+                submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != len(set(ids)):  # type: ignore[attr-defined]
+        raise IllegalTransitionError(str(list(ids)), OutboxState.RECEIVED, OutboxState.SUBMITTED,
+                                     f"only {moved.rowcount} of the {len(set(ids))} rows were received")  # type: ignore[attr-defined]
 
 
 def transition(

@@ -42,7 +42,7 @@ from enum import StrEnum
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,7 +54,7 @@ from node.confirmations import is_confirmed
 from node.db import session_factory, transaction, utcnow
 from node.instruments import WRITER_BATCH_ITEMS, WRITER_BATCH_ROWS
 from node.logs import bound
-from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, transition
+from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, submit_rows, transition
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
 from node.writer.kinds import BATCH_BASE_GAS, KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
@@ -416,17 +416,15 @@ class ChainWriter:
                 session.add(tx)
                 session.flush()
                 self._add_attempt(session, tx.id, signed)
-                loaded = _load_rows(session, [row.id for row in rows])  # one read for the batch's rows
+                submit_rows(session, [row.id for row in rows], tx_hash=signed.tx_hash, nonce=nonce)
+                slots = []
                 first_item = 0
                 for row in rows:
                     count = self._item_count(kind, row)
-                    session.add(ChainTxRow(outbox_id=row.id, chain_tx_id=tx.id, first_item=first_item,
-                                           item_count=count))
+                    slots.append({"outbox_id": row.id, "chain_tx_id": tx.id, "first_item": first_item,
+                                  "item_count": count})
                     first_item += count
-                    outbox = loaded.get(row.id)
-                    assert outbox is not None
-                    transition(session, outbox, OutboxState.SUBMITTED, tx_hash=signed.tx_hash, nonce=nonce,
-                               locked=True)
+                session.execute(insert(ChainTxRow), slots)
         except IllegalTransitionError as exc:  # another writer took a row meanwhile: nothing was stored
             log.warning("outbox row changed while signing (%s); skipped", exc)
             return None
