@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any, Final, NamedTuple, Protocol, overload
+from typing import Any, Final, NamedTuple, Protocol, cast, overload
 
 from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
@@ -31,6 +31,7 @@ from web3.exceptions import Web3RPCError
 from web3.types import LogReceipt, TxReceipt
 
 from wallet_sdk._abi_words import abi_type, decode_word, decode_words
+from wallet_sdk.addresses import eip55
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.chain.rpc import raw_request
 from wallet_sdk.chain.types import (
@@ -170,7 +171,7 @@ def event_names(contract: str | None = None) -> list[str]:
 def _checksum(address: str) -> ChecksumAddress:
     """EIP-55 form of an address, remembered: the same few thousand wallets recur in every range of logs, and
     each checksum is a keccak (most of a catch-up's decoding time before this cache)."""
-    return to_checksum_address(address)
+    return cast(ChecksumAddress, eip55(address))
 
 
 def _bytes(value: Any) -> bytes:
