@@ -1,4 +1,5 @@
-"""The fast word decoder gives exactly what eth_abi gives, and refuses (through eth_abi) exactly what it refuses."""
+"""The fast word decoder and encoder give exactly what eth_abi gives, and refuse (through eth_abi) exactly what it
+refuses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 
-from wallet_sdk._abi_words import decode_word, decode_words
+from wallet_sdk._abi_words import decode_word, decode_words, encode_words
+from wallet_sdk.addresses import eip55
 
 TYPES = ["address", "bool", "uint8", "uint16", "uint64", "uint256", "int8", "int256", "int128", "bytes1", "bytes4",
          "bytes32"]
@@ -70,3 +72,69 @@ def test_several_words_and_what_is_left_to_eth_abi() -> None:
     short = abi_encode(["uint256"], [1])[:31]  # not whole words: eth_abi's error, as before
     assert ours_or_error(["uint256"], short) == eth_abi_or_error(["uint256"], short)
     assert ours_or_error(["uint256"], short)[0] == "error"
+
+
+# ------------------------------------------------------------------ encoding
+
+BATCH_CALLS = [  # the node's batch calls (relayTransfers, openWallets, mintBatch, payBatch) and a one-row call
+    ["(address,address,uint256,uint256,uint256,uint8,bytes32,bytes32)[]"],
+    ["bytes32", "(address,uint8,uint8,bytes32)[]"],
+    ["(address,uint256,bytes32)[]"],
+    ["(bytes32,bytes32,bytes32,address,uint256,uint256,uint256,uint8,bytes32,bytes32,uint8,bytes32,bytes32)[]"],
+    ["address", "bytes32", "uint8", "uint8", "bytes32"],
+]
+
+
+def _value(typ: str, rng: random.Random) -> Any:
+    """A value eth_abi takes as it is, of ``typ``, drawn at random (addresses in any of their accepted cases)."""
+    if typ == "address":
+        text = "0x" + rng.randbytes(20).hex()
+        return rng.choice([text, eip55(text), "0x" + text[2:].upper()])
+    if typ.startswith("uint"):
+        return rng.randrange(1 << int(typ[4:]))
+    return rng.randbytes(int(typ[5:]))  # bytesN
+
+
+def _values(types: list[str], rng: random.Random, items: int) -> list[Any]:
+    out: list[Any] = []
+    for typ in types:
+        if typ.endswith("[]"):
+            fields = typ[1:-3].split(",")
+            out.append([tuple(_value(f, rng) for f in fields) for _ in range(items)])
+        else:
+            out.append(_value(typ, rng))
+    return out
+
+
+def encoded_or_error(encode: Any, types: list[str], values: list[Any]) -> Any:
+    try:
+        return ("ok", encode(types, values))
+    except Exception as exc:  # the error's type is what is compared
+        return ("error", type(exc))
+
+
+@pytest.mark.parametrize("types", BATCH_CALLS, ids=lambda t: ",".join(t)[:40])
+@pytest.mark.parametrize("items", [0, 1, 7, 100])
+def test_encoding_the_node_batch_calls_gives_what_eth_abi_gives(types: list[str], items: int) -> None:
+    rng = random.Random(f"{types}{items}")
+    for _ in range(5):
+        values = _values(types, rng, items)
+        assert encode_words(types, values) == abi_encode(types, values)
+
+
+@pytest.mark.parametrize("bad", [
+    "0x" + "zz" * 20,  # no hex
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",  # mixed case, wrong checksum
+    -1, 1 << 256, True,  # out of range, a bool for an int
+    b"\x01" * 31, b"\x01" * 33,  # a bytes32 of 31 bytes (eth_abi pads it) or 33
+    None, 1.5,
+])
+def test_values_the_fast_encoder_does_not_take_are_judged_by_eth_abi(bad: Any) -> None:
+    types = BATCH_CALLS[0]
+    rng = random.Random(7)
+    for position in range(8):
+        values = _values(types, rng, 3)
+        item = list(values[0][1])
+        item[position] = bad
+        values[0][1] = tuple(item)
+        assert encoded_or_error(encode_words, types, values) == encoded_or_error(abi_encode, types, values)
