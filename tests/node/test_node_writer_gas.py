@@ -1,6 +1,7 @@
 """The gas bounds outbox kinds declare (``OutboxKind.gas_per_item``), against the real anvil: a batch of the
-costliest items of each kind fits the gas the writer gives it without an estimate, and the writer does send
-batches with that gas (checked by one ``eth_call``), while a lone row is still estimated."""
+costliest items of each kind (openings, mints, relayed transfers, merchant payments) fits the gas the writer
+gives it without an estimate, and the writer does send batches with that gas (checked by one ``eth_call``),
+while a lone row is still estimated."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from writer_support import FAST, assert_all_written_once, chain_txs, enqueue_rows, mint_row, relay, relay_row
 
 from node.writer import KINDS, ChainWriter
-from node.writer.kinds import BATCH_BASE_GAS
+from node.writer.kinds import BATCH_BASE_GAS, merchant_pay_payload
 from wallet_sdk import rawtx
-from wallet_sdk.authorizations import relay_nonce
+from wallet_sdk.authorizations import MerchantPayment, merchant_id, order_id, relay_nonce
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 from wallet_sdk.chain.types import WalletKind, WalletOpening, WalletStatus
+from wallet_sdk.deploy import bank_id
 from wallet_sdk.keys import WalletKey
 
 ITEMS = 12
@@ -103,6 +105,31 @@ def test_a_batch_of_the_costliest_relayed_transfers_fits_the_declared_bound(
             for i, (payer, payee) in enumerate(zip(payers, payees, strict=True))]
     _run_and_check_bound(sessions, network, operator, "relay_transfers", rows)
     assert [network.balance(p) for p in payees] == [500] * ITEMS
+
+
+def test_a_batch_of_the_costliest_merchant_payments_fits_the_declared_bound(
+        sessions: sessionmaker[Session], network: Network, operator: LocalAccount, bank: BankOperator,
+        other_bank: BankOperator, system: Any) -> None:
+    """Each payer's first payment (a new daily outflow counter) at another bank than the acquirer, each to a new
+    order of a merchant whose wallet never held money, with the acquirer's request signature."""
+    shop = WalletKey.create()
+    bank.open_wallet(shop, kind=WalletKind.MERCHANT)
+    bank.register_merchant("GAS-SHOP", shop, fee_bps=200, mcc=5411)
+    signer = WalletKey.create()
+    bank.set_request_signer(signer)
+    payers = _fresh(other_bank, ITEMS)
+    for i, payer in enumerate(payers):
+        other_bank.mint(payer, 10_000, f"GAS-PAYER-{i}")
+    deadline = network.now() + 600
+    rows = []
+    for i, payer in enumerate(payers):
+        unsigned = MerchantPayment(acquirer=bank_id("BANKA"), merchant_id=merchant_id("GAS-SHOP"),
+                                   order_id=order_id(f"GAS-ORDER-{i}"), payer=payer.address, amount=700 + i,
+                                   valid_before=deadline, settlement=system.settlement.address)
+        signed = unsigned.with_request_signature(unsigned.request_terms().sign(signer, network.settlement_domain()))
+        rows.append((f"PAY-GAS-{i}", "merchant_pay", merchant_pay_payload(signed.sign(payer, network.domain()))))
+    _run_and_check_bound(sessions, network, operator, "merchant_pay", rows)
+    assert network.order("BANKA", "GAS-SHOP", "GAS-ORDER-0").amount == 700
 
 
 def test_a_lone_row_is_still_estimated(sessions: sessionmaker[Session], network: Network,
