@@ -309,7 +309,7 @@ class ChainWriter:
         if call is None:
             return 0
         try:
-            request = self._fixed_gas_request(kind, rows, call) or call_request(
+            request = self._bounded_request(kind, rows, call) or call_request(
                 self.w3, call, self.sender, gas_margin=self.config.gas_margin, block=self.config.estimate_block)
         except ContractRevertError as error:
             if error.name in self.config.wait_on_reverts:
@@ -353,19 +353,25 @@ class ChainWriter:
             return [], None
         return valid, kind.build(self.context, [row.payload for row in valid])
 
-    def _fixed_gas_request(self, kind: OutboxKind, rows: Sequence[_ReceivedRow],
-                           call: ContractFunction) -> CallRequest | None:
-        """The request of a batch of a kind that bounds its gas per item, without an estimate (see
-        :attr:`OutboxKind.gas_per_item`); None when it must be estimated: one item, no bound, or a bound over
-        half the block gas limit."""
+    def _bounded_request(self, kind: OutboxKind, rows: Sequence[_ReceivedRow],
+                         call: ContractFunction) -> CallRequest | None:
+        """The request of a batch of a kind that bounds its gas per item, checked without an estimate (see
+        :attr:`OutboxKind.gas_per_item`); None when it is to be estimated: one item, no bound, a bound over half
+        the block gas limit, or a check that failed (a revert, or the bound too low for what the items cost
+        now: the estimate then says which)."""
         items = sum(self._item_count(kind, row) for row in rows)
         if kind.gas_per_item is None or items < 2:
             return None
         gas = BATCH_BASE_GAS + items * kind.gas_per_item
         if gas > self._block_gas_limit() // 2:
             return None
-        return bounded_request(self.w3, call, self.sender, gas, chain_id=self._chain_id(),
-                               block=self.config.estimate_block)
+        try:
+            return bounded_request(self.w3, call, self.sender, gas, chain_id=self._chain_id(),
+                                   block=self.config.estimate_block)
+        except (ContractRevertError, TransactionRejectedError) as error:
+            log.info("a %s batch of %d items failed its check with %d gas (%s); estimating it", kind.name, items,
+                     gas, error)
+            return None
 
     def _chain_id(self) -> int:
         if self._known_chain_id is None:

@@ -5,6 +5,7 @@ while a lone row is still estimated."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
@@ -158,3 +159,18 @@ def test_a_batch_that_would_revert_is_refused_before_it_is_signed(
     txs = chain_txs(sessions)
     assert [tx.state.value for tx, _ in txs] == ["mined"] * 3  # the three good rows alone; no reverted batch
     assert all(network.wallet(k).status is WalletStatus.ACTIVE for k in fresh)
+
+
+def test_a_bound_too_low_falls_back_to_the_estimate(sessions: sessionmaker[Session], network: Network,
+                                                    operator: LocalAccount) -> None:
+    """A kind whose declared bound no longer covers its items (a contract upgrade made them costlier): the check
+    runs out of gas, and the writer estimates the batch, which goes whole, instead of sending its rows alone."""
+    kinds = {**KINDS, "open_wallet": dataclasses.replace(KINDS["open_wallet"], gas_per_item=1_000)}
+    keys = [WalletKey.create() for _ in range(3)]
+    first_nonce = rawtx.nonce_of(network.w3, operator.address)
+    enqueue_rows(sessions, [(f"OPEN-LOW-{i}", "open_wallet", {"wallet": k.address}) for i, k in enumerate(keys)])
+    ChainWriter(sessions, network, operator, FAST, kinds=kinds).run(until_idle=True)
+    assert_all_written_once(network, sessions, operator.address, first_nonce)
+    ((tx, _),) = chain_txs(sessions)
+    assert tx.gas_limit > BATCH_BASE_GAS + 3 * 1_000  # the estimate's, in one batch
+    assert all(network.wallet(k).status is WalletStatus.ACTIVE for k in keys)
