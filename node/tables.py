@@ -15,6 +15,7 @@ from node.db.base import Base
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
+from node.notifications.models import CustomerSettings, Notification
 from node.operations.models import Operation
 from node.outbox import OutboxRow
 from node.reconcile.runs import ReconciliationRun
@@ -33,12 +34,14 @@ __all__ = [
     "ChainTxAttempt",
     "ChainTxRow",
     "CustomerSession",
+    "CustomerSettings",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",
     "LedgerHold",
     "Merchant",
     "NodeRole",
+    "Notification",
     "Operation",
     "OutboxRow",
     "PaymentRequestRecord",

@@ -9,6 +9,7 @@ showed as QR codes, and the notifications owed to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "WebhookEventType",
     "WebhookState",
     "find_merchant",
+    "legal_names",
 ]
 
 MERCHANT_ID_MAX = 32  # characters of a merchant id; ids go on chain as text bytes32 (ASCII, so <= 32 bytes)
@@ -75,6 +77,15 @@ class Merchant(Base):
 
 def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> Merchant | None:
     return one_or_none(session, select(Merchant).where(Merchant.merchant_id == merchant_id), lock=lock)
+
+
+def legal_names(session: Session, merchant_ids: Iterable[str]) -> dict[str, str]:
+    """The legal names of those of this bank's merchants, by merchant id (what a customer's notification names)."""
+    wanted = sorted(set(merchant_ids))
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Merchant.merchant_id, Merchant.legal_name)
+                                .where(Merchant.merchant_id.in_(wanted))).tuples())
 
 
 class PaymentRequestRecord(Base):
