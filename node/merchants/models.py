@@ -84,8 +84,8 @@ def legal_names(session: Session, merchant_ids: Iterable[str]) -> dict[str, str]
     wanted = sorted(set(merchant_ids))
     if not wanted:
         return {}
-    return dict(session.execute(select(Merchant.merchant_id, Merchant.legal_name)
-                                .where(Merchant.merchant_id.in_(wanted))).tuples())
+    return {merchant_id: name for merchant_id, name in session.execute(
+        select(Merchant.merchant_id, Merchant.legal_name).where(Merchant.merchant_id.in_(wanted)))}
 
 
 class PaymentRequestRecord(Base):

@@ -118,10 +118,10 @@ class NotificationProducer:
                         if isinstance(value := event.args.get(key), str)})
         found: dict[str, int] = {}
         for start in range(0, len(named), _CHUNK):
-            found.update(session.execute(
+            found.update((address, tier) for address, tier in session.execute(
                 select(ChainWallet.address, ChainWallet.tier).where(
                     ChainWallet.address.in_(named[start:start + _CHUNK]), ChainWallet.bank_id == self.bank_id,
-                    ChainWallet.kind == "personal")).tuples())
+                    ChainWallet.kind == "personal")))
         return found
 
     def _merchant_names(self, session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
@@ -222,7 +222,8 @@ class NotificationProducer:
         of outflow across 80% / 100% of its tier's daily limit (the history rows of the round are flushed)."""
         if not outflows:
             return []
-        limits = dict(session.execute(select(ChainLimits.limit_class, ChainLimits.daily_outflow_limit)).tuples())
+        limits = {limit_class: daily for limit_class, daily in session.execute(
+            select(ChainLimits.limit_class, ChainLimits.daily_outflow_limit))}
         mine = {(e.tx_hash, e.log_index) for e in outflows}
         wallets = sorted({_outflow_wallet(e) for e in outflows})
         since = min(_day_start(block_times[e.block_number]) for e in outflows)
@@ -235,7 +236,7 @@ class NotificationProducer:
                        WalletHistory.block_number.is_not(None), WalletHistory.spendable_delta_minor < 0,
                        WalletHistory.kind.in_(_OUTFLOW_KINDS),
                        (WalletHistory.burn_reason.is_(None)) | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS))))
-                .tuples())
+                .all())
         rows.sort(key=lambda r: (r[2], r[3]))
         spent: dict[tuple[str, datetime], int] = defaultdict(int)
         made: list[dict[str, Any]] = []
