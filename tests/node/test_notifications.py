@@ -1,0 +1,91 @@
+"""Notifications in the node (issue 22): each (wallet, type, source) is stored once on SQLite and PostgreSQL, read
+marks, languages, and the texts of docs/notifications.md's examples as the node renders them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.db import transaction
+from node.errors import FlowValidationError
+from node.notifications import service
+from node.notifications.models import Notification, NotificationType
+from node.notifications.store import insert_notifications
+from node.notifications.texts import TEMPLATES, render
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
+WALLET = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
+
+
+def _row(source: str, amount: int, wallet: str = WALLET, type_: str = "top_up") -> dict[str, object]:
+    return {"wallet": wallet, "type": type_, "params": {"amount": amount, "currency": "DCASH", "decimals": 2},
+            "source": source}
+
+
+def test_a_source_is_stored_once_per_wallet_and_type(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        insert_notifications(session, [_row("tx:0x01:0", 100), _row("tx:0x01:1", 200)])
+    with transaction(sessions) as session:  # a round applied again, with one new event
+        insert_notifications(session, [_row("tx:0x01:0", 100), _row("tx:0x01:1", 200), _row("tx:0x02:0", 300),
+                                       _row("tx:0x02:0", 300, wallet=OTHER, type_="payment_received")])
+    with transaction(sessions) as session:
+        rows = list(session.scalars(select(Notification).order_by(Notification.id)))
+        assert [(r.wallet, r.source, r.params["amount"]) for r in rows] == [
+            (WALLET, "tx:0x01:0", 100), (WALLET, "tx:0x01:1", 200), (WALLET, "tx:0x02:0", 300),
+            (OTHER, "tx:0x02:0", 300)]
+        assert [r.id for r in rows] == sorted({r.id for r in rows})
+        assert all(r.read_at is None and r.created_at is not None for r in rows)
+
+
+def test_read_marks_and_languages(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        insert_notifications(session, [_row(f"tx:0x0{i}:0", i) for i in range(1, 5)] + [_row("tx:0x09:0", 9, OTHER)])
+    with transaction(sessions) as session:
+        ids = list(session.scalars(select(Notification.id).where(Notification.wallet == WALLET)
+                                   .order_by(Notification.id)))
+        other = session.scalar(select(Notification.id).where(Notification.wallet == OTHER))
+        assert service.mark_read(session, WALLET, up_to=ids[1]) == 2
+        assert service.mark_read(session, WALLET, ids=[ids[3], other]) == 1  # another wallet's id: ignored
+        assert service.mark_read(session, WALLET, up_to=ids[3]) == 1
+        assert service.mark_read(session, WALLET, up_to=ids[3]) == 0
+    with transaction(sessions) as session:
+        unread = session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_(None)))
+        assert unread == 1  # the other wallet's
+        assert [n.id for n in service.newer_than(session, WALLET, ids[1])] == ids[2:]
+        assert service.language_of(session, "C-1") == "en"
+        service.set_language(session, "C-1", "zh")
+        service.set_language(session, "C-1", "zh")
+        assert service.language_of(session, "C-1") == "zh" and service.language_of(session, None) == "en"
+        with pytest.raises(FlowValidationError):
+            service.set_language(session, "C-1", "fr")
+
+
+def _documented() -> list[tuple[str, dict[str, object], str, str]]:
+    """(type, params, en text, zh text) of each type's example in docs/notifications.md."""
+    text = DOC.read_text(encoding="utf-8")
+    found = re.findall(r"^### `(\w+)`\n.*?^```json\n(.*?)\n```\n\n- en: (.*?)\n- zh: (.*?)\n", text,
+                       re.MULTILINE | re.DOTALL)
+    return [(kind, json.loads(params), en, zh) for kind, params, en, zh in found]
+
+
+def test_the_documented_examples_are_what_the_node_renders() -> None:
+    documented = _documented()
+    assert [kind for kind, *_ in documented] == [t.value for t in NotificationType]  # every type, in order
+    for kind, params, en, zh in documented:
+        assert render(kind, params, "en") == en, kind
+        assert render(kind, params, "zh") == zh, kind
+    assert set(TEMPLATES) == {t.value for t in NotificationType}
+    assert all(set(texts) == {"en", "zh"} for texts in TEMPLATES.values())
+
+
+def test_a_text_is_always_there() -> None:
+    assert render("payment_received", {}, "en").startswith("You received ?")
+    assert render("no_such_type", {"amount": 1}, "zh") == "no_such_type"
+    assert render("top_up", {"amount": 12_345, "currency": "DCASH", "decimals": 2}, "de") == (
+        "Your wallet was topped up with 123.45 DCASH from your bank account.")  # unknown language: English
