@@ -134,9 +134,9 @@ class NotificationProducer:
 
     def _freeze_note(self, session: Session, wallet: str, reason: int) -> str | None:
         """The note of this bank's newest freeze of ``wallet`` with ``reason``, if it wrote one."""
-        for details in session.scalars(select(Operation.details).where(
-                Operation.wallet == wallet, Operation.kind == OperationKind.FREEZE).order_by(Operation.id.desc())
-                .limit(5)):
+        found: list[dict[str, Any]] = list(session.scalars(select(Operation.details).where(
+            Operation.wallet == wallet, Operation.kind == OperationKind.FREEZE).order_by(Operation.id.desc()).limit(5)))
+        for details in found:
             if isinstance(details, dict) and details.get("reason") == reason:
                 note = details.get("note")
                 return note if isinstance(note, str) and note else None
@@ -171,14 +171,15 @@ class NotificationProducer:
             if payer not in customers:
                 return
             acquirer, merchant_id = id_text(event["acquirer"]), id_text(event["merchantId"])
-            merchant = {"amount": int(event["amount"]), "merchant_id": merchant_id, "acquirer": acquirer,
+            amount = int(event["amount"])
+            merchant = {"amount": amount, "merchant_id": merchant_id, "acquirer": acquirer,
                         "merchant_name": merchants.get((acquirer, merchant_id), merchant_id),
                         "order_id": id_text(event["orderId"])}
             if name == "OrderRefunded":
                 yield self._row(payer, T.REFUND_RECEIVED, event, **merchant)
                 return
             yield self._row(payer, T.PAYMENT_SENT, event, **merchant)
-            if merchant["amount"] >= self.large_payment:
+            if amount >= self.large_payment:
                 yield self._row(payer, T.LARGE_PAYMENT, event, **merchant)
         elif name == "Minted":
             wallet = event["wallet"]
