@@ -33,6 +33,7 @@ from api.routes import (
     health,
     merchant_payments,
     merchants,
+    notification_subscriptions,
     operations,
     transfers,
     vault,
@@ -52,7 +53,7 @@ API_VERSION = "1.0.0"
 API_ROLES: Final = frozenset({"api"})  # /metrics says it (walletnet_role_held), beside the roles held (node/roles)
 
 ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
-          customer_sessions, customers)
+          customer_sessions, customers, notification_subscriptions)
 """The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included: a request
 is matched against them in turn, so the payment routes come first (P2P, merchant payments, ATM cash, POS payments;
 the OpenAPI document keeps its own order, api/openapi.py)."""

@@ -21,6 +21,7 @@ from node.outbox import OutboxRow
 from node.reconcile.runs import ReconciliationRun
 from node.roles.models import NodeRole
 from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
+from node.subscriptions.models import NotificationSubscription
 from node.wallets.models import WalletRecord
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
@@ -42,6 +43,7 @@ __all__ = [
     "Merchant",
     "NodeRole",
     "Notification",
+    "NotificationSubscription",
     "Operation",
     "OutboxRow",
     "PaymentRequestRecord",

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from api.common import MAX_DB_INT, RequestModel, StrictInt
+from api.shown_once import shown_once
 from node.notifications.models import Notification
 from node.notifications.texts import render
 
-__all__ = ["MarkReadIn", "MarkReadOut", "NotificationOut", "NotificationSettingsIn", "NotificationSettingsOut",
-           "notification_out"]
+__all__ = ["CreatedSubscriptionOut", "MarkReadIn", "MarkReadOut", "NotificationOut", "NotificationSettingsIn",
+           "NotificationSettingsOut", "SubscriptionIn", "SubscriptionOut", "notification_out"]
 
 MAX_IDS = 200
 NotificationId = Annotated[StrictInt, Field(ge=1, le=MAX_DB_INT)]
@@ -62,3 +63,26 @@ class NotificationSettingsIn(RequestModel):
 class NotificationSettingsOut(BaseModel):
     customer_ref: str
     language: str
+
+
+class SubscriptionIn(RequestModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="the subscription's name")
+    url: str = Field(max_length=500, description="the bank backend's webhook endpoint (http(s)://...)")
+    start_after: StrictInt | None = Field(
+        None, ge=0, le=MAX_DB_INT, description="deliver the notifications after this id (0: every one kept); "
+                                               "default: those made from now on")
+
+
+class SubscriptionOut(BaseModel):
+    name: str
+    url: str
+    after_id: int = Field(description="the last notification made into an event for it (its cursor)")
+    created_at: datetime
+    pending: int = Field(description="its events not delivered yet")
+    delivered: int
+    failed: int = Field(description="its events that failed every attempt")
+
+
+class CreatedSubscriptionOut(SubscriptionOut):
+    secret: str = shown_once(description="the secret its deliveries are signed with (Walletnet-Signature, as the "
+                                         "merchants' webhooks); shown only this once")

@@ -128,6 +128,7 @@ class WebhookEventType(StrEnum):
     PAYMENT_PAID = "payment.paid"
     PAYMENT_REFUNDED = "payment.refunded"
     SETTLEMENT_COMPLETED = "settlement.completed"
+    NOTIFICATION_CREATED = "notification.created"  # to a bank's notification subscription (node/subscriptions)
 
 
 class WebhookState(StrEnum):
@@ -138,7 +139,8 @@ class WebhookState(StrEnum):
 
 class WebhookEvent(Base):
     """A notification owed to a merchant, made once per chain event (``source`` is unique: the event's
-    transaction hash and log index), and its delivery state."""
+    transaction hash and log index), and its delivery state; or owed to a bank's notification subscription
+    (``subscription_id``, no merchant; ``source`` ``sub:<subscription id>:<notification id>``)."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (Index("ix_webhook_events_state_next", "state", "next_attempt_at"),
@@ -146,7 +148,8 @@ class WebhookEvent(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)  # "evt_" + 32 hex digits
-    merchant_id: Mapped[str] = mapped_column(String(MERCHANT_ID_MAX))
+    merchant_id: Mapped[str | None] = mapped_column(String(MERCHANT_ID_MAX))  # None: a subscription's event
+    subscription_id: Mapped[int | None] = mapped_column(BigInteger)  # notification_subscriptions.id
     type: Mapped[WebhookEventType] = mapped_column(str_enum(WebhookEventType, "webhook_event_type"))
     source: Mapped[str] = mapped_column(String(100), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)  # the JSON body sent

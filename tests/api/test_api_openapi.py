@@ -91,6 +91,9 @@ EXPECTED = {
                                                                     ["app", "teller", "admin"]),
     ("put", "/v1/customers/{customer_ref}/notification-settings"): ("set_notification_settings",
                                                                     ["app", "teller", "admin"]),
+    ("post", "/v1/notification-subscriptions"): ("create_notification_subscription", ["admin"]),
+    ("get", "/v1/notification-subscriptions"): ("list_notification_subscriptions", ["admin"]),
+    ("get", "/v1/notification-subscriptions/{name}"): ("get_notification_subscription", ["admin"]),
 }
 PUBLIC = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import transaction
 from node.errors import FlowValidationError
+from node.merchants.models import WebhookEvent
 from node.notifications import service
 from node.notifications.models import Notification, NotificationType
 from node.notifications.store import insert_notifications
 from node.notifications.texts import TEMPLATES, render
+from node.settings import load_settings
+from node.subscriptions import service as subscriptions
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 WALLET = "0x" + "ab" * 20
@@ -89,3 +94,34 @@ def test_a_text_is_always_there() -> None:
     assert render("no_such_type", {"amount": 1}, "zh") == "no_such_type"
     assert render("top_up", {"amount": 12_345, "currency": "DCASH", "decimals": 2}, "de") == (
         "Your wallet was topped up with 123.45 DCASH from your bank account.")  # unknown language: English
+
+
+def test_a_subscription_makes_one_event_per_notification_even_when_collected_twice_at_once(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
+    settings = load_settings(bank_id="BANKA", db_url=db_url, data_dir=tmp_path)
+    with transaction(sessions) as session:
+        insert_notifications(session, [_row("tx:0x01:0", 100)])
+        before, secret = subscriptions.create(session, settings, "backend", "http://127.0.0.1:9/hooks")
+        replaying, _ = subscriptions.create(session, settings, "replay", "http://127.0.0.1:9/hooks", start_after=0)
+        assert (before.after_id, replaying.after_id) == (1, 0) and secret.startswith("whsec_")
+        assert "whsec_" not in before.secret_ciphertext and secret not in repr(before)
+        with pytest.raises(subscriptions.SubscriptionExistsError):
+            subscriptions.create(session, settings, "backend", "http://127.0.0.1:9/other")
+        with pytest.raises(FlowValidationError):
+            subscriptions.create(session, settings, "ftp", "ftp://example.org/hooks")
+    with transaction(sessions) as session:
+        insert_notifications(session, [_row(f"tx:0x0{i}:0", i) for i in range(2, 6)])
+    racers = [threading.Thread(target=subscriptions.collect, args=(sessions, settings)) for _ in range(3)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(30)
+    assert subscriptions.collect(sessions, settings) == 0  # nothing left to make
+    with transaction(sessions) as session:
+        events = list(session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
+        by_subscription = Counter(e.subscription_id for e in events)
+        assert by_subscription == {before.id: 4, replaying.id: 5}
+        assert len({e.source for e in events}) == 9 and all(e.merchant_id is None for e in events)
+        assert {e.payload["data"]["params"]["amount"] for e in events if e.subscription_id == before.id} == {2, 3, 4, 5}
+        assert subscriptions.get(session, "backend").after_id == subscriptions.get(session, "replay").after_id
+        assert subscriptions.delivery_counts(session, subscriptions.get(session, "backend"))["pending"] == 4

@@ -35,10 +35,14 @@ __all__ = [
     "AsyncNotificationsEndpoints",
     "Notification",
     "NotificationSettings",
+    "NotificationSubscription",
     "NotificationsEndpoints",
     "SseDecoder",
     "SseEvent",
+    "create_notification_subscription",
     "get_notification_settings",
+    "get_notification_subscription",
+    "list_notification_subscriptions",
     "list_notifications",
     "mark_notifications_read",
     "parse_sse",
@@ -68,6 +72,23 @@ class Notification:
 class NotificationSettings:
     customer_ref: str
     language: str  # en, zh
+
+
+@dataclass(frozen=True)
+class NotificationSubscription:
+    """A bank's durable subscription of its backend to every customer notification (admin)."""
+
+    name: str
+    url: str
+    after_id: int  # its cursor: the last notification made into an event for it
+    created_at: str
+    pending: int
+    delivered: int
+    failed: int
+    secret: str | None = None  # only in the answer that created it
+
+    def __repr__(self) -> str:  # never the secret
+        return f"NotificationSubscription({self.name!r}, {self.url!r}, after_id={self.after_id})"
 
 
 @dataclass(frozen=True)
@@ -160,6 +181,28 @@ def set_notification_settings(customer_ref: str, *, language: str) -> ApiRequest
     return ApiRequest("PUT", _settings_path(customer_ref), model(NotificationSettings), json={"language": language})
 
 
+def create_notification_subscription(name: str, url: str, *,
+                                     start_after: int | None = None) -> ApiRequest[NotificationSubscription]:
+    """Subscribe the bank's backend at ``url`` to every notification made from now on (``start_after=0``: every
+    one kept); the answer's ``secret`` (shown once) verifies the deliveries (:func:`wallet_sdk.webhooks.verify`)."""
+    body: dict[str, Any] = {"name": name, "url": url}
+    if start_after is not None:
+        body["start_after"] = start_after
+    return ApiRequest("POST", "/v1/notification-subscriptions", model(NotificationSubscription), json=body)
+
+
+def list_notification_subscriptions(*, limit: int | None = None,
+                                    cursor: str | None = None) -> ApiRequest[Page[NotificationSubscription]]:
+    return ApiRequest("GET", "/v1/notification-subscriptions", page_of(NotificationSubscription),
+                      params={"limit": limit, "cursor": cursor})
+
+
+def get_notification_subscription(name: str) -> ApiRequest[NotificationSubscription]:
+    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+        raise ClientArgumentError(f"not a subscription name: {name!r}")
+    return ApiRequest("GET", f"/v1/notification-subscriptions/{name}", model(NotificationSubscription))
+
+
 _parse_notification = model(Notification)
 
 
@@ -211,6 +254,9 @@ class _Resume:
 
 class NotificationsEndpoints:
     list_notifications = Endpoint(list_notifications)
+    create_notification_subscription = Endpoint(create_notification_subscription)
+    list_notification_subscriptions = Endpoint(list_notification_subscriptions)
+    get_notification_subscription = Endpoint(get_notification_subscription)
     mark_notifications_read = Endpoint(mark_notifications_read)
     get_notification_settings = Endpoint(get_notification_settings)
     set_notification_settings = Endpoint(set_notification_settings)
@@ -243,6 +289,9 @@ class NotificationsEndpoints:
 
 class AsyncNotificationsEndpoints:
     list_notifications = Endpoint(list_notifications)
+    create_notification_subscription = Endpoint(create_notification_subscription)
+    list_notification_subscriptions = Endpoint(list_notification_subscriptions)
+    get_notification_subscription = Endpoint(get_notification_subscription)
     mark_notifications_read = Endpoint(mark_notifications_read)
     get_notification_settings = Endpoint(get_notification_settings)
     set_notification_settings = Endpoint(set_notification_settings)
