@@ -17,14 +17,14 @@ from typing import Annotated, Final
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import customers
 from api.attribution import Desk, DeskDep, record_actor
-from api.auth import require_scope
+from api.auth import authenticate_request, require_scope
 from api.common import (
     MAX_DB_INT,
     PAYING_WALLET_PROBLEMS,
@@ -44,6 +44,7 @@ from api.problems import (
     ForbiddenError,
     NotFoundError,
     ProblemKind,
+    UnauthorizedError,
     ValidationProblemError,
 )
 from api.routing import accepted, operation_route, route, streams
@@ -392,6 +393,7 @@ def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep
 _NOTIFICATION_READ = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
                       ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE)
 STREAM_POLL: Final = 0.25  # seconds between a stream's looks for new notifications
+STREAM_BATCH: Final = 100  # notifications a stream reads at a time
 
 
 def _notified_wallet(session: Session, settings: NodeSettings, key: Principal, address: str) -> tuple[str, str]:
@@ -462,23 +464,37 @@ def _sse(row: Notification, language: str) -> bytes:
                                        "`notification_heartbeat` seconds while nothing happens",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 @streams
-async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)],
-                               state: AppStateDep) -> StreamingResponse:
+async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)], state: AppStateDep,
+                               request: Request) -> StreamingResponse:
     """The wallet's notifications as Server-Sent Events, as they are made: after the one named by `Last-Event-ID`
     (a client that reconnects, even to another node process, misses none and gets none twice), or from now on.
     Idle, a `: heartbeat` comment comes every `notification_heartbeat` seconds (15). Who may see it as for the
-    list. The stream takes no turn of the node's in-flight limit (api/admission.py)."""
+    list. The stream takes no turn of the node's in-flight limit (api/admission.py). Its credential is checked
+    again at every heartbeat: the stream ends once the key or customer session is revoked or expired."""
     heartbeat = state.settings.notification_heartbeat
+    headers = dict(request.headers)
+
+    def still_valid() -> bool:
+        try:
+            authenticate_request(state, headers)  # a fresh look-up, not the cache
+        except UnauthorizedError:
+            return False
+        return True
 
     def newer(after: int) -> list[tuple[int, bytes]]:
         with state.read_sessions.begin() as session:
             return [(row.id, _sse(row, start.language))
-                    for row in notifications.newer_than(session, start.wallet, after)]
+                    for row in notifications.newer_than(session, start.wallet, after, limit=STREAM_BATCH)]
 
     async def events() -> AsyncIterator[bytes]:
         after, quiet_since = start.after, time.monotonic()
+        checked = quiet_since
         yield b"retry: 1000\n: connected\n\n"
         while True:
+            if time.monotonic() - checked >= heartbeat:
+                if not await anyio.to_thread.run_sync(still_valid):
+                    return
+                checked = time.monotonic()
             sent = await anyio.to_thread.run_sync(newer, after)
             for notification_id, event in sent:
                 yield event
@@ -488,7 +504,8 @@ async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)]
             elif time.monotonic() - quiet_since >= heartbeat:
                 yield b": heartbeat\n\n"
                 quiet_since = time.monotonic()
-            await anyio.sleep(STREAM_POLL)
+            if len(sent) < STREAM_BATCH:  # a full batch: more are waiting, send them at once
+                await anyio.sleep(STREAM_POLL)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

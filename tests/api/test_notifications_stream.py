@@ -117,6 +117,19 @@ def test_the_stream_sends_new_notifications_live_with_heartbeats(bank_network: B
     assert again.comments(within=0.8) and all(c == ": heartbeat" for c in again.comments(within=0.6))
 
 
+def test_the_stream_ends_when_the_customer_session_is_revoked(bank_network: BankNetwork,
+                                                             streams: list[RawStream]) -> None:
+    a = bank_network.a
+    customer = open_customer(a, deposit=None)
+    session = a.mint_session(customer.ref)
+    stream = RawStream(a.url, str(session.token), customer.wallet)
+    streams.append(stream)
+    assert stream.comments(within=0.7)[0] == ": connected"
+    a.client("auth").revoke_customer_session(session.id)
+    stream._thread.join(5.0)  # checked again at the next heartbeat (0.5 s here): the server ends the stream
+    assert not stream._thread.is_alive()
+
+
 def test_a_bad_last_event_id_is_a_validation_problem(bank_network: BankNetwork) -> None:
     a = bank_network.a
     customer = open_customer(a, deposit=None)
