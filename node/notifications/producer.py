@@ -33,10 +33,10 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node.chain_ids import id_or_none, id_text
@@ -107,7 +107,7 @@ class NotificationProducer:
         merchants = self._merchant_names(session, events)
         for event in events:
             rows.extend(self._from_event(session, event, customers, merchants, outflows))
-        rows.extend(self._daily_limits(session, outflows, customers, block_times))
+        rows.extend(self._daily_limits(session, events, outflows, customers, block_times))
         insert_notifications(session, rows)
 
     # ------------------------------------------------------------------ look-ups, a few queries per round
@@ -217,48 +217,64 @@ class NotificationProducer:
 
     # ------------------------------------------------------------------ the daily limit
 
-    def _daily_limits(self, session: Session, outflows: Sequence[Event], customers: Mapping[str, int],
-                      block_times: Mapping[int, datetime]) -> list[dict[str, Any]]:
+    def _daily_limits(self, session: Session, events: Sequence[Event], outflows: Sequence[Event],
+                      customers: Mapping[str, int], block_times: Mapping[int, datetime]) -> list[dict[str, Any]]:
         """``daily_limit_80`` / ``daily_limit_100`` for each outflow of the round that takes its wallet's UTC day
-        of outflow across 80% / 100% of its tier's daily limit (the history rows of the round are flushed)."""
+        of outflow across 80% / 100% of its tier's daily limit.
+
+        What each wallet sent out that day before the round is summed by the database (one aggregate per day the
+        round's wallets first spend in: a day that starts inside the round has nothing before it); the round's
+        own outflows are added in chain order from its events, so the work does not grow with the day's history."""
         if not outflows:
             return []
         limits = {limit_class: daily for limit_class, daily in session.execute(
             select(ChainLimits.limit_class, ChainLimits.daily_outflow_limit))}
-        mine = {(e.tx_hash, e.log_index) for e in outflows}
-        wallets = sorted({_outflow_wallet(e) for e in outflows})
-        since = min(_day_start(block_times[e.block_number]) for e in outflows)
-        rows: list[Any] = []
-        for start in range(0, len(wallets), _CHUNK):
-            rows.extend(session.execute(
-                select(WalletHistory.wallet, WalletHistory.block_time, WalletHistory.block_number,
-                       WalletHistory.log_index, WalletHistory.tx_hash, -WalletHistory.spendable_delta_minor)
-                .where(WalletHistory.wallet.in_(wallets[start:start + _CHUNK]), WalletHistory.block_time >= since,
-                       WalletHistory.block_number.is_not(None), WalletHistory.spendable_delta_minor < 0,
-                       WalletHistory.kind.in_(_OUTFLOW_KINDS),
-                       (WalletHistory.burn_reason.is_(None)) | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS))))
-                .all())
-        rows.sort(key=lambda r: (r[2], r[3]))
+        first_day: dict[str, datetime] = {}
+        for event in outflows:
+            first_day.setdefault(_outflow_wallet(event), _day_start(block_times[event.block_number]))
+        by_day: dict[datetime, list[str]] = defaultdict(list)
+        for wallet, day in first_day.items():
+            by_day[day].append(wallet)
+        start = events[0]  # the round's first event: every history row before the round is before it
+        before_round = (WalletHistory.block_number < start.block_number) | (
+            (WalletHistory.block_number == start.block_number) & (WalletHistory.log_index < start.log_index))
         spent: dict[tuple[str, datetime], int] = defaultdict(int)
+        for day, wallets in by_day.items():
+            for chunk in range(0, len(wallets), _CHUNK):
+                for wallet, total in session.execute(
+                        select(WalletHistory.wallet, func.sum(-WalletHistory.spendable_delta_minor))
+                        .where(WalletHistory.wallet.in_(wallets[chunk:chunk + _CHUNK]),
+                               WalletHistory.block_time >= day, WalletHistory.block_time < day + timedelta(days=1),
+                               WalletHistory.block_number.is_not(None), WalletHistory.spendable_delta_minor < 0,
+                               WalletHistory.kind.in_(_OUTFLOW_KINDS), before_round,
+                               (WalletHistory.burn_reason.is_(None))
+                               | (WalletHistory.burn_reason.not_in(_NOT_DAILY_BURNS)))
+                        .group_by(WalletHistory.wallet)):
+                    spent[wallet, day] = int(total or 0)
         made: list[dict[str, Any]] = []
-        for wallet, block_time, _block, log_index, tx_hash, amount in rows:
-            day = _day_start(block_time)
+        for event in outflows:
+            wallet, day = _outflow_wallet(event), _day_start(block_times[event.block_number])
             before = spent[wallet, day]
-            spent[wallet, day] = after = before + int(amount)
+            spent[wallet, day] = after = before + _outflow_amount(event)
             limit = limits.get(customers.get(wallet, -1))
-            if (tx_hash, log_index) not in mine or not limit:
+            if not limit:
                 continue
             for percent, kind in ((80, T.DAILY_LIMIT_80), (100, T.DAILY_LIMIT_100)):
                 if before * 100 < limit * percent <= after * 100:
-                    made.append({"wallet": wallet, "type": kind.value, "source": f"tx:{tx_hash}:{log_index}",
+                    made.append({"wallet": wallet, "type": kind.value, "source": tx_source(event),
                                  "params": {"spent": after, "limit": int(limit), "percent": percent,
                                             "day": day.date().isoformat(), "currency": self.currency,
-                                            "decimals": self.decimals, "tx_hash": tx_hash}})
+                                            "decimals": self.decimals, "tx_hash": event.tx_hash}})
         return made
 
 
 def _outflow_wallet(event: Event) -> str:
     return str(event.args.get("from") or event.args.get("holder") or event.args.get("wallet"))
+
+
+def _outflow_amount(event: Event) -> int:
+    """What an outflow event (Transfer, HoldPlaced, Burned) took from the wallet's spendable balance."""
+    return int(event.args["value"] if event.name == "Transfer" else event.args["amount"])
 
 
 def _day_start(at: datetime) -> datetime:
