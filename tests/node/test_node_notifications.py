@@ -7,7 +7,9 @@ import json
 import re
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -15,13 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import transaction
 from node.errors import FlowValidationError
+from node.indexer.models import ChainLimits, ChainWallet, HistoryKind, WalletHistory
 from node.merchants.models import WebhookEvent
 from node.notifications import service
 from node.notifications.models import Notification, NotificationType
+from node.notifications.producer import NotificationProducer
 from node.notifications.store import insert_notifications
 from node.notifications.texts import TEMPLATES, render
 from node.settings import load_settings
 from node.subscriptions import service as subscriptions
+from wallet_sdk.chain.events import Event
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 WALLET = "0x" + "ab" * 20
@@ -125,3 +130,43 @@ def test_a_subscription_makes_one_event_per_notification_even_when_collected_twi
         assert {e.payload["data"]["params"]["amount"] for e in events if e.subscription_id == before.id} == {2, 3, 4, 5}
         assert subscriptions.get(session, "backend").after_id == subscriptions.get(session, "replay").after_id
         assert subscriptions.delivery_counts(session, subscriptions.get(session, "backend"))["pending"] == 4
+
+
+class _Chain:
+    """What the producer reads of the network: the token's decimals and the contracts' addresses."""
+
+    decimals = 2
+    addresses: ClassVar[dict[str, str]] = {"MerchantSettlement": "0x" + "51" * 20, "DigitalCash": "0x" + "7c" * 20}
+
+
+def _event(name: str, block: int, log: int, **args: object) -> Event:
+    return Event("DigitalCash", name, args, block, f"0x{block:064x}", log, "0x" + "7c" * 20)  # type: ignore[arg-type]
+
+
+def test_the_producer_crosses_the_daily_limit_inside_one_round_once(sessions: sessionmaker[Session]) -> None:
+    payee, today = "0x" + "ee" * 20, datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        session.add(ChainLimits(limit_class=4, balance_cap=100_000, single_payment_limit=50_000,
+                                daily_outflow_limit=100_000, updated_block=1))
+        session.add(ChainWallet(address=WALLET, bank_id="BANKA", kind="personal", tier=4, status="active",
+                                currency="DCASH", spendable_minor=0, held_minor=0, updated_block=1))
+        session.add(WalletHistory(wallet=WALLET, kind=HistoryKind.TRANSFER_OUT, amount_minor=50_000,
+                                  spendable_delta_minor=-50_000, held_delta_minor=0, currency="DCASH",
+                                  counterparty=payee, block_number=5, block_time=today, tx_hash="0x" + "05" * 32,
+                                  log_index=0))  # a round before: 50% of the day's limit
+    events = [_event("Transfer", 10, 0, **{"from": WALLET, "to": payee, "value": 29_999}),
+              _event("Transfer", 10, 1, **{"from": WALLET, "to": payee, "value": 1}),
+              _event("HoldPlaced", 11, 0, holdId=b"\x01" * 32, holder=WALLET, amount=20_000, expiresAt=0)]
+    produce = NotificationProducer("BANKA", "DCASH", 25_000, _Chain(), lambda _s, _ids: {})  # type: ignore[arg-type]
+    times = {10: today + timedelta(hours=1), 11: today + timedelta(hours=2)}
+    for _ in range(2):  # the same round applied twice makes nothing twice
+        with transaction(sessions) as session:
+            produce(session, events, times)
+    with transaction(sessions) as session:
+        made = [(n.type, n.source, n.params.get("spent")) for n in
+                session.scalars(select(Notification).order_by(Notification.id))]
+    assert made == [
+        ("payment_sent", "tx:" + f"0x{10:064x}:0", None), ("large_payment", "tx:" + f"0x{10:064x}:0", None),
+        ("payment_sent", "tx:" + f"0x{10:064x}:1", None),
+        ("cash_out_held", "tx:" + f"0x{11:064x}:0", None),
+        ("daily_limit_80", "tx:" + f"0x{10:064x}:1", 80_000), ("daily_limit_100", "tx:" + f"0x{11:064x}:0", 100_000)]
