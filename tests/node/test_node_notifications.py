@@ -170,3 +170,30 @@ def test_the_producer_crosses_the_daily_limit_inside_one_round_once(sessions: se
         ("payment_sent", "tx:" + f"0x{10:064x}:1", None),
         ("cash_out_held", "tx:" + f"0x{11:064x}:0", None),
         ("daily_limit_80", "tx:" + f"0x{10:064x}:1", 80_000), ("daily_limit_100", "tx:" + f"0x{11:064x}:0", 100_000)]
+
+
+def test_notification_writers_take_turns_so_ids_become_visible_in_order(sessions: sessionmaker[Session]) -> None:
+    """A reader paging by id must never see an id before a lower one commits: a second writer waits for the first
+    writer's commit (an advisory lock on PostgreSQL, the write lock on SQLite) before it takes its id."""
+    first = sessions()
+    first.begin()
+    insert_notifications(first, [_row("tx:0xa1:0", 1)])
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        with transaction(sessions) as session:
+            insert_notifications(session, [_row("tx:0xa2:0", 2)])
+        second_done.set()
+
+    writer = threading.Thread(target=second_writer)
+    writer.start()
+    try:
+        assert not second_done.wait(1.0), "the second writer did not wait for the first one's commit"
+        first.commit()
+    finally:
+        first.close()
+    writer.join(30)
+    assert second_done.is_set()
+    with transaction(sessions) as session:
+        rows = list(session.scalars(select(Notification).order_by(Notification.id)))
+        assert [r.params["amount"] for r in rows] == [1, 2]
