@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from wallet_sdk.client._core import ApiRequest, Endpoint, model
+from wallet_sdk.client._core import RETRY_STATUSES, ApiRequest, Endpoint, model
 from wallet_sdk.client.common import page_of, wallet_path
 from wallet_sdk.client.models import Page
 from wallet_sdk.client.problems import problem_error
@@ -50,7 +50,13 @@ __all__ = [
 ]
 
 STREAM_ACCEPT = "text/event-stream"
-_RECONNECT_ERRORS = (httpx.TransportError, httpx.StreamError)
+
+
+class _Dropped(Exception):
+    """The stream's connection is to be made again (an answer of a node that is busy or restarting)."""
+
+
+_RECONNECT_ERRORS = (httpx.TransportError, httpx.StreamError, _Dropped)
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,8 @@ class NotificationsEndpoints:
             try:
                 with http.stream("GET", path, headers=headers,
                                  timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
+                    if response.status_code in RETRY_STATUSES:  # the node is busy or restarting: try again
+                        raise _Dropped
                     if response.status_code >= 400:
                         raise _problem(response, response.read())
                     for event in parse_sse(response.iter_lines()):
@@ -307,6 +315,8 @@ class AsyncNotificationsEndpoints:
             try:
                 async with http.stream("GET", path, headers=headers,
                                        timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
+                    if response.status_code in RETRY_STATUSES:
+                        raise _Dropped
                     if response.status_code >= 400:
                         raise _problem(response, await response.aread())
                     decoder = SseDecoder()
