@@ -76,7 +76,8 @@ class InFlightLimit:
 
     def __init__(self, app: ASGIApp, limit: int, queue_timeout: float, *, max_body: int = DEFAULT_MAX_BODY,
                  body_timeout: float = DEFAULT_BODY_TIMEOUT, keyed_routes: Sequence[BaseRoute] = (),
-                 lane_routes: Sequence[BaseRoute] = (), lane_limit: int = LANE_LIMIT) -> None:
+                 lane_routes: Sequence[BaseRoute] = (), lane_limit: int = LANE_LIMIT,
+                 stream_routes: Sequence[BaseRoute] = ()) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.app = app
@@ -87,6 +88,7 @@ class InFlightLimit:
         self.keyed_routes = tuple(keyed_routes)  # api.auth.keyed_routes(): authenticated here, before the turn
         self.lane_routes = tuple(lane_routes)  # api.routing.lane_routes(): they wait for a lane, not a thread
         self.lane_limit = lane_limit
+        self.stream_routes = tuple(stream_routes)  # api.routing.stream_routes(): long-lived, they take no turn
         self._turns: asyncio.Semaphore | None = None  # made on the server's event loop, at the first request
         self._lane_turns: asyncio.Semaphore | None = None
         self._auth_threads: anyio.CapacityLimiter | None = None
@@ -105,6 +107,9 @@ class InFlightLimit:
             await self._refuse(refusal, scope, receive, send, {"Connection": "close"})
             return
         turns, limit = self._turns_of(scope)
+        if turns is None:  # a stream: authenticated and its (empty) body read, it runs as long as its client listens
+            await self.app(scope, _replay(body, receive), send)
+            return
         if not await self._take_turn(turns):
             busy = ServiceUnavailableError(f"the node has {limit} requests in progress and this one waited "
                                            f"{self.queue_timeout:g}s for its turn; nothing of it was done, send it "
@@ -116,13 +121,16 @@ class InFlightLimit:
         finally:
             turns.release()
 
-    def _turns_of(self, scope: Scope) -> tuple[asyncio.Semaphore, int]:
+    def _turns_of(self, scope: Scope) -> tuple[asyncio.Semaphore | None, int]:
         """The turns a request takes, and how many there are: a lane's (many: its requests hold no thread, and a
-        batch is as large as the requests waiting) or the threads' (``limit``)."""
+        batch is as large as the requests waiting), none for a stream (it holds no thread while it waits, and
+        lasts as long as its client listens), or the threads' (``limit``)."""
         if self.lane_routes and any(route.matches(scope)[0] is Match.FULL for route in self.lane_routes):
             if self._lane_turns is None:
                 self._lane_turns = asyncio.Semaphore(self.lane_limit)
             return self._lane_turns, self.lane_limit
+        if scope.get("method") == "GET" and any(route.matches(scope)[0] is Match.FULL for route in self.stream_routes):
+            return None, 0
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.limit)
         return self._turns, self.limit

@@ -29,15 +29,17 @@ from api.routes import (
     atm,
     atms,
     customer_sessions,
+    customers,
     health,
     merchant_payments,
     merchants,
+    notification_subscriptions,
     operations,
     transfers,
     vault,
     wallets,
 )
-from api.routing import install_fast_routes, lane_routes
+from api.routing import install_fast_routes, lane_routes, stream_routes
 from node.db import create_engine
 from node.logs import configure_logging
 from node.roles import held_roles
@@ -51,7 +53,7 @@ API_VERSION = "1.0.0"
 API_ROLES: Final = frozenset({"api"})  # /metrics says it (walletnet_role_held), beside the roles held (node/roles)
 
 ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
-          customer_sessions)
+          customer_sessions, customers, notification_subscriptions)
 """The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included: a request
 is matched against them in turn, so the payment routes come first (P2P, merchant payments, ATM cash, POS payments;
 the OpenAPI document keeps its own order, api/openapi.py)."""
@@ -106,7 +108,8 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
     app.add_middleware(InFlightLimit, limit=in_flight,
                        queue_timeout=settings.api_queue_timeout if queue_timeout is None else queue_timeout,
                        max_body=settings.api_max_body, body_timeout=settings.api_body_timeout,
-                       keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers))
+                       keyed_routes=keyed_routes(routers), lane_routes=lane_routes(routers),
+                       stream_routes=stream_routes(routers))
     # outermost (added last): it times the admission middleware's refusals too
     install_metrics(app, app.state.walletnet, routers, held_roles=lambda: API_ROLES | held_roles())
     for router in routers:

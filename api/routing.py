@@ -35,9 +35,10 @@ from node.logs import OPERATION_IDS
 from node.operations.models import Operation
 
 __all__ = ["accepted", "bind_common", "bound_fast", "flow_lane", "in_lane", "install_fast_routes", "lane_routes",
-           "operation_route", "recorded_operation", "respond", "route"]
+           "operation_route", "recorded_operation", "respond", "route", "stream_routes", "streams"]
 
 _IN_LANE = "walletnet_in_lane"
+_STREAMS = "walletnet_streams"
 _BINDER = "walletnet_binder"
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -69,6 +70,20 @@ def in_lane(endpoint: Endpoint) -> Endpoint:
     requests take the admission middleware's lane turns (api/admission.py, :func:`lane_routes`)."""
     endpoint.__dict__[_IN_LANE] = True
     return endpoint
+
+
+def streams(endpoint: Endpoint) -> Endpoint:
+    """Mark an endpoint whose answer is a long-lived stream (Server-Sent Events): it takes no turn of the admission
+    middleware (api/admission.py, :func:`stream_routes`), which would otherwise be held for as long as a client
+    listens; it must hold no worker thread while it waits."""
+    endpoint.__dict__[_STREAMS] = True
+    return endpoint
+
+
+def stream_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
+    """The routes of ``routers`` whose endpoints are marked :func:`streams`."""
+    return [route for router in routers for route in router.routes
+            if isinstance(route, APIRoute) and route.endpoint.__dict__.get(_STREAMS, False)]
 
 
 FL = TypeVar("FL", bound=FlowLane[Any])

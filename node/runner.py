@@ -33,6 +33,8 @@ from node.db import create_engine, session_factory, transaction
 from node.errors import NodeError
 from node.indexer.service import TRANSIENT_ERRORS, Indexer, IndexerConfig, IndexerRound, IndexScope
 from node.jobs import periodic_jobs  # (loads every flow's completions, which the writer runs)
+from node.merchants.models import legal_names
+from node.notifications.producer import NotificationProducer
 from node.outbox import OutboxRow, OutboxState
 from node.roles import Role, forget_role, lease_for, record_heartbeat, record_role
 from node.settings import NodeSettings, OperatorPasswordError
@@ -77,9 +79,11 @@ class NodeRunner:
 
         self._new_writer = new_writer
         self.writer = new_writer()  # None where the process holds no operator key (no writer role)
-        self.indexer = Indexer(network_factory(), self.sessions, IndexerConfig(
+        indexed = network_factory()
+        self.indexer = Indexer(indexed, self.sessions, IndexerConfig(
             scope=scope, bank_id=id_bytes(settings.bank_id), confirmations=settings.confirmations,
-            currency=settings.currency, poll_interval=poll_interval))
+            currency=settings.currency, poll_interval=poll_interval),
+            round_hooks=[NotificationProducer.for_node(settings, indexed, legal_names)])  # customers' notifications
         self._network = network_factory()  # for wait_idle's look at the head
         self._engine = engine
         self._stop = threading.Event()

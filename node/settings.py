@@ -159,6 +159,11 @@ class NodeSettings(BaseSettings):
         None, description="an egress proxy (http://host:port) that every webhook goes through; it resolves and "
                           "connects, so outside local the node then checks only the URL "
                           "(node.merchants.webhook_targets)")
+    notify_large_payment: int = Field(
+        1_000_000, ge=1, le=2**63 - 1, description="minor units: a payment out of a customer's wallet at or above "
+                                                   "this is also notified as large_payment (node.notifications)")
+    notification_heartbeat: float = Field(
+        15.0, ge=0.05, le=300, description="seconds between heartbeat comments on an idle notification stream (SSE)")
     customer_session_ttl: int = Field(
         900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
                                              "less); 15 min by default, 4 h at most")

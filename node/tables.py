@@ -15,11 +15,13 @@ from node.db.base import Base
 from node.idempotency import IdempotencyRecord
 from node.ledger.models import JournalEntry, LedgerAccount, LedgerHold, Posting
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
+from node.notifications.models import CustomerSettings, Notification
 from node.operations.models import Operation
 from node.outbox import OutboxRow
 from node.reconcile.runs import ReconciliationRun
 from node.roles.models import NodeRole
 from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
+from node.subscriptions.models import NotificationSubscription
 from node.wallets.models import WalletRecord
 from node.writer.models import ChainTransaction, ChainTxAttempt, ChainTxRow
 
@@ -33,12 +35,15 @@ __all__ = [
     "ChainTxAttempt",
     "ChainTxRow",
     "CustomerSession",
+    "CustomerSettings",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",
     "LedgerHold",
     "Merchant",
     "NodeRole",
+    "Notification",
+    "NotificationSubscription",
     "Operation",
     "OutboxRow",
     "PaymentRequestRecord",

@@ -35,6 +35,9 @@ def _die_with_parent() -> None:
         ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+GRACEFUL_SHUTDOWN = 5  # seconds a stopping worker waits for requests in progress before it cuts them
+
+
 class ApiServer:
     """``uvicorn --factory api.app:app_from_env`` with ``workers`` processes on ``host:port``."""
 
@@ -43,7 +46,9 @@ class ApiServer:
         self.host, self.port, self.workers = host, port, workers
         self.argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host", host,
                      "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-                     "--log-level", log_level, "--no-access-log"]
+                     "--log-level", log_level, "--no-access-log",
+                     # open notification streams (SSE) never end by themselves: cut them so a stop does not hang
+                     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN)]
         self.env: Mapping[str, str] = {**os.environ, **({"WALLETNET_CONFIG": str(config)} if config else {}),
                                        **({"WALLETNET_DB_URL": db_url} if db_url else {}),
                                        **({"WALLETNET_LOG_FORMAT": log_format} if log_format else {})}

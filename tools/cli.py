@@ -482,6 +482,8 @@ def index_run_cmd(
     import logging
 
     from node.indexer.service import IndexerError, IndexScope, open_indexer
+    from node.merchants.models import legal_names
+    from node.notifications.producer import NotificationProducer
     from wallet_sdk.exceptions import WalletnetError
 
     if scope not in {s.value for s in IndexScope}:
@@ -494,6 +496,7 @@ def index_run_cmd(
         try:
             with open_indexer(settings, scope=IndexScope(scope), batch_blocks=batch_blocks, max_events=max_events,
                               poll_interval=poll_interval) as indexer:
+                indexer.round_hooks = (NotificationProducer.for_node(settings, indexer.network, legal_names),)
                 if once:
                     checkpoint = indexer.run_once()
                     console.print(f"indexed up to {checkpoint or 'nothing yet'}", highlight=False)

@@ -21,7 +21,7 @@ import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 from eth_account import Account
@@ -83,6 +83,9 @@ def data_dir_busy(data_dir: Path) -> bool:
     except DataDirBusyError:
         return True
     return False
+
+
+STREAM_SHUTDOWN_GRACE: Final = 2  # seconds a stopping API waits for open responses (SSE streams never end) to end
 
 
 class _Server(uvicorn.Server):
@@ -154,7 +157,8 @@ def serve_api(stack: ExitStack, settings: NodeSettings, engine: Engine, network:
     """Serve the bank's API on 127.0.0.1 (``port`` or a free one) in a thread until ``stack`` closes; its URL."""
     port = port or free_port()
     app = _app(settings, engine, network)
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                    timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE))
     thread = threading.Thread(target=server.run, name=f"api-{settings.bank_id.lower()}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

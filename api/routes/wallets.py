@@ -1,6 +1,7 @@
 """``/v1/wallets``: every route under it. Read a wallet; open one (counter, app, bulk); change its tier; freeze and
 unfreeze it; bind a bank account; close it; enrol or reset its TOTP second factor; top it up from and redeem it to
-its bound deposit account; read its history and its balance with limits.
+its bound deposit account; read its history and its balance with limits; read its customer's notifications (list,
+read marks, a Server-Sent Events stream).
 
 Changes answer 202 with the operation; poll ``GET /v1/operations/{id}`` until it is final. The flows themselves
 are in the node (:mod:`node.wallets`, :mod:`node.second_factor`, :mod:`node.funding`); the bodies and their
@@ -9,15 +10,23 @@ shaping in :mod:`api.schemas.wallets`, :mod:`api.schemas.second_factor` and :mod
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Final
 
-from fastapi import APIRouter
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import customers
 from api.attribution import Desk, DeskDep, record_actor
-from api.auth import require_scope
+from api.auth import authenticate_request, require_scope
 from api.common import (
+    MAX_DB_INT,
     PAYING_WALLET_PROBLEMS,
     SECOND_FACTOR_PROBLEMS,
     SPENDING_PROBLEMS,
@@ -28,17 +37,19 @@ from api.common import (
     check_currency,
     paginate,
 )
-from api.deps import NetworkDep, ReadSessionDep, SessionDep, SettingsDep
+from api.deps import AppStateDep, NetworkDep, ReadSessionDep, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.problems import (
     FieldError,
     ForbiddenError,
     NotFoundError,
     ProblemKind,
+    UnauthorizedError,
     ValidationProblemError,
 )
-from api.routing import accepted, operation_route, route
+from api.routing import accepted, operation_route, route, streams
 from api.schemas.funding import RedemptionIn, TopUpIn
+from api.schemas.notifications import MarkReadIn, MarkReadOut, NotificationOut, notification_out
 from api.schemas.operations import OperationOut
 from api.schemas.second_factor import TotpEnrolmentOut, TotpResetIn, TotpResetOut
 from api.schemas.wallets import (
@@ -64,7 +75,10 @@ from api.schemas.wallets import (
 from node.api_keys import Principal, Scope
 from node.funding import service as funding
 from node.indexer.models import WalletHistory
+from node.notifications import service as notifications
+from node.notifications.models import Notification
 from node.second_factor import service as second_factor
+from node.settings import NodeSettings
 from node.wallets import bulk, history
 from node.wallets import service as flows
 from node.wallets.models import CustodyMode, find_wallet
@@ -372,3 +386,126 @@ def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep
     customers.own_wallet(session, settings, key, address)
     balance = history.wallet_balance(network, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
     return balance_out(balance, settings.currency)
+
+
+# ------------------------------------------------------------------ its notifications
+
+_NOTIFICATION_READ = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
+                      ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE)
+STREAM_POLL: Final = 0.25  # seconds between a stream's looks for new notifications
+STREAM_BATCH: Final = 100  # notifications a stream reads at a time
+
+
+def _notified_wallet(session: Session, settings: NodeSettings, key: Principal, address: str) -> tuple[str, str]:
+    """The checksummed wallet whose notifications ``key`` may see (as its history), and its customer's language."""
+    customers.own_wallet(session, settings, key, address)
+    wallet = history.readable_history(session, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
+    record = find_wallet(session, wallet)
+    return wallet, notifications.language_of(session, record.customer_ref if record is not None else None)
+
+
+@route(router, "GET", "/{address}/notifications", "A wallet's notifications", *_NOTIFICATION_READ,
+       response_model=Page[NotificationOut], tags=["notifications"])
+def list_notifications(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
+                       page: PageParamsDep,
+                       unread: Annotated[bool | None, Query(description="true: unread only; false: read only")] = None,
+                       ) -> Page[NotificationOut]:
+    """The notifications of the wallet's customer about it, oldest first (cursor-paginated), each with its stable
+    `type`, its `params` and its `text` in the customer's language. The bank shows its own customers' wallets (a
+    customer session: its customer's); the regulator any wallet this bank keeps."""
+    wallet, language = _notified_wallet(session, settings, key, address)
+    rows, next_cursor = paginate(session, notifications.notifications_query(wallet, unread=unread), Notification.id,
+                                 page)
+    return Page[NotificationOut](items=[notification_out(r, language) for r in rows], next_cursor=next_cursor)
+
+
+@route(router, "POST", "/{address}/notifications/read", "Mark a wallet's notifications read", *_NOTIFICATION_READ,
+       ProblemKind.VALIDATION, response_model=MarkReadOut, tags=["notifications"])
+def mark_notifications_read(address: AddressPath, body: MarkReadIn, key: CustomerDesk, session: SessionDep,
+                            settings: SettingsDep) -> MarkReadOut:
+    """Mark the wallet's notifications read: every one up to `up_to` (inclusive), and those in `ids`. Marking a
+    read one again changes nothing, so the request is safe to repeat (no Idempotency-Key)."""
+    wallet, _language = _notified_wallet(session, settings, key, address)
+    return MarkReadOut(marked=notifications.mark_read(session, wallet, up_to=body.up_to, ids=body.ids))
+
+
+@dataclass(frozen=True)
+class _Stream:
+    wallet: str
+    language: str
+    after: int  # the last notification id the client has
+
+
+def _stream_start(address: AddressPath, key: WalletReader, session: ReadSessionDep, settings: SettingsDep,
+                  last_event_id: Annotated[str | None, Header(
+                      alias="Last-Event-ID", description="the id of the last event received: the stream goes on "
+                                                         "after it; without it, it sends only what comes next")] = None,
+                  ) -> _Stream:
+    wallet, language = _notified_wallet(session, settings, key, address)
+    if last_event_id is not None and last_event_id.strip():
+        text = last_event_id.strip()
+        if not text.isdigit() or int(text) > MAX_DB_INT:
+            raise ValidationProblemError("Last-Event-ID is the id of a notification this stream sent", errors=[
+                FieldError(loc=["header", "Last-Event-ID"], msg="not a notification id", type="int_parsing")])
+        return _Stream(wallet, language, int(text))
+    newest = session.scalar(select(func.max(Notification.id)).where(Notification.wallet == wallet))
+    return _Stream(wallet, language, int(newest or 0))
+
+
+def _sse(row: Notification, language: str) -> bytes:
+    data = notification_out(row, language).model_dump_json()
+    return f"id: {row.id}\nevent: notification\ndata: {data}\n\n".encode()
+
+
+@route(router, "GET", "/{address}/notifications/stream", "A wallet's notifications as they come (Server-Sent Events)",
+       *_NOTIFICATION_READ, ProblemKind.VALIDATION, response_class=StreamingResponse, tags=["notifications"],
+       responses={200: {"description": "an event stream: each event's `id` is the notification's id, its `data` the "
+                                       "notification as the list shows it; a comment line every "
+                                       "`notification_heartbeat` seconds while nothing happens",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+@streams
+async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)], state: AppStateDep,
+                               request: Request) -> StreamingResponse:
+    """The wallet's notifications as Server-Sent Events, as they are made: after the one named by `Last-Event-ID`
+    (a client that reconnects, even to another node process, misses none and gets none twice), or from now on.
+    Idle, a `: heartbeat` comment comes every `notification_heartbeat` seconds (15). Who may see it as for the
+    list. The stream takes no turn of the node's in-flight limit (api/admission.py). Its credential is checked
+    again at every heartbeat: the stream ends once the key or customer session is revoked or expired."""
+    heartbeat = state.settings.notification_heartbeat
+    headers = dict(request.headers)
+
+    def still_valid() -> bool:
+        try:
+            authenticate_request(state, headers)  # a fresh look-up, not the cache
+        except UnauthorizedError:
+            return False
+        return True
+
+    def newer(after: int) -> list[tuple[int, bytes]]:
+        with state.read_sessions.begin() as session:
+            return [(row.id, _sse(row, start.language))
+                    for row in notifications.newer_than(session, start.wallet, after, limit=STREAM_BATCH)]
+
+    async def events() -> AsyncIterator[bytes]:
+        after, quiet_since = start.after, time.monotonic()
+        checked = quiet_since
+        yield b"retry: 1000\n: connected\n\n"
+        while True:
+            if time.monotonic() - checked >= heartbeat:
+                if not await anyio.to_thread.run_sync(still_valid):
+                    return
+                checked = time.monotonic()
+            sent = await anyio.to_thread.run_sync(newer, after)
+            for notification_id, event in sent:
+                yield event
+                after = notification_id
+            if sent:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= heartbeat:
+                yield b": heartbeat\n\n"
+                quiet_since = time.monotonic()
+            if len(sent) < STREAM_BATCH:  # a full batch: more are waiting, send them at once
+                await anyio.sleep(STREAM_POLL)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +64,7 @@ __all__ = [
     "IndexerConfig",
     "IndexerError",
     "IndexerRound",
+    "RoundHook",
     "load_checkpoint",
     "open_indexer",
 ]
@@ -78,6 +79,11 @@ TRANSIENT_ERRORS: Final = (OSError, Web3RPCError, OperationalError, SATimeoutErr
 refused/reset, RPC timeouts, node-side errors, SQLite's `database is locked`, no pooled connection free in
 time). Under overload these come and go; stopping the node for one would leave its API accepting work nobody
 sends."""
+
+
+RoundHook = Callable[[Session, Sequence[Event], Mapping[int, datetime]], None]
+"""``hook(session, events, block_times)``: called once per round in the round's transaction, after its rows are
+flushed and before its checkpoint is saved, with the round's events in chain order (node.notifications)."""
 
 
 class IndexerError(DeclaredError, NodeError):
@@ -170,10 +176,12 @@ def load_checkpoint(session: Session) -> IndexedUpTo | None:
 class Indexer:
     """Indexes ``network``'s events into the database of ``sessions`` (see the module docstring)."""
 
-    def __init__(self, network: Network, sessions: sessionmaker[Session], config: IndexerConfig | None = None) -> None:
+    def __init__(self, network: Network, sessions: sessionmaker[Session], config: IndexerConfig | None = None, *,
+                 round_hooks: Sequence[RoundHook] = ()) -> None:
         self.network = network
         self.sessions = sessions
         self.config = config or IndexerConfig()
+        self.round_hooks = tuple(round_hooks)
         self._token = network.addresses["DigitalCash"]
 
     # ------------------------------------------------------------------ running
@@ -249,6 +257,8 @@ class Indexer:
             for event in events:
                 projection.apply(event)
             projection.flush()
+            for hook in self.round_hooks:
+                hook(session, events, times)
             self._save_checkpoint(session, row, end, int(blocks[end.block_number]["timestamp"], 16))
         log.info("indexed %d events up to %s", len(events), end)
         return IndexerRound(end, len(events))

@@ -9,6 +9,7 @@ showed as QR codes, and the notifications owed to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "WebhookEventType",
     "WebhookState",
     "find_merchant",
+    "legal_names",
 ]
 
 MERCHANT_ID_MAX = 32  # characters of a merchant id; ids go on chain as text bytes32 (ASCII, so <= 32 bytes)
@@ -77,6 +79,15 @@ def find_merchant(session: Session, merchant_id: str, *, lock: bool = False) -> 
     return one_or_none(session, select(Merchant).where(Merchant.merchant_id == merchant_id), lock=lock)
 
 
+def legal_names(session: Session, merchant_ids: Iterable[str]) -> dict[str, str]:
+    """The legal names of those of this bank's merchants, by merchant id (what a customer's notification names)."""
+    wanted = sorted(set(merchant_ids))
+    if not wanted:
+        return {}
+    return {merchant_id: name for merchant_id, name in session.execute(
+        select(Merchant.merchant_id, Merchant.legal_name).where(Merchant.merchant_id.in_(wanted)))}
+
+
 class PaymentRequestRecord(Base):
     """A payment request a merchant created (and showed as a QR code). One per (merchant, order): an order is
     requested once and paid at most once. Whether it was paid is the chain's (``merchant_orders``)."""
@@ -117,6 +128,7 @@ class WebhookEventType(StrEnum):
     PAYMENT_PAID = "payment.paid"
     PAYMENT_REFUNDED = "payment.refunded"
     SETTLEMENT_COMPLETED = "settlement.completed"
+    NOTIFICATION_CREATED = "notification.created"  # to a bank's notification subscription (node/subscriptions)
 
 
 class WebhookState(StrEnum):
@@ -127,7 +139,8 @@ class WebhookState(StrEnum):
 
 class WebhookEvent(Base):
     """A notification owed to a merchant, made once per chain event (``source`` is unique: the event's
-    transaction hash and log index), and its delivery state."""
+    transaction hash and log index), and its delivery state; or owed to a bank's notification subscription
+    (``subscription_id``, no merchant; ``source`` ``sub:<subscription id>:<notification id>``)."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (Index("ix_webhook_events_state_next", "state", "next_attempt_at"),
@@ -135,7 +148,8 @@ class WebhookEvent(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)  # "evt_" + 32 hex digits
-    merchant_id: Mapped[str] = mapped_column(String(MERCHANT_ID_MAX))
+    merchant_id: Mapped[str | None] = mapped_column(String(MERCHANT_ID_MAX))  # None: a subscription's event
+    subscription_id: Mapped[int | None] = mapped_column(BigInteger)  # notification_subscriptions.id
     type: Mapped[WebhookEventType] = mapped_column(str_enum(WebhookEventType, "webhook_event_type"))
     source: Mapped[str] = mapped_column(String(100), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)  # the JSON body sent

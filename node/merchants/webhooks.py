@@ -72,6 +72,7 @@ __all__ = [
     "open_secret",
     "redeliver",
     "seal_secret",
+    "webhook_target",
 ]
 
 log = logging.getLogger(__name__)
@@ -236,11 +237,23 @@ def collect_events(sessions: sessionmaker[Session], settings: NodeSettings) -> i
 # ------------------------------------------------------------------ delivering them
 
 
+WebhookTarget = Callable[[Session, NodeSettings, WebhookEvent], tuple[str | None, str | None]]
+"""``target(session, settings, event) -> (url, secret)`` of an event owed to no merchant (node/subscriptions)."""
+
+_TARGETS: dict[WebhookEventType, WebhookTarget] = {}
+
+
+def webhook_target(event_type: WebhookEventType, target: WebhookTarget) -> None:
+    """Register where events of ``event_type`` that no merchant is owed go: the delivery below is the same (signed,
+    retried, logged), only the endpoint and secret are another's."""
+    _TARGETS[event_type] = target
+
+
 @dataclass(frozen=True)
 class _Claim:
     event_id: int
     public_id: str
-    merchant_id: str
+    merchant_id: str | None
     type: str
     body: bytes
     url: str | None
@@ -271,11 +284,15 @@ def _claim(sessions: sessionmaker[Session], settings: NodeSettings, due: datetim
         if found is None:
             return None
         event, merchant = found
-        secret = open_secret(settings, merchant) if merchant is not None else None
+        if event.merchant_id is None and event.type in _TARGETS:  # a subscription's event
+            url, secret = _TARGETS[event.type](session, settings, event)
+        else:
+            secret = open_secret(settings, merchant) if merchant is not None else None
+            url = merchant.webhook_url if merchant is not None else None
         lease = max(due, utcnow()) + timedelta(seconds=settings.webhook_timeout + _LEASE_MARGIN_S)
         event.next_attempt_at = lease
         return _Claim(event.id, event.public_id, event.merchant_id, event.type.value, encode_body(event.payload),
-                      merchant.webhook_url if merchant is not None else None, secret, event.manual)
+                      url, secret, event.manual)
 
 
 def _describe(exc: Exception) -> str:
@@ -286,9 +303,9 @@ def _describe(exc: Exception) -> str:
 def _send(http: httpx.Client, settings: NodeSettings, claim: _Claim, at: datetime) -> _Outcome:
     """POST the event; no database transaction is open here."""
     if not claim.url:
-        return _Outcome(None, "the merchant has no webhook endpoint", 0)
+        return _Outcome(None, "the receiver has no webhook endpoint", 0)
     if not claim.secret:
-        return _Outcome(None, "the merchant has no webhook secret", 0)
+        return _Outcome(None, "the receiver has no webhook secret", 0)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -361,7 +378,8 @@ def deliver_due(sessions: sessionmaker[Session], settings: NodeSettings, *, clie
             outcome = _send(http, settings, claim, at)
             _record(sessions, settings, claim, outcome, at)
             tried += 1
-            log.info("webhook %s (%s) to merchant %s: %s%s", claim.public_id, claim.type, claim.merchant_id,
+            log.info("webhook %s (%s) to %s: %s%s", claim.public_id, claim.type,
+                     f"merchant {claim.merchant_id}" if claim.merchant_id else "a notification subscription",
                      outcome.status_code if outcome.status_code is not None else outcome.error,
                      " (manual)" if claim.manual else "")
     finally:

@@ -49,6 +49,7 @@ class BankNode:
     network: Network
     operator: LocalAccount
     runner: NodeRunner
+    connect: Callable[[], Network] = field(repr=False, default=lambda: None)  # type: ignore[assignment,return-value]
     _clients: list[Client | AsyncClient] = field(default_factory=list, repr=False)
     _login_backend: Client | None = field(default=None, repr=False)
 
@@ -96,6 +97,15 @@ class BankNode:
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Until every outbox row is final and the indexer has every confirmed block."""
         self.runner.wait_idle(timeout)
+
+    def stop_runner(self) -> None:
+        """Stop the node's writer, indexer and jobs (as a node process that stops); :meth:`start_runner` starts a
+        new one on the same database, as a restarted process would."""
+        self.runner.stop()
+
+    def start_runner(self) -> None:
+        self.runner = NodeRunner(self.settings, self.engine, self.connect, self.operator, poll_interval=0.5)
+        self.runner.start()
 
     def fund_account(self, code: str, amount_minor: int, *, customer_ref: str | None = None) -> str:
         """Open customer deposit account ``code`` in the built-in ledger with ``amount_minor`` paid in cash at
@@ -153,7 +163,8 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
     rpc_url = rpc_url or devnet.rpc_url
     settings = load_settings(bank_id=code, rpc_url=rpc_url, db_url=db_url, data_dir=data_dir,
                              deployment_file=deployment_path, confirmations=1, settlement_cutoff=None,
-                             webhook_backoff=0.2, webhook_max_attempts=4, webhook_timeout=2.0)
+                             webhook_backoff=0.2, webhook_max_attempts=4, webhook_timeout=2.0,
+                             notification_heartbeat=0.5, notify_large_payment=50_000)
     engine = create_engine(db_url)
     stack.callback(engine.dispose)
     upgrade(engine)
@@ -165,10 +176,12 @@ def _bank(stack: ExitStack, code: str, db_url: str, data_dir: Path, devnet: Devn
 
     runner = NodeRunner(settings, engine, connect, operator, poll_interval=0.5)  # woken at once by work
     runner.start()
-    stack.callback(runner.stop)
+    made: list[BankNode] = []
+    stack.callback(lambda: made[0].runner.stop() if made else runner.stop())  # its runner then (a test may restart it)
     url = serve_api(stack, settings, engine, connect())
-    return BankNode(code=code, settings=settings, engine=engine, url=url, network=connect(), operator=operator,
-                    runner=runner)
+    made.append(BankNode(code=code, settings=settings, engine=engine, url=url, network=connect(), operator=operator,
+                         runner=runner, connect=connect))
+    return made[0]
 
 
 RpcVia = Callable[[str, str], str]

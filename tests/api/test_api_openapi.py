@@ -83,6 +83,17 @@ EXPECTED = {
     ("delete", "/v1/customer-sessions/current"): ("end_customer_session", ["app"]),
     ("post", "/v1/customer-sessions/{session_id}/revoke"): ("revoke_customer_session", ["auth", "admin"]),
     ("post", "/v1/customer-sessions/revocations"): ("revoke_customer_sessions", ["auth", "admin"]),
+    ("get", "/v1/wallets/{address}/notifications"): ("list_notifications", ["teller", "app", "admin", "regulator"]),
+    ("post", "/v1/wallets/{address}/notifications/read"): ("mark_notifications_read", ["teller", "app"]),
+    ("get", "/v1/wallets/{address}/notifications/stream"): ("stream_notifications",
+                                                            ["teller", "app", "admin", "regulator"]),
+    ("get", "/v1/customers/{customer_ref}/notification-settings"): ("get_notification_settings",
+                                                                    ["app", "teller", "admin"]),
+    ("put", "/v1/customers/{customer_ref}/notification-settings"): ("set_notification_settings",
+                                                                    ["app", "teller", "admin"]),
+    ("post", "/v1/notification-subscriptions"): ("create_notification_subscription", ["admin"]),
+    ("get", "/v1/notification-subscriptions"): ("list_notification_subscriptions", ["admin"]),
+    ("get", "/v1/notification-subscriptions/{name}"): ("get_notification_subscription", ["admin"]),
 }
 PUBLIC = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 

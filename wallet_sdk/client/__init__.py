@@ -49,6 +49,12 @@ from wallet_sdk.client.common import AsyncCommonEndpoints, CommonEndpoints, Totp
 from wallet_sdk.client.funding import AsyncFundingEndpoints, BankAccount, FundingEndpoints
 from wallet_sdk.client.merchants import AsyncMerchantsEndpoints, MerchantsEndpoints
 from wallet_sdk.client.models import Money, Operation, Page, Teller
+from wallet_sdk.client.notifications import (
+    AsyncNotificationsEndpoints,
+    Notification,
+    NotificationsEndpoints,
+    NotificationSettings,
+)
 from wallet_sdk.client.sessions import AsyncCustomerSessionEndpoints, CustomerSession, CustomerSessionEndpoints
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
@@ -65,6 +71,8 @@ __all__ = [
     "Client",
     "CustomerSession",
     "Money",
+    "Notification",
+    "NotificationSettings",
     "Operation",
     "OperationTimeoutError",
     "Page",
@@ -83,7 +91,7 @@ __all__ = [
 
 
 class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints,
-             MerchantsEndpoints, CustomerSessionEndpoints, BaseClient):
+             MerchantsEndpoints, CustomerSessionEndpoints, NotificationsEndpoints, BaseClient):
     """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager.
     ``api_key`` may be a customer session token; ``teller=`` names a teller's branch and operator."""
 
@@ -107,7 +115,8 @@ class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpo
 
 
 class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpoints, AsyncTransfersEndpoints,
-                  AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, AsyncCustomerSessionEndpoints, BaseAsyncClient):
+                  AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, AsyncCustomerSessionEndpoints,
+                  AsyncNotificationsEndpoints, BaseAsyncClient):
     """Asynchronous client: ``async with AsyncClient(base_url, api_key) as bank: await bank.top_up(...)``."""
 
     def as_customer(self, token: str | CustomerSession) -> AsyncClient:
