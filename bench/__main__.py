@@ -155,6 +155,12 @@ NOTES = """## How to read the figures
   and its latency counts from when it was due to its answer, so queueing anywhere counts. Percentiles are
   nearest-rank over accepted requests; refusals are in the counts table, and the p99 target counts as not met
   if any request was refused.
+- **Notification delay** (issue 22): during the 200/s phase the bench follows each payee's notification stream
+  (`GET /v1/wallets/{address}/notifications/stream` at BANKB, with its teller key) and the chain's head
+  (`eth_blockNumber` every 10 ms); a `payment_received` notification's delay runs from when its transaction's
+  block was first seen (final: one confirmation, automine) to its arrival on the stream. It is made of BANKB's
+  indexer round (it polls every 0.2 s) and the stream's look for new notifications (every 0.25 s). The goal
+  counts as met only if every payment of the phase was notified (bench/notify_delay.py).
 - **Reconciliation differences**: after the last phase each bank is reconciled (`node.reconcile`: its ledger,
   its outbox and its index against the chain, as `walletnet node reconcile` does), asked again each second for
   up to 30 s while its indexer catches up; the target is none.

@@ -13,7 +13,7 @@ keys, ATM signatures), signed and serialised before the clock starts, and sent b
 5. the naive web3.py baseline (bench.baseline) on the same chain and wallets, while the network is quiet;
 6. latency: pre-signed transfers sent open-loop at a fixed rate (request ``i`` is due at ``i / rate``, whatever
    the answers); a request's latency counts from when it was due, so a slow server cannot hide its queue in
-   the client.
+   the client. At the target's rate the payees' notification streams are followed too (bench.notify_delay).
 
 Each throughput phase reports requests accepted per second (the first send to the last answer) and
 confirmed per second (the first send until the last operation is final in the bank's database, i.e. its
@@ -38,6 +38,7 @@ import httpx
 from bench.baseline import BaselineResult, run_baseline
 from bench.loadgen import LoadResult, encode_prepared, run_in_process
 from bench.network import BenchNetwork
+from bench.notify_delay import NotificationDelays, NotificationWatch
 from bench.signing import Signer
 from node.operations.models import OperationKind
 from wallet_sdk.authorizations import MerchantPayment, RelayedTransfer, merchant_id, order_id, relay_nonce
@@ -58,6 +59,7 @@ CASH_IN = 10_000  # minor units per ATM event (one 100.00 note)
 STALL_SECONDS = 30.0  # a phase stops waiting for confirmations when none came for this long
 ENROL_CHUNK = 500  # rows per bulk enrolment request (the API's maximum)
 REQUEST_TIMEOUT = 120.0  # seconds: an overloaded API's late answer is measured, not cut off
+NOTIFICATION_GRACE_SECONDS = 10.0  # how long the streams are followed after the last payment is final
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class LatencyResult:
     latencies_ms: list[float]
     final: Counter[str]
     client_cpu: float = 0.0
+    notifications: NotificationDelays | None = None  # the payees' streams, when followed
 
     def percentile(self, p: float) -> float:
         return percentile(self.latencies_ms, p)
@@ -304,15 +307,30 @@ class _Load:
         return await _phase(self.net, "P2P payments", self.bank_a, OperationKind.P2P, requests,
                             self.sizes.concurrency)
 
-    async def latency(self, rate: float, seconds: float) -> LatencyResult:
+    async def latency(self, rate: float, seconds: float, *, watch: bool = False) -> LatencyResult:
+        """Open-loop P2P payments at ``rate``; ``watch``: the payees' notification streams followed meanwhile
+        (bench.notify_delay)."""
         requests = await self.transfers(max(1, int(rate * seconds)))
         after = await asyncio.to_thread(self.net.last_operation_id, self.bank_a)
-        load = await _send(self.net, self.bank_a, requests, self.sizes.concurrency, rate=rate)
-        accepted = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
-        final, _ = await _wait_final(self.net, self.bank_a, OperationKind.P2P, after, accepted)
+        watcher = NotificationWatch(self.client(self.bank_b, "teller"), self.net.rpc_url, self.payees) if watch \
+            else None
+        if watcher is not None:
+            await watcher.start()
+        try:
+            load = await _send(self.net, self.bank_a, requests, self.sizes.concurrency, rate=rate)
+            accepted = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
+            final, _ = await _wait_final(self.net, self.bank_a, OperationKind.P2P, after, accepted)
+            if watcher is not None:  # the payees' bank indexes the last blocks a moment later
+                deadline = time.perf_counter() + NOTIFICATION_GRACE_SECONDS
+                while len(watcher.arrivals) < final.get("completed", 0) and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.05)
+        finally:
+            if watcher is not None:
+                await watcher.stop()
         latencies = [ms for code, ms in zip(load.codes, load.latencies_ms, strict=True) if 200 <= code < 300]
+        notified = await watcher.delays(self.chain, final.get("completed", 0)) if watcher is not None else None
         return LatencyResult(rate, len(requests), accepted, _refused(load), load.seconds, latencies, final,
-                             load.client_cpu_share)
+                             load.client_cpu_share, notified)
 
     async def merchant(self) -> PhaseResult:
         """Customer-presented QR: each payer's app signs a payment, the shop's POS relays it (acquirer: bank B)."""
@@ -343,8 +361,11 @@ class _Load:
 
 
 def _latency_line(lat: LatencyResult) -> str:
+    n = lat.notifications
+    notified = "" if n is None else (f"; {len(n.delays_ms)} notifications, final block to stream p50 "
+                                     f"{percentile(n.delays_ms, 50):.0f} ms, p99 {percentile(n.delays_ms, 99):.0f} ms")
     return (f"latency at {lat.rate:g}/s: {lat.accepted} of {lat.sent} answered, p50 {lat.percentile(50):.1f} ms, "
-            f"p99 {lat.percentile(99):.1f} ms")
+            f"p99 {lat.percentile(99):.1f} ms{notified}")
 
 
 async def _run(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
@@ -369,7 +390,8 @@ async def _run(net: BenchNetwork, sizes: LoadSizes, baseline_payments: int,
         if sizes.low_rate > 0:
             latency_low = await load.latency(sizes.low_rate, sizes.low_rate_seconds)
             progress(_latency_line(latency_low))
-        latency = await load.latency(sizes.rate, sizes.latency_seconds)  # last: an overload may stop a node
+        latency = await load.latency(sizes.rate, sizes.latency_seconds, watch=True)  # last: an overload may stop
+        # a node
         progress(_latency_line(latency))
         differences = {bank: await asyncio.to_thread(net.reconciliation_differences, bank) for bank in net.banks}
         progress(f"reconciliation after the run: {differences}")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.api_load import ApiLoadResult, LatencyResult
+from bench.api_load import ApiLoadResult, LatencyResult, percentile
 from bench.indexer_catchup import CatchUpResult
 from bench.loadgen import LoadResult
 from bench.scale import ScaleResult, render_scale
@@ -71,6 +71,7 @@ def figures(r: BenchResult) -> list[Figure]:
         Figure("load generator CPU during the P2P phase (share of one core)", api.p2p.client_cpu * 100, "%"),
         *_latency_figures(api.latency_low, None),
         *_latency_figures(lat, 50.0),
+        *_notification_figures(lat),
         Figure("ATM cash-in events accepted per second", api.cash_in.accepted_per_s, "/s", ">= 500",
                lambda v: v >= 500),
         Figure("ATM cash-in events confirmed on chain per second", api.cash_in.confirmed_per_s, "/s"),
@@ -97,6 +98,20 @@ def _latency_figures(lat: LatencyResult | None, p99_target_ms: float | None) -> 
                       f"{lat.sent} answered)", lat.percentile(99), "ms", "" if target is None else f"<= {target:g} ms",
                       None if target is None else lambda v: v <= target and lat.accepted == lat.sent))
     return out
+
+
+def _notification_figures(lat: LatencyResult) -> list[Figure]:
+    """The delay from a payment's final block to its notification on the payee's stream (bench.notify_delay); the
+    1 s goal counts as met only if every completed payment was notified."""
+    n = lat.notifications
+    if n is None:
+        return []
+    seen = f"{len(n.delays_ms):,} of {n.payments:,} payments notified"
+    return [Figure(f"notification delay p50, a payment's final block to the payee's stream ({seen})",
+                   percentile(n.delays_ms, 50), "ms"),
+            Figure(f"notification delay p99, a payment's final block to the payee's stream ({seen})",
+                   percentile(n.delays_ms, 99), "ms", "<= 1,000 ms",
+                   lambda v: v <= 1_000 and len(n.delays_ms) >= n.payments)]
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -49,6 +49,11 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes() -> None:
         assert lat.sent == sent and lat.accepted == sent and len(lat.latencies_ms) == sent and not lat.refused
         assert lat.final == {"completed": sent}
         assert 0 < lat.percentile(50) <= lat.percentile(99) == max(lat.latencies_ms)
+    assert api.latency_low.notifications is None  # the payees' streams are followed at the target's rate only
+    notified = api.latency.notifications
+    assert notified is not None and notified.payments == 3
+    assert notified.received == len(notified.delays_ms) == 3  # each payee told once, each after its block
+    assert all(delay > 0 for delay in notified.delays_ms)
     assert api.node_peak_kib > 20_000  # two Python processes (a node, an API) hold more than 10 MiB each
     assert api.differences == {"BANKA": 0, "BANKB": 0}  # reconciled after the run: every effect once, books agree
     assert (api.baseline.payments, api.baseline.confirmed) == (2, 2) and api.baseline.per_s > 0
