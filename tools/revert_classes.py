@@ -1,16 +1,16 @@
 """Generate ``wallet_sdk/reverts.py``: one exception class per custom error of the shipped contracts.
 
 The classes come from the ABI of the artifacts ``walletnet compile`` writes, so they cannot drift from the
-contracts: each names its canonical signature as a class keyword (the selector is computed from it), keeps the
-error's arguments as dataclass fields (the Solidity names and the Python types they decode to) and has a
+contracts. Each is two lines: the class statement declaring the error as Solidity does, as a class keyword
+(``error="WalletNotActive(address wallet, WalletStatus status)"``, with the SDK's enum names), and a one-line
 docstring from the error's NatSpec (``@notice`` and ``@dev``, which the artifacts carry as ``userdoc`` and
-``devdoc``). What every class shares (construction, the message built from the fields, enum arguments,
-pickling) is written once, in :class:`wallet_sdk.exceptions.TypedRevert`.
+``devdoc``). What every class shares (the fields and canonical signature that follow from the declaration,
+construction, the message built from the fields, enum arguments, pickling) is written once, in
+:class:`wallet_sdk.exceptions.TypedRevert`.
 """
 
 from __future__ import annotations
 
-import keyword
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -28,7 +28,6 @@ RESERVED: Final = frozenset({"name", "arguments", "data", "tx_hash", "receipt", 
                              "ERROR_NAME"})
 _WIDTH: Final = 120
 _ENUM: Final = re.compile(r"enum (?:\w+\.)?(\w+)")
-_SIZED: Final = re.compile(r"(u?int|bytes)\d*")
 _ASCII_QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 HEADER: Final = '''\
@@ -54,13 +53,6 @@ class _Error:
     contracts: list[str] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)  # contract -> its NatSpec texts
 
-    def attributes(self) -> list[tuple[str, str]]:
-        return [(_attr(p["name"]), _annotation(p)) for p in self.params]
-
-
-def _attr(solidity: str) -> str:
-    return solidity + "_" if keyword.iskeyword(solidity) else solidity
-
 
 def _enum(internal_type: str) -> str | None:
     match = _ENUM.fullmatch(internal_type)
@@ -71,25 +63,6 @@ def _enum(internal_type: str) -> str | None:
     if not (isinstance(enum, type) and issubclass(enum, IntEnum)):
         raise CodegenError(f"enum {name} has no IntEnum in wallet_sdk.enums: add it there")
     return name
-
-
-def _annotation(param: dict[str, Any]) -> str:
-    enum = _enum(param.get("internalType", ""))
-    if enum is not None:
-        return enum
-    typ = abi_type(param)
-    if typ.endswith("]"):
-        return f"list[{_annotation({**param, 'type': typ[: typ.rindex('[')], 'internalType': ''})}]"
-    if typ.startswith("("):
-        return "tuple[Any, ...]"
-    if typ == "address":
-        return "ChecksumAddress"
-    if typ in ("bool", "string"):
-        return {"bool": "bool", "string": "str"}[typ]
-    sized = _SIZED.fullmatch(typ)
-    if sized is None:
-        raise CodegenError(f"no Python type for ABI type {typ!r}")
-    return "bytes" if sized.group(1) == "bytes" else "int"
 
 
 def _notes(artifact: Mapping[str, Any], signature: str) -> list[str]:
@@ -128,39 +101,26 @@ def _collect(artifacts: Mapping[str, Mapping[str, Any]]) -> dict[str, _Error]:
     return errors
 
 
-def _docstring(error: _Error) -> list[str]:
-    declared = ", ".join(f"{_solidity_type(p)} {p['name']}" for p in error.params)
+def _docstring(error: _Error) -> str:
+    """The error's NatSpec (each contract's, where they differ) and the contracts that raise it, on one line."""
     texts = {contract: " ".join(notes) for contract, notes in error.notes.items() if notes}
     paragraphs = ([next(iter(texts.values()))] if len(set(texts.values())) == 1
                   else [f"{contract}: {text}" for contract, text in texts.items()])
-    paragraphs.append(f"``{error.name}({declared})``, raised by {', '.join(error.contracts)}.")
-    lines: list[str] = []
-    for paragraph in paragraphs:
-        escaped = paragraph.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-        lines += [*textwrap.wrap(escaped, width=_WIDTH - 4, break_on_hyphens=False), ""]
-    lines = lines[:-1]
-    if len(lines) == 1 and len(lines[0]) <= _WIDTH - 10:
-        return [f'    """{lines[0]}"""']
-    body = [f"    {line}" if line else "" for line in lines]
-    return [f'    """{lines[0]}', *body[1:], '    """']
+    paragraphs.append(f"Raised by {', '.join(error.contracts)}.")
+    text = " ".join(paragraphs).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'    """{text}"""'
 
 
 def _solidity_type(param: dict[str, Any]) -> str:
-    enum = _ENUM.fullmatch(param.get("internalType", ""))
-    return enum.group(1) if enum else abi_type(param)
+    enum = _enum(param.get("internalType", ""))
+    return enum or abi_type(param)
 
 
 def _class(error: _Error) -> list[str]:
-    """The class statement naming the signature, the docstring, then one annotated field per argument."""
-    bases = f'TypedRevert, signature="{error.signature}"'
-    statement = f"class {error.name}({bases}):"
-    lines = [statement] if len(statement) <= _WIDTH else [f"class {error.name}(", f"    {bases}", "):"]
-    lines += _docstring(error)
-    attributes = error.attributes()
-    if attributes:
-        lines.append("")
-        lines += [f"    {attr}: {annotation}" for attr, annotation in attributes]
-    return lines
+    """The class statement declaring the error as Solidity does (the SDK's enum names for enums), then the
+    docstring: two lines an error, whatever its arguments (the fields follow from the declaration)."""
+    declared = ", ".join(f"{_solidity_type(p)} {p['name']}" for p in error.params)
+    return [f'class {error.name}(TypedRevert, error="{error.name}({declared})"):', _docstring(error)]
 
 
 def _wrapped(opening: str, items: Iterable[str], closing: str) -> list[str]:
@@ -179,21 +139,9 @@ def render(artifacts: Mapping[str, Mapping[str, Any]]) -> str:
     """The text of ``reverts.py`` for the shipped artifacts (contract artifact path -> artifact)."""
     errors = _collect(artifacts)
     names = sorted(errors)
-    annotations = {a for e in errors.values() for _, a in e.attributes()}
-    words = {w for a in annotations for w in re.findall(r"\w+", a)}
-    enums = sorted(w for w in words if isinstance(getattr(contract_enums, w, None), type)
-                   and issubclass(getattr(contract_enums, w), IntEnum))
     builtins = ["Panic", "RevertReason", "TypedRevert", "UnknownRevert"]
-    lines = [HEADER.rstrip("\n"), "", "from __future__ import annotations", ""]
-    typing_names = ["Any", "Final"] if any("tuple[" in a for a in annotations) else ["Final"]
-    lines.append(f"from typing import {', '.join(typing_names)}")
-    lines.append("")
-    if "ChecksumAddress" in words:
-        lines += ["from eth_typing import ChecksumAddress", ""]
-    if enums:
-        lines.append(f"from wallet_sdk.enums import {', '.join(enums)}")
-    lines.append(f"from wallet_sdk.exceptions import {', '.join(builtins)}")
-    lines.append("")
+    lines = [HEADER.rstrip("\n"), "", "from __future__ import annotations", "", "from typing import Final", "",
+             f"from wallet_sdk.exceptions import {', '.join(builtins)}", ""]
     exported = sorted(["REVERT_CLASSES", *builtins, *names], key=_all_key)
     lines += ["__all__ = [", *(f'    "{n}",' for n in exported), "]"]
     for name in names:

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, ClassVar, Final, TypeVar, dataclass_transform, get_type_hints
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, dataclass_transform, get_type_hints
 
+from eth_typing import ChecksumAddress
 from eth_utils.abi import function_signature_to_4byte_selector
 
+from wallet_sdk import enums as contract_enums
 from wallet_sdk.enums import as_enum
 
 __all__ = [
@@ -572,6 +575,43 @@ def _enum_fields(cls: type[TypedRevert]) -> dict[str, type[IntEnum]]:
     return found
 
 
+_SCALARS: Final[dict[str, Any]] = {"address": ChecksumAddress, "bool": bool, "string": str}
+
+
+def _argument_type(declared: str) -> tuple[str, Any]:
+    """A declared argument type -> its canonical ABI type and the Python type it decodes to: ``address`` ->
+    ``ChecksumAddress``, an enum of :mod:`wallet_sdk.enums` (a ``uint8`` on the wire) -> that ``IntEnum``,
+    ``uint256[]`` -> ``list[int]``, a struct (``(address,uint256)``) -> a tuple."""
+    if declared.endswith("]"):
+        cut = declared.rindex("[")
+        abi, element = _argument_type(declared[:cut])
+        return abi + declared[cut:], list[element]  # type: ignore[valid-type]
+    enum = getattr(contract_enums, declared, None)
+    if isinstance(enum, type) and issubclass(enum, IntEnum):
+        return "uint8", enum
+    if declared.startswith("("):
+        return declared, tuple[Any, ...]
+    if declared in _SCALARS:
+        return declared, _SCALARS[declared]
+    sized = re.fullmatch(r"(u?int|bytes)\d*", declared)
+    if sized is None:
+        raise TypeError(f"no Python type for the declared argument type {declared!r}")
+    return declared, bytes if sized[1] == "bytes" else int
+
+
+def _declared(declaration: str) -> tuple[str, dict[str, Any]]:
+    """``WalletNotActive(address wallet, WalletStatus status)`` -> the canonical signature
+    (``WalletNotActive(address,uint8)``) and the fields' annotations (``wallet: ChecksumAddress``, ``status:
+    WalletStatus``); arguments are separated by ", ", a struct's components by "," alone."""
+    name, _, rest = declaration.partition("(")
+    types, annotations = [], {}
+    for argument in filter(None, rest.removesuffix(")").split(", ")):
+        declared, _, solidity = argument.rpartition(" ")
+        abi, annotations[_attr_name(solidity)] = _argument_type(declared)
+        types.append(abi)
+    return f"{name}({','.join(types)})", annotations
+
+
 @dataclass_transform(eq_default=False, field_specifiers=(field,))
 @dataclass(eq=False, repr=False)
 class TypedRevert(ContractRevertError):
@@ -593,12 +633,14 @@ class TypedRevert(ContractRevertError):
     with the same signature is one class; where one declaration types an argument as an enum and another as
     its ``uint8`` (``WalletNotActive.status``), the class uses the enum. Construct one by keyword or position
     like the Solidity error (``WalletNotActive(wallet=..., status=WalletStatus.FROZEN)``), optionally with the
-    raw revert ``data``. A subclass names its signature as a class keyword (or sets ``SIGNATURE``) and declares
-    the arguments as annotated fields; the selector is computed::
+    raw revert ``data``. A subclass declares the error as a class keyword, like Solidity with the SDK's enum
+    names (``error=``; its fields and canonical signature follow from it), and the selector is computed::
 
-        class WalletNotActive(TypedRevert, signature="WalletNotActive(address,uint8)"):
-            wallet: ChecksumAddress
-            status: WalletStatus
+        class WalletNotActive(TypedRevert, error="WalletNotActive(address wallet, WalletStatus status)"):
+            ...
+
+    or names the canonical signature (``signature=``) and annotates the fields itself, which a type checker
+    then sees (the arguments of a class declared by ``error=`` are ``Any`` to it).
     """
 
     SIGNATURE: ClassVar[str] = ""
@@ -607,8 +649,10 @@ class TypedRevert(ContractRevertError):
 
     data: bytes = field(default=b"", kw_only=True)
 
-    def __init_subclass__(cls, *, signature: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, signature: str = "", error: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if error:
+            signature, cls.__annotations__ = _declared(error)
         dataclass(eq=False, repr=False)(cls)
         cls.SIGNATURE = signature or cls.SIGNATURE
         name = cls.ERROR_NAME or cls.__name__
@@ -618,6 +662,10 @@ class TypedRevert(ContractRevertError):
         if cls.SELECTOR and selector != cls.SELECTOR:
             raise TypeError(f"{cls.__name__}.SELECTOR is not the selector of {cls.SIGNATURE}")
         cls.SELECTOR = selector
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any:
+            """An argument of an error declared by ``error=``: its fields are made at run time."""
 
     def __post_init__(self) -> None:
         for attr, enum in _enum_fields(type(self)).items():

@@ -180,12 +180,12 @@ def test_compile_generates_a_class_per_error_and_check_finds_it_stale(small_proj
     assert runner.invoke(app, ["compile", "--check"]).exit_code == 0
 
     # edited by hand: the check fails and names it; compiling writes it again
-    generated.write_text(generated.read_text().replace("amount: int", "amount: str"))
+    generated.write_text(generated.read_text().replace("uint256 amount", "uint128 amount"))
     stale = runner.invoke(app, ["compile", "--check"])
     assert stale.exit_code == 1
     assert "reverts: reverts.py differs from the classes the contracts' errors generate" in stale.output
     assert runner.invoke(app, ["compile"]).exit_code == 0
-    assert "amount: int" in generated.read_text()
+    assert 'error="Refused(address from, WalletStatus status, uint256 amount)"' in generated.read_text()
     assert runner.invoke(app, ["compile", "--check"]).exit_code == 0
 
     # a new error in the contract without compiling: the artifact and reverts.py are both stale
@@ -226,5 +226,5 @@ def test_an_enum_in_one_declaration_types_the_shared_class() -> None:
     text = revert_classes.render({
         "A.json": _artifact("A", _error("Shut", ("status", "uint8", "uint8"))),
         "B.json": _artifact("B", _error("Shut", ("status", "uint8", "enum IWalletRegistry.WalletStatus")))})
-    assert "    status: WalletStatus\n" in text
-    assert "``Shut(WalletStatus status)``, raised by A, B." in text
+    assert 'class Shut(TypedRevert, error="Shut(WalletStatus status)"):\n' in text
+    assert "Raised by A, B." in text

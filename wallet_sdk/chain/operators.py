@@ -241,7 +241,7 @@ class BankOperator(_Role):
         if self._bank_id is None:
             bank = self.network.bank_of_operator(self.address)
             if bank is None:
-                raise NotBankOperator(caller=self.address)
+                raise NotBankOperator.from_arguments({"caller": self.address})
             self._bank_id = bank
         return self._bank_id
 
