@@ -385,7 +385,7 @@ def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep
     wallets (a customer session: its customer's); the regulator any wallet."""
     customers.own_wallet(session, settings, key, address)
     balance = history.wallet_balance(network, settings, address, any_bank=Scope.REGULATOR in key.scope_set)
-    return balance_out(balance, settings.currency)
+    return balance_out(balance)
 
 
 # ------------------------------------------------------------------ its notifications

@@ -4,6 +4,7 @@ shape the node's records into them."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -14,9 +15,10 @@ from api.problems import KINDS, ProblemKind
 from api.schemas.operations import OperationOut, operation_out
 from node.errors import FlowError, FlowValidationError
 from node.indexer.models import WalletHistory
-from node.wallets.history import RegisteredWallet, WalletBalance
+from node.wallets.history import RegisteredWallet
 from node.wallets.models import CustodyMode, Verification, WalletRecord
 from node.wallets.service import EnrolmentOutcome, Opening
+from wallet_sdk.client.transfers import WalletBalance
 
 __all__ = [
     "BindAccountIn",
@@ -245,17 +247,6 @@ class WalletBalanceOut(BaseModel):
     block_number: int = Field(description="the block these values were read at")
 
 
-def _money(amount: int | None, currency: str) -> Money | None:
-    return None if amount is None else Money(amount=amount, currency=currency)
-
-
-def balance_out(balance: WalletBalance, currency: str) -> WalletBalanceOut:
-    return WalletBalanceOut(
-        wallet=balance.wallet, bank=balance.bank, tier=balance.tier, status=balance.status,
-        spendable=Money(amount=balance.spendable_minor, currency=currency),
-        held=Money(amount=balance.held_minor, currency=currency),
-        limits=LimitsOut(balance_cap=_money(balance.balance_cap_minor, currency),
-                         single_payment=_money(balance.single_payment_limit_minor, currency),
-                         daily_outflow=_money(balance.daily_outflow_limit_minor, currency)),
-        spent_today=Money(amount=balance.spent_today_minor, currency=currency),
-        remaining_today=_money(balance.remaining_today_minor, currency), block_number=balance.block_number)
+def balance_out(balance: WalletBalance) -> WalletBalanceOut:
+    """The node's reading (the SDK's WalletBalance, which is what this body describes) as the response body."""
+    return WalletBalanceOut(**asdict(balance))

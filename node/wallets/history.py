@@ -3,7 +3,8 @@
 A bank shows these only for the wallets it keeps; the regulator reads every wallet. History comes from the
 indexer's ``wallet_history`` (one row per wallet side of an event, so a transfer between two banks' customers
 is one ``transfer_out`` in the payer's history and one ``transfer_in`` in the payee's), up to the indexer's
-checkpoint. Balance and limits are read from the chain at one block, so they agree with each other.
+checkpoint. Balance and limits are read from the chain at one block, so they agree with each other, into the
+SDK's :class:`~wallet_sdk.client.transfers.WalletBalance`: the one definition of what ``GET .../balance`` serves.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from node.operations.checks import unlimited
 from node.settings import NodeSettings
 from node.wallets.models import find_wallet
 from wallet_sdk.chain.network import Network, to_address
+from wallet_sdk.client.models import Money
+from wallet_sdk.client.transfers import TierLimits, WalletBalance
 
-__all__ = ["RegisteredWallet", "WalletBalance", "history_query", "readable_history", "registered_wallet",
-           "wallet_balance"]
+__all__ = ["RegisteredWallet", "history_query", "readable_history", "registered_wallet", "wallet_balance"]
 
 
 @dataclass(frozen=True)
@@ -76,26 +78,12 @@ def history_query(wallet: str) -> Select[Any]:
     return select(WalletHistory).where(WalletHistory.wallet == wallet)
 
 
-@dataclass(frozen=True)
-class WalletBalance:
-    """Balances in minor units; a limit of None means the tier has no such limit."""
-
-    wallet: str
-    bank: str
-    tier: int
-    status: str
-    spendable_minor: int
-    held_minor: int
-    balance_cap_minor: int | None
-    single_payment_limit_minor: int | None
-    daily_outflow_limit_minor: int | None
-    spent_today_minor: int
-    remaining_today_minor: int | None
-    block_number: int
+def _money(amount_minor: int, currency: str) -> Money:
+    return Money(amount=amount_minor, currency=currency)
 
 
-def _limit(value: int) -> int | None:
-    return None if unlimited(value) else value
+def _limit(value: int, currency: str) -> Money | None:
+    return None if unlimited(value) else _money(value, currency)
 
 
 def wallet_balance(network: Network, settings: NodeSettings, address: str, *, any_bank: bool) -> WalletBalance:
@@ -115,9 +103,12 @@ def wallet_balance(network: Network, settings: NodeSettings, address: str, *, an
                                 bank=info.bank_code)
     limits = network.wallet_limits(wallet, block=block)
     cap, single, daily = limits.as_tuple() if limits is not None else (2**256 - 1,) * 3
+    currency = settings.currency
     return WalletBalance(
         wallet=wallet, bank=info.bank_code, tier=info.tier, status=info.status.name.lower(),
-        spendable_minor=network.balance(wallet, block=block), held_minor=network.held_balance(wallet, block=block),
-        balance_cap_minor=_limit(cap), single_payment_limit_minor=_limit(single),
-        daily_outflow_limit_minor=_limit(daily), spent_today_minor=network.spent_today(wallet, block=block),
-        remaining_today_minor=_limit(network.remaining_daily_allowance(wallet, block=block)), block_number=block)
+        spendable=_money(network.balance(wallet, block=block), currency),
+        held=_money(network.held_balance(wallet, block=block), currency),
+        limits=TierLimits(balance_cap=_limit(cap, currency), single_payment=_limit(single, currency),
+                          daily_outflow=_limit(daily, currency)),
+        spent_today=_money(network.spent_today(wallet, block=block), currency), block_number=block,
+        remaining_today=_limit(network.remaining_daily_allowance(wallet, block=block), currency))
