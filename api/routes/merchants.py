@@ -8,6 +8,7 @@ bank's admin keys see every merchant of the bank.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -287,7 +288,7 @@ def list_settlements(merchant_id: MerchantPath, key: MerchantOrAdmin, session: R
     """The batches as the chain recorded them (MerchantSettled), with their totals and line counts."""
     own_merchant(key, merchant_id)
     flows.get_merchant(session, merchant_id)
-    return [BatchOut(**b.to_json())
+    return [BatchOut(**asdict(b))
             for b in statements.batches(session, merchant_id, limit=limit, before_batch=before)]
 
 

@@ -46,13 +46,12 @@ from sqlalchemy.orm import Session
 
 from node.errors import FlowError, FlowNotFoundError, FlowValidationError
 from node.indexer.models import ChainMerchant, MerchantOrder, MerchantRefund, SettlementBatchRecord
-from wallet_sdk.client.merchants import StatementLine
+from wallet_sdk.client.merchants import Batch, StatementLine
 
 __all__ = [
     "CSV_COLUMNS",
     "MAX_BATCHES_PAGE",
     "MAX_REPORT_DAYS",
-    "BatchSummary",
     "DayRow",
     "LineType",
     "ReportRangeError",
@@ -119,33 +118,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class BatchSummary:
-    """A settlement batch's totals (minor units of ``currency``). ``fee_bps`` is the merchant's current rate
-    if it reproduces this batch's fee (min(floor(gross * bps / 10000), gross - refunds)), else None: the chain
-    event does not carry the rate, and it may have changed since."""
-
-    merchant_id: str
-    batch_id: int
-    currency: str
-    payout_mode: str
-    ref: str | None
-    tx_hash: str
-    block_number: int
-    settled_at: datetime
-    gross_minor: int
-    refunds_minor: int
-    fee_minor: int
-    net_minor: int
-    payments_count: int
-    refunds_count: int
-    fee_bps: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The SDK's :class:`~wallet_sdk.client.merchants.Batch`, the JSON served (``settled_at`` ISO 8601)."""
-        return {**asdict(self), "settled_at": _iso(self.settled_at)}
-
-
 def _line(kind: LineType, moment: datetime, amount_minor: int, signed_amount_minor: int, tx_hash: str, *,
           order_id: str | None = None, ref: str | None = None, payer: str | None = None) -> StatementLine:
     """A line of type ``kind`` at ``moment`` (``amount_minor`` >= 0 as the chain says it; ``signed_amount_minor``
@@ -158,7 +130,7 @@ def _line(kind: LineType, moment: datetime, amount_minor: int, signed_amount_min
 class Statement:
     """A batch and its lines, in order: payments (as paid), refunds (as refunded), the fee, the net."""
 
-    batch: BatchSummary
+    batch: Batch
     lines: tuple[StatementLine, ...] = field(default=())
 
     @property
@@ -170,7 +142,7 @@ class Statement:
         return tuple(line for line in self.lines if line.type == LineType.REFUND)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.batch.to_json(), "lines": [asdict(line) for line in self.lines]}
+        return {**asdict(self.batch), "lines": [asdict(line) for line in self.lines]}
 
     def to_csv(self) -> str:
         """The statement as CSV (layout in the module docstring), ``\\r\\n`` line ends as RFC 4180 says."""
@@ -228,10 +200,13 @@ def _rate_if_consistent(bps: int | None, row: SettlementBatchRecord) -> int | No
     return bps if fee == row.fee_minor else None
 
 
-def _summary(row: SettlementBatchRecord, *, payments: int, refunds: int, bps: int | None) -> BatchSummary:
-    return BatchSummary(
+def _summary(row: SettlementBatchRecord, *, payments: int, refunds: int, bps: int | None) -> Batch:
+    """The batch as the API serves it: the SDK's :class:`~wallet_sdk.client.merchants.Batch` (``settled_at`` ISO
+    8601 UTC; ``fee_bps`` the merchant's current rate if it reproduces this batch's fee, else None: the chain
+    event does not carry the rate, and it may have changed since)."""
+    return Batch(
         merchant_id=row.merchant_id, batch_id=row.batch_id, currency=row.currency, payout_mode=row.payout_mode,
-        ref=row.ref, tx_hash=row.tx_hash, block_number=row.block_number, settled_at=row.block_time,
+        ref=row.ref, tx_hash=row.tx_hash, block_number=row.block_number, settled_at=_iso(row.block_time),
         gross_minor=row.gross_minor, refunds_minor=row.refunds_minor, fee_minor=row.fee_minor,
         net_minor=row.net_minor, payments_count=payments, refunds_count=refunds,
         fee_bps=_rate_if_consistent(bps, row))
@@ -289,7 +264,7 @@ def _counts(session: Session, model: type[MerchantOrder] | type[MerchantRefund],
 
 
 def batches(session: Session, merchant_id: str, *, limit: int = 50,
-            before_batch: int | None = None) -> list[BatchSummary]:
+            before_batch: int | None = None) -> list[Batch]:
     """The merchant's settlement batches, newest (highest batch id) first; ``before_batch`` pages on (batches
     with a lower id). Not checked to the cent: :func:`statement` does that for one batch.
 
