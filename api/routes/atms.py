@@ -32,7 +32,7 @@ from api.schemas.atm import (
 from node.atm import service
 from node.atm.models import Atm
 from node.settings import NodeSettings
-from wallet_sdk.client.atm import ATM_ID_PATTERN
+from wallet_sdk.client.atm import ATM_ID_PATTERN, CashMovement
 
 router = APIRouter(prefix="/v1/atms", tags=["atm"])
 
@@ -87,13 +87,13 @@ def rotate_atm_secret(atm_id: AtmIdPath, _key: Admin, session: SessionDep,
 # ------------------------------------------------------------------ their cash
 
 
-def _book_notes(move: Callable[..., service.CashMovement], kind: str, atm_id: str, body: CashAmountIn,
+def _book_notes(move: Callable[..., CashMovement], kind: str, atm_id: str, body: CashAmountIn,
                 idem: IdempotentRequest, session: Session, settings: NodeSettings) -> CashMovementOut:
     """Book ``move`` (the ledger's ``kind`` of notes between the vault and the ATM) of ``body.amount``, under a
     fresh reference; the answer is recorded under the request's idempotency key."""
     check_currency(body.currency, settings)
     moved = move(session, settings, atm_id, body.amount, reference=f"atm:{atm_id}:{kind}:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
+    out = movement_out(moved)
     idem.complete(session, out)
     return out
 

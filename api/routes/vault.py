@@ -33,6 +33,6 @@ def deliver_vault_cash(body: CashAmountIn, _key: Admin, idem: IdempotencyDep, se
     if the vault would hold more than the ledger counts (2^63 - 1 minor units)."""
     check_currency(body.currency, settings)
     moved = service.deliver_to_vault(session, settings, body.amount, reference=f"vault:delivery:{uuid.uuid4().hex}")
-    out = movement_out(moved, settings.currency)
+    out = movement_out(moved)
     idem.complete(session, out)
     return out

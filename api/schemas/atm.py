@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -10,8 +11,7 @@ from pydantic import BaseModel, Field
 from api.common import ADDRESS_PATTERN, MAX_DB_INT, MAX_PAYLOAD, Money, RequestModel, StrictInt
 from api.shown_once import shown_once
 from node.atm.models import Atm
-from node.atm.service import CashMovement
-from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN
+from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN, CashMovement
 
 __all__ = [
     "AtmCashOut",
@@ -84,13 +84,9 @@ class VaultCashOut(BaseModel):
     cash: Money
 
 
-def movement_out(moved: CashMovement, currency: str) -> CashMovementOut:
-    def money(amount_minor: int) -> Money:
-        return Money(amount=amount_minor, currency=currency)
-
-    return CashMovementOut(reference=moved.reference, amount=money(moved.amount_minor),
-                           vault_cash=money(moved.vault_minor), atm_id=moved.atm_id,
-                           atm_cash=None if moved.atm_minor is None else money(moved.atm_minor))
+def movement_out(moved: CashMovement) -> CashMovementOut:
+    """The node's booked movement (the SDK's CashMovement, which this body describes) as the response body."""
+    return CashMovementOut(**asdict(moved))
 
 
 def atm_cash_out(atm_id: str, cash_minor: int, reserved_minor: int, currency: str) -> AtmCashOut:

@@ -79,6 +79,8 @@ from node.writer.kinds import hold_payload
 from wallet_sdk.authorizations import HoldAuthorization, SignedAuthorization
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import UNLIMITED, WalletStatus
+from wallet_sdk.client.atm import CashMovement
+from wallet_sdk.client.models import Money
 from wallet_sdk.exceptions import AuthorizationError, PayloadError
 
 __all__ = [
@@ -87,7 +89,6 @@ __all__ = [
     "MAX_CODE_VALIDITY",
     "AtmCashError",
     "AuthorizationInvalidError",
-    "CashMovement",
     "InsufficientBalanceError",
     "LimitExceededError",
     "NoteCount",
@@ -200,15 +201,6 @@ def disable_atm(session: Session, atm_id: str) -> Atm:
 # ------------------------------------------------------------------ cash: vault and ATMs
 
 
-@dataclass(frozen=True)
-class CashMovement:
-    reference: str
-    amount_minor: int
-    vault_minor: int
-    atm_id: str | None = None
-    atm_minor: int | None = None
-
-
 def reserved_cash(session: Session, atm_id: str) -> int:
     """Cash of the ATM promised to cash-outs in progress (placing or held, not yet captured or released)."""
     total = session.scalar(select(func.coalesce(func.sum(Operation.amount_minor), 0)).where(
@@ -241,6 +233,19 @@ def _positive(amount: int) -> int:
     return amount
 
 
+def _movement(ledger: CoreBankingLedger, settings: NodeSettings, reference: str, amount_minor: int,
+              atm_id: str | None = None) -> CashMovement:
+    """A booked movement as the API serves it (the SDK's CashMovement): the vault's cash after it, and the ATM's
+    when one was involved."""
+
+    def cash(account: str) -> Money:
+        return Money(amount=ledger.balance(account).amount_minor, currency=settings.currency)
+
+    return CashMovement(reference=reference, amount=Money(amount=amount_minor, currency=settings.currency),
+                        vault_cash=cash(VAULT), atm_id=atm_id,
+                        atm_cash=None if atm_id is None else cash(atm_account(atm_id)))
+
+
 def replenish(session: Session, settings: NodeSettings, atm_id: str, amount_minor: int, *,
               reference: str) -> CashMovement:
     """Book notes taken from the vault into the ATM: debit the ATM's cash, credit the vault.
@@ -256,8 +261,7 @@ def replenish(session: Session, settings: NodeSettings, atm_id: str, amount_mino
         raise AtmCashError(f"the vault holds {vault}, not the {amount_minor} to replenish", vault=vault)
     ledger.debit(atm_account(atm_id), amount_minor, contra=VAULT, reference=reference,
                  memo=f"replenish ATM {atm_id} from the vault")
-    return CashMovement(reference, amount_minor, ledger.balance(VAULT).amount_minor, atm_id,
-                        ledger.balance(atm_account(atm_id)).amount_minor)
+    return _movement(ledger, settings, reference, amount_minor, atm_id)
 
 
 def unload(session: Session, settings: NodeSettings, atm_id: str, amount_minor: int, *,
@@ -276,8 +280,7 @@ def unload(session: Session, settings: NodeSettings, atm_id: str, amount_minor: 
                            "unload", available=free)
     ledger.debit(VAULT, amount_minor, contra=atm_account(atm_id), reference=reference,
                  memo=f"unload ATM {atm_id} into the vault")
-    return CashMovement(reference, amount_minor, ledger.balance(VAULT).amount_minor, atm_id,
-                        ledger.balance(atm_account(atm_id)).amount_minor)
+    return _movement(ledger, settings, reference, amount_minor, atm_id)
 
 
 def deliver_to_vault(session: Session, settings: NodeSettings, amount_minor: int, *, reference: str) -> CashMovement:
@@ -285,7 +288,7 @@ def deliver_to_vault(session: Session, settings: NodeSettings, amount_minor: int
     _positive(amount_minor)
     ledger = _ledger(session, settings)
     ledger.debit(VAULT, amount_minor, contra=EQUITY, reference=reference, memo="notes delivered to the vault")
-    return CashMovement(reference, amount_minor, ledger.balance(VAULT).amount_minor)
+    return _movement(ledger, settings, reference, amount_minor)
 
 
 # ------------------------------------------------------------------ wallets
