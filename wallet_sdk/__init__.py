@@ -4,15 +4,15 @@ Everything an app developer needs is importable from here; modules starting with
 """
 
 from wallet_sdk import authorizations as _authorizations
+from wallet_sdk import exceptions as _exceptions
 from wallet_sdk._sender import FeeMode, PendingTransaction, TransactionSender
 from wallet_sdk.amount import Amount, format_amount, parse_amount
-from wallet_sdk.artifacts import ArtifactNotFoundError, load_artifact
+from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import *  # noqa: F403 (all of it: __all__ below)
 from wallet_sdk.chain import types as _chain_types
 from wallet_sdk.chain.events import (
     Event,
     EventPosition,
-    UnknownEventError,
     decode_receipt,
     event_names,
     follow,
@@ -32,48 +32,7 @@ from wallet_sdk.chain.operators import (
     TxResult,
 )
 from wallet_sdk.chain.types import *  # noqa: F403 (all of it: __all__ below)
-from wallet_sdk.exceptions import (
-    AmountError,
-    AuthorizationError,
-    ChainError,
-    ContractNotDeployedError,
-    ContractRevertError,
-    CurrencyMismatchError,
-    DeploymentFileError,
-    DeploymentMismatchError,
-    ExpiredAuthorizationError,
-    FloatAmountError,
-    InvalidAmountError,
-    InvalidArgumentError,
-    InvalidAuthorizationError,
-    InvalidMnemonicError,
-    InvalidPrivateKeyError,
-    InvalidSignatureError,
-    KeystoreError,
-    KeystoreExistsError,
-    MalformedKeystoreError,
-    MalformedPayloadError,
-    NegativeAmountError,
-    NodeConnectionError,
-    NotYetValidAuthorizationError,
-    Panic,
-    PayloadError,
-    QRCodeError,
-    RevertReason,
-    TamperedPayloadError,
-    TooManyDecimalsError,
-    TransactionRejectedError,
-    TransactionTimeoutError,
-    TypedRevert,
-    UnknownRevert,
-    UnsupportedPayloadVersionError,
-    UntrustedRequestError,
-    WalletnetError,
-    WrongChainError,
-    WrongContractError,
-    WrongNetworkError,
-    WrongPasswordError,
-)
+from wallet_sdk.exceptions import *  # noqa: F403 (all of it: __all__ below)
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import Payload, PaymentRequest, decode_payload, encode_payload
 from wallet_sdk.qr import qr_png, qr_svg
@@ -82,67 +41,25 @@ from wallet_sdk.revert_decoding import decode_revert
 __all__ = [
     "AddressLike",
     "Amount",
-    "AmountError",
-    "ArtifactNotFoundError",
-    "AuthorizationError",
     "BankOperator",
-    "ChainError",
     "CloseResult",
-    "ContractNotDeployedError",
-    "ContractRevertError",
-    "CurrencyMismatchError",
-    "DeploymentFileError",
-    "DeploymentMismatchError",
     "Event",
     "EventPosition",
-    "ExpiredAuthorizationError",
     "FeeMode",
-    "FloatAmountError",
-    "InvalidAmountError",
-    "InvalidArgumentError",
-    "InvalidAuthorizationError",
-    "InvalidMnemonicError",
-    "InvalidPrivateKeyError",
-    "InvalidSignatureError",
     "ItemResult",
-    "KeystoreError",
-    "KeystoreExistsError",
-    "MalformedKeystoreError",
-    "MalformedPayloadError",
-    "NegativeAmountError",
     "Network",
     "NetworkOperator",
-    "NodeConnectionError",
-    "NotYetValidAuthorizationError",
-    "Panic",
     "Payload",
-    "PayloadError",
     "PaymentBatchResult",
     "PaymentRequest",
     "PendingTransaction",
     "ProposalResult",
-    "QRCodeError",
     "Regulator",
     "RelayResult",
-    "RevertReason",
     "SettleResult",
-    "TamperedPayloadError",
-    "TooManyDecimalsError",
-    "TransactionRejectedError",
     "TransactionSender",
-    "TransactionTimeoutError",
     "TxResult",
-    "TypedRevert",
-    "UnknownEventError",
-    "UnknownRevert",
-    "UnsupportedPayloadVersionError",
-    "UntrustedRequestError",
     "WalletKey",
-    "WalletnetError",
-    "WrongChainError",
-    "WrongContractError",
-    "WrongNetworkError",
-    "WrongPasswordError",
     "decode_payload",
     "decode_receipt",
     "decode_revert",
@@ -157,6 +74,8 @@ __all__ = [
     "qr_png",
     "qr_svg",
 ]
-# Re-exported whole (the star imports above): their own __all__ names what.
+# Re-exported whole (the star imports above): their own __all__ names what; every error the SDK raises, the HTTP
+# client's included, is importable from here.
 __all__ += _authorizations.__all__
 __all__ += _chain_types.__all__
+__all__ += _exceptions.__all__
