@@ -38,7 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from wallet_sdk.authorizations import Domain, HoldAuthorization, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, BaseAsyncClient, BaseClient, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError, get_operation, page_of
+from wallet_sdk.client.common import ClientArgumentError, get_operation, matching, operation_id_of, page_of
 from wallet_sdk.client.models import Money, Operation, Page
 from wallet_sdk.exceptions import OperationTimeoutError
 from wallet_sdk.keys import WalletKey
@@ -81,7 +81,6 @@ EVENT_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 _ATM_ID = re.compile(ATM_ID_PATTERN)
 _NONCE = re.compile(NONCE_PATTERN)
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
-_OPERATION = re.compile(r"op_[0-9a-f]{32}")
 
 DEFAULT_CODE_VALIDITY: Final = 600  # seconds a withdrawal code stays valid: time to walk to the ATM
 
@@ -93,8 +92,7 @@ def atm_message(*, timestamp: int, nonce: str, method: str, path: str, body: byt
     """The bytes an ATM signs: ``"<timestamp>\\n<nonce>\\n<METHOD>\\n<path>\\n"`` + the exact body."""
     if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
         raise ClientArgumentError(f"the timestamp must be Unix seconds, got {timestamp!r}")
-    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
-        raise ClientArgumentError("the nonce must be 16-64 characters of A-Z a-z 0-9 _ -")
+    matching(_NONCE, nonce, "the nonce must be 16-64 characters of A-Z a-z 0-9 _ -")
     head = f"{timestamp}\n{nonce}\n{method.upper()}\n{path}\n"
     return head.encode("utf-8") + (body or b"")
 
@@ -191,9 +189,7 @@ def _positive(name: str, value: object) -> int:
 
 
 def _atm_id(atm_id: str) -> str:
-    if not isinstance(atm_id, str) or not _ATM_ID.fullmatch(atm_id):
-        raise ClientArgumentError(f"not an ATM id (1-32 of A-Z a-z 0-9 _ -): {atm_id!r}")
-    return atm_id
+    return matching(_ATM_ID, atm_id, "not an ATM id (1-32 of A-Z a-z 0-9 _ -): {value}")
 
 
 def _atm_path(atm_id: str, suffix: str = "") -> str:
@@ -201,15 +197,11 @@ def _atm_path(atm_id: str, suffix: str = "") -> str:
 
 
 def _event(event_id: str) -> str:
-    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
-        raise ClientArgumentError(f"not an event id (1-64 of A-Z a-z 0-9 . _ : -): {event_id!r}")
-    return event_id
+    return matching(_EVENT_ID, event_id, "not an event id (1-64 of A-Z a-z 0-9 . _ : -): {value}")
 
 
 def _cash_out_path(operation_id: str, suffix: str) -> str:
-    if not isinstance(operation_id, str) or not _OPERATION.fullmatch(operation_id):
-        raise ClientArgumentError(f"not an operation id: {operation_id!r}")
-    return f"/v1/atm/cash-outs/{operation_id}{suffix}"
+    return f"/v1/atm/cash-outs/{operation_id_of(operation_id)}{suffix}"
 
 
 # ------------------------------------------------------------------ admin: registry, vault, cash

@@ -13,7 +13,7 @@ from wallet_sdk.client.models import ApiKeyInfo, Health, Operation, Page
 from wallet_sdk.exceptions import ClientArgumentError
 
 __all__ = ["AsyncCommonEndpoints", "ClientArgumentError", "CommonEndpoints", "TotpEnrolment", "TotpReset",
-           "authorization_fields", "page_of", "wallet_path"]
+           "authorization_fields", "matching", "page_of", "wallet_path"]
 
 D = TypeVar("D")
 A = TypeVar("A", bound=Authorization)
@@ -22,11 +22,22 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _OPERATION = re.compile(r"op_[0-9a-f]{32}")
 
 
+def matching(pattern: re.Pattern[str], value: str, refusal: str) -> str:
+    """``value``, if it is a string that ``pattern`` matches whole (an id or code before it goes into a path or a
+    body); else :class:`ClientArgumentError` with the message ``refusal``, in which ``{value}`` stands for it."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ClientArgumentError(refusal.format(value=repr(value)))
+    return value
+
+
 def wallet_path(address: str, suffix: str = "") -> str:
     """``/v1/wallets/<address><suffix>``, refusing anything that is not an address (no path tricks)."""
-    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
-        raise ClientArgumentError(f"not a 0x wallet address: {address!r}")
-    return f"/v1/wallets/{address}{suffix}"
+    return f"/v1/wallets/{matching(_ADDRESS, address, 'not a 0x wallet address: {value}')}{suffix}"
+
+
+def operation_id_of(operation_id: str) -> str:
+    """``operation_id`` if it is one (``op_`` and 32 hex digits)."""
+    return matching(_OPERATION, operation_id, "not an operation id: {value}")
 
 
 def page_of(cls: type[D]) -> Callable[[Any], Page[D]]:
@@ -79,9 +90,7 @@ def get_health() -> ApiRequest[Health]:
 
 def get_operation(operation_id: str) -> ApiRequest[Operation]:
     """The current state of an operation (``op_...``) a flow endpoint returned."""
-    if not isinstance(operation_id, str) or not _OPERATION.fullmatch(operation_id):
-        raise ClientArgumentError(f"not an operation id: {operation_id!r}")
-    return ApiRequest("GET", f"/v1/operations/{operation_id}", model(Operation))
+    return ApiRequest("GET", f"/v1/operations/{operation_id_of(operation_id)}", model(Operation))
 
 
 def list_api_keys(*, limit: int | None = None, cursor: str | None = None) -> ApiRequest[Page[ApiKeyInfo]]:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import Redemption, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError, authorization_fields, wallet_path
+from wallet_sdk.client.common import ClientArgumentError, authorization_fields, matching, wallet_path
 from wallet_sdk.client.models import Money, Operation
 
 __all__ = [
@@ -69,8 +69,7 @@ def amount_fields(amount: int | Amount) -> dict[str, Any]:
 
 
 def _account_path(code: str) -> str:
-    if not isinstance(code, str) or not _ACCOUNT.fullmatch(code):
-        raise ClientArgumentError(f"not an account code (letters, digits, ':', '.', '_', '-'): {code!r}")
+    code = matching(_ACCOUNT, code, "not an account code (letters, digits, ':', '.', '_', '-'): {value}")
     return f"/v1/accounts/{quote(code, safe=':')}"
 
 

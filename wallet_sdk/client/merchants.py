@@ -28,7 +28,7 @@ from typing import Any, Literal
 from wallet_sdk.amount import Amount
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError, page_of
+from wallet_sdk.client.common import ClientArgumentError, matching, page_of
 from wallet_sdk.client.funding import amount_fields
 from wallet_sdk.client.models import Money, Operation, Page
 from wallet_sdk.payload import encode_payload
@@ -50,12 +50,11 @@ __all__ = [
 ]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
+_WEBHOOK_EVENT = re.compile(r"evt_[0-9a-f]{32}")
 
 
 def _id(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise ClientArgumentError(f"a {what} is 1-32 letters, digits and ._-, not {value!r}")
-    return value
+    return matching(_ID, value, f"a {what} is 1-32 letters, digits and ._-, not {{value}}")
 
 
 def _merchant(merchant_id: str, suffix: str = "") -> str:
@@ -336,8 +335,7 @@ def list_webhook_events(merchant_id: str, *, limit: int | None = None,
 
 def redeliver_webhook_event(merchant_id: str, event_id: str) -> ApiRequest[WebhookEvent]:
     """Send an event again now (its next attempt is logged as manual)."""
-    if not isinstance(event_id, str) or not re.fullmatch(r"evt_[0-9a-f]{32}", event_id):
-        raise ClientArgumentError(f"not a webhook event id: {event_id!r}")
+    matching(_WEBHOOK_EVENT, event_id, "not a webhook event id: {value}")
     return ApiRequest("POST", _merchant(merchant_id, f"/webhook-events/{event_id}/redeliver"), model(WebhookEvent))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from wallet_sdk.client._core import ApiRequest, Endpoint, model
-from wallet_sdk.client.common import ClientArgumentError
+from wallet_sdk.client.common import ClientArgumentError, matching
 
 __all__ = ["AsyncCustomerSessionEndpoints", "CustomerSession", "CustomerSessionEndpoints", "Revocation"]
 
@@ -47,9 +47,7 @@ class Revocation:
 
 
 def _customer(customer_ref: str) -> str:
-    if not isinstance(customer_ref, str) or not _CUSTOMER_REF.fullmatch(customer_ref):
-        raise ClientArgumentError(f"not a customer reference: {customer_ref!r}")
-    return customer_ref
+    return matching(_CUSTOMER_REF, customer_ref, "not a customer reference: {value}")
 
 
 def mint_customer_session(customer_ref: str, *, ttl_seconds: int | None = None) -> ApiRequest[CustomerSession]:
