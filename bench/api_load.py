@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench import ratio
 from bench.baseline import BaselineResult, run_baseline
 from bench.loadgen import LoadResult, encode_prepared, run_in_process
 from bench.network import BenchNetwork
@@ -93,7 +94,7 @@ class PhaseResult:
 
     @property
     def accepted_per_s(self) -> float:
-        return self.accepted / self.accept_seconds if self.accept_seconds else 0.0
+        return ratio(self.accepted, self.accept_seconds)
 
     @property
     def confirmed(self) -> int:
@@ -101,7 +102,7 @@ class PhaseResult:
 
     @property
     def confirmed_per_s(self) -> float:
-        return self.confirmed / self.confirm_seconds if self.confirm_seconds else 0.0
+        return ratio(self.confirmed, self.confirm_seconds)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.types import Nonce
 
+from bench import ratio
 from tools.devnet import dev_accounts
 from wallet_sdk.artifacts import load_artifact
 from wallet_sdk.authorizations import Domain, TransferAuthorization
@@ -31,7 +32,7 @@ class BaselineResult:
 
     @property
     def per_s(self) -> float:
-        return self.confirmed / self.seconds if self.seconds else 0.0
+        return ratio(self.confirmed, self.seconds)
 
 
 def run_baseline(rpc_url: str, deployment_file: Path, payers: list[WalletKey], payees: list[str],

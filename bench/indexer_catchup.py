@@ -20,6 +20,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from bench import ratio
 from bench.signing import Signer
 from node.db import create_engine, session_factory, upgrade
 from node.indexer.service import Indexer, IndexerConfig, IndexerRound, IndexScope
@@ -49,7 +50,7 @@ class CatchUpResult:
 
     @property
     def events_per_s(self) -> float:
-        return self.events / self.index_seconds if self.index_seconds else 0.0
+        return ratio(self.events, self.index_seconds)
 
 
 def send_many(w3: Web3, sender: LocalAccount, calls: list[Any], gas: int) -> list[str]:

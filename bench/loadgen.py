@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bench import ratio
+
 if TYPE_CHECKING:
     from wallet_sdk.client import PreparedRequest
 
@@ -79,12 +81,12 @@ class LoadResult:
         return sum(statuses[c] for c in codes)
 
     def per_s(self, *codes: int) -> float:
-        return self.ok(*codes) / self.seconds if self.seconds else 0.0
+        return ratio(self.ok(*codes), self.seconds)
 
     @property
     def client_cpu_share(self) -> float:
         """The generator's CPU time as a share of one core over the run (1.0: it used a whole core)."""
-        return self.client_cpu_seconds / self.seconds if self.seconds else 0.0
+        return ratio(self.client_cpu_seconds, self.seconds)
 
 
 class _Connection:

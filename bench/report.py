@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import ratio
 from bench.api_load import ApiLoadResult, LatencyResult, percentile
 from bench.indexer_catchup import CatchUpResult
 from bench.loadgen import LoadResult
@@ -50,10 +51,6 @@ class Figure:
         return "met" if self.met(self.value) else "**not met**"
 
 
-def _ratio(a: float, b: float) -> float:
-    return a / b if b else 0.0
-
-
 def figures(r: BenchResult) -> list[Figure]:
     api, lat = r.api, r.api.latency
     ceiling = r.ceiling.per_s(202)
@@ -63,11 +60,11 @@ def figures(r: BenchResult) -> list[Figure]:
         Figure("P2P payments confirmed on chain per second", api.p2p.confirmed_per_s, "/s", ">= 500",
                lambda v: v >= 500),
         Figure("naive web3.py baseline: payments confirmed per second", r.api.baseline.per_s, "/s"),
-        Figure("walletnet accepted/s ÷ baseline/s", _ratio(api.p2p.accepted_per_s, r.api.baseline.per_s), "x",
+        Figure("walletnet accepted/s ÷ baseline/s", ratio(api.p2p.accepted_per_s, r.api.baseline.per_s), "x",
                ">= 10x", lambda v: v >= 10),
-        Figure("walletnet confirmed/s ÷ baseline/s", _ratio(api.p2p.confirmed_per_s, r.api.baseline.per_s), "x"),
+        Figure("walletnet confirmed/s ÷ baseline/s", ratio(api.p2p.confirmed_per_s, r.api.baseline.per_s), "x"),
         Figure("ceiling: bare FastAPI endpoint (strict pydantic body, 202) requests per second", ceiling, "/s"),
-        Figure("walletnet P2P accepted/s ÷ ceiling", _ratio(api.p2p.accepted_per_s, ceiling), "x"),
+        Figure("walletnet P2P accepted/s ÷ ceiling", ratio(api.p2p.accepted_per_s, ceiling), "x"),
         Figure("load generator CPU during the P2P phase (share of one core)", api.p2p.client_cpu * 100, "%"),
         *_latency_figures(api.latency_low, None),
         *_latency_figures(lat, 50.0),
@@ -183,7 +180,7 @@ def render_scale_out(r: BenchResult, cores: int | None = None) -> str:
     for point in r.scale_out:
         p = point.p2p
         lines.append(f"| PostgreSQL, {point.workers} | {p.accepted_per_s:,.0f} | {p.confirmed_per_s:,.0f} | "
-                     f"{p.accepted:,} of {p.sent:,} | {_ratio(p.accepted_per_s, first):.2f}x | "
+                     f"{p.accepted:,} of {p.sent:,} | {ratio(p.accepted_per_s, first):.2f}x | "
                      f"{_differences(point.differences)} |")
     shared = (f"{cores or os.cpu_count()} cores: the load generator, anvil, both banks' nodes and PostgreSQL "
               "share them with the API's workers.")
