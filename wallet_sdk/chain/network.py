@@ -144,6 +144,19 @@ def deployment_from_dict(data: object, where: str = "<dict>") -> Deployment:
                       token=dict(token))
 
 
+class _Deployed:
+    """A read-only attribute of a :class:`Network`: the web3 contract of one name in its deployment."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, network: Network, owner: type[Network] | None = None) -> Contract:
+        return network._contracts[self.name]
+
+    def __set__(self, network: Network, value: object) -> None:
+        raise AttributeError(f"the {self.name} contract of a network is read-only")
+
+
 class Network:
     """A walletnet deployment on a chain: contracts, token facts, and typed reads.
 
@@ -232,21 +245,10 @@ class Network:
 
     # --- contracts and senders ---
 
-    @property
-    def consortium(self) -> Contract:
-        return self._contracts["Consortium"]
-
-    @property
-    def registry(self) -> Contract:
-        return self._contracts["WalletRegistry"]
-
-    @property
-    def token(self) -> Contract:
-        return self._contracts["DigitalCash"]
-
-    @property
-    def settlement(self) -> Contract:
-        return self._contracts["MerchantSettlement"]
+    consortium = _Deployed("Consortium")
+    registry = _Deployed("WalletRegistry")
+    token = _Deployed("DigitalCash")
+    settlement = _Deployed("MerchantSettlement")
 
     def contract(self, name: str) -> Contract:
         """The web3 contract ``name`` (one of Consortium, WalletRegistry, DigitalCash, MerchantSettlement)."""
