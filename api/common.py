@@ -62,6 +62,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "paginate",
+    "qr_text",
 ]
 
 MAX_DB_INT: Final = 2**63 - 1
@@ -89,6 +90,12 @@ class RequestModel(BaseModel):
     """Base of every request body: an unknown field is a 422, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def qr_text(description: str, default: Any = ...) -> Any:
+    """A body field that carries the text of a QR code (a signed payload, a merchant's request, a withdrawal
+    code): 1 to :data:`MAX_PAYLOAD` characters; required unless given a ``default``."""
+    return Field(default, min_length=1, max_length=MAX_PAYLOAD, description=description)
 
 
 class SignedFormsModel(RequestModel):

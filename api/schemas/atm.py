@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.common import ADDRESS_PATTERN, MAX_DB_INT, MAX_PAYLOAD, Money, RequestModel, StrictInt
+from api.common import ADDRESS_PATTERN, MAX_DB_INT, Money, RequestModel, StrictInt, qr_text
 from api.shown_once import shown_once
 from node.atm.models import Atm
 from wallet_sdk.client.atm import ATM_ID_PATTERN, EVENT_ID_PATTERN, CashMovement
@@ -117,8 +117,7 @@ class CashInIn(_AtmEventIn):
 
 
 class CashOutIn(_AtmEventIn):
-    code: str = Field(min_length=1, max_length=MAX_PAYLOAD, description="the withdrawal code scanned from the app's QR "
-                                                                 "code (WALLETNET:1:HOLD:...)")
+    code: str = qr_text("the withdrawal code scanned from the app's QR code (WALLETNET:1:HOLD:...)")
     totp: str | None = Field(None, pattern=r"^[0-9]{6,8}$",
                              description="the customer's TOTP code, for amounts above the bank's threshold")
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from api.common import (
     ADDRESS_PATTERN,
-    MAX_PAYLOAD,
     Amount,
     Hex32,
     Money,
@@ -17,6 +16,7 @@ from api.common import (
     RequestModel,
     SignedFormsModel,
     StrictInt,
+    qr_text,
 )
 from node.funding.service import MAX_AMOUNT, DepositAccount
 
@@ -74,5 +74,4 @@ class RedemptionIn(SignedFormsModel):
     currency: NodeCurrency = None
     authorization: RedemptionAuthorizationIn | None = Field(
         None, description="the customer's signed Redemption as fields (self-custody wallets: this or payload)")
-    payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
-                                description="the signed Redemption as the app's QR text, WALLETNET:1:REDEEM:...")
+    payload: str | None = qr_text("the signed Redemption as the app's QR text, WALLETNET:1:REDEEM:...", None)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from api.common import ADDRESS_PATTERN, MAX_PAYLOAD, Amount, Money, RequestModel, StrictInt
+from api.common import ADDRESS_PATTERN, Amount, Money, RequestModel, StrictInt, qr_text
 from api.schemas.operations import OperationOut
 from api.shown_once import shown_once
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
@@ -113,14 +113,12 @@ class OrderStatusOut(BaseModel):
 
 class MerchantPaymentIn(RequestModel):
     payer: str = Field(pattern=ADDRESS_PATTERN, description="the payer's wallet, kept by this bank")
-    payload: str = Field(min_length=1, max_length=MAX_PAYLOAD,
-                         description="the payer's signed payment (WALLETNET:1:PAY:...), or for a custodial payer the "
-                                     "merchant's request (WALLETNET:1:REQUEST:...)")
+    payload: str = qr_text("the payer's signed payment (WALLETNET:1:PAY:...), or for a custodial payer the merchant's "
+                           "request (WALLETNET:1:REQUEST:...)")
 
 
 class PosPaymentIn(RequestModel):
-    payload: str = Field(min_length=1, max_length=MAX_PAYLOAD,
-                         description="the payment the customer's app shows (WALLETNET:1:PAY:...), scanned by the POS")
+    payload: str = qr_text("the payment the customer's app shows (WALLETNET:1:PAY:...), scanned by the POS")
     amount: Amount | None = Field(None, description="minor units the POS charges, for an order not requested yet "
                                                     "(the bank then issues its request); must equal the payment's")
 

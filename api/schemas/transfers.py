@@ -7,13 +7,13 @@ from pydantic import ConfigDict, Field
 
 from api.common import (
     ADDRESS_PATTERN,
-    MAX_PAYLOAD,
     Amount,
     Hex32,
     NodeCurrency,
     RequestModel,
     SignedFormsModel,
     StrictInt,
+    qr_text,
 )
 
 __all__ = ["RelayedTransferIn", "TransferIn"]
@@ -44,5 +44,4 @@ class TransferIn(SignedFormsModel):
     currency: NodeCurrency = None
     authorization: RelayedTransferIn | None = Field(
         None, description="the payer's signed RelayedTransfer as fields (self-custody payers: this or payload)")
-    payload: str | None = Field(None, min_length=1, max_length=MAX_PAYLOAD,
-                                description="the signed RelayedTransfer as the app's QR text, WALLETNET:1:RELAY:...")
+    payload: str | None = qr_text("the signed RelayedTransfer as the app's QR text, WALLETNET:1:RELAY:...", None)
