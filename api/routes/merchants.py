@@ -182,8 +182,7 @@ def get_order(merchant_id: MerchantPath, order_id: OrderPath, key: MerchantOrAdm
     requested: a payment of another amount is `underpaid` or `overpaid`, of an order never requested here
     `unrequested` (the settlement contract refuses both; such a payment is voided with `.../void`)."""
     own_merchant(key, merchant_id)
-    return order_status_out(flows.order_status(session, settings, network, merchant_id, order_id),
-                            settings.currency)
+    return order_status_out(flows.order_status(session, settings, network, merchant_id, order_id))
 
 
 # ------------------------------------------------------------------ payments at the point of sale

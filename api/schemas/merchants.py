@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,8 +15,7 @@ from api.common import ADDRESS_PATTERN, Amount, Money, RequestModel, StrictInt, 
 from api.schemas.operations import OperationOut
 from api.shown_once import shown_once
 from node.merchants.models import Merchant, PaymentRequestRecord, WebhookAttempt, WebhookEvent
-from node.merchants.service import OrderStatus
-from wallet_sdk.client.merchants import Batch, ReportDay, StatementLine
+from wallet_sdk.client.merchants import Batch, OrderStatus, ReportDay, StatementLine
 
 __all__ = [
     "MERCHANT_ID_PATTERN",
@@ -141,12 +141,9 @@ def payment_request_out(r: PaymentRequestRecord, created: bool) -> PaymentReques
                              qr_svg=f"{base}/qr.svg", created=created)
 
 
-def order_status_out(o: OrderStatus, currency: str) -> OrderStatusOut:
-    return OrderStatusOut(merchant_id=o.merchant_id, order_id=o.order_id, status=o.status,  # type: ignore[arg-type]
-                          amount=None if o.amount_minor is None else Money(amount=o.amount_minor, currency=currency),
-                          paid=Money(amount=o.paid_minor, currency=currency),
-                          refunded=Money(amount=o.refunded_minor, currency=currency), payer=o.payer,
-                          paid_at=o.paid_at, expires_at=o.expires_at, operation=o.operation)
+def order_status_out(o: OrderStatus) -> OrderStatusOut:
+    """The node's reading (the SDK's OrderStatus, which this body describes) as the response body."""
+    return OrderStatusOut(**asdict(o))
 
 
 # A batch, a statement's line and a day of the report are the SDK's Batch, StatementLine and ReportDay, the one

@@ -115,6 +115,8 @@ from wallet_sdk.authorizations import merchant_id as merchant_id_bytes
 from wallet_sdk.authorizations import order_id as order_id_bytes
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import MerchantStatus, OrderInfo, WalletStatus
+from wallet_sdk.client.merchants import OrderStatus
+from wallet_sdk.client.models import Money
 from wallet_sdk.exceptions import AuthorizationError, ExpiredAuthorizationError, PayloadError
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import MAX_DESCRIPTION, PaymentRequest, RequestSignerCheck, decode_payload, encode_payload
@@ -461,22 +463,6 @@ def get_request(session: Session, merchant_id: str, order_id: str) -> PaymentReq
     return record
 
 
-@dataclass(frozen=True)
-class OrderStatus:
-    merchant_id: str
-    order_id: str
-    status: str  # requested, expired, pending (a payment on its way), paid, partially_refunded, refunded;
-    # or, if the chain holds a payment of another amount than requested (or of an order never requested here),
-    # underpaid, overpaid or unrequested: never paid
-    amount_minor: int | None
-    paid_minor: int
-    refunded_minor: int
-    payer: str | None
-    paid_at: int | None  # chain time
-    expires_at: int | None
-    operation: str | None
-
-
 def _paid_status(order: OrderInfo, request: PaymentRequestRecord | None) -> str:
     """What a paid order's chain record says, against the request: ``paid`` only for the amount requested."""
     if order.refunded == order.amount:
@@ -490,7 +476,8 @@ def _paid_status(order: OrderInfo, request: PaymentRequestRecord | None) -> str:
 
 def order_status(session: Session, settings: NodeSettings, network: Network, merchant_id: str,
                  order_id: str) -> OrderStatus:
-    """An order's status, read from the chain (paid, refunded) and this node (requested, payment in flight).
+    """An order's status (the SDK's OrderStatus, what the API serves), read from the chain (paid, refunded) and
+    this node (requested, payment in flight).
     A payment of another amount than requested is ``underpaid`` or ``overpaid``, of an order never requested
     ``unrequested``: never ``paid`` (the contract refuses both; a wrong payment is voided, see
     :func:`void_order`)."""
@@ -507,12 +494,15 @@ def order_status(session: Session, settings: NodeSettings, network: Network, mer
         raise FlowNotFoundError(f"merchant {merchant_id} has no order {order_id!r}", order_id=order_id)
     else:
         status = "expired" if network.now() >= request.expires_at else "requested"
-    return OrderStatus(merchant_id=merchant_id, order_id=order_id, status=status,
-                       amount_minor=request.amount_minor if request else order.amount or None,
-                       paid_minor=order.amount, refunded_minor=order.refunded,
+    amount_minor = request.amount_minor if request else order.amount or None
+
+    def money(minor: int) -> Money:
+        return Money(amount=minor, currency=settings.currency)
+
+    return OrderStatus(merchant_id=merchant_id, order_id=order_id, status=status, paid=money(order.amount),
+                       refunded=money(order.refunded), amount=None if amount_minor is None else money(amount_minor),
                        payer=order.payer if order.paid_at else None, paid_at=order.paid_at or None,
-                       expires_at=request.expires_at if request else None,
-                       operation=pending)
+                       expires_at=request.expires_at if request else None, operation=pending)
 
 
 # ------------------------------------------------------------------ payments

@@ -24,6 +24,7 @@ from node.merchants.lane import PosLane, PosRequest
 from node.merchants.models import PaymentRequestRecord
 from node.operations.models import Operation, OperationKind
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
+from wallet_sdk.client.models import Money
 from wallet_sdk.keys import WalletKey
 from wallet_sdk.payload import encode_payload
 
@@ -132,7 +133,8 @@ def test_an_order_with_a_payment_on_its_way_says_so_and_names_it(bank_network: B
         op = service.pos_payment(session, bank.settings, bank.network, shop.merchant_id,
                                  payload=encode_payload(sign_payment(payer, shop, "P-1", 120)), amount_minor=120)
         status = service.order_status(session, bank.settings, bank.network, shop.merchant_id, "P-1")
-        assert (status.status, status.operation, status.amount_minor) == ("pending", op.public_id, 120)
+        assert (status.status, status.operation, status.amount) == (
+            "pending", op.public_id, Money(amount=120, currency=bank.settings.currency))
         session.rollback()
 
 
