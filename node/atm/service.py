@@ -79,7 +79,7 @@ from node.writer.kinds import hold_payload
 from wallet_sdk.authorizations import HoldAuthorization, SignedAuthorization
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.types import UNLIMITED, WalletStatus
-from wallet_sdk.client.atm import CashMovement
+from wallet_sdk.client.atm import CashMovement, NoteCount
 from wallet_sdk.client.models import Money
 from wallet_sdk.exceptions import AuthorizationError, PayloadError
 
@@ -323,12 +323,6 @@ def _served_wallet(session: Session, settings: NodeSettings, network: Network, a
 
 
 # ------------------------------------------------------------------ cash-in
-
-
-@dataclass(frozen=True)
-class NoteCount:
-    denomination: int  # minor units
-    count: int
 
 
 def cash_in(session: Session, settings: NodeSettings, network: Network, atm: Atm, *, event_id: str, wallet: str,
