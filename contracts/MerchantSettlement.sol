@@ -143,15 +143,9 @@ contract MerchantSettlement is ConsortiumBound, IMerchantSettlement, IERC5267 {
         bytes32 bankId = $.consortium.requireActiveOperator(msg.sender);
         Merchant storage m = $.merchants[_merchantKey(bankId, merchantId)];
         if (m.status != MerchantStatus.None) revert MerchantAlreadyRegistered(merchantId);
-        _checkMerchantTerms(wallet, feeBps);
-
+        _setMerchantTerms(m, wallet, feeBps, mcc, settlementAccountHash, payoutMode);
         m.acquirer = bankId;
-        m.wallet = wallet;
-        m.feeBps = feeBps;
-        m.mcc = mcc;
-        m.payoutMode = payoutMode;
         m.status = MerchantStatus.Active;
-        m.settlementAccountHash = settlementAccountHash;
 
         emit MerchantRegistered(merchantId, bankId, wallet, feeBps, mcc, payoutMode, settlementAccountHash);
         emit MerchantStatusChanged(merchantId, bankId, MerchantStatus.Active);
@@ -170,13 +164,7 @@ contract MerchantSettlement is ConsortiumBound, IMerchantSettlement, IERC5267 {
         PayoutMode payoutMode
     ) external {
         Merchant storage m = _requireAcquirer(merchantId);
-        _checkMerchantTerms(wallet, feeBps);
-
-        m.wallet = wallet;
-        m.feeBps = feeBps;
-        m.mcc = mcc;
-        m.payoutMode = payoutMode;
-        m.settlementAccountHash = settlementAccountHash;
+        _setMerchantTerms(m, wallet, feeBps, mcc, settlementAccountHash, payoutMode);
 
         emit MerchantUpdated(merchantId, m.acquirer, wallet, feeBps, mcc, payoutMode, settlementAccountHash);
     }
@@ -518,12 +506,26 @@ contract MerchantSettlement is ConsortiumBound, IMerchantSettlement, IERC5267 {
         return keccak256(abi.encode(acquirer, merchantId));
     }
 
-    function _checkMerchantTerms(address wallet, uint16 feeBps) private view {
+    /// @dev The terms registerMerchant and updateMerchant set, checked first: `feeBps` <= 10,000 (InvalidFee);
+    ///      `wallet` a registered, active wallet of kind Merchant (InvalidMerchantWallet).
+    function _setMerchantTerms(
+        Merchant storage m,
+        address wallet,
+        uint16 feeBps,
+        uint16 mcc,
+        bytes32 settlementAccountHash,
+        PayoutMode payoutMode
+    ) private {
         if (feeBps > BPS_DENOMINATOR) revert InvalidFee(feeBps);
         IWalletRegistry.Wallet memory w = _walletOf(wallet);
         if (w.kind != IWalletRegistry.WalletKind.Merchant || w.status != IWalletRegistry.WalletStatus.Active) {
             revert InvalidMerchantWallet(wallet);
         }
+        m.wallet = wallet;
+        m.feeBps = feeBps;
+        m.mcc = mcc;
+        m.payoutMode = payoutMode;
+        m.settlementAccountHash = settlementAccountHash;
     }
 
     /// @dev The registry's record of `wallet` (all zero, status None, if not registered).
