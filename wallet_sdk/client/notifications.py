@@ -258,7 +258,9 @@ class _Resume:
         return reconnect and (max_reconnects is None or self.drops <= max_reconnects)
 
 
-class NotificationsEndpoints:
+class _NotificationEndpoints:
+    """The endpoints both clients have alike; the stream is each client's own (an iterator, an async one)."""
+
     list_notifications = Endpoint(list_notifications)
     create_notification_subscription = Endpoint(create_notification_subscription)
     list_notification_subscriptions = Endpoint(list_notification_subscriptions)
@@ -267,6 +269,8 @@ class NotificationsEndpoints:
     get_notification_settings = Endpoint(get_notification_settings)
     set_notification_settings = Endpoint(set_notification_settings)
 
+
+class NotificationsEndpoints(_NotificationEndpoints):
     def stream_notifications(self, wallet: str, *, last_event_id: int | None = None, reconnect: bool = True,
                              read_timeout: float = 60.0, max_reconnects: int | None = None) -> Iterator[Notification]:
         """The wallet's notifications as they are made (after ``last_event_id``, or from now on), forever: a
@@ -295,15 +299,7 @@ class NotificationsEndpoints:
             time.sleep(resume.wait)
 
 
-class AsyncNotificationsEndpoints:
-    list_notifications = Endpoint(list_notifications)
-    create_notification_subscription = Endpoint(create_notification_subscription)
-    list_notification_subscriptions = Endpoint(list_notification_subscriptions)
-    get_notification_subscription = Endpoint(get_notification_subscription)
-    mark_notifications_read = Endpoint(mark_notifications_read)
-    get_notification_settings = Endpoint(get_notification_settings)
-    set_notification_settings = Endpoint(set_notification_settings)
-
+class AsyncNotificationsEndpoints(_NotificationEndpoints):
     async def stream_notifications(self, wallet: str, *, last_event_id: int | None = None, reconnect: bool = True,
                                    read_timeout: float = 60.0,
                                    max_reconnects: int | None = None) -> AsyncIterator[Notification]:
