@@ -40,6 +40,17 @@ def _by_eth_abi(typ: str) -> Callable[[bytes], Any]:
     return lambda word: abi_decode([typ], word)[0]
 
 
+def _sized(typ: str) -> tuple[str, int] | None:
+    """``(kind, size)`` of a one-word sized type: ``bytes1``..``bytes32`` (size in bytes), ``uint8``..``uint256``
+    and ``int8``..``int256`` by 8 (size in bits); None for any other type (``bytes``, ``uint7``, ``string``, ...)."""
+    sized = _SIZED.fullmatch(typ)
+    if sized is None:
+        return None
+    kind, size = sized[1], int(sized[2])
+    one_word = 1 <= size <= WORD if kind == "bytes" else size % 8 == 0 and 8 <= size <= 256
+    return (kind, size) if one_word else None
+
+
 @cache
 def _fast(typ: str) -> Callable[[bytes], Any] | None:
     """The fast decoder of a one-word static type (it hands words it must refuse to eth_abi); None for any
@@ -49,16 +60,12 @@ def _fast(typ: str) -> Callable[[bytes], Any] | None:
         return lambda w: "0x" + w[12:].hex() if w[:12] == _ZERO[:12] else slow(w)
     if typ == "bool":
         return lambda w: w[31] == 1 if w[:31] == _ZERO[:31] and w[31] <= 1 else slow(w)
-    sized = _SIZED.fullmatch(typ)
+    sized = _sized(typ)
     if sized is None:
         return None
-    kind, bits = sized[1], int(sized[2])
+    kind, bits = sized
     if kind == "bytes":
-        if not 1 <= bits <= WORD:
-            return None
         return lambda w: w[:bits] if w[bits:] == _ZERO[bits:] else slow(w)
-    if bits % 8 or not 8 <= bits <= 256:
-        return None
     if kind == "uint":
         return lambda w: value if (value := int.from_bytes(w)) >> bits == 0 else slow(w)
     low, high = -(1 << (bits - 1)), 1 << (bits - 1)
@@ -102,21 +109,16 @@ def _word_encoder(typ: str) -> Callable[[Any], bytes]:
                 raise _NotFast
             return _ZERO[:31] + (b"\x01" if value else b"\x00")
         return boolean
-    sized = _SIZED.fullmatch(typ)
+    sized = _sized(typ)
     if sized is None:
         raise _NotFast
-    kind, bits = sized[1], int(sized[2])
+    kind, bits = sized
     if kind == "bytes":
-        if not 1 <= bits <= WORD:
-            raise _NotFast
-
         def fixed_bytes(value: Any) -> bytes:
             if not isinstance(value, bytes) or len(value) != bits:
                 raise _NotFast
             return value + _ZERO[bits:]
         return fixed_bytes
-    if bits % 8 or not 8 <= bits <= 256:
-        raise _NotFast
     low, high = (0, 1 << bits) if kind == "uint" else (-(1 << (bits - 1)), 1 << (bits - 1))
 
     def integer(value: Any) -> bytes:
