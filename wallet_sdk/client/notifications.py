@@ -225,6 +225,14 @@ def _headers(client: Any, wallet: str, last_event_id: int | None) -> tuple[str, 
     return request.path, headers
 
 
+def _refused(response: httpx.Response) -> bool:
+    """Whether the stream's answer is a problem to raise (after reading its body); a busy or restarting node's
+    (RETRY_STATUSES) is a dropped connection, to make again."""
+    if response.status_code in RETRY_STATUSES:
+        raise _Dropped
+    return response.status_code >= 400
+
+
 def _problem(response: httpx.Response, body: bytes) -> Exception:
     text = body.decode("utf-8", "replace")
     try:
@@ -284,9 +292,7 @@ class NotificationsEndpoints(_NotificationEndpoints):
             try:
                 with http.stream("GET", path, headers=headers,
                                  timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
-                    if response.status_code in RETRY_STATUSES:  # the node is busy or restarting: try again
-                        raise _Dropped
-                    if response.status_code >= 400:
+                    if _refused(response):
                         raise _problem(response, response.read())
                     for event in parse_sse(response.iter_lines()):
                         note = resume.take(event)
@@ -311,9 +317,7 @@ class AsyncNotificationsEndpoints(_NotificationEndpoints):
             try:
                 async with http.stream("GET", path, headers=headers,
                                        timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
-                    if response.status_code in RETRY_STATUSES:
-                        raise _Dropped
-                    if response.status_code >= 400:
+                    if _refused(response):
                         raise _problem(response, await response.aread())
                     decoder = SseDecoder()
                     async for line in response.aiter_lines():
