@@ -186,14 +186,14 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-Of issue 20's targets, 10x the naive baseline, 1,000 P2P payments accepted per second and 500 ATM cash-ins and
-500 merchant payments per second are met in most runs of the current code on this machine (eight runs of
-2026-12-07 with 2,000 P2P and 1,000 merchant payments: P2P 781-1,294 accepted per second, six of them at or
-above 1,000; ATM cash-ins 615-1,179; merchant payments 573-864); 500 confirmed per second (258-385) and p99
-<= 50 ms at 200/s (50-155 ms) are not. The machine's spread is wide: two runs in a row of the same code differ
-by up to a third. What was measured (CPU seconds of BANKA's processes read from /proc, and py-spy on its API
-and node processes, `--gil` for CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64
-connections):
+Of issue 20's targets, 10x the naive baseline, 1,000 P2P payments accepted per second and 500 ATM cash-ins and 500
+merchant payments per second are met in most runs of the current code on this machine (eight runs of 2026-12-07
+with 2,000 P2P and 1,000 merchant payments: P2P 781-1,294 accepted per second, six of them at or above 1,000; ATM
+cash-ins 615-1,179; merchant payments 573-864); 500 confirmed per second (258-385) and p99 <= 50 ms at 200/s
+(50-155 ms) are not (this run: 423 confirmed per second, p99 142 ms). The machine's spread is wide: two runs in a
+row of the same code differ by up to a third. What was measured (CPU seconds of BANKA's processes read from /proc,
+and py-spy on its API and node processes, `--gil` for CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments
+on 64 connections):
 
 1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
    request waiting into one transaction: reads for all of them at once (about ten statements a batch), each
@@ -229,7 +229,12 @@ connections):
    and locked once and updated in one executemany. In the last profile taken (before the group build, when
    web3's binding of each row's call was still about 15% of the node process), what remained was web3's
    formatting of 100-log receipts (about 14%), the ORM in the completions and the indexer's projection
-   (10-19%).
+   (10-19%). Since (2026-12-07, evening): a batch of a kind with a declared gas bound per item is checked with
+   one `eth_call` instead of an estimate, which anvil answers by running the batch several times over while it
+   searches for the least gas (docs/node.md, "The writer checks the call"); a signed batch's rows move to
+   `submitted` in one UPDATE; batch calls are encoded word by word (a relay batch of 100: 1 ms against eth_abi's
+   9); a receipt's events are decoded only when a completion reads them. Confirmed per second went from 272 (the
+   run before) to 423 in this run, the ratio to accepted from a third to more than half.
 4. **The latency tail at 200 per second** (p50 about 20-30 ms, p99 120-290 ms across runs of the same code):
    the lane waits for SQLite's write lock while the node's process writes (a writer's batch record, an indexer
    round), in SQLite's busy handler, whose sleeps grow to 100 ms. Polling `BEGIN IMMEDIATE` every
@@ -239,6 +244,18 @@ connections):
    14 ms and 127 ms without it. So was leaving the write-ahead log's checkpoint to the node's process (the
    API's connections checkpointing only at 20,000 pages): P2P 781-797 accepted per second against 1,009-1,211
    in the runs just after without it. Shorter node transactions (the indexer's above all) are what is left.
+   Measured since (2026-12-07, evening; each write transaction's time from `BEGIN IMMEDIATE` to its commit
+   logged in both processes, and each lane batch's wall and thread CPU time, during the 200/s phase): the slowest
+   lane batches (85-100 ms, 5-8 ms of it the lane's own CPU) each ended just after an indexer round of BANKA's
+   node committed, and those rounds had waited 0.6-2.3 s for the write lock before they began: at 200 requests a
+   second the lane takes the lock so often that the node's indexer, asleep in SQLite's busy handler between
+   tries, keeps missing it, falls behind, and then applies 100-600 events in one transaction of 20-60 ms (the
+   history's INSERT 10-25 ms, the notifications' 5-14 ms) while the lane waits. The lane itself spends about
+   5 ms of CPU per batch at this rate (its reads for the batch, a statement each), so p50 stays near 12-22 ms.
+   A shorter GIL switch interval (0.5 ms in both processes) was tried against the lane's waits for the GIL
+   between statements: p99 126-139 ms against 141-232 ms in alternating runs, within the machine's spread; not
+   kept. What is left: a turn between the processes that does not starve the node (a queue, not sleeps), or
+   indexer rounds bounded while the node is live so that no round holds the lock for long.
 5. **ATM cash-ins and merchant payments have lanes of their own (2026-12-07)**, built like the P2P lane, with no
    JSON-RPC call when the node's view admits them (docs/node.md, "Lanes"). Before: 41 and 37 per second, a cash-in
    making 5 `eth_call`s (the wallet and its balance cap) and a POS payment 6 (the chain's clock, the merchant
@@ -268,6 +285,15 @@ connections):
    the indexer's rounds and the API's inserts take SQLite's one write lock in turn, and the writer estimates
    each batch of 250 openings (19.5 million gas) before sending it, so anvil runs each twice, one after the
    other. What is left: the writer's rows written in bulk, and PostgreSQL (issue 21's deployment).
+   Since (2026-12-07, evening) the openings are checked with one `eth_call` and sent with a gas bound (anvil's
+   CPU per wallet 0.53 ms to 0.16-0.23 ms), a signed batch is stored with one UPDATE and one INSERT, and the
+   payload addresses are checksummed with one keccak: the node's CPU per wallet went to about 0.65 ms in a
+   profiling run on a quiet machine (830 wallets a second on chain, 10,000 customers); this `make bench` run
+   measured 609 a second and 0.98 ms (its phases run one after another on the same two cores, and the spread
+   between runs is wide). Where the node's time goes now (py-spy): completing a batch of 250 openings through
+   the ORM (the outbox rows, the operations and the wallet records read, locked, changed and flushed: about a
+   third), the indexer's two events per wallet (a quarter), building and checking the call (a tenth). 2,000 a
+   second needs about a third of that per wallet: completions written in bulk SQL per batch, not per row.
 7. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
    work and SQLite's inserts.
