@@ -11,8 +11,10 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from node_support import ACCOUNTS, CURRENCY
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.db import create_engine, session_factory, upgrade
 from node.ledger import SqlLedger
 from tools.postgres import PgServer
+from wallet_sdk.chain.network import Network
+from wallet_sdk.chain.operators import BankOperator
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -106,3 +110,23 @@ def ledger(session: Session) -> SqlLedger:
     session.commit()
     return book
 
+
+# ------------------------------------------------------------------ the chain writer's tests (a module may override)
+
+
+@pytest.fixture
+def network(system: Any) -> Network:
+    return Network.from_web3(system.w3, system.deployment, verify=False)
+
+
+@pytest.fixture
+def operator(system: Any) -> LocalAccount:
+    """The writer's key: bank A's first operator."""
+    account: LocalAccount = system.banks["A"].operators[0]
+    return account
+
+
+@pytest.fixture
+def bank(network: Network, system: Any) -> BankOperator:
+    """Bank A's second operator, for the tests' own set-up (the writer's nonces stay the writer's)."""
+    return network.bank_operator(system.banks["A"].operators[1])

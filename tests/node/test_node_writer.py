@@ -57,24 +57,6 @@ from wallet_sdk.keys import WalletKey
 
 
 @pytest.fixture
-def network(system: Any) -> Network:
-    return Network.from_web3(system.w3, system.deployment, verify=False)
-
-
-@pytest.fixture
-def operator(system: Any) -> LocalAccount:
-    """The writer's key: bank A's first operator."""
-    account: LocalAccount = system.banks["A"].operators[0]
-    return account
-
-
-@pytest.fixture
-def bank(network: Network, system: Any) -> BankOperator:
-    """Bank A's second operator, for the tests' own set-up (the writer's nonces stay the writer's)."""
-    return network.bank_operator(system.banks["A"].operators[1])
-
-
-@pytest.fixture
 def writer(sessions: sessionmaker[Session], network: Network, operator: LocalAccount) -> ChainWriter:
     return ChainWriter(sessions, network, operator, FAST)
 

@@ -50,17 +50,6 @@ RUN_TIMEOUT = 90  # seconds: far above a normal run (a few seconds)
 
 
 @pytest.fixture
-def network(system: Any) -> Network:
-    return Network.from_web3(system.w3, system.deployment, verify=False)
-
-
-@pytest.fixture
-def operator(system: Any) -> LocalAccount:
-    account: LocalAccount = system.banks["A"].operators[0]
-    return account
-
-
-@pytest.fixture
 def deployment_file(system: Any, tmp_path: Path) -> Path:
     path = tmp_path / "deployment.json"
     system.deployment.save(path)

@@ -28,22 +28,6 @@ ITEMS = 12
 
 
 @pytest.fixture
-def network(system: Any) -> Network:
-    return Network.from_web3(system.w3, system.deployment, verify=False)
-
-
-@pytest.fixture
-def operator(system: Any) -> LocalAccount:
-    account: LocalAccount = system.banks["A"].operators[0]
-    return account
-
-
-@pytest.fixture
-def bank(network: Network, system: Any) -> BankOperator:
-    return network.bank_operator(system.banks["A"].operators[1])
-
-
-@pytest.fixture
 def other_bank(network: Network, system: Any) -> BankOperator:
     return network.bank_operator(system.banks["B"].operators[1])
 
