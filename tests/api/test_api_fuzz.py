@@ -217,7 +217,7 @@ def _aim(case: schemathesis.Case, data: st.DataObject, targets: Targets) -> None
     known = targets.known
     paths = dict(known, address=known["closable"]) if case.path.endswith("/close") else known
     _swap(data, case.path_parameters, paths,
-          ("address", "code", "atm_id", "operation_id", "merchant_id", "order_id", "batch_id"))
+          ("address", "code", "atm_id", "operation_id", "merchant_id", "order_id", "batch_id", "customer_ref"))
     body = case.body
     _swap(data, body, known, ("wallet", "payer", "payee", "holder", "account", "customer_ref"))
     if not isinstance(body, dict):
