@@ -91,7 +91,10 @@ def pending_outflow(session: Session, network: Network, wallet: str, block: int)
     """What this node is still sending out of ``wallet`` that the chain's state at ``block`` does not show yet:
     redemptions, P2P transfers, merchant payments and ATM holds whose transaction is not sent, or not mined by
     ``block``. (Counting a mined one again would refuse a good request in the moment between mining and the
-    writer recording it.) A held ATM cash-out is no longer pending: the chain shows its hold."""
+    writer recording it.) A held ATM cash-out is no longer pending: the chain shows its hold. A row the writer
+    confirmed between the two reads below (the operation read as pending, its row then confirmed) counts unless
+    its transaction was mined by ``block``: the chain's state at ``block`` does not show a later one, and leaving
+    it out let two API processes admit one payment more than a balance covered (tests/api/test_failover.py)."""
     query = select(Operation.public_id, Operation.kind, _HOLD_ID.label("hold_id"), Operation.amount_minor).where(
         Operation.wallet == wallet, Operation.kind.in_(OUTFLOW_KINDS), Operation.status == OperationStatus.PENDING)
     pending: dict[str, int] = {}
@@ -103,7 +106,7 @@ def pending_outflow(session: Session, network: Network, wallet: str, block: int)
         return 0
     total = 0
     for row in session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key.in_(keys))):
-        if row.state is OutboxState.RECEIVED or (row.state is OutboxState.SUBMITTED
+        if row.state is OutboxState.RECEIVED or (row.state in (OutboxState.SUBMITTED, OutboxState.CONFIRMED)
                                                  and not _mined_by(network, row.tx_hash, block)):
             total += pending[keys[row.idempotency_key]]
     return total
