@@ -190,10 +190,10 @@ Of issue 20's targets, 10x the naive baseline, 1,000 P2P payments accepted per s
 merchant payments per second are met in most runs of the current code on this machine (eight runs of 2026-12-07
 with 2,000 P2P and 1,000 merchant payments: P2P 781-1,294 accepted per second, six of them at or above 1,000; ATM
 cash-ins 615-1,179; merchant payments 573-864); 500 confirmed per second (258-385) and p99 <= 50 ms at 200/s
-(50-155 ms) are not (this run: 423 confirmed per second, p99 142 ms). The machine's spread is wide: two runs in a
-row of the same code differ by up to a third. What was measured (CPU seconds of BANKA's processes read from /proc,
-and py-spy on its API and node processes, `--gil` for CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments
-on 64 connections):
+(50-155 ms) are not (this run: 803 accepted and 479 confirmed per second, p99 54.6 ms; the run before it 754, 423
+and 142 ms). The machine's spread is wide: two runs in a row of the same code differ by up to a third. What was
+measured (CPU seconds of BANKA's processes read from /proc, and py-spy on its API and node processes, `--gil` for
+CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64 connections):
 
 1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
    request waiting into one transaction: reads for all of them at once (about ten statements a batch), each
@@ -289,8 +289,9 @@ on 64 connections):
    CPU per wallet 0.53 ms to 0.16-0.23 ms), a signed batch is stored with one UPDATE and one INSERT, and the
    payload addresses are checksummed with one keccak: the node's CPU per wallet went to about 0.65 ms in a
    profiling run on a quiet machine (830 wallets a second on chain, 10,000 customers); this `make bench` run
-   measured 609 a second and 0.98 ms (its phases run one after another on the same two cores, and the spread
-   between runs is wide). Where the node's time goes now (py-spy): completing a batch of 250 openings through
+   measured 901 a second and 0.63 ms (the run before it 609 and 0.98 ms: its phases run one after another on the
+   same two cores, and the spread between runs is wide). Where the node's time goes now (py-spy): completing
+   a batch of 250 openings through
    the ORM (the outbox rows, the operations and the wallet records read, locked, changed and flushed: about a
    third), the indexer's two events per wallet (a quarter), building and checking the call (a tenth). 2,000 a
    second needs about a third of that per wallet: completions written in bulk SQL per batch, not per row.
