@@ -218,7 +218,6 @@ class ChainWriter:
         self._clock = clock
         self._handed_over: dict[str, datetime] = {}  # tx hash -> when this process last broadcast it
         self._nonce_passed: dict[int, datetime] = {}  # chain tx id -> when its nonce was first seen used, unmined
-        self._known_chain_id: int | None = None
         self._gas_limit_read: tuple[float, int] | None = None  # (monotonic time, the newest block's gas limit)
 
     def __repr__(self) -> str:
@@ -366,17 +365,12 @@ class ChainWriter:
         if gas > self._block_gas_limit() // 2:
             return None
         try:
-            return bounded_request(self.w3, call, self.sender, gas, chain_id=self._chain_id(),
+            return bounded_request(self.w3, call, self.sender, gas, chain_id=self.network.chain_id,
                                    block=self.config.estimate_block)
         except (ContractRevertError, TransactionRejectedError) as error:
             log.info("a %s batch of %d items failed its check with %d gas (%s); estimating it", kind.name, items,
                      gas, error)
             return None
-
-    def _chain_id(self) -> int:
-        if self._known_chain_id is None:
-            self._known_chain_id = int(self.w3.eth.chain_id)
-        return self._known_chain_id
 
     def _block_gas_limit(self) -> int:
         """The newest block's gas limit, read again once a minute (a permissioned chain's operators may change it)."""
