@@ -184,10 +184,11 @@ def _admitted_locally(session: Session, wallet: str, amount_minor: int, now: int
                   lambda: spent_today(session, wallet, local_now(session, wallet) if now is None else now))
 
 
-_NONCE = Operation.details["nonce"].as_string()
-_NONCES_USED = select(Operation.wallet, _NONCE).where(
-    Operation.wallet.in_(bindparam("wallets", expanding=True)), Operation.kind == bindparam("kind"),
-    Operation.status.in_(bindparam("statuses", expanding=True)), _NONCE.in_(bindparam("nonces", expanding=True)))
+_NONCES_USED = select(Operation.wallet, Operation.auth_nonce, Operation.kind, Operation.status).where(
+    Operation.wallet.in_(bindparam("wallets", expanding=True)),
+    Operation.auth_nonce.in_(bindparam("nonces", expanding=True)))
+"""By wallet and nonce only (their index finds the few rows), kind and status checked by the caller: given them
+too, SQLite chose the (kind, status) index and read every P2P operation of the node's life."""
 
 
 def nonces_in_flight(session: Session, kind: OperationKind, pairs: Iterable[tuple[str, str]], *,
@@ -199,9 +200,9 @@ def nonces_in_flight(session: Session, kind: OperationKind, pairs: Iterable[tupl
         return set()
     statuses = [OperationStatus.PENDING, OperationStatus.COMPLETED] if completed else [OperationStatus.PENDING]
     rows = session.connection().execute(_NONCES_USED, {
-        "wallets": list({w for w, _ in wanted}), "kind": kind, "statuses": statuses,
-        "nonces": list({n for _, n in wanted})})
-    return wanted.intersection((wallet, nonce) for wallet, nonce in rows)
+        "wallets": list({w for w, _ in wanted}), "nonces": list({n for _, n in wanted})})
+    return wanted.intersection((row.wallet, row.auth_nonce) for row in rows
+                               if row.kind == kind and row.status in statuses)
 
 
 def nonce_in_flight(session: Session, wallet: str, kind: OperationKind, nonce: str, *,

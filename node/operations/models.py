@@ -119,6 +119,8 @@ class Operation(Base):
     __table_args__ = (
         Index("ix_operations_wallet_id", "wallet", "id"),
         Index("ix_operations_kind_status", "kind", "status"),  # open ATM cash-outs, swept every round (0006)
+        Index("ix_operations_wallet_auth_nonce", "wallet", "auth_nonce"),  # nonces used, every payment (0018)
+        Index("ix_operations_wallet_status", "wallet", "status"),  # a payer's pending outflows (0018)
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -138,6 +140,7 @@ class Operation(Base):
     account: Mapped[str | None] = mapped_column(String(128))  # the bank account code, if one is involved
     ref: Mapped[str | None] = mapped_column(String(66), unique=True)  # the ref its chain effect carries
     details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    auth_nonce: Mapped[str | None] = mapped_column(String(80))  # details["nonce"], indexed: a signed nonce's use
     error: Mapped[str | None] = mapped_column(Text)
     tx_hash: Mapped[str | None] = mapped_column(String(66))  # of the (last) confirmed on-chain effect
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -204,7 +207,9 @@ def operation_row(kind: OperationKind, *, channel: str, api_key_id: int | None =
         "public_id": new_public_id(), "kind": kind, "status": status, "channel": channel, "api_key_id": api_key_id,
         "branch": who.branch, "operator": who.operator, "customer_session_id": who.customer_session_id,
         "wallet": wallet, "counterparty": counterparty, "amount_minor": amount_minor, "currency": currency,
-        "account": account, "ref": ref, "details": dict(details or {}), "error": None, "tx_hash": None,
+        "account": account, "ref": ref, "details": dict(details or {}),
+        "auth_nonce": None if details is None or details.get("nonce") is None else str(details["nonce"]),
+        "error": None, "tx_hash": None,
         "created_at": now, "updated_at": now, "completed_at": now if status in FINAL else None}
 
 

@@ -191,3 +191,24 @@ def test_0007_widens_the_enum_checks_and_its_downgrade_narrows_them(empty_db_url
         assert _diff(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0018_copies_each_operations_nonce_into_its_column(empty_db_url: str) -> None:
+    """Operations made before 0018 kept their authorization's nonce in ``details`` only: the upgrade copies it
+    into ``auth_nonce`` (which the admission's look-ups read), and leaves operations without one NULL."""
+    insert_op = text("INSERT INTO operations (public_id, kind, status, channel, wallet, details, created_at, "
+                     "updated_at) VALUES (:p, :k, 'completed', 'app', '0xabc', :d, CURRENT_TIMESTAMP, "
+                     "CURRENT_TIMESTAMP)")
+    upgrade(empty_db_url, "0017")
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert_op, {"p": "op_1", "k": "p2p", "d": '{"nonce": "123", "signed_by": "customer"}'})
+            connection.execute(insert_op, {"p": "op_2", "k": "redemption", "d": '{"nonce": "0x' + "ab" * 32 + '"}'})
+            connection.execute(insert_op, {"p": "op_3", "k": "topup", "d": '{"ledger": "builtin"}'})
+        upgrade(engine)
+        with engine.connect() as connection:
+            found = dict(connection.execute(text("SELECT public_id, auth_nonce FROM operations")).all())
+        assert found == {"op_1": "123", "op_2": "0x" + "ab" * 32, "op_3": None}
+    finally:
+        engine.dispose()
