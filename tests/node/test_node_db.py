@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,10 +13,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import BigInteger, Engine, Numeric, inspect, text
-from sqlalchemy.exc import IntegrityError, InternalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from typer.testing import CliRunner
 
+import node.db.engine
 from node.db import alembic_config, create_engine, current_revision, head_revision, session_factory, upgrade
+from node.db.engine import SQLITE_BUSY_TIMEOUT_S
 from node.tables import metadata
 from tools.cli import app
 
@@ -191,6 +196,55 @@ def test_0007_widens_the_enum_checks_and_its_downgrade_narrows_them(empty_db_url
         assert _diff(engine) == []
     finally:
         engine.dispose()
+
+
+def _held_by_another_process(path: Path, seconds: float) -> threading.Thread:
+    """SQLite's write lock on ``path`` held for ``seconds`` by a connection outside this process's engines (the
+    way a bank's node holds it while its API waits)."""
+    started = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        started.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    started.wait()
+    return thread
+
+
+def test_a_writer_waits_for_the_lock_another_process_holds(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    holder = _held_by_another_process(path, 0.3)
+    start = time.monotonic()
+    with engine.begin() as connection:  # waits for the lock, however long the other holds it (< busy timeout)
+        waited = time.monotonic() - start
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == SQLITE_BUSY_TIMEOUT_S * 1000
+    holder.join()
+    assert waited >= 0.25  # it waited for the release (how soon after it is a bench figure, not a test's)
+    engine.dispose()
+
+
+def test_a_writer_that_cannot_get_the_lock_within_the_busy_timeout_fails_as_locked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "node.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    monkeypatch.setattr(node.db.engine, "SQLITE_BUSY_TIMEOUT_S", 0.1)
+    holder = _held_by_another_process(path, 0.5)
+    with pytest.raises(OperationalError, match="database is locked"), engine.begin():
+        pass
+    holder.join()
+    with engine.begin() as connection:  # the turn was given back: the next writer proceeds
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 100
+    engine.dispose()
 
 
 def test_0018_copies_each_operations_nonce_into_its_column(empty_db_url: str) -> None:
