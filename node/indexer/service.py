@@ -1,10 +1,12 @@
 """The indexer: follows the four contracts' events from a stored checkpoint into the node's database.
 
 Each round reads a range of blocks from the chain (no database transaction open meanwhile), then applies
-its events and advances the checkpoint in ONE database transaction. So a crash at any point leaves the
-database either before or after a whole round: restarting resumes right after the checkpoint, with no
-event applied twice (the checkpoint says so, and the tables are unique on each event's tx hash and log
-index) and none skipped.
+its events and advances the checkpoint in database transactions of at most ``commit_events`` events each, the
+checkpoint moved in the same transaction as the events before it. So a crash at any point leaves the
+database right after some event: restarting resumes right after the checkpoint, with no event applied twice
+(the checkpoint says so, and the tables are unique on each event's tx hash and log index) and none skipped.
+(One transaction for a whole round of a busy block held SQLite's write lock for up to 60 ms, and a bank's API
+waited for it to admit a payment.)
 
 - The checkpoint is a position: the block and log index of the last event applied, or a whole block (log
   index NULL) once every event of it is applied. A round covers at most ``batch_blocks`` blocks and
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +75,7 @@ __all__ = [
 log = logging.getLogger("walletnet.indexer")
 
 CHECKPOINT_NAME: Final = "events"
+COMMIT_PAUSE_S: Final = 0.001  # between a round's transactions: a writer of another process asking gets its turn
 BLOCKS_PER_BATCH: Final = 200  # block headers per JSON-RPC batch (Besu's default limit is 1,024)
 _GET_BLOCK: Final = RPCEndpoint("eth_getBlockByNumber")
 TRANSIENT_ERRORS: Final = (OSError, Web3RPCError, OperationalError, SATimeoutError)
@@ -126,13 +130,14 @@ class IndexerConfig:
     currency: str = "DCASH"
     batch_blocks: int = 1_000  # blocks per round (one eth_getLogs range and one DB transaction)
     max_events: int = 5_000  # events per round
+    commit_events: int = 200  # events per transaction of a round (module docstring)
     poll_interval: float = 2.0  # seconds between polls once caught up
 
     def __post_init__(self) -> None:
         if self.scope is IndexScope.BANK and self.bank_id is None:
             raise ValueError("the bank scope needs bank_id")
-        if self.confirmations < 0 or self.batch_blocks < 1 or self.max_events < 1:
-            raise ValueError("confirmations >= 0, batch_blocks >= 1 and max_events >= 1, please")
+        if self.confirmations < 0 or self.batch_blocks < 1 or self.max_events < 1 or self.commit_events < 1:
+            raise ValueError("confirmations >= 0, batch_blocks >= 1, max_events >= 1 and commit_events >= 1, please")
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,22 @@ class Indexer:
         times = {e.block_number: datetime.fromtimestamp(int(blocks[e.block_number]["timestamp"], 16), UTC)
                  for e in events}
 
+        applied, size = start, self.config.commit_events
+        for first_event in range(0, max(len(events), 1), size):  # one transaction even with no event
+            part = events[first_event:first_event + size]
+            last_part = first_event + size >= len(events)
+            part_end = end if last_part else IndexedUpTo(part[-1].block_number, part[-1].log_index,
+                                                         part[-1].block_hash)
+            if first_event:
+                time.sleep(COMMIT_PAUSE_S)
+            self._apply(applied, part, part_end, times, int(blocks[part_end.block_number]["timestamp"], 16))
+            applied = part_end
+        log.info("indexed %d events up to %s", len(events), end)
+        return IndexerRound(end, len(events))
+
+    def _apply(self, start: IndexedUpTo | None, events: Sequence[Event], end: IndexedUpTo,
+               times: Mapping[int, datetime], block_time: int) -> None:
+        """Apply ``events`` (those right after ``start``) and move the checkpoint to ``end``, in one transaction."""
         with transaction(self.sessions) as session:
             row = self._checkpoint_row(session, lock=True)
             found = None if row is None else IndexedUpTo(row.block_number, row.log_index, row.block_hash)
@@ -259,9 +280,7 @@ class Indexer:
             projection.flush()
             for hook in self.round_hooks:
                 hook(session, events, times)
-            self._save_checkpoint(session, row, end, int(blocks[end.block_number]["timestamp"], 16))
-        log.info("indexed %d events up to %s", len(events), end)
-        return IndexerRound(end, len(events))
+            self._save_checkpoint(session, row, end, block_time)
 
     # ------------------------------------------------------------------ the checkpoint row
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_node_indexer_helpers import dump, mine, mixed_activity, open_wallet, transfer
 
 from node.db import create_engine, session_factory, upgrade
+from node.indexer.projection import EVENT_NAMES
 from node.indexer.service import ChainReorganizedError, IndexedUpTo, Indexer, IndexerConfig, IndexerRound
+from wallet_sdk.chain.events import iter_events
 from wallet_sdk.chain.network import Network
 from wallet_sdk.chain.operators import BankOperator
 
@@ -106,6 +108,32 @@ def test_a_crash_inside_a_round_leaves_nothing_of_it(network: Network, bank_a: B
     event.remove(sessions, "before_commit", die_before_commit)
     assert indexer.checkpoint() == checkpoint
     assert dump(engine) == before
+    indexer.run_once(until=head)
+    assert dump(engine) == one_pass(network, head)
+
+
+def test_a_round_commits_in_parts_and_a_crash_between_them_keeps_the_parts_before(
+        network: Network, bank_a: BankOperator, bank_b: BankOperator, sessions: sessionmaker[Session],
+        engine: Engine, one_pass: Any) -> None:
+    mixed_activity(network, bank_a, bank_b)
+    head = network.block_number
+    events = list(iter_events(network, network.deployment.block, head, EVENT_NAMES))
+    assert len(events) > 6
+    indexer = Indexer(network, sessions, IndexerConfig(confirmations=0, commit_events=2))
+    commits = 0
+
+    def die_at_the_second_part(_session: Session) -> None:
+        nonlocal commits
+        commits += 1
+        if commits == 3:  # the checkpoint's read, the first part, then this
+            raise Crash
+
+    event.listen(sessions, "before_commit", die_at_the_second_part)
+    with pytest.raises(Crash):
+        indexer.run_round(until=head)
+    event.remove(sessions, "before_commit", die_at_the_second_part)
+    second = events[1]
+    assert indexer.checkpoint() == IndexedUpTo(second.block_number, second.log_index, second.block_hash)
     indexer.run_once(until=head)
     assert dump(engine) == one_pass(network, head)
 
