@@ -49,7 +49,7 @@ from node.transfers.service import decode_transfer, signed_transfer, transfer
 from node.wallets.models import WalletRecord, WalletState
 from node.writer.kinds import relay_payload
 from wallet_sdk.addresses import checksummed
-from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization
+from wallet_sdk.authorizations import RelayedTransfer, SignedAuthorization, verify
 from wallet_sdk.chain.network import to_address
 
 __all__ = ["DEFAULT_MAX_BATCH", "Answer", "TransferLane", "TransferRequest"]
@@ -91,12 +91,17 @@ class _Batch(Batch[TransferRequest]):
         self.nonces: set[tuple[str, str]] = set()
         self.slow: set[str] = set()  # payers that took the full path: they keep to it in this batch
         self.spent: dict[Any, dict[str, int]] = {}
+        self.verified: set[int] = set()  # requests whose signature is checked (before the write lock is taken)
+        domain = self.network.domain()
         for request in requests:
             if request.authorization is not None:
                 try:
-                    self.signed[id(request)] = signed_transfer(self.network, **request.authorization)
+                    signed = self.signed[id(request)] = signed_transfer(self.network, **request.authorization)
+                    if signed.domain == domain:
+                        verify(signed, domain)
+                        self.verified.add(id(request))
                 except Exception as exc:
-                    self.signed[id(request)] = exc
+                    self.signed.setdefault(id(request), exc)  # a bad signature: check_authorization says why
         self._read(requests)
 
     def _read(self, requests: list[TransferRequest]) -> None:
@@ -151,7 +156,7 @@ class _Batch(Batch[TransferRequest]):
                 or local.bank_id != settings.bank_id:
             return None
         now = self.clocks[payer]
-        check_authorization(signed, self.network, signer=payer, now=now)
+        check_authorization(signed, self.network, signer=payer, now=now, recovered=id(request) in self.verified)
         auth = signed.authorization
         if auth.to != payee or auth.value != request.amount_minor:
             raise AuthorizationInvalidError(f"the signed transfer pays {auth.value} to {auth.to}, the request "
