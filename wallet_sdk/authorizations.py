@@ -452,6 +452,9 @@ class RelayedTransfer(Authorization):
     WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
+_HOLDER_FIELDS: Final = (("holder", "address"), ("value", "uint256"))  # the EIP-712 fields of _HolderAuthorization
+
+
 @dataclass(frozen=True, kw_only=True, repr=False)
 class _HolderAuthorization(Authorization):
     """What a holder signs about ``value`` of their own wallet, valid until the attribute the subclass names
@@ -480,8 +483,7 @@ class HoldAuthorization(_HolderAuthorization, deadline="expires_at"):
     hold_id: bytes = field(default_factory=new_nonce)
 
     PRIMARY_TYPE: ClassVar[str] = "Hold"
-    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("holder", "address"), ("value", "uint256"), ("holdId", "bytes32"), ("expiresAt", "uint256"))
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (*_HOLDER_FIELDS, ("holdId", "bytes32"), ("expiresAt", "uint256"))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -492,8 +494,7 @@ class Redemption(_HolderAuthorization, deadline="valid_before"):
     nonce: bytes = field(default_factory=new_nonce)
 
     PRIMARY_TYPE: ClassVar[str] = "Redemption"
-    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("holder", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32"))
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (*_HOLDER_FIELDS, ("validBefore", "uint256"), ("nonce", "bytes32"))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
