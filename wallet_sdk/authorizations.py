@@ -452,41 +452,49 @@ class RelayedTransfer(Authorization):
     WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
 
 
+_HOLDER_FIELDS: Final = (("holder", "address"), ("value", "uint256"))  # the EIP-712 fields of _HolderAuthorization
+
+
 @dataclass(frozen=True, kw_only=True, repr=False)
-class HoldAuthorization(Authorization):
+class _HolderAuthorization(Authorization):
+    """What a holder signs about ``value`` of their own wallet, valid until the attribute the subclass names
+    with the class keyword ``deadline`` (``class Hold(_HolderAuthorization, deadline="expires_at")``): the
+    holder signs, and both ``value`` and the deadline must be positive."""
+
+    holder: str
+    value: int
+
+    SIGNER: ClassVar[str] = "holder"
+
+    def __init_subclass__(cls, *, deadline: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.POSITIVE = frozenset({"value", deadline})
+        cls.WINDOW = (None, deadline)
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class HoldAuthorization(_HolderAuthorization, deadline="expires_at"):
     """Hold: the holder lets their bank set ``value`` aside for an ATM cash-out until ``expires_at``.
 
     The expiry doubles as the signature's deadline: a hold cannot be placed at or after it.
     """
 
-    holder: str
-    value: int
     expires_at: int
     hold_id: bytes = field(default_factory=new_nonce)
 
     PRIMARY_TYPE: ClassVar[str] = "Hold"
-    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("holder", "address"), ("value", "uint256"), ("holdId", "bytes32"), ("expiresAt", "uint256"))
-    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "expires_at"})
-    SIGNER: ClassVar[str] = "holder"
-    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "expires_at")
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (*_HOLDER_FIELDS, ("holdId", "bytes32"), ("expiresAt", "uint256"))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
-class Redemption(Authorization):
+class Redemption(_HolderAuthorization, deadline="valid_before"):
     """Redemption: the holder asks their bank to burn ``value`` and pay it to the bound bank account."""
 
-    holder: str
-    value: int
     valid_before: int
     nonce: bytes = field(default_factory=new_nonce)
 
     PRIMARY_TYPE: ClassVar[str] = "Redemption"
-    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("holder", "address"), ("value", "uint256"), ("validBefore", "uint256"), ("nonce", "bytes32"))
-    POSITIVE: ClassVar[frozenset[str]] = frozenset({"value", "valid_before"})
-    SIGNER: ClassVar[str] = "holder"
-    WINDOW: ClassVar[tuple[str | None, str | None]] = (None, "valid_before")
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (*_HOLDER_FIELDS, ("validBefore", "uint256"), ("nonce", "bytes32"))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,17 +290,13 @@ class NotificationsEndpoints(_NotificationEndpoints):
         resume = _Resume(last_event_id)
         while True:
             path, headers = _headers(self, wallet, resume.last)
-            try:
-                with http.stream("GET", path, headers=headers,
-                                 timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
-                    if _refused(response):
-                        raise _problem(response, response.read())
-                    for event in parse_sse(response.iter_lines()):
-                        note = resume.take(event)
-                        if note is not None:
-                            yield note
-            except _RECONNECT_ERRORS:
-                pass
+            with suppress(*_RECONNECT_ERRORS), http.stream(
+                    "GET", path, headers=headers, timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
+                if _refused(response):
+                    raise _problem(response, response.read())
+                for event in parse_sse(response.iter_lines()):
+                    if (note := resume.take(event)) is not None:
+                        yield note
             if not resume.again(reconnect, max_reconnects):
                 return
             time.sleep(resume.wait)
@@ -314,7 +311,7 @@ class AsyncNotificationsEndpoints(_NotificationEndpoints):
         resume = _Resume(last_event_id)
         while True:
             path, headers = _headers(self, wallet, resume.last)
-            try:
+            with suppress(*_RECONNECT_ERRORS):
                 async with http.stream("GET", path, headers=headers,
                                        timeout=httpx.Timeout(10.0, read=read_timeout)) as response:
                     if _refused(response):
@@ -322,11 +319,8 @@ class AsyncNotificationsEndpoints(_NotificationEndpoints):
                     decoder = SseDecoder()
                     async for line in response.aiter_lines():
                         event = decoder.line(line)
-                        note = resume.take(event) if event is not None else None
-                        if note is not None:
+                        if event is not None and (note := resume.take(event)) is not None:
                             yield note
-            except _RECONNECT_ERRORS:
-                pass
             if not resume.again(reconnect, max_reconnects):
                 return
             await asyncio.sleep(resume.wait)
