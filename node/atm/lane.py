@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from node.atm import service
@@ -58,9 +58,12 @@ class CashInRequest:
 
 _ATMS = select(Atm.atm_id, Atm.state, Atm.secret_ciphertext).where(Atm.atm_id.in_(bindparam("ids", expanding=True)))
 _EVENTS = select(AtmEvent.atm_id, AtmEvent.event_id, AtmEvent.request_hash, AtmEvent.status, AtmEvent.response).where(
-    tuple_(AtmEvent.atm_id, AtmEvent.event_id).in_(bindparam("pairs", expanding=True)))
+    AtmEvent.atm_id.in_(bindparam("atms", expanding=True)), AtmEvent.event_id.in_(bindparam("events", expanding=True)))
 _SEEN = select(AtmMessage.atm_id, AtmMessage.signature).where(
+    AtmMessage.atm_id.in_(bindparam("atms", expanding=True)),
     AtmMessage.signature.in_(bindparam("signatures", expanding=True)))
+"""Both by the columns of their unique index, each in a list (the pairs are picked out here): as (atm, event) pairs
+or by signature alone, SQLite read every event and message the bank ever took for each batch of cash-ins."""
 _RECORDS = select(WalletRecord.address, WalletRecord.state).where(
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 
@@ -79,10 +82,13 @@ class _Batch(Batch[CashInRequest]):
         atm_ids = list({r.headers["atm_id"] for r in requests if r.headers["atm_id"]})
         self.atms = {row.atm_id: row for row in db.execute(_ATMS, {"ids": atm_ids})}
         pairs = list({(r.headers["atm_id"], r.event_id) for r in requests if r.headers["atm_id"] in self.atms})
-        self.recorded = {(row.atm_id, row.event_id): row for row in db.execute(_EVENTS, {"pairs": pairs})} \
-            if pairs else {}
+        wanted = set(pairs)
+        self.recorded = {(row.atm_id, row.event_id): row for row in db.execute(_EVENTS, {
+            "atms": list({a for a, _ in pairs}), "events": list({e for _, e in pairs})})
+            if (row.atm_id, row.event_id) in wanted} if pairs else {}
         signatures = list({s.strip().lower() for r in requests if (s := r.headers["signature"])})
-        self.seen = {(row.atm_id, row.signature) for row in db.execute(_SEEN, {"signatures": signatures})}
+        self.seen = {(row.atm_id, row.signature) for row in db.execute(_SEEN, {
+            "atms": list({r.headers["atm_id"] for r in requests}), "signatures": signatures})}
         wallets = list({a for a in (checksummed(r.wallet) for r in requests) if a is not None})
         self.views = local_wallets(session, wallets) if indexed_block(session) is not None else {}
         self.records = {row.address: row.state for row in db.execute(_RECORDS, {"addresses": wallets})}

@@ -59,8 +59,10 @@ _ACTIVE = select(ChainMerchant.merchant_id).where(
     ChainMerchant.acquirer == bindparam("acquirer"), ChainMerchant.merchant_id.in_(bindparam("ids", expanding=True)),
     ChainMerchant.status == "active")
 _PAID = select(MerchantOrder.merchant_id, MerchantOrder.order_id).where(
-    MerchantOrder.acquirer == bindparam("acquirer"),
-    tuple_(MerchantOrder.merchant_id, MerchantOrder.order_id).in_(bindparam("orders", expanding=True)))
+    MerchantOrder.acquirer == bindparam("acquirer"), MerchantOrder.merchant_id.in_(bindparam("ids", expanding=True)),
+    MerchantOrder.order_id.in_(bindparam("orders", expanding=True)))
+"""By the three columns of the unique index (the pairs are picked out here): with (merchant, order) pairs SQLite
+read every order of the bank's merchants for each batch."""
 _REQUESTS = select(PaymentRequestRecord.merchant_id, PaymentRequestRecord.order_id, PaymentRequestRecord.amount_minor,
                    PaymentRequestRecord.expires_at).where(
     tuple_(PaymentRequestRecord.merchant_id, PaymentRequestRecord.order_id).in_(
@@ -98,8 +100,9 @@ class _Batch(Batch[PosRequest]):
         self.active = set(db.execute(_ACTIVE, {"acquirer": self.bank, "ids": ids}).scalars())
         payments = [d.authorization for d in self.decoded.values() if d is not None]
         orders = sorted({(id_text(p.merchant_id), id_text(p.order_id)) for p in payments})
-        self.paid = {(row.merchant_id, row.order_id) for row in db.execute(
-            _PAID, {"acquirer": self.bank, "orders": orders})} if orders else set()
+        self.paid = {(row.merchant_id, row.order_id) for row in db.execute(_PAID, {
+            "acquirer": self.bank, "ids": sorted({m for m, _ in orders}), "orders": sorted({o for _, o in orders})})
+            } & set(orders) if orders else set()
         self.asked: dict[tuple[str, str], Any] = {(row.merchant_id, row.order_id): row for row in db.execute(
             _REQUESTS, {"orders": orders})} if orders else {}
         self.on_their_way: set[tuple[str, str]] = set()
