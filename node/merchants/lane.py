@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from node.chain_ids import id_text
@@ -61,12 +61,12 @@ _ACTIVE = select(ChainMerchant.merchant_id).where(
 _PAID = select(MerchantOrder.merchant_id, MerchantOrder.order_id).where(
     MerchantOrder.acquirer == bindparam("acquirer"), MerchantOrder.merchant_id.in_(bindparam("ids", expanding=True)),
     MerchantOrder.order_id.in_(bindparam("orders", expanding=True)))
-"""By the three columns of the unique index (the pairs are picked out here): with (merchant, order) pairs SQLite
-read every order of the bank's merchants for each batch."""
+"""By the columns of their unique indexes (the pairs are picked out here): with (merchant, order) pairs SQLite
+read every order of the bank's merchants, and every payment request, for each batch."""
 _REQUESTS = select(PaymentRequestRecord.merchant_id, PaymentRequestRecord.order_id, PaymentRequestRecord.amount_minor,
                    PaymentRequestRecord.expires_at).where(
-    tuple_(PaymentRequestRecord.merchant_id, PaymentRequestRecord.order_id).in_(
-        bindparam("orders", expanding=True)))
+    PaymentRequestRecord.merchant_id.in_(bindparam("ids", expanding=True)),
+    PaymentRequestRecord.order_id.in_(bindparam("orders", expanding=True)))
 _OWN = select(WalletRecord.address).where(WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 _ON_THEIR_WAY = select(Operation.details).where(
     Operation.kind == OperationKind.MERCHANT_PAYMENT, Operation.status.in_(IN_FLIGHT),
@@ -100,11 +100,13 @@ class _Batch(Batch[PosRequest]):
         self.active = set(db.execute(_ACTIVE, {"acquirer": self.bank, "ids": ids}).scalars())
         payments = [d.authorization for d in self.decoded.values() if d is not None]
         orders = sorted({(id_text(p.merchant_id), id_text(p.order_id)) for p in payments})
+        wanted = set(orders)
         self.paid = {(row.merchant_id, row.order_id) for row in db.execute(_PAID, {
             "acquirer": self.bank, "ids": sorted({m for m, _ in orders}), "orders": sorted({o for _, o in orders})})
-            } & set(orders) if orders else set()
+            } & wanted if orders else set()
         self.asked: dict[tuple[str, str], Any] = {(row.merchant_id, row.order_id): row for row in db.execute(
-            _REQUESTS, {"orders": orders})} if orders else {}
+            _REQUESTS, {"ids": sorted({m for m, _ in orders}), "orders": sorted({o for _, o in orders})})
+            if (row.merchant_id, row.order_id) in wanted} if orders else {}
         self.on_their_way: set[tuple[str, str]] = set()
         if orders:
             rows = db.execute(_ON_THEIR_WAY, {"ids": sorted({m for m, _ in orders}),
