@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import ChainUnavailableError
+from api.stream_hub import StreamHub
 from node.api_keys.cache import PrincipalCache
 from node.db import session_factory
 from node.db.durable import unit_of_work, work_sessions
@@ -50,6 +51,7 @@ class AppState:
         self.principals = PrincipalCache(settings.api_key_cache_seconds)  # who keys are (api.auth)
         self._lanes: dict[str, Lane] = {}
         self._lanes_lock = threading.Lock()
+        self.stream_hub = StreamHub(self.read_sessions, settings.notification_streams_max)  # api.stream_hub
 
     def lane(self, name: str, make: Callable[[], L]) -> L:
         """The lane ``name`` (e.g. node.transfers.lane.TransferLane), made by ``make`` on first use and closed

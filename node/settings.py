@@ -164,6 +164,9 @@ class NodeSettings(BaseSettings):
                                                    "this is also notified as large_payment (node.notifications)")
     notification_heartbeat: float = Field(
         15.0, ge=0.05, le=300, description="seconds between heartbeat comments on an idle notification stream (SSE)")
+    notification_streams_max: int = Field(
+        1_000, ge=1, le=1_000_000, description="notification streams (SSE) one API process serves at once; one more "
+                                               "is refused with 503")
     customer_session_ttl: int = Field(
         900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
                                              "less); 15 min by default, 4 h at most")

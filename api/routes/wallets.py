@@ -392,7 +392,6 @@ def get_balance(address: AddressPath, key: WalletReader, session: ReadSessionDep
 
 _NOTIFICATION_READ = (ProblemKind.UNAUTHORIZED, ProblemKind.FORBIDDEN, ProblemKind.CUSTOMER_SESSION_REQUIRED,
                       ProblemKind.NOT_FOUND, ProblemKind.WALLET_NOT_CUSTODIED_HERE)
-STREAM_POLL: Final = 0.25  # seconds between a stream's looks for new notifications
 STREAM_BATCH: Final = 100  # notifications a stream reads at a time
 
 
@@ -458,7 +457,8 @@ def _sse(row: Notification, language: str) -> bytes:
 
 
 @route(router, "GET", "/{address}/notifications/stream", "A wallet's notifications as they come (Server-Sent Events)",
-       *_NOTIFICATION_READ, ProblemKind.VALIDATION, response_class=StreamingResponse, tags=["notifications"],
+       *_NOTIFICATION_READ, ProblemKind.VALIDATION, ProblemKind.SERVICE_UNAVAILABLE, response_class=StreamingResponse,
+       tags=["notifications"],
        responses={200: {"description": "an event stream: each event's `id` is the notification's id, its `data` the "
                                        "notification as the list shows it; a comment line every "
                                        "`notification_heartbeat` seconds while nothing happens",
@@ -469,10 +469,13 @@ async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)]
     """The wallet's notifications as Server-Sent Events, as they are made: after the one named by `Last-Event-ID`
     (a client that reconnects, even to another node process, misses none and gets none twice), or from now on.
     Idle, a `: heartbeat` comment comes every `notification_heartbeat` seconds (15). Who may see it as for the
-    list. The stream takes no turn of the node's in-flight limit (api/admission.py). Its credential is checked
-    again at every heartbeat: the stream ends once the key or customer session is revoked or expired."""
+    list. The stream takes no turn of the node's in-flight limit (api/admission.py); an API process serves at most
+    `notification_streams_max` streams (503 beyond). Its credential is checked again at every heartbeat: the
+    stream ends once the key or customer session is revoked or expired."""
     heartbeat = state.settings.notification_heartbeat
     headers = dict(request.headers)
+    hub = state.stream_hub
+    hub.check_room()  # before the response starts, so that a refusal is a 503 problem
 
     def still_valid() -> bool:
         try:
@@ -489,23 +492,29 @@ async def stream_notifications(start: Annotated[_Stream, Depends(_stream_start)]
     async def events() -> AsyncIterator[bytes]:
         after, quiet_since = start.after, time.monotonic()
         checked = quiet_since
-        yield b"retry: 1000\n: connected\n\n"
-        while True:
-            if time.monotonic() - checked >= heartbeat:
-                if not await anyio.to_thread.run_sync(still_valid):
-                    return
-                checked = time.monotonic()
-            sent = await anyio.to_thread.run_sync(newer, after)
-            for notification_id, event in sent:
-                yield event
-                after = notification_id
-            if sent:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= heartbeat:
-                yield b": heartbeat\n\n"
-                quiet_since = time.monotonic()
-            if len(sent) < STREAM_BATCH:  # a full batch: more are waiting, send them at once
-                await anyio.sleep(STREAM_POLL)
+        subscription = hub.join(start.wallet)  # here, so that the finally below always leaves it
+        try:
+            yield b"retry: 1000\n: connected\n\n"
+            while True:
+                if time.monotonic() - checked >= heartbeat:
+                    if not await anyio.to_thread.run_sync(still_valid):
+                        return
+                    checked = time.monotonic()
+                subscription.arm()  # news made from here on wakes the wait below
+                sent = await anyio.to_thread.run_sync(newer, after)
+                for notification_id, event in sent:
+                    yield event
+                    after = notification_id
+                if sent:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= heartbeat:
+                    yield b": heartbeat\n\n"
+                    quiet_since = time.monotonic()
+                if len(sent) < STREAM_BATCH:  # a full batch: more are waiting, send them at once
+                    now = time.monotonic()
+                    await subscription.wait(max(0.0, min(quiet_since, checked) + heartbeat - now))
+        finally:
+            subscription.close()
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
