@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.db.base import one_or_none, utcnow
 from node.db.durable import keep, unit_of_work
+from node.db.engine import reads_of, transaction
 from node.errors import FlowNotFoundError, InvalidStateError
 from node.operations.local_state import local_wallet
 from node.operations.models import (
@@ -264,8 +265,8 @@ def expire_reviews(sessions: sessionmaker[Session], settings: NodeSettings, *, n
     """The jobs role's task: decline the held operations nobody decided in ``risk_review_timeout``; one
     transaction each. Returns how many."""
     moment = now or utcnow()
-    with unit_of_work(sessions) as session:
-        due = list(session.scalars(_EXPIRED.where(RiskDecision.expires_at <= moment).limit(100)))
+    with transaction(reads_of(sessions)) as look:  # none due (most rounds): no write lock taken
+        due = list(look.scalars(_EXPIRED.where(RiskDecision.expires_at <= moment).limit(100)))
     done = 0
     for public_id in due:
         try:
