@@ -48,7 +48,7 @@ from node.outbox import enqueue
 from node.risk.engine import Payment, Profile, Verdict
 from node.risk.errors import RiskDeclinedError
 from node.risk.models import ReviewState, RiskDecision, RiskRuleSet
-from node.risk.rules import Action, RuleSet, default_rules
+from node.risk.rules import Action, RuleSet
 from node.risk.state import RiskView, current_rules, forget_rules
 from node.second_factor import service as second_factor
 from node.second_factor.service import SecondFactorError
@@ -309,10 +309,6 @@ def set_rules(session: Session, settings: NodeSettings, rules: list[dict[str, An
 
 def rule_changes() -> Select[Any]:
     return select(RiskRuleSet)
-
-
-def default_rules_json() -> list[dict[str, Any]]:
-    return [r.model_dump(mode="json") for r in default_rules()]
 
 
 # ------------------------------------------------------------------ decisions and the suspicious-activity export

@@ -4,9 +4,15 @@ wins, scopes select the payments a rule looks at, and the state it keeps stays b
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from node.risk.engine import HISTORY_SECONDS, Engine, Payment, Profile, recorded
 from node.risk.rules import DEFAULT_RULES, MAX_EVENTS, Action, Rule, RuleKind
+from node.risk.state import check_settings_rules
+from node.settings import load_settings
 
 NOW = int(datetime(2026, 12, 8, 12, 0, tzinfo=UTC).timestamp())
 
@@ -89,3 +95,16 @@ def test_the_defaults_spare_the_bench_and_catch_a_credential_driving_a_custodial
         stolen = recorded(stolen, pay(900, payee=f"0x{n}"), new_payee=True)
     verdict = defaults.evaluate(pay(900, payee="0x9"), Profile(stolen, known_payee=False))
     assert verdict.action is Action.FREEZE and [h.rule for h in verdict.hits] == ["fan-out-new-payees"]
+
+
+def test_settings_refuse_bad_rules_and_time_zones(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'node.sqlite3'}"
+    check_settings_rules(load_settings(db_url=url, risk_rules=[{"name": "v", "kind": "velocity", "action": "review"}]))
+    with pytest.raises(ValidationError):
+        check_settings_rules(load_settings(db_url=url, risk_rules=[{"name": "v", "kind": "teleport",
+                                                                    "action": "review"}]))
+    with pytest.raises(ValidationError):
+        check_settings_rules(load_settings(db_url=url, risk_rules=[{"name": "v", "kind": "velocity",
+                                                                    "action": "review"}] * 2))
+    with pytest.raises(ValidationError):
+        load_settings(db_url=url, risk_timezone="Mars/Olympus_Mons")
