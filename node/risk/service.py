@@ -8,8 +8,8 @@ refusals it always made stay as they were), then :func:`admit` instead of enqueu
 - **step_up**: the second factor is asked even below its threshold (``second-factor-required`` without a code);
 - **review**: the operation is written ``pending_review`` and its outbox row kept on the decision, not enqueued:
   nothing moves until a risk officer approves (:func:`approve`, the row is enqueued once) or declines it
-  (:func:`decline`, or the timeout, :func:`expire_reviews`: the operation fails). An ATM cannot keep its
-  customer waiting: there a review declines;
+  (:func:`decline`, or the timeout, :func:`expire_reviews`: the operation fails). An ATM or a merchant's till
+  cannot keep its customer waiting: there a review declines (and a step-up at the till, which asks no code);
 - **decline**: ``risk-declined``; the decision is written whatever becomes of the request (node.db.durable);
 - **freeze**: declined, and the wallet frozen through the bank's freeze flow (an ``freeze`` operation and its
   outbox row, reason :data:`RISK_FREEZE_REASON`): the indexer then notifies the customer ``wallet_frozen``.
@@ -60,7 +60,7 @@ __all__ = ["RISK_FREEZE_REASON", "Payment", "Screening", "admit", "approve", "de
            "rules_in_force", "screen", "set_rules", "wallet_facts"]
 
 RISK_FREEZE_REASON: Final = 900  # the on-chain reason code of a freeze the risk engine made
-REVIEWABLE: Final = frozenset({"p2p", "merchant_payment", "redemption"})  # an ATM's customer cannot wait
+AT_THE_MACHINE: Final = frozenset({"atm", "merchant"})  # an ATM's or a till's customer cannot wait for a review
 SUSPICIOUS: Final = (Action.REVIEW.value, Action.DECLINE.value, Action.FREEZE.value)
 
 
@@ -100,7 +100,8 @@ class Screening:
 def screen(session: Session, settings: NodeSettings, payment: Payment, *, totp_code: str | None,
            api_key_id: int | None, second_factor_asked: bool = True) -> Screening:
     """Judge ``payment`` and check its second factor (the bank's threshold, or any amount on a step-up). Where no
-    second factor can be asked (``second_factor_asked`` False: a merchant's point of sale) a step-up declines.
+    second factor can be asked (``second_factor_asked`` False: a merchant's point of sale) a step-up declines; at an
+    ATM or a till (the payment's channel) a review declines.
 
     Raises:
         RiskDeclinedError: declined or frozen (the decision, and a freeze, are kept).
@@ -108,7 +109,7 @@ def screen(session: Session, settings: NodeSettings, payment: Payment, *, totp_c
     """
     view = RiskView(session, settings, [payment.wallet], [payment.payee])
     profile, verdict = view.evaluate(payment, **wallet_facts(session, payment.wallet))
-    if (verdict.action is Action.REVIEW and payment.flow not in REVIEWABLE) \
+    if (verdict.action is Action.REVIEW and payment.channel in AT_THE_MACHINE) \
             or (verdict.action is Action.STEP_UP and not second_factor_asked):
         verdict = Verdict(Action.DECLINE, verdict.hits)
     if verdict.action in (Action.DECLINE, Action.FREEZE):

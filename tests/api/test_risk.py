@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from atm_support import new_atm
+from atm_support import new_customer as new_atm_customer
 from flow_network import BankNetwork, BankNode
-from merchant_support import onboard_shop
+from merchant_support import onboard_shop, sign_payment
 from money_flows_support import Customer, completed, fresh, fund_wallet, open_customer, refused, totp_code, wait_for
 from sqlalchemy import select
 from test_flows_transfers import signed_transfer
@@ -80,9 +82,11 @@ def declined(attempt: Any, rule: str, action: str = "decline") -> RiskDeclinedEr
 # ------------------------------------------------------------------ the stolen credential, with the defaults
 
 
+@pytest.mark.parametrize("bank", ["a", "b"], ids=["sqlite", "postgresql"])
 def test_a_stolen_app_credential_is_stopped_after_three_payments_and_the_wallet_frozen(
-        bank_network: BankNetwork, officer: Client) -> None:
-    a, b = bank_network.a, bank_network.b
+        bank_network: BankNetwork, bank: str) -> None:
+    a, b = (bank_network.a, bank_network.b) if bank == "a" else (bank_network.b, bank_network.a)
+    officer = a.client("risk")
     assert officer.get_risk_rules().rules == DEFAULTS  # nothing but the defaults
     victim = open_customer(a, deposit=40_000)
     fund_wallet(victim, 40_000)
@@ -224,7 +228,10 @@ def test_redemptions_merchant_payments_and_the_lane_are_judged_too(bank_network:
     a, b = bank_network.a, bank_network.b
     rules({"name": "no-redeem", "kind": "velocity", "action": "decline", "flows": ["redemption"], "max_count": 1},
           {"name": "shop-review", "kind": "new_payee_amount", "action": "review", "flows": ["merchant_payment"],
-           "min_amount": 1},
+           "channels": ["app"], "min_amount": 1},
+          {"name": "till", "kind": "new_payee_amount", "action": "review", "flows": ["merchant_payment"],
+           "channels": ["merchant"], "min_amount": 1},
+          {"name": "atm-review", "kind": "velocity", "action": "review", "flows": ["atm_cash_out"], "max_count": 1},
           {"name": "lane-cap", "kind": "velocity", "action": "decline", "flows": ["p2p"], "signed_by": "customer",
            "max_count": 1})
     customer = open_customer(a, deposit=20_000)
@@ -248,8 +255,22 @@ def test_redemptions_merchant_payments_and_the_lane_are_judged_too(bank_network:
     completed(own, own.transfer(signer.wallet, target, 100, authorization=signed_transfer(signer, target, 100)))
     declined(lambda: own.transfer(signer.wallet, target, 100, authorization=signed_transfer(signer, target, 100)),
              "lane-cap")
+    # at the till (the POS lane) and at an ATM the customer cannot wait for a review: it declines
+    order = fresh("TILL")
+    declined(lambda: shop.client.submit_pos_payment(shop.merchant_id, sign_payment(signer, shop, order, 700),
+                                                    amount=700), "till")
+    atm = new_atm(a, a.client("admin"), stock=50_000)
+    holder = new_atm_customer(a)
+    assert atm.client.wait_for_status(atm.client.report_cash_in(fresh("EV"), holder.wallet, {20_000: 1}).id,
+                                      ()).status == "completed"
+    first = atm.client.submit_withdrawal(fresh("EV"), holder.code(7_000).text)
+    assert atm.client.wait_until_held(first.id).status == "held"
+    declined(lambda: atm.client.submit_withdrawal(fresh("EV"), holder.code(3_000).text), "atm-review")
     assert spendable(a, customer.wallet) == 20_000 - 1_000 - 2_500
     assert spendable(a, signer.wallet) == 3_000 - 100
+    assert spendable(a, holder.wallet) == 20_000 - 7_000  # the held one only
+    atm.client.confirm_dispense(first.id, fresh("EV"))
+    assert atm.client.wait_for_status(first.id, ()).status == "completed"
 
 
 # ------------------------------------------------------------------ rules, audit, export, who may
