@@ -16,11 +16,11 @@ Rather than running :func:`node.transfers.service.transfer` per request, each ba
    for the batch, :mod:`node.risk.state`) or the **full path** (``transfer`` itself, under a savepoint, after the
    batch's rows so far are written so that it sees them: custodial payers, QR payloads, codes, wallets the
    view does not know or would refuse, payments the risk rules do not simply allow: there the engine judges
-   again, records its decision and acts on it). A payer that took the full path takes it for the rest of the batch.
+   again, records its decision and acts on it). A payer that took the full path takes it for the rest of the
+   batch.
 3. **Writes for all of them at once**: the operations, their outbox rows, the payers' risk state and their
-   idempotency keys, each
-   recorded as completed with its answer (the key is never in flight: it commits with the work, or not at
-   all), then one commit. Only then is any request answered.
+   idempotency keys, each recorded as completed with its answer (the key is never in flight: it commits with
+   the work, or not at all), then one commit. Only then is any request answered.
 
 Two payments from one wallet are strictly ordered (one thread, one transaction at a time, the payer's record
 locked), so they never both pass a balance that covers one; payments from different wallets share the
