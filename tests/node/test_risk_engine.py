@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from node.db import create_engine, upgrade
+from node.db.durable import unit_of_work, work_sessions
 from node.risk.engine import HISTORY_SECONDS, Engine, Payment, Profile, recorded
 from node.risk.rules import DEFAULT_RULES, MAX_EVENTS, Action, Rule, RuleKind
-from node.risk.state import check_settings_rules
+from node.risk.state import RiskView, check_settings_rules, forget_rules
 from node.settings import load_settings
 
 NOW = int(datetime(2026, 12, 8, 12, 0, tzinfo=UTC).timestamp())
@@ -108,3 +110,31 @@ def test_settings_refuse_bad_rules_and_time_zones(tmp_path: Path) -> None:
                                                                     "action": "review"}] * 2))
     with pytest.raises(ValidationError):
         load_settings(db_url=url, risk_timezone="Mars/Olympus_Mons")
+
+
+def test_the_state_survives_a_restart(tmp_path: Path) -> None:
+    """What one process counted (written in its transaction) is what the next one, started afresh, judges on."""
+    url = f"sqlite:///{tmp_path / 'node.sqlite3'}"
+    settings = load_settings(db_url=url, data_dir=tmp_path)
+    first = create_engine(url)
+    upgrade(first)
+    with unit_of_work(work_sessions(first)) as session:
+        view = RiskView(session, settings, ["0xW"], ["0x1", "0x2", "0x3"])
+        for payee in ("0x1", "0x2", "0x3"):
+            payment = pay(900, payee=payee)
+            profile, verdict = view.evaluate(payment, opened_at=None, changed_at=None, daily_limit=None)
+            assert verdict.allowed
+            view.record(payment, profile)
+        view.write(session)
+    first.dispose()
+    forget_rules()
+    again = create_engine(url)  # a new process: nothing in memory
+    try:
+        with unit_of_work(work_sessions(again)) as session:
+            view = RiskView(session, settings, ["0xW"], ["0x1", "0x4"])
+            _, known = view.evaluate(pay(900, payee="0x1"), opened_at=None, changed_at=None, daily_limit=None)
+            _, fourth = view.evaluate(pay(900, payee="0x4"), opened_at=None, changed_at=None, daily_limit=None)
+        assert known.allowed and len(view.events["0xW"]) == 3
+        assert fourth.action is Action.FREEZE and fourth.hits[0].features["new_payees"] == 4
+    finally:
+        again.dispose()
