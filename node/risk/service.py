@@ -36,6 +36,7 @@ from node.db.engine import reads_of, transaction
 from node.errors import FlowNotFoundError, InvalidStateError
 from node.operations.local_state import local_wallet
 from node.operations.models import (
+    ATTRIBUTION_INFO,
     Operation,
     OperationKind,
     OperationStatus,
@@ -173,8 +174,13 @@ def _freeze(session: Session, settings: NodeSettings, wallet: str, decision: str
     if pending is not None:
         return pending
     note = f"risk decision {decision}"
-    op = new_operation(session, OperationKind.FREEZE, channel="risk", wallet=wallet,
-                       details={"reason": RISK_FREEZE_REASON, "note": note})
+    asked_by = session.info.pop(ATTRIBUTION_INFO, None)  # the bank's own act, not the request's (nor a batch's)
+    try:
+        op = new_operation(session, OperationKind.FREEZE, channel="risk", wallet=wallet,
+                           details={"reason": RISK_FREEZE_REASON, "note": note})
+    finally:
+        if asked_by is not None:
+            session.info[ATTRIBUTION_INFO] = asked_by
     enqueue(session, f"{op.public_id}:freeze", "freeze",
             operation_payload(op, wallet=wallet, reason=RISK_FREEZE_REASON))
     return op.public_id
