@@ -35,6 +35,7 @@ from api.routes import (
     merchants,
     notification_subscriptions,
     operations,
+    risk,
     transfers,
     vault,
     wallets,
@@ -42,6 +43,7 @@ from api.routes import (
 from api.routing import install_fast_routes, lane_routes, stream_routes
 from node.db import create_engine
 from node.logs import configure_logging
+from node.risk.state import check_settings_rules
 from node.roles import held_roles
 from node.runner import freeze_startup_objects
 from node.settings import NodeSettings, load_settings
@@ -53,7 +55,7 @@ API_VERSION = "1.0.0"
 API_ROLES: Final = frozenset({"api"})  # /metrics says it (walletnet_role_held), beside the roles held (node/roles)
 
 ROUTES = (transfers, merchant_payments, atm, merchants, health, wallets, accounts, atms, vault, operations, api_keys,
-          customer_sessions, customers, notification_subscriptions)
+          customer_sessions, customers, notification_subscriptions, risk)
 """The route modules (one per URL prefix, :mod:`api.routes`), in the order their routers are included: a request
 is matched against them in turn, so the payment routes come first (P2P, merchant payments, ATM cash, POS payments;
 the OpenAPI document keeps its own order, api/openapi.py)."""
@@ -102,6 +104,7 @@ def create_app(settings: NodeSettings, *, engine: Engine | None = None,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
     )
+    check_settings_rules(settings)
     app.state.walletnet = AppState(settings, db, network_factory)
     install_problem_handlers(app)
     routers = tuple(module.router for module in ROUTES)

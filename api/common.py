@@ -151,8 +151,9 @@ PAYING_WALLET_PROBLEMS: Final = (ProblemKind.WALLET_NOT_CUSTODIED_HERE, ProblemK
 """What an endpoint that moves money of a wallet this bank keeps may answer for the wallet."""
 
 SPENDING_PROBLEMS: Final = (ProblemKind.AUTHORIZATION_INVALID, ProblemKind.INSUFFICIENT_BALANCE,
-                            ProblemKind.LIMIT_EXCEEDED)
-"""What spending from a wallet may answer: the customer's signed authorization, the balance, the tier's limits."""
+                            ProblemKind.LIMIT_EXCEEDED, ProblemKind.RISK_DECLINED)
+"""What spending from a wallet may answer: the customer's signed authorization, the balance, the tier's limits, the
+bank's risk rules (docs/risk.md)."""
 
 PAYMENT_REQUEST_PROBLEMS: Final = (ProblemKind.PAYMENT_REQUEST_EXPIRED, ProblemKind.ORDER_ALREADY_PAID,
                                    ProblemKind.MERCHANT_NOT_ACTIVE)

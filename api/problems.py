@@ -107,6 +107,7 @@ class ProblemKind(StrEnum):
     PAYMENT_REQUEST_EXPIRED = "payment-request-expired"
     REFUND_EXCEEDS_REFUNDABLE = "refund-exceeds-refundable"
     CUSTOMER_SESSION_REQUIRED = "customer-session-required"
+    RISK_DECLINED = "risk-declined"
 
     @property
     def uri(self) -> str:
@@ -156,6 +157,7 @@ KINDS: Final[Mapping[ProblemKind, _KindInfo]] = {
     ProblemKind.PAYMENT_REQUEST_EXPIRED: _KindInfo(409, "The payment request has expired"),
     ProblemKind.REFUND_EXCEEDS_REFUNDABLE: _KindInfo(422, "The refund exceeds what remains refundable"),
     ProblemKind.CUSTOMER_SESSION_REQUIRED: _KindInfo(403, "A customer session token is required"),
+    ProblemKind.RISK_DECLINED: _KindInfo(403, "The bank's risk rules declined the payment"),
 }
 
 # Contract reverts (by Solidity error name) that have a problem kind of their own.

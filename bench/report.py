@@ -15,6 +15,7 @@ from bench import ratio
 from bench.api_load import ApiLoadResult, LatencyResult, percentile
 from bench.indexer_catchup import CatchUpResult
 from bench.loadgen import LoadResult
+from bench.risk_cost import RiskCost
 from bench.scale import ScaleResult, render_scale
 from bench.scale_out import WorkersPoint
 
@@ -34,6 +35,7 @@ class BenchResult:
     stopped_threads: list[str] = field(default_factory=list)  # node threads that failed during the run
     scale_out: list[WorkersPoint] = field(default_factory=list)  # P2P on PostgreSQL by API workers (empty: skipped)
     scale: ScaleResult | None = None  # work that grows with the number of wallets (bench.scale)
+    risk: RiskCost | None = None  # what the risk engine adds to a P2P payment's admission (bench.risk_cost)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,17 @@ def figures(r: BenchResult) -> list[Figure]:
                  count, "count", "0", lambda v: v == 0) for bank, count in api.differences.items()),
         Figure(f"indexer catch-up over {r.catchup.events:,} events", r.catchup.events_per_s, "events/s",
                ">= 5,000", lambda v: v >= 5_000),
+        *_risk_figures(r.risk),
     ]
+
+
+def _risk_figures(cost: RiskCost | None) -> list[Figure]:
+    """The risk engine's added admission cost per P2P payment (bench.risk_cost), p99 against issue 22's 1 ms."""
+    if cost is None:
+        return []
+    return [Figure(f"risk engine: admission cost added per P2P payment, p99 (in process, SQLite, batches of "
+                   f"{cost.batch} from {cost.payers} payers)", cost.percentile(99), "ms", "<= 1 ms",
+                   lambda v: v <= 1.0)]
 
 
 def _latency_figures(lat: LatencyResult | None, p99_target_ms: float | None) -> list[Figure]:

@@ -167,6 +167,13 @@ class NodeSettings(BaseSettings):
     notification_streams_max: int = Field(
         1_000, ge=1, le=1_000_000, description="notification streams (SSE) one API process serves at once; one more "
                                                "is refused with 503")
+    risk_rules: list[dict[str, Any]] | None = Field(
+        None, description="the risk engine's rules (docs/risk.md; node.risk.rules.Rule each); null: the defaults. "
+                           "A set changed through the API (PUT /v1/risk/rules) replaces them")
+    risk_timezone: str = Field(
+        "UTC", pattern=r"^[A-Za-z0-9_+/-]{1,64}$", description="the bank's time zone (IANA), for the night rule")
+    risk_review_timeout: int = Field(
+        3600, ge=60, le=30 * 86_400, description="seconds a payment held for review waits before it is declined")
     customer_session_ttl: int = Field(
         900, ge=30, le=4 * 3600, description="seconds a customer session token lives (a login backend may ask for "
                                              "less); 15 min by default, 4 h at most")
@@ -224,6 +231,17 @@ class NodeSettings(BaseSettings):
     def _check_rpc_url(cls, value: str) -> str:
         if not re.match(r"^(https?|wss?)://[^\s/]+", value):
             raise ValueError("rpc_url must be an http(s):// or ws(s):// URL")
+        return value
+
+    @field_validator("risk_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"risk_timezone {value!r} is not an IANA time zone") from None
         return value
 
     @field_validator("webhook_proxy")

@@ -19,6 +19,7 @@ from node.notifications.models import CustomerSettings, Notification
 from node.operations.models import Operation
 from node.outbox import OutboxRow
 from node.reconcile.runs import ReconciliationRun
+from node.risk.models import RiskDecision, RiskPayee, RiskRuleSet, RiskWalletState
 from node.roles.models import NodeRole
 from node.second_factor.models import SecondFactor, SecondFactorAudit, SecondFactorFailures
 from node.subscriptions.models import NotificationSubscription
@@ -49,6 +50,10 @@ __all__ = [
     "PaymentRequestRecord",
     "Posting",
     "ReconciliationRun",
+    "RiskDecision",
+    "RiskPayee",
+    "RiskRuleSet",
+    "RiskWalletState",
     "SecondFactor",
     "SecondFactorAudit",
     "SecondFactorFailures",

@@ -93,6 +93,7 @@ __all__ = [
     "RequestTimeoutError",
     "RequestTooLargeError",
     "RevertReason",
+    "RiskDeclinedError",
     "SecondFactorCoolingOffError",
     "SecondFactorInvalidError",
     "SecondFactorLockedError",
@@ -940,6 +941,27 @@ class CustomerSessionRequiredError(ForbiddenError):
     """An ``app`` API key alone acts for no customer: mint a customer session and send its token."""
 
     slug = "customer-session-required"
+
+
+class RiskDeclinedError(ForbiddenError):
+    """The bank's risk rules declined the payment (``action`` ``freeze``: and froze the wallet); nothing moved."""
+
+    slug = "risk-declined"
+
+    @property
+    def decision(self) -> str | None:
+        """The decision's id (``rd_...``): what a risk officer looks up."""
+        value = self.problem.get("decision")
+        return str(value) if value is not None else None
+
+    @property
+    def action(self) -> str | None:
+        value = self.problem.get("action")
+        return str(value) if value is not None else None
+
+    @property
+    def rules(self) -> list[str]:
+        return [str(r) for r in self.problem.get("rules") or []]
 
 
 class InsufficientFundsError(ApiProblemError):

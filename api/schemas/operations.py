@@ -18,7 +18,8 @@ class OperationOut(BaseModel):
     kind: str = Field(description="wallet_open, tier_change, freeze, unfreeze, account_binding, wallet_close, "
                                   "topup, redemption, atm_cash_in, atm_cash_out, p2p, merchant_onboard, "
                                   "merchant_payment, merchant_refund, settlement")
-    status: str = Field(description="pending, held, completed, failed or released")
+    status: str = Field(description="pending, pending_review (held by the bank's risk rules for a risk officer), held, "
+                                    "completed, failed or released")
     final: bool = Field(description="true once the status will not change any more")
     channel: str
     api_key_id: int | None = Field(None, description="the API key that asked (for a customer session: the key "

@@ -26,6 +26,7 @@ class Scope(StrEnum):
     ADMIN = "admin"
     REGULATOR = "regulator"
     AUTH = "auth"  # the bank's login backend: mints and revokes customer sessions, nothing else
+    RISK = "risk"  # the bank's risk officers: the review queue, decisions, rules, suspicious-activity exports
 
 
 class ApiKey(Base):

@@ -72,7 +72,7 @@ from node.operations.models import (
     operation_row,
 )
 from node.outbox import OutboxRow
-from node.second_factor import service as second_factor
+from node.risk import service as risk
 from node.settings import NodeSettings
 from node.wallets.models import WalletState, find_wallet
 from node.writer.kinds import hold_payload
@@ -442,15 +442,16 @@ def submit_cash_out(session: Session, settings: NodeSettings, network: Network, 
     if cash - reserved < value:
         raise AtmCashError(f"ATM {atm.atm_id} cannot dispense {value}: it has {cash - reserved} available",
                            available=cash - reserved)
-    second_factor.require(session, settings, holder, value, totp, api_key_id=api_key_id)
+    screening = risk.screen(session, settings, risk.Payment("atm_cash_out", holder, None, value, CHANNEL, "customer",
+                                                            now), totp_code=totp, api_key_id=api_key_id)
     op = new_operation(session, OperationKind.ATM_CASH_OUT, channel=CHANNEL, api_key_id=api_key_id, wallet=holder,
                        amount_minor=value, currency=settings.currency, account=atm_account(atm.atm_id),
                        ref=new_ref("ATMOUT"),
                        details={"atm_id": atm.atm_id, "event_id": event_id, "hold_id": hold_id,
                                 "expires_at": auth.expires_at, "stage": CashOutStage.PLACING.value},
                        ledger=settings.ledger_adapter)
-    outbox.enqueue(session, hold_key(hold_id, "place"), "place_hold", operation_payload(op, "place",
-                                                                                        **hold_payload(signed)))
+    risk.admit(session, settings, screening, op, hold_key(hold_id, "place"), "place_hold",
+               operation_payload(op, "place", **hold_payload(signed)))  # (never held: an ATM's review declines)
     return op
 
 

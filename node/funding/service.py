@@ -46,6 +46,7 @@ from node.operations.checks import (
 from node.operations.local_state import local_now
 from node.operations.models import Operation, OperationKind, new_operation, new_ref, operation_payload
 from node.outbox import enqueue
+from node.risk import service as risk
 from node.second_factor import service as second_factor
 from node.settings import NodeSettings
 from node.wallets.access import CustodiedWallet, custodied_wallet
@@ -246,13 +247,15 @@ def redeem(session: Session, settings: NodeSettings, network: Network, *, wallet
     if nonce_in_flight(session, found.address, OperationKind.REDEMPTION, nonce, completed=True):
         raise AuthorizationInvalidError("this Redemption was used already", nonce=nonce)
     check_outflow(session, network, found.address, amount_minor, now=now)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
+    screening = risk.screen(session, settings, risk.Payment("redemption", found.address, None, amount_minor, channel,
+                                                            signed_by, now), totp_code=totp_code, api_key_id=api_key_id)
     ensure_system_accounts(ledger, settings.currency)
     ref = new_ref("REDEEM")
     op = new_operation(session, OperationKind.REDEMPTION, channel=channel, api_key_id=api_key_id,
                        wallet=found.address, amount_minor=amount_minor, currency=settings.currency, account=account,
                        ref=ref, details={"nonce": nonce, "signed_by": signed_by,
                                          "valid_before": signed.authorization.valid_before},
-                       ledger=settings.ledger_adapter)
-    enqueue(session, f"{op.public_id}:redeem", "redeem", operation_payload(op, **redeem_payload(signed, ref)))
+                       ledger=settings.ledger_adapter, status=screening.status)
+    risk.admit(session, settings, screening, op, f"{op.public_id}:redeem", "redeem",
+               operation_payload(op, **redeem_payload(signed, ref)))
     return op

@@ -1,20 +1,21 @@
-"""The POS lane: payments that merchants' points of sale hand in (customer-presented QR codes), admitted in
-batches, many in one database transaction (a :class:`node.lanes.Lane`).
+"""The POS lane: payments that merchants' points of sale hand in (customer-presented QR codes), admitted in batches,
+many in one database transaction (a :class:`node.lanes.Lane`).
 
-Each batch reads for all its payments at once: the merchants (locked: ``FOR UPDATE`` on PostgreSQL), the
-idempotency keys, the chain's clock as the node last saw it, the node's view of the merchants, orders and payers
-(the indexer's checkpoint), the orders' requests and the payments of those orders on their way, the payers'
-outflows the view does not show yet, and the bank's request-signing key. Then, for each payment in arrival
-order, the checks of :func:`node.merchants.service.pos_payment`, in memory: the merchant, the payment's
-signature, deadline, merchant and order, the amount the merchant asked for, the payer's state, balance and limits
-(less what earlier payments of the batch took); then the bank signs the request the payment answers. A payer of
-another bank that the view does not show (a node that indexes its own bank's wallets only, or a wallet opened a
-moment ago) is admitted on its signature: the chain judges its balance and limits when the payment is relayed,
-and a refusal fails the operation with the contract's reason, as for any payment. A payment the view cannot
-admit (a merchant it does not show active, a payer it would refuse, a payer of this bank it does not show yet, a
-payment that brings a request signature of its own) runs ``pos_payment`` itself under a savepoint, which asks
-the chain; its payer then keeps to that path for the rest of the batch. Then one insert per table (requests,
-operations, outbox rows, keys) and one commit, and only then are the points of sale answered.
+Each batch reads for all its payments at once: the merchants (locked: ``FOR UPDATE`` on PostgreSQL), the idempotency
+keys, the chain's clock as the node last saw it, the node's view of the merchants, orders and payers (the indexer's
+checkpoint), the orders' requests and the payments of those orders on their way, the payers' outflows the view does
+not show yet, and the bank's request-signing key. Then, for each payment in arrival order, the checks of
+:func:`node.merchants.service.pos_payment`, in memory: the merchant, the payment's signature, deadline, merchant and
+order, the amount the merchant asked for, the payer's state, balance and limits (less what earlier payments of the
+batch took) and, for this bank's own customers, its risk rules (anything but a plain allow runs ``pos_payment``,
+which records and acts on the decision); then the bank signs the request the payment answers. A payer of another
+bank that the view does not show (a node that indexes its own bank's wallets only, or a wallet opened a moment ago)
+is admitted on its signature: the chain judges its balance and limits when the payment is relayed, and a refusal
+fails the operation with the contract's reason, as for any payment. A payment the view cannot admit (a merchant it
+does not show active, a payer it would refuse, a payer of this bank it does not show yet, a payment that brings a
+request signature of its own) runs ``pos_payment`` itself under a savepoint, which asks the chain; its payer then
+keeps to that path for the rest of the batch. Then one insert per table (requests, operations, outbox rows, keys)
+and one commit, and only then are the points of sale answered.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from node.operations.checks import admits, check_authorization, unindexed_outflo
 from node.operations.local_state import chain_now, day_start, indexed_block, local_wallets, spent_since
 from node.operations.models import IN_FLIGHT, Operation, OperationKind
 from node.outbox import OutboxRow
+from node.risk.engine import Payment
+from node.risk.state import RiskView
 from node.wallets.models import WalletRecord
 from wallet_sdk.authorizations import MerchantPayment, SignedAuthorization
 from wallet_sdk.chain.network import Network
@@ -67,7 +70,8 @@ _REQUESTS = select(PaymentRequestRecord.merchant_id, PaymentRequestRecord.order_
                    PaymentRequestRecord.expires_at).where(
     PaymentRequestRecord.merchant_id.in_(bindparam("ids", expanding=True)),
     PaymentRequestRecord.order_id.in_(bindparam("orders", expanding=True)))
-_OWN = select(WalletRecord.address).where(WalletRecord.address.in_(bindparam("addresses", expanding=True)))
+_OWN = select(WalletRecord.address, WalletRecord.created_at, WalletRecord.updated_at).where(
+    WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 _ON_THEIR_WAY = select(Operation.details).where(
     Operation.kind == OperationKind.MERCHANT_PAYMENT, Operation.status.in_(IN_FLIGHT),
     Operation.details["merchant_id"].as_string().in_(bindparam("ids", expanding=True)),
@@ -119,7 +123,9 @@ class _Batch(Batch[PosRequest]):
         self.block = indexed_block(session)
         self.views = local_wallets(session, self.payers) if self.block is not None else {}
         self.unindexed = unindexed_outflows(session, self.payers, self.block) if self.block is not None else {}
-        self.own = set(db.execute(_OWN, {"addresses": self.payers}).scalars())
+        self.own = {row.address: row for row in db.execute(_OWN, {"addresses": self.payers})}
+        merchants = {row.wallet for row in self.merchants.values()}
+        self.risk = RiskView(session, self.lane.settings, list(self.own), merchants)  # this bank's payers only
         self._key: Any = None
 
     # ------------------------------------------------------------------ a payment
@@ -165,6 +171,16 @@ class _Batch(Batch[PosRequest]):
                 return None
         elif payer in self.own:  # this bank's, but not in the view yet: asked of the chain
             return None
+        own = self.own.get(payer)
+        screened = None
+        if own is not None and local is not None:  # this bank's customer: its risk rules judge the payment
+            payment = Payment("merchant_payment", payer, merchant.wallet, auth.amount, "merchant", "customer",
+                              self.now)
+            profile, verdict = self.risk.evaluate(payment, opened_at=own.created_at, changed_at=own.updated_at,
+                                                  daily_limit=local.daily_outflow_limit)
+            if not verdict.allowed:
+                return None  # pos_payment judges again, records the decision and acts on it
+            screened = (payment, profile)
         key, terms = self._signing_key(), auth.request_terms()
         signature = None
         if asked is None:  # the POS named the amount: this bank requests the order now
@@ -186,6 +202,8 @@ class _Batch(Batch[PosRequest]):
         self.rows.append(row)
         self.taken_out[payer] = self.taken_out.get(payer, 0) + auth.amount
         self.on_their_way.add(order)
+        if screened is not None:
+            self.risk.record(*screened)
         return values
 
     def _signing_key(self) -> Any:
@@ -220,6 +238,7 @@ class _Batch(Batch[PosRequest]):
             if rows:
                 db.execute(insert(table), rows)
                 rows.clear()
+        self.risk.write(self.session)
         self.keys.write()
 
 

@@ -96,7 +96,7 @@ from node.operations.models import (
     operation_row,
 )
 from node.outbox import enqueue, new_row
-from node.second_factor import service as second_factor
+from node.risk import service as risk
 from node.settings import NodeSettings
 from node.wallets.access import custodied_wallet
 from node.wallets.models import (
@@ -589,13 +589,20 @@ def _signer_check(session: Session, settings: NodeSettings, network: Network) ->
 
 def _payment_operation(session: Session, settings: NodeSettings, signed: SignedAuthorization[MerchantPayment], *,
                        acquirer: str, merchant_id: str, order_id: str, channel: str, api_key_id: int | None,
-                       signed_by: str, merchant_wallet: str) -> Operation:
+                       signed_by: str, merchant_wallet: str, screening: risk.Screening | None) -> Operation:
+    """The payment's operation and its ``merchant_pay`` row; ``screening``: the payer's bank's risk verdict
+    (None: the payer is another bank's, whose engine is not this one)."""
     values, row = payment_rows(settings, signed, acquirer=acquirer, merchant_id=merchant_id, order_id=order_id,
                                channel=channel, api_key_id=api_key_id, signed_by=signed_by,
                                merchant_wallet=merchant_wallet, attribution=session.info.get(ATTRIBUTION_INFO))
+    if screening is not None:
+        values["status"] = screening.status
     op = insert_new(session, Operation, values, unique=("public_id",))
     assert op is not None, "public ids are 128 random bits"
-    enqueue(session, row["idempotency_key"], row["kind"], row["payload"])
+    if screening is None:
+        enqueue(session, row["idempotency_key"], row["kind"], row["payload"])
+    else:
+        risk.admit(session, settings, screening, op, row["idempotency_key"], row["kind"], row["payload"])
     return op
 
 
@@ -653,11 +660,12 @@ def pay_request(session: Session, settings: NodeSettings, network: Network, *, p
     acquirer, merchant_id, order_id, merchant_wallet = _check_payment(session, settings, network,
                                                                       signed.authorization, now)
     check_outflow(session, network, found.address, signed.authorization.amount, now=now)
-    second_factor.require(session, settings, found.address, signed.authorization.amount, totp_code,
-                          api_key_id=api_key_id)
+    screening = risk.screen(session, settings, risk.Payment(
+        "merchant_payment", found.address, merchant_wallet, signed.authorization.amount, channel, signed_by, now),
+        totp_code=totp_code, api_key_id=api_key_id)
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by=signed_by,
-                              merchant_wallet=merchant_wallet)
+                              merchant_wallet=merchant_wallet, screening=screening)
 
 
 def pos_payment(session: Session, settings: NodeSettings, network: Network, merchant_id: str, *, payload: str,
@@ -692,6 +700,9 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
     check_authorization(item, network, signer=auth.payer, now=now)
     _require_active_payer(session, network, auth.payer)
     check_outflow(session, network, auth.payer, auth.amount, now=now)
+    screening = risk.screen(session, settings, risk.Payment(
+        "merchant_payment", auth.payer, merchant.wallet, auth.amount, channel, "customer", now), totp_code=None,
+        api_key_id=api_key_id, second_factor_asked=False) if _keeps(session, auth.payer) else None
     if request is None:  # the POS named the amount: this bank requests the order now
         _new_request(session, settings, network, merchant_id, order_id, amount_minor=auth.amount,
                      expires_at=auth.valid_before, description="", api_key_id=api_key_id)
@@ -700,7 +711,12 @@ def pos_payment(session: Session, settings: NodeSettings, network: Network, merc
         auth.request_terms().sign(key, network.settlement_domain())))
     return _payment_operation(session, settings, signed, acquirer=acquirer, merchant_id=merchant_id,
                               order_id=order_id, channel=channel, api_key_id=api_key_id, signed_by="customer",
-                              merchant_wallet=merchant.wallet)
+                              merchant_wallet=merchant.wallet, screening=screening)
+
+
+def _keeps(session: Session, wallet: str) -> bool:
+    """Whether this bank keeps ``wallet`` (its risk rules judge only its own customers' payments)."""
+    return session.scalars(select(WalletRecord.id).where(WalletRecord.address == wallet)).first() is not None
 
 
 def check_for_merchant(settings: NodeSettings, merchant_id: str, auth: MerchantPayment) -> None:

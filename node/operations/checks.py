@@ -198,7 +198,9 @@ def nonces_in_flight(session: Session, kind: OperationKind, pairs: Iterable[tupl
     wanted = set(pairs)
     if not wanted:
         return set()
-    statuses = [OperationStatus.PENDING, OperationStatus.COMPLETED] if completed else [OperationStatus.PENDING]
+    statuses = [OperationStatus.PENDING, OperationStatus.PENDING_REVIEW]  # a held one's nonce is spoken for
+    if completed:
+        statuses.append(OperationStatus.COMPLETED)
     rows = session.connection().execute(_NONCES_USED, {
         "wallets": list({w for w, _ in wanted}), "nonces": list({n for _, n in wanted})})
     return wanted.intersection((row.wallet, row.auth_nonce) for row in rows

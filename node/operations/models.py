@@ -11,9 +11,10 @@ completion happens exactly once, atomically with the row's final state. Each dom
 in its ``completions`` (or ``service``) module; importing :mod:`node.jobs` loads them all, which every process
 that runs the chain writer does.
 
-Statuses (:class:`OperationStatus`): ``pending`` (effects in flight), ``held`` (ATM cash-out waiting for the
-dispense), ``completed``, ``failed`` (nothing happened, or what happened was undone), ``released`` (an ATM
-hold returned to the wallet).
+Statuses (:class:`OperationStatus`): ``pending`` (effects in flight), ``pending_review`` (held by the risk engine
+until a risk officer approves it, then ``pending``, or declines it, then ``failed``), ``held`` (ATM cash-out
+waiting for the dispense), ``completed``, ``failed`` (nothing happened, or what happened was undone),
+``released`` (an ATM hold returned to the wallet).
 
 Who asked is recorded on each operation: the channel and API key the flow passes, and what the API knows
 beyond them (a teller's branch and operator, a customer session), which it puts on the request's database
@@ -104,6 +105,7 @@ class OperationKind(StrEnum):
 
 class OperationStatus(StrEnum):
     PENDING = "pending"
+    PENDING_REVIEW = "pending_review"  # held by the risk engine for a risk officer (node.risk): nothing enqueued
     HELD = "held"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -119,8 +121,8 @@ class Operation(Base):
     __table_args__ = (
         Index("ix_operations_wallet_id", "wallet", "id"),
         Index("ix_operations_kind_status", "kind", "status"),  # open ATM cash-outs, swept every round (0006)
-        Index("ix_operations_wallet_auth_nonce", "wallet", "auth_nonce"),  # nonces used, every payment (0018)
-        Index("ix_operations_wallet_status", "wallet", "status"),  # a payer's pending outflows (0018)
+        Index("ix_operations_wallet_auth_nonce", "wallet", "auth_nonce"),  # nonces used, every payment (0019)
+        Index("ix_operations_wallet_status", "wallet", "status"),  # a payer's pending outflows (0019)
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -312,9 +312,10 @@ def is_enrolled(session: Session, wallet: str) -> bool:
 
 
 def require(session: Session, settings: NodeSettings, wallet: str, amount_minor: int, code: str | None, *,
-            api_key_id: int | None = None, now: float | None = None) -> bool:
+            api_key_id: int | None = None, now: float | None = None, threshold: int | None = None) -> bool:
     """Check the second factor for moving ``amount_minor`` out of (or into) ``wallet``.
 
+    ``threshold`` replaces the bank's (the risk engine's step-up asks for a code at any amount: 0).
     Returns False when the amount is at or below the threshold (nothing checked), True when a code was
     checked and accepted (it is used up, and the count of wrong codes starts afresh, when ``session`` commits).
     A wrong code is counted at once, whatever becomes of ``session`` (see the module docstring): ``session``
@@ -326,7 +327,8 @@ def require(session: Session, settings: NodeSettings, wallet: str, amount_minor:
         SecondFactorLockedError: too many wrong codes lately; no code is looked at.
         SecondFactorInvalidError: the code does not match the current time window, or was used before.
     """
-    threshold = settings.second_factor_threshold
+    if threshold is None:
+        threshold = settings.second_factor_threshold
     if amount_minor <= threshold:
         return False
     seconds = _moment(now)

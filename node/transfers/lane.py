@@ -12,12 +12,15 @@ Rather than running :func:`node.transfers.service.transfer` per request, each ba
    key (a replay, a reused key), the API's own checks, the payer's owner, then either the **fast path** (a
    signed transfer from an active wallet of this bank, to a wallet the view knows, within the second-factor
    threshold, that the view admits: checked in memory, against the batch's reads plus what earlier requests
-   of the batch took from the payer) or the **full path** (``transfer`` itself, under a savepoint, after the
+   of the batch took from the payer, and that the risk rules allow, judged on the payers' risk state read once
+   for the batch, :mod:`node.risk.state`) or the **full path** (``transfer`` itself, under a savepoint, after the
    batch's rows so far are written so that it sees them: custodial payers, QR payloads, codes, wallets the
-   view does not know or would refuse). A payer that took the full path takes it for the rest of the batch.
-3. **Writes for all of them at once**: the operations, their outbox rows and their idempotency keys, each
-   recorded as completed with its answer (the key is never in flight: it commits with the work, or not at
-   all), then one commit. Only then is any request answered.
+   view does not know or would refuse, payments the risk rules do not simply allow: there the engine judges
+   again, records its decision and acts on it). A payer that took the full path takes it for the rest of the
+   batch.
+3. **Writes for all of them at once**: the operations, their outbox rows, the payers' risk state and their
+   idempotency keys, each recorded as completed with its answer (the key is never in flight: it commits with
+   the work, or not at all), then one commit. Only then is any request answered.
 
 Two payments from one wallet are strictly ordered (one thread, one transaction at a time, the payer's record
 locked), so they never both pass a balance that covers one; payments from different wallets share the
@@ -45,6 +48,8 @@ from node.operations.models import (
     operation_row,
 )
 from node.outbox import OutboxRow, new_row
+from node.risk.engine import Payment
+from node.risk.state import RiskView
 from node.transfers.service import decode_transfer, signed_transfer, transfer
 from node.wallets.models import WalletRecord, WalletState
 from node.writer.kinds import relay_payload
@@ -72,7 +77,8 @@ class TransferRequest:
     check: Callable[[], None] | None = None  # the API's own checks, run once the key is judged
 
 
-_PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.state).where(
+_PAYERS = select(WalletRecord.address, WalletRecord.customer_ref, WalletRecord.state, WalletRecord.created_at,
+                 WalletRecord.updated_at).where(
     WalletRecord.address.in_(bindparam("addresses", expanding=True)))
 
 
@@ -119,6 +125,7 @@ class _Batch(Batch[TransferRequest]):
                   if isinstance(signed, SignedAuthorization)]
         self.used = nonces_in_flight(session, OperationKind.P2P, nonces, completed=True)
         self.payers = payers
+        self.risk = RiskView(session, self.lane.settings, payers, payees)
 
     # ------------------------------------------------------------------ a request
 
@@ -167,6 +174,11 @@ class _Batch(Batch[TransferRequest]):
         out = self.unindexed.get(payer, 0) + self.taken_out.get(payer, 0)
         if not admits(local, request.amount_minor, out, lambda: self._spent_today(payer, now)):
             return None  # the full path asks the chain, and says why it refuses
+        payment = Payment("p2p", payer, payee, request.amount_minor, request.channel, "customer", now)
+        profile, verdict = self.risk.evaluate(payment, opened_at=record.created_at, changed_at=record.updated_at,
+                                              daily_limit=local.daily_outflow_limit)
+        if not verdict.allowed:
+            return None  # the full path decides again on the written state, records and acts on the decision
         values = operation_row(
             OperationKind.P2P, channel=request.channel, api_key_id=request.api_key_id,
             attribution=request.attribution, wallet=payer, counterparty=payee, amount_minor=request.amount_minor,
@@ -177,6 +189,7 @@ class _Batch(Batch[TransferRequest]):
                                  {**relay_payload([signed]), "operation": values["public_id"]}))
         self.taken_out[payer] = self.taken_out.get(payer, 0) + request.amount_minor
         self.nonces.add((payer, nonce))
+        self.risk.record(payment, profile)
         return values
 
     def _spent_today(self, payer: str, now: int) -> int:
@@ -213,6 +226,7 @@ class _Batch(Batch[TransferRequest]):
             if rows:
                 db.execute(insert(table), rows)
                 rows.clear()
+        self.risk.write(self.session)
         self.keys.write()
 
 

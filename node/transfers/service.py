@@ -38,8 +38,7 @@ from node.operations.models import (
     operation_payload,
     refused,
 )
-from node.outbox import enqueue
-from node.second_factor import service as second_factor
+from node.risk import service as risk
 from node.settings import NodeSettings
 from node.wallets.access import custodied_wallet
 from node.wallets.models import CustodyMode, custodial_key
@@ -107,7 +106,9 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
         AuthorizationInvalidError: from/to/value differ from the request, another chain or token, bad
             signature, expired, or its nonce is used.
         InsufficientBalanceError / LimitExceededError: the payer's side would be refused on chain.
-        SecondFactorRequiredError / SecondFactorInvalidError.
+        SecondFactorRequiredError / SecondFactorInvalidError (above the threshold, or the risk rules' step-up).
+        RiskDeclinedError: the bank's risk rules decline it (or froze the wallet); one they hold for review is
+            written ``pending_review`` and waits for a risk officer (node.risk.service).
     """
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 1 <= amount_minor <= MAX_AMOUNT:
         raise FlowValidationError("amount", f"expected an integer of minor units from 1 to {MAX_AMOUNT}")
@@ -138,12 +139,15 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
             raise AuthorizationInvalidError("this transfer's nonce was used already", nonce=str(auth.nonce))
         signed_by = "customer"
     check_outflow(session, network, found.address, amount_minor, now=now)
-    second_factor.require(session, settings, found.address, amount_minor, totp_code, api_key_id=api_key_id)
+    screening = risk.screen(session, settings, risk.Payment(
+        "p2p", found.address, payee_address, amount_minor, channel, signed_by, now), totp_code=totp_code,
+        api_key_id=api_key_id)
     details: dict[str, Any] = {"nonce": str(auth.nonce), "valid_before": auth.valid_before, "signed_by": signed_by}
     op = new_operation(session, OperationKind.P2P, channel=channel, api_key_id=api_key_id, wallet=found.address,
                        counterparty=payee_address, amount_minor=amount_minor, currency=settings.currency,
-                       details=details)
-    enqueue(session, f"{op.public_id}:relay", "relay_transfers", operation_payload(op, **relay_payload([signed])))
+                       details=details, status=screening.status)
+    risk.admit(session, settings, screening, op, f"{op.public_id}:relay", "relay_transfers",
+               operation_payload(op, **relay_payload([signed])))
     return op
 
 

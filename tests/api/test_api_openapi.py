@@ -94,6 +94,15 @@ EXPECTED = {
     ("post", "/v1/notification-subscriptions"): ("create_notification_subscription", ["admin"]),
     ("get", "/v1/notification-subscriptions"): ("list_notification_subscriptions", ["admin"]),
     ("get", "/v1/notification-subscriptions/{name}"): ("get_notification_subscription", ["admin"]),
+    ("get", "/v1/risk/reviews"): ("list_risk_reviews", ["risk"]),
+    ("post", "/v1/risk/reviews/{decision_id}/approve"): ("approve_risk_review", ["risk"]),
+    ("post", "/v1/risk/reviews/{decision_id}/decline"): ("decline_risk_review", ["risk"]),
+    ("get", "/v1/risk/decisions"): ("list_risk_decisions", ["risk", "regulator"]),
+    ("get", "/v1/risk/decisions/{decision_id}"): ("get_risk_decision", ["risk", "regulator"]),
+    ("get", "/v1/risk/rules"): ("get_risk_rules", ["risk", "admin", "regulator"]),
+    ("put", "/v1/risk/rules"): ("set_risk_rules", ["admin", "risk"]),
+    ("get", "/v1/risk/rules/changes"): ("list_risk_rule_changes", ["risk", "admin", "regulator"]),
+    ("get", "/v1/risk/export"): ("export_risk_activity", ["risk", "regulator"]),
 }
 PUBLIC = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 

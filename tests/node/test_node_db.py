@@ -247,13 +247,13 @@ def test_a_writer_that_cannot_get_the_lock_within_the_busy_timeout_fails_as_lock
     engine.dispose()
 
 
-def test_0018_copies_each_operations_nonce_into_its_column(empty_db_url: str) -> None:
-    """Operations made before 0018 kept their authorization's nonce in ``details`` only: the upgrade copies it
+def test_0019_copies_each_operations_nonce_into_its_column(empty_db_url: str) -> None:
+    """Operations made before 0019 kept their authorization's nonce in ``details`` only: the upgrade copies it
     into ``auth_nonce`` (which the admission's look-ups read), and leaves operations without one NULL."""
     insert_op = text("INSERT INTO operations (public_id, kind, status, channel, wallet, details, created_at, "
                      "updated_at) VALUES (:p, :k, 'completed', 'app', '0xabc', :d, CURRENT_TIMESTAMP, "
                      "CURRENT_TIMESTAMP)")
-    upgrade(empty_db_url, "0017")
+    upgrade(empty_db_url, "0018")
     engine = create_engine(empty_db_url)
     try:
         with engine.begin() as connection:

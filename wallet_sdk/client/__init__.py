@@ -55,6 +55,7 @@ from wallet_sdk.client.notifications import (
     NotificationsEndpoints,
     NotificationSettings,
 )
+from wallet_sdk.client.risk import RiskDecision, RiskEndpoints, RiskRules
 from wallet_sdk.client.sessions import AsyncCustomerSessionEndpoints, CustomerSession, CustomerSessionEndpoints
 from wallet_sdk.client.transfers import AsyncTransfersEndpoints, TransfersEndpoints
 from wallet_sdk.client.wallets import AsyncWalletsEndpoints, WalletsEndpoints
@@ -77,6 +78,8 @@ __all__ = [
     "OperationTimeoutError",
     "Page",
     "PreparedRequest",
+    "RiskDecision",
+    "RiskRules",
     "SecretAlreadyShownError",
     "Teller",
     "TotpEnrolment",
@@ -91,7 +94,7 @@ __all__ = [
 
 
 class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpoints, AtmAdminEndpoints,
-             MerchantsEndpoints, CustomerSessionEndpoints, NotificationsEndpoints, BaseClient):
+             MerchantsEndpoints, CustomerSessionEndpoints, NotificationsEndpoints, RiskEndpoints, BaseClient):
     """Synchronous client: ``Client(base_url, api_key, timeout=10.0, retries=2)``; use it as a context manager.
     ``api_key`` may be a customer session token; ``teller=`` names a teller's branch and operator."""
 
@@ -116,7 +119,7 @@ class Client(CommonEndpoints, WalletsEndpoints, FundingEndpoints, TransfersEndpo
 
 class AsyncClient(AsyncCommonEndpoints, AsyncWalletsEndpoints, AsyncFundingEndpoints, AsyncTransfersEndpoints,
                   AsyncAtmAdminEndpoints, AsyncMerchantsEndpoints, AsyncCustomerSessionEndpoints,
-                  AsyncNotificationsEndpoints, BaseAsyncClient):
+                  AsyncNotificationsEndpoints, RiskEndpoints, BaseAsyncClient):
     """Asynchronous client: ``async with AsyncClient(base_url, api_key) as bank: await bank.top_up(...)``."""
 
     def as_customer(self, token: str | CustomerSession) -> AsyncClient:

@@ -29,7 +29,7 @@ class Operation:
 
     id: str
     kind: str
-    status: str  # pending, held, completed, failed, released
+    status: str  # pending, pending_review (risk review), held, completed, failed, released
     final: bool
     channel: str
     created_at: str

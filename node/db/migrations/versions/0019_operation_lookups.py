@@ -5,8 +5,8 @@ Every batch of payments asks which of its nonces a payer used already and what t
 lived only in ``details`` (JSON), so the question read every P2P operation of the node's life; pending outflows
 read every operation of the payer's. ``auth_nonce`` is filled from ``details`` for the operations there are.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-08
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
