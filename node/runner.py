@@ -64,7 +64,7 @@ class NodeRunner:
                  scope: IndexScope = IndexScope.NETWORK, writer_config: WriterConfig | None = None,
                  roles: Iterable[Role] = tuple(Role), role_poll: float = 1.0, heartbeat: float = 1.0) -> None:
         self.settings = settings
-        self.sessions = session_factory(engine)
+        self.sessions = session_factory(engine, background=True)  # requests get SQLite's lock first
         self.poll_interval = poll_interval
         self.roles = tuple(Role(role) for role in roles)
         self.role_poll = role_poll  # a standby tries the role's lock this often

@@ -15,7 +15,7 @@ it back when their transaction ends: SQLite's own busy handler makes a waiting w
 time) and lets whoever polls first in, so under load (a bank's API, writer and indexer in one process) writers
 starved and requests failed as "database is locked" after ``busy_timeout``. The Python lock hands over at once.
 Between processes on the same file (a bank's API and its node), a writer asks for SQLite's lock every 0.3 ms
-instead of sleeping in the busy handler (:func:`_begin_immediate_polled`).
+(the node's background work every 2 ms) instead of sleeping in the busy handler (:func:`_begin_immediate_polled`).
 
 PostgreSQL (psycopg 3): the default READ COMMITTED isolation; code that must not race takes row locks
 with ``with_for_update()``.
@@ -39,7 +39,11 @@ __all__ = ["SQLITE_BUSY_TIMEOUT_S", "WORK_SAVEPOINT", "WORK_SAVEPOINT_OPTION", "
            "reads_of", "session_factory", "transaction"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
-LOCK_POLL_S = 0.0003  # how often a writer asks for a SQLite file's write lock another process holds
+LOCK_POLL_S = 0.0003  # how often a request's writer asks for a SQLite file's write lock another process holds
+BACKGROUND_LOCK_POLL_S = 0.002  # how often the node's background work (writer, indexer, jobs) asks
+BACKGROUND_OPTION = "walletnet_background"
+"""Sessions of the node's background work (``session_factory(..., background=True)``): on SQLite they ask for the
+lock less often than requests, so that a request waiting with them gets the lock first."""
 SQLITE_POOL_SIZE = 20
 SQLITE_POOL_OVERFLOW = 100
 READ_ONLY_OPTION = "walletnet_read_only"
@@ -100,14 +104,17 @@ class _TurnTakingConnection(sqlite3.Connection):
             self.end_turn()
 
 
-def _begin_immediate_polled(dbapi: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE``, asking for the write lock every ``LOCK_POLL_S`` rather than in SQLite's busy handler.
+def _begin_immediate_polled(dbapi: sqlite3.Connection, poll: float) -> None:
+    """``BEGIN IMMEDIATE``, asking for the write lock every ``poll`` seconds rather than in SQLite's busy handler.
 
     Between processes on one file (a bank's API and its node) the handler is the only queue there is, and it
     is unfair and slow: a waiter sleeps 1, 2, 5, 10, 15, 20, 25 ... up to 100 ms between tries, so after a
     20 ms transaction of the other process it slept until 33 ms, and a writer that came back at once often took
-    the lock again first. Asking every fraction of a millisecond takes the lock within that of its release;
-    a failed try costs a few microseconds. The busy timeout is off only while asking.
+    the lock again first (the node's writer waited seconds for a turn while the API admitted payments).
+    Asking every fraction of a millisecond takes the lock soon after its release; a failed try costs a few
+    microseconds. Requests ask more often than the node's background work (``LOCK_POLL_S``,
+    ``BACKGROUND_LOCK_POLL_S``): when both wait, the request goes first, and the background work gets the
+    lock whenever no request wants it. The busy timeout is off only while asking.
     """
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     dbapi.execute("PRAGMA busy_timeout = 0")
@@ -119,7 +126,7 @@ def _begin_immediate_polled(dbapi: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                     raise
-            time.sleep(LOCK_POLL_S)
+            time.sleep(poll)
     finally:
         dbapi.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
 
@@ -190,7 +197,8 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
             if read_only:
                 connection.exec_driver_sql("BEGIN DEFERRED")
             elif isinstance(dbapi, _TurnTakingConnection) and dbapi.polls_for_lock:
-                _begin_immediate_polled(dbapi)
+                _begin_immediate_polled(dbapi, BACKGROUND_LOCK_POLL_S if options.get(BACKGROUND_OPTION, False)
+                                        else LOCK_POLL_S)
             else:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -205,15 +213,17 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engin
     return engine
 
 
-def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+def session_factory(engine: Engine, *, read_only: bool = False, background: bool = False) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (``expire_on_commit=False``).
 
     ``read_only=True`` sessions are for reports and API reads: on SQLite they begin ``DEFERRED`` and so neither
     wait for nor hold up writers; on PostgreSQL their transactions are ``READ ONLY`` (a write fails). Do not
     write through one on SQLite either: its snapshot may be stale, and the write would fail as locked.
+    ``background=True``: the node's background work (see ``BACKGROUND_OPTION``).
     """
     if not read_only:
-        return sessionmaker(engine, expire_on_commit=False)
+        bind = engine.execution_options(**{BACKGROUND_OPTION: True}) if background else engine
+        return sessionmaker(bind, expire_on_commit=False)
     options: dict[str, Any] = {READ_ONLY_OPTION: True}
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
