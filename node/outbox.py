@@ -46,6 +46,7 @@ from wallet_sdk.exceptions import ContractRevertError, DeclaredError, error_mess
 
 __all__ = [
     "TRANSITIONS",
+    "BulkConfirmation",
     "IllegalTransitionError",
     "OutboxConflictError",
     "OutboxError",
@@ -55,6 +56,8 @@ __all__ = [
     "OutcomeHook",
     "RowOutcome",
     "before_final",
+    "confirm_batch",
+    "confirms_in_bulk",
     "enqueue",
     "final_batch",
     "new_row",
@@ -280,6 +283,24 @@ def on_final(hook: OutcomeHook) -> OutcomeHook:
     return hook
 
 
+BulkConfirmation = Callable[[Session, Mapping[int, Any], str], "Callable[[], None] | None"]
+"""``confirm(session, payloads, tx_hash)`` of an :func:`on_final` hook: whether it can complete at once the rows
+``payloads`` (their payloads by outbox id) that the chain confirmed in ``tx_hash``; the function that does so, or
+None (the rows then become final one by one, through :func:`transition`). It must not write before it is
+called."""
+_bulk_confirmations: dict[OutcomeHook, BulkConfirmation] = {}
+
+
+def confirms_in_bulk(hook: OutcomeHook) -> Callable[[BulkConfirmation], BulkConfirmation]:
+    """Register how the :func:`on_final` ``hook`` completes a batch of confirmed rows at once (a decorator)."""
+
+    def register(bulk: BulkConfirmation) -> BulkConfirmation:
+        _bulk_confirmations[hook] = bulk
+        return bulk
+
+    return register
+
+
 BatchHook = Callable[[Session, Sequence[OutboxRow]], None]
 _batch_hooks: list[BatchHook] = []
 
@@ -307,6 +328,34 @@ def _run_final_hooks(session: Session, row: OutboxRow, outcome: RowOutcome) -> N
 
 
 # ------------------------------------------------------------------ transitions
+
+
+def confirm_batch(session: Session, payloads: Mapping[int, Any], tx_hash: str) -> bool:
+    """What :func:`transition` to ``confirmed`` does row by row, for the ``submitted`` rows ``payloads`` (their
+    payloads by id) that the chain confirmed, every one, in ``tx_hash``: one UPDATE of the rows, and every
+    :func:`on_final` hook completing them at once (:func:`confirms_in_bulk`). A writer's batch of a few hundred
+    openings spent most of its recording, with the write lock held, on the ORM's work for each row, its operation
+    and its wallet record. Returns False, having changed nothing, when a hook cannot (it has no bulk form, or
+    the rows are not all of a kind it completes so) or a row is not ``submitted``: the caller then transitions
+    each row."""
+    if len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x") or not payloads \
+            or any(hook not in _bulk_confirmations for hook in _final_hooks):
+        return False
+    ids = sorted(payloads)
+    states = session.execute(select(OutboxRow.state).where(OutboxRow.id.in_(ids)).with_for_update()).scalars().all()
+    if len(states) != len(ids) or any(OutboxState(state) is not OutboxState.SUBMITTED for state in states):
+        return False
+    completions = [_bulk_confirmations[hook](session, payloads, tx_hash) for hook in _final_hooks]
+    if any(complete is None for complete in completions):
+        return False
+    now = utcnow()
+    session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))
+                    .values(state=OutboxState.CONFIRMED, tx_hash=tx_hash, completed_at=now, updated_at=now)
+                    .execution_options(synchronize_session=False))
+    for complete in completions:
+        assert complete is not None
+        complete()
+    return True
 
 
 def submit_rows(session: Session, ids: Sequence[int], *, tx_hash: str, nonce: int) -> None:

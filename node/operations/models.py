@@ -31,7 +31,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Row,
+    String,
+    Text,
+    bindparam,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import node.api_keys.models  # noqa: F401  (api_keys, the target of api_key_id: a node process may not import it)
@@ -349,6 +361,56 @@ def hold_key(hold_id: str, step: str, attempt: int = 1) -> str:
     """The outbox key of a cash-out's hold ``step`` (place, capture, release): by the hold's id, so a withdrawal
     code is placed once at this bank whatever the ATM event; retries of a step count their attempt."""
     return f"{HOLD_KEY_PREFIX}{hold_id}:{step}" if attempt == 1 else f"{HOLD_KEY_PREFIX}{hold_id}:{step}:{attempt}"
+
+
+BulkCompletion = Callable[[Session, Sequence[Row[Any]], str], None]
+"""``complete(session, operations, tx_hash)``: what the completion of a kind does when the chain confirmed all of
+``operations`` (rows of id, public id, kind, status, wallet) in ``tx_hash``, beyond the operations' own
+completion (:func:`_confirmed_in_bulk` does that)."""
+
+_BULK_COMPLETIONS: dict[OperationKind, BulkCompletion] = {}
+
+
+def completes_in_bulk(kind: OperationKind) -> Callable[[BulkCompletion], BulkCompletion]:
+    """Register a kind's completion of many confirmed operations at once (its :func:`completes` stays the rule
+    for one; the two must agree)."""
+
+    def register(fn: BulkCompletion) -> BulkCompletion:
+        _BULK_COMPLETIONS[kind] = fn
+        return fn
+
+    return register
+
+
+_BULK_READ = select(Operation.id, Operation.public_id, Operation.kind, Operation.status, Operation.wallet).where(
+    Operation.public_id.in_(bindparam("ids", expanding=True)))
+
+
+@outbox.confirms_in_bulk(on_outcome)
+def _confirmed_in_bulk(session: Session, payloads: Mapping[int, Any], tx_hash: str) -> Callable[[], None] | None:
+    """:func:`on_outcome` for a batch the chain confirmed whole: when every row names its own pending operation,
+    all of one kind that completes in bulk, one UPDATE completes them (and the kind's bulk completion does the
+    rest); otherwise None."""
+    ids = [payload.get("operation") if isinstance(payload, dict) else None for payload in payloads.values()]
+    if not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+        return None
+    statement = _BULK_READ.with_for_update() if session.get_bind().dialect.name == "postgresql" else _BULK_READ
+    ops = session.execute(statement, {"ids": ids}).all()
+    kinds = {OperationKind(op.kind) for op in ops}
+    if len(ops) != len(ids) or len(kinds) != 1 or any(op.status != OperationStatus.PENDING for op in ops):
+        return None
+    complete = _BULK_COMPLETIONS.get(kinds.pop())
+    if complete is None:
+        return None
+
+    def apply() -> None:
+        now = utcnow()
+        session.execute(update(Operation).where(Operation.id.in_([op.id for op in ops]))
+                        .values(status=OperationStatus.COMPLETED, tx_hash=tx_hash, updated_at=now, completed_at=now)
+                        .execution_options(synchronize_session=False))
+        complete(session, ops, tx_hash)
+
+    return apply
 
 
 def hold_key_expression(hold_id: ColumnElement[str], step: str) -> ColumnElement[str]:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from node.errors import AuthorizationInvalidError, FlowValidationError
@@ -33,6 +35,7 @@ from node.operations.models import (
     Operation,
     OperationKind,
     completes,
+    completes_in_bulk,
     confirmed,
     new_operation,
     operation_payload,
@@ -149,6 +152,11 @@ def transfer(session: Session, settings: NodeSettings, network: Network, *, paye
     risk.admit(session, settings, screening, op, f"{op.public_id}:relay", "relay_transfers",
                operation_payload(op, **relay_payload([signed])))
     return op
+
+
+@completes_in_bulk(OperationKind.P2P)
+def _transfers_done(_session: Session, _ops: Sequence[Row[Any]], _tx_hash: str) -> None:
+    """:func:`_transfer_done` for a relay batch the chain confirmed whole: completing the operations is all."""
 
 
 @completes(OperationKind.P2P)

@@ -12,14 +12,22 @@ seen when the closure was accepted (exact: the closure is refused while any othe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from node.db.base import utcnow
 from node.ledger.accounts import CHAIN_ISSUED, FUNDING_SUSPENSE
-from node.operations.models import Operation, OperationKind, OperationStatus, completes, finish, operation_ledger
+from node.operations.models import (
+    Operation,
+    OperationKind,
+    OperationStatus,
+    completes,
+    completes_in_bulk,
+    finish,
+    operation_ledger,
+)
 from node.outbox import OutboxRow, RowOutcome, before_final
 from node.wallets.models import WalletRecord, WalletState, find_wallet
 
@@ -46,6 +54,14 @@ def _opened(session: Session, op: Operation, row: OutboxRow, outcome: RowOutcome
         record.state = WalletState.ACTIVE if outcome.confirmed else WalletState.FAILED
         record.updated_at = utcnow()
     _done(op, row, outcome, "the chain refused the opening")
+
+
+@completes_in_bulk(OperationKind.WALLET_OPEN)
+def _opened_in_bulk(session: Session, ops: Sequence[Row[Any]], _tx_hash: str) -> None:
+    """:func:`_opened` for a batch of openings the chain confirmed whole: their pending records become active."""
+    session.execute(update(WalletRecord).where(WalletRecord.address.in_([op.wallet for op in ops]),
+                                              WalletRecord.state == WalletState.PENDING)
+                    .values(state=WalletState.ACTIVE, updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _set_tier(record: WalletRecord, op: Operation) -> None:

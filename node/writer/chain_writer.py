@@ -54,7 +54,15 @@ from node.confirmations import is_confirmed
 from node.db import session_factory, transaction, utcnow
 from node.instruments import WRITER_BATCH_ITEMS, WRITER_BATCH_ROWS
 from node.logs import bound
-from node.outbox import IllegalTransitionError, OutboxRow, OutboxState, final_batch, submit_rows, transition
+from node.outbox import (
+    IllegalTransitionError,
+    OutboxRow,
+    OutboxState,
+    confirm_batch,
+    final_batch,
+    submit_rows,
+    transition,
+)
 from node.wakeup import wait_for_work
 from node.writer.evidence import DoneBefore
 from node.writer.kinds import BATCH_BASE_GAS, KINDS, InvalidPayloadError, OutboxKind, Payload, WriterContext
@@ -597,28 +605,11 @@ class ChainWriter:
             stored.block_number = outcome.block_number
             stored.error = outcome.error
             stored.updated_at = self._clock()
-            loaded = _load_rows(session, [slot.outbox_id for slot in tx.rows])  # one read for the batch's rows
-            final_batch(session, list(loaded.values()))  # and one for what their completions need
-            for slot in tx.rows:
-                row = loaded.get(slot.outbox_id)
-                assert row is not None
-                done = outcome.done_before.get(slot.outbox_id)
-                reason = outcome.row_errors.get(slot.outbox_id)
-                if slot.outbox_id in outcome.send_alone:  # it leaves the reverted batch, which did nothing
-                    session.delete(session.get(ChainTxRow, slot.outbox_id))
-                    session.flush()
-                    transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}",
-                               locked=True)
-                elif done is not None:  # the transition hands the completion what the chain did (e.g. the
-                    # amount a closure burned): the events of the transaction that made the effect
-                    transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events,
-                               locked=True)
-                elif reason is None:
-                    transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash,
-                               events=outcome.events, locked=True)
-                else:
-                    transition(session, row, OutboxState.FAILED, error=reason, events=outcome.events,
-                               revert=outcome.row_reverts.get(slot.outbox_id), locked=True)
+            whole = outcome.state is ChainTxState.MINED and outcome.mined_hash is not None \
+                and not (outcome.row_errors or outcome.done_before or outcome.send_alone)
+            if not (whole and confirm_batch(session, {slot.outbox_id: slot.payload for slot in tx.rows},
+                                            outcome.mined_hash or "")):  # every row confirmed: at once if it may
+                _finish_rows(session, tx, outcome)
             session.flush()
             self._checkpoint(WriterStep.RECEIPT_SEEN)
         for attempt in tx.attempts:
@@ -665,6 +656,31 @@ def _operations(payloads: Iterable[Payload]) -> list[str]:
     """The operations the rows of these payloads belong to (``"operation"``, node/outbox.py), for the log."""
     return [str(payload["operation"]) for payload in payloads
             if isinstance(payload, Mapping) and payload.get("operation")]
+
+
+def _finish_rows(session: Session, tx: _PendingTx, outcome: _Outcome) -> None:
+    """Make each row of ``tx`` final (or received again, to go alone) as ``outcome`` says, one by one."""
+    loaded = _load_rows(session, [slot.outbox_id for slot in tx.rows])  # one read for the batch's rows
+    final_batch(session, list(loaded.values()))  # and one for what their completions need
+    for slot in tx.rows:
+        row = loaded.get(slot.outbox_id)
+        assert row is not None
+        done = outcome.done_before.get(slot.outbox_id)
+        reason = outcome.row_errors.get(slot.outbox_id)
+        if slot.outbox_id in outcome.send_alone:  # it leaves the reverted batch, which did nothing
+            session.delete(session.get(ChainTxRow, slot.outbox_id))
+            session.flush()
+            transition(session, row, OutboxState.RECEIVED, error=f"its batch reverted: {outcome.error}",
+                       locked=True)
+        elif done is not None:  # the transition hands the completion what the chain did (e.g. the amount a
+            # closure burned): the events of the transaction that made the effect
+            transition(session, row, OutboxState.CONFIRMED, tx_hash=done.tx_hash, events=done.events, locked=True)
+        elif reason is None:
+            transition(session, row, OutboxState.CONFIRMED, tx_hash=outcome.mined_hash, events=outcome.events,
+                       locked=True)
+        else:
+            transition(session, row, OutboxState.FAILED, error=reason, events=outcome.events,
+                       revert=outcome.row_reverts.get(slot.outbox_id), locked=True)
 
 
 def _load_rows(session: Session, ids: list[int]) -> dict[int, OutboxRow]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flow_network import BankNetwork
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from tools.cli import app as cli
@@ -81,6 +83,32 @@ def test_each_row_is_enrolled_or_refused_on_its_own(bank_network: BankNetwork) -
     assert admin.get_wallet_record(str(results[3].wallet)).account == account
     opening = admin.get_operation(str(results[0].operation_id))
     assert (opening.kind, opening.channel) == ("wallet_open", "admin")
+
+
+def test_openings_the_chain_confirmed_whole_are_completed_at_once(bank_network: BankNetwork) -> None:
+    """The writer completes a batch whose every opening the chain confirmed in one go (node.outbox.confirm_batch):
+    one UPDATE of the batch's operations rather than one per row, with the same outcome as row by row."""
+    bank = bank_network.a
+    admin = bank.client("admin")
+    updates: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "writer" in threading.current_thread().name and statement.startswith("UPDATE operations"):
+            updates.append(statement)
+
+    event.listen(bank.engine, "before_cursor_execute", watch)
+    try:
+        enrolment = admin.enrol_wallets([EnrolmentRow(fresh("CUST"), "in_person") for _ in range(12)])
+        settle(admin, enrolment)
+    finally:
+        event.remove(bank.engine, "before_cursor_execute", watch)
+    for result in enrolment.results:
+        assert result.wallet is not None and result.operation_id is not None
+        assert admin.get_wallet_record(result.wallet).state == "active"
+        assert admin.get_wallet(result.wallet).status == "active"
+        opening = admin.get_operation(result.operation_id)
+        assert opening.status == "completed" and opening.tx_hash is not None and opening.completed_at is not None
+    assert updates and all(" IN (" in statement for statement in updates), updates
 
 
 def test_sending_rows_again_returns_the_same_wallets(bank_network: BankNetwork) -> None:
