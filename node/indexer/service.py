@@ -1,12 +1,13 @@
 """The indexer: follows the four contracts' events from a stored checkpoint into the node's database.
 
 Each round reads a range of blocks from the chain (no database transaction open meanwhile), then applies
-its events and advances the checkpoint in database transactions of at most ``commit_events`` events each, the
-checkpoint moved in the same transaction as the events before it. So a crash at any point leaves the
+its events and advances the checkpoint in one database transaction, or, for a round that reaches the chain's
+head (the node is live and its API admitting payments), in transactions of at most ``commit_events`` events
+each, the checkpoint moved in the same transaction as the events before it. So a crash at any point leaves the
 database right after some event: restarting resumes right after the checkpoint, with no event applied twice
 (the checkpoint says so, and the tables are unique on each event's tx hash and log index) and none skipped.
-(One transaction for a whole round of a busy block held SQLite's write lock for up to 60 ms, and a bank's API
-waited for it to admit a payment.)
+(One transaction for a live round of busy blocks held SQLite's write lock for up to 60 ms, and a bank's API
+waited for it to admit a payment; catching up, one transaction per round is faster.)
 
 - The checkpoint is a position: the block and log index of the last event applied, or a whole block (log
   index NULL) once every event of it is applied. A round covers at most ``batch_blocks`` blocks and
@@ -130,7 +131,7 @@ class IndexerConfig:
     currency: str = "DCASH"
     batch_blocks: int = 1_000  # blocks per round (one eth_getLogs range and one DB transaction)
     max_events: int = 5_000  # events per round
-    commit_events: int = 200  # events per transaction of a round (module docstring)
+    commit_events: int = 200  # events per transaction of a round that reaches the head (module docstring)
     poll_interval: float = 2.0  # seconds between polls once caught up
 
     def __post_init__(self) -> None:
@@ -231,9 +232,8 @@ class Indexer:
         if start is not None:
             self._check_not_reorganized(start)
         first = start.next_block if start is not None else self.network.deployment.block
-        last = confirmed_head(self.network.block_number, self.config.confirmations)
-        if until is not None:
-            last = min(last, until)
+        head = confirmed_head(self.network.block_number, self.config.confirmations)
+        last = head if until is None else min(head, until)
         last = min(last, first + self.config.batch_blocks - 1)
         if last < first:
             return None
@@ -251,7 +251,8 @@ class Indexer:
         times = {e.block_number: datetime.fromtimestamp(int(blocks[e.block_number]["timestamp"], 16), UTC)
                  for e in events}
 
-        applied, size = start, self.config.commit_events
+        live = last == head and end.log_index is None  # the round reaches the head: the API is admitting meanwhile
+        applied, size = start, self.config.commit_events if live else max(len(events), 1)
         for first_event in range(0, max(len(events), 1), size):  # one transaction even with no event
             part = events[first_event:first_event + size]
             last_part = first_event + size >= len(events)
