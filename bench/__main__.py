@@ -199,13 +199,15 @@ NOTES = """## How to read the figures
 
 ## Targets not met, and why
 
-Of issue 20's targets, 10x the naive baseline, 1,000 P2P payments accepted per second and 500 ATM cash-ins and 500
-merchant payments per second are met in most runs of the current code on this machine (eight runs of 2026-12-07
-with 2,000 P2P and 1,000 merchant payments: P2P 781-1,294 accepted per second, six of them at or above 1,000; ATM
-cash-ins 615-1,179; merchant payments 573-864); 500 confirmed per second (258-385) and p99 <= 50 ms at 200/s
-(50-155 ms) are not (this run: 803 accepted and 479 confirmed per second, p99 54.6 ms; the run before it 754, 423
-and 142 ms). The machine's spread is wide: two runs in a row of the same code differ by up to a third. What was
-measured (CPU seconds of BANKA's processes read from /proc, and py-spy on its API and node processes, `--gil` for
+Of issue 20's targets, 10x the naive baseline is met; 500 P2P payments confirmed per second (the writer now
+completes a batch at once), 500 ATM cash-ins and 500 merchant payments per second are met in most runs of
+2026-12-08 but not all (merchant payments 374-766 a second, ATM cash-ins 221-798); 1,000 P2P payments accepted
+per second and p99 <= 50 ms at 200/s are not. Runs of 2026-12-08 on the final code:
+P2P 509-775 accepted and 439-668 confirmed per second, p99 at 200/s 95-250 ms (this run: 561 accepted and
+510 confirmed per second, p99 177.8 ms; merchant payments 420, ATM cash-ins 527). The code of the start of that
+day, run twice on the same machine that day: 718 and 1,241 accepted, 441 and 636 confirmed, p99 138 and 173 ms.
+The machine's spread is wide: two runs in a row of the same code differ by up to a half. What was measured (CPU
+seconds of BANKA's processes read from /proc, and py-spy on its API and node processes, `--gil` for
 CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64 connections):
 
 1. **P2P payments go through a lane (2026-12-07).** `POST /v1/transfers` is async; one thread takes every
@@ -269,6 +271,23 @@ CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64 connections):
    between statements: p99 126-139 ms against 141-232 ms in alternating runs, within the machine's spread; not
    kept. What is left: a turn between the processes that does not starve the node (a queue, not sleeps), or
    indexer rounds bounded while the node is live so that no round holds the lock for long.
+   Found and changed (2026-12-08; the same logging of each write transaction): the lane's reads were not bounded.
+   Idempotency keys were read by key without their scope (the whole table), the transactions mined after the
+   checkpoint by a join from the outbox (every row), the nonces used from JSON (every P2P operation), a payer's
+   pending outflows from all its operations: about 8 ms a batch by the end of the bench, growing with every
+   payment the bank ever took; the cash-in and POS lanes likewise (ATM events and messages, orders, payment
+   requests). Each is an index probe now (migration 0019). SQLite writers of the two processes ask for the lock
+   every 0.3 ms (the node's every 2 ms, so a waiting request goes first) instead of sleeping in the busy handler:
+   the node's writer, which waited 0.8-2.5 s (p50) for each turn at 200/s, waits 20-30 ms; confirmed per second
+   rose; the p50 at 200/s rose too (33-88 ms against 17-28 ms without polling, in alternating runs: the lane
+   now waits behind the node's turns), p99 95-250 ms against 230-540 ms. The writer completes a batch the chain
+   confirmed whole with one UPDATE a table (its transactions at 200/s: p50 7 ms, p90 15 ms), and the indexer
+   cuts a live round into transactions of 200 events (p90 26 ms). What stands in the way of p99 <= 50 ms now is
+   the lane's own batch (p50 17 ms of lock for about 7 requests at 200/s: a dozen statements, each paying
+   SQLAlchemy's execution and a GIL hand-over with the event loop's thread, and the risk engine's reads and
+   writes) and the node's transactions it waits behind. Next: the lane's reads as one or two statements of
+   plain SQL, the node's background work in the API's process (one Python lock, no polling), or PostgreSQL
+   with cores of its own.
 5. **ATM cash-ins and merchant payments have lanes of their own (2026-12-07)**, built like the P2P lane, with no
    JSON-RPC call when the node's view admits them (docs/node.md, "Lanes"). Before: 41 and 37 per second, a cash-in
    making 5 `eth_call`s (the wallet and its balance cap) and a POS payment 6 (the chain's clock, the merchant
@@ -308,9 +327,16 @@ CPU and `--idle` for waits, over 2,000 to 8,000 P2P payments on 64 connections):
    the ORM (the outbox rows, the operations and the wallet records read, locked, changed and flushed: about a
    third), the indexer's two events per wallet (a quarter), building and checking the call (a tenth). 2,000 a
    second needs about a third of that per wallet: completions written in bulk SQL per batch, not per row.
+   Since (2026-12-08) the writer completes a batch of openings confirmed whole with one UPDATE each of its outbox
+   rows, operations and wallet records (`node.outbox.confirm_batch`): the node's CPU per wallet went from 0.74 to
+   0.53 ms in back-to-back profiling runs (558 to 1,093 wallets a second on chain; this run: 1,434). What is
+   left for 2,000: storing a signed batch and building its call (about a fifth of the node's time), the
+   indexer's projection of two events per wallet (a quarter), and the API's and anvil's share of the two cores.
 7. **Indexer**: it decodes the node's raw logs itself, writes a round's history in one INSERT and reads the
    block times in JSON-RPC batches; what is left is spread over decoding, the projection's per-event Python
-   work and SQLite's inserts.
+   work and SQLite's inserts. A live round is cut into transactions of 200 events (2026-12-08); cutting
+   catch-up rounds too cost a sixth of the catch-up rate (2,860 against 3,400 events a second), so they stay
+   one transaction.
 
 ## Scale-out on PostgreSQL (issue 21)
 
