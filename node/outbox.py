@@ -338,9 +338,9 @@ def confirm_batch(session: Session, payloads: Mapping[int, Any], tx_hash: str) -
     and its wallet record. Returns False, having changed nothing, when a hook cannot (it has no bulk form, or
     the rows are not all of a kind it completes so) or a row is not ``submitted``: the caller then transitions
     each row."""
-    if len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x") or not payloads \
+    if len(tx_hash) != TX_HASH_LENGTH or not tx_hash.startswith("0x") or not payloads or not _final_hooks \
             or any(hook not in _bulk_confirmations for hook in _final_hooks):
-        return False
+        return False  # (no hook at all: transition says why a row naming an operation cannot become final)
     ids = sorted(payloads)
     states = session.execute(select(OutboxRow.state).where(OutboxRow.id.in_(ids)).with_for_update()).scalars().all()
     if len(states) != len(ids) or any(OutboxState(state) is not OutboxState.SUBMITTED for state in states):
