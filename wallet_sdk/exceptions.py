@@ -813,6 +813,11 @@ class ApiProblemError(ApiError):
         shown = self.detail or self.title or text[:200] or "no details"
         super().__init__(f"HTTP {status} {self.type.removeprefix(PROBLEM_BASE)}: {shown}")
 
+    def _text(self, member: str) -> str | None:
+        """The problem's ``member`` as text, or None if it has none (what a subclass's property shows)."""
+        value = self.problem.get(member)
+        return str(value) if value is not None else None
+
 
 class ValidationError(ApiProblemError):
     slug = "validation"
@@ -914,8 +919,7 @@ class SecondFactorLockedError(ApiProblemError):
     @property
     def locked_until(self) -> str | None:
         """ISO 8601 time the lock-out ends."""
-        value = self.problem.get("locked_until")
-        return str(value) if value is not None else None
+        return self._text("locked_until")
 
     @property
     def retry_after(self) -> int | None:
@@ -933,8 +937,7 @@ class SecondFactorCoolingOffError(ForbiddenError):
     @property
     def until(self) -> str | None:
         """ISO 8601 time the cooling-off ends."""
-        value = self.problem.get("until")
-        return str(value) if value is not None else None
+        return self._text("until")
 
 
 class CustomerSessionRequiredError(ForbiddenError):
@@ -951,13 +954,11 @@ class RiskDeclinedError(ForbiddenError):
     @property
     def decision(self) -> str | None:
         """The decision's id (``rd_...``): what a risk officer looks up."""
-        value = self.problem.get("decision")
-        return str(value) if value is not None else None
+        return self._text("decision")
 
     @property
     def action(self) -> str | None:
-        value = self.problem.get("action")
-        return str(value) if value is not None else None
+        return self._text("action")
 
     @property
     def rules(self) -> list[str]:
